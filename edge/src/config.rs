@@ -1,0 +1,107 @@
+//! Typed configuration, read once per request from the Worker's environment.
+//!
+//! Secrets are wrapped in [`Secret`] so that they never reach a log line.
+
+use std::fmt;
+
+/// A value that must not be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything the worker needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where customers reach the portal, without a trailing slash: links in
+    /// emails are built from it.
+    pub public_base_url: String,
+    /// The email provider's API base (Resend's wire format).
+    pub email_api_base: String,
+    pub email_api_key: Secret,
+    /// The sender address; the organization's display name goes in front.
+    pub email_from: String,
+    /// Token of the platform operator, who may create organizations.
+    pub operator_token: Option<Secret>,
+}
+
+/// A missing or malformed setting.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration `{0}` is {1}")]
+pub struct ConfigError(pub &'static str, pub &'static str);
+
+impl Config {
+    /// Reads the configuration through `get` (a var or secret by name).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let need = |k: &'static str| {
+            get(k)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError(k, "missing"))
+        };
+        let public_base_url = need("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned();
+        if !(public_base_url.starts_with("https://") || public_base_url.starts_with("http://")) {
+            return Err(ConfigError("PUBLIC_BASE_URL", "not an http(s) URL"));
+        }
+        Ok(Config {
+            public_base_url,
+            email_api_base: need("EMAIL_API_BASE")?.trim_end_matches('/').to_owned(),
+            email_api_key: Secret::new(need("EMAIL_API_KEY")?),
+            email_from: need("EMAIL_FROM")?,
+            operator_token: get("OPERATOR_TOKEN")
+                .filter(|t| t.len() >= 16)
+                .map(Secret::new),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn reads_and_hides_secrets() {
+        let c = Config::from_lookup(lookup(&[
+            ("PUBLIC_BASE_URL", "http://127.0.0.1:8787/"),
+            ("EMAIL_API_BASE", "https://api.resend.com"),
+            ("EMAIL_API_KEY", "re_fake"),
+            ("EMAIL_FROM", "billing@example.com"),
+            ("OPERATOR_TOKEN", "short"),
+        ]))
+        .unwrap();
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8787");
+        assert!(
+            c.operator_token.is_none(),
+            "a short operator token is ignored"
+        );
+        assert!(!format!("{c:?}").contains("re_fake"));
+    }
+
+    #[test]
+    fn missing_setting_is_named() {
+        let err = Config::from_lookup(lookup(&[("PUBLIC_BASE_URL", "https://x")])).unwrap_err();
+        assert_eq!(err, ConfigError("EMAIL_API_BASE", "missing"));
+    }
+}

@@ -1,0 +1,37 @@
+//! Emails: what Settle sends, rendered from the organization's branding, and
+//! the provider that carries them.
+//!
+//! Rendering is pure; sending goes through [`resend`], whose request and
+//! response handling is also pure so the wire format is tested natively.
+
+pub mod render;
+pub mod resend;
+
+pub use render::{InvoiceEmail, LinkEmail, Rendered};
+
+/// One email ready for the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// `"Acme Ltd <billing@settle.example>"`
+    pub from: String,
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// Provider-side deduplication: the same key is sent at most once.
+    pub idempotency_key: String,
+    /// Our email id, carried as a tag so delivery events can be matched.
+    pub email_id: String,
+}
+
+/// Why the provider did not take an email.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    /// Worth retrying: network failure, 429, 5xx.
+    #[error("the email provider is unavailable: {0}")]
+    Transient(String),
+    /// Not worth retrying: the provider refused this email.
+    #[error("the email provider refused the email: {0}")]
+    Rejected(String),
+}

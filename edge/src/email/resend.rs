@@ -1,0 +1,155 @@
+//! Resend's HTTP API (`POST /emails`), the email provider Settle speaks.
+//!
+//! Building the request and reading the answer are pure; the worker glue
+//! sends the bytes with `worker::Fetch`. The local stand-in in
+//! `tools/mail-sim` accepts exactly this format.
+
+use super::{EmailError, OutgoingEmail};
+use serde::{Deserialize, Serialize};
+
+/// An HTTP request, independent of any runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Serialize)]
+struct Tag<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    from: &'a str,
+    to: [&'a str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+    subject: &'a str,
+    html: &'a str,
+    text: &'a str,
+    tags: [Tag<'a>; 1],
+}
+
+/// The request that sends `email` with the account key `api_key`.
+pub fn request(base_url: &str, api_key: &str, email: &OutgoingEmail) -> HttpRequest {
+    let body = Body {
+        from: &email.from,
+        to: [&email.to],
+        reply_to: email.reply_to.as_deref(),
+        subject: &email.subject,
+        html: &email.html,
+        text: &email.text,
+        tags: [Tag {
+            name: "settle_email_id",
+            value: &email.email_id,
+        }],
+    };
+    HttpRequest {
+        method: "POST",
+        url: format!("{}/emails", base_url.trim_end_matches('/')),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {api_key}")),
+            ("Content-Type".into(), "application/json".into()),
+            ("Idempotency-Key".into(), email.idempotency_key.clone()),
+        ],
+        body: serde_json::to_string(&body).unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Accepted {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Refused {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// Reads the provider's answer: its message id, or why not.
+pub fn response(status: u16, body: &str) -> Result<String, EmailError> {
+    match status {
+        200..=299 => serde_json::from_str::<Accepted>(body)
+            .map(|a| a.id)
+            .map_err(|_| {
+                EmailError::Transient(format!("unreadable success body: {}", truncate(body)))
+            }),
+        429 | 500..=599 => Err(EmailError::Transient(format!(
+            "HTTP {status}: {}",
+            truncate(body)
+        ))),
+        // 409: the idempotency key is being used by a concurrent request.
+        409 => Err(EmailError::Transient(format!(
+            "HTTP 409: {}",
+            truncate(body)
+        ))),
+        _ => {
+            let r: Refused = serde_json::from_str(body).unwrap_or(Refused {
+                name: String::new(),
+                message: truncate(body),
+            });
+            Err(EmailError::Rejected(format!(
+                "HTTP {status} {}: {}",
+                r.name, r.message
+            )))
+        }
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email() -> OutgoingEmail {
+        OutgoingEmail {
+            from: "Acme <billing@settle.test>".into(),
+            to: "ann@example.com".into(),
+            reply_to: Some("help@acme.test".into()),
+            subject: "Invoice 1".into(),
+            html: "<p>hi</p>".into(),
+            text: "hi".into(),
+            idempotency_key: "eml_1".into(),
+            email_id: "eml_1".into(),
+        }
+    }
+
+    #[test]
+    fn builds_resend_request() {
+        let r = request("https://api.resend.com/", "re_fake", &email());
+        assert_eq!(r.url, "https://api.resend.com/emails");
+        assert!(
+            r.headers
+                .contains(&("Idempotency-Key".into(), "eml_1".into()))
+        );
+        assert!(
+            r.headers
+                .contains(&("Authorization".into(), "Bearer re_fake".into()))
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["to"][0], "ann@example.com");
+        assert_eq!(v["reply_to"], "help@acme.test");
+        assert_eq!(v["tags"][0]["value"], "eml_1");
+    }
+
+    #[test]
+    fn reads_answers() {
+        assert_eq!(response(200, r#"{"id":"abc"}"#), Ok("abc".into()));
+        assert!(matches!(response(429, "{}"), Err(EmailError::Transient(_))));
+        assert!(matches!(response(503, ""), Err(EmailError::Transient(_))));
+        assert!(matches!(
+            response(422, r#"{"statusCode":422,"name":"validation_error","message":"bad to"}"#),
+            Err(EmailError::Rejected(m)) if m.contains("bad to")
+        ));
+    }
+}

@@ -1,0 +1,370 @@
+//! Rows as D1 returns them, and their API views.
+//!
+//! The row structs mirror the SQL columns in `migrations/`; turning them into
+//! responses is pure and tested here.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use settle_shared::api::{
+    AuditEventResponse, Branding, CustomerResponse, InvoiceResponse, LineResponse,
+    OrganizationResponse, PaymentResponse, PortalLinkResponse,
+};
+use settle_shared::decimal::Milli;
+use settle_shared::invoice::{InvoiceStatus, is_overdue};
+use settle_shared::time::{datetime_from_millis, rfc3339_from_millis};
+
+/// `organizations`
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub support_email: String,
+    pub link_ttl_days: i64,
+    pub created_at: i64,
+}
+
+impl OrganizationRow {
+    pub fn branding(&self) -> Branding {
+        Branding {
+            display_name: self.display_name.clone(),
+            logo_url: self.logo_url.clone(),
+            primary_color: self.primary_color.clone(),
+            support_email: self.support_email.clone(),
+        }
+    }
+
+    pub fn view(&self) -> OrganizationResponse {
+        OrganizationResponse {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            branding: self.branding(),
+            link_ttl_days: self.link_ttl_days as u32,
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
+
+/// `customers`
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomerRow {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub external_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl CustomerRow {
+    pub fn view(&self) -> CustomerResponse {
+        CustomerResponse {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            locale: self.locale.clone(),
+            time_zone: self.time_zone.clone(),
+            external_id: self.external_id.clone(),
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
+
+/// `invoices`, joined with the customer's time zone.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub customer_id: String,
+    pub number: String,
+    pub currency: String,
+    pub status: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub memo: Option<String>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub amount_paid: i64,
+    pub sent_at: Option<i64>,
+    pub voided_at: Option<i64>,
+    pub created_at: i64,
+    pub time_zone: String,
+}
+
+/// `invoice_lines`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LineRow {
+    pub invoice_id: String,
+    pub position: i64,
+    pub description: String,
+    pub quantity_milli: i64,
+    pub unit_amount: i64,
+    pub tax_rate_milli: i64,
+    pub net: i64,
+    pub tax: i64,
+}
+
+impl InvoiceRow {
+    pub fn status(&self) -> InvoiceStatus {
+        InvoiceStatus::parse(&self.status).unwrap_or(InvoiceStatus::Open)
+    }
+
+    /// The API view. `now_ms` decides "overdue" in the customer's time zone.
+    pub fn view(&self, lines: &[LineRow], now_ms: i64) -> InvoiceResponse {
+        let status = self.status();
+        let due = NaiveDate::parse_from_str(&self.due_date, "%Y-%m-%d").unwrap_or_default();
+        let amount_due = if status == InvoiceStatus::Open {
+            (self.total - self.amount_paid).max(0)
+        } else {
+            0
+        };
+        InvoiceResponse {
+            id: self.id.clone(),
+            number: self.number.clone(),
+            customer_id: self.customer_id.clone(),
+            currency: self.currency.clone(),
+            status,
+            overdue: is_overdue(status, due, local_date(now_ms, &self.time_zone)),
+            issue_date: self.issue_date.clone(),
+            due_date: self.due_date.clone(),
+            memo: self.memo.clone(),
+            lines: lines
+                .iter()
+                .filter(|l| l.invoice_id == self.id)
+                .map(|l| LineResponse {
+                    description: l.description.clone(),
+                    quantity: Milli(l.quantity_milli),
+                    unit_amount: l.unit_amount,
+                    tax_rate: Milli(l.tax_rate_milli),
+                    net: l.net,
+                    tax: l.tax,
+                })
+                .collect(),
+            subtotal: self.subtotal,
+            tax: self.tax,
+            total: self.total,
+            amount_paid: self.amount_paid,
+            amount_due,
+            sent_at: self.sent_at.map(rfc3339_from_millis),
+            voided_at: self.voided_at.map(rfc3339_from_millis),
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
+
+/// `payments`
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentRow {
+    pub id: String,
+    pub invoice_id: String,
+    pub kind: String,
+    pub method: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: Option<String>,
+    pub received_on: String,
+    pub created_at: i64,
+}
+
+impl PaymentRow {
+    pub fn view(&self) -> PaymentResponse {
+        PaymentResponse {
+            id: self.id.clone(),
+            invoice_id: self.invoice_id.clone(),
+            kind: self.kind.clone(),
+            method: self.method.clone(),
+            amount: self.amount,
+            currency: self.currency.clone(),
+            reference: self.reference.clone(),
+            received_on: self.received_on.clone(),
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
+
+/// `access_links`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LinkRow {
+    pub id: String,
+    pub organization_id: String,
+    pub customer_id: String,
+    pub invoice_id: Option<String>,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl LinkRow {
+    pub fn view(&self, url: Option<String>) -> PortalLinkResponse {
+        PortalLinkResponse {
+            id: self.id.clone(),
+            customer_id: self.customer_id.clone(),
+            url,
+            expires_at: rfc3339_from_millis(self.expires_at),
+            revoked_at: self.revoked_at.map(rfc3339_from_millis),
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+
+    /// Whether the link opens now, and if not, why.
+    pub fn check(&self, now_ms: i64) -> Result<(), LinkProblem> {
+        if self.revoked_at.is_some() {
+            Err(LinkProblem::Revoked)
+        } else if now_ms >= self.expires_at {
+            Err(LinkProblem::Expired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Why a customer link does not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Unknown,
+    Revoked,
+    Expired,
+}
+
+impl LinkProblem {
+    /// The `reason` the portal's link page explains.
+    pub fn reason(self) -> &'static str {
+        match self {
+            LinkProblem::Unknown | LinkProblem::Revoked => "invalid",
+            LinkProblem::Expired => "expired",
+        }
+    }
+}
+
+/// `audit_events`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub ip: Option<String>,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+impl AuditRow {
+    pub fn view(&self) -> AuditEventResponse {
+        AuditEventResponse {
+            id: self.id.clone(),
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            subject: self.subject.clone(),
+            ip: self.ip.clone(),
+            detail: serde_json::from_str(&self.detail).unwrap_or(serde_json::Value::Null),
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
+
+/// Today's date in an IANA time zone (UTC when the zone is unknown).
+pub fn local_date(now_ms: i64, time_zone: &str) -> NaiveDate {
+    let utc = datetime_from_millis(now_ms);
+    match time_zone.parse::<Tz>() {
+        Ok(tz) => utc.with_timezone(&tz).date_naive(),
+        Err(_) => utc.date_naive(),
+    }
+}
+
+/// Whether a name is an IANA time zone.
+pub fn is_time_zone(name: &str) -> bool {
+    name.parse::<Tz>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invoice(status: &str, due: &str, tz: &str) -> InvoiceRow {
+        InvoiceRow {
+            id: "inv_a".into(),
+            customer_id: "cus_a".into(),
+            number: "1".into(),
+            currency: "EUR".into(),
+            status: status.into(),
+            issue_date: "2026-11-01".into(),
+            due_date: due.into(),
+            memo: None,
+            subtotal: 1000,
+            tax: 200,
+            total: 1200,
+            amount_paid: 200,
+            sent_at: None,
+            voided_at: None,
+            created_at: 0,
+            time_zone: tz.into(),
+        }
+    }
+
+    #[test]
+    fn overdue_uses_the_customers_date() {
+        // 2026-11-26 06:00 UTC: still the 25th in Los Angeles, the 26th in Tokyo.
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(6, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        assert!(
+            !invoice("open", "2026-11-25", "America/Los_Angeles")
+                .view(&[], now)
+                .overdue
+        );
+        assert!(
+            invoice("open", "2026-11-25", "Asia/Tokyo")
+                .view(&[], now)
+                .overdue
+        );
+        assert!(
+            !invoice("paid", "2026-11-01", "Asia/Tokyo")
+                .view(&[], now)
+                .overdue
+        );
+    }
+
+    #[test]
+    fn amount_due_comes_from_the_ledger() {
+        assert_eq!(
+            invoice("open", "2026-12-01", "UTC").view(&[], 0).amount_due,
+            1000
+        );
+        assert_eq!(
+            invoice("void", "2026-12-01", "UTC").view(&[], 0).amount_due,
+            0
+        );
+    }
+
+    #[test]
+    fn links_expire_and_revoke() {
+        let mut l = LinkRow {
+            id: "lnk".into(),
+            organization_id: "org".into(),
+            customer_id: "cus".into(),
+            invoice_id: None,
+            expires_at: 1000,
+            revoked_at: None,
+            created_at: 0,
+        };
+        assert_eq!(l.check(999), Ok(()));
+        assert_eq!(l.check(1000), Err(LinkProblem::Expired));
+        l.revoked_at = Some(5);
+        assert_eq!(l.check(10), Err(LinkProblem::Revoked));
+    }
+
+    #[test]
+    fn time_zones() {
+        assert!(is_time_zone("Europe/Paris"));
+        assert!(is_time_zone("UTC"));
+        assert!(!is_time_zone("Mars/Olympus"));
+    }
+}

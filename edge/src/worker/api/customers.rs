@@ -1,0 +1,139 @@
+//! Customers of an organization.
+
+use crate::cursor;
+use crate::error::ApiError;
+use crate::params;
+use crate::views::{CustomerRow, is_time_zone};
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::{db, http};
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{CreateCustomerRequest, ListResponse};
+use settle_shared::ids::CustomerId;
+use settle_shared::text::{self, FieldError, limits};
+use worker::{Request, Response};
+
+/// `POST /api/v1/customers`
+pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req).await?;
+    let body: CreateCustomerRequest = http::json_body(req).await?;
+    let name = text::bounded("name", &body.name, limits::NAME)?;
+    let email = text::email("email", &body.email)?;
+    let locale = match &body.locale {
+        Some(l) => text::locale("locale", l)?,
+        None => "en".to_owned(),
+    };
+    let time_zone = body
+        .time_zone
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("UTC")
+        .to_owned();
+    if !is_time_zone(&time_zone) {
+        return Err(FieldError::invalid(
+            "time_zone",
+            "must be an IANA time zone such as Europe/Paris",
+        )
+        .into());
+    }
+    let external_id = text::optional(
+        "external_id",
+        body.external_id.as_deref(),
+        limits::REFERENCE,
+    )?;
+    let id = CustomerId::generate(ctx.now_ms as u64, ctx.random10());
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id.as_str(),
+                &org.id,
+                &name,
+                &email,
+                email.to_lowercase(),
+                &locale,
+                &time_zone,
+                external_id,
+                ctx.now_ms
+            ],
+        )?,
+        ctx.audit(Audit {
+            org: Some(&org.id),
+            actor: "api_key",
+            action: "customer.created",
+            subject: id.as_str(),
+            detail: json!({ "name": name, "email": email }),
+        })?,
+    ];
+    db::batch(&ctx.db, stmts).await?;
+    let c = load(ctx, &org.id, id.as_str()).await?;
+    http::json(201, &c.view())
+}
+
+/// `GET /api/v1/customers?limit=&cursor=`
+pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    let limit = cursor::limit(http::query(req, "limit").as_deref())
+        .map_err(|_| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
+    let before = page_start(req)?;
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM customers WHERE organization_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+        params![&org.id, before, i64::from(limit) + 1],
+    )?;
+    let mut rows: Vec<CustomerRow> = db::all(s).await?;
+    let next = next_cursor(&mut rows, limit, |r| &r.id);
+    http::json(
+        200,
+        &ListResponse {
+            data: rows.iter().map(CustomerRow::view).collect(),
+            next_cursor: next,
+        },
+    )
+}
+
+/// `GET /api/v1/customers/{id}`
+pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    http::json(200, &load(ctx, &org.id, id).await?.view())
+}
+
+/// A customer of this organization, or 404 (also for other organizations' ids).
+pub async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<CustomerRow, ApiError> {
+    if CustomerId::parse(id).is_err() {
+        return Err(ApiError::not_found("customer"));
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM customers WHERE id = ?1 AND organization_id = ?2",
+        params![id, org_id],
+    )?;
+    db::one(s)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))
+}
+
+/// The id to continue below, from `?cursor=`; the top of the collection without one.
+pub fn page_start(req: &Request) -> Result<String, ApiError> {
+    match http::query(req, "cursor") {
+        None => Ok("~".to_owned()), // sorts after every id
+        Some(c) => cursor::decode(&c).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidField,
+                "`cursor` is not a cursor this API gave out.",
+            )
+        }),
+    }
+}
+
+/// Trims the extra row fetched to learn whether another page exists.
+pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> &str) -> Option<String> {
+    if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| cursor::encode(id(r)))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,410 @@
+//! Invoices, their lines and their payments ledger.
+
+use super::customers::{self, next_cursor, page_start};
+use crate::cursor;
+use crate::error::ApiError;
+use crate::params;
+use crate::views::{InvoiceRow, LineRow, PaymentRow};
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db::{self, WriteError};
+use crate::worker::{http, jobs};
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{CreateInvoiceRequest, ListResponse, RecordPaymentRequest};
+use settle_shared::ids::{EmailId, InvoiceId, PaymentId};
+use settle_shared::invoice::InvoiceStatus;
+use settle_shared::money::{Currency, MAX_AMOUNT_MINOR, format_minor};
+use settle_shared::text::{self, FieldError, limits};
+use worker::{Request, Response};
+
+const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.currency, i.status, i.issue_date, i.due_date, i.memo, \
+     i.subtotal, i.tax, i.total, i.amount_paid, i.sent_at, i.voided_at, i.created_at, c.time_zone \
+     FROM invoices i JOIN customers c ON c.id = i.customer_id";
+
+/// `POST /api/v1/invoices`
+pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req).await?;
+    let body: CreateInvoiceRequest = http::json_body(req).await?;
+    let inv = body.validate(ctx.today_utc())?;
+    let customer = customers::load(ctx, &org.id, &body.customer_id)
+        .await
+        .map_err(|_| ApiError::Client {
+            code: ErrorCode::NotFound,
+            message: "`customer_id` names no customer of this organization.".into(),
+            field: Some("customer_id".into()),
+        })?;
+    let id = InvoiceId::generate(ctx.now_ms as u64, ctx.random10());
+    let mut stmts = vec![db::stmt(
+        &ctx.db,
+        "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
+         subtotal, tax, total, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            id.as_str(),
+            &org.id,
+            &customer.id,
+            &inv.number,
+            inv.currency.code(),
+            inv.issue_date.to_string(),
+            inv.due_date.to_string(),
+            inv.memo.clone(),
+            inv.totals.subtotal,
+            inv.totals.tax,
+            inv.totals.total,
+            ctx.now_ms
+        ],
+    )?];
+    for (i, l) in inv.lines.iter().enumerate() {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id.as_str(), i as i64, &l.description, l.quantity.0, l.unit_amount, l.tax_rate.0, l.net, l.tax],
+        )?);
+    }
+    stmts.push(ctx.audit(Audit {
+        org: Some(&org.id),
+        actor: "api_key",
+        action: "invoice.created",
+        subject: id.as_str(),
+        detail: json!({ "number": inv.number, "currency": inv.currency.code(), "total": inv.totals.total, "customer_id": customer.id }),
+    })?);
+    let email_id = body
+        .send
+        .then(|| EmailId::generate(ctx.now_ms as u64, ctx.random10()));
+    if let Some(eid) = &email_id {
+        stmts.push(jobs::queue_email_stmt(
+            ctx,
+            eid,
+            &org.id,
+            &customer.id,
+            Some(id.as_str()),
+            "invoice",
+            &customer.email,
+        )?);
+    }
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => {}
+        Err(WriteError::Unique(_)) => {
+            return Err(ApiError::Client {
+                code: ErrorCode::Conflict,
+                message: format!(
+                    "An invoice numbered `{}` already exists in this organization.",
+                    inv.number
+                ),
+                field: Some("number".into()),
+            });
+        }
+        Err(WriteError::Other(e)) => return Err(e),
+    }
+    if let Some(eid) = email_id {
+        jobs::enqueue_email(ctx, eid.as_str()).await;
+    }
+    respond_with(ctx, &org.id, id.as_str(), 201).await
+}
+
+/// `GET /api/v1/invoices?status=&customer_id=&limit=&cursor=`
+pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    let limit = cursor::limit(http::query(req, "limit").as_deref())
+        .map_err(|_| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
+    let before = page_start(req)?;
+    let mut sql = format!("{SELECT_INVOICE} WHERE i.organization_id = ?1 AND i.id < ?2");
+    let mut args = params![&org.id, before, i64::from(limit) + 1];
+    if let Some(status) = http::query(req, "status") {
+        if status == "overdue" {
+            sql.push_str(" AND i.status = 'open' AND i.due_date < ?4");
+            args.push(ctx.today_utc().to_string().into());
+        } else {
+            let s = InvoiceStatus::parse(&status).ok_or_else(|| {
+                FieldError::invalid("status", "must be one of draft, open, overdue, paid, void")
+            })?;
+            sql.push_str(" AND i.status = ?4");
+            args.push(s.as_str().into());
+        }
+    }
+    if let Some(cus) = http::query(req, "customer_id") {
+        sql.push_str(&format!(" AND i.customer_id = ?{}", args.len() + 1));
+        args.push(cus.into());
+    }
+    sql.push_str(" ORDER BY i.id DESC LIMIT ?3");
+    let mut rows: Vec<InvoiceRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;
+    let next = next_cursor(&mut rows, limit, |r| &r.id);
+    let lines = lines_of(ctx, &rows).await?;
+    let data = rows.iter().map(|r| r.view(&lines, ctx.now_ms)).collect();
+    http::json(
+        200,
+        &ListResponse {
+            data,
+            next_cursor: next,
+        },
+    )
+}
+
+/// `GET /api/v1/invoices/{id}`
+pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    respond_with(ctx, &org.id, id, 200).await
+}
+
+/// `POST /api/v1/invoices/{id}/void`
+pub async fn void(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    let inv = load(ctx, &org.id, id).await?;
+    if !inv.status().can_void(inv.amount_paid) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Invoice {} is {} with {} paid; only an unpaid open invoice can be voided.",
+                inv.number, inv.status, inv.amount_paid
+            ),
+        ));
+    }
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "UPDATE invoices SET status = 'void', voided_at = ?1 WHERE id = ?2 AND organization_id = ?3 \
+             AND status IN ('draft', 'open') AND amount_paid = 0",
+            params![ctx.now_ms, id, &org.id],
+        )?,
+        ctx.audit_if(
+            Audit {
+                org: Some(&org.id),
+                actor: "api_key",
+                action: "invoice.voided",
+                subject: id,
+                detail: json!({ "number": inv.number }),
+            },
+            "SELECT 1 FROM invoices WHERE id = ?9 AND voided_at = ?10",
+            params![id, ctx.now_ms],
+        )?,
+    ];
+    let results = db::batch(&ctx.db, stmts).await?;
+    if results.first().map(db::changes) != Some(1) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "The invoice changed while it was being voided; read it again.",
+        ));
+    }
+    respond_with(ctx, &org.id, id, 200).await
+}
+
+/// `POST /api/v1/invoices/{id}/send`: email (again) the invoice to its customer.
+pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    let inv = load(ctx, &org.id, id).await?;
+    if inv.status() != InvoiceStatus::Open {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Invoice {} is {}; only open invoices are sent.",
+                inv.number, inv.status
+            ),
+        ));
+    }
+    let customer = customers::load(ctx, &org.id, &inv.customer_id).await?;
+    let eid = EmailId::generate(ctx.now_ms as u64, ctx.random10());
+    db::batch(
+        &ctx.db,
+        vec![
+            jobs::queue_email_stmt(
+                ctx,
+                &eid,
+                &org.id,
+                &customer.id,
+                Some(id),
+                "invoice",
+                &customer.email,
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: "api_key",
+                action: "invoice.send_requested",
+                subject: id,
+                detail: json!({ "email_id": eid.as_str() }),
+            })?,
+        ],
+    )
+    .await?;
+    jobs::enqueue_email(ctx, eid.as_str()).await;
+    http::json(
+        202,
+        &json!({ "email_id": eid.as_str(), "status": "queued" }),
+    )
+}
+
+/// `GET /api/v1/invoices/{id}/payments`
+pub async fn list_payments(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    load(ctx, &org.id, id).await?;
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM payments WHERE organization_id = ?1 AND invoice_id = ?2 ORDER BY id",
+        params![&org.id, id],
+    )?;
+    let rows: Vec<PaymentRow> = db::all(s).await?;
+    http::json(
+        200,
+        &ListResponse {
+            data: rows.iter().map(PaymentRow::view).collect(),
+            next_cursor: None,
+        },
+    )
+}
+
+const METHODS: [&str; 4] = ["bank_transfer", "cheque", "cash", "other"];
+
+/// `POST /api/v1/invoices/{id}/payments`: money received outside Stripe goes
+/// into the ledger; the invoice's paid amount and status follow from it.
+pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req).await?;
+    let body: RecordPaymentRequest = http::json_body(req).await?;
+    let inv = load(ctx, &org.id, id).await?;
+    let currency = Currency::parse(&body.currency)
+        .map_err(|e| FieldError::new(ErrorCode::UnsupportedCurrency, "currency", e.to_string()))?;
+    if currency.code() != inv.currency {
+        return Err(FieldError::new(
+            ErrorCode::CurrencyMismatch,
+            "currency",
+            format!(
+                "the invoice is in {}; record the payment in that currency",
+                inv.currency
+            ),
+        )
+        .into());
+    }
+    if !METHODS.contains(&body.method.as_str()) {
+        return Err(FieldError::invalid(
+            "method",
+            "must be one of bank_transfer, cheque, cash, other",
+        )
+        .into());
+    }
+    if inv.status() != InvoiceStatus::Open {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Invoice {} is {}; payments go to open invoices.",
+                inv.number, inv.status
+            ),
+        ));
+    }
+    let due = inv.total - inv.amount_paid;
+    if body.amount <= 0
+        || body.amount > i128::from(MAX_AMOUNT_MINOR)
+        || body.amount > i128::from(due)
+    {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            "amount",
+            format!("must be between 1 and the balance due, {} minor units", due),
+        )
+        .into());
+    }
+    let amount = body.amount as i64;
+    let reference = text::optional("reference", body.reference.as_deref(), limits::REFERENCE)?;
+    let today = ctx.today_utc();
+    let received_on = match &body.received_on {
+        Some(d) => settle_shared::time::parse_date(d)
+            .filter(|d| *d <= today)
+            .ok_or_else(|| {
+                FieldError::invalid(
+                    "received_on",
+                    "must be a date such as 2026-11-20, not in the future",
+                )
+            })?,
+        None => today,
+    };
+    let new_paid = inv.amount_paid + amount;
+    let new_status = inv.status().after_payments(inv.total, new_paid);
+    let pid = PaymentId::generate(ctx.now_ms as u64, ctx.random10());
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, created_at) \
+             SELECT ?1, ?2, ?3, 'payment', ?4, ?5, ?6, ?7, ?8, ?9 \
+             WHERE EXISTS (SELECT 1 FROM invoices WHERE id = ?3 AND organization_id = ?2 AND amount_paid = ?10 AND status = 'open')",
+            params![pid.as_str(), &org.id, id, &body.method, amount, &inv.currency, reference, received_on.to_string(), ctx.now_ms, inv.amount_paid],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "UPDATE invoices SET amount_paid = ?1, status = ?2 WHERE id = ?3 AND organization_id = ?4 AND amount_paid = ?5 AND status = 'open'",
+            params![new_paid, new_status.as_str(), id, &org.id, inv.amount_paid],
+        )?,
+        ctx.audit_if(
+            Audit {
+                org: Some(&org.id),
+                actor: "api_key",
+                action: "payment.recorded",
+                subject: pid.as_str(),
+                detail: json!({ "invoice_id": id, "amount": amount, "currency": inv.currency, "method": body.method, "status_after": new_status.as_str() }),
+            },
+            "SELECT 1 FROM payments WHERE id = ?9",
+            params![pid.as_str()],
+        )?,
+    ];
+    let results = db::batch(&ctx.db, stmts).await?;
+    if results.first().map(db::changes) != Some(1) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "The invoice changed while the payment was being recorded; read it and try again.",
+        ));
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM payments WHERE id = ?1",
+        params![pid.as_str()],
+    )?;
+    let row: PaymentRow = db::one(s)
+        .await?
+        .ok_or_else(|| ApiError::internal("payment vanished after insert"))?;
+    http::json(201, &row.view())
+}
+
+/// An invoice of this organization, or 404.
+pub async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<InvoiceRow, ApiError> {
+    if InvoiceId::parse(id).is_err() {
+        return Err(ApiError::not_found("invoice"));
+    }
+    let s = db::stmt(
+        &ctx.db,
+        &format!("{SELECT_INVOICE} WHERE i.id = ?1 AND i.organization_id = ?2"),
+        params![id, org_id],
+    )?;
+    db::one(s)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invoice"))
+}
+
+/// The lines of a page of invoices, in one query.
+pub async fn lines_of(ctx: &Ctx, rows: &[InvoiceRow]) -> Result<Vec<LineRow>, ApiError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM invoice_lines WHERE invoice_id IN (SELECT value FROM json_each(?1)) ORDER BY invoice_id, position",
+        params![ids],
+    )?;
+    db::all(s).await
+}
+
+async fn respond_with(
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    status: u16,
+) -> Result<Response, ApiError> {
+    let row = load(ctx, org_id, id).await?;
+    let lines = lines_of(ctx, std::slice::from_ref(&row)).await?;
+    http::json(status, &row.view(&lines, ctx.now_ms))
+}
+
+/// `1234.50 EUR` for emails.
+pub fn plain_amount(amount: i64, currency: &str) -> String {
+    let exp = Currency::parse(currency)
+        .map(Currency::exponent)
+        .unwrap_or(2);
+    format!("{} {currency}", format_minor(amount, exp))
+}

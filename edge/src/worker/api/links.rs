@@ -1,0 +1,294 @@
+//! Customer links: issued by the company (or by email on request), opened by
+//! the customer at `/c/<token>`, which starts a portal session.
+
+use super::customers;
+use crate::error::ApiError;
+use crate::params;
+use crate::ratelimit::{LINK_REQUESTS_PER_EMAIL, LINK_REQUESTS_PER_IP, Limit};
+use crate::security::{self, OsRandom, SESSION_MAX_SECS, TokenKind};
+use crate::views::{CustomerRow, LinkProblem, LinkRow};
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::{db, http, jobs};
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{CreatePortalLinkRequest, LinkRequestRequest, LinkRequestResponse};
+use settle_shared::ids::{EmailId, InvoiceId, LinkId};
+use settle_shared::text::{self, FieldError};
+use worker::{D1PreparedStatement, Request, Response};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// A link about to be stored: its id, its secret URL, and the statements
+/// that store it (hash only) and audit it.
+pub struct NewLink {
+    pub id: LinkId,
+    pub url: String,
+    pub expires_at: i64,
+    pub stmts: Vec<D1PreparedStatement>,
+}
+
+/// Builds a new customer link. The token lives only in the returned URL.
+pub fn new_link(
+    ctx: &Ctx,
+    org_id: &str,
+    customer_id: &str,
+    invoice_id: Option<&str>,
+    ttl_days: i64,
+    actor: &str,
+) -> Result<NewLink, ApiError> {
+    let id = LinkId::generate(ctx.now_ms as u64, ctx.random10());
+    let token = security::new_token(TokenKind::Link, &mut OsRandom);
+    let expires_at = ctx.now_ms + ttl_days * DAY_MS;
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO access_links (id, organization_id, customer_id, token_hash, invoice_id, expires_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id.as_str(), org_id, customer_id, security::hash_token(&token), invoice_id, expires_at, ctx.now_ms],
+        )?,
+        ctx.audit(Audit {
+            org: Some(org_id),
+            actor,
+            action: "link.issued",
+            subject: id.as_str(),
+            detail: json!({ "customer_id": customer_id, "invoice_id": invoice_id, "expires_at": settle_shared::time::rfc3339_from_millis(expires_at) }),
+        })?,
+    ];
+    Ok(NewLink {
+        url: format!("{}/c/{token}", ctx.config.public_base_url),
+        id,
+        expires_at,
+        stmts,
+    })
+}
+
+/// `POST /api/v1/customers/{id}/portal-links`
+pub async fn create(ctx: &Ctx, req: Request, customer_id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req).await?;
+    let has_body = http::header(&req, "Content-Length").is_some_and(|l| l != "0");
+    let body: CreatePortalLinkRequest = if has_body {
+        http::json_body(req).await?
+    } else {
+        CreatePortalLinkRequest::default()
+    };
+    let customer = customers::load(ctx, &org.id, customer_id).await?;
+    let ttl = i64::from(body.expires_in_days.unwrap_or(org.link_ttl_days as u32));
+    if !(1..=365).contains(&ttl) {
+        return Err(FieldError::invalid("expires_in_days", "must be between 1 and 365").into());
+    }
+    if let Some(inv) = &body.invoice_id {
+        let found = InvoiceId::parse(inv).is_ok()
+            && db::one::<serde_json::Value>(db::stmt(
+                &ctx.db,
+                "SELECT 1 AS one FROM invoices WHERE id = ?1 AND organization_id = ?2 AND customer_id = ?3",
+                params![inv, &org.id, &customer.id],
+            )?)
+            .await?
+            .is_some();
+        if !found {
+            return Err(ApiError::Client {
+                code: ErrorCode::NotFound,
+                message: "`invoice_id` names no invoice of this customer.".into(),
+                field: Some("invoice_id".into()),
+            });
+        }
+    }
+    let link = new_link(
+        ctx,
+        &org.id,
+        &customer.id,
+        body.invoice_id.as_deref(),
+        ttl,
+        "api_key",
+    )?;
+    db::batch(&ctx.db, link.stmts).await?;
+    let row = LinkRow {
+        id: link.id.to_string(),
+        organization_id: org.id.clone(),
+        customer_id: customer.id.clone(),
+        invoice_id: body.invoice_id.clone(),
+        expires_at: link.expires_at,
+        revoked_at: None,
+        created_at: ctx.now_ms,
+    };
+    http::json(201, &row.view(Some(link.url)))
+}
+
+/// `POST /api/v1/portal-links/{id}/revoke`: the link stops working, and so do
+/// the sessions it started.
+pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    if LinkId::parse(id).is_err() {
+        return Err(ApiError::not_found("portal link"));
+    }
+    let load = || {
+        db::stmt(
+            &ctx.db,
+            "SELECT * FROM access_links WHERE id = ?1 AND organization_id = ?2",
+            params![id, &org.id],
+        )
+    };
+    let link: LinkRow = db::one(load()?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("portal link"))?;
+    if link.revoked_at.is_none() {
+        db::batch(&ctx.db, vec![
+            db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms, id])?,
+            db::stmt(&ctx.db, "UPDATE customer_sessions SET ended_at = ?1 WHERE link_id = ?2 AND ended_at IS NULL", params![ctx.now_ms, id])?,
+            ctx.audit(Audit { org: Some(&org.id), actor: "api_key", action: "link.revoked", subject: id, detail: json!({ "customer_id": link.customer_id }) })?,
+        ])
+        .await?;
+    }
+    let link: LinkRow = db::one(load()?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("portal link"))?;
+    http::json(200, &link.view(None))
+}
+
+/// `GET /c/{token}`: opens a customer link. Always answers with a redirect,
+/// to the portal on success or to the page that offers a fresh link.
+pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
+    let fail = |p: LinkProblem| http::redirect(&format!("/link?reason={}", p.reason()), None);
+    if !security::well_formed(TokenKind::Link, token) {
+        return fail(LinkProblem::Unknown);
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM access_links WHERE token_hash = ?1",
+        params![security::hash_token(token)],
+    )?;
+    let Some(link) = db::one::<LinkRow>(s).await? else {
+        return fail(LinkProblem::Unknown);
+    };
+    if let Err(problem) = link.check(ctx.now_ms) {
+        db::batch(
+            &ctx.db,
+            vec![ctx.audit(Audit {
+                org: Some(&link.organization_id),
+                actor: &format!("customer:{}", link.customer_id),
+                action: "link.refused",
+                subject: &link.id,
+                detail: json!({ "reason": problem.reason() }),
+            })?],
+        )
+        .await?;
+        return fail(problem);
+    }
+    let session = security::new_token(TokenKind::Session, &mut OsRandom);
+    let expires_at = (ctx.now_ms + SESSION_MAX_SECS * 1000).min(link.expires_at);
+    db::batch(&ctx.db, vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO customer_sessions (token_hash, organization_id, customer_id, link_id, expires_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![security::hash_token(&session), &link.organization_id, &link.customer_id, &link.id, expires_at, ctx.now_ms],
+        )?,
+        ctx.audit(Audit {
+            org: Some(&link.organization_id),
+            actor: &format!("customer:{}", link.customer_id),
+            action: "link.opened",
+            subject: &link.id,
+            detail: json!({}),
+        })?,
+    ])
+    .await?;
+    let cookie = security::session_cookie(&session, (expires_at - ctx.now_ms) / 1000);
+    let landing = match &link.invoice_id {
+        Some(inv) => format!("/invoices/{inv}"),
+        None => "/invoices".to_owned(),
+    };
+    http::redirect(&landing, Some(&cookie))
+}
+
+#[derive(serde::Deserialize)]
+struct Count {
+    count: i64,
+}
+
+/// Counts one event against a limit; `Err(retry_after_secs)` when over.
+async fn count(ctx: &Ctx, key: &str, limit: Limit) -> Result<Result<(), i64>, ApiError> {
+    let now_s = ctx.now_ms / 1000;
+    let window = limit.window_start(now_s);
+    let s = db::stmt(
+        &ctx.db,
+        "INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1) \
+         ON CONFLICT (key) DO UPDATE SET count = CASE WHEN window_start = ?2 THEN count + 1 ELSE 1 END, window_start = ?2 \
+         RETURNING count",
+        params![key, window],
+    )?;
+    let c: Count = db::one(s)
+        .await?
+        .ok_or_else(|| ApiError::internal("rate limit upsert returned nothing"))?;
+    Ok(if limit.allows(c.count as u32) {
+        Ok(())
+    } else {
+        Err(limit.retry_after(now_s))
+    })
+}
+
+/// `POST /api/v1/portal/link-requests`: a customer whose link expired asks
+/// for a fresh one. The answer is the same whether or not the address is known.
+pub async fn request_fresh(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".into());
+    let body: LinkRequestRequest = http::json_body(req).await?;
+    let email = text::email("email", &body.email)?.to_lowercase();
+    let limited = |secs: i64| {
+        ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "Too many link requests. Please try again in {} minutes.",
+                ((secs + 59) / 60).max(1)
+            ),
+        )
+    };
+    if let Err(secs) = count(ctx, &format!("link-ip:{ip}"), LINK_REQUESTS_PER_IP).await? {
+        return Err(limited(secs));
+    }
+    if let Err(secs) = count(
+        ctx,
+        &format!("link-email:{}", security::hash_token(&email)),
+        LINK_REQUESTS_PER_EMAIL,
+    )
+    .await?
+    {
+        return Err(limited(secs));
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM customers WHERE email_lower = ?1 ORDER BY id LIMIT 5",
+        params![&email],
+    )?;
+    let found: Vec<CustomerRow> = db::all(s).await?;
+    for c in &found {
+        let eid = EmailId::generate(ctx.now_ms as u64, ctx.random10());
+        db::batch(
+            &ctx.db,
+            vec![
+                jobs::queue_email_stmt(
+                    ctx,
+                    &eid,
+                    &c.organization_id,
+                    &c.id,
+                    None,
+                    "link",
+                    &c.email,
+                )?,
+                ctx.audit(Audit {
+                    org: Some(&c.organization_id),
+                    actor: &format!("customer:{}", c.id),
+                    action: "link.requested",
+                    subject: &c.id,
+                    detail: json!({ "email_id": eid.as_str() }),
+                })?,
+            ],
+        )
+        .await?;
+        jobs::enqueue_email(ctx, eid.as_str()).await;
+    }
+    http::json(
+        202,
+        &LinkRequestResponse {
+            status: "accepted".into(),
+        },
+    )
+}

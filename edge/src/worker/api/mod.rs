@@ -1,0 +1,8 @@
+//! Handlers, one module per resource.
+
+pub mod audit;
+pub mod customers;
+pub mod invoices;
+pub mod links;
+pub mod organizations;
+pub mod portal;

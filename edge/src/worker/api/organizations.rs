@@ -1,0 +1,122 @@
+//! Organizations (tenants). The platform operator creates them; an
+//! organization's API key reads its own.
+
+use crate::error::ApiError;
+use crate::params;
+use crate::security::{self, OsRandom, TokenKind};
+use crate::views::OrganizationRow;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::{db, http};
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{CreateOrganizationRequest, CreateOrganizationResponse};
+use settle_shared::ids::{ApiKeyId, OrganizationId};
+use settle_shared::text::{self, FieldError, limits};
+use worker::{Request, Response};
+
+/// `POST /api/v1/organizations`
+pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let operator = ctx
+        .config
+        .operator_token
+        .as_ref()
+        .ok_or_else(ApiError::unauthorized)?;
+    let auth = http::header(&req, "Authorization");
+    let presented = security::bearer(auth.as_deref()).ok_or_else(ApiError::unauthorized)?;
+    if !security::constant_time_eq(presented.as_bytes(), operator.expose().as_bytes()) {
+        return Err(ApiError::unauthorized());
+    }
+    let body: CreateOrganizationRequest = http::json_body(req).await?;
+    let name = text::bounded("name", &body.name, limits::NAME)?;
+    let b = &body.branding;
+    let display_name = text::bounded("branding.display_name", &b.display_name, limits::NAME)?;
+    let support_email = text::email("branding.support_email", &b.support_email)?;
+    let logo_url = b
+        .logo_url
+        .as_deref()
+        .map(|u| text::url("branding.logo_url", u))
+        .transpose()?;
+    let primary_color = b
+        .primary_color
+        .as_deref()
+        .map(|c| text::hex_colour("branding.primary_color", c))
+        .transpose()?;
+    let ttl = body.link_ttl_days.unwrap_or(30);
+    if !(1..=365).contains(&ttl) {
+        return Err(FieldError::invalid("link_ttl_days", "must be between 1 and 365").into());
+    }
+
+    let org_id = OrganizationId::generate(ctx.now_ms as u64, ctx.random10());
+    let key_id = ApiKeyId::generate(ctx.now_ms as u64, ctx.random10());
+    let api_key = security::new_token(TokenKind::ApiKey, &mut OsRandom);
+    let hint = format!("{}…", &api_key[..7]);
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO organizations (id, name, display_name, logo_url, primary_color, support_email, link_ttl_days, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                org_id.as_str(),
+                &name,
+                &display_name,
+                logo_url,
+                primary_color,
+                &support_email,
+                i64::from(ttl),
+                ctx.now_ms
+            ],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO api_keys (id, organization_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                key_id.as_str(),
+                org_id.as_str(),
+                security::hash_token(&api_key),
+                &hint,
+                ctx.now_ms
+            ],
+        )?,
+        ctx.audit(Audit {
+            org: Some(org_id.as_str()),
+            actor: "operator",
+            action: "organization.created",
+            subject: org_id.as_str(),
+            detail: json!({ "name": name }),
+        })?,
+        ctx.audit(Audit {
+            org: Some(org_id.as_str()),
+            actor: "operator",
+            action: "api_key.created",
+            subject: key_id.as_str(),
+            detail: json!({ "hint": hint }),
+        })?,
+    ];
+    db::batch(&ctx.db, stmts).await?;
+    let org = load(ctx, org_id.as_str()).await?;
+    http::json(
+        201,
+        &CreateOrganizationResponse {
+            organization: org.view(),
+            api_key,
+        },
+    )
+}
+
+/// `GET /api/v1/organization`: the caller's own organization.
+pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    http::json(200, &org.view())
+}
+
+/// One organization by id.
+pub async fn load(ctx: &Ctx, id: &str) -> Result<OrganizationRow, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM organizations WHERE id = ?1",
+        params![id],
+    )?;
+    db::one(s)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "No such organization."))
+}

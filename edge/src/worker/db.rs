@@ -1,0 +1,129 @@
+//! Small helpers over D1: typed parameters, one row, all rows, batches.
+//!
+//! D1 numbers cross into JavaScript as doubles; every integer Settle stores
+//! (minor units up to 10^14, millisecond timestamps) is far below 2^53.
+
+use crate::error::ApiError;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+/// A bound parameter.
+pub enum V {
+    T(String),
+    I(i64),
+    N,
+}
+
+impl From<&str> for V {
+    fn from(s: &str) -> Self {
+        V::T(s.to_owned())
+    }
+}
+impl From<&String> for V {
+    fn from(s: &String) -> Self {
+        V::T(s.clone())
+    }
+}
+impl From<String> for V {
+    fn from(s: String) -> Self {
+        V::T(s)
+    }
+}
+impl From<i64> for V {
+    fn from(i: i64) -> Self {
+        V::I(i)
+    }
+}
+impl<T: Into<V>> From<Option<T>> for V {
+    fn from(o: Option<T>) -> Self {
+        o.map(Into::into).unwrap_or(V::N)
+    }
+}
+
+impl V {
+    fn js(&self) -> JsValue {
+        match self {
+            V::T(s) => JsValue::from_str(s),
+            V::I(i) => JsValue::from_f64(*i as f64),
+            V::N => JsValue::null(),
+        }
+    }
+}
+
+/// `params![a, b, c]` builds the parameter list of a statement.
+#[macro_export]
+macro_rules! params {
+    ($($x:expr),* $(,)?) => { vec![$($crate::worker::db::V::from($x)),*] };
+}
+
+/// A prepared statement with its parameters bound.
+pub fn stmt(db: &D1Database, sql: &str, args: Vec<V>) -> Result<D1PreparedStatement, ApiError> {
+    let js: Vec<JsValue> = args.iter().map(V::js).collect();
+    db.prepare(sql)
+        .bind(&js)
+        .map_err(|e| ApiError::internal(format!("bind `{sql}`: {e}")))
+}
+
+/// The first row, if any.
+pub async fn one<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Option<T>, ApiError> {
+    s.first::<T>(None)
+        .await
+        .map_err(|e| ApiError::internal(format!("query one: {e}")))
+}
+
+/// All rows.
+pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
+    let r = s
+        .all()
+        .await
+        .map_err(|e| ApiError::internal(format!("query all: {e}")))?;
+    if let Some(err) = r.error() {
+        return Err(ApiError::internal(format!("query all: {err}")));
+    }
+    r.results::<T>()
+        .map_err(|e| ApiError::internal(format!("decode rows: {e}")))
+}
+
+/// Why a write failed.
+pub enum WriteError {
+    /// A UNIQUE constraint refused a row; nothing of the batch was written.
+    Unique(String),
+    Other(ApiError),
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Unique(m) => {
+                ApiError::internal(format!("unexpected unique violation: {m}"))
+            }
+            WriteError::Other(e) => e,
+        }
+    }
+}
+
+/// Runs statements as one transaction: all of them or none.
+pub async fn batch(
+    db: &D1Database,
+    stmts: Vec<D1PreparedStatement>,
+) -> Result<Vec<D1Result>, WriteError> {
+    match db.batch(stmts).await {
+        Ok(results) => Ok(results),
+        Err(e) => {
+            let msg = e.to_string();
+            if msg.contains("UNIQUE constraint failed") {
+                Err(WriteError::Unique(msg))
+            } else {
+                Err(WriteError::Other(ApiError::internal(format!(
+                    "batch: {msg}"
+                ))))
+            }
+        }
+    }
+}
+
+/// Rows changed by one result of a batch.
+pub fn changes(r: &D1Result) -> usize {
+    r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+}

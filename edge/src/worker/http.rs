@@ -1,0 +1,201 @@
+//! Reading requests and writing responses: body limits, JSON, errors,
+//! query strings, and the two ways a caller proves who it is.
+
+use crate::error::ApiError;
+use crate::params;
+use crate::security::{self, SESSION_COOKIE, TokenKind};
+use crate::views::{CustomerRow, OrganizationRow};
+use crate::worker::ctx::Ctx;
+use crate::worker::db;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use settle_shared::ErrorCode;
+use worker::{Headers, Request, Response};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Reads a JSON body: size limit, content type, then strict parsing.
+pub async fn json_body<T: DeserializeOwned>(mut req: Request) -> Result<T, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
+        )
+    };
+    if let Some(len) = header(&req, "Content-Length").and_then(|l| l.parse::<usize>().ok())
+        && len > MAX_BODY_BYTES
+    {
+        return Err(too_large());
+    }
+    let ct = header(&req, "Content-Type").unwrap_or_default();
+    if !ct.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the body as `Content-Type: application/json`.",
+        ));
+    }
+    let bytes = req.bytes().await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("The body could not be read: {e}."),
+        )
+    })?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::from_json(&e))
+}
+
+/// A header's value.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// One query parameter.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
+    let resp = Response::from_json(body)
+        .map_err(|e| ApiError::internal(format!("encode: {e}")))?
+        .with_status(status);
+    no_store(resp)
+}
+
+fn no_store(mut resp: Response) -> Result<Response, ApiError> {
+    let h = resp.headers_mut();
+    let set = |k: &str, v: &str| {
+        h.set(k, v)
+            .map_err(|e| ApiError::internal(format!("header: {e}")))
+    };
+    set("Cache-Control", "no-store")?;
+    set("X-Content-Type-Options", "nosniff")?;
+    Ok(resp)
+}
+
+/// The error envelope.
+pub fn error(e: &ApiError) -> worker::Result<Response> {
+    let mut resp = Response::from_json(&e.body())?.with_status(e.status());
+    resp.headers_mut().set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
+/// A `303 See Other` to a path of our own, optionally setting a cookie.
+pub fn redirect(location: &str, cookie: Option<&str>) -> Result<Response, ApiError> {
+    let headers = Headers::new();
+    let f = |e: worker::Error| ApiError::internal(format!("header: {e}"));
+    headers.set("Location", location).map_err(f)?;
+    headers.set("Cache-Control", "no-store").map_err(f)?;
+    headers.set("Referrer-Policy", "no-referrer").map_err(f)?;
+    if let Some(c) = cookie {
+        headers.set("Set-Cookie", c).map_err(f)?;
+    }
+    Ok(Response::empty()
+        .map_err(f)?
+        .with_status(303)
+        .with_headers(headers))
+}
+
+/// The organization whose API key authorizes this request.
+pub async fn organization(ctx: &Ctx, req: &Request) -> Result<OrganizationRow, ApiError> {
+    let auth = header(req, "Authorization");
+    let key = security::bearer(auth.as_deref()).ok_or_else(ApiError::unauthorized)?;
+    if !security::well_formed(TokenKind::ApiKey, key) {
+        return Err(ApiError::unauthorized());
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT o.* FROM api_keys k JOIN organizations o ON o.id = k.organization_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
+        params![security::hash_token(key)],
+    )?;
+    db::one::<OrganizationRow>(s)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// The signed-in customer of a portal request.
+pub struct Session {
+    pub token_hash: String,
+    pub customer: CustomerRow,
+    pub link_invoice_id: Option<String>,
+}
+
+/// One row of the session query. Columns are listed out: `serde(flatten)`
+/// cannot read D1's numbers (they arrive as doubles).
+#[derive(serde::Deserialize)]
+struct SessionRow {
+    token_hash: String,
+    link_invoice_id: Option<String>,
+    id: String,
+    organization_id: String,
+    name: String,
+    email: String,
+    locale: String,
+    time_zone: String,
+    external_id: Option<String>,
+    created_at: i64,
+}
+
+/// The customer session from the cookie; state-changing requests must also
+/// come from our own origin.
+pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
+    let expired = || {
+        ApiError::new(
+            ErrorCode::SessionExpired,
+            "Your session has ended. Open the link in your latest email again.",
+        )
+    };
+    let cookies = header(req, "Cookie");
+    let token = security::cookie(cookies.as_deref(), SESSION_COOKIE).ok_or_else(expired)?;
+    if !security::well_formed(TokenKind::Session, token) {
+        return Err(expired());
+    }
+    if req.method() != worker::Method::Get {
+        let own = req
+            .url()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        if !security::same_origin(
+            header(req, "Sec-Fetch-Site").as_deref(),
+            header(req, "Origin").as_deref(),
+            &own,
+        ) {
+            return Err(ApiError::new(
+                ErrorCode::CsrfRejected,
+                "This request did not come from the portal.",
+            ));
+        }
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT s.token_hash, l.invoice_id AS link_invoice_id, c.id, c.organization_id, c.name, c.email, c.locale, \
+         c.time_zone, c.external_id, c.created_at FROM customer_sessions s \
+         JOIN customers c ON c.id = s.customer_id AND c.organization_id = s.organization_id \
+         JOIN access_links l ON l.id = s.link_id \
+         WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2 AND l.revoked_at IS NULL",
+        params![security::hash_token(token), ctx.now_ms],
+    )?;
+    let row = db::one::<SessionRow>(s).await?.ok_or_else(expired)?;
+    let customer = CustomerRow {
+        id: row.id,
+        organization_id: row.organization_id,
+        name: row.name,
+        email: row.email,
+        locale: row.locale,
+        time_zone: row.time_zone,
+        external_id: row.external_id,
+        created_at: row.created_at,
+    };
+    Ok(Session {
+        token_hash: row.token_hash,
+        customer,
+        link_invoice_id: row.link_invoice_id,
+    })
+}

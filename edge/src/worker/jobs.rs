@@ -1,0 +1,348 @@
+//! Background work on the `JOBS` queue: sending emails.
+//!
+//! An email is first written to the `emails` table as `queued`, in the same
+//! batch as the change that caused it; the queue message only carries its id.
+//! If the message is lost, the cron sweep enqueues it again; if it arrives
+//! twice, the status check and the provider's idempotency key keep it single.
+
+use super::api::{invoices, links, organizations};
+use crate::email::{EmailError, InvoiceEmail, LinkEmail, OutgoingEmail, render::Brand, resend};
+use crate::error::ApiError;
+use crate::params;
+use crate::views::{CustomerRow, OrganizationRow};
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use settle_shared::ids::EmailId;
+use wasm_bindgen::JsValue;
+use worker::{
+    D1PreparedStatement, Env, Fetch, Headers, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
+    Request, RequestInit,
+};
+
+/// Attempts before an email is given up as failed.
+const MAX_ATTEMPTS: i64 = 5;
+
+/// A queue message.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    SendEmail { email_id: String },
+}
+
+/// The statement that records an email as queued.
+pub fn queue_email_stmt(
+    ctx: &Ctx,
+    id: &EmailId,
+    org_id: &str,
+    customer_id: &str,
+    invoice_id: Option<&str>,
+    kind: &str,
+    to: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "INSERT INTO emails (id, organization_id, customer_id, invoice_id, kind, status, to_address, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+        params![
+            id.as_str(),
+            org_id,
+            customer_id,
+            invoice_id,
+            kind,
+            to,
+            ctx.now_ms
+        ],
+    )
+}
+
+/// Puts a queued email on the queue. A failure here is logged, not returned:
+/// the row is already stored and the cron sweep will enqueue it.
+pub async fn enqueue_email(ctx: &Ctx, email_id: &str) {
+    let job = Job::SendEmail {
+        email_id: email_id.to_owned(),
+    };
+    let sent = match ctx.env.queue("JOBS") {
+        Ok(q) => q.send(job).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        worker::console_error!("enqueue {email_id}: {e}; the sweep will retry");
+    }
+}
+
+/// Cron: enqueue emails that have waited too long (their message was lost).
+pub async fn requeue_stuck(env: &Env) -> Result<(), ApiError> {
+    let ctx = Ctx::for_env(env)?;
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id FROM emails WHERE status = 'queued' AND created_at < ?1 ORDER BY status, created_at LIMIT 100",
+        params![ctx.now_ms - 120_000],
+    )?;
+    for row in db::all::<Id>(s).await? {
+        enqueue_email(&ctx, &row.id).await;
+    }
+    Ok(())
+}
+
+/// The queue consumer.
+pub async fn consume(batch: MessageBatch<Job>, env: Env) {
+    let messages = match batch.messages() {
+        Ok(m) => m,
+        Err(e) => {
+            worker::console_error!("queue batch unreadable: {e}");
+            batch.retry_all();
+            return;
+        }
+    };
+    let ctx = match Ctx::for_env(&env) {
+        Ok(c) => c,
+        Err(e) => {
+            worker::console_error!("queue context: {e:?}");
+            batch.retry_all();
+            return;
+        }
+    };
+    for m in messages {
+        let Job::SendEmail { email_id } = m.body();
+        match send_email(&ctx, email_id).await {
+            Ok(Outcome::Done) => m.ack(),
+            Ok(Outcome::RetryIn(secs)) => {
+                m.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(secs)
+                        .build(),
+                );
+            }
+            Err(e) => {
+                worker::console_error!("send {email_id}: {e:?}");
+                m.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(10)
+                        .build(),
+                );
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Done,
+    RetryIn(u32),
+}
+
+#[derive(Deserialize)]
+struct EmailRow {
+    id: String,
+    organization_id: String,
+    customer_id: String,
+    invoice_id: Option<String>,
+    kind: String,
+    status: String,
+    attempts: i64,
+}
+
+async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM emails WHERE id = ?1",
+        params![email_id],
+    )?;
+    let Some(row) = db::one::<EmailRow>(s).await? else {
+        return Ok(Outcome::Done);
+    };
+    if row.status != "queued" {
+        return Ok(Outcome::Done);
+    }
+    let org = organizations::load(ctx, &row.organization_id).await?;
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM customers WHERE id = ?1",
+        params![&row.customer_id],
+    )?;
+    let customer: CustomerRow = db::one(s)
+        .await?
+        .ok_or_else(|| ApiError::internal("email for a missing customer"))?;
+
+    let invoice = match (&row.kind[..], &row.invoice_id) {
+        ("invoice", Some(id)) => {
+            let inv = invoices::load(ctx, &org.id, id).await?;
+            if inv.status != "open" {
+                finish(
+                    ctx,
+                    &row,
+                    "skipped",
+                    None,
+                    Some(format!("invoice is {}", inv.status)),
+                    None,
+                )
+                .await?;
+                return Ok(Outcome::Done);
+            }
+            Some(inv)
+        }
+        _ => None,
+    };
+    let link = links::new_link(
+        ctx,
+        &org.id,
+        &customer.id,
+        row.invoice_id.as_deref(),
+        org.link_ttl_days,
+        "system",
+    )?;
+    db::batch(&ctx.db, link.stmts).await?;
+    let brand = brand(&org);
+    let rendered = match &invoice {
+        Some(inv) => InvoiceEmail {
+            brand,
+            locale: &customer.locale,
+            customer_name: &customer.name,
+            number: &inv.number,
+            amount_due: &invoices::plain_amount(inv.total - inv.amount_paid, &inv.currency),
+            due_date: &inv.due_date,
+            link: &link.url,
+        }
+        .render(),
+        None => LinkEmail {
+            brand,
+            locale: &customer.locale,
+            customer_name: &customer.name,
+            link: &link.url,
+        }
+        .render(),
+    };
+    let email = OutgoingEmail {
+        from: format!(
+            "{} <{}>",
+            org.display_name.replace(['<', '>', '"', '\r', '\n'], ""),
+            ctx.config.email_from
+        ),
+        to: customer.email.clone(),
+        reply_to: Some(org.support_email.clone()),
+        subject: rendered.subject.clone(),
+        html: rendered.html.clone(),
+        text: rendered.text.clone(),
+        idempotency_key: row.id.clone(),
+        email_id: row.id.clone(),
+    };
+    // What is kept as evidence has the secret token replaced by the link id.
+    let redact = |s: &str| {
+        s.replace(
+            &link.url,
+            &format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
+        )
+    };
+    let stored = (
+        rendered.subject.clone(),
+        redact(&rendered.html),
+        redact(&rendered.text),
+    );
+    match deliver(ctx, &email).await {
+        Ok(provider_id) => {
+            finish(ctx, &row, "sent", Some(provider_id), None, Some(stored)).await?;
+            Ok(Outcome::Done)
+        }
+        Err(EmailError::Rejected(reason)) => {
+            finish(ctx, &row, "failed", None, Some(reason), Some(stored)).await?;
+            Ok(Outcome::Done)
+        }
+        Err(EmailError::Transient(reason)) => {
+            let attempts = row.attempts + 1;
+            if attempts >= MAX_ATTEMPTS {
+                finish(ctx, &row, "failed", None, Some(reason), Some(stored)).await?;
+                return Ok(Outcome::Done);
+            }
+            db::batch(&ctx.db, vec![
+                db::stmt(&ctx.db, "UPDATE emails SET attempts = ?1, last_error = ?2 WHERE id = ?3 AND status = 'queued'", params![attempts, &reason, &row.id])?,
+                ctx.audit(Audit { org: Some(&row.organization_id), actor: "system", action: "email.attempt_failed", subject: &row.id, detail: json!({ "attempt": attempts, "error": reason }) })?,
+            ])
+            .await?;
+            Ok(Outcome::RetryIn(10u32 << attempts.min(6)))
+        }
+    }
+}
+
+/// Records the end of an email's life: sent, failed or skipped.
+async fn finish(
+    ctx: &Ctx,
+    row: &EmailRow,
+    status: &str,
+    provider_id: Option<String>,
+    error: Option<String>,
+    content: Option<(String, String, String)>,
+) -> Result<(), ApiError> {
+    let (subject, html, text) = match content {
+        Some((s, h, t)) => (Some(s), Some(h), Some(t)),
+        None => (None, None, None),
+    };
+    let sent_at = (status == "sent").then_some(ctx.now_ms);
+    let mut stmts = vec![db::stmt(
+        &ctx.db,
+        "UPDATE emails SET status = ?1, provider_id = ?2, last_error = ?3, subject = COALESCE(?4, subject), html = COALESCE(?5, html), \
+         text = COALESCE(?6, text), sent_at = ?7, attempts = attempts + 1 WHERE id = ?8 AND status = 'queued'",
+        params![
+            status,
+            provider_id.clone(),
+            error.clone(),
+            subject.clone(),
+            html,
+            text,
+            sent_at,
+            &row.id
+        ],
+    )?];
+    if status == "sent" && row.kind == "invoice" {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE invoices SET sent_at = COALESCE(sent_at, ?1) WHERE id = ?2",
+            params![ctx.now_ms, row.invoice_id.clone()],
+        )?);
+    }
+    stmts.push(ctx.audit(Audit {
+        org: Some(&row.organization_id),
+        actor: "system",
+        action: &format!("email.{status}"),
+        subject: &row.id,
+        detail: json!({ "kind": row.kind, "invoice_id": row.invoice_id, "customer_id": row.customer_id, "subject": subject, "provider_id": provider_id, "error": error }),
+    })?);
+    db::batch(&ctx.db, stmts).await?;
+    Ok(())
+}
+
+fn brand(org: &OrganizationRow) -> Brand<'_> {
+    Brand {
+        display_name: &org.display_name,
+        logo_url: org.logo_url.as_deref(),
+        primary_color: org.primary_color.as_deref(),
+        support_email: &org.support_email,
+    }
+}
+
+/// Sends one email through the provider's HTTP API.
+async fn deliver(ctx: &Ctx, email: &OutgoingEmail) -> Result<String, EmailError> {
+    let r = resend::request(
+        &ctx.config.email_api_base,
+        ctx.config.email_api_key.expose(),
+        email,
+    );
+    let transient = |e: worker::Error| EmailError::Transient(e.to_string());
+    let headers = Headers::new();
+    for (k, v) in &r.headers {
+        headers.set(k, v).map_err(transient)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(&r.body)));
+    let request = Request::new_with_init(&r.url, &init).map_err(transient)?;
+    let mut resp = Fetch::Request(request).send().await.map_err(transient)?;
+    let status = resp.status_code();
+    let body = resp.text().await.unwrap_or_default();
+    resend::response(status, &body)
+}

@@ -1,0 +1,112 @@
+//! Cloudflare Workers glue: entry points, D1, Queues and outbound fetch.
+//! Decisions live in the plain modules of this crate; this only translates.
+
+mod api;
+mod ctx;
+mod db;
+mod http;
+mod jobs;
+
+use crate::error::ApiError;
+use crate::routes::{Method, NoRoute, Route, match_route};
+use ctx::Ctx;
+use settle_shared::ErrorCode;
+use worker::{
+    Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event,
+};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let method = Method::parse(&req.method().to_string());
+    let path = req.path();
+    let route = match match_route(method, &path) {
+        Ok(r) => r,
+        Err(NoRoute::NotFound) => {
+            return http::error(&ApiError::new(
+                ErrorCode::NotFound,
+                "There is nothing at this address.",
+            ));
+        }
+        Err(NoRoute::MethodNotAllowed) => {
+            return http::error(&ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "This method is not allowed here.",
+            ));
+        }
+    };
+    let result = match Ctx::new(&env, &req) {
+        Ok(ctx) => dispatch(&ctx, route, req).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            if let ApiError::Internal(context) = &e {
+                worker::console_error!("{} {}: {}", method_name(method), path, context);
+            }
+            http::error(&e)
+        }
+    }
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Other => "OTHER",
+    }
+}
+
+async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, ApiError> {
+    use api::{audit, customers, invoices, links, organizations, portal};
+    match route {
+        Route::Health => http::json(
+            200,
+            &settle_shared::api::HealthResponse {
+                status: "ok".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+        ),
+        Route::CreateOrganization => organizations::create(ctx, req).await,
+        Route::GetOrganization => organizations::get(ctx, &req).await,
+        Route::ListCustomers => customers::list(ctx, &req).await,
+        Route::CreateCustomer => customers::create(ctx, req).await,
+        Route::GetCustomer(id) => customers::get(ctx, &req, &id).await,
+        Route::CreatePortalLink(id) => links::create(ctx, req, &id).await,
+        Route::RevokePortalLink(id) => links::revoke(ctx, &req, &id).await,
+        Route::ListInvoices => invoices::list(ctx, &req).await,
+        Route::CreateInvoice => invoices::create(ctx, req).await,
+        Route::GetInvoice(id) => invoices::get(ctx, &req, &id).await,
+        Route::VoidInvoice(id) => invoices::void(ctx, &req, &id).await,
+        Route::SendInvoice(id) => invoices::send(ctx, &req, &id).await,
+        Route::ListPayments(id) => invoices::list_payments(ctx, &req, &id).await,
+        Route::RecordPayment(id) => invoices::record_payment(ctx, req, &id).await,
+        Route::ListAuditEvents => audit::list(ctx, &req).await,
+        Route::OpenLink(token) => links::open(ctx, &token).await,
+        Route::PortalLinkRequest => links::request_fresh(ctx, req).await,
+        Route::PortalSession => portal::session(ctx, &req).await,
+        Route::PortalSignOut => portal::sign_out(ctx, &req).await,
+        Route::PortalInvoices => portal::invoices(ctx, &req).await,
+        Route::PortalInvoice(id) => portal::invoice(ctx, &req, &id).await,
+    }
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<jobs::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
+    // Returning Err would discard the whole instance; each message is acked
+    // or retried on its own instead.
+    jobs::consume(batch, env).await;
+    Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(e) = jobs::requeue_stuck(&env).await {
+        worker::console_error!("scheduled sweep failed: {e:?}");
+    }
+}

@@ -1,0 +1,157 @@
+//! Amounts and dates for the customer's locale, through the browser's
+//! `Intl` (no formatting crate in the bundle). Natively (in tests) a plain
+//! rendering stands in.
+
+use settle_shared::money::{Currency, format_minor};
+
+/// `123450` EUR in `fr-FR` → `1 234,50 €`.
+pub fn money(amount_minor: i64, currency: &str, locale: &str) -> String {
+    let exp = Currency::parse(currency)
+        .map(Currency::exponent)
+        .unwrap_or(2);
+    intl::money(amount_minor, exp, currency, locale)
+        .unwrap_or_else(|| format!("{} {currency}", format_minor(amount_minor, exp)))
+}
+
+/// `2026-12-01` in `en-GB` → `1 Dec 2026`.
+pub fn date(iso: &str, locale: &str) -> String {
+    let mut parts = iso.splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    match (
+        parts.next().flatten(),
+        parts.next().flatten(),
+        parts.next().flatten(),
+    ) {
+        (Some(y), Some(m), Some(d)) => {
+            intl::date(y, m, d, locale).unwrap_or_else(|| iso.to_owned())
+        }
+        _ => iso.to_owned(),
+    }
+}
+
+/// Days from `today` to `due` (both `YYYY-MM-DD`), negative when past.
+pub fn days_until(today: &str, due: &str) -> Option<i64> {
+    let parse = |s: &str| chrono_like_days(s);
+    Some(parse(due)? - parse(today)?)
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (civil calendar).
+fn chrono_like_days(s: &str) -> Option<i64> {
+    let mut it = s.splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Black or white, whichever reads better on `background` (`#rrggbb`).
+pub fn ink_for(background: &str) -> &'static str {
+    let Some(hex) = background.strip_prefix('#').filter(|h| h.len() == 6) else {
+        return "#ffffff";
+    };
+    let channel = |i: usize| {
+        let v = u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    // Contrast with white is 1.05/(l+0.05); with black (l+0.05)/0.05.
+    if 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 {
+        "#ffffff"
+    } else {
+        "#111111"
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod intl {
+    use js_sys::{Array, Date, Intl, Object, Reflect};
+    use wasm_bindgen::JsValue;
+
+    fn options(pairs: &[(&str, JsValue)]) -> Object {
+        let o = Object::new();
+        for (k, v) in pairs {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+        }
+        o
+    }
+
+    fn locales(locale: &str) -> Array {
+        Array::of1(&JsValue::from_str(locale))
+    }
+
+    pub fn money(amount_minor: i64, exp: u8, currency: &str, locale: &str) -> Option<String> {
+        let opts = options(&[
+            ("style", "currency".into()),
+            ("currency", currency.into()),
+            ("minimumFractionDigits", JsValue::from_f64(f64::from(exp))),
+            ("maximumFractionDigits", JsValue::from_f64(f64::from(exp))),
+        ]);
+        let nf = Intl::NumberFormat::new(&locales(locale), &opts);
+        let value = amount_minor as f64 / 10f64.powi(i32::from(exp));
+        nf.format()
+            .call1(&JsValue::NULL, &JsValue::from_f64(value))
+            .ok()?
+            .as_string()
+    }
+
+    pub fn date(y: u32, m: u32, d: u32, locale: &str) -> Option<String> {
+        let opts = options(&[("dateStyle", "medium".into()), ("timeZone", "UTC".into())]);
+        let f = Intl::DateTimeFormat::new(&locales(locale), &opts);
+        let ms = Date::utc(f64::from(y), f64::from(m - 1)) + f64::from(d - 1) * 86_400_000.0;
+        f.format()
+            .call1(&JsValue::NULL, &Date::new(&JsValue::from_f64(ms)))
+            .ok()?
+            .as_string()
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod intl {
+    pub fn money(_: i64, _: u8, _: &str, _: &str) -> Option<String> {
+        None
+    }
+    pub fn date(_: u32, _: u32, _: u32, _: &str) -> Option<String> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_fallbacks() {
+        assert_eq!(money(123450, "EUR", "en"), "1234.50 EUR");
+        assert_eq!(money(1200, "JPY", "ja"), "1200 JPY");
+        assert_eq!(money(1005, "BHD", "ar"), "1.005 BHD");
+    }
+
+    #[test]
+    fn day_arithmetic() {
+        assert_eq!(days_until("2026-11-26", "2026-12-01"), Some(5));
+        assert_eq!(days_until("2026-03-01", "2026-02-28"), Some(-1));
+        assert_eq!(days_until("2024-02-28", "2024-03-01"), Some(2));
+        assert_eq!(days_until("x", "2026-12-01"), None);
+    }
+
+    #[test]
+    fn readable_ink() {
+        assert_eq!(ink_for("#ffffff"), "#111111");
+        assert_eq!(ink_for("#000000"), "#ffffff");
+        assert_eq!(ink_for("#0f766e"), "#ffffff");
+        assert_eq!(ink_for("#fde047"), "#111111");
+    }
+}

@@ -1,0 +1,6 @@
+//! Mounts the portal.
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(settle_portal::App);
+}

@@ -1,0 +1,135 @@
+//! `/invoices`: what the customer owes, then what they have paid.
+
+use crate::SessionResource;
+use crate::api;
+use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
+use crate::format::{date, days_until, money};
+use crate::i18n::{Lang, fill};
+use leptos::prelude::*;
+use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
+use settle_shared::invoice::InvoiceStatus;
+
+#[component]
+pub fn InvoiceList() -> impl IntoView {
+    let session = expect_context::<SessionResource>().0;
+    let invoices = LocalResource::new(api::invoices);
+    let t = browser_lang().text();
+    view! {
+        <Suspense fallback=move || view! { <p class="loading" role="status">{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                let s = match session.await {
+                    Ok(s) => s,
+                    Err(e) => return view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }.into_any(),
+                };
+                let lang = Lang::from_locale(&s.locale);
+                let body = match invoices.await {
+                    Ok(list) => view! { <Lists session=s.clone() invoices=list.data/> }.into_any(),
+                    Err(e) => view! { <Failure failure=e lang=lang/> }.into_any(),
+                };
+                view! { <Shell session=s>{body}</Shell> }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Lists(session: PortalSessionResponse, invoices: Vec<InvoiceResponse>) -> impl IntoView {
+    let lang = Lang::from_locale(&session.locale);
+    let t = lang.text();
+    set_title(&format!(
+        "{} · {}",
+        t.your_invoices, session.organization.display_name
+    ));
+    let mut open: Vec<_> = invoices
+        .iter()
+        .filter(|i| i.status == InvoiceStatus::Open)
+        .cloned()
+        .collect();
+    open.sort_by(|a, b| a.due_date.cmp(&b.due_date));
+    let paid: Vec<_> = invoices
+        .iter()
+        .filter(|i| i.status == InvoiceStatus::Paid)
+        .cloned()
+        .collect();
+    // Totals per currency: amounts in different currencies are never added.
+    let mut totals: Vec<(String, i64)> = Vec::new();
+    for i in &open {
+        match totals.iter_mut().find(|(c, _)| *c == i.currency) {
+            Some((_, sum)) => *sum += i.amount_due,
+            None => totals.push((i.currency.clone(), i.amount_due)),
+        }
+    }
+    let locale = session.locale.clone();
+    let total_text = totals
+        .iter()
+        .map(|(c, a)| money(*a, c, &locale))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let empty = invoices.is_empty();
+    let has_open = !open.is_empty();
+    let has_paid = !paid.is_empty();
+    let today = session.today.clone();
+    let card = {
+        let locale = locale.clone();
+        move |inv: InvoiceResponse| view! { <Card invoice=inv lang=lang locale=locale.clone() today=today.clone()/> }
+    };
+    let card2 = card.clone();
+    view! {
+        <h1>{t.your_invoices}</h1>
+        <Show when=move || empty>
+            <p class="panel">{t.no_invoices}</p>
+        </Show>
+        <Show when=move || has_open fallback=move || view! { <Show when=move || !empty><p class="panel">{t.nothing_to_pay}</p></Show> }>
+            <section aria-labelledby="to-pay">
+                <div class="section-head">
+                    <h2 id="to-pay">{t.to_pay}</h2>
+                    <p class="total-due">{t.total_due}": "<strong>{total_text.clone()}</strong></p>
+                </div>
+                <ul class="cards">{open.clone().into_iter().map(card.clone()).collect_view()}</ul>
+            </section>
+        </Show>
+        <Show when=move || has_paid>
+            <section aria-labelledby="paid">
+                <h2 id="paid">{t.paid_invoices}</h2>
+                <ul class="cards">{paid.clone().into_iter().map(card2.clone()).collect_view()}</ul>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn Card(invoice: InvoiceResponse, lang: Lang, locale: String, today: String) -> impl IntoView {
+    let t = lang.text();
+    let href = format!("/invoices/{}", invoice.id);
+    let is_open = invoice.status == InvoiceStatus::Open;
+    let amount = if is_open {
+        invoice.amount_due
+    } else {
+        invoice.total
+    };
+    let when = if is_open {
+        match days_until(&today, &invoice.due_date) {
+            Some(0) => t.due_today.to_owned(),
+            Some(n) if n > 0 => fill(t.due_in_days, "n", &n.to_string()),
+            Some(n) => fill(t.overdue_by_days, "n", &(-n).to_string()),
+            None => String::new(),
+        }
+    } else {
+        format!("{} {}", t.issued, date(&invoice.issue_date, &locale))
+    };
+    let label = format!("{} {}", t.view_invoice, invoice.number);
+    view! {
+        <li class="card" class:overdue=invoice.overdue>
+            <a href=href aria-label=label>
+                <span class="card-top">
+                    <span class="number">{t.invoice}" "{invoice.number.clone()}</span>
+                    <StatusBadge invoice=invoice.clone() lang=lang/>
+                </span>
+                <span class="card-bottom">
+                    <span class="amount">{money(amount, &invoice.currency, &locale)}</span>
+                    <span class="when">{when}" · "{t.due}" "{date(&invoice.due_date, &locale)}</span>
+                </span>
+            </a>
+        </li>
+    }
+}

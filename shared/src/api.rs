@@ -1,0 +1,257 @@
+//! Request and response bodies of the HTTP API, as both sides see them.
+//!
+//! Requests reject unknown fields. Amounts are integers in minor units; dates
+//! are `YYYY-MM-DD`; timestamps are RFC 3339 UTC with `Z`.
+
+use crate::decimal::Milli;
+use crate::invoice::InvoiceStatus;
+use serde::{Deserialize, Serialize};
+
+/// A page of a collection. `next_cursor` is opaque; pass it back as `?cursor=`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ListResponse<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Company branding, shown on the portal and in emails.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    pub display_name: String,
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    /// `#rrggbb`
+    #[serde(default)]
+    pub primary_color: Option<String>,
+    pub support_email: String,
+}
+
+/// `POST /api/v1/organizations` (platform operator only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    pub name: String,
+    pub branding: Branding,
+    /// Days a customer link stays valid; 30 when absent.
+    #[serde(default)]
+    pub link_ttl_days: Option<u32>,
+}
+
+/// An organization as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OrganizationResponse {
+    pub id: String,
+    pub name: String,
+    pub branding: Branding,
+    pub link_ttl_days: u32,
+    pub created_at: String,
+}
+
+/// The answer to creating an organization: its first API key, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CreateOrganizationResponse {
+    pub organization: OrganizationResponse,
+    pub api_key: String,
+}
+
+/// `POST /api/v1/customers`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomerRequest {
+    pub name: String,
+    pub email: String,
+    /// BCP 47, such as `en`, `fr-FR`, `ar`; `en` when absent.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// IANA time zone, such as `Europe/Paris`; `UTC` when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The company's own reference for this customer.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// A customer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CustomerResponse {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub external_id: Option<String>,
+    pub created_at: String,
+}
+
+/// One line of `CreateInvoiceRequest`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub description: String,
+    /// Decimal string or integer, up to 3 decimals: `"1.5"`.
+    pub quantity: Milli,
+    /// Minor units per unit of quantity. Wide on the wire so that an
+    /// overflowing value gets a range error rather than a parse error.
+    pub unit_amount: i128,
+    /// Percent as a decimal string: `"20"`, `"8.875"`. 0 when absent.
+    #[serde(default)]
+    pub tax_rate: Option<Milli>,
+    /// When given, must equal the invoice's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// `POST /api/v1/invoices`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvoiceRequest {
+    pub customer_id: String,
+    /// Unique per organization.
+    pub number: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// Today (UTC) when absent.
+    #[serde(default)]
+    pub issue_date: Option<String>,
+    pub due_date: String,
+    #[serde(default)]
+    pub memo: Option<String>,
+    pub lines: Vec<LineRequest>,
+    /// Email the invoice to the customer now.
+    #[serde(default)]
+    pub send: bool,
+}
+
+/// A line as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LineResponse {
+    pub description: String,
+    pub quantity: Milli,
+    pub unit_amount: i64,
+    pub tax_rate: Milli,
+    pub net: i64,
+    pub tax: i64,
+}
+
+/// An invoice with its lines and its ledger-derived balance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InvoiceResponse {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub currency: String,
+    pub status: InvoiceStatus,
+    /// Open and past due in the customer's time zone.
+    pub overdue: bool,
+    pub issue_date: String,
+    pub due_date: String,
+    pub memo: Option<String>,
+    pub lines: Vec<LineResponse>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub amount_paid: i64,
+    pub amount_due: i64,
+    pub sent_at: Option<String>,
+    pub voided_at: Option<String>,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/invoices/{id}/payments`: money received outside Stripe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPaymentRequest {
+    pub amount: i128,
+    pub currency: String,
+    /// `bank_transfer`, `cheque`, `cash` or `other`.
+    pub method: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The date the money arrived; today when absent.
+    #[serde(default)]
+    pub received_on: Option<String>,
+}
+
+/// A ledger row.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PaymentResponse {
+    pub id: String,
+    pub invoice_id: String,
+    pub kind: String,
+    pub method: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: Option<String>,
+    pub received_on: String,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/customers/{id}/portal-links`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePortalLinkRequest {
+    /// Lifetime in days; the organization's default when absent (1–365).
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+    /// Land on this invoice instead of the list.
+    #[serde(default)]
+    pub invoice_id: Option<String>,
+}
+
+/// A customer link. `url` carries the secret token and is shown only here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortalLinkResponse {
+    pub id: String,
+    pub customer_id: String,
+    pub url: Option<String>,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/portal/link-requests`: a customer asks for a fresh link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequestRequest {
+    pub email: String,
+}
+
+/// Always the same answer, whether or not the address is known.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LinkRequestResponse {
+    pub status: String,
+}
+
+/// What the portal learns about who is signed in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortalSessionResponse {
+    pub customer_name: String,
+    pub customer_email: String,
+    pub locale: String,
+    pub time_zone: String,
+    /// Today's date in the customer's time zone, `YYYY-MM-DD`.
+    pub today: String,
+    pub organization: Branding,
+    /// The invoice the link was issued for, if any.
+    pub landing_invoice_id: Option<String>,
+}
+
+/// An audit trail row.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditEventResponse {
+    pub id: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+    pub created_at: String,
+}
+
+/// `GET /api/v1/health`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HealthResponse {
+    pub status: String,
+    pub version: String,
+}

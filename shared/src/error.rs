@@ -1,0 +1,157 @@
+//! The one error envelope of the API: `{"error":{"code":"…","message":"…"}}`.
+//!
+//! Codes are stable: clients switch on them, and `docs/API.md` lists them.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error code the API can answer with. Adding a code is fine;
+/// renaming one breaks clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not JSON, or not JSON of the expected shape.
+    InvalidJson,
+    /// The body has a field the endpoint does not know.
+    UnknownField,
+    /// A required field is absent.
+    MissingField,
+    /// A field has a value of the wrong type or form.
+    InvalidField,
+    /// A currency code that is not ISO 4217.
+    UnsupportedCurrency,
+    /// Amounts in two currencies were combined.
+    CurrencyMismatch,
+    /// An amount, quantity or total is negative or too large.
+    AmountOutOfRange,
+    /// A string is longer than its limit.
+    StringTooLong,
+    /// The request body is larger than the limit.
+    PayloadTooLarge,
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType,
+    /// No credentials, or credentials that are not valid.
+    Unauthorized,
+    /// The caller may not do this.
+    Forbidden,
+    /// Nothing with that id exists for this caller.
+    NotFound,
+    /// The HTTP method is not allowed on this path.
+    MethodNotAllowed,
+    /// The request conflicts with the current state (duplicate number, void of a paid invoice).
+    Conflict,
+    /// The customer link is unknown, forged or revoked.
+    LinkInvalid,
+    /// The customer link has expired.
+    LinkExpired,
+    /// The customer session is missing or over.
+    SessionExpired,
+    /// Too many requests; retry later.
+    RateLimited,
+    /// A cross-site request was refused.
+    CsrfRejected,
+    /// Something failed on our side; nothing was changed.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with the code.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidJson => 400,
+            UnknownField | MissingField | InvalidField | UnsupportedCurrency | CurrencyMismatch
+            | AmountOutOfRange | StringTooLong => 422,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            Unauthorized | SessionExpired => 401,
+            Forbidden | CsrfRejected => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            Conflict => 409,
+            LinkInvalid | LinkExpired => 410,
+            RateLimited => 429,
+            Internal => 500,
+        }
+    }
+
+    /// The wire name, as in the JSON body.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidJson => "invalid_json",
+            UnknownField => "unknown_field",
+            MissingField => "missing_field",
+            InvalidField => "invalid_field",
+            UnsupportedCurrency => "unsupported_currency",
+            CurrencyMismatch => "currency_mismatch",
+            AmountOutOfRange => "amount_out_of_range",
+            StringTooLong => "string_too_long",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            Unauthorized => "unauthorized",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            Conflict => "conflict",
+            LinkInvalid => "link_invalid",
+            LinkExpired => "link_expired",
+            SessionExpired => "session_expired",
+            RateLimited => "rate_limited",
+            CsrfRejected => "csrf_rejected",
+            Internal => "internal",
+        }
+    }
+}
+
+/// The inside of the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The JSON path of the offending field, when one is to blame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// `{"error": {...}}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+                field: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_serde() {
+        for code in [
+            ErrorCode::InvalidJson,
+            ErrorCode::AmountOutOfRange,
+            ErrorCode::LinkExpired,
+            ErrorCode::CsrfRejected,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn client_errors_are_4xx() {
+        assert_eq!(ErrorCode::NotFound.status(), 404);
+        assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);
+        assert!(ErrorCode::UnknownField.status() >= 400 && ErrorCode::UnknownField.status() < 500);
+    }
+}

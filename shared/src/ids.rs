@@ -1,0 +1,128 @@
+//! Prefixed, sortable identifiers: `inv_0193f1c2a4b1` + 20 random hex digits.
+//!
+//! The first 12 hex digits are the creation time in milliseconds, so ids sort
+//! by creation and serve as pagination cursors; the rest is 80 random bits.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why an id did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a valid {1} id")]
+pub struct IdError(pub String, pub &'static str);
+
+macro_rules! define_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// Builds an id from a millisecond timestamp and 10 random bytes.
+            pub fn generate(unix_millis: u64, random: [u8; 10]) -> Self {
+                $name(compose($prefix, unix_millis, random))
+            }
+
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                if is_valid(s, $prefix) { Ok($name(s.to_owned())) } else { Err(IdError(s.chars().take(64).collect(), $prefix)) }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(&self.0) }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(&self.0) }
+        }
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> { $name::parse(&s) }
+        }
+        impl From<$name> for String {
+            fn from(id: $name) -> String { id.0 }
+        }
+    };
+}
+
+fn compose(prefix: &str, unix_millis: u64, random: [u8; 10]) -> String {
+    let mut s = String::with_capacity(prefix.len() + 33);
+    s.push_str(prefix);
+    s.push('_');
+    s.push_str(&format!("{:012x}", unix_millis & 0xffff_ffff_ffff));
+    for b in random {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn is_valid(s: &str, prefix: &str) -> bool {
+    match s.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')) {
+        Some(rest) => {
+            rest.len() == 32
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }
+        None => false,
+    }
+}
+
+define_id!(
+    /// A tenant: one company using Settle.
+    OrganizationId, "org");
+define_id!(
+    /// A customer of an organization.
+    CustomerId, "cus");
+define_id!(
+    /// An invoice.
+    InvoiceId, "inv");
+define_id!(
+    /// A row of the payments ledger.
+    PaymentId, "pay");
+define_id!(
+    /// A customer access link (the token itself is never stored).
+    LinkId, "lnk");
+define_id!(
+    /// An organization API key (the secret itself is never stored).
+    ApiKeyId, "key");
+define_id!(
+    /// An email that Settle sent or tried to send.
+    EmailId, "eml");
+define_id!(
+    /// An audit trail row.
+    AuditId, "aud");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_and_sort_by_time() {
+        let a = InvoiceId::generate(1_700_000_000_000, [0xff; 10]);
+        let b = InvoiceId::generate(1_700_000_000_001, [0x00; 10]);
+        assert!(a < b);
+        assert_eq!(InvoiceId::parse(a.as_str()).unwrap(), a);
+        assert!(CustomerId::parse(a.as_str()).is_err(), "prefix is checked");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in [
+            "",
+            "inv_",
+            "inv_123",
+            "inv_0193F1C2A4B1aaaaaaaaaaaaaaaaaaaa",
+            "inv-0193f1c2a4b1aaaaaaaaaaaaaaaaaaaa",
+            "' OR 1=1 --",
+        ] {
+            assert!(InvoiceId::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

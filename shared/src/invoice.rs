@@ -1,0 +1,414 @@
+//! Invoices: line arithmetic, totals and status.
+//!
+//! Rounding rule (stated once): each line's net amount is
+//! `quantity × unit_amount`, rounded half away from zero to the currency's
+//! minor unit; each line's tax is `net × rate / 100`, rounded the same way,
+//! per line; the invoice's subtotal, tax and total are exact sums of those.
+
+use crate::api::{CreateInvoiceRequest, LineRequest};
+use crate::decimal::Milli;
+use crate::error::ErrorCode;
+use crate::money::{Currency, MAX_AMOUNT_MINOR, round_div};
+use crate::text::{self, FieldError, limits};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The stored lifecycle of an invoice. `overdue` is not a state: it is an
+/// open invoice past its due date, derived when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Created but not issued to the customer.
+    Draft,
+    /// Issued, with a balance to pay.
+    Open,
+    /// The ledger covers the total.
+    Paid,
+    /// Cancelled by the company; nothing is owed.
+    Void,
+}
+
+impl InvoiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Draft => "draft",
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Void => "void",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "draft" => InvoiceStatus::Draft,
+            "open" => InvoiceStatus::Open,
+            "paid" => InvoiceStatus::Paid,
+            "void" => InvoiceStatus::Void,
+            _ => return None,
+        })
+    }
+
+    /// The status that follows from the ledger: paid once the payments
+    /// cover the total, open otherwise. Void and draft are kept.
+    pub fn after_payments(self, total: i64, paid: i64) -> Self {
+        match self {
+            InvoiceStatus::Void | InvoiceStatus::Draft => self,
+            _ if paid >= total => InvoiceStatus::Paid,
+            _ => InvoiceStatus::Open,
+        }
+    }
+
+    /// Whether the company may void an invoice in this status.
+    pub fn can_void(self, amount_paid: i64) -> bool {
+        matches!(self, InvoiceStatus::Draft | InvoiceStatus::Open) && amount_paid == 0
+    }
+}
+
+/// Whether an open invoice is past due on `today` (the customer's local date).
+pub fn is_overdue(status: InvoiceStatus, due_date: NaiveDate, today: NaiveDate) -> bool {
+    status == InvoiceStatus::Open && today > due_date
+}
+
+/// A line with its amounts computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputedLine {
+    pub description: String,
+    pub quantity: Milli,
+    pub unit_amount: i64,
+    /// Percent in thousandths: `20` % is `Milli(20_000)`.
+    pub tax_rate: Milli,
+    pub net: i64,
+    pub tax: i64,
+}
+
+/// Sums of an invoice's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+/// A validated invoice, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvoice {
+    pub number: String,
+    pub currency: Currency,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub memo: Option<String>,
+    pub lines: Vec<ComputedLine>,
+    pub totals: Totals,
+}
+
+/// Highest tax rate accepted, in percent.
+const MAX_TAX_PERCENT: i64 = 100;
+
+/// Computes one line. `field` is the JSON path used in errors.
+pub fn compute_line(
+    field: &str,
+    line: &LineRequest,
+    currency: Currency,
+) -> Result<ComputedLine, FieldError> {
+    let description = text::bounded(
+        &format!("{field}.description"),
+        &line.description,
+        limits::DESCRIPTION,
+    )?;
+    if let Some(code) = &line.currency {
+        let c = Currency::parse(code).map_err(|e| {
+            FieldError::new(
+                ErrorCode::UnsupportedCurrency,
+                format!("{field}.currency"),
+                e.to_string(),
+            )
+        })?;
+        if c != currency {
+            return Err(FieldError::new(
+                ErrorCode::CurrencyMismatch,
+                format!("{field}.currency"),
+                format!(
+                    "this line is in {c} but the invoice is in {currency}; an invoice has one currency"
+                ),
+            ));
+        }
+    }
+    if line.unit_amount < 0 || line.unit_amount > i128::from(MAX_AMOUNT_MINOR) {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            format!("{field}.unit_amount"),
+            format!("must be between 0 and {MAX_AMOUNT_MINOR} minor units of {currency}"),
+        ));
+    }
+    let tax_rate = line.tax_rate.unwrap_or(Milli(0));
+    if tax_rate.0 > MAX_TAX_PERCENT * 1000 {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            format!("{field}.tax_rate"),
+            "must be a percentage between 0 and 100",
+        ));
+    }
+    if line.quantity.0 == 0 {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            format!("{field}.quantity"),
+            "must be more than 0",
+        ));
+    }
+    let net = round_div(i128::from(line.quantity.0) * line.unit_amount, 1000);
+    let tax = round_div(net * i128::from(tax_rate.0), 100_000);
+    let out_of_range = || {
+        FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            format!("{field}.quantity"),
+            format!("quantity × unit amount exceeds {MAX_AMOUNT_MINOR} minor units"),
+        )
+    };
+    if net + tax > i128::from(MAX_AMOUNT_MINOR) {
+        return Err(out_of_range());
+    }
+    Ok(ComputedLine {
+        description,
+        quantity: line.quantity,
+        unit_amount: line.unit_amount as i64,
+        tax_rate,
+        net: net as i64,
+        tax: tax as i64,
+    })
+}
+
+/// Sums computed lines; fails when the total leaves the accepted range.
+pub fn totals(lines: &[ComputedLine]) -> Result<Totals, FieldError> {
+    let mut t = Totals::default();
+    for l in lines {
+        t.subtotal = t.subtotal.checked_add(l.net).unwrap_or(i64::MAX);
+        t.tax = t.tax.checked_add(l.tax).unwrap_or(i64::MAX);
+    }
+    t.total = t.subtotal.saturating_add(t.tax);
+    if t.total > MAX_AMOUNT_MINOR {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            "lines",
+            format!("the invoice total exceeds {MAX_AMOUNT_MINOR} minor units"),
+        ));
+    }
+    Ok(t)
+}
+
+impl CreateInvoiceRequest {
+    /// Validates the request into an invoice ready to store. `today` is the
+    /// issue date when none is given.
+    pub fn validate(&self, today: NaiveDate) -> Result<NewInvoice, FieldError> {
+        let number = text::invoice_number("number", &self.number)?;
+        let currency = Currency::parse(&self.currency).map_err(|e| {
+            FieldError::new(ErrorCode::UnsupportedCurrency, "currency", e.to_string())
+        })?;
+        let date = |field: &str, v: &str| {
+            crate::time::parse_date(v)
+                .ok_or_else(|| FieldError::invalid(field, "must be a date such as 2026-12-31"))
+        };
+        let issue_date = match &self.issue_date {
+            Some(d) => date("issue_date", d)?,
+            None => today,
+        };
+        let due_date = date("due_date", &self.due_date)?;
+        if due_date < issue_date {
+            return Err(FieldError::invalid(
+                "due_date",
+                "must not be before the issue date",
+            ));
+        }
+        let memo = text::optional("memo", self.memo.as_deref(), limits::MEMO)?;
+        if self.lines.is_empty() {
+            return Err(FieldError::invalid(
+                "lines",
+                "an invoice needs at least one line",
+            ));
+        }
+        if self.lines.len() > limits::LINES {
+            return Err(FieldError::new(
+                ErrorCode::StringTooLong,
+                "lines",
+                format!("an invoice has at most {} lines", limits::LINES),
+            ));
+        }
+        let lines = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| compute_line(&format!("lines[{i}]"), l, currency))
+            .collect::<Result<Vec<_>, _>>()?;
+        let totals = totals(&lines)?;
+        Ok(NewInvoice {
+            number,
+            currency,
+            issue_date,
+            due_date,
+            memo,
+            lines,
+            totals,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn line(q: &str, unit: i128, rate: Option<&str>) -> LineRequest {
+        LineRequest {
+            description: "Consulting".into(),
+            quantity: Milli::parse(q).unwrap(),
+            unit_amount: unit,
+            tax_rate: rate.map(|r| Milli::parse(r).unwrap()),
+            currency: None,
+        }
+    }
+
+    fn request(lines: Vec<LineRequest>, currency: &str) -> CreateInvoiceRequest {
+        CreateInvoiceRequest {
+            customer_id: "cus_0193f1c2a4b1aaaaaaaaaaaaaaaaaaaa".into(),
+            number: "INV-1".into(),
+            currency: currency.into(),
+            issue_date: Some("2026-11-01".into()),
+            due_date: "2026-11-30".into(),
+            memo: None,
+            lines,
+            send: false,
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+    }
+
+    #[test]
+    fn rounds_each_line_then_sums() {
+        // 1.5 h × 33.33 = 49.995 → 50.00; tax 8.875 % of 50.00 = 4.4375 → 4.44
+        let inv = request(
+            vec![
+                line("1.5", 3333, Some("8.875")),
+                line("2", 1000, Some("20")),
+            ],
+            "USD",
+        )
+        .validate(today())
+        .unwrap();
+        assert_eq!(inv.lines[0].net, 5000);
+        assert_eq!(inv.lines[0].tax, 444);
+        assert_eq!(inv.lines[1].net, 2000);
+        assert_eq!(inv.lines[1].tax, 400);
+        assert_eq!(
+            inv.totals,
+            Totals {
+                subtotal: 7000,
+                tax: 844,
+                total: 7844
+            }
+        );
+    }
+
+    #[test]
+    fn zero_decimal_and_three_decimal_currencies() {
+        let jpy = request(vec![line("3", 1200, Some("10"))], "JPY")
+            .validate(today())
+            .unwrap();
+        assert_eq!(jpy.totals.total, 3960);
+        let bhd = request(vec![line("1", 12_345, Some("10"))], "BHD")
+            .validate(today())
+            .unwrap();
+        assert_eq!(bhd.totals.tax, 1235); // 1.2345 BHD → 1.235 (half away from zero)
+    }
+
+    #[test]
+    fn bad_input_gets_precise_codes() {
+        let code = |r: CreateInvoiceRequest| r.validate(today()).unwrap_err().code;
+        assert_eq!(
+            code(request(vec![line("1", -1, None)], "EUR")),
+            ErrorCode::AmountOutOfRange
+        );
+        assert_eq!(
+            code(request(
+                vec![line("1", i128::from(i64::MAX) + 1, None)],
+                "EUR"
+            )),
+            ErrorCode::AmountOutOfRange
+        );
+        assert_eq!(
+            code(request(vec![line("1", 100, None)], "ABC")),
+            ErrorCode::UnsupportedCurrency
+        );
+        assert_eq!(code(request(vec![], "EUR")), ErrorCode::InvalidField);
+        assert_eq!(
+            code(request(vec![line("1", 100, Some("100.001"))], "EUR")),
+            ErrorCode::AmountOutOfRange
+        );
+        let mut l = line("1", 100, None);
+        l.currency = Some("USD".into());
+        assert_eq!(code(request(vec![l], "EUR")), ErrorCode::CurrencyMismatch);
+        let many = vec![line("999999999", MAX_AMOUNT_MINOR as i128 / 1000, None)];
+        assert_eq!(code(request(many, "EUR")), ErrorCode::AmountOutOfRange);
+        let mut r = request(vec![line("1", 100, None)], "EUR");
+        r.due_date = "2026-10-01".into();
+        assert_eq!(code(r), ErrorCode::InvalidField);
+    }
+
+    #[test]
+    fn status_follows_the_ledger() {
+        assert_eq!(
+            InvoiceStatus::Open.after_payments(100, 100),
+            InvoiceStatus::Paid
+        );
+        assert_eq!(
+            InvoiceStatus::Open.after_payments(100, 99),
+            InvoiceStatus::Open
+        );
+        assert_eq!(
+            InvoiceStatus::Paid.after_payments(100, 50),
+            InvoiceStatus::Open
+        );
+        assert_eq!(
+            InvoiceStatus::Void.after_payments(100, 100),
+            InvoiceStatus::Void
+        );
+        assert!(!InvoiceStatus::Open.can_void(1));
+        assert!(!InvoiceStatus::Paid.can_void(0));
+    }
+
+    #[test]
+    fn overdue_is_derived() {
+        let due = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        assert!(!is_overdue(InvoiceStatus::Open, due, due));
+        assert!(is_overdue(
+            InvoiceStatus::Open,
+            due,
+            due.succ_opt().unwrap()
+        ));
+        assert!(!is_overdue(
+            InvoiceStatus::Paid,
+            due,
+            due.succ_opt().unwrap()
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn totals_are_exact_sums(lines in proptest::collection::vec((1i64..100_000, 0i128..10_000_000, 0i64..30_000), 1..20)) {
+            let reqs: Vec<_> = lines.iter().map(|(q, u, r)| LineRequest {
+                description: "x".into(), quantity: Milli(*q), unit_amount: *u, tax_rate: Some(Milli(*r)), currency: None,
+            }).collect();
+            let inv = request(reqs, "EUR").validate(today()).unwrap();
+            let net: i64 = inv.lines.iter().map(|l| l.net).sum();
+            let tax: i64 = inv.lines.iter().map(|l| l.tax).sum();
+            prop_assert_eq!(inv.totals.subtotal, net);
+            prop_assert_eq!(inv.totals.tax, tax);
+            prop_assert_eq!(inv.totals.total, net + tax);
+            for l in &inv.lines {
+                // the rounding error of a line is at most half a minor unit
+                let exact = i128::from(l.quantity.0) * i128::from(l.unit_amount);
+                prop_assert!((i128::from(l.net) * 1000 - exact).abs() <= 500);
+            }
+        }
+    }
+}

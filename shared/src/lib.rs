@@ -1,0 +1,17 @@
+//! Types and pure rules that both the edge worker and the portal use.
+//!
+//! Nothing here depends on a runtime: no `worker`, no `leptos`, no `web-sys`.
+//! Values are parsed at the boundary into the types below; past the boundary
+//! a value of one of these types is valid.
+
+pub mod api;
+pub mod decimal;
+pub mod error;
+pub mod ids;
+pub mod invoice;
+pub mod money;
+pub mod text;
+pub mod time;
+
+pub use error::{ErrorBody, ErrorCode};
+pub use money::{Currency, Money, MoneyError};
