@@ -1,11 +1,16 @@
 //! Calls to the portal API under `/api/v1/portal/`, with the shared types.
 //! Same origin: the session cookie goes along by itself.
+//!
+//! This uses the browser's `fetch` directly rather than reqwest: reqwest
+//! brings the `url` crate and its IDNA tables into the bundle, which more
+//! than doubled the portal's download (see docs/ARCHITECTURE.md).
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use settle_shared::api::{
-    InvoiceResponse, LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse,
-};
+use settle_shared::api::{InvoiceResponse, LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse};
 use settle_shared::error::{ErrorBody, ErrorCode};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in terms the pages can explain.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,26 +25,34 @@ pub enum ApiFailure {
     Unavailable,
 }
 
-fn url(path: &str) -> String {
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    format!("{origin}/api/v1/portal{path}")
+/// Sends a request and returns the status and body text.
+async fn send(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ApiFailure> {
+    let window = web_sys::window().ok_or(ApiFailure::Unavailable)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Unavailable)?;
+    headers.set("Accept", "application/json").map_err(|_| ApiFailure::Unavailable)?;
+    if let Some(b) = body {
+        headers.set("Content-Type", "application/json").map_err(|_| ApiFailure::Unavailable)?;
+        init.set_body(&JsValue::from_str(&b));
+    }
+    init.set_headers(&headers);
+    let url = format!("/api/v1/portal{path}");
+    let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await.map_err(|_| ApiFailure::Unavailable)?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| ApiFailure::Unavailable)?;
+    let text = JsFuture::from(resp.text().map_err(|_| ApiFailure::Unavailable)?).await.map_err(|_| ApiFailure::Unavailable)?;
+    Ok((resp.status(), text.as_string().unwrap_or_default()))
 }
 
-async fn read<T: DeserializeOwned>(
-    resp: Result<reqwest::Response, reqwest::Error>,
-) -> Result<T, ApiFailure> {
-    let resp = resp.map_err(|_| ApiFailure::Unavailable)?;
-    let status = resp.status().as_u16();
+/// Turns a status and body into the expected type or a failure.
+pub fn interpret<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiFailure> {
     if (200..300).contains(&status) {
-        return resp.json::<T>().await.map_err(|_| ApiFailure::Unavailable);
+        return serde_json::from_str(body).map_err(|_| ApiFailure::Unavailable);
     }
-    let body = resp.json::<ErrorBody>().await.ok();
-    Err(match body.map(|b| b.error) {
-        Some(e) if matches!(e.code, ErrorCode::SessionExpired | ErrorCode::Unauthorized) => {
-            ApiFailure::SignedOut
-        }
+    let err = serde_json::from_str::<ErrorBody>(body).ok().map(|b| b.error);
+    Err(match err {
+        Some(e) if matches!(e.code, ErrorCode::SessionExpired | ErrorCode::Unauthorized) => ApiFailure::SignedOut,
         Some(e) if e.code == ErrorCode::NotFound => ApiFailure::NotFound,
         Some(e) if e.code == ErrorCode::RateLimited => ApiFailure::RateLimited(e.message),
         Some(e) if status < 500 => ApiFailure::Invalid(e.message),
@@ -47,30 +60,52 @@ async fn read<T: DeserializeOwned>(
     })
 }
 
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    let (status, body) = send("GET", path, None).await?;
+    interpret(status, &body)
+}
+
+async fn post<T: DeserializeOwned, B: Serialize>(path: &str, body: Option<&B>) -> Result<T, ApiFailure> {
+    let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
+    let (status, text) = send("POST", path, body).await?;
+    interpret(status, &text)
+}
+
 pub async fn session() -> Result<PortalSessionResponse, ApiFailure> {
-    read(reqwest::get(url("/session")).await).await
+    get("/session").await
 }
 
 pub async fn invoices() -> Result<ListResponse<InvoiceResponse>, ApiFailure> {
-    read(reqwest::get(url("/invoices")).await).await
+    get("/invoices").await
 }
 
 pub async fn invoice(id: String) -> Result<InvoiceResponse, ApiFailure> {
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(ApiFailure::NotFound);
     }
-    read(reqwest::get(url(&format!("/invoices/{id}"))).await).await
+    get(&format!("/invoices/{id}")).await
 }
 
 pub async fn request_link(email: String) -> Result<LinkRequestResponse, ApiFailure> {
-    let resp = reqwest::Client::new()
-        .post(url("/link-requests"))
-        .json(&LinkRequestRequest { email })
-        .send()
-        .await;
-    read(resp).await
+    post("/link-requests", Some(&LinkRequestRequest { email })).await
 }
 
 pub async fn sign_out() -> Result<serde_json::Value, ApiFailure> {
-    read(reqwest::Client::new().post(url("/sign-out")).send().await).await
+    post::<_, ()>("/sign-out", None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_error_codes_to_what_the_page_says() {
+        let body = |code: &str| format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#);
+        assert_eq!(interpret::<serde_json::Value>(401, &body("session_expired")), Err(ApiFailure::SignedOut));
+        assert_eq!(interpret::<serde_json::Value>(404, &body("not_found")), Err(ApiFailure::NotFound));
+        assert_eq!(interpret::<serde_json::Value>(429, &body("rate_limited")), Err(ApiFailure::RateLimited("m".into())));
+        assert_eq!(interpret::<serde_json::Value>(422, &body("invalid_field")), Err(ApiFailure::Invalid("m".into())));
+        assert_eq!(interpret::<serde_json::Value>(500, "oops"), Err(ApiFailure::Unavailable));
+        assert_eq!(interpret::<serde_json::Value>(200, "{}"), Ok(serde_json::json!({})));
+    }
 }

@@ -1,1 +1,52 @@
-fn main() {}
+//! Settle's developer commands.
+//!
+//! - `cargo xtask dev`: install what is missing, build, migrate and seed the
+//!   local D1, start the product on 127.0.0.1, print the links.
+//! - `cargo xtask test`: everything CI runs.
+//! - `cargo xtask build`: the release builds of the portal and the worker.
+//! - `cargo xtask bench`: bundle sizes and load figures.
+
+mod bench;
+mod build;
+mod dev;
+mod proc;
+mod seed;
+mod stack;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The workspace root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// A failure of a step, with what to do about it.
+pub type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = args.split_first().map(|(c, r)| (c.as_str(), r)).unwrap_or(("help", &[]));
+    let result = match cmd {
+        "dev" => dev::run(rest),
+        "test" => test::run(rest),
+        "build" => tools::ensure(false).and_then(|t| build::all(&t)),
+        "bench" => bench::run(rest),
+        "setup" => tools::ensure(true).map(|_| ()),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench                      bundle sizes and load figures\n  setup                      install the pinned tools only"
+            );
+            return if cmd == "help" || cmd == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask {cmd} failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

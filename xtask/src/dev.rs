@@ -1,0 +1,55 @@
+//! `cargo xtask dev`: the whole product on 127.0.0.1 with a demo company.
+
+use crate::stack::{Options, Stack, remove_dir};
+use crate::{Result, build, root, seed, tools};
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut reset = false;
+    let mut port = Some(8787);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--reset" => reset = true,
+            "--port" => port = Some(it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number")?),
+            other => return Err(format!("unknown option {other}; try --reset or --port N")),
+        }
+    }
+    if let Some(p) = port
+        && std::net::TcpListener::bind(("127.0.0.1", p)).is_err()
+    {
+        println!("port {p} is busy; using a free one");
+        port = None;
+    }
+    let t = tools::ensure(false)?;
+    build::all(&t)?;
+    let state = root().join(".settle/dev");
+    if reset {
+        remove_dir(&state)?;
+    }
+    let stack = Stack::start(&t, Options { port, state_dir: state.clone(), log_dir: None })?;
+    let demo = seed::demo(&stack, &state.join("demo.json"))?;
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
+
+    println!("\n────────────────────────────────────────────────────────────────");
+    println!(" Settle is running on {}", stack.base_url);
+    println!("\n Customer portal links (demo company Northwind Supplies):");
+    for c in &demo.customers {
+        println!("   {:<16} {:<6} {}", c.name, c.locale, c.link);
+    }
+    println!("\n Local outbox (emails Settle sends):  {}", stack.mail_url);
+    println!(" Company API:                          {}/api/v1/  (see docs/API.md)", stack.base_url);
+    println!(" Demo API key:                         {}", demo.api_key);
+    println!(" Console:                              not built yet");
+    println!("\n Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/invoices", demo.api_key, stack.base_url);
+    println!("\n Ctrl-C stops everything. `cargo xtask dev --reset` starts from an empty database.");
+    println!("────────────────────────────────────────────────────────────────");
+    let _ = rx.recv();
+    println!("\nstopping…");
+    drop(stack);
+    Ok(())
+}

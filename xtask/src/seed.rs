@@ -1,0 +1,156 @@
+//! The demo company, created through the public API exactly as a real
+//! company's systems would: an organization, three customers, a dozen
+//! invoices in two currencies and several states, and a portal link each.
+
+use crate::Result;
+use crate::stack::Stack;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// What `dev` prints and the browser tests use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Demo {
+    pub organization_id: String,
+    pub api_key: String,
+    pub customers: Vec<DemoCustomer>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoCustomer {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    /// A fresh portal link (made at every start; links are secrets).
+    #[serde(default)]
+    pub link: String,
+}
+
+struct Api<'a> {
+    base: &'a str,
+    key: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Api<'_> {
+    fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let r = self
+            .http
+            .post(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .map_err(|e| format!("POST {path}: {e}"))?;
+        let status = r.status();
+        let v: Value = r.json().map_err(|e| format!("POST {path}: unreadable answer: {e}"))?;
+        if status.is_success() { Ok(v) } else { Err(format!("POST {path}: {status} {v}")) }
+    }
+}
+
+fn day(offset: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let d = settle_shared::time::datetime_from_millis((now + offset * 86_400) * 1000).date_naive();
+    d.to_string()
+}
+
+/// Creates the demo company, or reuses the one recorded in `file`.
+pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
+    let http = reqwest::blocking::Client::new();
+    if let Ok(text) = std::fs::read_to_string(file)
+        && let Ok(mut demo) = serde_json::from_str::<Demo>(&text)
+    {
+        let api = Api { base: &stack.base_url, key: demo.api_key.clone(), http: http.clone() };
+        if refresh_links(&api, &mut demo).is_ok() {
+            return Ok(demo);
+        }
+    }
+    let op = Api { base: &stack.base_url, key: stack.operator_token.clone(), http: http.clone() };
+    let org = op.post(
+        "/organizations",
+        json!({
+            "name": "Northwind Supplies Ltd",
+            "branding": {
+                "display_name": "Northwind Supplies",
+                "primary_color": "#0f766e",
+                "support_email": "accounts@northwind.example"
+            },
+            "link_ttl_days": 30
+        }),
+    )?;
+    let key = org["api_key"].as_str().ok_or("no api_key in answer")?.to_owned();
+    let api = Api { base: &stack.base_url, key: key.clone(), http };
+    let people = [
+        ("Ada Lovelace", "ada@example.com", "en-US", "America/New_York"),
+        ("Camille Martin", "camille@example.fr", "fr-FR", "Europe/Paris"),
+        ("Layla Haddad", "layla@example.ae", "ar", "Asia/Dubai"),
+    ];
+    let mut customers = Vec::new();
+    for (name, email, locale, tz) in people {
+        let c = api.post("/customers", json!({ "name": name, "email": email, "locale": locale, "time_zone": tz }))?;
+        customers.push(DemoCustomer {
+            id: c["id"].as_str().unwrap_or_default().to_owned(),
+            name: name.into(),
+            email: email.into(),
+            locale: locale.into(),
+            link: String::new(),
+        });
+    }
+    // (customer, number, currency, issued days ago, due in days, lines, paid part)
+    type Line = (&'static str, &'static str, i64, &'static str);
+    let invoices: [(usize, &str, &str, i64, i64, &[Line], Option<i64>); 12] = [
+        (0, "NW-1001", "USD", 40, -10, &[("Office chairs", "4", 18_900, "8.875"), ("Delivery", "1", 4_500, "0")], None),
+        (0, "NW-1002", "USD", 10, 20, &[("Standing desk", "2", 54_000, "8.875")], None),
+        (0, "NW-1003", "USD", 70, -40, &[("Printer toner", "6", 7_250, "8.875")], Some(0)),
+        (0, "NW-1004", "USD", 20, 10, &[("Consulting, hours", "7.5", 12_000, "0")], Some(30_000)),
+        (1, "NW-1005", "EUR", 35, -5, &[("Papier A4, cartons", "10", 2_990, "20"), ("Livraison express", "1", 1_500, "20")], None),
+        (1, "NW-1006", "EUR", 5, 25, &[("Fauteuil ergonomique", "1", 42_000, "20")], None),
+        (1, "NW-1007", "EUR", 60, -30, &[("Maintenance annuelle", "1", 120_000, "20")], Some(0)),
+        (1, "NW-1008", "EUR", 3, 27, &[("Cartouches d'encre", "3", 3_400, "5.5")], None),
+        (2, "NW-1009", "USD", 15, 15, &[("Conference room screens", "2", 89_900, "5")], None),
+        (2, "NW-1010", "USD", 50, -20, &[("Network cabling", "120", 350, "5"), ("Installation", "6", 9_500, "5")], None),
+        (2, "NW-1011", "EUR", 45, -15, &[("Shipping to Dubai", "1", 31_000, "0")], Some(0)),
+        (2, "NW-1012", "EUR", 8, 22, &[("Office plants", "12", 2_450, "5")], None),
+    ];
+    for (cust, number, currency, issued_ago, due_in, lines, paid) in invoices {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(d, q, u, r)| json!({ "description": d, "quantity": q, "unit_amount": u, "tax_rate": r }))
+            .collect();
+        let inv = api.post(
+            "/invoices",
+            json!({
+                "customer_id": customers[cust].id,
+                "number": number,
+                "currency": currency,
+                "issue_date": day(-issued_ago),
+                "due_date": day(due_in),
+                "lines": lines,
+            }),
+        )?;
+        let id = inv["id"].as_str().unwrap_or_default();
+        let total = inv["total"].as_i64().unwrap_or(0);
+        if let Some(part) = paid {
+            let amount = if part == 0 { total } else { part };
+            api.post(
+                &format!("/invoices/{id}/payments"),
+                json!({ "amount": amount, "currency": currency, "method": "bank_transfer", "reference": format!("Transfer for {number}"), "received_on": day(-1) }),
+            )?;
+        }
+    }
+    let mut demo = Demo { organization_id: org["organization"]["id"].as_str().unwrap_or_default().to_owned(), api_key: key, customers };
+    refresh_links(&api, &mut demo)?;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(file, serde_json::to_string_pretty(&demo).unwrap_or_default()).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(demo)
+}
+
+fn refresh_links(api: &Api<'_>, demo: &mut Demo) -> Result<()> {
+    for c in &mut demo.customers {
+        let link = api.post(&format!("/customers/{}/portal-links", c.id), json!({}))?;
+        c.link = link["url"].as_str().unwrap_or_default().to_owned();
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! `cargo xtask test`: every check, in the order that fails fastest.
+
+use crate::proc::{self, step};
+use crate::stack::{Options, Stack, remove_dir, target_dir};
+use crate::{Result, build, root, seed, tools};
+use std::process::Command;
+use std::time::Instant;
+
+pub fn run_all() -> Result<()> {
+    let started = Instant::now();
+    let root = root();
+    let cargo = |args: &[&str]| {
+        let mut c = Command::new("cargo");
+        c.args(args).current_dir(&root);
+        c
+    };
+    let t = step("install missing tools", || tools::ensure(true))?;
+    step("rustfmt --check", || proc::run(&mut cargo(&["fmt", "--all", "--", "--check"])))?;
+    step("clippy (native, -D warnings)", || proc::run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
+    step("clippy (wasm32, -D warnings)", || {
+        proc::run(&mut cargo(&["clippy", "-p", "settle-edge", "-p", "settle-portal", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+    })?;
+    step("native tests", || proc::run(&mut cargo(&["test", "--workspace", "--exclude", "settle-tests"])))?;
+    build::all(&t)?;
+
+    let state = root.join(format!(".settle/test-{}", std::process::id()));
+    remove_dir(&state)?;
+    let logs = target_dir().join("test-logs");
+    let stack = Stack::start(&t, Options { port: None, state_dir: state.clone(), log_dir: Some(logs.clone()) })?;
+    let demo_file = state.join("demo.json");
+    step("seed the demo company", || seed::demo(&stack, &demo_file).map(|_| ()))?;
+    let with_env = |c: &mut Command| {
+        c.env("SETTLE_BASE_URL", &stack.base_url)
+            .env("SETTLE_MAIL_URL", &stack.mail_url)
+            .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
+            .env("SETTLE_DEMO", &demo_file)
+            .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
+    };
+    let integration = step("integration tests (wrangler dev, local D1)", || {
+        let mut c = cargo(&["test", "-p", "settle-tests", "--", "--test-threads", "4"]);
+        with_env(&mut c);
+        proc::run(&mut c)
+    });
+    let browser = step("browser tests (headless Chromium)", || {
+        let mut c = Command::new("node");
+        c.args(["--test", "--test-concurrency=1", "tests/browser/"]).current_dir(&root).env("PATH", &t.path);
+        with_env(&mut c);
+        proc::run(&mut c)
+    });
+    drop(stack);
+    if integration.is_err() || browser.is_err() {
+        println!("\nworker and stand-in output: {}", logs.display());
+        if let Ok(log) = std::fs::read_to_string(logs.join("wrangler.log")) {
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            println!("--- last lines of wrangler.log ---");
+            for l in tail.into_iter().rev() {
+                println!("{l}");
+            }
+        }
+    } else {
+        remove_dir(&state)?;
+    }
+    integration?;
+    browser?;
+    println!("\nall checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    if let Some(a) = args.first() {
+        return Err(format!("`cargo xtask test` takes no options (got {a})"));
+    }
+    run_all()
+}

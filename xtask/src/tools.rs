@@ -1,0 +1,101 @@
+//! Installs the pinned tools a fresh machine lacks, and skips whatever is
+//! already at the pinned version. Nothing is downloaded outside the package
+//! registries: Rust tools come from crates.io, JavaScript tools from the
+//! committed package-lock.json, Chromium from Debian.
+
+use crate::proc::{output, run, step};
+use crate::{Result, root};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const TRUNK: &str = "0.21.14";
+pub const WORKER_BUILD: &str = "0.8.7";
+/// Must equal the wasm-bindgen in Cargo.lock.
+pub const WASM_BINDGEN: &str = "0.2.130";
+
+/// Where the pinned tools are.
+pub struct Tools {
+    pub trunk: PathBuf,
+    pub worker_build: PathBuf,
+    pub wasm_bindgen: PathBuf,
+    pub wasm_opt: PathBuf,
+    pub esbuild: PathBuf,
+    pub wrangler: PathBuf,
+    /// `node_modules/.bin` first, then the inherited PATH.
+    pub path: String,
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    home.join("bin").join(name)
+}
+
+fn version_of(bin: &Path) -> String {
+    output(Command::new(bin).arg("--version")).unwrap_or_default()
+}
+
+fn cargo_install(bin: &str, krate: &str, version: &str, locked: bool) -> Result<()> {
+    let path = cargo_bin(bin);
+    if version_of(&path).contains(version) {
+        return Ok(());
+    }
+    step(&format!("install {krate} {version} (a one-time build of several minutes)"), || {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["install", krate, "--version", version, "--force"]);
+        if locked {
+            cmd.arg("--locked");
+        }
+        run(&mut cmd)
+    })
+}
+
+/// Makes sure every tool is there; `browser` adds Chromium for browser tests.
+pub fn ensure(browser: bool) -> Result<Tools> {
+    let root = root();
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.contains("wasm32-unknown-unknown") {
+        step("add the wasm32 target", || run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])))?;
+    }
+    cargo_install("trunk", "trunk", TRUNK, true)?;
+    cargo_install("worker-build", "worker-build", WORKER_BUILD, true)?;
+    // Its own lock file names a webpki-roots version the registry may not serve.
+    cargo_install("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false)?;
+
+    let stamp = root.join("node_modules/.package-lock.json");
+    let lock = root.join("package-lock.json");
+    let stale = match (std::fs::metadata(&stamp).and_then(|m| m.modified()), std::fs::metadata(&lock).and_then(|m| m.modified())) {
+        (Ok(s), Ok(l)) => s < l,
+        _ => true,
+    };
+    if stale {
+        step("install JavaScript tools from package-lock.json", || {
+            run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&root))
+        })?;
+    }
+    if browser && !Path::new("/usr/bin/chromium").exists() {
+        step("install Debian's chromium", || {
+            run(Command::new("apt-get").arg("update"))?;
+            run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+        })
+        .map_err(|e| format!("{e}; browser tests need Debian's chromium (apt-get install chromium chromium-driver)"))?;
+    }
+
+    let bin = root.join("node_modules/.bin");
+    let esbuild_native = root.join("node_modules/@esbuild/linux-x64/bin/esbuild");
+    let tools = Tools {
+        trunk: cargo_bin("trunk"),
+        worker_build: cargo_bin("worker-build"),
+        wasm_bindgen: cargo_bin("wasm-bindgen"),
+        wasm_opt: bin.join("wasm-opt"),
+        esbuild: if esbuild_native.exists() { esbuild_native } else { root.join("node_modules/esbuild/bin/esbuild") },
+        wrangler: bin.join("wrangler"),
+        path: format!("{}:{}:{}", bin.display(), cargo_bin("").display(), std::env::var("PATH").unwrap_or_default()),
+    };
+    let v = version_of(&tools.wasm_opt);
+    if !v.contains("132") {
+        return Err(format!("wasm-opt from npm binaryen should be version 132, found `{}`", v.trim()));
+    }
+    Ok(tools)
+}
