@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use settle_shared::api::{InvoiceResponse, LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse};
+use settle_shared::api::{
+    InvoiceResponse, LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse,
+};
 use settle_shared::error::{ErrorBody, ErrorCode};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -32,16 +34,24 @@ async fn send(method: &str, path: &str, body: Option<String>) -> Result<(u16, St
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Unavailable)?;
-    headers.set("Accept", "application/json").map_err(|_| ApiFailure::Unavailable)?;
+    headers
+        .set("Accept", "application/json")
+        .map_err(|_| ApiFailure::Unavailable)?;
     if let Some(b) = body {
-        headers.set("Content-Type", "application/json").map_err(|_| ApiFailure::Unavailable)?;
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(|_| ApiFailure::Unavailable)?;
         init.set_body(&JsValue::from_str(&b));
     }
     init.set_headers(&headers);
     let url = format!("/api/v1/portal{path}");
-    let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await.map_err(|_| ApiFailure::Unavailable)?;
+    let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(|_| ApiFailure::Unavailable)?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|_| ApiFailure::Unavailable)?;
-    let text = JsFuture::from(resp.text().map_err(|_| ApiFailure::Unavailable)?).await.map_err(|_| ApiFailure::Unavailable)?;
+    let text = JsFuture::from(resp.text().map_err(|_| ApiFailure::Unavailable)?)
+        .await
+        .map_err(|_| ApiFailure::Unavailable)?;
     Ok((resp.status(), text.as_string().unwrap_or_default()))
 }
 
@@ -50,9 +60,13 @@ pub fn interpret<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiF
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|_| ApiFailure::Unavailable);
     }
-    let err = serde_json::from_str::<ErrorBody>(body).ok().map(|b| b.error);
+    let err = serde_json::from_str::<ErrorBody>(body)
+        .ok()
+        .map(|b| b.error);
     Err(match err {
-        Some(e) if matches!(e.code, ErrorCode::SessionExpired | ErrorCode::Unauthorized) => ApiFailure::SignedOut,
+        Some(e) if matches!(e.code, ErrorCode::SessionExpired | ErrorCode::Unauthorized) => {
+            ApiFailure::SignedOut
+        }
         Some(e) if e.code == ErrorCode::NotFound => ApiFailure::NotFound,
         Some(e) if e.code == ErrorCode::RateLimited => ApiFailure::RateLimited(e.message),
         Some(e) if status < 500 => ApiFailure::Invalid(e.message),
@@ -65,7 +79,10 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     interpret(status, &body)
 }
 
-async fn post<T: DeserializeOwned, B: Serialize>(path: &str, body: Option<&B>) -> Result<T, ApiFailure> {
+async fn post<T: DeserializeOwned, B: Serialize>(
+    path: &str,
+    body: Option<&B>,
+) -> Result<T, ApiFailure> {
     let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
     let (status, text) = send("POST", path, body).await?;
     interpret(status, &text)
@@ -101,11 +118,29 @@ mod tests {
     #[test]
     fn maps_error_codes_to_what_the_page_says() {
         let body = |code: &str| format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#);
-        assert_eq!(interpret::<serde_json::Value>(401, &body("session_expired")), Err(ApiFailure::SignedOut));
-        assert_eq!(interpret::<serde_json::Value>(404, &body("not_found")), Err(ApiFailure::NotFound));
-        assert_eq!(interpret::<serde_json::Value>(429, &body("rate_limited")), Err(ApiFailure::RateLimited("m".into())));
-        assert_eq!(interpret::<serde_json::Value>(422, &body("invalid_field")), Err(ApiFailure::Invalid("m".into())));
-        assert_eq!(interpret::<serde_json::Value>(500, "oops"), Err(ApiFailure::Unavailable));
-        assert_eq!(interpret::<serde_json::Value>(200, "{}"), Ok(serde_json::json!({})));
+        assert_eq!(
+            interpret::<serde_json::Value>(401, &body("session_expired")),
+            Err(ApiFailure::SignedOut)
+        );
+        assert_eq!(
+            interpret::<serde_json::Value>(404, &body("not_found")),
+            Err(ApiFailure::NotFound)
+        );
+        assert_eq!(
+            interpret::<serde_json::Value>(429, &body("rate_limited")),
+            Err(ApiFailure::RateLimited("m".into()))
+        );
+        assert_eq!(
+            interpret::<serde_json::Value>(422, &body("invalid_field")),
+            Err(ApiFailure::Invalid("m".into()))
+        );
+        assert_eq!(
+            interpret::<serde_json::Value>(500, "oops"),
+            Err(ApiFailure::Unavailable)
+        );
+        assert_eq!(
+            interpret::<serde_json::Value>(200, "{}"),
+            Ok(serde_json::json!({}))
+        );
     }
 }

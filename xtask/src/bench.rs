@@ -12,10 +12,16 @@ use std::path::Path;
 use std::process::Command;
 
 fn sizes(path: &Path) -> Result<(u64, u64, u64)> {
-    let raw = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    let raw = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
     let count = |cmd: &str| -> Result<u64> {
-        let out = output(Command::new("sh").arg("-c").arg(format!("{cmd} < '{}' | wc -c", path.display())))
-            .ok_or_else(|| format!("`{cmd}` failed"))?;
+        let out = output(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("{cmd} < '{}' | wc -c", path.display())),
+        )
+        .ok_or_else(|| format!("`{cmd}` failed"))?;
         out.trim().parse().map_err(|_| format!("`{cmd}`: {out}"))
     };
     Ok((raw, count("gzip -9 -c")?, count("brotli -q 11 -c")?))
@@ -24,10 +30,20 @@ fn sizes(path: &Path) -> Result<(u64, u64, u64)> {
 pub fn run(_args: &[String]) -> Result<()> {
     let t = tools::ensure(false)?;
     if output(Command::new("brotli").arg("--version")).is_none() {
-        step("install brotli", || proc::run(Command::new("apt-get").args(["install", "-y", "brotli"])))?;
+        step("install brotli", || {
+            proc::run(Command::new("apt-get").args(["install", "-y", "brotli"]))
+        })?;
     }
     if output(Command::new("oha").arg("--version")).is_none() {
-        step("install oha (load generator)", || proc::run(Command::new("cargo").args(["install", "oha", "--version", "1.10.0", "--locked"])))?;
+        step("install oha (load generator)", || {
+            proc::run(Command::new("cargo").args([
+                "install",
+                "oha",
+                "--version",
+                "1.10.0",
+                "--locked",
+            ]))
+        })?;
     }
     build::all(&t)?;
     let root = root();
@@ -35,18 +51,32 @@ pub fn run(_args: &[String]) -> Result<()> {
     println!("\n## Portal first load (everything the invoice page downloads)\n");
     println!("| file | raw | gzip -9 | brotli -q 11 |\n|---|---|---|---|");
     let mut total = (0, 0, 0);
-    let mut files: Vec<_> = std::fs::read_dir(root.join("dist")).map_err(|e| e.to_string())?.flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("dist"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     for f in files.iter().filter(|f| f.is_file()) {
         let (r, g, b) = sizes(f)?;
         total = (total.0 + r, total.1 + g, total.2 + b);
-        println!("| {} | {r} B | {g} B | {b} B |", f.file_name().unwrap_or_default().to_string_lossy());
+        println!(
+            "| {} | {r} B | {g} B | {b} B |",
+            f.file_name().unwrap_or_default().to_string_lossy()
+        );
     }
-    println!("| **total** | {} B | **{} B** | {} B |", total.0, total.1, total.2);
+    println!(
+        "| **total** | {} B | **{} B** | {} B |",
+        total.0, total.1, total.2
+    );
 
     println!("\n## Worker bundle\n");
     println!("| file | raw | gzip -9 |\n|---|---|---|");
-    for f in ["edge/build/worker/index_bg.wasm", "edge/build/worker/shim.mjs", "edge/build/index.js"] {
+    for f in [
+        "edge/build/worker/index_bg.wasm",
+        "edge/build/worker/shim.mjs",
+        "edge/build/index.js",
+    ] {
         let p = root.join(f);
         if p.exists() {
             let (r, g, _) = sizes(&p)?;
@@ -56,14 +86,36 @@ pub fn run(_args: &[String]) -> Result<()> {
 
     let state = root.join(format!(".settle/bench-{}", std::process::id()));
     remove_dir(&state)?;
-    let stack = Stack::start(&t, Options { port: None, state_dir: state.clone(), log_dir: Some(root.join("target/bench-logs")) })?;
+    let stack = Stack::start(
+        &t,
+        Options {
+            port: None,
+            state_dir: state.clone(),
+            log_dir: Some(root.join("target/bench-logs")),
+        },
+    )?;
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
     let (cookie, invoice) = portal_session(&stack, &demo)?;
     let url = format!("{}/api/v1/portal/invoices/{invoice}", stack.base_url);
     println!("\n## GET one invoice through the portal API (oha, 20 s, 10 connections)\n");
-    let out = output(Command::new("oha").args(["-z", "20s", "-c", "10", "--no-tui", "--output-format", "json", "-H"]).arg(format!("Cookie: {cookie}")).arg(&url))
-        .ok_or("oha failed")?;
-    let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| format!("oha output: {e}"))?;
+    let out = output(
+        Command::new("oha")
+            .args([
+                "-z",
+                "20s",
+                "-c",
+                "10",
+                "--no-tui",
+                "--output-format",
+                "json",
+                "-H",
+            ])
+            .arg(format!("Cookie: {cookie}"))
+            .arg(&url),
+    )
+    .ok_or("oha failed")?;
+    let v: serde_json::Value =
+        serde_json::from_str(&out).map_err(|e| format!("oha output: {e}"))?;
     let ms = |k: &str| v["latencyPercentiles"][k].as_f64().unwrap_or(f64::NAN) * 1000.0;
     let codes = &v["statusCodeDistribution"];
     println!("| requests/s | p50 | p99 | status codes | errors |\n|---|---|---|---|---|");
@@ -77,17 +129,32 @@ pub fn run(_args: &[String]) -> Result<()> {
     );
     drop(stack);
     remove_dir(&state)?;
-    println!("\nmachine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), output(Command::new("uname").arg("-srm")).unwrap_or_default().trim());
+    println!(
+        "\nmachine: {} cores, {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        output(Command::new("uname").arg("-srm"))
+            .unwrap_or_default()
+            .trim()
+    );
     Ok(())
 }
 
 /// Opens the first demo customer's link and returns the session cookie and
 /// one of their invoice ids.
 fn portal_session(stack: &Stack, demo: &seed::Demo) -> Result<(String, String)> {
-    let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
     let c = demo.customers.first().ok_or("no demo customer")?;
     let r = http.get(&c.link).send().map_err(|e| e.to_string())?;
-    let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).ok_or("opening the link set no cookie")?;
+    let set = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("opening the link set no cookie")?;
     let cookie = set.split(';').next().unwrap_or_default().to_owned();
     let list: serde_json::Value = http
         .get(format!("{}/api/v1/portal/invoices", stack.base_url))
@@ -95,6 +162,9 @@ fn portal_session(stack: &Stack, demo: &seed::Demo) -> Result<(String, String)> 
         .send()
         .and_then(|r| r.json())
         .map_err(|e| e.to_string())?;
-    let id = list["data"][0]["id"].as_str().ok_or("no invoice")?.to_owned();
+    let id = list["data"][0]["id"]
+        .as_str()
+        .ok_or("no invoice")?
+        .to_owned();
     Ok((cookie, id))
 }

@@ -10,7 +10,13 @@ pub fn run(args: &[String]) -> Result<()> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--reset" => reset = true,
-            "--port" => port = Some(it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number")?),
+            "--port" => {
+                port = Some(
+                    it.next()
+                        .and_then(|p| p.parse().ok())
+                        .ok_or("--port needs a number")?,
+                )
+            }
             other => return Err(format!("unknown option {other}; try --reset or --port N")),
         }
     }
@@ -26,7 +32,14 @@ pub fn run(args: &[String]) -> Result<()> {
     if reset {
         remove_dir(&state)?;
     }
-    let stack = Stack::start(&t, Options { port, state_dir: state.clone(), log_dir: None })?;
+    let stack = Stack::start(
+        &t,
+        Options {
+            port,
+            state_dir: state.clone(),
+            log_dir: None,
+        },
+    )?;
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
 
     let (tx, rx) = std::sync::mpsc::channel();
@@ -42,11 +55,19 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("   {:<16} {:<6} {}", c.name, c.locale, c.link);
     }
     println!("\n Local outbox (emails Settle sends):  {}", stack.mail_url);
-    println!(" Company API:                          {}/api/v1/  (see docs/API.md)", stack.base_url);
+    println!(
+        " Company API:                          {}/api/v1/  (see docs/API.md)",
+        stack.base_url
+    );
     println!(" Demo API key:                         {}", demo.api_key);
     println!(" Console:                              not built yet");
-    println!("\n Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/invoices", demo.api_key, stack.base_url);
-    println!("\n Ctrl-C stops everything. `cargo xtask dev --reset` starts from an empty database.");
+    println!(
+        "\n Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/invoices",
+        demo.api_key, stack.base_url
+    );
+    println!(
+        "\n Ctrl-C stops everything. `cargo xtask dev --reset` starts from an empty database."
+    );
     println!("────────────────────────────────────────────────────────────────");
     let _ = rx.recv();
     println!("\nstopping…");

@@ -20,7 +20,10 @@ use std::process::ExitCode;
 
 /// The workspace root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// A failure of a step, with what to do about it.
@@ -28,7 +31,10 @@ pub type Result<T> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (cmd, rest) = args.split_first().map(|(c, r)| (c.as_str(), r)).unwrap_or(("help", &[]));
+    let (cmd, rest) = args
+        .split_first()
+        .map(|(c, r)| (c.as_str(), r))
+        .unwrap_or(("help", &[]));
     let result = match cmd {
         "dev" => dev::run(rest),
         "test" => test::run(rest),
@@ -39,7 +45,11 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench                      bundle sizes and load figures\n  setup                      install the pinned tools only"
             );
-            return if cmd == "help" || cmd == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if cmd == "help" || cmd == "--help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     match result {

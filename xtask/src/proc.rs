@@ -9,14 +9,22 @@ use std::time::Instant;
 /// Runs a command to completion; fails with its name and exit status.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let what = describe(cmd);
-    let status = cmd.status().map_err(|e| format!("could not start `{what}`: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{what}` failed ({status})")) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{what}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{what}` failed ({status})"))
+    }
 }
 
 /// Runs a command and returns its stdout, if it ran at all.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub fn describe(cmd: &Command) -> String {
@@ -57,8 +65,13 @@ impl Service {
     pub fn spawn(name: &str, cmd: &mut Command) -> Result<Service> {
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
-        let child = cmd.spawn().map_err(|e| format!("could not start {name} (`{}`): {e}", describe(cmd)))?;
-        Ok(Service { name: name.to_owned(), child })
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start {name} (`{}`): {e}", describe(cmd)))?;
+        Ok(Service {
+            name: name.to_owned(),
+            child,
+        })
     }
 
     /// Whether it has exited (and so failed, for a service).
@@ -71,7 +84,10 @@ impl Service {
             return;
         }
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let deadline = Instant::now() + std::time::Duration::from_secs(5);
         while Instant::now() < deadline {
             if self.child.try_wait().ok().flatten().is_some() {
@@ -79,7 +95,10 @@ impl Service {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.wait();
     }
 }

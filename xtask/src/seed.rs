@@ -43,13 +43,22 @@ impl Api<'_> {
             .send()
             .map_err(|e| format!("POST {path}: {e}"))?;
         let status = r.status();
-        let v: Value = r.json().map_err(|e| format!("POST {path}: unreadable answer: {e}"))?;
-        if status.is_success() { Ok(v) } else { Err(format!("POST {path}: {status} {v}")) }
+        let v: Value = r
+            .json()
+            .map_err(|e| format!("POST {path}: unreadable answer: {e}"))?;
+        if status.is_success() {
+            Ok(v)
+        } else {
+            Err(format!("POST {path}: {status} {v}"))
+        }
     }
 }
 
 fn day(offset: i64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let d = settle_shared::time::datetime_from_millis((now + offset * 86_400) * 1000).date_naive();
     d.to_string()
 }
@@ -60,12 +69,20 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
     if let Ok(text) = std::fs::read_to_string(file)
         && let Ok(mut demo) = serde_json::from_str::<Demo>(&text)
     {
-        let api = Api { base: &stack.base_url, key: demo.api_key.clone(), http: http.clone() };
+        let api = Api {
+            base: &stack.base_url,
+            key: demo.api_key.clone(),
+            http: http.clone(),
+        };
         if refresh_links(&api, &mut demo).is_ok() {
             return Ok(demo);
         }
     }
-    let op = Api { base: &stack.base_url, key: stack.operator_token.clone(), http: http.clone() };
+    let op = Api {
+        base: &stack.base_url,
+        key: stack.operator_token.clone(),
+        http: http.clone(),
+    };
     let org = op.post(
         "/organizations",
         json!({
@@ -78,16 +95,36 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             "link_ttl_days": 30
         }),
     )?;
-    let key = org["api_key"].as_str().ok_or("no api_key in answer")?.to_owned();
-    let api = Api { base: &stack.base_url, key: key.clone(), http };
+    let key = org["api_key"]
+        .as_str()
+        .ok_or("no api_key in answer")?
+        .to_owned();
+    let api = Api {
+        base: &stack.base_url,
+        key: key.clone(),
+        http,
+    };
     let people = [
-        ("Ada Lovelace", "ada@example.com", "en-US", "America/New_York"),
-        ("Camille Martin", "camille@example.fr", "fr-FR", "Europe/Paris"),
+        (
+            "Ada Lovelace",
+            "ada@example.com",
+            "en-US",
+            "America/New_York",
+        ),
+        (
+            "Camille Martin",
+            "camille@example.fr",
+            "fr-FR",
+            "Europe/Paris",
+        ),
         ("Layla Haddad", "layla@example.ae", "ar", "Asia/Dubai"),
     ];
     let mut customers = Vec::new();
     for (name, email, locale, tz) in people {
-        let c = api.post("/customers", json!({ "name": name, "email": email, "locale": locale, "time_zone": tz }))?;
+        let c = api.post(
+            "/customers",
+            json!({ "name": name, "email": email, "locale": locale, "time_zone": tz }),
+        )?;
         customers.push(DemoCustomer {
             id: c["id"].as_str().unwrap_or_default().to_owned(),
             name: name.into(),
@@ -99,18 +136,123 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
     // (customer, number, currency, issued days ago, due in days, lines, paid part)
     type Line = (&'static str, &'static str, i64, &'static str);
     let invoices: [(usize, &str, &str, i64, i64, &[Line], Option<i64>); 12] = [
-        (0, "NW-1001", "USD", 40, -10, &[("Office chairs", "4", 18_900, "8.875"), ("Delivery", "1", 4_500, "0")], None),
-        (0, "NW-1002", "USD", 10, 20, &[("Standing desk", "2", 54_000, "8.875")], None),
-        (0, "NW-1003", "USD", 70, -40, &[("Printer toner", "6", 7_250, "8.875")], Some(0)),
-        (0, "NW-1004", "USD", 20, 10, &[("Consulting, hours", "7.5", 12_000, "0")], Some(30_000)),
-        (1, "NW-1005", "EUR", 35, -5, &[("Papier A4, cartons", "10", 2_990, "20"), ("Livraison express", "1", 1_500, "20")], None),
-        (1, "NW-1006", "EUR", 5, 25, &[("Fauteuil ergonomique", "1", 42_000, "20")], None),
-        (1, "NW-1007", "EUR", 60, -30, &[("Maintenance annuelle", "1", 120_000, "20")], Some(0)),
-        (1, "NW-1008", "EUR", 3, 27, &[("Cartouches d'encre", "3", 3_400, "5.5")], None),
-        (2, "NW-1009", "USD", 15, 15, &[("Conference room screens", "2", 89_900, "5")], None),
-        (2, "NW-1010", "USD", 50, -20, &[("Network cabling", "120", 350, "5"), ("Installation", "6", 9_500, "5")], None),
-        (2, "NW-1011", "EUR", 45, -15, &[("Shipping to Dubai", "1", 31_000, "0")], Some(0)),
-        (2, "NW-1012", "EUR", 8, 22, &[("Office plants", "12", 2_450, "5")], None),
+        (
+            0,
+            "NW-1001",
+            "USD",
+            40,
+            -10,
+            &[
+                ("Office chairs", "4", 18_900, "8.875"),
+                ("Delivery", "1", 4_500, "0"),
+            ],
+            None,
+        ),
+        (
+            0,
+            "NW-1002",
+            "USD",
+            10,
+            20,
+            &[("Standing desk", "2", 54_000, "8.875")],
+            None,
+        ),
+        (
+            0,
+            "NW-1003",
+            "USD",
+            70,
+            -40,
+            &[("Printer toner", "6", 7_250, "8.875")],
+            Some(0),
+        ),
+        (
+            0,
+            "NW-1004",
+            "USD",
+            20,
+            10,
+            &[("Consulting, hours", "7.5", 12_000, "0")],
+            Some(30_000),
+        ),
+        (
+            1,
+            "NW-1005",
+            "EUR",
+            35,
+            -5,
+            &[
+                ("Papier A4, cartons", "10", 2_990, "20"),
+                ("Livraison express", "1", 1_500, "20"),
+            ],
+            None,
+        ),
+        (
+            1,
+            "NW-1006",
+            "EUR",
+            5,
+            25,
+            &[("Fauteuil ergonomique", "1", 42_000, "20")],
+            None,
+        ),
+        (
+            1,
+            "NW-1007",
+            "EUR",
+            60,
+            -30,
+            &[("Maintenance annuelle", "1", 120_000, "20")],
+            Some(0),
+        ),
+        (
+            1,
+            "NW-1008",
+            "EUR",
+            3,
+            27,
+            &[("Cartouches d'encre", "3", 3_400, "5.5")],
+            None,
+        ),
+        (
+            2,
+            "NW-1009",
+            "USD",
+            15,
+            15,
+            &[("Conference room screens", "2", 89_900, "5")],
+            None,
+        ),
+        (
+            2,
+            "NW-1010",
+            "USD",
+            50,
+            -20,
+            &[
+                ("Network cabling", "120", 350, "5"),
+                ("Installation", "6", 9_500, "5"),
+            ],
+            None,
+        ),
+        (
+            2,
+            "NW-1011",
+            "EUR",
+            45,
+            -15,
+            &[("Shipping to Dubai", "1", 31_000, "0")],
+            Some(0),
+        ),
+        (
+            2,
+            "NW-1012",
+            "EUR",
+            8,
+            22,
+            &[("Office plants", "12", 2_450, "5")],
+            None,
+        ),
     ];
     for (cust, number, currency, issued_ago, due_in, lines, paid) in invoices {
         let lines: Vec<Value> = lines
@@ -138,12 +280,23 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             )?;
         }
     }
-    let mut demo = Demo { organization_id: org["organization"]["id"].as_str().unwrap_or_default().to_owned(), api_key: key, customers };
+    let mut demo = Demo {
+        organization_id: org["organization"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        api_key: key,
+        customers,
+    };
     refresh_links(&api, &mut demo)?;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
-    std::fs::write(file, serde_json::to_string_pretty(&demo).unwrap_or_default()).map_err(|e| format!("{}: {e}", file.display()))?;
+    std::fs::write(
+        file,
+        serde_json::to_string_pretty(&demo).unwrap_or_default(),
+    )
+    .map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(demo)
 }
 

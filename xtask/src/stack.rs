@@ -35,7 +35,8 @@ fn stdio_to(log_dir: &Option<PathBuf>, name: &str) -> Result<(Stdio, Stdio)> {
         None => Ok((Stdio::inherit(), Stdio::inherit())),
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
-            let f = std::fs::File::create(d.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
+            let f =
+                std::fs::File::create(d.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
             let g = f.try_clone().map_err(|e| e.to_string())?;
             Ok((Stdio::from(f), Stdio::from(g)))
         }
@@ -45,17 +46,25 @@ fn stdio_to(log_dir: &Option<PathBuf>, name: &str) -> Result<(Stdio, Stdio)> {
 impl Stack {
     pub fn start(t: &Tools, o: Options) -> Result<Stack> {
         let root = root();
-        step("build the email stand-in", || run(Command::new("cargo").args(["build", "--quiet", "-p", "settle-mail-sim"]).current_dir(&root)))?;
+        step("build the email stand-in", || {
+            run(Command::new("cargo")
+                .args(["build", "--quiet", "-p", "settle-mail-sim"])
+                .current_dir(&root))
+        })?;
         let mut services = Vec::new();
         let mail_port = free_port()?;
         let (out, err) = stdio_to(&o.log_dir, "mail-sim")?;
         services.push(Service::spawn(
             "mail-sim",
-            Command::new(target_dir().join("debug/settle-mail-sim")).args(["--port", &mail_port.to_string()]).stdout(out).stderr(err),
+            Command::new(target_dir().join("debug/settle-mail-sim"))
+                .args(["--port", &mail_port.to_string()])
+                .stdout(out)
+                .stderr(err),
         )?);
         let mail_url = format!("http://127.0.0.1:{mail_port}");
 
-        std::fs::create_dir_all(&o.state_dir).map_err(|e| format!("{}: {e}", o.state_dir.display()))?;
+        std::fs::create_dir_all(&o.state_dir)
+            .map_err(|e| format!("{}: {e}", o.state_dir.display()))?;
         let wrangler_env = |c: &mut Command| {
             c.current_dir(&root)
                 .env("PATH", &t.path)
@@ -66,7 +75,8 @@ impl Stack {
         };
         step("apply D1 migrations", || {
             let mut c = Command::new(&t.wrangler);
-            c.args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"]).arg(&o.state_dir);
+            c.args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+                .arg(&o.state_dir);
             wrangler_env(&mut c);
             run(&mut c)
         })?;
@@ -78,48 +88,84 @@ impl Stack {
         let base_url = format!("http://127.0.0.1:{port}");
         let (out, err) = stdio_to(&o.log_dir, "wrangler")?;
         let mut c = Command::new(&t.wrangler);
-        c.args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &free_port()?.to_string(), "--test-scheduled", "--show-interactive-dev-session=false"])
-            .arg("--persist-to")
-            .arg(&o.state_dir)
-            .args(["--var", &format!("PUBLIC_BASE_URL:{base_url}")])
-            .args(["--var", &format!("EMAIL_API_BASE:{mail_url}")])
-            .args(["--var", &format!("EMAIL_API_KEY:{LOCAL_EMAIL_KEY}")])
-            .args(["--var", &format!("OPERATOR_TOKEN:{LOCAL_OPERATOR_TOKEN}")])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
+        c.args([
+            "dev",
+            "--local",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .args([
+            "--inspector-port",
+            &free_port()?.to_string(),
+            "--test-scheduled",
+            "--show-interactive-dev-session=false",
+        ])
+        .arg("--persist-to")
+        .arg(&o.state_dir)
+        .args(["--var", &format!("PUBLIC_BASE_URL:{base_url}")])
+        .args(["--var", &format!("EMAIL_API_BASE:{mail_url}")])
+        .args(["--var", &format!("EMAIL_API_KEY:{LOCAL_EMAIL_KEY}")])
+        .args(["--var", &format!("OPERATOR_TOKEN:{LOCAL_OPERATOR_TOKEN}")])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
         wrangler_env(&mut c);
         services.push(Service::spawn("wrangler", &mut c)?);
-        let mut stack = Stack { base_url, mail_url, operator_token: LOCAL_OPERATOR_TOKEN.into(), services };
-        step("wait for the worker", || stack.wait_ready(Duration::from_secs(90)))?;
+        let mut stack = Stack {
+            base_url,
+            mail_url,
+            operator_token: LOCAL_OPERATOR_TOKEN.into(),
+            services,
+        };
+        step("wait for the worker", || {
+            stack.wait_ready(Duration::from_secs(90))
+        })?;
         Ok(stack)
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<()> {
-        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
         let deadline = Instant::now() + limit;
         let health = format!("{}/api/v1/health", self.base_url);
         let mail = format!("{}/api/messages", self.mail_url);
         while Instant::now() < deadline {
             for s in &mut self.services {
                 if let Some(status) = s.exited() {
-                    return Err(format!("{} exited early ({status}); see its output above or in its log", s.name));
+                    return Err(format!(
+                        "{} exited early ({status}); see its output above or in its log",
+                        s.name
+                    ));
                 }
             }
-            let ok = |url: &str| client.get(url).send().map(|r| r.status().is_success()).unwrap_or(false);
+            let ok = |url: &str| {
+                client
+                    .get(url)
+                    .send()
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false)
+            };
             if ok(&health) && ok(&mail) {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        Err(format!("the worker did not answer {health} within {} s", limit.as_secs()))
+        Err(format!(
+            "the worker did not answer {health} within {} s",
+            limit.as_secs()
+        ))
     }
 }
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// Removes a directory tree if it exists.

@@ -15,25 +15,64 @@ pub fn run_all() -> Result<()> {
         c
     };
     let t = step("install missing tools", || tools::ensure(true))?;
-    step("rustfmt --check", || proc::run(&mut cargo(&["fmt", "--all", "--", "--check"])))?;
-    step("clippy (native, -D warnings)", || proc::run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
-    step("clippy (wasm32, -D warnings)", || {
-        proc::run(&mut cargo(&["clippy", "-p", "settle-edge", "-p", "settle-portal", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+    step("rustfmt --check", || {
+        proc::run(&mut cargo(&["fmt", "--all", "--", "--check"]))
     })?;
-    step("native tests", || proc::run(&mut cargo(&["test", "--workspace", "--exclude", "settle-tests"])))?;
+    step("clippy (native, -D warnings)", || {
+        proc::run(&mut cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("clippy (wasm32, -D warnings)", || {
+        proc::run(&mut cargo(&[
+            "clippy",
+            "-p",
+            "settle-edge",
+            "-p",
+            "settle-portal",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("native tests", || {
+        proc::run(&mut cargo(&[
+            "test",
+            "--workspace",
+            "--exclude",
+            "settle-tests",
+        ]))
+    })?;
     build::all(&t)?;
 
     let state = root.join(format!(".settle/test-{}", std::process::id()));
     remove_dir(&state)?;
     let logs = target_dir().join("test-logs");
-    let stack = Stack::start(&t, Options { port: None, state_dir: state.clone(), log_dir: Some(logs.clone()) })?;
+    let stack = Stack::start(
+        &t,
+        Options {
+            port: None,
+            state_dir: state.clone(),
+            log_dir: Some(logs.clone()),
+        },
+    )?;
     let demo_file = state.join("demo.json");
-    step("seed the demo company", || seed::demo(&stack, &demo_file).map(|_| ()))?;
+    step("seed the demo company", || {
+        seed::demo(&stack, &demo_file).map(|_| ())
+    })?;
     let with_env = |c: &mut Command| {
         c.env("SETTLE_BASE_URL", &stack.base_url)
             .env("SETTLE_MAIL_URL", &stack.mail_url)
             .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
             .env("SETTLE_DEMO", &demo_file)
+            .env("SETTLE_STATE_DIR", &state)
             .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
     };
     let integration = step("integration tests (wrangler dev, local D1)", || {
@@ -43,7 +82,9 @@ pub fn run_all() -> Result<()> {
     });
     let browser = step("browser tests (headless Chromium)", || {
         let mut c = Command::new("node");
-        c.args(["--test", "--test-concurrency=1", "tests/browser/"]).current_dir(&root).env("PATH", &t.path);
+        c.args(["--test", "--test-concurrency=1", "tests/browser/"])
+            .current_dir(&root)
+            .env("PATH", &t.path);
         with_env(&mut c);
         proc::run(&mut c)
     });
@@ -62,7 +103,10 @@ pub fn run_all() -> Result<()> {
     }
     integration?;
     browser?;
-    println!("\nall checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "\nall checks passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

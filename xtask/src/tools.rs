@@ -28,7 +28,9 @@ pub struct Tools {
 fn cargo_bin(name: &str) -> PathBuf {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
     home.join("bin").join(name)
 }
 
@@ -41,22 +43,28 @@ fn cargo_install(bin: &str, krate: &str, version: &str, locked: bool) -> Result<
     if version_of(&path).contains(version) {
         return Ok(());
     }
-    step(&format!("install {krate} {version} (a one-time build of several minutes)"), || {
-        let mut cmd = Command::new("cargo");
-        cmd.args(["install", krate, "--version", version, "--force"]);
-        if locked {
-            cmd.arg("--locked");
-        }
-        run(&mut cmd)
-    })
+    step(
+        &format!("install {krate} {version} (a one-time build of several minutes)"),
+        || {
+            let mut cmd = Command::new("cargo");
+            cmd.args(["install", krate, "--version", version, "--force"]);
+            if locked {
+                cmd.arg("--locked");
+            }
+            run(&mut cmd)
+        },
+    )
 }
 
 /// Makes sure every tool is there; `browser` adds Chromium for browser tests.
 pub fn ensure(browser: bool) -> Result<Tools> {
     let root = root();
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if !installed.contains("wasm32-unknown-unknown") {
-        step("add the wasm32 target", || run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])))?;
+        step("add the wasm32 target", || {
+            run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+        })?;
     }
     cargo_install("trunk", "trunk", TRUNK, true)?;
     cargo_install("worker-build", "worker-build", WORKER_BUILD, true)?;
@@ -65,13 +73,18 @@ pub fn ensure(browser: bool) -> Result<Tools> {
 
     let stamp = root.join("node_modules/.package-lock.json");
     let lock = root.join("package-lock.json");
-    let stale = match (std::fs::metadata(&stamp).and_then(|m| m.modified()), std::fs::metadata(&lock).and_then(|m| m.modified())) {
+    let stale = match (
+        std::fs::metadata(&stamp).and_then(|m| m.modified()),
+        std::fs::metadata(&lock).and_then(|m| m.modified()),
+    ) {
         (Ok(s), Ok(l)) => s < l,
         _ => true,
     };
     if stale {
         step("install JavaScript tools from package-lock.json", || {
-            run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&root))
+            run(Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&root))
         })?;
     }
     if browser && !Path::new("/usr/bin/chromium").exists() {
@@ -89,13 +102,25 @@ pub fn ensure(browser: bool) -> Result<Tools> {
         worker_build: cargo_bin("worker-build"),
         wasm_bindgen: cargo_bin("wasm-bindgen"),
         wasm_opt: bin.join("wasm-opt"),
-        esbuild: if esbuild_native.exists() { esbuild_native } else { root.join("node_modules/esbuild/bin/esbuild") },
+        esbuild: if esbuild_native.exists() {
+            esbuild_native
+        } else {
+            root.join("node_modules/esbuild/bin/esbuild")
+        },
         wrangler: bin.join("wrangler"),
-        path: format!("{}:{}:{}", bin.display(), cargo_bin("").display(), std::env::var("PATH").unwrap_or_default()),
+        path: format!(
+            "{}:{}:{}",
+            bin.display(),
+            cargo_bin("").display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
     };
     let v = version_of(&tools.wasm_opt);
     if !v.contains("132") {
-        return Err(format!("wasm-opt from npm binaryen should be version 132, found `{}`", v.trim()));
+        return Err(format!(
+            "wasm-opt from npm binaryen should be version 132, found `{}`",
+            v.trim()
+        ));
     }
     Ok(tools)
 }

@@ -44,7 +44,11 @@ pub async fn json_body<T: DeserializeOwned>(mut req: Request) -> Result<T, ApiEr
     if bytes.len() > MAX_BODY_BYTES {
         return Err(too_large());
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::from_json(&e))
+    // Syntax first, then shape: a truncated body is invalid JSON even when
+    // its first values already have the wrong type.
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::from_json(&e))?;
+    serde_json::from_value(value).map_err(|e| ApiError::from_json(&e))
 }
 
 /// A header's value.

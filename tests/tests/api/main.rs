@@ -1,1 +1,13 @@
-//! placeholder
+//! Integration tests: the HTTP API of a real `wrangler dev` (workerd, local
+//! D1) with the email stand-in. `cargo xtask test` starts both and passes
+//! their addresses in `SETTLE_BASE_URL` and `SETTLE_MAIL_URL`. Each test
+//! works in an organization of its own, so tests run in parallel.
+
+mod helpers;
+
+mod bad_input;
+mod customers;
+mod email;
+mod invoices;
+mod isolation;
+mod links;

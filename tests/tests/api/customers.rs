@@ -1,0 +1,66 @@
+//! Customers: create, read, list with cursors.
+
+use crate::helpers::TestApp;
+use serde_json::json;
+
+#[test]
+fn create_get_and_page_through_customers() {
+    let app = TestApp::new();
+    let a = app.create_customer("Ann Able");
+    let b = app.create_customer("Bob Baker");
+    let c = app.create_customer("Cyd Cole");
+    assert_eq!(a["locale"], "en-GB");
+    assert_eq!(a["time_zone"], "Europe/London");
+    assert!(a["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let got = app.get(&format!("/api/v1/customers/{}", b["id"].as_str().unwrap()));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body["name"], "Bob Baker");
+
+    let page1 = app.get("/api/v1/customers?limit=2");
+    assert_eq!(page1.status, 200);
+    let ids: Vec<_> = page1.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![c["id"].clone(), b["id"].clone()], "newest first");
+    let cursor = page1.body["next_cursor"].as_str().expect("a second page");
+    let page2 = app.get(&format!("/api/v1/customers?limit=2&cursor={cursor}"));
+    let ids: Vec<_> = page2.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![a["id"].clone()]);
+    assert!(page2.body["next_cursor"].is_null());
+}
+
+#[test]
+fn customer_fields_are_validated() {
+    let app = TestApp::new();
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": "X", "email": "not-an-email" }),
+    );
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+    assert_eq!(r.body["error"]["field"], "email");
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": "X", "email": "x@example.com", "time_zone": "Mars/Olympus" }),
+    );
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": "X", "email": "x@example.com", "locale": "klingon" }),
+    );
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+    let listed = app.get("/api/v1/customers");
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
+}

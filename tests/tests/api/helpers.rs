@@ -1,0 +1,292 @@
+//! The test app: a fresh organization on the running worker, and helpers
+//! that build fixtures through the public API.
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run these tests with `cargo xtask test`"))
+}
+
+/// A unique suffix for names and numbers within this run.
+pub fn unique() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}{}", t % 0xffff_ffff, N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub location: Option<String>,
+    pub set_cookie: Option<String>,
+}
+
+impl Reply {
+    /// The error code of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or("<no error code>")
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub mail: String,
+    pub key: String,
+    pub org_id: String,
+    pub http: reqwest::blocking::Client,
+}
+
+impl TestApp {
+    /// A new organization with its own API key.
+    pub fn new() -> TestApp {
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let base = env("SETTLE_BASE_URL");
+        let r = http
+            .post(format!("{base}/api/v1/organizations"))
+            .bearer_auth(env("SETTLE_OPERATOR_TOKEN"))
+            .json(&json!({
+                "name": format!("Test Co {}", unique()),
+                "branding": { "display_name": "Test Co", "primary_color": "#7c3aed", "support_email": "help@testco.example" }
+            }))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "creating the organization");
+        let v: Value = r.json().unwrap();
+        TestApp {
+            base,
+            mail: env("SETTLE_MAIL_URL"),
+            key: v["api_key"].as_str().unwrap().to_owned(),
+            org_id: v["organization"]["id"].as_str().unwrap().to_owned(),
+            http,
+        }
+    }
+
+    pub fn reply(r: reqwest::blocking::Response) -> Reply {
+        let status = r.status().as_u16();
+        let header = |n: &str| {
+            r.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let location = header("location");
+        let set_cookie = header("set-cookie");
+        let text = r.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            body,
+            location,
+            set_cookie,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        Self::reply(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(&self.key)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Reply {
+        Self::reply(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(&self.key)
+                .json(&body)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// A POST with a body sent exactly as given.
+    pub fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::blocking::Body>,
+    ) -> Reply {
+        Self::reply(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(&self.key)
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn create_customer(&self, name: &str) -> Value {
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase().replace(' ', "."),
+            unique()
+        );
+        let r = self.post("/api/v1/customers", json!({ "name": name, "email": email, "locale": "en-GB", "time_zone": "Europe/London" }));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+
+    pub fn invoice_body(customer_id: &str, currency: &str) -> Value {
+        json!({
+            "customer_id": customer_id,
+            "number": format!("T-{}", unique()),
+            "currency": currency,
+            "due_date": "2099-12-31",
+            "lines": [
+                { "description": "Widgets", "quantity": "3", "unit_amount": 1250, "tax_rate": "20" },
+                { "description": "Setup", "quantity": 1, "unit_amount": 5000 }
+            ]
+        })
+    }
+
+    pub fn create_invoice(&self, customer_id: &str) -> Value {
+        let r = self.post("/api/v1/invoices", Self::invoice_body(customer_id, "EUR"));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+
+    /// A portal link URL for a customer.
+    pub fn portal_link(&self, customer_id: &str, body: Value) -> Value {
+        let r = self.post(
+            &format!("/api/v1/customers/{customer_id}/portal-links"),
+            body,
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+
+    /// Opens a customer link like a browser: the redirect and the cookie.
+    pub fn open(&self, url: &str) -> Reply {
+        Self::reply(self.http.get(url).send().unwrap())
+    }
+
+    /// Opens a link and returns the `name=value` session cookie.
+    pub fn session(&self, customer_id: &str) -> String {
+        let link = self.portal_link(customer_id, json!({}));
+        let r = self.open(link["url"].as_str().unwrap());
+        assert_eq!(r.status, 303);
+        cookie_pair(r.set_cookie.as_deref().expect("a session cookie"))
+    }
+
+    pub fn portal_get(&self, cookie: &str, path: &str) -> Reply {
+        Self::reply(
+            self.http
+                .get(format!("{}/api/v1/portal{path}", self.base))
+                .header("Cookie", cookie)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// Emails the stand-in received for `to`, waiting up to 30 s for `n`.
+    pub fn wait_for_emails(&self, to: &str, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v: Value = self
+                .http
+                .get(format!("{}/api/messages?to={to}", self.mail))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            let list = v["data"].as_array().cloned().unwrap_or_default();
+            if list.len() >= n || Instant::now() > deadline {
+                return list;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn emails_to(&self, to: &str) -> Vec<Value> {
+        let v: Value = self
+            .http
+            .get(format!("{}/api/messages?to={to}", self.mail))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// `settle_session=cs_…; Path=/; …` → `settle_session=cs_…`
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+/// The portal link inside an email's text part.
+pub fn link_in(email: &Value) -> String {
+    let text = email["text"].as_str().unwrap();
+    let start = text.find("http").expect("a link in the email");
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// Runs SQL on the local D1 of the running worker, through wrangler.
+pub fn d1(sql: &str) -> Vec<Value> {
+    d1_try(sql).unwrap_or_else(|e| panic!("wrangler d1 execute failed: {e}"))
+}
+
+/// Like [`d1`], returning the error text. Calls are serialized, and retried
+/// while the worker holds the SQLite lock.
+pub fn d1_try(sql: &str) -> Result<Vec<Value>, String> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut last = String::new();
+    for _ in 0..5 {
+        let out = std::process::Command::new(root.join("node_modules/.bin/wrangler"))
+            .args([
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--json",
+                "--persist-to",
+                &env("SETTLE_STATE_DIR"),
+                "--command",
+                sql,
+            ])
+            .current_dir(&root)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout)
+                .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stdout)))?;
+            return Ok(v[0]["results"].as_array().cloned().unwrap_or_default());
+        }
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !(last.contains("BUSY") || last.contains("locked")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Err(last)
+}
