@@ -1,0 +1,184 @@
+// Whole customer journeys in headless Chromium (Debian's), on a 360-pixel
+// phone screen: open the emailed link, read the invoices with the company's
+// branding, open one, print it, get a fresh link, follow an invoice email.
+// Each page is checked with axe-core (no serious or critical violations)
+// and saved as a screenshot under $SETTLE_SCREENSHOTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = must('SETTLE_BASE_URL');
+const MAIL = must('SETTLE_MAIL_URL');
+const DEMO = JSON.parse(fs.readFileSync(must('SETTLE_DEMO'), 'utf8'));
+const SHOTS = process.env.SETTLE_SCREENSHOTS || 'target/screenshots';
+fs.mkdirSync(SHOTS, { recursive: true });
+
+function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the browser tests with \`cargo xtask test\``);
+  return v;
+}
+
+const customer = (name) => DEMO.customers.find((c) => c.name === name);
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+});
+after(async () => browser?.close());
+
+async function phone(locale = 'en-US') {
+  const context = await browser.newContext({ viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  return { context, page };
+}
+
+async function checkPage(page, name) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(bad, [], `axe on ${name}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px on a 360px screen`);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function waitForMail(to, predicate, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = await fetch(`${MAIL}/api/messages?to=${encodeURIComponent(to)}`);
+    const { data } = await r.json();
+    const found = data.filter(predicate);
+    if (found.length) return found[found.length - 1];
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`no email to ${to} within ${timeoutMs} ms`);
+}
+
+function pdfPages(buffer) {
+  return (buffer.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+}
+
+test('a customer opens the emailed link and sees their invoices, branded', async () => {
+  const { context, page } = await phone();
+  await page.goto(customer('Ada Lovelace').link);
+  await page.waitForURL(/\/invoices$/);
+  await page.getByRole('heading', { level: 1, name: 'Your invoices' }).waitFor();
+  assert.equal(await page.locator('.brand-name').innerText(), 'Northwind Supplies');
+  const bar = await page.locator('.brand-bar').evaluate((e) => getComputedStyle(e).borderTopColor);
+  assert.equal(bar, 'rgb(15, 118, 110)', 'the company colour');
+  const overdue = page.locator('.card.overdue');
+  assert.equal(await overdue.count(), 1);
+  assert.match(await overdue.innerText(), /NW-1001[\s\S]*Overdue[\s\S]*\$868\.10[\s\S]*Overdue by 10 days/);
+  assert.match(await page.locator('.total-due').innerText(), /\$2,643\.95/);
+  assert.match(await page.locator('section', { hasText: 'Paid' }).last().innerText(), /NW-1003/);
+  await checkPage(page, '01-invoices-en');
+
+  await overdue.getByRole('link').click();
+  await page.waitForURL(/\/invoices\/inv_/);
+  await page.getByRole('heading', { level: 1, name: 'Invoice NW-1001' }).waitFor();
+  const text = await page.locator('article.invoice').innerText();
+  for (const expected of ['Office chairs', 'Delivery', '$801.00', '$67.10', '$868.10', 'Ada Lovelace', '8.875 %']) {
+    assert.ok(text.includes(expected), `invoice page shows ${expected}`);
+  }
+  await checkPage(page, '02-invoice-en');
+
+  for (const format of ['A4', 'Letter']) {
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('.no-print').first().isVisible(), false, 'buttons are not printed');
+    const pdf = await page.pdf({ format, printBackground: true });
+    fs.writeFileSync(path.join(SHOTS, `03-invoice-${format}.pdf`), pdf);
+    assert.equal(pdfPages(pdf), 1, `the invoice prints on one ${format} page`);
+  }
+  await context.close();
+});
+
+test('a French customer reads French with French number formats', async () => {
+  const { context, page } = await phone('fr-FR');
+  await page.goto(customer('Camille Martin').link);
+  await page.getByRole('heading', { level: 1, name: 'Vos factures' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
+  const card = await page.locator('.card', { hasText: 'NW-1005' }).innerText();
+  assert.match(card, /En retard/);
+  assert.match(card, /\d+,\d{2}\s?€/, `French amount in ${card}`);
+  await checkPage(page, '04-invoices-fr');
+  await context.close();
+});
+
+test('an Arabic customer reads right to left', async () => {
+  const { context, page } = await phone('ar');
+  await page.goto(customer('Layla Haddad').link);
+  await page.getByRole('heading', { level: 1, name: 'فواتيرك' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ar');
+  const card = page.locator('.card.overdue').first();
+  const box = await card.boundingBox();
+  const badge = await card.locator('.badge').boundingBox();
+  assert.ok(badge.x < box.x + box.width / 2, 'the badge sits at the inline end, which is the left in Arabic');
+  await checkPage(page, '05-invoices-ar');
+  await card.getByRole('link').click();
+  await page.waitForURL(/\/invoices\/inv_/);
+  await page.locator('article.invoice').waitFor();
+  await checkPage(page, '06-invoice-ar');
+  await context.close();
+});
+
+test('a forged link offers a fresh one by email, and that one works', async () => {
+  const { context, page } = await phone();
+  await page.goto(`${BASE}/c/cl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
+  await page.waitForURL(/\/link\?reason=invalid/);
+  await page.getByRole('heading', { level: 1, name: 'This link does not work' }).waitFor();
+  await checkPage(page, '07-link-invalid');
+  const ada = customer('Ada Lovelace');
+  const since = Date.now();
+  await page.getByLabel('Email address').fill(ada.email);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await page.getByRole('status').filter({ hasText: 'If this address is on file' }).waitFor();
+  await checkPage(page, '08-link-sent');
+
+  const mail = await waitForMail(ada.email, (m) => m.subject.startsWith('Your link to') && m.received_at_ms >= since - 1000);
+  const link = mail.text.match(/https?:\/\/\S+\/c\/\S+/)[0];
+  await page.goto(link);
+  await page.waitForURL(/\/invoices$/);
+  await page.getByRole('heading', { level: 1, name: 'Your invoices' }).waitFor();
+  await context.close();
+});
+
+test('an invoice sent through the API arrives in the outbox and its link opens it', async () => {
+  const camille = customer('Camille Martin');
+  const number = `NW-API-${Date.now()}`;
+  const r = await fetch(`${BASE}/api/v1/invoices`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${DEMO.api_key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      customer_id: camille.id, number, currency: 'EUR', due_date: '2099-01-31', send: true,
+      lines: [{ description: 'Bureau assis-debout', quantity: '1', unit_amount: 64900, tax_rate: '20' }],
+    }),
+  });
+  assert.equal(r.status, 201);
+  const invoice = await r.json();
+  const mail = await waitForMail(camille.email, (m) => m.subject.includes(number));
+  assert.equal(mail.subject, `Facture ${number} de Northwind Supplies`);
+
+  const { context, page } = await phone('fr-FR');
+  await page.goto(`${MAIL}/messages/${mail.id}`);
+  await page.screenshot({ path: path.join(SHOTS, '09-invoice-email.png'), fullPage: true });
+  await page.getByRole('link', { name: 'Voir et payer la facture' }).click();
+  await page.waitForURL(new RegExp(`/invoices/${invoice.id}$`));
+  await page.getByRole('heading', { level: 1, name: `Facture ${number}` }).waitFor();
+  assert.match(await page.locator('.due-now').innerText(), /778,80\s?€/);
+  await checkPage(page, '10-invoice-from-email-fr');
+  await context.close();
+});
