@@ -7,29 +7,45 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod i18n;
+pub mod router;
 pub mod routes;
 
 use api::ApiFailure;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use router::Page;
 use settle_shared::api::PortalSessionResponse;
+
+/// Something fetched from the API: `None` while it loads.
+///
+/// A plain signal filled by a spawned task rather than a `Resource`: the
+/// async-derived machinery behind resources costs tens of kilobytes of wasm
+/// per data type, and the portal's pages load each thing once.
+pub type Loaded<T> = RwSignal<Option<Result<T, ApiFailure>>>;
+
+/// Starts loading and returns the signal that will hold the answer.
+pub fn load<T, F>(fut: F) -> Loaded<T>
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
+{
+    let signal = RwSignal::new(None);
+    leptos::task::spawn_local(async move { signal.set(Some(fut.await)) });
+    signal
+}
 
 /// The signed-in customer, loaded once and shared by every page.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub LocalResource<Result<PortalSessionResponse, ApiFailure>>);
+pub struct SessionResource(pub Loaded<PortalSessionResponse>);
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(SessionResource(LocalResource::new(api::session)));
-    view! {
-        <Router>
-            <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/") view=routes::home::Home/>
-                <Route path=path!("/invoices") view=routes::invoices::InvoiceList/>
-                <Route path=path!("/invoices/:id") view=routes::invoice::InvoicePage/>
-                <Route path=path!("/link") view=routes::link::LinkPage/>
-            </Routes>
-        </Router>
+    provide_context(SessionResource(load(api::session())));
+    let location = router::install();
+    move || match Page::parse(&location.get()) {
+        Page::Home => view! { <routes::home::Home/> }.into_any(),
+        Page::Invoices => view! { <routes::invoices::InvoiceList/> }.into_any(),
+        Page::Invoice(id) => view! { <routes::invoice::InvoicePage id=id/> }.into_any(),
+        Page::Link(reason) => view! { <routes::link::LinkPage reason=reason/> }.into_any(),
+        Page::NotFound => view! { <routes::not_found::NotFound/> }.into_any(),
     }
 }

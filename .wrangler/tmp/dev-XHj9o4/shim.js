@@ -3,7 +3,7 @@ var __name = (target, value) => __defProp(target, "name", { value, configurable:
 
 // edge/build/index.js
 import { WorkerEntrypoint as Ie } from "cloudflare:workers";
-import Q from "./9d8aa03a47ab4581db5e8ac1c652034c17a9b29b-index_bg.wasm";
+import Q from "./9760046d109c42c9cb07acc19f9baa69ec736e75-index_bg.wasm";
 var J = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
 var x = class {
   static {

@@ -1,37 +1,33 @@
 //! `/invoices/:id`: one invoice as the company issued it, printable on A4
 //! and Letter.
 
-use crate::SessionResource;
 use crate::api;
 use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
 use crate::format::{date, money};
 use crate::i18n::Lang;
+use crate::{Loaded, SessionResource};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
 
 #[component]
-pub fn InvoicePage() -> impl IntoView {
+pub fn InvoicePage(id: String) -> impl IntoView {
     let session = expect_context::<SessionResource>().0;
-    let params = use_params_map();
-    let invoice =
-        LocalResource::new(move || api::invoice(params.read().get("id").unwrap_or_default()));
+    let invoice: Loaded<InvoiceResponse> = RwSignal::new(None);
+    leptos::task::spawn_local(async move { invoice.set(Some(api::invoice(id).await)) });
     let t = browser_lang().text();
-    view! {
-        <Suspense fallback=move || view! { <p class="loading" role="status">{t.loading}</p> }>
-            {move || Suspend::new(async move {
-                let s = match session.await {
-                    Ok(s) => s,
-                    Err(e) => return view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }.into_any(),
-                };
-                let lang = Lang::from_locale(&s.locale);
-                let body = match invoice.await {
-                    Ok(inv) => view! { <Detail session=s.clone() invoice=inv/> }.into_any(),
-                    Err(e) => view! { <Failure failure=e lang=lang/> }.into_any(),
-                };
-                view! { <Shell session=s>{body}</Shell> }.into_any()
-            })}
-        </Suspense>
+    move || match (session.get(), invoice.get()) {
+        (Some(Err(e)), _) => {
+            view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }
+                .into_any()
+        }
+        (Some(Ok(s)), Some(Ok(inv))) => {
+            view! { <Shell session=s.clone()><Detail session=s invoice=inv/></Shell> }.into_any()
+        }
+        (Some(Ok(s)), Some(Err(e))) => {
+            let lang = Lang::from_locale(&s.locale);
+            view! { <Shell session=s><Failure failure=e lang=lang/></Shell> }.into_any()
+        }
+        _ => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
     }
 }
 

@@ -1,10 +1,10 @@
 //! `/invoices`: what the customer owes, then what they have paid.
 
-use crate::SessionResource;
 use crate::api;
 use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
 use crate::format::{date, days_until, money};
 use crate::i18n::{Lang, fill};
+use crate::{SessionResource, load};
 use leptos::prelude::*;
 use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
 use settle_shared::invoice::InvoiceStatus;
@@ -12,23 +12,22 @@ use settle_shared::invoice::InvoiceStatus;
 #[component]
 pub fn InvoiceList() -> impl IntoView {
     let session = expect_context::<SessionResource>().0;
-    let invoices = LocalResource::new(api::invoices);
+    let invoices = load(api::invoices());
     let t = browser_lang().text();
-    view! {
-        <Suspense fallback=move || view! { <p class="loading" role="status">{t.loading}</p> }>
-            {move || Suspend::new(async move {
-                let s = match session.await {
-                    Ok(s) => s,
-                    Err(e) => return view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }.into_any(),
-                };
-                let lang = Lang::from_locale(&s.locale);
-                let body = match invoices.await {
-                    Ok(list) => view! { <Lists session=s.clone() invoices=list.data/> }.into_any(),
-                    Err(e) => view! { <Failure failure=e lang=lang/> }.into_any(),
-                };
-                view! { <Shell session=s>{body}</Shell> }.into_any()
-            })}
-        </Suspense>
+    move || match (session.get(), invoices.get()) {
+        (Some(Err(e)), _) => {
+            view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }
+                .into_any()
+        }
+        (Some(Ok(s)), Some(Ok(list))) => {
+            view! { <Shell session=s.clone()><Lists session=s invoices=list.data/></Shell> }
+                .into_any()
+        }
+        (Some(Ok(s)), Some(Err(e))) => {
+            let lang = Lang::from_locale(&s.locale);
+            view! { <Shell session=s><Failure failure=e lang=lang/></Shell> }.into_any()
+        }
+        _ => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
     }
 }
 

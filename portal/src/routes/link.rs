@@ -5,16 +5,13 @@
 use crate::api::{self, ApiFailure};
 use crate::components::{browser_lang, set_document_language, set_title};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
-pub fn LinkPage() -> impl IntoView {
+pub fn LinkPage(reason: String) -> impl IntoView {
     let lang = browser_lang();
     set_document_language(lang);
     let t = lang.text();
-    let query = use_query_map();
-    let reason = move || query.read().get("reason").unwrap_or_default();
-    let (title, body) = match reason().as_str() {
+    let (title, body) = match reason.as_str() {
         "expired" => (t.link_expired_title, t.link_expired_body),
         "invalid" => (t.link_invalid_title, t.link_invalid_body),
         "session" => (t.request_title, t.session_over),
