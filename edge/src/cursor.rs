@@ -18,14 +18,11 @@ pub fn decode(cursor: &str) -> Option<String> {
         .then(|| id.to_owned())
 }
 
-/// Page size from `?limit=`: 1 to 100, 25 by default.
-pub fn limit(requested: Option<&str>) -> Result<u32, ()> {
+/// Page size from `?limit=`: 1 to 100, 25 by default; `None` when invalid.
+pub fn limit(requested: Option<&str>) -> Option<u32> {
     match requested {
-        None => Ok(25),
-        Some(s) => match s.parse::<u32>() {
-            Ok(n) if (1..=100).contains(&n) => Ok(n),
-            _ => Err(()),
-        },
+        None => Some(25),
+        Some(s) => s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
     }
 }
 
@@ -42,8 +39,9 @@ mod tests {
         );
         assert_eq!(decode("not a cursor"), None);
         assert_eq!(decode(&URL_SAFE_NO_PAD.encode("v1:x' OR 1=1")), None);
-        assert_eq!(limit(Some("0")), Err(()));
-        assert_eq!(limit(Some("101")), Err(()));
-        assert_eq!(limit(None), Ok(25));
+        assert_eq!(limit(Some("0")), None);
+        assert_eq!(limit(Some("101")), None);
+        assert_eq!(limit(Some("x")), None);
+        assert_eq!(limit(None), Some(25));
     }
 }

@@ -54,6 +54,21 @@ impl Api<'_> {
     }
 }
 
+/// One line of a demo invoice: description, quantity, unit amount, tax rate.
+type Line = (&'static str, &'static str, i64, &'static str);
+
+/// A demo invoice: whose, which, when issued and due, and how much is paid
+/// (`Some(0)` means all of it).
+struct Planned {
+    customer: usize,
+    number: &'static str,
+    currency: &'static str,
+    issued_ago: i64,
+    due_in: i64,
+    lines: &'static [Line],
+    paid: Option<i64>,
+}
+
 fn day(offset: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -133,128 +148,40 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             link: String::new(),
         });
     }
-    // (customer, number, currency, issued days ago, due in days, lines, paid part)
-    type Line = (&'static str, &'static str, i64, &'static str);
-    let invoices: [(usize, &str, &str, i64, i64, &[Line], Option<i64>); 12] = [
-        (
-            0,
-            "NW-1001",
-            "USD",
-            40,
-            -10,
-            &[
-                ("Office chairs", "4", 18_900, "8.875"),
-                ("Delivery", "1", 4_500, "0"),
-            ],
-            None,
-        ),
-        (
-            0,
-            "NW-1002",
-            "USD",
-            10,
-            20,
-            &[("Standing desk", "2", 54_000, "8.875")],
-            None,
-        ),
-        (
-            0,
-            "NW-1003",
-            "USD",
-            70,
-            -40,
-            &[("Printer toner", "6", 7_250, "8.875")],
-            Some(0),
-        ),
-        (
-            0,
-            "NW-1004",
-            "USD",
-            20,
-            10,
-            &[("Consulting, hours", "7.5", 12_000, "0")],
-            Some(30_000),
-        ),
-        (
-            1,
-            "NW-1005",
-            "EUR",
-            35,
-            -5,
-            &[
-                ("Papier A4, cartons", "10", 2_990, "20"),
-                ("Livraison express", "1", 1_500, "20"),
-            ],
-            None,
-        ),
-        (
-            1,
-            "NW-1006",
-            "EUR",
-            5,
-            25,
-            &[("Fauteuil ergonomique", "1", 42_000, "20")],
-            None,
-        ),
-        (
-            1,
-            "NW-1007",
-            "EUR",
-            60,
-            -30,
-            &[("Maintenance annuelle", "1", 120_000, "20")],
-            Some(0),
-        ),
-        (
-            1,
-            "NW-1008",
-            "EUR",
-            3,
-            27,
-            &[("Cartouches d'encre", "3", 3_400, "5.5")],
-            None,
-        ),
-        (
-            2,
-            "NW-1009",
-            "USD",
-            15,
-            15,
-            &[("Conference room screens", "2", 89_900, "5")],
-            None,
-        ),
-        (
-            2,
-            "NW-1010",
-            "USD",
-            50,
-            -20,
-            &[
-                ("Network cabling", "120", 350, "5"),
-                ("Installation", "6", 9_500, "5"),
-            ],
-            None,
-        ),
-        (
-            2,
-            "NW-1011",
-            "EUR",
-            45,
-            -15,
-            &[("Shipping to Dubai", "1", 31_000, "0")],
-            Some(0),
-        ),
-        (
-            2,
-            "NW-1012",
-            "EUR",
-            8,
-            22,
-            &[("Office plants", "12", 2_450, "5")],
-            None,
-        ),
+    let p = |customer, number, currency, issued_ago, due_in, lines, paid| Planned {
+        customer,
+        number,
+        currency,
+        issued_ago,
+        due_in,
+        lines,
+        paid,
+    };
+    #[rustfmt::skip]
+    let invoices = [
+        p(0, "NW-1001", "USD", 40, -10, &[("Office chairs", "4", 18_900, "8.875"), ("Delivery", "1", 4_500, "0")], None),
+        p(0, "NW-1002", "USD", 10, 20, &[("Standing desk", "2", 54_000, "8.875")], None),
+        p(0, "NW-1003", "USD", 70, -40, &[("Printer toner", "6", 7_250, "8.875")], Some(0)),
+        p(0, "NW-1004", "USD", 20, 10, &[("Consulting, hours", "7.5", 12_000, "0")], Some(30_000)),
+        p(1, "NW-1005", "EUR", 35, -5, &[("Papier A4, cartons", "10", 2_990, "20"), ("Livraison express", "1", 1_500, "20")], None),
+        p(1, "NW-1006", "EUR", 5, 25, &[("Fauteuil ergonomique", "1", 42_000, "20")], None),
+        p(1, "NW-1007", "EUR", 60, -30, &[("Maintenance annuelle", "1", 120_000, "20")], Some(0)),
+        p(1, "NW-1008", "EUR", 3, 27, &[("Cartouches d'encre", "3", 3_400, "5.5")], None),
+        p(2, "NW-1009", "USD", 15, 15, &[("Conference room screens", "2", 89_900, "5")], None),
+        p(2, "NW-1010", "USD", 50, -20, &[("Network cabling", "120", 350, "5"), ("Installation", "6", 9_500, "5")], None),
+        p(2, "NW-1011", "EUR", 45, -15, &[("Shipping to Dubai", "1", 31_000, "0")], Some(0)),
+        p(2, "NW-1012", "EUR", 8, 22, &[("Office plants", "12", 2_450, "5")], None),
     ];
-    for (cust, number, currency, issued_ago, due_in, lines, paid) in invoices {
+    for Planned {
+        customer: cust,
+        number,
+        currency,
+        issued_ago,
+        due_in,
+        lines,
+        paid,
+    } in invoices
+    {
         let lines: Vec<Value> = lines
             .iter()
             .map(|(d, q, u, r)| json!({ "description": d, "quantity": q, "unit_amount": u, "tax_rate": r }))

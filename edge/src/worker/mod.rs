@@ -22,7 +22,7 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let method = Method::parse(&req.method().to_string());
+    let method = Method::parse(req.method().as_ref());
     let path = req.path();
     let route = match match_route(method, &path) {
         Ok(r) => r,

@@ -15,7 +15,7 @@ use worker::{Request, Response};
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
-        .map_err(|_| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
+        .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
     let mut sql = "SELECT id, actor, action, subject, ip, detail, created_at FROM audit_events \
                    WHERE organization_id = ?1 AND id < ?2"

@@ -76,7 +76,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
-        .map_err(|_| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
+        .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
     let s = db::stmt(
         &ctx.db,

@@ -106,7 +106,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
-        .map_err(|_| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
+        .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
     let mut sql = format!("{SELECT_INVOICE} WHERE i.organization_id = ?1 AND i.id < ?2");
     let mut args = params![&org.id, before, i64::from(limit) + 1];
