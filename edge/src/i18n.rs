@@ -91,6 +91,67 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
     }
 }
 
+/// An amount as a customer of `locale` writes it: `$1,234.50`,
+/// `1 234,50 €`, `1,234.50 USD`. Emails cannot use the browser's `Intl`,
+/// so the few languages Settle writes in are spelled out here.
+pub fn amount(minor: i64, currency: &str, locale: &str) -> String {
+    let exp = settle_shared::Currency::parse(currency)
+        .map(settle_shared::Currency::exponent)
+        .unwrap_or(2);
+    let plain = settle_shared::money::format_minor(minor.abs(), exp);
+    let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
+    let lang = Lang::from_locale(locale);
+    let (group, decimal) = match lang {
+        Lang::Fr => ('\u{202f}', ','),
+        _ => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let number = if frac.is_empty() {
+        grouped
+    } else {
+        format!("{grouped}{decimal}{frac}")
+    };
+    let sign = if minor < 0 { "-" } else { "" };
+    match (lang, currency) {
+        (Lang::En, "USD") => format!("{sign}${number}"),
+        (Lang::En, "EUR") => format!("{sign}€{number}"),
+        (Lang::En, "GBP") => format!("{sign}£{number}"),
+        (Lang::En, "JPY") => format!("{sign}¥{number}"),
+        (Lang::Fr, "EUR") => format!("{sign}{number}\u{a0}€"),
+        (Lang::Fr, "USD") => format!("{sign}{number}\u{a0}$US"),
+        (Lang::Fr, "GBP") => format!("{sign}{number}\u{a0}£GB"),
+        _ => format!("{sign}{number}\u{a0}{currency}"),
+    }
+}
+
+/// A `YYYY-MM-DD` date as a customer of `locale` reads it.
+pub fn date(iso: &str, locale: &str) -> String {
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const FR: [&str; 12] = [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ];
+    let Some(d) = settle_shared::time::parse_date(iso) else {
+        return iso.to_owned();
+    };
+    use chrono::Datelike;
+    let m = d.month0() as usize;
+    match (Lang::from_locale(locale), locale) {
+        (Lang::En, "en-US" | "en") => format!("{} {}, {}", EN[m], d.day(), d.year()),
+        (Lang::En, _) => format!("{} {} {}", d.day(), EN[m], d.year()),
+        (Lang::Fr, _) => format!("{} {} {}", d.day(), FR[m], d.year()),
+        (Lang::Ar, _) => iso.to_owned(),
+    }
+}
+
 /// Replaces `{key}` placeholders.
 pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
@@ -110,5 +171,18 @@ mod tests {
         assert_eq!(Lang::from_locale("de"), Lang::En);
         assert!(Lang::from_locale("ar-EG").rtl());
         assert_eq!(fill("Hello {name},", &[("name", "Ann")]), "Hello Ann,");
+    }
+
+    #[test]
+    fn amounts_and_dates_for_the_reader() {
+        assert_eq!(amount(123_450, "USD", "en-US"), "$1,234.50");
+        assert_eq!(amount(123_450, "EUR", "fr-FR"), "1\u{202f}234,50\u{a0}€");
+        assert_eq!(amount(1_200, "JPY", "en"), "¥1,200");
+        assert_eq!(amount(1_005, "BHD", "ar"), "1.005\u{a0}BHD");
+        assert_eq!(amount(99, "CHF", "de"), "0.99\u{a0}CHF");
+        assert_eq!(date("2026-12-01", "en-US"), "Dec 1, 2026");
+        assert_eq!(date("2026-12-01", "en-GB"), "1 Dec 2026");
+        assert_eq!(date("2026-12-01", "fr-FR"), "1 déc. 2026");
+        assert_eq!(date("nonsense", "fr"), "nonsense");
     }
 }

@@ -1,13 +1,21 @@
 //! Emails: what Settle sends, rendered from the organization's branding, and
 //! the provider that carries them.
 //!
-//! Rendering is pure; sending goes through [`resend`], whose request and
-//! response handling is also pure so the wire format is tested natively.
+//! Rendering is pure; sending goes through an [`EmailSender`]. The one real
+//! provider is [`resend::ResendSender`], over any [`HttpClient`]: the worker
+//! gives it `worker::Fetch`, tests give it a scripted client.
 
 pub mod render;
 pub mod resend;
 
 pub use render::{InvoiceEmail, LinkEmail, Rendered};
+
+use std::future::Future;
+
+/// Something that delivers emails: answers the provider's message id.
+pub trait EmailSender {
+    fn send(&self, email: &OutgoingEmail) -> impl Future<Output = Result<String, EmailError>>;
+}
 
 /// One email ready for the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,16 +4,26 @@
 //! sends the bytes with `worker::Fetch`. The local stand-in in
 //! `tools/mail-sim` accepts exactly this format.
 
-use super::{EmailError, OutgoingEmail};
+use super::{EmailError, EmailSender, OutgoingEmail};
+use crate::outbound::{HttpClient, HttpRequest};
 use serde::{Deserialize, Serialize};
 
-/// An HTTP request, independent of any runtime.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    pub method: &'static str,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
+/// Resend over an HTTP client.
+pub struct ResendSender<'a, C> {
+    pub base_url: &'a str,
+    pub api_key: &'a str,
+    pub client: C,
+}
+
+impl<C: HttpClient> EmailSender for ResendSender<'_, C> {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, EmailError> {
+        let answer = self
+            .client
+            .send(request(self.base_url, self.api_key, email))
+            .await
+            .map_err(EmailError::Transient)?;
+        response(answer.status, &answer.body)
+    }
 }
 
 #[derive(Serialize)]
@@ -110,6 +120,33 @@ fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::HttpResponse;
+    use crate::outbound::testing::{Scripted, ready};
+
+    #[test]
+    fn sender_posts_once_and_reads_the_id() {
+        let ok = Scripted::new(vec![Ok(HttpResponse {
+            status: 200,
+            body: r#"{"id":"re_1"}"#.into(),
+        })]);
+        let sender = ResendSender {
+            base_url: "http://127.0.0.1:9",
+            api_key: "re_fake",
+            client: ok,
+        };
+        assert_eq!(ready(sender.send(&email())), Ok("re_1".into()));
+        assert_eq!(sender.client.sent.borrow().len(), 1);
+
+        let down = Scripted::new(vec![Err("connection refused".into())]);
+        let sender = ResendSender {
+            base_url: "http://127.0.0.1:9",
+            api_key: "re_fake",
+            client: down,
+        };
+        assert!(
+            matches!(ready(sender.send(&email())), Err(EmailError::Transient(m)) if m.contains("refused"))
+        );
+    }
 
     fn email() -> OutgoingEmail {
         OutgoingEmail {

@@ -6,8 +6,12 @@
 //! twice, the status check and the provider's idempotency key keep it single.
 
 use super::api::{invoices, links, organizations};
-use crate::email::{EmailError, InvoiceEmail, LinkEmail, OutgoingEmail, render::Brand, resend};
+use crate::email::{
+    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, render::Brand,
+    resend::ResendSender,
+};
 use crate::error::ApiError;
+use crate::outbound::{HttpClient, HttpRequest, HttpResponse};
 use crate::params;
 use crate::views::{CustomerRow, OrganizationRow};
 use crate::worker::ctx::{Audit, Ctx};
@@ -204,8 +208,12 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
             locale: &customer.locale,
             customer_name: &customer.name,
             number: &inv.number,
-            amount_due: &invoices::plain_amount(inv.total - inv.amount_paid, &inv.currency),
-            due_date: &inv.due_date,
+            amount_due: &crate::i18n::amount(
+                inv.total - inv.amount_paid,
+                &inv.currency,
+                &customer.locale,
+            ),
+            due_date: &crate::i18n::date(&inv.due_date, &customer.locale),
             link: &link.url,
         }
         .render(),
@@ -326,23 +334,37 @@ fn brand(org: &OrganizationRow) -> Brand<'_> {
 
 /// Sends one email through the provider's HTTP API.
 async fn deliver(ctx: &Ctx, email: &OutgoingEmail) -> Result<String, EmailError> {
-    let r = resend::request(
-        &ctx.config.email_api_base,
-        ctx.config.email_api_key.expose(),
-        email,
-    );
-    let transient = |e: worker::Error| EmailError::Transient(e.to_string());
-    let headers = Headers::new();
-    for (k, v) in &r.headers {
-        headers.set(k, v).map_err(transient)?;
+    let sender = ResendSender {
+        base_url: &ctx.config.email_api_base,
+        api_key: ctx.config.email_api_key.expose(),
+        client: WorkerFetch,
+    };
+    sender.send(email).await
+}
+
+/// Outbound HTTP through `worker::Fetch`.
+pub struct WorkerFetch;
+
+impl HttpClient for WorkerFetch {
+    async fn send(&self, r: HttpRequest) -> Result<HttpResponse, String> {
+        let err = |e: worker::Error| e.to_string();
+        let headers = Headers::new();
+        for (k, v) in &r.headers {
+            headers.set(k, v).map_err(err)?;
+        }
+        let mut init = RequestInit::new();
+        let method = if r.method == "GET" {
+            worker::Method::Get
+        } else {
+            worker::Method::Post
+        };
+        init.with_method(method)
+            .with_headers(headers)
+            .with_body(Some(JsValue::from_str(&r.body)));
+        let request = Request::new_with_init(&r.url, &init).map_err(err)?;
+        let mut resp = Fetch::Request(request).send().await.map_err(err)?;
+        let status = resp.status_code();
+        let body = resp.text().await.unwrap_or_default();
+        Ok(HttpResponse { status, body })
     }
-    let mut init = RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&r.body)));
-    let request = Request::new_with_init(&r.url, &init).map_err(transient)?;
-    let mut resp = Fetch::Request(request).send().await.map_err(transient)?;
-    let status = resp.status_code();
-    let body = resp.text().await.unwrap_or_default();
-    resend::response(status, &body)
 }

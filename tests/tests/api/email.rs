@@ -24,7 +24,11 @@ fn sending_an_invoice_emails_a_working_link() {
     assert!(m["from"].as_str().unwrap().starts_with("Test Co <"));
     let html = m["html"].as_str().unwrap();
     assert!(html.contains("#7c3aed"), "branded");
-    assert!(m["text"].as_str().unwrap().contains("GBP"));
+    assert!(
+        m["text"].as_str().unwrap().contains("£132.50"),
+        "amount in the customer's format: {}",
+        m["text"]
+    );
     assert!(m["idempotency_key"].as_str().unwrap().starts_with("eml_"));
 
     let link = link_in(m);

@@ -13,7 +13,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{CreateInvoiceRequest, ListResponse, RecordPaymentRequest};
 use settle_shared::ids::{EmailId, InvoiceId, PaymentId};
 use settle_shared::invoice::InvoiceStatus;
-use settle_shared::money::{Currency, MAX_AMOUNT_MINOR, format_minor};
+use settle_shared::money::{Currency, MAX_AMOUNT_MINOR};
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
@@ -399,12 +399,4 @@ async fn respond_with(
     let row = load(ctx, org_id, id).await?;
     let lines = lines_of(ctx, std::slice::from_ref(&row)).await?;
     http::json(status, &row.view(&lines, ctx.now_ms))
-}
-
-/// `1234.50 EUR` for emails.
-pub fn plain_amount(amount: i64, currency: &str) -> String {
-    let exp = Currency::parse(currency)
-        .map(Currency::exponent)
-        .unwrap_or(2);
-    format!("{} {currency}", format_minor(amount, exp))
 }
