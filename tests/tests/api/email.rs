@@ -25,7 +25,7 @@ fn sending_an_invoice_emails_a_working_link() {
     let html = m["html"].as_str().unwrap();
     assert!(html.contains("#7c3aed"), "branded");
     assert!(
-        m["text"].as_str().unwrap().contains("£132.50"),
+        m["text"].as_str().unwrap().contains("£95.00"),
         "amount in the customer's format: {}",
         m["text"]
     );
