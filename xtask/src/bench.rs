@@ -90,6 +90,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         &t,
         Options {
             port: None,
+            mail_port: None,
             state_dir: state.clone(),
             log_dir: Some(root.join("target/bench-logs")),
         },

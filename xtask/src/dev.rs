@@ -26,6 +26,8 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("port {p} is busy; using a free one");
         port = None;
     }
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let mail_port = free(8025).then_some(8025);
     let t = tools::ensure(false)?;
     build::all(&t)?;
     let state = root().join(".settle/dev");
@@ -36,6 +38,7 @@ pub fn run(args: &[String]) -> Result<()> {
         &t,
         Options {
             port,
+            mail_port,
             state_dir: state.clone(),
             log_dir: None,
         },

@@ -24,6 +24,8 @@ pub struct Stack {
 pub struct Options {
     /// Port for the worker; a free one when `None`.
     pub port: Option<u16>,
+    /// Port for the email stand-in; a free one when `None`.
+    pub mail_port: Option<u16>,
     /// Where the local D1 lives.
     pub state_dir: PathBuf,
     /// Where service output goes (files), or inherited when `None`.
@@ -52,7 +54,10 @@ impl Stack {
                 .current_dir(&root))
         })?;
         let mut services = Vec::new();
-        let mail_port = free_port()?;
+        let mail_port = match o.mail_port {
+            Some(p) => p,
+            None => free_port()?,
+        };
         let (out, err) = stdio_to(&o.log_dir, "mail-sim")?;
         services.push(Service::spawn(
             "mail-sim",

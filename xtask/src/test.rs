@@ -59,6 +59,7 @@ pub fn run_all() -> Result<()> {
         &t,
         Options {
             port: None,
+            mail_port: None,
             state_dir: state.clone(),
             log_dir: Some(logs.clone()),
         },
