@@ -59,40 +59,42 @@ fn Lists(session: PortalSessionResponse, invoices: Vec<InvoiceResponse>) -> impl
         }
     }
     let locale = session.locale.clone();
-    let total_text = totals
+    // Each amount isolated, so that mixed directions read right in Arabic.
+    let total = totals
         .iter()
-        .map(|(c, a)| money(*a, c, &locale))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let empty = invoices.is_empty();
-    let has_open = !open.is_empty();
-    let has_paid = !paid.is_empty();
+        .enumerate()
+        .map(|(i, (c, a))| view! { {(i > 0).then_some(" + ")}<bdi>{money(*a, c, &locale)}</bdi> })
+        .collect_view();
     let today = session.today.clone();
-    let card = {
-        let locale = locale.clone();
-        move |inv: InvoiceResponse| view! { <Card invoice=inv lang=lang locale=locale.clone() today=today.clone()/> }
-    };
-    let card2 = card.clone();
-    view! {
-        <h1>{t.your_invoices}</h1>
-        <Show when=move || empty>
-            <p class="panel">{t.no_invoices}</p>
-        </Show>
-        <Show when=move || has_open fallback=move || view! { <Show when=move || !empty><p class="panel">{t.nothing_to_pay}</p></Show> }>
+    let card = move |inv: InvoiceResponse| view! { <Card invoice=inv lang=lang locale=locale.clone() today=today.clone()/> };
+    let to_pay = if !open.is_empty() {
+        view! {
             <section aria-labelledby="to-pay">
                 <div class="section-head">
                     <h2 id="to-pay">{t.to_pay}</h2>
-                    <p class="total-due">{t.total_due}": "<strong>{total_text.clone()}</strong></p>
+                    <p class="total-due">{t.total_due}": "<strong>{total}</strong></p>
                 </div>
-                <ul class="cards">{open.clone().into_iter().map(card.clone()).collect_view()}</ul>
+                <ul class="cards">{open.into_iter().map(card.clone()).collect_view()}</ul>
             </section>
-        </Show>
-        <Show when=move || has_paid>
+        }
+        .into_any()
+    } else if invoices.is_empty() {
+        view! { <p class="panel">{t.no_invoices}</p> }.into_any()
+    } else {
+        view! { <p class="panel">{t.nothing_to_pay}</p> }.into_any()
+    };
+    let paid_section = (!paid.is_empty()).then(|| {
+        view! {
             <section aria-labelledby="paid">
                 <h2 id="paid">{t.paid_invoices}</h2>
-                <ul class="cards">{paid.clone().into_iter().map(card2.clone()).collect_view()}</ul>
+                <ul class="cards">{paid.into_iter().map(card).collect_view()}</ul>
             </section>
-        </Show>
+        }
+    });
+    view! {
+        <h1>{t.your_invoices}</h1>
+        {to_pay}
+        {paid_section}
     }
 }
 
