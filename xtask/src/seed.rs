@@ -172,38 +172,30 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
         p(2, "NW-1011", "EUR", 45, -15, &[("Shipping to Dubai", "1", 31_000, "0")], Some(0)),
         p(2, "NW-1012", "EUR", 8, 22, &[("Office plants", "12", 2_450, "5")], None),
     ];
-    for Planned {
-        customer: cust,
-        number,
-        currency,
-        issued_ago,
-        due_in,
-        lines,
-        paid,
-    } in invoices
-    {
-        let lines: Vec<Value> = lines
+    for plan in invoices {
+        let lines: Vec<Value> = plan
+            .lines
             .iter()
             .map(|(d, q, u, r)| json!({ "description": d, "quantity": q, "unit_amount": u, "tax_rate": r }))
             .collect();
         let inv = api.post(
             "/invoices",
             json!({
-                "customer_id": customers[cust].id,
-                "number": number,
-                "currency": currency,
-                "issue_date": day(-issued_ago),
-                "due_date": day(due_in),
+                "customer_id": customers[plan.customer].id,
+                "number": plan.number,
+                "currency": plan.currency,
+                "issue_date": day(-plan.issued_ago),
+                "due_date": day(plan.due_in),
                 "lines": lines,
             }),
         )?;
         let id = inv["id"].as_str().unwrap_or_default();
         let total = inv["total"].as_i64().unwrap_or(0);
-        if let Some(part) = paid {
+        if let Some(part) = plan.paid {
             let amount = if part == 0 { total } else { part };
             api.post(
                 &format!("/invoices/{id}/payments"),
-                json!({ "amount": amount, "currency": currency, "method": "bank_transfer", "reference": format!("Transfer for {number}"), "received_on": day(-1) }),
+                json!({ "amount": amount, "currency": plan.currency, "method": "bank_transfer", "reference": format!("Transfer for {}", plan.number), "received_on": day(-1) }),
             )?;
         }
     }

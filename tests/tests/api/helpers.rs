@@ -200,14 +200,7 @@ impl TestApp {
     pub fn wait_for_emails(&self, to: &str, n: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let v: Value = self
-                .http
-                .get(format!("{}/api/messages?to={to}", self.mail))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            let list = v["data"].as_array().cloned().unwrap_or_default();
+            let list = self.emails_to(to);
             if list.len() >= n || Instant::now() > deadline {
                 return list;
             }
