@@ -271,7 +271,8 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
                 ctx.audit(Audit { org: Some(&row.organization_id), actor: "system", action: "email.attempt_failed", subject: &row.id, detail: json!({ "attempt": attempts, "error": reason }) })?,
             ])
             .await?;
-            Ok(Outcome::RetryIn(10u32 << attempts.min(6)))
+            // 5 s, 10 s, 20 s, 40 s: the provider usually recovers quickly.
+            Ok(Outcome::RetryIn(5u32 << (attempts - 1).min(5)))
         }
     }
 }

@@ -79,3 +79,76 @@ fn an_invoice_created_without_send_sends_nothing_until_asked() {
     assert_eq!(r.status, 202);
     assert_eq!(app.wait_for_emails(email, 1).len(), 1);
 }
+
+fn fail_next(app: &TestApp, to: &str, count: u32, status: u16) {
+    let r = app
+        .http
+        .post(format!("{}/__sim/fail", app.mail))
+        .json(&json!({ "count": count, "status": status, "to": to }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[test]
+fn a_provider_outage_is_retried_and_the_email_goes_out_once() {
+    let app = TestApp::new();
+    let c = app.create_customer("Ola Outage");
+    let email = c["email"].as_str().unwrap();
+    fail_next(&app, email, 1, 503);
+    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    body["send"] = json!(true);
+    let id = app.post("/api/v1/invoices", body).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mails = app.wait_for_emails(email, 1);
+    assert_eq!(mails.len(), 1, "delivered after the retry");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(app.emails_to(email).len(), 1, "and only once");
+    let trail = app.get("/api/v1/audit-events?limit=100");
+    let actions: Vec<&str> = trail.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"email.attempt_failed") && actions.contains(&"email.sent"),
+        "{actions:?}"
+    );
+    assert!(app.get(&format!("/api/v1/invoices/{id}")).body["sent_at"].is_string());
+}
+
+#[test]
+fn a_refused_email_never_marks_the_invoice_sent() {
+    let app = TestApp::new();
+    let c = app.create_customer("Ray Refused");
+    let email = c["email"].as_str().unwrap();
+    fail_next(&app, email, 1, 422);
+    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    body["send"] = json!(true);
+    let id = app.post("/api/v1/invoices", body).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let trail = app.get("/api/v1/audit-events?limit=100");
+        if trail.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "email.failed")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refusal was never recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(app.get(&format!("/api/v1/invoices/{id}")).body["sent_at"].is_null());
+    assert!(app.emails_to(email).is_empty());
+}

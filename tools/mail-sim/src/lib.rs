@@ -4,7 +4,9 @@
 //! the same validation errors) and keeps every accepted message in memory, so
 //! a developer can read the outbox at `/` and click the links in the emails,
 //! and tests can read it as JSON at `/api/messages`. It also fails on demand
-//! (`POST /__sim/fail`) so the product's retries can be tested.
+//! (`POST /__sim/fail {"count":2,"status":503,"to":"a@b.example"}`: the next
+//! two sends to that address, or to anyone without `to`, answer 503) so the
+//! product's retries and refusals can be tested.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -35,8 +37,8 @@ struct State {
     messages: Vec<Message>,
     /// Idempotency key → (request body, answer id).
     seen: HashMap<String, (Value, String)>,
-    /// Fail this many next sends with this status.
-    fail: Option<(u32, u16)>,
+    /// Failures to come: (recipient or anyone, how many, status).
+    fail: Vec<(Option<String>, u32, u16)>,
     counter: u64,
 }
 
@@ -141,8 +143,17 @@ fn handle(mut req: Request, state: &Mutex<State>) {
             let v: Value = serde_json::from_str(&body).unwrap_or_default();
             let count = v["count"].as_u64().unwrap_or(1) as u32;
             let status = v["status"].as_u64().unwrap_or(503) as u16;
-            state.lock().expect("state lock").fail = Some((count, status));
-            json_reply(req, 200, json!({ "failing_next": count, "status": status }));
+            let to = v["to"].as_str().map(str::to_lowercase);
+            state
+                .lock()
+                .expect("state lock")
+                .fail
+                .push((to.clone(), count, status));
+            json_reply(
+                req,
+                200,
+                json!({ "failing_next": count, "status": status, "to": to }),
+            );
         }
         (Method::Get, "/") => {
             let s = state.lock().expect("state lock");
@@ -275,8 +286,16 @@ fn send(mut req: Request, state: &Mutex<State>) {
     }
     let key = header(&req, "Idempotency-Key");
     let mut s = state.lock().expect("state lock");
-    if let Some((n, status)) = s.fail {
-        s.fail = if n > 1 { Some((n - 1, status)) } else { None };
+    let rule = s.fail.iter().position(|(who, n, _)| {
+        *n > 0
+            && who
+                .as_ref()
+                .is_none_or(|w| to.iter().any(|t| t.eq_ignore_ascii_case(w)))
+    });
+    if let Some(i) = rule {
+        let status = s.fail[i].2;
+        s.fail[i].1 -= 1;
+        s.fail.retain(|(_, n, _)| *n > 0);
         drop(s);
         return resend_error(
             req,
