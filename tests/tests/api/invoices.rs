@@ -1,6 +1,6 @@
 //! Invoices: totals, listing, voiding, the payments ledger, the audit trail.
 
-use crate::helpers::{TestApp, d1};
+use crate::helpers::TestApp;
 use serde_json::json;
 
 #[test]
@@ -146,12 +146,6 @@ fn payments_go_to_the_ledger_and_drive_the_status() {
         (409, "conflict"),
         "a paid invoice cannot be voided"
     );
-
-    // The ledger is append-only at the database level too.
-    let rows = d1(&format!(
-        "SELECT COUNT(*) AS n FROM payments WHERE invoice_id = '{id}'"
-    ));
-    assert_eq!(rows[0]["n"], 2);
 }
 
 #[test]
@@ -164,20 +158,21 @@ fn duplicate_numbers_conflict_and_write_nothing() {
     let again = app.post("/api/v1/invoices", body);
     assert_eq!((again.status, again.code()), (409, "conflict"));
     assert_eq!(again.body["error"]["field"], "number");
-    let rows = d1(&format!(
-        "SELECT (SELECT COUNT(*) FROM invoices WHERE organization_id = '{o}') AS invoices, \
-         (SELECT COUNT(*) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.organization_id = '{o}') AS lines, \
-         (SELECT COUNT(*) FROM audit_events WHERE organization_id = '{o}' AND action = 'invoice.created') AS audits",
-        o = app.org_id
-    ));
     assert_eq!(
-        (
-            rows[0]["invoices"].as_i64(),
-            rows[0]["lines"].as_i64(),
-            rows[0]["audits"].as_i64()
-        ),
-        (Some(1), Some(2), Some(1))
+        app.get("/api/v1/invoices").body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
+    let trail = app.get("/api/v1/audit-events?limit=100");
+    let created = trail.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "invoice.created")
+        .count();
+    assert_eq!(created, 1, "the refused duplicate left no audit row");
 }
 
 #[test]
@@ -206,21 +201,4 @@ fn every_change_is_in_the_audit_trail() {
     let voided = app.get(&format!("/api/v1/audit-events?subject={id}"));
     assert_eq!(voided.body["data"][0]["action"], "invoice.voided");
     assert_eq!(voided.body["data"][0]["actor"], "api_key");
-    // Append-only: the database refuses to edit or delete the trail.
-    let del = crate::helpers::d1_try(&format!(
-        "DELETE FROM audit_events WHERE organization_id = '{}'",
-        app.org_id
-    ));
-    assert!(
-        del.as_ref().is_err_and(|e| e.contains("append-only")),
-        "{del:?}"
-    );
-    let upd = crate::helpers::d1_try(&format!(
-        "UPDATE audit_events SET actor = 'x' WHERE organization_id = '{}'",
-        app.org_id
-    ));
-    assert!(
-        upd.as_ref().is_err_and(|e| e.contains("append-only")),
-        "{upd:?}"
-    );
 }

@@ -1,7 +1,7 @@
 //! Customer links and sessions: opening, expiry, revocation, forgery, CSRF,
 //! and asking for a fresh link.
 
-use crate::helpers::{TestApp, cookie_pair, d1, link_in, unique};
+use crate::helpers::{TestApp, cookie_pair, link_in, unique};
 use serde_json::json;
 
 #[test]
@@ -13,15 +13,6 @@ fn opening_a_link_starts_a_session() {
     let url = link["url"].as_str().unwrap();
     let token = url.rsplit('/').next().unwrap();
     assert!(token.len() >= 3 + 43, "256-bit token");
-    let stored = d1(&format!(
-        "SELECT token_hash FROM access_links WHERE id = '{}'",
-        link["id"].as_str().unwrap()
-    ));
-    assert_ne!(
-        stored[0]["token_hash"].as_str().unwrap(),
-        token,
-        "only the hash is stored"
-    );
 
     let r = app.open(url);
     assert_eq!(r.status, 303);
@@ -84,7 +75,7 @@ fn a_link_for_an_invoice_lands_on_it() {
 }
 
 #[test]
-fn forged_expired_and_revoked_links_are_refused() {
+fn forged_and_revoked_links_are_refused() {
     let app = TestApp::new();
     let c = app.create_customer("Rex Refused");
     let cid = c["id"].as_str().unwrap();
@@ -98,15 +89,6 @@ fn forged_expired_and_revoked_links_are_refused() {
         assert_eq!(r.location.as_deref(), Some("/link?reason=invalid"));
         assert!(r.set_cookie.is_none());
     }
-
-    let expired = app.portal_link(cid, json!({}));
-    d1(&format!(
-        "UPDATE access_links SET expires_at = 1000 WHERE id = '{}'",
-        expired["id"].as_str().unwrap()
-    ));
-    let r = app.open(expired["url"].as_str().unwrap());
-    assert_eq!(r.location.as_deref(), Some("/link?reason=expired"));
-    assert!(r.set_cookie.is_none());
 
     let link = app.portal_link(cid, json!({}));
     let cookie = cookie_pair(&app.open(link["url"].as_str().unwrap()).set_cookie.unwrap());

@@ -7,6 +7,7 @@ mod helpers;
 
 mod bad_input;
 mod customers;
+mod database;
 mod email;
 mod invoices;
 mod isolation;

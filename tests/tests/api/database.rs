@@ -1,0 +1,155 @@
+//! Guarantees checked in the database itself, through `wrangler d1 execute`
+//! on the worker's local D1. These tests touch the SQLite file from outside
+//! the worker, so `cargo xtask test` runs them on their own, one at a time,
+//! after the others (an outside writer would make the worker's own writes
+//! wait on the file lock).
+
+use crate::helpers::{TestApp, d1, d1_try, link_in};
+use serde_json::json;
+
+#[test]
+fn tokens_are_stored_hashed() {
+    let app = TestApp::new();
+    let c = app.create_customer("Hal Hash");
+    let link = app.portal_link(c["id"].as_str().unwrap(), json!({}));
+    let token = link["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let rows = d1(&format!(
+        "SELECT token_hash FROM access_links WHERE id = '{}'",
+        link["id"].as_str().unwrap()
+    ));
+    let stored = rows[0]["token_hash"].as_str().unwrap();
+    assert_eq!(stored.len(), 64, "a SHA-256");
+    assert!(!stored.contains(&token[3..]));
+    let keys = d1(&format!(
+        "SELECT key_hash FROM api_keys WHERE organization_id = '{}'",
+        app.org_id
+    ));
+    assert_ne!(keys[0]["key_hash"].as_str().unwrap(), app.key);
+}
+
+#[test]
+fn an_expired_link_is_refused() {
+    let app = TestApp::new();
+    let c = app.create_customer("Eli Expired");
+    let link = app.portal_link(c["id"].as_str().unwrap(), json!({}));
+    d1(&format!(
+        "UPDATE access_links SET expires_at = 1000 WHERE id = '{}'",
+        link["id"].as_str().unwrap()
+    ));
+    let r = app.open(link["url"].as_str().unwrap());
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/link?reason=expired"));
+    assert!(r.set_cookie.is_none());
+    let trail = app.get(&format!(
+        "/api/v1/audit-events?subject={}",
+        link["id"].as_str().unwrap()
+    ));
+    assert_eq!(trail.body["data"][0]["action"], "link.refused");
+    assert_eq!(trail.body["data"][0]["detail"]["reason"], "expired");
+}
+
+#[test]
+fn refused_requests_leave_no_rows() {
+    let app = TestApp::new();
+    let c = app.create_customer("Ned Nothing");
+    let mut dup = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    dup["number"] = json!("DUP-1");
+    assert_eq!(app.post("/api/v1/invoices", dup.clone()).status, 201);
+    assert_eq!(app.post("/api/v1/invoices", dup).status, 409);
+    let mut mismatch = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    mismatch["lines"][1]["currency"] = json!("USD");
+    assert_eq!(app.post("/api/v1/invoices", mismatch).status, 422);
+    let mut overflow = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    overflow["lines"][1]["unit_amount"] = json!(9_223_372_036_854_775_808u64);
+    assert_eq!(app.post("/api/v1/invoices", overflow).status, 422);
+    let rows = d1(&format!(
+        "SELECT (SELECT COUNT(*) FROM invoices WHERE organization_id = '{o}') AS invoices, \
+         (SELECT COUNT(*) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.organization_id = '{o}') AS lines, \
+         (SELECT COUNT(*) FROM audit_events WHERE organization_id = '{o}' AND action = 'invoice.created') AS audits",
+        o = app.org_id
+    ));
+    assert_eq!(
+        (
+            rows[0]["invoices"].as_i64(),
+            rows[0]["lines"].as_i64(),
+            rows[0]["audits"].as_i64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+}
+
+#[test]
+fn the_ledger_and_the_audit_trail_are_append_only() {
+    let app = TestApp::new();
+    let c = app.create_customer("Ada Append");
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let id = inv["id"].as_str().unwrap();
+    let pay = app.post(
+        &format!("/api/v1/invoices/{id}/payments"),
+        json!({ "amount": 100, "currency": "EUR", "method": "cash" }),
+    );
+    assert_eq!(pay.status, 201);
+    for sql in [
+        format!(
+            "DELETE FROM audit_events WHERE organization_id = '{}'",
+            app.org_id
+        ),
+        format!(
+            "UPDATE audit_events SET actor = 'x' WHERE organization_id = '{}'",
+            app.org_id
+        ),
+        format!("DELETE FROM payments WHERE invoice_id = '{id}'"),
+        format!("UPDATE payments SET amount = 1 WHERE invoice_id = '{id}'"),
+    ] {
+        let r = d1_try(&sql);
+        assert!(
+            r.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{sql}: {r:?}"
+        );
+    }
+    let rows = d1(&format!(
+        "SELECT COUNT(*) AS n FROM payments WHERE invoice_id = '{id}'"
+    ));
+    assert_eq!(rows[0]["n"], 1);
+}
+
+#[test]
+fn a_sent_email_is_kept_without_its_token() {
+    let app = TestApp::new();
+    let c = app.create_customer("Sid Stored");
+    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    body["send"] = json!(true);
+    let id = app.post("/api/v1/invoices", body).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mails = app.wait_for_emails(c["email"].as_str().unwrap(), 1);
+    let link = link_in(&mails[0]);
+    let token = link.rsplit('/').next().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let stored = loop {
+        let rows = d1(&format!(
+            "SELECT html, text, status FROM emails WHERE invoice_id = '{id}'"
+        ));
+        if rows[0]["status"] == "sent" || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    assert_eq!(stored[0]["status"], "sent");
+    let (html, text) = (
+        stored[0]["html"].as_str().unwrap(),
+        stored[0]["text"].as_str().unwrap(),
+    );
+    assert!(!html.contains(token) && !text.contains(token));
+    assert!(
+        text.contains("/c/[lnk_"),
+        "the link id stands in for the token: {text}"
+    );
+}
