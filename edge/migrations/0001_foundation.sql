@@ -156,6 +156,7 @@ CREATE TABLE audit_events (
     created_at       INTEGER NOT NULL
 );
 CREATE INDEX audit_by_org ON audit_events (organization_id, id);
+CREATE INDEX audit_by_subject ON audit_events (organization_id, subject, id);
 CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit_events

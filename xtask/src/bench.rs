@@ -57,7 +57,11 @@ pub fn run(_args: &[String]) -> Result<()> {
         .map(|e| e.path())
         .collect();
     files.sort();
-    for f in files.iter().filter(|f| f.is_file()) {
+    // `_headers` is read by the platform, never downloaded.
+    for f in files
+        .iter()
+        .filter(|f| f.is_file() && !f.ends_with("_headers"))
+    {
         let (r, g, b) = sizes(f)?;
         total = (total.0 + r, total.1 + g, total.2 + b);
         println!(
@@ -73,9 +77,9 @@ pub fn run(_args: &[String]) -> Result<()> {
     println!("\n## Worker bundle\n");
     println!("| file | raw | gzip -9 |\n|---|---|---|");
     for f in [
-        "edge/build/worker/index_bg.wasm",
-        "edge/build/worker/shim.mjs",
+        "edge/build/index_bg.wasm",
         "edge/build/index.js",
+        "edge/build/worker/shim.mjs",
     ] {
         let p = root.join(f);
         if p.exists() {
@@ -98,12 +102,12 @@ pub fn run(_args: &[String]) -> Result<()> {
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
     let (cookie, invoice) = portal_session(&stack, &demo)?;
     let url = format!("{}/api/v1/portal/invoices/{invoice}", stack.base_url);
-    println!("\n## GET one invoice through the portal API (oha, 20 s, 10 connections)\n");
+    println!("\n## GET one invoice through the portal API (oha, 3000 requests, 10 connections)\n");
     let out = output(
         Command::new("oha")
             .args([
-                "-z",
-                "20s",
+                "-n",
+                "3000",
                 "-c",
                 "10",
                 "--no-tui",

@@ -17,7 +17,8 @@ use settle_shared::money::{Currency, MAX_AMOUNT_MINOR};
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
-const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.currency, i.status, i.issue_date, i.due_date, i.memo, \
+/// The columns of an invoice view: the invoice and its customer's time zone.
+pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.currency, i.status, i.issue_date, i.due_date, i.memo, \
      i.subtotal, i.tax, i.total, i.amount_paid, i.sent_at, i.voided_at, i.created_at, c.time_zone \
      FROM invoices i JOIN customers c ON c.id = i.customer_id";
 

@@ -5,7 +5,7 @@ use super::{invoices, organizations};
 use crate::error::ApiError;
 use crate::params;
 use crate::security;
-use crate::views::{InvoiceRow, local_date};
+use crate::views::{InvoiceRow, LineRow, local_date};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;
@@ -82,28 +82,49 @@ pub async fn invoices(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     )
 }
 
-/// `GET /api/v1/portal/invoices/{id}`
+/// A customer's views of one invoice are recorded once per this window.
+const VIEW_DEDUPE_MS: i64 = 30 * 60 * 1000;
+
+/// `GET /api/v1/portal/invoices/{id}`: the invoice, its lines and the record
+/// of the view, in one round trip to D1.
 pub async fn invoice(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let s = http::session(ctx, req).await?;
     let not_found = || ApiError::not_found("invoice");
     if InvoiceId::parse(id).is_err() {
         return Err(not_found());
     }
-    let row = invoices::load(ctx, &s.customer.organization_id, id).await?;
-    if row.customer_id != s.customer.id || !matches!(row.status.as_str(), "open" | "paid") {
-        return Err(not_found());
-    }
-    let lines = invoices::lines_of(ctx, std::slice::from_ref(&row)).await?;
-    db::batch(
-        &ctx.db,
-        vec![ctx.audit(Audit {
-            org: Some(&s.customer.organization_id),
-            actor: &format!("customer:{}", s.customer.id),
-            action: "invoice.viewed",
-            subject: id,
-            detail: json!({}),
-        })?],
-    )
+    let (org, customer) = (&s.customer.organization_id, &s.customer.id);
+    let actor = format!("customer:{customer}");
+    let results = db::batch(&ctx.db, vec![
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "{} WHERE i.id = ?1 AND i.organization_id = ?2 AND i.customer_id = ?3 AND i.status IN ('open', 'paid')",
+                invoices::SELECT_INVOICE
+            ),
+            params![id, org, customer],
+        )?,
+        db::stmt(&ctx.db, "SELECT * FROM invoice_lines WHERE invoice_id = ?1 ORDER BY position", params![id])?,
+        ctx.audit_if(
+            Audit { org: Some(org), actor: &actor, action: "invoice.viewed", subject: id, detail: json!({}) },
+            "SELECT 1 FROM invoices WHERE id = ?9 AND organization_id = ?2 AND customer_id = ?10 \
+             AND NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?9 \
+             AND actor = ?3 AND action = 'invoice.viewed' AND created_at > ?11)",
+            params![id, customer, ctx.now_ms - VIEW_DEDUPE_MS],
+        )?,
+    ])
     .await?;
+    let rows = |i: usize| {
+        results
+            .get(i)
+            .ok_or_else(|| ApiError::internal("batch answered too few results"))
+    };
+    let invoice: Vec<InvoiceRow> = rows(0)?
+        .results()
+        .map_err(|e| ApiError::internal(format!("decode invoice: {e}")))?;
+    let lines: Vec<LineRow> = rows(1)?
+        .results()
+        .map_err(|e| ApiError::internal(format!("decode lines: {e}")))?;
+    let row = invoice.into_iter().next().ok_or_else(not_found)?;
     http::json(200, &row.view(&lines, ctx.now_ms))
 }
