@@ -13,6 +13,13 @@ pub fn money(amount_minor: i64, currency: &str, locale: &str) -> String {
         .unwrap_or_else(|| format!("{} {currency}", format_minor(amount_minor, exp)))
 }
 
+/// A tax rate held in thousandths of a percent (`8875` is 8.875 %), as the
+/// locale writes percentages: `8.875%`, `8,875 %`.
+pub fn percent(milli_percent: i64, locale: &str) -> String {
+    intl::percent(milli_percent as f64 / 100_000.0, locale)
+        .unwrap_or_else(|| format!("{} %", settle_shared::decimal::Milli(milli_percent)))
+}
+
 /// `2026-12-01` in `en-GB` → `1 Dec 2026`.
 pub fn date(iso: &str, locale: &str) -> String {
     let mut parts = iso.splitn(3, '-').map(|p| p.parse::<u32>().ok());
@@ -107,6 +114,18 @@ mod intl {
             .as_string()
     }
 
+    pub fn percent(fraction: f64, locale: &str) -> Option<String> {
+        let opts = options(&[
+            ("style", "percent".into()),
+            ("maximumFractionDigits", JsValue::from_f64(3.0)),
+        ]);
+        let nf = Intl::NumberFormat::new(&locales(locale), &opts);
+        nf.format()
+            .call1(&JsValue::NULL, &JsValue::from_f64(fraction))
+            .ok()?
+            .as_string()
+    }
+
     pub fn date(y: u32, m: u32, d: u32, locale: &str) -> Option<String> {
         let opts = options(&[("dateStyle", "medium".into()), ("timeZone", "UTC".into())]);
         let f = Intl::DateTimeFormat::new(&locales(locale), &opts);
@@ -126,6 +145,9 @@ mod intl {
     pub fn date(_: u32, _: u32, _: u32, _: &str) -> Option<String> {
         None
     }
+    pub fn percent(_: f64, _: &str) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +159,8 @@ mod tests {
         assert_eq!(money(123450, "EUR", "en"), "1234.50 EUR");
         assert_eq!(money(1200, "JPY", "ja"), "1200 JPY");
         assert_eq!(money(1005, "BHD", "ar"), "1.005 BHD");
+        assert_eq!(percent(8875, "en"), "8.875 %");
+        assert_eq!(percent(20_000, "fr"), "20 %");
     }
 
     #[test]

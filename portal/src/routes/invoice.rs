@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
-use crate::format::{date, money};
+use crate::format::{date, money, percent};
 use crate::i18n::Lang;
 use crate::{Loaded, SessionResource};
 use leptos::prelude::*;
@@ -55,7 +55,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse) -> impl Into
                     <td class="desc" data-label=t.description>{l.description.clone()}</td>
                     <td class="num" data-label=t.quantity>{l.quantity.to_string()}</td>
                     <td class="num" data-label=t.unit_price>{m(l.unit_amount)}</td>
-                    <td class="num" data-label=t.tax_rate>{format!("{} %", l.tax_rate)}</td>
+                    <td class="num" data-label=t.tax_rate>{percent(l.tax_rate.0, &loc)}</td>
                     <td class="num" data-label=t.amount>{m(l.net)}</td>
                 </tr>
             }
@@ -73,7 +73,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse) -> impl Into
     let has_paid = invoice.amount_paid > 0;
     let paid = m(invoice.amount_paid);
     view! {
-        <p class="no-print"><a href="/invoices">"← "{t.back_to_invoices}</a></p>
+        <p class="no-print"><a href="/invoices"><span class="back-arrow" aria-hidden="true">"←"</span>" "{t.back_to_invoices}</a></p>
         <article class="invoice">
             <header class="invoice-head">
                 <h1>{t.invoice}" "{invoice.number.clone()}</h1>

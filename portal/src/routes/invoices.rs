@@ -72,7 +72,7 @@ fn Lists(session: PortalSessionResponse, invoices: Vec<InvoiceResponse>) -> impl
             <section aria-labelledby="to-pay">
                 <div class="section-head">
                     <h2 id="to-pay">{t.to_pay}</h2>
-                    <p class="total-due">{t.total_due}": "<strong>{total}</strong></p>
+                    <p class="total-due">{t.total_due}" "<strong>{total}</strong></p>
                 </div>
                 <ul class="cards">{open.into_iter().map(card.clone()).collect_view()}</ul>
             </section>
