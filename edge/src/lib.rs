@@ -14,6 +14,7 @@ pub mod outbound;
 pub mod ratelimit;
 pub mod routes;
 pub mod security;
+pub mod stripe;
 pub mod views;
 
 #[cfg(target_arch = "wasm32")]
