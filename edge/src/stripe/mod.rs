@@ -2,4 +2,6 @@
 //! the rules that turn events into ledger rows. The worker glue only moves
 //! bytes between these functions, D1 and Stripe's HTTP API.
 
+pub mod events;
+pub mod reconcile;
 pub mod signature;

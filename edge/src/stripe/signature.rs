@@ -44,7 +44,8 @@ impl SignatureError {
 
 /// The hex HMAC-SHA256 of `"{t}.{payload}"`: what a `v1` entry must equal.
 pub fn sign(secret: &str, timestamp: i64, payload: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(payload);
@@ -65,7 +66,10 @@ pub fn verify(
     now_secs: i64,
     tolerance_secs: i64,
 ) -> Result<i64, SignatureError> {
-    let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or(SignatureError::MissingHeader)?;
+    let header = header
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(SignatureError::MissingHeader)?;
     if payload.is_empty() {
         return Err(SignatureError::MissingPayload);
     }
@@ -87,7 +91,9 @@ pub fn verify(
     }
     let expected = sign(secret, timestamp, payload);
     // Check every entry, without stopping early, so timing says nothing.
-    let matched = v1.iter().fold(false, |found, candidate| found | constant_time_eq(candidate.as_bytes(), expected.as_bytes()));
+    let matched = v1.iter().fold(false, |found, candidate| {
+        found | constant_time_eq(candidate.as_bytes(), expected.as_bytes())
+    });
     if !matched {
         return Err(SignatureError::NoMatchingSignature);
     }
@@ -123,15 +129,28 @@ mod tests {
     /// libraries' cases) gives exactly its expected outcome.
     #[test]
     fn agrees_with_every_shared_vector() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/stripe/signature_vectors.json");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (the shared/ folder must sit beside the repository)", path.display()));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/stripe/signature_vectors.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the shared/ folder must sit beside the repository)",
+                path.display()
+            )
+        });
         let file: File = serde_json::from_str(&text).unwrap();
         assert!(file.vectors.len() >= 15, "the vectors file looks truncated");
         for v in &file.vectors {
-            let got = verify(v.payload.as_bytes(), v.header.as_deref(), &v.secret, v.now, v.tolerance_s);
+            let got = verify(
+                v.payload.as_bytes(),
+                v.header.as_deref(),
+                &v.secret,
+                v.now,
+                v.tolerance_s,
+            );
             let outcome = match got {
-                Ok(_) if serde_json::from_str::<serde_json::Value>(&v.payload).is_ok() => "valid".to_owned(),
+                Ok(_) if serde_json::from_str::<serde_json::Value>(&v.payload).is_ok() => {
+                    "valid".to_owned()
+                }
                 Ok(_) => "signature_valid_json_invalid".to_owned(),
                 Err(e) => format!("invalid:{}", e.code()),
             };
@@ -147,12 +166,30 @@ mod tests {
     fn signs_what_it_verifies() {
         let body = br#"{"id":"evt_1"}"#;
         let h = header("whsec_x", 1_700_000_000, body);
-        assert_eq!(verify(body, Some(&h), "whsec_x", 1_700_000_100, DEFAULT_TOLERANCE_SECS), Ok(1_700_000_000));
         assert_eq!(
-            verify(body, Some(&h), "whsec_x", 1_700_000_301, DEFAULT_TOLERANCE_SECS),
+            verify(
+                body,
+                Some(&h),
+                "whsec_x",
+                1_700_000_100,
+                DEFAULT_TOLERANCE_SECS
+            ),
+            Ok(1_700_000_000)
+        );
+        assert_eq!(
+            verify(
+                body,
+                Some(&h),
+                "whsec_x",
+                1_700_000_301,
+                DEFAULT_TOLERANCE_SECS
+            ),
             Err(SignatureError::TimestampOutsideTolerance)
         );
         let two = format!("t=1700000000,v1={},v1=deadbeef", "0".repeat(64));
-        assert_eq!(verify(body, Some(&two), "whsec_x", 1_700_000_000, 300), Err(SignatureError::NoMatchingSignature));
+        assert_eq!(
+            verify(body, Some(&two), "whsec_x", 1_700_000_000, 300),
+            Err(SignatureError::NoMatchingSignature)
+        );
     }
 }
