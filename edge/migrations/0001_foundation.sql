@@ -131,11 +131,12 @@ CREATE TABLE emails (
     text             TEXT,
     provider_id      TEXT,
     attempts         INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at  INTEGER,
     last_error       TEXT,
     created_at       INTEGER NOT NULL,
     sent_at          INTEGER
 );
-CREATE INDEX emails_by_status ON emails (status, created_at);
+CREATE INDEX emails_by_status ON emails (status, last_attempt_at, created_at);
 CREATE INDEX emails_by_invoice ON emails (organization_id, invoice_id);
 
 CREATE TABLE rate_limits (

@@ -37,6 +37,9 @@ pub struct Config {
     pub email_from: String,
     /// Token of the platform operator, who may create organizations.
     pub operator_token: Option<Secret>,
+    /// Key for tokens derived from an id (the link in an email is the same on
+    /// every retry of that email). At least 32 characters.
+    pub token_secret: Secret,
 }
 
 /// A missing or malformed setting.
@@ -61,6 +64,13 @@ impl Config {
             email_api_base: need("EMAIL_API_BASE")?.trim_end_matches('/').to_owned(),
             email_api_key: Secret::new(need("EMAIL_API_KEY")?),
             email_from: need("EMAIL_FROM")?,
+            token_secret: {
+                let t = need("TOKEN_SECRET")?;
+                if t.len() < 32 {
+                    return Err(ConfigError("TOKEN_SECRET", "shorter than 32 characters"));
+                }
+                Secret::new(t)
+            },
             operator_token: get("OPERATOR_TOKEN")
                 .filter(|t| t.len() >= 16)
                 .map(Secret::new),
@@ -89,6 +99,7 @@ mod tests {
             ("EMAIL_API_KEY", "re_fake"),
             ("EMAIL_FROM", "billing@example.com"),
             ("OPERATOR_TOKEN", "short"),
+            ("TOKEN_SECRET", "0123456789abcdef0123456789abcdef"),
         ]))
         .unwrap();
         assert_eq!(c.public_base_url, "http://127.0.0.1:8787");

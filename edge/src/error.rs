@@ -14,6 +14,11 @@ pub enum ApiError {
         message: String,
         field: Option<String>,
     },
+    /// Too many requests: a 429 with `Retry-After`.
+    Limited {
+        message: String,
+        retry_after_secs: i64,
+    },
     /// Our fault: logged, then answered as a bare 500.
     Internal(String),
 }
@@ -49,6 +54,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::Client { code, .. } => code.status(),
+            ApiError::Limited { .. } => ErrorCode::RateLimited.status(),
             ApiError::Internal(_) => 500,
         }
     }
@@ -67,10 +73,23 @@ impl ApiError {
                     field: field.clone(),
                 },
             },
+            ApiError::Limited { message, .. } => {
+                ErrorBody::new(ErrorCode::RateLimited, message.clone())
+            }
             ApiError::Internal(_) => ErrorBody::new(
                 ErrorCode::Internal,
                 "Something went wrong on our side and nothing was changed. Please try again.",
             ),
+        }
+    }
+
+    /// Seconds for `Retry-After`, when the client should wait.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            ApiError::Limited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -51,6 +51,36 @@ pub enum Route {
     PortalLinkRequest,
 }
 
+impl Route {
+    /// A name for logs: never the path, which may carry a link token.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::Health => "health",
+            Route::CreateOrganization => "organizations.create",
+            Route::GetOrganization => "organization.get",
+            Route::ListCustomers => "customers.list",
+            Route::CreateCustomer => "customers.create",
+            Route::GetCustomer(_) => "customers.get",
+            Route::CreatePortalLink(_) => "portal_links.create",
+            Route::RevokePortalLink(_) => "portal_links.revoke",
+            Route::ListInvoices => "invoices.list",
+            Route::CreateInvoice => "invoices.create",
+            Route::GetInvoice(_) => "invoices.get",
+            Route::VoidInvoice(_) => "invoices.void",
+            Route::SendInvoice(_) => "invoices.send",
+            Route::ListPayments(_) => "payments.list",
+            Route::RecordPayment(_) => "payments.record",
+            Route::ListAuditEvents => "audit_events.list",
+            Route::OpenLink(_) => "links.open",
+            Route::PortalSession => "portal.session",
+            Route::PortalSignOut => "portal.sign_out",
+            Route::PortalInvoices => "portal.invoices",
+            Route::PortalInvoice(_) => "portal.invoice",
+            Route::PortalLinkRequest => "portal.link_requests",
+        }
+    }
+}
+
 /// Why no route matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoRoute {

@@ -185,6 +185,13 @@ pub fn totals(lines: &[ComputedLine]) -> Result<Totals, FieldError> {
         t.tax = t.tax.checked_add(l.tax).unwrap_or(i64::MAX);
     }
     t.total = t.subtotal.saturating_add(t.tax);
+    if t.total == 0 {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            "lines",
+            "the invoice total must be more than 0; there is nothing to ask payment for",
+        ));
+    }
     if t.total > MAX_AMOUNT_MINOR {
         return Err(FieldError::new(
             ErrorCode::AmountOutOfRange,
@@ -341,6 +348,10 @@ mod tests {
         );
         assert_eq!(code(request(vec![], "EUR")), ErrorCode::InvalidField);
         assert_eq!(
+            code(request(vec![line("1", 0, None)], "EUR")),
+            ErrorCode::AmountOutOfRange
+        );
+        assert_eq!(
             code(request(vec![line("1", 100, Some("100.001"))], "EUR")),
             ErrorCode::AmountOutOfRange
         );
@@ -394,7 +405,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn totals_are_exact_sums(lines in proptest::collection::vec((1i64..100_000, 0i128..10_000_000, 0i64..30_000), 1..20)) {
+        fn totals_are_exact_sums(lines in proptest::collection::vec((1i64..100_000, 1i128..10_000_000, 0i64..30_000), 1..20)) {
             let reqs: Vec<_> = lines.iter().map(|(q, u, r)| LineRequest {
                 description: "x".into(), quantity: Milli(*q), unit_amount: *u, tax_rate: Some(Milli(*r)), currency: None,
             }).collect();

@@ -242,12 +242,27 @@ pub enum MoneyError {
     OutOfRange,
 }
 
-/// An amount in minor units of a currency.
+/// An amount in minor units of a currency. Deserializing checks the range,
+/// like [`Money::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawMoney")]
 pub struct Money {
     /// Minor units: cents for EUR, yen for JPY, fils for BHD.
     pub amount: i64,
     pub currency: Currency,
+}
+
+#[derive(Deserialize)]
+struct RawMoney {
+    amount: i64,
+    currency: Currency,
+}
+
+impl TryFrom<RawMoney> for Money {
+    type Error = MoneyError;
+    fn try_from(r: RawMoney) -> Result<Self, MoneyError> {
+        Money::new(r.amount, r.currency)
+    }
 }
 
 impl Money {
@@ -381,6 +396,13 @@ mod tests {
         assert_eq!(round_div(-5, 10), -1);
         assert_eq!(round_div(-4, 10), 0);
         assert_eq!(round_div(20, 10), 2);
+    }
+
+    #[test]
+    fn deserializing_checks_the_range() {
+        let ok: Money = serde_json::from_str(r#"{"amount":5,"currency":"eur"}"#).unwrap();
+        assert_eq!(ok.amount, 5);
+        assert!(serde_json::from_str::<Money>(r#"{"amount":-5,"currency":"EUR"}"#).is_err());
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// The operator token of local runs: obviously not a secret.
 pub const LOCAL_OPERATOR_TOKEN: &str = "local-operator-token-not-a-secret";
+/// The token-derivation secret of local runs.
+pub const LOCAL_TOKEN_SECRET: &str = "local-token-secret-not-a-secret-0123456789";
 /// The email API key of local runs.
 pub const LOCAL_EMAIL_KEY: &str = "re_local_fake_key_not_a_secret";
 
@@ -113,6 +115,7 @@ impl Stack {
         .args(["--var", &format!("EMAIL_API_BASE:{mail_url}")])
         .args(["--var", &format!("EMAIL_API_KEY:{LOCAL_EMAIL_KEY}")])
         .args(["--var", &format!("OPERATOR_TOKEN:{LOCAL_OPERATOR_TOKEN}")])
+        .args(["--var", &format!("TOKEN_SECRET:{LOCAL_TOKEN_SECRET}")])
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);

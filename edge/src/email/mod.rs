@@ -10,6 +10,25 @@ pub mod resend;
 
 pub use render::{InvoiceEmail, LinkEmail, Rendered};
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mailboxes_are_quoted() {
+        assert_eq!(
+            super::mailbox("Acme, Inc.", "b@x.test"),
+            "\"Acme, Inc.\" <b@x.test>"
+        );
+        assert_eq!(
+            super::mailbox("A \"B\" <C>", "b@x.test"),
+            "\"A \\\"B\\\" <C>\" <b@x.test>"
+        );
+        assert_eq!(
+            super::mailbox("Line\nBreak", "b@x.test"),
+            "\"LineBreak\" <b@x.test>"
+        );
+    }
+}
+
 use std::future::Future;
 
 /// Something that delivers emails: answers the provider's message id.
@@ -42,4 +61,15 @@ pub enum EmailError {
     /// Not worth retrying: the provider refused this email.
     #[error("the email provider refused the email: {0}")]
     Rejected(String),
+    /// The provider already took an email under this idempotency key.
+    #[error("the email provider already accepted this email: {0}")]
+    AlreadyAccepted(String),
+}
+
+/// A `From`/`To` mailbox with a display name, quoted so that names with
+/// commas or angle brackets stay one name: `"Acme, Inc." <billing@x>`.
+pub fn mailbox(name: &str, address: &str) -> String {
+    let clean: String = name.chars().filter(|c| !c.is_control()).collect();
+    let escaped = clean.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\" <{address}>")
 }

@@ -95,11 +95,22 @@ pub fn response(status: u16, body: &str) -> Result<String, EmailError> {
             "HTTP {status}: {}",
             truncate(body)
         ))),
-        // 409: the idempotency key is being used by a concurrent request.
-        409 => Err(EmailError::Transient(format!(
-            "HTTP 409: {}",
-            truncate(body)
-        ))),
+        409 => {
+            let r: Refused = serde_json::from_str(body).unwrap_or(Refused {
+                name: String::new(),
+                message: truncate(body),
+            });
+            if r.name == "invalid_idempotent_request" {
+                // The key was used with another body: an email went out under it.
+                Err(EmailError::AlreadyAccepted(r.message))
+            } else {
+                // `concurrent_idempotent_requests`: another attempt is in flight.
+                Err(EmailError::Transient(format!(
+                    "HTTP 409 {}: {}",
+                    r.name, r.message
+                )))
+            }
+        }
         _ => {
             let r: Refused = serde_json::from_str(body).unwrap_or(Refused {
                 name: String::new(),
@@ -184,6 +195,17 @@ mod tests {
         assert_eq!(response(200, r#"{"id":"abc"}"#), Ok("abc".into()));
         assert!(matches!(response(429, "{}"), Err(EmailError::Transient(_))));
         assert!(matches!(response(503, ""), Err(EmailError::Transient(_))));
+        assert!(matches!(
+            response(
+                409,
+                r#"{"name":"invalid_idempotent_request","message":"m"}"#
+            ),
+            Err(EmailError::AlreadyAccepted(_))
+        ));
+        assert!(matches!(
+            response(409, r#"{"name":"concurrent_idempotent_requests"}"#),
+            Err(EmailError::Transient(_))
+        ));
         assert!(matches!(
             response(422, r#"{"statusCode":422,"name":"validation_error","message":"bad to"}"#),
             Err(EmailError::Rejected(m)) if m.contains("bad to")

@@ -16,7 +16,35 @@ use worker::{Headers, Request, Response};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads a JSON body: size limit, content type, then strict parsing.
-pub async fn json_body<T: DeserializeOwned>(mut req: Request) -> Result<T, ApiError> {
+pub async fn json_body<T: DeserializeOwned>(req: Request) -> Result<T, ApiError> {
+    let bytes = body_bytes(req).await?;
+    parse_json(&bytes)
+}
+
+/// Like [`json_body`], but an empty body gives `T::default()`.
+pub async fn json_body_or_default<T: DeserializeOwned + Default>(
+    req: Request,
+) -> Result<T, ApiError> {
+    let bytes = body_bytes(req).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(&bytes)
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, then shape: a truncated body is invalid JSON even when
+    // its first values already have the wrong type.
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::from_json(&e))?;
+    serde_json::from_value(value).map_err(|e| ApiError::from_json(&e))
+}
+
+/// The body, refused past [`MAX_BODY_BYTES`] without reading the rest
+/// (whether or not the client sent `Content-Length`).
+async fn body_bytes(mut req: Request) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
     let too_large = || {
         ApiError::new(
             ErrorCode::PayloadTooLarge,
@@ -28,27 +56,31 @@ pub async fn json_body<T: DeserializeOwned>(mut req: Request) -> Result<T, ApiEr
     {
         return Err(too_large());
     }
+    let has_body = header(&req, "Content-Length").is_none_or(|l| l != "0");
     let ct = header(&req, "Content-Type").unwrap_or_default();
-    if !ct.to_ascii_lowercase().starts_with("application/json") {
+    if has_body && !ct.to_ascii_lowercase().starts_with("application/json") {
         return Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "Send the body as `Content-Type: application/json`.",
         ));
     }
-    let bytes = req.bytes().await.map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidJson,
-            format!("The body could not be read: {e}."),
-        )
-    })?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    let mut out = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return Ok(out); // no body at all
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("The body could not be read: {e}."),
+            )
+        })?;
+        if out.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
     }
-    // Syntax first, then shape: a truncated body is invalid JSON even when
-    // its first values already have the wrong type.
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::from_json(&e))?;
-    serde_json::from_value(value).map_err(|e| ApiError::from_json(&e))
+    Ok(out)
 }
 
 /// A header's value.
@@ -88,6 +120,10 @@ fn no_store(mut resp: Response) -> Result<Response, ApiError> {
 pub fn error(e: &ApiError) -> worker::Result<Response> {
     let mut resp = Response::from_json(&e.body())?.with_status(e.status());
     resp.headers_mut().set("Cache-Control", "no-store")?;
+    if let Some(secs) = e.retry_after() {
+        resp.headers_mut()
+            .set("Retry-After", &secs.max(1).to_string())?;
+    }
     Ok(resp)
 }
 

@@ -1,9 +1,13 @@
-//! Background work on the `JOBS` queue: sending emails.
+//! Background work on the `JOBS` queue: sending emails and answering
+//! requests for a fresh link.
 //!
 //! An email is first written to the `emails` table as `queued`, in the same
 //! batch as the change that caused it; the queue message only carries its id.
-//! If the message is lost, the cron sweep enqueues it again; if it arrives
-//! twice, the status check and the provider's idempotency key keep it single.
+//! Each attempt is counted on the row before it starts, so nothing retries
+//! forever; if a message is lost, the cron sweep enqueues rows that have not
+//! been tried for a while. The link inside an email is derived from the
+//! email's id, so every attempt sends the same body under the same
+//! `Idempotency-Key`, and the provider delivers it once.
 
 use super::api::{invoices, links, organizations};
 use crate::email::{
@@ -27,12 +31,22 @@ use worker::{
 
 /// Attempts before an email is given up as failed.
 const MAX_ATTEMPTS: i64 = 5;
+/// A queued email not tried for this long is enqueued again by the sweep.
+const STALE_MS: i64 = 10 * 60 * 1000;
 
 /// A queue message.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
-    SendEmail { email_id: String },
+    SendEmail {
+        email_id: String,
+    },
+    /// A customer asked for a fresh link at `requested_at` (ms).
+    LinkRequest {
+        email: String,
+        requested_at: i64,
+        ip: Option<String>,
+    },
 }
 
 /// The statement that records an email as queued.
@@ -47,7 +61,7 @@ pub fn queue_email_stmt(
 ) -> Result<D1PreparedStatement, ApiError> {
     db::stmt(
         &ctx.db,
-        "INSERT INTO emails (id, organization_id, customer_id, invoice_id, kind, status, to_address, created_at) \
+        "INSERT OR IGNORE INTO emails (id, organization_id, customer_id, invoice_id, kind, status, to_address, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
         params![
             id.as_str(),
@@ -61,23 +75,33 @@ pub fn queue_email_stmt(
     )
 }
 
-/// Puts a queued email on the queue. A failure here is logged, not returned:
+/// Puts a job on the queue. A failure is logged, not returned: for emails
 /// the row is already stored and the cron sweep will enqueue it.
-pub async fn enqueue_email(ctx: &Ctx, email_id: &str) {
-    let job = Job::SendEmail {
-        email_id: email_id.to_owned(),
-    };
+pub async fn enqueue(ctx: &Ctx, job: Job) -> Result<(), String> {
     let sent = match ctx.env.queue("JOBS") {
         Ok(q) => q.send(job).await,
         Err(e) => Err(e),
     };
-    if let Err(e) = sent {
+    sent.map_err(|e| e.to_string())
+}
+
+/// Enqueues a stored email (see [`enqueue`]).
+pub async fn enqueue_email(ctx: &Ctx, email_id: &str) {
+    if let Err(e) = enqueue(
+        ctx,
+        Job::SendEmail {
+            email_id: email_id.to_owned(),
+        },
+    )
+    .await
+    {
         worker::console_error!("enqueue {email_id}: {e}; the sweep will retry");
     }
 }
 
-/// Cron: enqueue emails that have waited too long (their message was lost).
-pub async fn requeue_stuck(env: &Env) -> Result<(), ApiError> {
+/// Cron: enqueue emails whose message was lost, and forget old rate-limit
+/// windows.
+pub async fn sweep(env: &Env) -> Result<(), ApiError> {
     let ctx = Ctx::for_env(env)?;
     #[derive(Deserialize)]
     struct Id {
@@ -85,12 +109,20 @@ pub async fn requeue_stuck(env: &Env) -> Result<(), ApiError> {
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT id FROM emails WHERE status = 'queued' AND created_at < ?1 ORDER BY status, created_at LIMIT 100",
-        params![ctx.now_ms - 120_000],
+        "SELECT id FROM emails WHERE status = 'queued' AND COALESCE(last_attempt_at, created_at) < ?1 LIMIT 100",
+        params![ctx.now_ms - STALE_MS],
     )?;
     for row in db::all::<Id>(s).await? {
         enqueue_email(&ctx, &row.id).await;
     }
+    let old = db::stmt(
+        &ctx.db,
+        "DELETE FROM rate_limits WHERE window_start < ?1",
+        params![ctx.now_ms / 1000 - 2 * 86_400],
+    )?;
+    old.run()
+        .await
+        .map_err(|e| ApiError::internal(format!("rate limit cleanup: {e}")))?;
     Ok(())
 }
 
@@ -113,18 +145,23 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
         }
     };
     for m in messages {
-        let Job::SendEmail { email_id } = m.body();
-        match send_email(&ctx, email_id).await {
+        let outcome = match m.body() {
+            Job::SendEmail { email_id } => send_email(&ctx, email_id).await,
+            Job::LinkRequest {
+                email,
+                requested_at,
+                ip,
+            } => link_request(&ctx, email, *requested_at, ip.as_deref()).await,
+        };
+        match outcome {
             Ok(Outcome::Done) => m.ack(),
-            Ok(Outcome::RetryIn(secs)) => {
-                m.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(secs)
-                        .build(),
-                );
-            }
+            Ok(Outcome::RetryIn(secs)) => m.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(secs)
+                    .build(),
+            ),
             Err(e) => {
-                worker::console_error!("send {email_id}: {e:?}");
+                worker::console_error!("job failed, will retry: {e:?}");
                 m.retry_with_options(
                     &QueueRetryOptionsBuilder::new()
                         .with_delay_seconds(10)
@@ -140,6 +177,47 @@ enum Outcome {
     RetryIn(u32),
 }
 
+/// Looks the address up in every organization and sends each customer found
+/// a fresh link. Repeating the job repeats nothing: the email ids come from
+/// the request's time and the customer.
+async fn link_request(
+    ctx: &Ctx,
+    email: &str,
+    requested_at: i64,
+    ip: Option<&str>,
+) -> Result<Outcome, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM customers WHERE email_lower = ?1 ORDER BY id LIMIT 5",
+        params![email],
+    )?;
+    let found: Vec<CustomerRow> = db::all(s).await?;
+    for c in &found {
+        let seed = crate::security::hash_token(&format!("link-request:{}:{requested_at}", c.id));
+        let mut random = [0u8; 10];
+        hex::decode_to_slice(&seed[..20], &mut random)
+            .map_err(|e| ApiError::internal(format!("email id: {e}")))?;
+        let eid = EmailId::generate(requested_at as u64, random);
+        db::batch(&ctx.db, vec![
+            queue_email_stmt(ctx, &eid, &c.organization_id, &c.id, None, "link", &c.email)?,
+            ctx.audit_if(
+                Audit {
+                    org: Some(&c.organization_id),
+                    actor: &format!("customer:{}", c.id),
+                    action: "link.requested",
+                    subject: eid.as_str(),
+                    detail: json!({ "customer_id": c.id, "ip": ip }),
+                },
+                "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
+                Vec::new(),
+            )?,
+        ])
+        .await?;
+        enqueue_email(ctx, eid.as_str()).await;
+    }
+    Ok(Outcome::Done)
+}
+
 #[derive(Deserialize)]
 struct EmailRow {
     id: String,
@@ -147,20 +225,30 @@ struct EmailRow {
     customer_id: String,
     invoice_id: Option<String>,
     kind: String,
-    status: String,
     attempts: i64,
+    created_at: i64,
 }
 
 async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
-    let s = db::stmt(
+    // Count the attempt before making it: a crash mid-send still counts.
+    let claim = db::stmt(
         &ctx.db,
-        "SELECT * FROM emails WHERE id = ?1",
-        params![email_id],
+        "UPDATE emails SET attempts = attempts + 1, last_attempt_at = ?1 WHERE id = ?2 AND status = 'queued' RETURNING *",
+        params![ctx.now_ms, email_id],
     )?;
-    let Some(row) = db::one::<EmailRow>(s).await? else {
-        return Ok(Outcome::Done);
+    let Some(row) = db::one::<EmailRow>(claim).await? else {
+        return Ok(Outcome::Done); // unknown, or already finished
     };
-    if row.status != "queued" {
+    if row.attempts > MAX_ATTEMPTS {
+        finish(
+            ctx,
+            &row,
+            "failed",
+            None,
+            Some("gave up after repeated errors".into()),
+            None,
+        )
+        .await?;
         return Ok(Outcome::Done);
     }
     let org = organizations::load(ctx, &row.organization_id).await?;
@@ -192,13 +280,14 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         }
         _ => None,
     };
-    let link = links::new_link(
+    let link = links::email_link(
         ctx,
+        &row.id,
+        row.created_at,
         &org.id,
         &customer.id,
         row.invoice_id.as_deref(),
         org.link_ttl_days,
-        "system",
     )?;
     db::batch(&ctx.db, link.stmts).await?;
     let brand = brand(&org);
@@ -226,11 +315,7 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         .render(),
     };
     let email = OutgoingEmail {
-        from: format!(
-            "{} <{}>",
-            org.display_name.replace(['<', '>', '"', '\r', '\n'], ""),
-            ctx.config.email_from
-        ),
+        from: crate::email::mailbox(&org.display_name, &ctx.config.email_from),
         to: customer.email.clone(),
         reply_to: Some(org.support_email.clone()),
         subject: rendered.subject.clone(),
@@ -251,9 +336,18 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         redact(&rendered.html),
         redact(&rendered.text),
     );
-    match deliver(ctx, &email).await {
+    let sender = ResendSender {
+        base_url: &ctx.config.email_api_base,
+        api_key: ctx.config.email_api_key.expose(),
+        client: WorkerFetch,
+    };
+    match sender.send(&email).await {
         Ok(provider_id) => {
             finish(ctx, &row, "sent", Some(provider_id), None, Some(stored)).await?;
+            Ok(Outcome::Done)
+        }
+        Err(EmailError::AlreadyAccepted(note)) => {
+            finish(ctx, &row, "sent", None, Some(note), Some(stored)).await?;
             Ok(Outcome::Done)
         }
         Err(EmailError::Rejected(reason)) => {
@@ -261,29 +355,42 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
             Ok(Outcome::Done)
         }
         Err(EmailError::Transient(reason)) => {
-            let attempts = row.attempts + 1;
-            if attempts >= MAX_ATTEMPTS {
+            if row.attempts >= MAX_ATTEMPTS {
                 finish(ctx, &row, "failed", None, Some(reason), Some(stored)).await?;
                 return Ok(Outcome::Done);
             }
-            db::batch(&ctx.db, vec![
-                db::stmt(&ctx.db, "UPDATE emails SET attempts = ?1, last_error = ?2 WHERE id = ?3 AND status = 'queued'", params![attempts, &reason, &row.id])?,
-                ctx.audit(Audit { org: Some(&row.organization_id), actor: "system", action: "email.attempt_failed", subject: &row.id, detail: json!({ "attempt": attempts, "error": reason }) })?,
-            ])
+            db::batch(
+                &ctx.db,
+                vec![
+                    db::stmt(
+                        &ctx.db,
+                        "UPDATE emails SET last_error = ?1 WHERE id = ?2 AND status = 'queued'",
+                        params![&reason, &row.id],
+                    )?,
+                    ctx.audit(Audit {
+                        org: Some(&row.organization_id),
+                        actor: "system",
+                        action: "email.attempt_failed",
+                        subject: &row.id,
+                        detail: json!({ "attempt": row.attempts, "error": reason }),
+                    })?,
+                ],
+            )
             .await?;
             // 5 s, 10 s, 20 s, 40 s: the provider usually recovers quickly.
-            Ok(Outcome::RetryIn(5u32 << (attempts - 1).min(5)))
+            Ok(Outcome::RetryIn(5u32 << (row.attempts - 1).clamp(0, 5)))
         }
     }
 }
 
-/// Records the end of an email's life: sent, failed or skipped.
+/// Records the end of an email's life: sent, failed or skipped. The audit
+/// row is added only by the attempt that actually ended it.
 async fn finish(
     ctx: &Ctx,
     row: &EmailRow,
     status: &str,
     provider_id: Option<String>,
-    error: Option<String>,
+    note: Option<String>,
     content: Option<(String, String, String)>,
 ) -> Result<(), ApiError> {
     let (subject, html, text) = match content {
@@ -294,11 +401,11 @@ async fn finish(
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "UPDATE emails SET status = ?1, provider_id = ?2, last_error = ?3, subject = COALESCE(?4, subject), html = COALESCE(?5, html), \
-         text = COALESCE(?6, text), sent_at = ?7, attempts = attempts + 1 WHERE id = ?8 AND status = 'queued'",
+         text = COALESCE(?6, text), sent_at = ?7 WHERE id = ?8 AND status = 'queued'",
         params![
             status,
             provider_id.clone(),
-            error.clone(),
+            note.clone(),
             subject.clone(),
             html,
             text,
@@ -313,13 +420,18 @@ async fn finish(
             params![ctx.now_ms, row.invoice_id.clone()],
         )?);
     }
-    stmts.push(ctx.audit(Audit {
-        org: Some(&row.organization_id),
-        actor: "system",
-        action: &format!("email.{status}"),
-        subject: &row.id,
-        detail: json!({ "kind": row.kind, "invoice_id": row.invoice_id, "customer_id": row.customer_id, "subject": subject, "provider_id": provider_id, "error": error }),
-    })?);
+    stmts.push(ctx.audit_if(
+        Audit {
+            org: Some(&row.organization_id),
+            actor: "system",
+            action: &format!("email.{status}"),
+            subject: &row.id,
+            detail: json!({ "kind": row.kind, "invoice_id": row.invoice_id, "customer_id": row.customer_id, "subject": subject, "provider_id": provider_id, "note": note }),
+        },
+        "SELECT 1 FROM emails WHERE id = ?5 AND status = ?9 \
+         AND NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
+        params![status],
+    )?);
     db::batch(&ctx.db, stmts).await?;
     Ok(())
 }
@@ -333,16 +445,6 @@ fn brand(org: &OrganizationRow) -> Brand<'_> {
     }
 }
 
-/// Sends one email through the provider's HTTP API.
-async fn deliver(ctx: &Ctx, email: &OutgoingEmail) -> Result<String, EmailError> {
-    let sender = ResendSender {
-        base_url: &ctx.config.email_api_base,
-        api_key: ctx.config.email_api_key.expose(),
-        client: WorkerFetch,
-    };
-    sender.send(email).await
-}
-
 /// Outbound HTTP through `worker::Fetch`.
 pub struct WorkerFetch;
 
@@ -354,14 +456,16 @@ impl HttpClient for WorkerFetch {
             headers.set(k, v).map_err(err)?;
         }
         let mut init = RequestInit::new();
-        let method = if r.method == "GET" {
+        let get = r.method == "GET";
+        init.with_method(if get {
             worker::Method::Get
         } else {
             worker::Method::Post
-        };
-        init.with_method(method)
-            .with_headers(headers)
-            .with_body(Some(JsValue::from_str(&r.body)));
+        })
+        .with_headers(headers);
+        if !get {
+            init.with_body(Some(JsValue::from_str(&r.body)));
+        }
         let request = Request::new_with_init(&r.url, &init).map_err(err)?;
         let mut resp = Fetch::Request(request).send().await.map_err(err)?;
         let status = resp.status_code();

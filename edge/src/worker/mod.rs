@@ -39,6 +39,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             ));
         }
     };
+    // Link scanners and previews send HEAD: they must not open a session.
+    if matches!(route, Route::OpenLink(_)) && req.method() == worker::Method::Head {
+        return Response::empty();
+    }
+    let name = route.name();
     let result = match Ctx::new(&env, &req) {
         Ok(ctx) => dispatch(&ctx, route, req).await,
         Err(e) => Err(e),
@@ -47,7 +52,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Ok(resp) => Ok(resp),
         Err(e) => {
             if let ApiError::Internal(context) = &e {
-                worker::console_error!("{} {}: {}", method_name(method), path, context);
+                worker::console_error!("{} {name}: {context}", method_name(method));
             }
             http::error(&e)
         }
@@ -106,7 +111,7 @@ async fn queue(batch: MessageBatch<jobs::Job>, env: Env, _ctx: Context) -> worke
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = jobs::requeue_stuck(&env).await {
+    if let Err(e) = jobs::sweep(&env).await {
         worker::console_error!("scheduled sweep failed: {e:?}");
     }
 }

@@ -21,7 +21,11 @@ fn sending_an_invoice_emails_a_working_link() {
     let m = &mails[0];
     assert_eq!(m["subject"], format!("Invoice {number} from Test Co"));
     assert_eq!(m["reply_to"], "help@testco.example");
-    assert!(m["from"].as_str().unwrap().starts_with("Test Co <"));
+    assert!(
+        m["from"].as_str().unwrap().starts_with("\"Test Co\" <"),
+        "{}",
+        m["from"]
+    );
     let html = m["html"].as_str().unwrap();
     assert!(html.contains("#7c3aed"), "branded");
     assert!(
@@ -142,4 +146,33 @@ fn a_refused_email_never_marks_the_invoice_sent() {
     }
     assert!(app.get(&format!("/api/v1/invoices/{id}")).body["sent_at"].is_null());
     assert!(app.emails_to(email).is_empty());
+}
+
+#[test]
+fn a_company_name_with_punctuation_is_quoted_in_from() {
+    let app = TestApp::new();
+    let r = TestApp::reply(
+        app.http
+            .post(format!("{}/api/v1/organizations", app.base))
+            .bearer_auth(std::env::var("SETTLE_OPERATOR_TOKEN").unwrap())
+            .json(&json!({ "name": "Acme", "branding": { "display_name": "Acme, \"Tools\" <Inc>", "support_email": "help@acme.example" } }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(r.status, 201);
+    let acme = TestApp {
+        key: r.body["api_key"].as_str().unwrap().to_owned(),
+        org_id: r.body["organization"]["id"].as_str().unwrap().to_owned(),
+        ..app
+    };
+    let c = acme.create_customer("Quinn Quote");
+    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    body["send"] = json!(true);
+    assert_eq!(acme.post("/api/v1/invoices", body).status, 201);
+    let mails = acme.wait_for_emails(c["email"].as_str().unwrap(), 1);
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0]["from"],
+        "\"Acme, \\\"Tools\\\" <Inc>\" <billing@settle.example>"
+    );
 }

@@ -202,3 +202,54 @@ fn every_change_is_in_the_audit_trail() {
     assert_eq!(voided.body["data"][0]["action"], "invoice.voided");
     assert_eq!(voided.body["data"][0]["actor"], "api_key");
 }
+
+#[test]
+fn a_retried_payment_is_recorded_once() {
+    let app = TestApp::new();
+    let c = app.create_customer("Rita Retry");
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let id = inv["id"].as_str().unwrap();
+    let pay = |key: &str, invoice: &str| {
+        TestApp::reply(
+            app.http
+                .post(format!("{}/api/v1/invoices/{invoice}/payments", app.base))
+                .bearer_auth(&app.key)
+                .header("Idempotency-Key", key)
+                .json(&json!({ "amount": 1000, "currency": "EUR", "method": "bank_transfer" }))
+                .send()
+                .unwrap(),
+        )
+    };
+    let first = pay("wire-77", id);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = pay("wire-77", id);
+    assert_eq!(again.status, 200, "a replay answers the first payment");
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}/payments")).body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}")).body["amount_paid"],
+        1000
+    );
+
+    let other = app.create_invoice(c["id"].as_str().unwrap());
+    let misuse = pay("wire-77", other["id"].as_str().unwrap());
+    assert_eq!((misuse.status, misuse.code()), (409, "conflict"));
+    let bad = pay(&"k".repeat(300), id);
+    assert_eq!((bad.status, bad.code()), (422, "invalid_field"));
+}
+
+#[test]
+fn an_invoice_must_ask_for_something() {
+    let app = TestApp::new();
+    let c = app.create_customer("Zed Zero");
+    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    body["lines"] = json!([{ "description": "Free sample", "quantity": 1, "unit_amount": 0 }]);
+    let r = app.post("/api/v1/invoices", body);
+    assert_eq!((r.status, r.code()), (422, "amount_out_of_range"));
+}

@@ -43,6 +43,36 @@ fn opening_a_link_starts_a_session() {
 }
 
 #[test]
+fn a_link_checked_with_head_is_not_opened() {
+    let app = TestApp::new();
+    let c = app.create_customer("Hedy Head");
+    let link = app.portal_link(c["id"].as_str().unwrap(), json!({}));
+    let url = link["url"].as_str().unwrap();
+    let head = app.http.head(url).send().unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert!(
+        head.headers().get("set-cookie").is_none(),
+        "a link preview starts no session"
+    );
+    let trail = app.get(&format!(
+        "/api/v1/audit-events?subject={}",
+        link["id"].as_str().unwrap()
+    ));
+    assert!(
+        trail.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] != "link.opened")
+    );
+    assert_eq!(
+        app.open(url).location.as_deref(),
+        Some("/invoices"),
+        "and the customer can still open it"
+    );
+}
+
+#[test]
 fn a_link_for_an_invoice_lands_on_it() {
     let app = TestApp::new();
     let c = app.create_customer("Ivy Invoice");
@@ -196,8 +226,30 @@ fn a_fresh_link_by_email_reveals_nothing_and_is_rate_limited() {
 
     assert_eq!(ask(email, &ip).status, 202);
     assert_eq!(ask(email, &ip).status, 202);
-    let limited = ask(email, &ip);
+    let limited = TestApp::reply(
+        app.http
+            .post(format!("{}/api/v1/portal/link-requests", app.base))
+            .header("CF-Connecting-IP", &ip)
+            .json(&json!({ "email": email }))
+            .send()
+            .unwrap(),
+    );
     assert_eq!((limited.status, limited.code()), (429, "rate_limited"));
+    let again = app
+        .http
+        .post(format!("{}/api/v1/portal/link-requests", app.base))
+        .json(&json!({ "email": email }))
+        .send()
+        .unwrap();
+    let retry_after: i64 = again.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=3600).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
     let bad = ask("not an email", &ip);
     assert_eq!((bad.status, bad.code()), (422, "invalid_field"));
 }

@@ -29,10 +29,16 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let inv = body.validate(ctx.today_utc())?;
     let customer = customers::load(ctx, &org.id, &body.customer_id)
         .await
-        .map_err(|_| ApiError::Client {
-            code: ErrorCode::NotFound,
-            message: "`customer_id` names no customer of this organization.".into(),
-            field: Some("customer_id".into()),
+        .map_err(|e| match e {
+            ApiError::Client {
+                code: ErrorCode::NotFound,
+                ..
+            } => ApiError::Client {
+                code: ErrorCode::NotFound,
+                message: "`customer_id` names no customer of this organization.".into(),
+                field: Some("customer_id".into()),
+            },
+            other => other,
         })?;
     let id = InvoiceId::generate(ctx.now_ms as u64, ctx.random10());
     let mut stmts = vec![db::stmt(
@@ -258,6 +264,23 @@ const METHODS: [&str; 4] = ["bank_transfer", "cheque", "cash", "other"];
 /// into the ledger; the invoice's paid amount and status follow from it.
 pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, &req).await?;
+    // A retried request with the same `Idempotency-Key` records nothing new.
+    let external_id = match http::header(&req, "Idempotency-Key") {
+        Some(k) if !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()) => {
+            Some(format!("api:{}:{k}", org.id))
+        }
+        Some(_) => {
+            return Err(FieldError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )
+            .into());
+        }
+        None => None,
+    };
+    if let Some(existing) = by_external_id(ctx, external_id.as_deref()).await? {
+        return replay(existing, id);
+    }
     let body: RecordPaymentRequest = http::json_body(req).await?;
     let inv = load(ctx, &org.id, id).await?;
     let currency = Currency::parse(&body.currency)
@@ -321,10 +344,10 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
     let stmts = vec![
         db::stmt(
             &ctx.db,
-            "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, created_at) \
-             SELECT ?1, ?2, ?3, 'payment', ?4, ?5, ?6, ?7, ?8, ?9 \
+            "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, created_at, external_id) \
+             SELECT ?1, ?2, ?3, 'payment', ?4, ?5, ?6, ?7, ?8, ?9, ?11 \
              WHERE EXISTS (SELECT 1 FROM invoices WHERE id = ?3 AND organization_id = ?2 AND amount_paid = ?10 AND status = 'open')",
-            params![pid.as_str(), &org.id, id, &body.method, amount, &inv.currency, reference, received_on.to_string(), ctx.now_ms, inv.amount_paid],
+            params![pid.as_str(), &org.id, id, &body.method, amount, &inv.currency, reference, received_on.to_string(), ctx.now_ms, inv.amount_paid, external_id.clone()],
         )?,
         db::stmt(
             &ctx.db,
@@ -343,7 +366,18 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             params![pid.as_str()],
         )?,
     ];
-    let results = db::batch(&ctx.db, stmts).await?;
+    let results = match db::batch(&ctx.db, stmts).await {
+        Ok(r) => r,
+        // The same key won a race with this request: answer with its payment.
+        Err(WriteError::Unique(_)) if external_id.is_some() => {
+            let existing = by_external_id(ctx, external_id.as_deref()).await?;
+            return replay(
+                existing.ok_or_else(|| ApiError::internal("idempotent payment vanished"))?,
+                id,
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     if results.first().map(db::changes) != Some(1) {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -359,6 +393,34 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
         .await?
         .ok_or_else(|| ApiError::internal("payment vanished after insert"))?;
     http::json(201, &row.view())
+}
+
+async fn by_external_id(
+    ctx: &Ctx,
+    external_id: Option<&str>,
+) -> Result<Option<PaymentRow>, ApiError> {
+    match external_id {
+        None => Ok(None),
+        Some(x) => {
+            db::one(db::stmt(
+                &ctx.db,
+                "SELECT * FROM payments WHERE external_id = ?1",
+                params![x],
+            )?)
+            .await
+        }
+    }
+}
+
+/// The answer to a repeated `Idempotency-Key`: the payment it recorded.
+fn replay(existing: PaymentRow, invoice_id: &str) -> Result<Response, ApiError> {
+    if existing.invoice_id != invoice_id {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "This Idempotency-Key was already used for a payment on another invoice.",
+        ));
+    }
+    http::json(200, &existing.view())
 }
 
 /// An invoice of this organization, or 404.

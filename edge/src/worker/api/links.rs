@@ -6,13 +6,13 @@ use crate::error::ApiError;
 use crate::params;
 use crate::ratelimit::{LINK_REQUESTS_PER_EMAIL, LINK_REQUESTS_PER_IP, Limit};
 use crate::security::{self, OsRandom, SESSION_MAX_SECS, TokenKind};
-use crate::views::{CustomerRow, LinkProblem, LinkRow};
+use crate::views::{LinkProblem, LinkRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http, jobs};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreatePortalLinkRequest, LinkRequestRequest, LinkRequestResponse};
-use settle_shared::ids::{EmailId, InvoiceId, LinkId};
+use settle_shared::ids::{InvoiceId, LinkId};
 use settle_shared::text::{self, FieldError};
 use worker::{D1PreparedStatement, Request, Response};
 
@@ -27,7 +27,8 @@ pub struct NewLink {
     pub stmts: Vec<D1PreparedStatement>,
 }
 
-/// Builds a new customer link. The token lives only in the returned URL.
+/// Builds a new customer link with a random token. The token lives only in
+/// the returned URL.
 pub fn new_link(
     ctx: &Ctx,
     org_id: &str,
@@ -39,25 +40,91 @@ pub fn new_link(
     let id = LinkId::generate(ctx.now_ms as u64, ctx.random10());
     let token = security::new_token(TokenKind::Link, &mut OsRandom);
     let expires_at = ctx.now_ms + ttl_days * DAY_MS;
+    link_stmts(
+        ctx,
+        LinkSpec {
+            id,
+            token,
+            org_id,
+            customer_id,
+            invoice_id,
+            expires_at,
+            actor,
+        },
+    )
+}
+
+/// The link inside email `email_id`: the same id, token and expiry on every
+/// attempt to send that email, so a retry sends exactly what the first try
+/// sent, and storing it twice is a no-op.
+pub fn email_link(
+    ctx: &Ctx,
+    email_id: &str,
+    email_created_at: i64,
+    org_id: &str,
+    customer_id: &str,
+    invoice_id: Option<&str>,
+    ttl_days: i64,
+) -> Result<NewLink, ApiError> {
+    let seed = security::hash_token(&format!("link-id:{email_id}"));
+    let mut random = [0u8; 10];
+    hex::decode_to_slice(&seed[..20], &mut random)
+        .map_err(|e| ApiError::internal(format!("link id: {e}")))?;
+    let id = LinkId::generate(email_created_at as u64, random);
+    let token = security::derived_token(
+        TokenKind::Link,
+        ctx.config.token_secret.expose(),
+        &format!("email-link:{email_id}"),
+    );
+    let expires_at = email_created_at + ttl_days * DAY_MS;
+    link_stmts(
+        ctx,
+        LinkSpec {
+            id,
+            token,
+            org_id,
+            customer_id,
+            invoice_id,
+            expires_at,
+            actor: "system",
+        },
+    )
+}
+
+struct LinkSpec<'a> {
+    id: LinkId,
+    token: String,
+    org_id: &'a str,
+    customer_id: &'a str,
+    invoice_id: Option<&'a str>,
+    expires_at: i64,
+    actor: &'a str,
+}
+
+fn link_stmts(ctx: &Ctx, l: LinkSpec<'_>) -> Result<NewLink, ApiError> {
     let stmts = vec![
         db::stmt(
             &ctx.db,
-            "INSERT INTO access_links (id, organization_id, customer_id, token_hash, invoice_id, expires_at, created_at) \
+            "INSERT OR IGNORE INTO access_links (id, organization_id, customer_id, token_hash, invoice_id, expires_at, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id.as_str(), org_id, customer_id, security::hash_token(&token), invoice_id, expires_at, ctx.now_ms],
+            params![l.id.as_str(), l.org_id, l.customer_id, security::hash_token(&l.token), l.invoice_id, l.expires_at, ctx.now_ms],
         )?,
-        ctx.audit(Audit {
-            org: Some(org_id),
-            actor,
-            action: "link.issued",
-            subject: id.as_str(),
-            detail: json!({ "customer_id": customer_id, "invoice_id": invoice_id, "expires_at": settle_shared::time::rfc3339_from_millis(expires_at) }),
-        })?,
+        ctx.audit_if(
+            Audit {
+                org: Some(l.org_id),
+                actor: l.actor,
+                action: "link.issued",
+                subject: l.id.as_str(),
+                detail: json!({ "customer_id": l.customer_id, "invoice_id": l.invoice_id, "expires_at": settle_shared::time::rfc3339_from_millis(l.expires_at) }),
+            },
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
+            Vec::new(),
+        )?,
     ];
     Ok(NewLink {
-        url: format!("{}/c/{token}", ctx.config.public_base_url),
-        id,
-        expires_at,
+        url: format!("{}/c/{}", ctx.config.public_base_url, l.token),
+        id: l.id,
+        expires_at: l.expires_at,
         stmts,
     })
 }
@@ -65,12 +132,7 @@ pub fn new_link(
 /// `POST /api/v1/customers/{id}/portal-links`
 pub async fn create(ctx: &Ctx, req: Request, customer_id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, &req).await?;
-    let has_body = http::header(&req, "Content-Length").is_some_and(|l| l != "0");
-    let body: CreatePortalLinkRequest = if has_body {
-        http::json_body(req).await?
-    } else {
-        CreatePortalLinkRequest::default()
-    };
+    let body: CreatePortalLinkRequest = http::json_body_or_default(req).await?;
     let customer = customers::load(ctx, &org.id, customer_id).await?;
     let ttl = i64::from(body.expires_in_days.unwrap_or(org.link_ttl_days as u32));
     if !(1..=365).contains(&ttl) {
@@ -135,7 +197,11 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
         db::batch(&ctx.db, vec![
             db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms, id])?,
             db::stmt(&ctx.db, "UPDATE customer_sessions SET ended_at = ?1 WHERE link_id = ?2 AND ended_at IS NULL", params![ctx.now_ms, id])?,
-            ctx.audit(Audit { org: Some(&org.id), actor: "api_key", action: "link.revoked", subject: id, detail: json!({ "customer_id": link.customer_id }) })?,
+            ctx.audit_if(
+                Audit { org: Some(&org.id), actor: "api_key", action: "link.revoked", subject: id, detail: json!({ "customer_id": link.customer_id }) },
+                "SELECT 1 FROM access_links WHERE id = ?5 AND revoked_at = ?8",
+                Vec::new(),
+            )?,
         ])
         .await?;
     }
@@ -205,6 +271,16 @@ struct Count {
     count: i64,
 }
 
+fn limited(retry_after_secs: i64) -> ApiError {
+    ApiError::Limited {
+        message: format!(
+            "Too many link requests. Please try again in {} minutes.",
+            ((retry_after_secs + 59) / 60).max(1)
+        ),
+        retry_after_secs,
+    }
+}
+
 /// Counts one event against a limit; `Err(retry_after_secs)` when over.
 async fn count(ctx: &Ctx, key: &str, limit: Limit) -> Result<Result<(), i64>, ApiError> {
     let now_s = ctx.now_ms / 1000;
@@ -232,15 +308,6 @@ pub async fn request_fresh(ctx: &Ctx, req: Request) -> Result<Response, ApiError
     let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".into());
     let body: LinkRequestRequest = http::json_body(req).await?;
     let email = text::email("email", &body.email)?.to_lowercase();
-    let limited = |secs: i64| {
-        ApiError::new(
-            ErrorCode::RateLimited,
-            format!(
-                "Too many link requests. Please try again in {} minutes.",
-                ((secs + 59) / 60).max(1)
-            ),
-        )
-    };
     if let Err(secs) = count(ctx, &format!("link-ip:{ip}"), LINK_REQUESTS_PER_IP).await? {
         return Err(limited(secs));
     }
@@ -253,38 +320,18 @@ pub async fn request_fresh(ctx: &Ctx, req: Request) -> Result<Response, ApiError
     {
         return Err(limited(secs));
     }
-    let s = db::stmt(
-        &ctx.db,
-        "SELECT * FROM customers WHERE email_lower = ?1 ORDER BY id LIMIT 5",
-        params![&email],
-    )?;
-    let found: Vec<CustomerRow> = db::all(s).await?;
-    for c in &found {
-        let eid = EmailId::generate(ctx.now_ms as u64, ctx.random10());
-        db::batch(
-            &ctx.db,
-            vec![
-                jobs::queue_email_stmt(
-                    ctx,
-                    &eid,
-                    &c.organization_id,
-                    &c.id,
-                    None,
-                    "link",
-                    &c.email,
-                )?,
-                ctx.audit(Audit {
-                    org: Some(&c.organization_id),
-                    actor: &format!("customer:{}", c.id),
-                    action: "link.requested",
-                    subject: &c.id,
-                    detail: json!({ "email_id": eid.as_str() }),
-                })?,
-            ],
-        )
-        .await?;
-        jobs::enqueue_email(ctx, eid.as_str()).await;
-    }
+    // The lookup happens in the queue: the answer takes the same time
+    // whether or not the address belongs to a customer.
+    jobs::enqueue(
+        ctx,
+        jobs::Job::LinkRequest {
+            email,
+            requested_at: ctx.now_ms,
+            ip: ctx.ip.clone(),
+        },
+    )
+    .await
+    .map_err(|e| ApiError::internal(format!("enqueue link request: {e}")))?;
     http::json(
         202,
         &LinkRequestResponse {

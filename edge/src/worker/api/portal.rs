@@ -42,13 +42,17 @@ pub async fn sign_out(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
                 "UPDATE customer_sessions SET ended_at = ?1 WHERE token_hash = ?2",
                 params![ctx.now_ms, &s.token_hash],
             )?,
-            ctx.audit(Audit {
-                org: Some(&s.customer.organization_id),
-                actor: &format!("customer:{}", s.customer.id),
-                action: "session.ended",
-                subject: &s.customer.id,
-                detail: json!({}),
-            })?,
+            ctx.audit_if(
+                Audit {
+                    org: Some(&s.customer.organization_id),
+                    actor: &format!("customer:{}", s.customer.id),
+                    action: "session.ended",
+                    subject: &s.customer.id,
+                    detail: json!({}),
+                },
+                "SELECT 1 FROM customer_sessions WHERE token_hash = ?9 AND ended_at = ?8",
+                params![&s.token_hash],
+            )?,
         ],
     )
     .await?;
@@ -62,17 +66,34 @@ pub async fn sign_out(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 /// `GET /api/v1/portal/invoices`: the customer's issued invoices, newest first.
 pub async fn invoices(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let s = http::session(ctx, req).await?;
-    let q = db::stmt(
+    let (org, customer) = (&s.customer.organization_id, &s.customer.id);
+    // Everything still to pay, however old, then the latest paid ones. The
+    // list shows no lines: the invoice page has them.
+    let query = |status: &str, order: &str, limit: i64| {
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "{} WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = ?3 ORDER BY {order} LIMIT ?4",
+                invoices::SELECT_INVOICE
+            ),
+            params![org, customer, status, limit],
+        )
+    };
+    let results = db::batch(
         &ctx.db,
-        "SELECT i.id, i.customer_id, i.number, i.currency, i.status, i.issue_date, i.due_date, i.memo, i.subtotal, i.tax, \
-         i.total, i.amount_paid, i.sent_at, i.voided_at, i.created_at, c.time_zone \
-         FROM invoices i JOIN customers c ON c.id = i.customer_id \
-         WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status IN ('open', 'paid') ORDER BY i.id DESC LIMIT 100",
-        params![&s.customer.organization_id, &s.customer.id],
-    )?;
-    let rows: Vec<InvoiceRow> = db::all(q).await?;
-    let lines = invoices::lines_of(ctx, &rows).await?;
-    let data = rows.iter().map(|r| r.view(&lines, ctx.now_ms)).collect();
+        vec![
+            query("open", "i.due_date, i.id", 500)?,
+            query("paid", "i.id DESC", 50)?,
+        ],
+    )
+    .await?;
+    let mut data = Vec::new();
+    for r in &results {
+        let rows: Vec<InvoiceRow> = r
+            .results()
+            .map_err(|e| ApiError::internal(format!("decode invoices: {e}")))?;
+        data.extend(rows.iter().map(|row| row.view(&[], ctx.now_ms)));
+    }
     http::json(
         200,
         &ListResponse {
@@ -95,7 +116,7 @@ pub async fn invoice(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Api
     }
     let (org, customer) = (&s.customer.organization_id, &s.customer.id);
     let actor = format!("customer:{customer}");
-    let results = db::batch(&ctx.db, vec![
+    let mut stmts = vec![
         db::stmt(
             &ctx.db,
             &format!(
@@ -104,16 +125,29 @@ pub async fn invoice(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Api
             ),
             params![id, org, customer],
         )?,
-        db::stmt(&ctx.db, "SELECT * FROM invoice_lines WHERE invoice_id = ?1 ORDER BY position", params![id])?,
-        ctx.audit_if(
+        db::stmt(
+            &ctx.db,
+            "SELECT l.* FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+             WHERE l.invoice_id = ?1 AND i.organization_id = ?2 AND i.customer_id = ?3 ORDER BY l.position",
+            params![id, org, customer],
+        )?,
+    ];
+    // A view is evidence only when the portal itself asked (not a page on
+    // another site making the browser fetch this).
+    let from_elsewhere = matches!(
+        http::header(req, "Sec-Fetch-Site").as_deref(),
+        Some("cross-site" | "same-site")
+    );
+    if !from_elsewhere {
+        stmts.push(ctx.audit_if(
             Audit { org: Some(org), actor: &actor, action: "invoice.viewed", subject: id, detail: json!({}) },
             "SELECT 1 FROM invoices WHERE id = ?9 AND organization_id = ?2 AND customer_id = ?10 \
              AND NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?9 \
              AND actor = ?3 AND action = 'invoice.viewed' AND created_at > ?11)",
             params![id, customer, ctx.now_ms - VIEW_DEDUPE_MS],
-        )?,
-    ])
-    .await?;
+        )?);
+    }
+    let results = db::batch(&ctx.db, stmts).await?;
     let rows = |i: usize| {
         results
             .get(i)
