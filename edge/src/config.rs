@@ -40,6 +40,8 @@ pub struct Config {
     /// Key for tokens derived from an id (the link in an email is the same on
     /// every retry of that email). At least 32 characters.
     pub token_secret: Secret,
+    /// The signing secret of Settle's Stripe webhook endpoint (`whsec_…`).
+    pub stripe_webhook_secret: Option<Secret>,
 }
 
 /// A missing or malformed setting.
@@ -71,6 +73,9 @@ impl Config {
                 }
                 Secret::new(t)
             },
+            stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET")
+                .filter(|s| !s.trim().is_empty())
+                .map(Secret::new),
             operator_token: get("OPERATOR_TOKEN")
                 .filter(|t| t.len() >= 16)
                 .map(Secret::new),

@@ -42,6 +42,9 @@ pub enum Route {
     ListPayments(String),
     RecordPayment(String),
     ListAuditEvents,
+    ListStripeEvents,
+    // Stripe
+    StripeWebhook(String),
     // Customer links and the portal API (session cookie)
     OpenLink(String),
     PortalSession,
@@ -71,6 +74,8 @@ impl Route {
             Route::ListPayments(_) => "payments.list",
             Route::RecordPayment(_) => "payments.record",
             Route::ListAuditEvents => "audit_events.list",
+            Route::ListStripeEvents => "stripe_events.list",
+            Route::StripeWebhook(_) => "stripe.webhook",
             Route::OpenLink(_) => "links.open",
             Route::PortalSession => "portal.session",
             Route::PortalSignOut => "portal.sign_out",
@@ -95,6 +100,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let s = |v: &str| v.to_owned();
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
+        ["api", "stripe", "webhook", org] => (Post, Route::StripeWebhook(s(org))),
         ["api", "v1", rest @ ..] => match rest {
             ["health"] => (Get, Route::Health),
             ["organizations"] => (Post, Route::CreateOrganization),
@@ -115,6 +121,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 );
             }
             ["audit-events"] => (Get, Route::ListAuditEvents),
+            ["stripe-events"] => (Get, Route::ListStripeEvents),
             ["portal", "session"] => (Get, Route::PortalSession),
             ["portal", "sign-out"] => (Post, Route::PortalSignOut),
             ["portal", "invoices"] => (Get, Route::PortalInvoices),

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     RateLimited,
     /// A cross-site request was refused.
     CsrfRejected,
+    /// A webhook's signature is missing, stale or wrong.
+    SignatureInvalid,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -58,7 +60,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidJson => 400,
+            InvalidJson | SignatureInvalid => 400,
             UnknownField | MissingField | InvalidField | UnsupportedCurrency | CurrencyMismatch
             | AmountOutOfRange | StringTooLong => 422,
             PayloadTooLarge => 413,
@@ -98,6 +100,7 @@ impl ErrorCode {
             SessionExpired => "session_expired",
             RateLimited => "rate_limited",
             CsrfRejected => "csrf_rejected",
+            SignatureInvalid => "signature_invalid",
             Internal => "internal",
         }
     }

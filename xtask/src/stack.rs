@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub const LOCAL_OPERATOR_TOKEN: &str = "local-operator-token-not-a-secret";
 /// The token-derivation secret of local runs.
 pub const LOCAL_TOKEN_SECRET: &str = "local-token-secret-not-a-secret-0123456789";
+/// The Stripe webhook signing secret of local runs.
+pub const LOCAL_STRIPE_WEBHOOK_SECRET: &str = "whsec_local_not_a_secret";
 /// The email API key of local runs.
 pub const LOCAL_EMAIL_KEY: &str = "re_local_fake_key_not_a_secret";
 
@@ -116,6 +118,10 @@ impl Stack {
         .args(["--var", &format!("EMAIL_API_KEY:{LOCAL_EMAIL_KEY}")])
         .args(["--var", &format!("OPERATOR_TOKEN:{LOCAL_OPERATOR_TOKEN}")])
         .args(["--var", &format!("TOKEN_SECRET:{LOCAL_TOKEN_SECRET}")])
+        .args([
+            "--var",
+            &format!("STRIPE_WEBHOOK_SECRET:{LOCAL_STRIPE_WEBHOOK_SECRET}"),
+        ])
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);

@@ -74,6 +74,10 @@ pub fn run_all() -> Result<()> {
             .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
             .env("SETTLE_DEMO", &demo_file)
             .env("SETTLE_STATE_DIR", &state)
+            .env(
+                "SETTLE_STRIPE_WEBHOOK_SECRET",
+                crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
+            )
             .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
     };
     let integration = step("integration tests (wrangler dev, local D1)", || {

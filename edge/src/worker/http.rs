@@ -43,19 +43,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// The body, refused past [`MAX_BODY_BYTES`] without reading the rest
 /// (whether or not the client sent `Content-Length`).
-async fn body_bytes(mut req: Request) -> Result<Vec<u8>, ApiError> {
-    use futures_util::StreamExt;
-    let too_large = || {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
-        )
-    };
-    if let Some(len) = header(&req, "Content-Length").and_then(|l| l.parse::<usize>().ok())
-        && len > MAX_BODY_BYTES
-    {
-        return Err(too_large());
-    }
+async fn body_bytes(req: Request) -> Result<Vec<u8>, ApiError> {
     let has_body = header(&req, "Content-Length").is_none_or(|l| l != "0");
     let ct = header(&req, "Content-Type").unwrap_or_default();
     if has_body && !ct.to_ascii_lowercase().starts_with("application/json") {
@@ -63,6 +51,23 @@ async fn body_bytes(mut req: Request) -> Result<Vec<u8>, ApiError> {
             ErrorCode::UnsupportedMediaType,
             "Send the body as `Content-Type: application/json`.",
         ));
+    }
+    raw_body(req, MAX_BODY_BYTES).await
+}
+
+/// The body's exact bytes, at most `limit` of them (webhooks verify these).
+pub async fn raw_body(mut req: Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The body is larger than {} KiB.", limit / 1024),
+        )
+    };
+    if let Some(len) = header(&req, "Content-Length").and_then(|l| l.parse::<usize>().ok())
+        && len > limit
+    {
+        return Err(too_large());
     }
     let mut out = Vec::new();
     let Ok(mut stream) = req.stream() else {
@@ -75,7 +80,7 @@ async fn body_bytes(mut req: Request) -> Result<Vec<u8>, ApiError> {
                 format!("The body could not be read: {e}."),
             )
         })?;
-        if out.len() + chunk.len() > MAX_BODY_BYTES {
+        if out.len() + chunk.len() > limit {
             return Err(too_large());
         }
         out.extend_from_slice(&chunk);

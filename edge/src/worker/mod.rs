@@ -68,7 +68,7 @@ fn method_name(m: Method) -> &'static str {
 }
 
 async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, ApiError> {
-    use api::{audit, customers, invoices, links, organizations, portal};
+    use api::{audit, customers, invoices, links, organizations, portal, stripe_webhook};
     match route {
         Route::Health => http::json(
             200,
@@ -92,6 +92,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListPayments(id) => invoices::list_payments(ctx, &req, &id).await,
         Route::RecordPayment(id) => invoices::record_payment(ctx, req, &id).await,
         Route::ListAuditEvents => audit::list(ctx, &req).await,
+        Route::ListStripeEvents => stripe_webhook::list(ctx, &req).await,
+        Route::StripeWebhook(org) => stripe_webhook::receive(ctx, req, &org).await,
         Route::OpenLink(token) => links::open(ctx, &token).await,
         Route::PortalLinkRequest => links::request_fresh(ctx, req).await,
         Route::PortalSession => portal::session(ctx, &req).await,

@@ -12,3 +12,4 @@ mod email;
 mod invoices;
 mod isolation;
 mod links;
+mod stripe;

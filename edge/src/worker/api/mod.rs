@@ -6,3 +6,4 @@ pub mod invoices;
 pub mod links;
 pub mod organizations;
 pub mod portal;
+pub mod stripe_webhook;

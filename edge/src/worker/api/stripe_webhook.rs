@@ -1,0 +1,391 @@
+//! `POST /api/stripe/webhook/{organization}`: Stripe's events, verified on
+//! the raw bytes first, then recorded by id in the same D1 batch as their
+//! effects on the ledger, so that a redelivery changes nothing and any order
+//! of delivery ends in the same books (see `crate::stripe::reconcile`).
+
+use super::customers::{next_cursor, page_start};
+use crate::cursor;
+use crate::error::ApiError;
+use crate::params;
+use crate::stripe::events::Event;
+use crate::stripe::reconcile::{self, Fact, META_ORGANIZATION};
+use crate::stripe::signature;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db::{self, WriteError};
+use crate::worker::http;
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::ids::{InvoiceId, OrganizationId, PaymentId};
+use settle_shared::text::FieldError;
+use worker::{D1PreparedStatement, Request, Response};
+
+/// Stripe's events are small; a quarter megabyte leaves room for expansions.
+const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// The paid amount of an invoice, from the ledger, in the invoice's currency.
+const LEDGER_SUM: &str = "MAX(0, (SELECT COALESCE(SUM(CASE p.kind WHEN 'payment' THEN p.amount WHEN 'reversal' THEN p.amount ELSE -p.amount END), 0) \
+     FROM payments p WHERE p.invoice_id = invoices.id AND p.currency = invoices.currency))";
+
+/// The statement that derives an invoice's paid amount and status from its
+/// ledger rows. Safe to run any number of times.
+pub fn recompute_invoice(
+    ctx: &Ctx,
+    org_id: &str,
+    invoice_id: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        &format!(
+            "UPDATE invoices SET amount_paid = {LEDGER_SUM}, \
+             status = CASE WHEN status IN ('void', 'draft') THEN status WHEN {LEDGER_SUM} >= total THEN 'paid' ELSE 'open' END \
+             WHERE id = ?1 AND organization_id = ?2"
+        ),
+        params![invoice_id, org_id],
+    )
+}
+
+#[derive(Deserialize)]
+struct InvoiceRef {
+    id: String,
+    currency: String,
+}
+
+#[derive(Deserialize)]
+struct PaymentRef {
+    invoice_id: String,
+}
+
+/// What an event does here: its outcome and the statements that do it.
+struct Plan {
+    outcome: &'static str,
+    note: Option<String>,
+    payment_key: Option<String>,
+    invoice_id: Option<String>,
+    stmts: Vec<D1PreparedStatement>,
+}
+
+impl Plan {
+    fn new(outcome: &'static str) -> Self {
+        Plan {
+            outcome,
+            note: None,
+            payment_key: None,
+            invoice_id: None,
+            stmts: Vec::new(),
+        }
+    }
+    fn flag(note: impl Into<String>) -> Self {
+        Plan {
+            note: Some(note.into()),
+            ..Plan::new("flagged")
+        }
+    }
+}
+
+/// `POST /api/stripe/webhook/{organization}`
+pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, ApiError> {
+    let secret = ctx
+        .config
+        .stripe_webhook_secret
+        .clone()
+        .ok_or_else(|| ApiError::internal("STRIPE_WEBHOOK_SECRET is not configured"))?;
+    let header = http::header(&req, "Stripe-Signature");
+    let body = http::raw_body(req, MAX_EVENT_BYTES).await?;
+    // Verify before anything reads the body; a refusal is stored nowhere.
+    signature::verify(
+        &body,
+        header.as_deref(),
+        secret.expose(),
+        ctx.now_ms / 1000,
+        signature::DEFAULT_TOLERANCE_SECS,
+    )
+    .map_err(|e| ApiError::Client {
+        code: ErrorCode::SignatureInvalid,
+        message: format!("{e} ({}).", e.code()),
+        field: None,
+    })?;
+    let event = Event::parse(&body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("The body is not a Stripe event: {e}."),
+        )
+    })?;
+    if OrganizationId::parse(org_id).is_err() {
+        return Err(ApiError::not_found("organization"));
+    }
+    super::organizations::load(ctx, org_id)
+        .await
+        .map_err(|_| ApiError::not_found("organization"))?;
+
+    let plan = plan(ctx, org_id, &event).await?;
+    let outcome = plan.outcome;
+    let mut stmts = vec![db::stmt(
+        &ctx.db,
+        "INSERT INTO stripe_events (id, organization_id, type, created, received_at, outcome, payment_key, invoice_id, note, payload) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            &event.id,
+            org_id,
+            &event.kind,
+            event.created,
+            ctx.now_ms,
+            outcome,
+            plan.payment_key.clone(),
+            plan.invoice_id.clone(),
+            plan.note.clone(),
+            String::from_utf8_lossy(&body).into_owned()
+        ],
+    )?];
+    stmts.extend(plan.stmts);
+    stmts.push(ctx.audit(Audit {
+        org: Some(org_id),
+        actor: "stripe",
+        action: &format!("stripe_event.{outcome}"),
+        subject: &event.id,
+        detail: json!({ "type": event.kind, "invoice_id": plan.invoice_id, "note": plan.note }),
+    })?);
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => {}
+        Err(WriteError::Unique(_)) => {
+            return http::json(200, &json!({ "received": true, "status": "duplicate" }));
+        }
+        Err(WriteError::Other(e)) => return Err(e),
+    }
+    // A payment may unblock events that arrived before it.
+    if outcome == "applied"
+        && let Some(key) = &plan.payment_key
+    {
+        apply_pending(ctx, org_id, key).await?;
+    }
+    http::json(200, &json!({ "received": true, "status": outcome }))
+}
+
+/// Decides what an event does, reading only what it needs.
+async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> {
+    let facts = reconcile::facts(event);
+    let Some(fact) = facts.first() else {
+        return Ok(Plan::new("ignored"));
+    };
+    // Settle's own metadata names the organization; an event for another one
+    // is recorded here and flagged, never applied.
+    let named_org = match &event.object() {
+        crate::stripe::events::Object::CheckoutSession(s) => {
+            s.metadata.get(META_ORGANIZATION).cloned()
+        }
+        crate::stripe::events::Object::PaymentIntent(p) => {
+            p.metadata.get(META_ORGANIZATION).cloned()
+        }
+        _ => None,
+    };
+    if let Some(other) = named_org.filter(|o| o != org_id) {
+        return Ok(Plan::flag(format!(
+            "the event names organization {other}, not this one"
+        )));
+    }
+    let now_date = settle_shared::time::datetime_from_millis(event.created.max(0) * 1000)
+        .date_naive()
+        .to_string();
+    match fact {
+        Fact::Paid { key, invoice, amount, currency } => {
+            let Some(invoice) = invoice.clone().filter(|i| InvoiceId::parse(i).is_ok()) else {
+                return Ok(Plan::flag("a payment that names no Settle invoice"));
+            };
+            let s = db::stmt(&ctx.db, "SELECT id, currency FROM invoices WHERE id = ?1 AND organization_id = ?2", params![&invoice, org_id])?;
+            let Some(inv) = db::one::<InvoiceRef>(s).await? else {
+                return Ok(Plan::flag(format!("a payment for invoice {invoice}, unknown in this organization")));
+            };
+            let mut p = Plan::new("applied");
+            p.payment_key = Some(key.clone());
+            p.invoice_id = Some(inv.id.clone());
+            if *currency != inv.currency {
+                p.outcome = "flagged";
+                p.note = Some(format!("paid in {currency}, the invoice is in {}: recorded, not applied", inv.currency));
+            }
+            p.stmts.push(ledger_row(ctx, org_id, &inv.id, "payment", *amount, currency, key, &format!("payment:{key}"), &now_date)?);
+            p.stmts.push(recompute_invoice(ctx, org_id, &inv.id)?);
+            Ok(p)
+        }
+        Fact::RefundedTotal { charge, payment, total, currency } => {
+            after_payment(ctx, org_id, payment.as_deref(), |p, invoice| {
+                let prior = "COALESCE((SELECT SUM(amount) FROM payments WHERE organization_id = ?2 AND kind = 'refund' AND reference = ?4), 0)";
+                p.stmts.push(db::stmt(
+                    &ctx.db,
+                    &format!(
+                        "INSERT OR IGNORE INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, external_id, created_at) \
+                         SELECT ?1, ?2, ?3, 'refund', 'stripe', ?5 - {prior}, ?6, ?4, ?7, ?8, ?9 WHERE ?5 > {prior}"
+                    ),
+                    params![
+                        PaymentId::generate(ctx.now_ms as u64, ctx.random10()).as_str(),
+                        org_id,
+                        invoice,
+                        charge.as_str(),
+                        *total,
+                        currency.as_str(),
+                        now_date.as_str(),
+                        format!("refund:{charge}:{total}"),
+                        ctx.now_ms
+                    ],
+                )?);
+                Ok(())
+            })
+            .await
+        }
+        Fact::DisputeOpened { dispute, payment, amount, currency } | Fact::DisputeClosed { dispute, payment, amount, currency, .. } => {
+            let won = matches!(fact, Fact::DisputeClosed { won: true, .. });
+            after_payment(ctx, org_id, payment.as_deref(), |p, invoice| {
+                p.stmts.push(ledger_row(ctx, org_id, invoice, "chargeback", *amount, currency, dispute, &format!("chargeback:{dispute}"), &now_date)?);
+                if won {
+                    p.stmts.push(ledger_row(ctx, org_id, invoice, "reversal", *amount, currency, dispute, &format!("reversal:{dispute}"), &now_date)?);
+                }
+                Ok(())
+            })
+            .await
+        }
+        // Processing, failures and expiries change no money; the checkout
+        // flow reads them from Stripe when the customer returns.
+        Fact::Processing { .. } | Fact::Failed { .. } | Fact::Expired { .. } => Ok(Plan::new("ignored")),
+    }
+}
+
+/// Plans an effect on the invoice that a known payment belongs to; waits
+/// (`pending`) when that payment has not arrived yet.
+async fn after_payment(
+    ctx: &Ctx,
+    org_id: &str,
+    payment: Option<&str>,
+    effect: impl FnOnce(&mut Plan, &str) -> Result<(), ApiError>,
+) -> Result<Plan, ApiError> {
+    let Some(key) = payment else {
+        return Ok(Plan::flag("names no payment"));
+    };
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id = ?2",
+        params![org_id, format!("payment:{key}")],
+    )?;
+    let mut p = Plan::new("applied");
+    p.payment_key = Some(key.to_owned());
+    match db::one::<PaymentRef>(s).await? {
+        None => {
+            p.outcome = "pending";
+            p.note = Some(format!("waits for payment {key}"));
+        }
+        Some(r) => {
+            effect(&mut p, &r.invoice_id)?;
+            p.stmts.push(recompute_invoice(ctx, org_id, &r.invoice_id)?);
+            p.invoice_id = Some(r.invoice_id);
+        }
+    }
+    Ok(p)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one ledger row has this many columns"
+)]
+fn ledger_row(
+    ctx: &Ctx,
+    org_id: &str,
+    invoice_id: &str,
+    kind: &str,
+    amount: i64,
+    currency: &str,
+    reference: &str,
+    external_id: &str,
+    received_on: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "INSERT OR IGNORE INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, external_id, created_at) \
+         SELECT ?1, ?2, ?3, ?4, 'stripe', ?5, ?6, ?7, ?8, ?9, ?10 WHERE ?5 > 0",
+        params![
+            PaymentId::generate(ctx.now_ms as u64, ctx.random10()).as_str(),
+            org_id,
+            invoice_id,
+            kind,
+            amount,
+            currency,
+            reference,
+            received_on,
+            external_id,
+            ctx.now_ms
+        ],
+    )
+}
+
+#[derive(Deserialize)]
+struct Pending {
+    id: String,
+    payload: String,
+}
+
+/// Applies the events that were waiting for payment `key`.
+async fn apply_pending(ctx: &Ctx, org_id: &str, key: &str) -> Result<(), ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, payload FROM stripe_events WHERE organization_id = ?1 AND payment_key = ?2 AND outcome = 'pending' ORDER BY received_at",
+        params![org_id, key],
+    )?;
+    for pending in db::all::<Pending>(s).await? {
+        let Ok(event) = Event::parse(pending.payload.as_bytes()) else {
+            continue;
+        };
+        let p = plan(ctx, org_id, &event).await?;
+        if p.outcome == "pending" {
+            continue;
+        }
+        let mut stmts = vec![db::stmt(
+            &ctx.db,
+            "UPDATE stripe_events SET outcome = ?1, invoice_id = ?2, note = ?3 WHERE id = ?4 AND outcome = 'pending'",
+            params![p.outcome, p.invoice_id.clone(), p.note.clone(), &pending.id],
+        )?];
+        stmts.extend(p.stmts);
+        db::batch(&ctx.db, stmts).await?;
+    }
+    Ok(())
+}
+
+/// A recorded event as the company sees it.
+#[derive(Deserialize)]
+struct EventRow {
+    id: String,
+    kind: String,
+    outcome: String,
+    invoice_id: Option<String>,
+    note: Option<String>,
+    received_at: i64,
+}
+
+/// `GET /api/v1/stripe-events?outcome=&limit=&cursor=`: what Stripe sent and
+/// what Settle did with it (flagged events need a person).
+pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    let limit = cursor::limit(http::query(req, "limit").as_deref())
+        .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
+    let before = page_start(req)?;
+    let mut sql = "SELECT id, type AS kind, outcome, invoice_id, note, received_at FROM stripe_events WHERE organization_id = ?1 AND id < ?2".to_owned();
+    let mut args = params![&org.id, before, i64::from(limit) + 1];
+    if let Some(o) = http::query(req, "outcome") {
+        if !["applied", "ignored", "flagged", "pending"].contains(&o.as_str()) {
+            return Err(FieldError::invalid(
+                "outcome",
+                "must be applied, ignored, flagged or pending",
+            )
+            .into());
+        }
+        sql.push_str(" AND outcome = ?4");
+        args.push(o.into());
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?3");
+    let mut rows: Vec<EventRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;
+    let next = next_cursor(&mut rows, limit, |r| &r.id);
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({ "id": r.id, "type": r.kind, "outcome": r.outcome, "invoice_id": r.invoice_id, "note": r.note,
+                    "received_at": settle_shared::time::rfc3339_from_millis(r.received_at) })
+        })
+        .collect();
+    http::json(200, &json!({ "data": data, "next_cursor": next }))
+}

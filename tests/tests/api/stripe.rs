@@ -1,0 +1,272 @@
+//! Stripe webhooks: verified on the raw body, recorded once by event id,
+//! applied to the ledger the same way whatever the order of delivery.
+
+use crate::helpers::{Reply, TestApp, unique};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+fn secret() -> String {
+    std::env::var("SETTLE_STRIPE_WEBHOOK_SECRET")
+        .expect("SETTLE_STRIPE_WEBHOOK_SECRET: run with `cargo xtask test`")
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn signature(secret: &str, t: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn deliver_raw(app: &TestApp, org: &str, body: &str, header: Option<String>) -> Reply {
+    let mut r = app
+        .http
+        .post(format!("{}/api/stripe/webhook/{org}", app.base))
+        .header("Content-Type", "application/json")
+        .body(body.to_owned());
+    if let Some(h) = header {
+        r = r.header("Stripe-Signature", h);
+    }
+    TestApp::reply(r.send().unwrap())
+}
+
+fn deliver(app: &TestApp, event: &Value) -> Reply {
+    let body = event.to_string();
+    deliver_raw(
+        app,
+        &app.org_id,
+        &body,
+        Some(signature(&secret(), now(), &body)),
+    )
+}
+
+fn event(kind: &str, object: Value) -> Value {
+    json!({ "id": format!("evt_{}", unique()), "object": "event", "type": kind, "created": now(), "livemode": false,
+            "api_version": "2025-04-30.basil", "data": { "object": object } })
+}
+
+fn session(app: &TestApp, invoice: &Value, pi: &str, paid: &str, currency: &str) -> Value {
+    json!({ "id": format!("cs_test_{}", unique()), "object": "checkout.session", "status": "complete", "payment_status": paid,
+            "amount_total": invoice["total"], "currency": currency, "payment_intent": pi, "client_reference_id": invoice["id"],
+            "metadata": { "settle_organization_id": app.org_id, "settle_invoice_id": invoice["id"] } })
+}
+
+fn events(app: &TestApp) -> Vec<Value> {
+    let r = app.get("/api/v1/stripe-events?limit=100");
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn bad_signatures_and_bodies_are_refused_and_stored_nowhere() {
+    let app = TestApp::new();
+    let body = event(
+        "checkout.session.completed",
+        json!({ "id": "cs_x", "object": "checkout.session" }),
+    )
+    .to_string();
+    let cases = [
+        (
+            "wrong secret",
+            Some(signature("whsec_someone_else", now(), &body)),
+        ),
+        ("stale", Some(signature(&secret(), now() - 600, &body))),
+        ("garbled", Some("I'm not a signature".to_owned())),
+        ("missing", None),
+        (
+            "tampered",
+            Some(signature(&secret(), now(), &body.replace("cs_x", "cs_y"))),
+        ),
+    ];
+    for (what, header) in cases {
+        let r = deliver_raw(&app, &app.org_id, &body, header);
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "signature_invalid"),
+            "{what}: {}",
+            r.body
+        );
+    }
+    let not_json = "this is not json";
+    let r = deliver_raw(
+        &app,
+        &app.org_id,
+        not_json,
+        Some(signature(&secret(), now(), not_json)),
+    );
+    assert_eq!((r.status, r.code()), (400, "invalid_json"));
+    assert!(events(&app).is_empty(), "nothing refused was stored");
+}
+
+#[test]
+fn a_paid_checkout_is_applied_once() {
+    let app = TestApp::new();
+    let c = app.create_customer("Stella Stripe");
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let id = inv["id"].as_str().unwrap();
+    let pi = format!("pi_{}", unique());
+    let completed = event(
+        "checkout.session.completed",
+        session(&app, &inv, &pi, "paid", "eur"),
+    );
+    let r = deliver(&app, &completed);
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("applied")),
+        "{}",
+        r.body
+    );
+    let again = deliver(&app, &completed);
+    assert_eq!(again.body["status"], "duplicate");
+    let succeeded = event(
+        "payment_intent.succeeded",
+        json!({ "id": pi, "object": "payment_intent", "amount": inv["total"], "amount_received": inv["total"], "currency": "eur",
+                "status": "succeeded", "metadata": { "settle_organization_id": app.org_id, "settle_invoice_id": id } }),
+    );
+    assert_eq!(deliver(&app, &succeeded).body["status"], "applied");
+    let now = app.get(&format!("/api/v1/invoices/{id}"));
+    assert_eq!(now.body["status"], "paid");
+    assert_eq!(now.body["amount_paid"], inv["total"]);
+    let ledger = app.get(&format!("/api/v1/invoices/{id}/payments"));
+    assert_eq!(
+        ledger.body["data"].as_array().unwrap().len(),
+        1,
+        "one payment, whatever Stripe repeats"
+    );
+    assert_eq!(ledger.body["data"][0]["method"], "stripe");
+}
+
+#[test]
+fn a_refund_before_its_payment_waits_and_then_applies() {
+    let app = TestApp::new();
+    let c = app.create_customer("Otto Order");
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let id = inv["id"].as_str().unwrap();
+    let total = inv["total"].as_i64().unwrap();
+    let pi = format!("pi_{}", unique());
+    let charge = format!("ch_{}", unique());
+    let refund = |t: i64| {
+        event(
+            "charge.refunded",
+            json!({ "id": charge, "object": "charge", "amount": total, "amount_refunded": t, "currency": "eur", "payment_intent": pi }),
+        )
+    };
+    assert_eq!(deliver(&app, &refund(1500)).body["status"], "pending");
+    assert_eq!(deliver(&app, &refund(1000)).body["status"], "pending");
+    let dispute = event(
+        "charge.dispute.closed",
+        json!({ "id": format!("dp_{}", unique()), "object": "dispute", "amount": 500, "currency": "eur", "status": "won", "charge": charge, "payment_intent": pi }),
+    );
+    assert_eq!(deliver(&app, &dispute).body["status"], "pending");
+    assert_eq!(
+        deliver(
+            &app,
+            &event(
+                "checkout.session.completed",
+                session(&app, &inv, &pi, "paid", "eur")
+            )
+        )
+        .body["status"],
+        "applied"
+    );
+    let now = app.get(&format!("/api/v1/invoices/{id}"));
+    assert_eq!(
+        now.body["amount_paid"],
+        total - 1500,
+        "the largest refund total counts, once; the won dispute nets to zero"
+    );
+    assert_eq!(now.body["status"], "open");
+    let recorded = events(&app);
+    assert_eq!(recorded.len(), 4, "{recorded:?}");
+    assert!(
+        recorded.iter().all(|e| e["outcome"] == "applied"),
+        "the waiting events applied: {recorded:?}"
+    );
+}
+
+#[test]
+fn events_that_need_a_person_are_flagged_not_applied() {
+    let app = TestApp::new();
+    let other = TestApp::new();
+    let c = app.create_customer("Fran Flag");
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let id = inv["id"].as_str().unwrap();
+
+    // Another organization's event delivered to this endpoint.
+    let theirs = event(
+        "checkout.session.completed",
+        session(&other, &inv, &format!("pi_{}", unique()), "paid", "eur"),
+    );
+    assert_eq!(deliver(&app, &theirs).body["status"], "flagged");
+    // An invoice that does not exist here.
+    let mut unknown = session(&app, &inv, &format!("pi_{}", unique()), "paid", "eur");
+    unknown["metadata"]["settle_invoice_id"] = json!("inv_00000000000000000000000000000000");
+    assert_eq!(
+        deliver(&app, &event("checkout.session.completed", unknown)).body["status"],
+        "flagged"
+    );
+    // Paid in another currency: recorded, flagged, not applied.
+    let usd = event(
+        "checkout.session.completed",
+        session(&app, &inv, &format!("pi_{}", unique()), "paid", "usd"),
+    );
+    assert_eq!(deliver(&app, &usd).body["status"], "flagged");
+    let now = app.get(&format!("/api/v1/invoices/{id}"));
+    assert_eq!(
+        (
+            now.body["status"].as_str(),
+            now.body["amount_paid"].as_i64()
+        ),
+        (Some("open"), Some(0))
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}/payments")).body["data"][0]["currency"],
+        "USD"
+    );
+    // An event Settle does not act on is acknowledged and kept.
+    let r = deliver(
+        &app,
+        &event(
+            "customer.created",
+            json!({ "id": "cus_x", "object": "customer" }),
+        ),
+    );
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("ignored"))
+    );
+    let flagged = app.get("/api/v1/stripe-events?outcome=flagged").body["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(flagged, 3);
+}
+
+#[test]
+fn every_captured_stripe_event_is_acknowledged() {
+    let app = TestApp::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/stripe/events");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name == "manifest.json" {
+            continue;
+        }
+        let body = std::fs::read_to_string(entry.path()).unwrap();
+        let r = deliver_raw(
+            &app,
+            &app.org_id,
+            &body,
+            Some(signature(&secret(), now(), &body)),
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        n += 1;
+    }
+    assert!(n >= 15);
+}
