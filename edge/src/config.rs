@@ -40,6 +40,10 @@ pub struct Config {
     /// Key for tokens derived from an id (the link in an email is the same on
     /// every retry of that email). At least 32 characters.
     pub token_secret: Secret,
+    /// Stripe's API base: `https://api.stripe.com`, or the local stand-in.
+    pub stripe_api_base: String,
+    /// Stripe secret key (`sk_…`); without it, paying is switched off.
+    pub stripe_secret_key: Option<Secret>,
     /// The signing secret of Settle's Stripe webhook endpoint (`whsec_…`).
     pub stripe_webhook_secret: Option<Secret>,
 }
@@ -73,6 +77,14 @@ impl Config {
                 }
                 Secret::new(t)
             },
+            stripe_api_base: get("STRIPE_API_BASE")
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "https://api.stripe.com".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            stripe_secret_key: get("STRIPE_SECRET_KEY")
+                .filter(|s| !s.trim().is_empty())
+                .map(Secret::new),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET")
                 .filter(|s| !s.trim().is_empty())
                 .map(Secret::new),

@@ -51,6 +51,7 @@ pub enum Route {
     PortalSignOut,
     PortalInvoices,
     PortalInvoice(String),
+    PortalCheckout(String),
     PortalLinkRequest,
 }
 
@@ -81,6 +82,7 @@ impl Route {
             Route::PortalSignOut => "portal.sign_out",
             Route::PortalInvoices => "portal.invoices",
             Route::PortalInvoice(_) => "portal.invoice",
+            Route::PortalCheckout(_) => "portal.checkout",
             Route::PortalLinkRequest => "portal.link_requests",
         }
     }
@@ -126,6 +128,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["portal", "sign-out"] => (Post, Route::PortalSignOut),
             ["portal", "invoices"] => (Get, Route::PortalInvoices),
             ["portal", "invoices", id] => (Get, Route::PortalInvoice(s(id))),
+            ["portal", "invoices", id, "checkout"] => (Post, Route::PortalCheckout(s(id))),
             ["portal", "link-requests"] => (Post, Route::PortalLinkRequest),
             _ => return Err(NoRoute::NotFound),
         },

@@ -94,6 +94,9 @@ pub struct InvoiceRow {
     pub voided_at: Option<i64>,
     pub created_at: i64,
     pub time_zone: String,
+    /// 1 when a bank debit for it is on its way.
+    #[serde(default)]
+    pub processing: i64,
 }
 
 /// `invoice_lines`
@@ -130,6 +133,7 @@ impl InvoiceRow {
             currency: self.currency.clone(),
             status,
             overdue: is_overdue(status, due, local_date(now_ms, &self.time_zone)),
+            processing: status == InvoiceStatus::Open && self.processing != 0,
             issue_date: self.issue_date.clone(),
             due_date: self.due_date.clone(),
             memo: self.memo.clone(),
@@ -303,6 +307,7 @@ mod tests {
             voided_at: None,
             created_at: 0,
             time_zone: tz.into(),
+            processing: 0,
         }
     }
 

@@ -8,7 +8,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use settle_shared::api::{
-    InvoiceResponse, LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse,
+    CheckoutRequest, CheckoutResponse, InvoiceResponse, LinkRequestRequest, LinkRequestResponse,
+    ListResponse, PortalSessionResponse,
 };
 use settle_shared::error::{ErrorBody, ErrorCode};
 use wasm_bindgen::{JsCast, JsValue};
@@ -105,6 +106,15 @@ pub async fn invoice(id: String) -> Result<InvoiceResponse, ApiFailure> {
 
 pub async fn request_link(email: String) -> Result<LinkRequestResponse, ApiFailure> {
     post("/link-requests", Some(&LinkRequestRequest { email })).await
+}
+
+/// A Stripe Checkout Session for the invoice's balance (an open one is reused).
+pub async fn checkout(id: String) -> Result<CheckoutResponse, ApiFailure> {
+    post(
+        &format!("/invoices/{id}/checkout"),
+        Some(&CheckoutRequest::default()),
+    )
+    .await
 }
 
 pub async fn sign_out() -> Result<serde_json::Value, ApiFailure> {

@@ -98,6 +98,13 @@ pub struct Text {
     pub not_found: &'static str,
     pub error_generic: &'static str,
     pub try_again: &'static str,
+    pub pay_now: &'static str,
+    pub redirecting: &'static str,
+    pub paid_thanks: &'static str,
+    pub processing_note: &'static str,
+    pub confirming: &'static str,
+    pub not_confirmed: &'static str,
+    pub cancelled: &'static str,
 }
 
 const EN: Text = Text {
@@ -151,6 +158,13 @@ const EN: Text = Text {
     not_found: "We could not find this page or invoice.",
     error_generic: "Something went wrong while loading. Check your connection and try again.",
     try_again: "Try again",
+    pay_now: "Pay {amount}",
+    redirecting: "Taking you to secure payment…",
+    paid_thanks: "Thank you. Your payment was received and this invoice is paid.",
+    processing_note: "Your payment is processing. Bank debits take 3–5 business days; we will email you when it clears.",
+    confirming: "Confirming your payment with the bank…",
+    not_confirmed: "We have not received confirmation yet. If you completed the payment, it will show here shortly; there is no need to pay again.",
+    cancelled: "Payment cancelled. Nothing was charged; you can pay whenever you are ready.",
 };
 
 const FR: Text = Text {
@@ -204,6 +218,13 @@ const FR: Text = Text {
     not_found: "Cette page ou cette facture est introuvable.",
     error_generic: "Le chargement a échoué. Vérifiez votre connexion et réessayez.",
     try_again: "Réessayer",
+    pay_now: "Payer {amount}",
+    redirecting: "Redirection vers le paiement sécurisé…",
+    paid_thanks: "Merci. Votre paiement a bien été reçu et cette facture est réglée.",
+    processing_note: "Votre paiement est en cours. Un prélèvement prend 3 à 5 jours ouvrés ; nous vous écrirons dès qu'il sera confirmé.",
+    confirming: "Confirmation de votre paiement auprès de la banque…",
+    not_confirmed: "Nous n'avons pas encore reçu de confirmation. Si vous avez payé, elle apparaîtra ici sous peu ; inutile de payer à nouveau.",
+    cancelled: "Paiement annulé. Rien n'a été débité ; vous pourrez payer quand vous le souhaitez.",
 };
 
 const AR: Text = Text {
@@ -257,6 +278,13 @@ const AR: Text = Text {
     not_found: "تعذّر العثور على هذه الصفحة أو الفاتورة.",
     error_generic: "حدث خطأ أثناء التحميل. تحقّق من اتصالك وحاول مجددًا.",
     try_again: "حاول مجددًا",
+    pay_now: "ادفع {amount}",
+    redirecting: "جارٍ نقلك إلى صفحة الدفع الآمنة…",
+    paid_thanks: "شكرًا لك. وصلتنا دفعتك وأصبحت هذه الفاتورة مدفوعة.",
+    processing_note: "دفعتك قيد المعالجة. يستغرق الخصم المصرفي من 3 إلى 5 أيام عمل، وسنراسلك عند اكتماله.",
+    confirming: "جارٍ تأكيد دفعتك مع البنك…",
+    not_confirmed: "لم يصلنا التأكيد بعد. إذا أتممت الدفع فسيظهر هنا قريبًا، ولا حاجة إلى الدفع مرة أخرى.",
+    cancelled: "أُلغي الدفع. لم يُخصم أي مبلغ، ويمكنك الدفع متى شئت.",
 };
 
 /// Replaces `{key}` with a value.

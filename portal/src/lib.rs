@@ -44,7 +44,9 @@ pub fn App() -> impl IntoView {
     move || match Page::parse(&location.get()) {
         Page::Home => view! { <routes::home::Home/> }.into_any(),
         Page::Invoices => view! { <routes::invoices::InvoiceList/> }.into_any(),
-        Page::Invoice(id) => view! { <routes::invoice::InvoicePage id=id/> }.into_any(),
+        Page::Invoice(id, checkout) => {
+            view! { <routes::invoice::InvoicePage id=id checkout=checkout/> }.into_any()
+        }
         Page::Link(reason) => view! { <routes::link::LinkPage reason=reason/> }.into_any(),
         Page::NotFound => view! { <routes::not_found::NotFound/> }.into_any(),
     }

@@ -13,7 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 pub enum Page {
     Home,
     Invoices,
-    Invoice(String),
+    /// An invoice, and the `checkout` query when coming back from paying.
+    Invoice(String, Option<String>),
     /// The link page, with its `reason`.
     Link(String),
     NotFound,
@@ -27,7 +28,13 @@ impl Page {
         match segs.as_slice() {
             [] | [""] => Page::Home,
             ["invoices"] => Page::Invoices,
-            ["invoices", id] => Page::Invoice((*id).to_owned()),
+            ["invoices", id] => {
+                let checkout = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("checkout="))
+                    .map(str::to_owned);
+                Page::Invoice((*id).to_owned(), checkout)
+            }
             ["link"] => {
                 let reason = query
                     .split('&')
@@ -119,7 +126,11 @@ mod tests {
         assert_eq!(Page::parse("/invoices/"), Page::Invoices);
         assert_eq!(
             Page::parse("/invoices/inv_1"),
-            Page::Invoice("inv_1".into())
+            Page::Invoice("inv_1".into(), None)
+        );
+        assert_eq!(
+            Page::parse("/invoices/inv_1?checkout=cs_1"),
+            Page::Invoice("inv_1".into(), Some("cs_1".into()))
         );
         assert_eq!(
             Page::parse("/link?reason=expired"),

@@ -144,6 +144,9 @@ pub struct InvoiceResponse {
     pub status: InvoiceStatus,
     /// Open and past due in the customer's time zone.
     pub overdue: bool,
+    /// Open, with a bank debit on its way (not yet settled).
+    #[serde(default)]
+    pub processing: bool,
     pub issue_date: String,
     pub due_date: String,
     pub memo: Option<String>,
@@ -247,6 +250,22 @@ pub struct AuditEventResponse {
     pub ip: Option<String>,
     pub detail: serde_json::Value,
     pub created_at: String,
+}
+
+/// `POST /api/v1/portal/invoices/{id}/checkout`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// Minor units; the whole balance when absent.
+    #[serde(default)]
+    pub amount: Option<i64>,
+}
+
+/// Where to send the customer to pay.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CheckoutResponse {
+    pub id: String,
+    pub url: String,
 }
 
 /// `GET /api/v1/health`

@@ -51,6 +51,8 @@ pub enum ErrorCode {
     CsrfRejected,
     /// A webhook's signature is missing, stale or wrong.
     SignatureInvalid,
+    /// The payment provider could not be reached or refused; nothing was charged.
+    PaymentProviderUnavailable,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -72,6 +74,7 @@ impl ErrorCode {
             Conflict => 409,
             LinkInvalid | LinkExpired => 410,
             RateLimited => 429,
+            PaymentProviderUnavailable => 503,
             Internal => 500,
         }
     }
@@ -101,6 +104,7 @@ impl ErrorCode {
             RateLimited => "rate_limited",
             CsrfRejected => "csrf_rejected",
             SignatureInvalid => "signature_invalid",
+            PaymentProviderUnavailable => "payment_provider_unavailable",
             Internal => "internal",
         }
     }

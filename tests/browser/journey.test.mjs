@@ -182,3 +182,33 @@ test('an invoice sent through the API arrives in the outbox and its link opens i
   await checkPage(page, '10-invoice-from-email-fr');
   await context.close();
 });
+
+test('a customer pays an invoice by card through Checkout and sees it paid', async () => {
+  const { context, page } = await phone();
+  await page.goto(customer('Ada Lovelace').link);
+  await page.waitForURL(/\/invoices$/);
+  await page.locator('.card', { hasText: 'NW-1002' }).getByRole('link').click();
+  await page.getByRole('heading', { level: 1, name: 'Invoice NW-1002' }).waitFor();
+  await checkPage(page, '11-invoice-before-paying');
+  await page.getByRole('button', { name: 'Pay $1,175.85' }).click();
+  await page.waitForURL(/\/pay\/cs_test_/);
+  await page.screenshot({ path: path.join(SHOTS, '12-checkout.png'), fullPage: true });
+  await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+  await page.getByRole('button', { name: /^Pay / }).click();
+  await page.getByRole('alert').filter({ hasText: 'Your card was declined.' }).waitFor();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^Pay / }).click();
+  await page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
+  await page.getByRole('status').filter({ hasText: 'Your payment was received' }).waitFor({ timeout: 30000 });
+  assert.equal(await page.locator('.invoice .badge').innerText(), 'Paid');
+  assert.equal(await page.getByRole('button', { name: /^Pay / }).count(), 0, 'no second payment offered');
+  await checkPage(page, '13-invoice-paid');
+
+  const id = page.url().match(/invoices\/(inv_[0-9a-f]+)/)[1];
+  const r = await fetch(`${BASE}/api/v1/invoices/${id}/payments`, { headers: { Authorization: `Bearer ${DEMO.api_key}` } });
+  const { data } = await r.json();
+  assert.equal(data.length, 1, 'one payment in the ledger');
+  assert.equal(data[0].method, 'stripe');
+  assert.equal(data[0].amount, 117585);
+  await context.close();
+});

@@ -95,6 +95,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         Options {
             port: None,
             mail_port: None,
+            stripe_port: None,
             state_dir: state.clone(),
             log_dir: Some(root.join("target/bench-logs")),
         },

@@ -28,6 +28,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
     let mail_port = free(8025).then_some(8025);
+    let stripe_port = free(12111).then_some(12111);
     let t = tools::ensure(false)?;
     build::all(&t)?;
     let state = root().join(".settle/dev");
@@ -39,6 +40,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Options {
             port,
             mail_port,
+            stripe_port,
             state_dir: state.clone(),
             log_dir: None,
         },

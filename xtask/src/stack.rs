@@ -14,12 +14,16 @@ pub const LOCAL_OPERATOR_TOKEN: &str = "local-operator-token-not-a-secret";
 pub const LOCAL_TOKEN_SECRET: &str = "local-token-secret-not-a-secret-0123456789";
 /// The Stripe webhook signing secret of local runs.
 pub const LOCAL_STRIPE_WEBHOOK_SECRET: &str = "whsec_local_not_a_secret";
+/// The Stripe secret key of local runs (the stand-in takes any `sk_`).
+pub const LOCAL_STRIPE_KEY: &str = "sk_test_local_not_a_secret";
 /// The email API key of local runs.
 pub const LOCAL_EMAIL_KEY: &str = "re_local_fake_key_not_a_secret";
 
 pub struct Stack {
     pub base_url: String,
     pub mail_url: String,
+    /// The Stripe stand-in: its API and hosted checkout pages.
+    pub stripe_url: String,
     pub operator_token: String,
     // Dropped in reverse order: wrangler first, then the stand-in.
     services: Vec<Service>,
@@ -30,6 +34,8 @@ pub struct Options {
     pub port: Option<u16>,
     /// Port for the email stand-in; a free one when `None`.
     pub mail_port: Option<u16>,
+    /// Port for the Stripe stand-in; a free one when `None`.
+    pub stripe_port: Option<u16>,
     /// Where the local D1 lives.
     pub state_dir: PathBuf,
     /// Where service output goes (files), or inherited when `None`.
@@ -52,9 +58,16 @@ fn stdio_to(log_dir: &Option<PathBuf>, name: &str) -> Result<(Stdio, Stdio)> {
 impl Stack {
     pub fn start(t: &Tools, o: Options) -> Result<Stack> {
         let root = root();
-        step("build the email stand-in", || {
+        step("build the email and Stripe stand-ins", || {
             run(Command::new("cargo")
-                .args(["build", "--quiet", "-p", "settle-mail-sim"])
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "settle-mail-sim",
+                    "-p",
+                    "settle-stripe-sim",
+                ])
                 .current_dir(&root))
         })?;
         let mut services = Vec::new();
@@ -95,6 +108,41 @@ impl Stack {
             None => free_port()?,
         };
         let base_url = format!("http://127.0.0.1:{port}");
+        let stripe_port = match o.stripe_port {
+            Some(p) => p,
+            None => free_port()?,
+        };
+        let (out, err) = stdio_to(&o.log_dir, "stripe-sim")?;
+        services.push(Service::spawn(
+            "stripe-sim",
+            Command::new(target_dir().join("debug/settle-stripe-sim"))
+                .args([
+                    "--port",
+                    &stripe_port.to_string(),
+                    "--webhook-base",
+                    &base_url,
+                ])
+                .args([
+                    "--webhook-secret",
+                    LOCAL_STRIPE_WEBHOOK_SECRET,
+                    "--debit-delay-ms",
+                    "2000",
+                ])
+                .stdout(out)
+                .stderr(err),
+        )?);
+        let stripe_url = format!("http://127.0.0.1:{stripe_port}");
+        // Local settings; the secrets are obviously fake.
+        let vars = [
+            ("PUBLIC_BASE_URL", base_url.as_str()),
+            ("EMAIL_API_BASE", mail_url.as_str()),
+            ("EMAIL_API_KEY", LOCAL_EMAIL_KEY),
+            ("OPERATOR_TOKEN", LOCAL_OPERATOR_TOKEN),
+            ("TOKEN_SECRET", LOCAL_TOKEN_SECRET),
+            ("STRIPE_API_BASE", stripe_url.as_str()),
+            ("STRIPE_SECRET_KEY", LOCAL_STRIPE_KEY),
+            ("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET),
+        ];
         let (out, err) = stdio_to(&o.log_dir, "wrangler")?;
         let mut c = Command::new(&t.wrangler);
         c.args([
@@ -113,15 +161,10 @@ impl Stack {
         ])
         .arg("--persist-to")
         .arg(&o.state_dir)
-        .args(["--var", &format!("PUBLIC_BASE_URL:{base_url}")])
-        .args(["--var", &format!("EMAIL_API_BASE:{mail_url}")])
-        .args(["--var", &format!("EMAIL_API_KEY:{LOCAL_EMAIL_KEY}")])
-        .args(["--var", &format!("OPERATOR_TOKEN:{LOCAL_OPERATOR_TOKEN}")])
-        .args(["--var", &format!("TOKEN_SECRET:{LOCAL_TOKEN_SECRET}")])
-        .args([
-            "--var",
-            &format!("STRIPE_WEBHOOK_SECRET:{LOCAL_STRIPE_WEBHOOK_SECRET}"),
-        ])
+        .args(
+            vars.iter()
+                .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
+        )
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
@@ -130,6 +173,7 @@ impl Stack {
         let mut stack = Stack {
             base_url,
             mail_url,
+            stripe_url,
             operator_token: LOCAL_OPERATOR_TOKEN.into(),
             services,
         };

@@ -60,6 +60,7 @@ pub fn run_all() -> Result<()> {
         Options {
             port: None,
             mail_port: None,
+            stripe_port: None,
             state_dir: state.clone(),
             log_dir: Some(logs.clone()),
         },
@@ -71,6 +72,7 @@ pub fn run_all() -> Result<()> {
     let with_env = |c: &mut Command| {
         c.env("SETTLE_BASE_URL", &stack.base_url)
             .env("SETTLE_MAIL_URL", &stack.mail_url)
+            .env("SETTLE_STRIPE_URL", &stack.stripe_url)
             .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
             .env("SETTLE_DEMO", &demo_file)
             .env("SETTLE_STATE_DIR", &state)

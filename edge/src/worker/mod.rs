@@ -68,7 +68,7 @@ fn method_name(m: Method) -> &'static str {
 }
 
 async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, ApiError> {
-    use api::{audit, customers, invoices, links, organizations, portal, stripe_webhook};
+    use api::{audit, checkout, customers, invoices, links, organizations, portal, stripe_webhook};
     match route {
         Route::Health => http::json(
             200,
@@ -100,6 +100,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::PortalSignOut => portal::sign_out(ctx, &req).await,
         Route::PortalInvoices => portal::invoices(ctx, &req).await,
         Route::PortalInvoice(id) => portal::invoice(ctx, &req, &id).await,
+        Route::PortalCheckout(id) => checkout::create(ctx, req, &id).await,
     }
 }
 

@@ -1,27 +1,70 @@
 //! `/invoices/:id`: one invoice as the company issued it, printable on A4
 //! and Letter.
 
-use crate::api;
+use crate::api::{self, ApiFailure};
 use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
 use crate::format::{date, money, percent};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, fill};
 use crate::{Loaded, SessionResource};
 use leptos::prelude::*;
 use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
+use settle_shared::invoice::InvoiceStatus;
+
+/// How long to wait for Stripe's confirmation after the customer comes back.
+const CONFIRM_TRIES: u32 = 40;
+const CONFIRM_EVERY_MS: i32 = 1500;
+
+/// Where the page stands after a checkout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Return {
+    /// Not coming back from a checkout.
+    None,
+    Cancelled,
+    /// Back from paying: waiting for the webhook, or gave up waiting.
+    Confirming {
+        waited_out: bool,
+    },
+}
 
 #[component]
-pub fn InvoicePage(id: String) -> impl IntoView {
+pub fn InvoicePage(id: String, checkout: Option<String>) -> impl IntoView {
     let session = expect_context::<SessionResource>().0;
     let invoice: Loaded<InvoiceResponse> = RwSignal::new(None);
-    leptos::task::spawn_local(async move { invoice.set(Some(api::invoice(id).await)) });
+    let back = RwSignal::new(match checkout.as_deref() {
+        None => Return::None,
+        Some("cancelled") => Return::Cancelled,
+        Some(_) => Return::Confirming { waited_out: false },
+    });
+    // Coming back from Stripe: poll until the webhook has landed. The page
+    // never says "paid" before the ledger does.
+    leptos::task::spawn_local(async move {
+        let mut tries = 0;
+        loop {
+            let r = api::invoice(id.clone()).await;
+            let settled = match &r {
+                Ok(i) => i.status == InvoiceStatus::Paid || i.processing,
+                Err(_) => true,
+            };
+            invoice.set(Some(r));
+            if !matches!(back.get_untracked(), Return::Confirming { .. }) || settled {
+                break;
+            }
+            tries += 1;
+            if tries >= CONFIRM_TRIES {
+                back.set(Return::Confirming { waited_out: true });
+                break;
+            }
+            sleep(CONFIRM_EVERY_MS).await;
+        }
+    });
     let t = browser_lang().text();
-    move || match (session.get(), invoice.get()) {
+    move || {
+        match (session.get(), invoice.get()) {
         (Some(Err(e)), _) => {
-            view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }
-                .into_any()
+            view! { <main id="main" class="narrow"><Failure failure=e lang=browser_lang()/></main> }.into_any()
         }
         (Some(Ok(s)), Some(Ok(inv))) => {
-            view! { <Shell session=s.clone()><Detail session=s invoice=inv/></Shell> }.into_any()
+            view! { <Shell session=s.clone()><Detail session=s invoice=inv back=back.get()/></Shell> }.into_any()
         }
         (Some(Ok(s)), Some(Err(e))) => {
             let lang = Lang::from_locale(&s.locale);
@@ -29,10 +72,77 @@ pub fn InvoicePage(id: String) -> impl IntoView {
         }
         _ => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
     }
+    }
+}
+
+/// Waits in the browser's event loop.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The notice at the top of an invoice after a checkout.
+fn notice(back: Return, paid: bool, processing: bool, lang: Lang) -> Option<AnyView> {
+    let t = lang.text();
+    let (class, text) = match back {
+        Return::None => return None,
+        Return::Cancelled => ("notice neutral", t.cancelled),
+        _ if paid => ("notice", t.paid_thanks),
+        _ if processing => ("notice neutral", t.processing_note),
+        Return::Confirming { waited_out: true } => ("notice neutral", t.not_confirmed),
+        Return::Confirming { waited_out: false } => ("notice neutral", t.confirming),
+    };
+    Some(view! { <p class=class role="status">{text}</p> }.into_any())
+}
+
+/// Pays the balance through Stripe Checkout.
+#[component]
+fn PayButton(invoice: InvoiceResponse, label: String, lang: Lang) -> impl IntoView {
+    let t = lang.text();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let id = invoice.id.clone();
+    let pay = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            match api::checkout(id).await {
+                Ok(c) => {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().assign(&c.url);
+                    }
+                }
+                Err(ApiFailure::Invalid(m) | ApiFailure::RateLimited(m)) => {
+                    error.set(Some(m));
+                    busy.set(false);
+                }
+                Err(_) => {
+                    error.set(Some(t.error_generic.to_owned()));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <div class="pay no-print">
+            <button class="button pay-button" on:click=pay disabled=move || busy.get()>
+                {move || if busy.get() { t.redirecting.to_owned() } else { label.clone() }}
+            </button>
+            <div aria-live="polite">{move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}</div>
+        </div>
+    }
 }
 
 #[component]
-fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse) -> impl IntoView {
+fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return) -> impl IntoView {
     let lang = Lang::from_locale(&session.locale);
     let t = lang.text();
     let loc = session.locale.clone();
@@ -72,8 +182,21 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse) -> impl Into
     };
     let has_paid = invoice.amount_paid > 0;
     let paid = m(invoice.amount_paid);
+    let payable =
+        invoice.status == InvoiceStatus::Open && !invoice.processing && invoice.amount_due > 0;
+    let pay = payable.then(|| {
+        let label = fill(t.pay_now, "amount", &m(invoice.amount_due));
+        view! { <PayButton invoice=invoice.clone() label=label lang=lang/> }
+    });
+    let notice = notice(
+        back,
+        invoice.status == InvoiceStatus::Paid,
+        invoice.processing,
+        lang,
+    );
     view! {
         <p class="no-print"><a href="/invoices"><span class="back-arrow" aria-hidden="true">"←"</span>" "{t.back_to_invoices}</a></p>
+        {notice}
         <article class="invoice">
             <header class="invoice-head">
                 <h1>{t.invoice}" "{invoice.number.clone()}</h1>
@@ -85,6 +208,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse) -> impl Into
                 <div><dt>{t.due}</dt><dd>{date(&invoice.due_date, &loc)}</dd></div>
                 <div class="due-now"><dt>{t.amount_due}</dt><dd>{m(invoice.amount_due)}</dd></div>
             </dl>
+            {pay}
             <table class="lines">
                 <thead>
                     <tr>

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod bad_input;
+mod checkout;
 mod customers;
 mod database;
 mod email;

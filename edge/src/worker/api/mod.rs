@@ -1,6 +1,7 @@
 //! Handlers, one module per resource.
 
 pub mod audit;
+pub mod checkout;
 pub mod customers;
 pub mod invoices;
 pub mod links;

@@ -118,7 +118,12 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
         .await
         .map_err(|_| ApiError::not_found("organization"))?;
 
-    let plan = plan(ctx, org_id, &event).await?;
+    let mut plan = plan(ctx, org_id, &event).await?;
+    if plan.outcome != "flagged"
+        && let Some(stmt) = checkout_state(ctx, org_id, &event)?
+    {
+        plan.stmts.push(stmt);
+    }
     let outcome = plan.outcome;
     let mut stmts = vec![db::stmt(
         &ctx.db,
@@ -242,10 +247,43 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
             })
             .await
         }
-        // Processing, failures and expiries change no money; the checkout
-        // flow reads them from Stripe when the customer returns.
-        Fact::Processing { .. } | Fact::Failed { .. } | Fact::Expired { .. } => Ok(Plan::new("ignored")),
+        // Processing, failures and expiries change no money, only where the
+        // checkout stands (see `checkout_state`).
+        Fact::Processing { .. } | Fact::Failed { .. } | Fact::Expired { .. } => Ok(Plan::new("applied")),
     }
+}
+
+/// Moves a Checkout Session Settle created forward (never back):
+/// open < expired < processing < failed < paid.
+fn checkout_state(
+    ctx: &Ctx,
+    org_id: &str,
+    event: &Event,
+) -> Result<Option<D1PreparedStatement>, ApiError> {
+    let crate::stripe::events::Object::CheckoutSession(s) = event.object() else {
+        return Ok(None);
+    };
+    let state = match (event.kind.as_str(), s.payment_status.as_str()) {
+        ("checkout.session.completed", "paid")
+        | ("checkout.session.async_payment_succeeded", _) => "paid",
+        ("checkout.session.completed", _) => "processing",
+        ("checkout.session.async_payment_failed", _) => "failed",
+        ("checkout.session.expired", _) => "expired",
+        _ => return Ok(None),
+    };
+    let rank = |of: &str| {
+        format!(
+            "CASE {of} WHEN 'open' THEN 0 WHEN 'expired' THEN 1 WHEN 'processing' THEN 2 WHEN 'failed' THEN 3 ELSE 4 END"
+        )
+    };
+    let (rank, target) = (rank("state"), rank("?1"));
+    Ok(Some(db::stmt(
+        &ctx.db,
+        &format!(
+            "UPDATE checkout_sessions SET state = ?1 WHERE id = ?2 AND organization_id = ?3 AND {rank} < {target}"
+        ),
+        params![state, &s.id, org_id],
+    )?))
 }
 
 /// Plans an effect on the invoice that a known payment belongs to; waits

@@ -1,0 +1,169 @@
+//! `POST /api/v1/portal/invoices/{id}/checkout`: a Stripe Checkout Session
+//! for the invoice's balance. A second click, another tab or a retry after a
+//! timeout gets the same open session back instead of a new one.
+
+use super::invoices;
+use crate::error::ApiError;
+use crate::outbound::HttpClient;
+use crate::params;
+use crate::security;
+use crate::stripe::api::{self, NewCheckout, StripeError};
+use crate::views::InvoiceRow;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::jobs::WorkerFetch;
+use crate::worker::{db, http};
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{CheckoutRequest, CheckoutResponse};
+use settle_shared::ids::InvoiceId;
+use settle_shared::invoice::InvoiceStatus;
+use settle_shared::text::FieldError;
+use worker::{Request, Response};
+
+/// How long a customer has to finish paying (Stripe allows 30 min to 24 h).
+const CHECKOUT_TTL_SECS: i64 = 60 * 60;
+/// An open session is reused only while this much of its life is left.
+const REUSE_MARGIN_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Deserialize)]
+struct Existing {
+    id: String,
+    url: String,
+}
+
+pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, &req).await?;
+    let body: CheckoutRequest = http::json_body_or_default(req).await?;
+    if InvoiceId::parse(invoice_id).is_err() {
+        return Err(ApiError::not_found("invoice"));
+    }
+    let (org_id, customer) = (&s.customer.organization_id, &s.customer);
+    let inv: InvoiceRow = invoices::load(ctx, org_id, invoice_id).await?;
+    if inv.customer_id != customer.id || !matches!(inv.status.as_str(), "open" | "paid") {
+        return Err(ApiError::not_found("invoice"));
+    }
+    let due = inv.total - inv.amount_paid;
+    if inv.status() != InvoiceStatus::Open || due <= 0 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "This invoice is already paid.",
+        ));
+    }
+    if inv.processing != 0 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "A payment for this invoice is already on its way.",
+        ));
+    }
+    let amount = body.amount.unwrap_or(due);
+    if amount != due {
+        return Err(FieldError::new(
+            ErrorCode::AmountOutOfRange,
+            "amount",
+            format!("must be the balance due, {due} minor units"),
+        )
+        .into());
+    }
+    let fingerprint =
+        security::hash_token(&format!("checkout:{invoice_id}:{amount}:{}", inv.currency));
+    let reuse = db::stmt(
+        &ctx.db,
+        "SELECT id, url FROM checkout_sessions WHERE organization_id = ?1 AND fingerprint = ?2 AND state = 'open' AND expires_at > ?3 \
+         ORDER BY created_at DESC LIMIT 1",
+        params![org_id, &fingerprint, ctx.now_ms + REUSE_MARGIN_MS],
+    )?;
+    if let Some(e) = db::one::<Existing>(reuse).await? {
+        return http::json(
+            200,
+            &CheckoutResponse {
+                id: e.id,
+                url: e.url,
+            },
+        );
+    }
+
+    let secret = ctx.config.stripe_secret_key.clone().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::PaymentProviderUnavailable,
+            "Online payment is not set up for this company yet.",
+        )
+    })?;
+    let org = super::organizations::load(ctx, org_id).await?;
+    let base = &ctx.config.public_base_url;
+    let success = format!("{base}/invoices/{invoice_id}?checkout={{CHECKOUT_SESSION_ID}}");
+    let cancel = format!("{base}/invoices/{invoice_id}?checkout=cancelled");
+    let currency = inv.currency.to_ascii_lowercase();
+    // Same invoice, amount and ten-minute window → same key: concurrent
+    // clicks and retries after a timeout get Stripe's first answer back.
+    let window = ctx.now_ms / (10 * 60 * 1000);
+    let key = format!(
+        "settle-checkout-{}",
+        &security::hash_token(&format!("{fingerprint}:{window}"))[..40]
+    );
+    let request = api::create_checkout(
+        &ctx.config.stripe_api_base,
+        secret.expose(),
+        &key,
+        &NewCheckout {
+            organization_id: org_id,
+            invoice_id,
+            invoice_number: &inv.number,
+            company: &org.display_name,
+            customer_email: &customer.email,
+            amount,
+            currency: &currency,
+            success_url: &success,
+            cancel_url: &cancel,
+            expires_at: ctx.now_ms / 1000 + CHECKOUT_TTL_SECS,
+            payment_method_types: &["card", "sepa_debit"][..if currency == "eur" { 2 } else { 1 }],
+            locale: &customer.locale,
+        },
+    );
+    let unavailable = |why: &str| {
+        worker::console_error!("checkout for {invoice_id}: {why}");
+        ApiError::new(
+            ErrorCode::PaymentProviderUnavailable,
+            "We could not reach the payment provider. Nothing was charged. Please try again in a moment.",
+        )
+    };
+    let answer = WorkerFetch
+        .send(request)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let created = api::read_checkout(answer.status, &answer.body).map_err(|e| match e {
+        StripeError::Unavailable(m) | StripeError::Refused(m) => unavailable(&m),
+    })?;
+    let expires_at = if created.expires_at > 0 {
+        created.expires_at * 1000
+    } else {
+        ctx.now_ms + CHECKOUT_TTL_SECS * 1000
+    };
+    db::batch(&ctx.db, vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![&created.id, org_id, &customer.id, invoice_id, &fingerprint, amount, &inv.currency, &created.url, expires_at, ctx.now_ms],
+        )?,
+        ctx.audit_if(
+            Audit {
+                org: Some(org_id),
+                actor: &format!("customer:{}", customer.id),
+                action: "checkout.created",
+                subject: &created.id,
+                detail: json!({ "invoice_id": invoice_id, "amount": amount, "currency": inv.currency }),
+            },
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
+            Vec::new(),
+        )?,
+    ])
+    .await?;
+    http::json(
+        201,
+        &CheckoutResponse {
+            id: created.id,
+            url: created.url,
+        },
+    )
+}

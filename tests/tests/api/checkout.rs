@@ -1,0 +1,229 @@
+//! Paying from the portal: a Stripe Checkout Session through the Stripe
+//! stand-in, reused on repeat, and Stripe's failures survived without a
+//! second session or charge.
+
+use crate::helpers::{Reply, TestApp};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+fn stripe() -> String {
+    std::env::var("SETTLE_STRIPE_URL").expect("SETTLE_STRIPE_URL: run with `cargo xtask test`")
+}
+
+fn checkout(app: &TestApp, cookie: &str, invoice: &str) -> Reply {
+    TestApp::reply(
+        app.http
+            .post(format!(
+                "{}/api/v1/portal/invoices/{invoice}/checkout",
+                app.base
+            ))
+            .header("Cookie", cookie)
+            .header("Sec-Fetch-Site", "same-origin")
+            .json(&json!({}))
+            .send()
+            .unwrap(),
+    )
+}
+
+fn sessions_for(app: &TestApp, invoice: &str) -> Vec<Value> {
+    let all: Value = app
+        .http
+        .get(format!("{}/__sim/sessions", stripe()))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["client_reference_id"] == invoice)
+        .cloned()
+        .collect()
+}
+
+fn fail_next(app: &TestApp, invoice: &str, count: u32, status: u16) {
+    let r = app
+        .http
+        .post(format!("{}/__sim/fail", stripe()))
+        .json(&json!({ "count": count, "status": status, "match": invoice }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+fn setup(name: &str) -> (TestApp, String, Value) {
+    let app = TestApp::new();
+    let c = app.create_customer(name);
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let cookie = app.session(c["id"].as_str().unwrap());
+    (app, cookie, inv)
+}
+
+#[test]
+fn a_second_click_reuses_the_open_session() {
+    let (app, cookie, inv) = setup("Cleo Click");
+    let id = inv["id"].as_str().unwrap();
+    let first = checkout(&app, &cookie, id);
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert!(
+        first.body["url"]
+            .as_str()
+            .unwrap()
+            .contains("/pay/cs_test_")
+    );
+    let second = checkout(&app, &cookie, id);
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body["id"], first.body["id"]);
+    let s = sessions_for(&app, id);
+    assert_eq!(s.len(), 1, "one session at Stripe");
+    assert_eq!(s[0]["amount_total"], inv["total"]);
+    assert_eq!(s[0]["currency"], "eur");
+    assert_eq!(s[0]["metadata"]["settle_invoice_id"], id);
+    assert_eq!(s[0]["metadata"]["settle_organization_id"], app.org_id);
+}
+
+#[test]
+fn stripe_failures_leave_no_second_session() {
+    let (app, cookie, inv) = setup("Fay Fault");
+    let id = inv["id"].as_str().unwrap();
+    for status in [500, 429] {
+        fail_next(&app, id, 1, status);
+        let r = checkout(&app, &cookie, id);
+        assert_eq!(
+            (r.status, r.code()),
+            (503, "payment_provider_unavailable"),
+            "Stripe {status}: {}",
+            r.body
+        );
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Nothing was charged")
+        );
+    }
+    fail_next(&app, id, 1, 0); // Stripe hangs: the worker gives up
+    let started = Instant::now();
+    let r = checkout(&app, &cookie, id);
+    assert_eq!(r.code(), "payment_provider_unavailable");
+    assert!(started.elapsed() < Duration::from_secs(25));
+    let ok = checkout(&app, &cookie, id);
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(checkout(&app, &cookie, id).body["id"], ok.body["id"]);
+    assert_eq!(
+        sessions_for(&app, id).len(),
+        1,
+        "retries made one session, not several"
+    );
+}
+
+#[test]
+fn paying_by_card_marks_the_invoice_paid_once() {
+    let (app, cookie, inv) = setup("Carl Card");
+    let id = inv["id"].as_str().unwrap();
+    let session = checkout(&app, &cookie, id);
+    let url = session.body["url"].as_str().unwrap();
+    let declined = app
+        .http
+        .post(url)
+        .form(&[("method", "card"), ("card", "4000 0000 0000 0002")])
+        .send()
+        .unwrap();
+    assert_eq!(declined.status().as_u16(), 402);
+    assert!(declined.text().unwrap().contains("declined"));
+    let paid = app
+        .http
+        .post(url)
+        .form(&[("method", "card"), ("card", "4242 4242 4242 4242")])
+        .send()
+        .unwrap();
+    assert_eq!(paid.status().as_u16(), 303);
+    let back = paid.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.ends_with(&format!(
+            "/invoices/{id}?checkout={}",
+            session.body["id"].as_str().unwrap()
+        )),
+        "{back}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = app.get(&format!("/api/v1/invoices/{id}"));
+        if now.body["status"] == "paid" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the webhook never landed: {}",
+            now.body
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let ledger = app.get(&format!("/api/v1/invoices/{id}/payments"));
+    assert_eq!(
+        ledger.body["data"].as_array().unwrap().len(),
+        1,
+        "completed + payment_intent.succeeded = one payment"
+    );
+    let paid_again = checkout(&app, &cookie, id);
+    assert_eq!((paid_again.status, paid_again.code()), (409, "conflict"));
+}
+
+#[test]
+fn a_bank_debit_is_processing_until_it_settles() {
+    let (app, cookie, inv) = setup("Bea Bank");
+    let id = inv["id"].as_str().unwrap();
+    let session = checkout(&app, &cookie, id);
+    let url = session.body["url"].as_str().unwrap();
+    let r = app
+        .http
+        .post(url)
+        .form(&[("method", "debit"), ("result", "succeed")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut saw_processing = false;
+    loop {
+        let now = app.portal_get(&cookie, &format!("/invoices/{id}"));
+        if now.body["processing"] == true {
+            saw_processing = true;
+            assert_eq!(now.body["status"], "open", "processing is not paid");
+        }
+        if now.body["status"] == "paid" {
+            assert_eq!(now.body["processing"], false);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never settled: {}", now.body);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        saw_processing,
+        "the invoice showed processing before it was paid"
+    );
+}
+
+#[test]
+fn only_the_customers_own_open_invoice_can_be_paid() {
+    let (app, cookie, _) = setup("Ola Own");
+    let other = app.create_customer("Pia Other");
+    let theirs = app.create_invoice(other["id"].as_str().unwrap());
+    let r = checkout(&app, &cookie, theirs["id"].as_str().unwrap());
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let cross = TestApp::reply(
+        app.http
+            .post(format!(
+                "{}/api/v1/portal/invoices/{}/checkout",
+                app.base,
+                theirs["id"].as_str().unwrap()
+            ))
+            .header("Cookie", &cookie)
+            .header("Sec-Fetch-Site", "cross-site")
+            .json(&json!({}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((cross.status, cross.code()), (403, "csrf_rejected"));
+}
