@@ -123,7 +123,10 @@ CREATE TABLE emails (
     organization_id  TEXT NOT NULL REFERENCES organizations(id),
     customer_id      TEXT NOT NULL REFERENCES customers(id),
     invoice_id       TEXT REFERENCES invoices(id),
-    kind             TEXT NOT NULL CHECK (kind IN ('invoice', 'link')),
+    kind             TEXT NOT NULL CHECK (kind IN ('invoice', 'link', 'receipt', 'payment_failed')),
+    -- Emails that must go out once per fact (a receipt per payment) carry
+    -- the fact here; a second row for it is ignored.
+    dedupe_key       TEXT UNIQUE,
     status           TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed', 'skipped')),
     to_address       TEXT NOT NULL,
     subject          TEXT,

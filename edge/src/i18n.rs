@@ -45,6 +45,13 @@ pub struct EmailText {
     pub link_intro: &'static str,
     pub open_invoices: &'static str,
     pub link_ignore: &'static str,
+    pub receipt_subject: &'static str,
+    pub receipt_intro: &'static str,
+    pub amount_paid: &'static str,
+    pub balance_due: &'static str,
+    pub view_invoice: &'static str,
+    pub failed_subject: &'static str,
+    pub failed_intro: &'static str,
 }
 
 pub fn email_text(lang: Lang) -> &'static EmailText {
@@ -61,6 +68,13 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             link_intro: "Here is a fresh link to see and pay your invoices from {company}.",
             open_invoices: "Open my invoices",
             link_ignore: "If you did not ask for this link, you can ignore this email.",
+            receipt_subject: "Receipt for invoice {number} from {company}",
+            receipt_intro: "Thank you. {company} received your payment for invoice {number}.",
+            amount_paid: "Paid so far",
+            balance_due: "Balance due",
+            view_invoice: "View invoice",
+            failed_subject: "Your payment for invoice {number} did not go through",
+            failed_intro: "Your bank debit for invoice {number} from {company} failed, so the invoice is still open. You can pay again with the button below.",
         },
         Lang::Fr => &EmailText {
             invoice_subject: "Facture {number} de {company}",
@@ -74,6 +88,13 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             link_intro: "Voici un nouveau lien pour consulter et payer vos factures de {company}.",
             open_invoices: "Ouvrir mes factures",
             link_ignore: "Si vous n'avez pas demandé ce lien, ignorez cet e-mail.",
+            receipt_subject: "Reçu pour la facture {number} de {company}",
+            receipt_intro: "Merci. {company} a bien reçu votre paiement pour la facture {number}.",
+            amount_paid: "Déjà payé",
+            balance_due: "Reste à payer",
+            view_invoice: "Voir la facture",
+            failed_subject: "Votre paiement de la facture {number} n'a pas abouti",
+            failed_intro: "Votre prélèvement pour la facture {number} de {company} a échoué ; la facture reste à payer. Vous pouvez payer à nouveau avec le bouton ci-dessous.",
         },
         Lang::Ar => &EmailText {
             invoice_subject: "الفاتورة {number} من {company}",
@@ -87,6 +108,13 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             link_intro: "إليك رابطًا جديدًا لعرض فواتيرك من {company} ودفعها.",
             open_invoices: "فتح فواتيري",
             link_ignore: "إذا لم تطلب هذا الرابط، يمكنك تجاهل هذه الرسالة.",
+            receipt_subject: "إيصال الفاتورة {number} من {company}",
+            receipt_intro: "شكرًا لك. استلمت {company} دفعتك للفاتورة {number}.",
+            amount_paid: "المدفوع حتى الآن",
+            balance_due: "الرصيد المستحق",
+            view_invoice: "عرض الفاتورة",
+            failed_subject: "لم تكتمل دفعتك للفاتورة {number}",
+            failed_intro: "فشل الخصم المصرفي للفاتورة {number} من {company}، لذا ما زالت الفاتورة مستحقة. يمكنك الدفع مجددًا عبر الزر أدناه.",
         },
     }
 }

@@ -8,7 +8,7 @@
 pub mod render;
 pub mod resend;
 
-pub use render::{InvoiceEmail, LinkEmail, Rendered};
+pub use render::{InvoiceEmail, LinkEmail, Purpose, Rendered};
 
 #[cfg(test)]
 mod tests {

@@ -20,15 +20,29 @@ pub struct Brand<'a> {
     pub support_email: &'a str,
 }
 
-/// An invoice being sent to its customer.
+/// Why an email about an invoice is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The invoice itself: please pay.
+    Invoice,
+    /// A payment arrived.
+    Receipt,
+    /// A bank debit failed; the invoice is open again.
+    PaymentFailed,
+}
+
+/// An email about one invoice to its customer.
 #[derive(Debug, Clone)]
 pub struct InvoiceEmail<'a> {
+    pub purpose: Purpose,
     pub brand: Brand<'a>,
     pub locale: &'a str,
     pub customer_name: &'a str,
     pub number: &'a str,
     /// Already formatted, such as `1234.50 EUR`.
     pub amount_due: &'a str,
+    /// Already formatted; shown on receipts.
+    pub amount_paid: &'a str,
     pub due_date: &'a str,
     pub link: &'a str,
 }
@@ -69,13 +83,35 @@ impl InvoiceEmail<'_> {
             ("name", self.customer_name),
             ("support", self.brand.support_email),
         ];
-        let subject = fill(t.invoice_subject, &vars);
-        let rows = [(t.amount_due, self.amount_due), (t.due_date, self.due_date)];
+        let (subject, intro, rows, button) = match self.purpose {
+            Purpose::Invoice => (
+                t.invoice_subject,
+                t.invoice_intro,
+                [(t.amount_due, self.amount_due), (t.due_date, self.due_date)],
+                t.view_and_pay,
+            ),
+            Purpose::Receipt => (
+                t.receipt_subject,
+                t.receipt_intro,
+                [
+                    (t.amount_paid, self.amount_paid),
+                    (t.balance_due, self.amount_due),
+                ],
+                t.view_invoice,
+            ),
+            Purpose::PaymentFailed => (
+                t.failed_subject,
+                t.failed_intro,
+                [(t.amount_due, self.amount_due), (t.due_date, self.due_date)],
+                t.view_and_pay,
+            ),
+        };
+        let subject = fill(subject, &vars);
         let body = Body {
             greeting: fill(t.greeting, &vars),
-            intro: fill(t.invoice_intro, &vars),
+            intro: fill(intro, &vars),
             rows: &rows,
-            button: t.view_and_pay,
+            button,
             link: self.link,
             footer: fill(t.questions, &vars),
         };
@@ -203,6 +239,8 @@ mod tests {
     #[test]
     fn invoice_email_has_both_parts_and_the_link() {
         let r = InvoiceEmail {
+            purpose: Purpose::Invoice,
+            amount_paid: "0.00 EUR",
             brand: brand(),
             locale: "en-GB",
             customer_name: "Ann \"<script>\"",
@@ -219,6 +257,30 @@ mod tests {
         assert!(r.html.contains("#0f766e"));
         assert!(r.text.contains("120.00 EUR"));
         assert!(r.text.contains("http://127.0.0.1:8787/c/cl_abc"));
+    }
+
+    #[test]
+    fn receipts_and_failures_say_what_happened() {
+        let email = |purpose| {
+            InvoiceEmail {
+                purpose,
+                brand: brand(),
+                locale: "fr-FR",
+                customer_name: "Zoé",
+                number: "F-9",
+                amount_due: "0,00 €",
+                amount_paid: "120,00 €",
+                due_date: "1 déc. 2026",
+                link: "https://x/c/y",
+            }
+            .render()
+        };
+        let receipt = email(Purpose::Receipt);
+        assert_eq!(receipt.subject, "Reçu pour la facture F-9 de Acme <Ltd>");
+        assert!(receipt.text.contains("Déjà payé: 120,00 €"));
+        let failed = email(Purpose::PaymentFailed);
+        assert!(failed.subject.contains("n'a pas abouti"));
+        assert!(failed.text.contains("Voir et payer la facture"));
     }
 
     #[test]

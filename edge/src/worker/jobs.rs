@@ -11,7 +11,7 @@
 
 use super::api::{invoices, links, organizations};
 use crate::email::{
-    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, render::Brand,
+    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, render::Brand,
     resend::ResendSender,
 };
 use crate::error::ApiError;
@@ -49,27 +49,33 @@ pub enum Job {
     },
 }
 
+/// An email to queue: to whom, about what.
+pub struct QueuedEmail<'a> {
+    pub id: &'a EmailId,
+    pub org_id: &'a str,
+    pub customer_id: &'a str,
+    pub invoice_id: Option<&'a str>,
+    /// `invoice`, `link`, `receipt`, `payment_failed`
+    pub kind: &'a str,
+    pub to: &'a str,
+    /// Set for emails due once per fact: a second one is not stored.
+    pub dedupe_key: Option<String>,
+}
+
 /// The statement that records an email as queued.
-pub fn queue_email_stmt(
-    ctx: &Ctx,
-    id: &EmailId,
-    org_id: &str,
-    customer_id: &str,
-    invoice_id: Option<&str>,
-    kind: &str,
-    to: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+pub fn queue_email_stmt(ctx: &Ctx, e: QueuedEmail<'_>) -> Result<D1PreparedStatement, ApiError> {
     db::stmt(
         &ctx.db,
-        "INSERT OR IGNORE INTO emails (id, organization_id, customer_id, invoice_id, kind, status, to_address, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+        "INSERT OR IGNORE INTO emails (id, organization_id, customer_id, invoice_id, kind, status, to_address, dedupe_key, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8)",
         params![
-            id.as_str(),
-            org_id,
-            customer_id,
-            invoice_id,
-            kind,
-            to,
+            e.id.as_str(),
+            e.org_id,
+            e.customer_id,
+            e.invoice_id,
+            e.kind,
+            e.to,
+            e.dedupe_key,
             ctx.now_ms
         ],
     )
@@ -199,7 +205,10 @@ async fn link_request(
             .map_err(|e| ApiError::internal(format!("email id: {e}")))?;
         let eid = EmailId::generate(requested_at as u64, random);
         db::batch(&ctx.db, vec![
-            queue_email_stmt(ctx, &eid, &c.organization_id, &c.id, None, "link", &c.email)?,
+            queue_email_stmt(
+                ctx,
+                QueuedEmail { id: &eid, org_id: &c.organization_id, customer_id: &c.id, invoice_id: None, kind: "link", to: &c.email, dedupe_key: None },
+            )?,
             ctx.audit_if(
                 Audit {
                     org: Some(&c.organization_id),
@@ -262,9 +271,10 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         .ok_or_else(|| ApiError::internal("email for a missing customer"))?;
 
     let invoice = match (&row.kind[..], &row.invoice_id) {
-        ("invoice", Some(id)) => {
+        (kind @ ("invoice" | "receipt" | "payment_failed"), Some(id)) => {
             let inv = invoices::load(ctx, &org.id, id).await?;
-            if inv.status != "open" {
+            // A receipt is due whatever happened since; asking for payment is not.
+            if kind != "receipt" && inv.status != "open" {
                 finish(
                     ctx,
                     &row,
@@ -276,7 +286,12 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
                 .await?;
                 return Ok(Outcome::Done);
             }
-            Some(inv)
+            let purpose = match kind {
+                "receipt" => Purpose::Receipt,
+                "payment_failed" => Purpose::PaymentFailed,
+                _ => Purpose::Invoice,
+            };
+            Some((purpose, inv))
         }
         _ => None,
     };
@@ -292,7 +307,9 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     db::batch(&ctx.db, link.stmts).await?;
     let brand = brand(&org);
     let rendered = match &invoice {
-        Some(inv) => InvoiceEmail {
+        Some((purpose, inv)) => InvoiceEmail {
+            purpose: *purpose,
+            amount_paid: &crate::i18n::amount(inv.amount_paid, &inv.currency, &customer.locale),
             brand,
             locale: &customer.locale,
             customer_name: &customer.name,

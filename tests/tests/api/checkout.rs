@@ -167,6 +167,26 @@ fn paying_by_card_marks_the_invoice_paid_once() {
         1,
         "completed + payment_intent.succeeded = one payment"
     );
+    let email = app
+        .get(&format!(
+            "/api/v1/customers/{}",
+            inv["customer_id"].as_str().unwrap()
+        ))
+        .body["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let receipts = app.wait_for_emails(&email, 1);
+    assert_eq!(receipts.len(), 1, "one receipt for one payment");
+    assert_eq!(
+        receipts[0]["subject"],
+        format!(
+            "Receipt for invoice {} from Test Co",
+            inv["number"].as_str().unwrap()
+        )
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(app.emails_to(&email).len(), 1, "still one receipt");
     let paid_again = checkout(&app, &cookie, id);
     assert_eq!((paid_again.status, paid_again.code()), (409, "conflict"));
 }
@@ -226,4 +246,47 @@ fn only_the_customers_own_open_invoice_can_be_paid() {
             .unwrap(),
     );
     assert_eq!((cross.status, cross.code()), (403, "csrf_rejected"));
+}
+
+#[test]
+fn a_failed_bank_debit_reopens_the_invoice_and_tells_the_customer() {
+    let (app, cookie, inv) = setup("Finn Failed");
+    let id = inv["id"].as_str().unwrap();
+    let email = app
+        .get(&format!(
+            "/api/v1/customers/{}",
+            inv["customer_id"].as_str().unwrap()
+        ))
+        .body["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = checkout(&app, &cookie, id);
+    let r = app
+        .http
+        .post(session.body["url"].as_str().unwrap())
+        .form(&[("method", "debit"), ("result", "fail")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let mails = app.wait_for_emails(&email, 1);
+    assert_eq!(mails.len(), 1, "the customer hears the debit failed");
+    assert!(
+        mails[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("did not go through"),
+        "{}",
+        mails[0]["subject"]
+    );
+    let now = app.portal_get(&cookie, &format!("/invoices/{id}"));
+    assert_eq!(
+        (
+            now.body["status"].as_str(),
+            now.body["processing"].as_bool()
+        ),
+        (Some("open"), Some(false))
+    );
+    let again = checkout(&app, &cookie, id);
+    assert_eq!(again.status, 201, "they can pay again: {}", again.body);
 }

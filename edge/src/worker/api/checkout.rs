@@ -96,11 +96,28 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     let currency = inv.currency.to_ascii_lowercase();
     // Same invoice, amount and ten-minute window → same key: concurrent
     // clicks and retries after a timeout get Stripe's first answer back.
-    let window = ctx.now_ms / (10 * 60 * 1000);
+    // Same invoice, amount, attempt and ten-minute window → same key and
+    // the same parameters: concurrent clicks and retries after a timeout get
+    // Stripe's first answer back. A finished (failed, expired) session starts
+    // a new attempt.
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let finished = db::stmt(
+        &ctx.db,
+        "SELECT COUNT(*) AS n FROM checkout_sessions WHERE organization_id = ?1 AND fingerprint = ?2 AND state != 'open'",
+        params![org_id, &fingerprint],
+    )?;
+    let attempt = db::one::<Count>(finished).await?.map_or(0, |c| c.n);
+    let window_ms = 10 * 60 * 1000;
+    let window = ctx.now_ms / window_ms;
     let key = format!(
         "settle-checkout-{}",
-        &security::hash_token(&format!("{fingerprint}:{window}"))[..40]
+        &security::hash_token(&format!("{fingerprint}:{attempt}:{window}"))[..40]
     );
+    // Between 60 and 70 minutes from now, and the same for the whole window.
+    let expires_at = (window + 1) * window_ms / 1000 + CHECKOUT_TTL_SECS;
     let request = api::create_checkout(
         &ctx.config.stripe_api_base,
         secret.expose(),
@@ -115,7 +132,7 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             currency: &currency,
             success_url: &success,
             cancel_url: &cancel,
-            expires_at: ctx.now_ms / 1000 + CHECKOUT_TTL_SECS,
+            expires_at,
             payment_method_types: &["card", "sepa_debit"][..if currency == "eur" { 2 } else { 1 }],
             locale: &customer.locale,
         },

@@ -82,12 +82,15 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     if let Some(eid) = &email_id {
         stmts.push(jobs::queue_email_stmt(
             ctx,
-            eid,
-            &org.id,
-            &customer.id,
-            Some(id.as_str()),
-            "invoice",
-            &customer.email,
+            jobs::QueuedEmail {
+                id: eid,
+                org_id: &org.id,
+                customer_id: &customer.id,
+                invoice_id: Some(id.as_str()),
+                kind: "invoice",
+                to: &customer.email,
+                dedupe_key: None,
+            },
         )?);
     }
     match db::batch(&ctx.db, stmts).await {
@@ -216,12 +219,15 @@ pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
         vec![
             jobs::queue_email_stmt(
                 ctx,
-                &eid,
-                &org.id,
-                &customer.id,
-                Some(id),
-                "invoice",
-                &customer.email,
+                jobs::QueuedEmail {
+                    id: &eid,
+                    org_id: &org.id,
+                    customer_id: &customer.id,
+                    invoice_id: Some(id),
+                    kind: "invoice",
+                    to: &customer.email,
+                    dedupe_key: None,
+                },
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),

@@ -12,11 +12,11 @@ use crate::stripe::reconcile::{self, Fact, META_ORGANIZATION};
 use crate::stripe::signature;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
-use crate::worker::http;
+use crate::worker::{http, jobs};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::ids::{InvoiceId, OrganizationId, PaymentId};
+use settle_shared::ids::{EmailId, InvoiceId, OrganizationId, PaymentId};
 use settle_shared::text::FieldError;
 use worker::{D1PreparedStatement, Request, Response};
 
@@ -49,6 +49,48 @@ pub fn recompute_invoice(
 struct InvoiceRef {
     id: String,
     currency: String,
+    customer_id: String,
+    email: String,
+}
+
+async fn invoice_ref(
+    ctx: &Ctx,
+    org_id: &str,
+    invoice_id: &str,
+) -> Result<Option<InvoiceRef>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT i.id, i.currency, c.id AS customer_id, c.email FROM invoices i JOIN customers c ON c.id = i.customer_id \
+         WHERE i.id = ?1 AND i.organization_id = ?2",
+        params![invoice_id, org_id],
+    )?;
+    db::one(s).await
+}
+
+/// Queues an email about `inv`, once per `dedupe_key`.
+fn email_about(
+    ctx: &Ctx,
+    p: &mut Plan,
+    org_id: &str,
+    inv: &InvoiceRef,
+    kind: &str,
+    dedupe_key: String,
+) -> Result<(), ApiError> {
+    let id = EmailId::generate(ctx.now_ms as u64, ctx.random10());
+    p.stmts.push(jobs::queue_email_stmt(
+        ctx,
+        jobs::QueuedEmail {
+            id: &id,
+            org_id,
+            customer_id: &inv.customer_id,
+            invoice_id: Some(&inv.id),
+            kind,
+            to: &inv.email,
+            dedupe_key: Some(dedupe_key),
+        },
+    )?);
+    p.email = Some(id);
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -63,6 +105,8 @@ struct Plan {
     payment_key: Option<String>,
     invoice_id: Option<String>,
     stmts: Vec<D1PreparedStatement>,
+    /// An email this event sends (a receipt, a failed debit).
+    email: Option<EmailId>,
 }
 
 impl Plan {
@@ -73,6 +117,7 @@ impl Plan {
             payment_key: None,
             invoice_id: None,
             stmts: Vec::new(),
+            email: None,
         }
     }
     fn flag(note: impl Into<String>) -> Self {
@@ -157,6 +202,9 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
         }
         Err(WriteError::Other(e)) => return Err(e),
     }
+    if let Some(email) = &plan.email {
+        jobs::enqueue_email(ctx, email.as_str()).await;
+    }
     // A payment may unblock events that arrived before it.
     if outcome == "applied"
         && let Some(key) = &plan.payment_key
@@ -196,8 +244,7 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
             let Some(invoice) = invoice.clone().filter(|i| InvoiceId::parse(i).is_ok()) else {
                 return Ok(Plan::flag("a payment that names no Settle invoice"));
             };
-            let s = db::stmt(&ctx.db, "SELECT id, currency FROM invoices WHERE id = ?1 AND organization_id = ?2", params![&invoice, org_id])?;
-            let Some(inv) = db::one::<InvoiceRef>(s).await? else {
+            let Some(inv) = invoice_ref(ctx, org_id, &invoice).await? else {
                 return Ok(Plan::flag(format!("a payment for invoice {invoice}, unknown in this organization")));
             };
             let mut p = Plan::new("applied");
@@ -209,6 +256,9 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
             }
             p.stmts.push(ledger_row(ctx, org_id, &inv.id, "payment", *amount, currency, key, &format!("payment:{key}"), &now_date)?);
             p.stmts.push(recompute_invoice(ctx, org_id, &inv.id)?);
+            if p.outcome == "applied" {
+                email_about(ctx, &mut p, org_id, &inv, "receipt", format!("receipt:{key}"))?;
+            }
             Ok(p)
         }
         Fact::RefundedTotal { charge, payment, total, currency } => {
@@ -249,6 +299,15 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
         }
         // Processing, failures and expiries change no money, only where the
         // checkout stands (see `checkout_state`).
+        // A failed bank debit reopens the invoice: the customer is told.
+        Fact::Failed { key, invoice: Some(invoice) } if key.starts_with("cs_") => {
+            let mut p = Plan::new("applied");
+            if let Some(inv) = invoice_ref(ctx, org_id, invoice).await? {
+                p.invoice_id = Some(inv.id.clone());
+                email_about(ctx, &mut p, org_id, &inv, "payment_failed", format!("payment_failed:{key}"))?;
+            }
+            Ok(p)
+        }
         Fact::Processing { .. } | Fact::Failed { .. } | Fact::Expired { .. } => Ok(Plan::new("applied")),
     }
 }
