@@ -290,3 +290,60 @@ fn a_failed_bank_debit_reopens_the_invoice_and_tells_the_customer() {
     let again = checkout(&app, &cookie, id);
     assert_eq!(again.status, 201, "they can pay again: {}", again.body);
 }
+
+#[test]
+fn webhooks_duplicated_and_reversed_by_the_stand_in_still_pay_once() {
+    let (app, cookie, inv) = setup("Rory Reorder");
+    let id = inv["id"].as_str().unwrap();
+    let email = app
+        .get(&format!(
+            "/api/v1/customers/{}",
+            inv["customer_id"].as_str().unwrap()
+        ))
+        .body["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = checkout(&app, &cookie, id);
+    let r = app
+        .http
+        .post(session.body["url"].as_str().unwrap())
+        .form(&[
+            ("method", "card"),
+            ("card", "4242424242424242"),
+            ("delivery", "duplicate,reverse"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.get(&format!("/api/v1/invoices/{id}")).body["status"] != "paid" {
+        assert!(Instant::now() < deadline, "never paid");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Four deliveries (two events, each twice, newest first) land as one payment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = app.get("/api/v1/stripe-events?limit=100").body["data"]
+            .as_array()
+            .unwrap()
+            .len();
+        if seen >= 2 || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}/payments")).body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}")).body["amount_paid"],
+        inv["total"]
+    );
+    assert_eq!(app.wait_for_emails(&email, 1).len(), 1, "one receipt");
+}

@@ -526,6 +526,9 @@ fn pay(req: Request, shared: &Shared, id: &str, body: &str) {
         );
     }
     s["payment_intent"] = json!(format!("pi_sim{}", &id[id.len().saturating_sub(12)..]));
+    if let Some(d) = get(&form, "delivery") {
+        s["x_delivery"] = json!(d);
+    }
     let method = get(&form, "method").unwrap_or("card");
     let opts = &shared.1;
     if method == "card" {
@@ -649,6 +652,7 @@ fn event(kind: &str, object: Value) -> Value {
     let mut object = object;
     if let Some(o) = object.as_object_mut() {
         o.remove("x_payment_intent_metadata");
+        o.remove("x_delivery");
     }
     json!({ "id": format!("evt_sim{:x}{n:04}", now()), "object": "event", "api_version": "2025-04-30.basil", "created": now(),
             "livemode": false, "type": kind, "data": { "object": object } })
@@ -672,10 +676,16 @@ fn deliver(o: &Options, session: &Value, mut events: Vec<Value>) {
         "{}/api/stripe/webhook/{org}",
         o.webhook_base.trim_end_matches('/')
     );
-    if o.reverse {
+    // Per payment, a tester may ask (hidden form field `delivery`) for
+    // duplicated, reversed or dropped (never delivered) events.
+    let flags = session["x_delivery"].as_str().unwrap_or("").to_owned();
+    if flags.contains("drop") {
+        return;
+    }
+    if o.reverse || flags.contains("reverse") {
         events.reverse();
     }
-    if o.duplicate {
+    if o.duplicate || flags.contains("duplicate") {
         events = events.into_iter().flat_map(|e| [e.clone(), e]).collect();
     }
     let (secret, delay) = (o.webhook_secret.clone(), o.delay_ms);
