@@ -16,7 +16,16 @@ fn webhook(c: &mut Criterion) {
     let secret = "whsec_bench_not_a_secret";
     let header = signature::header(secret, 1_700_000_000, &body);
     c.bench_function(&format!("verify signature ({} B event)", body.len()), |b| {
-        b.iter(|| signature::verify(black_box(&body), Some(black_box(&header)), secret, 1_700_000_010, 300).unwrap())
+        b.iter(|| {
+            signature::verify(
+                black_box(&body),
+                Some(black_box(&header)),
+                secret,
+                1_700_000_010,
+                300,
+            )
+            .unwrap()
+        })
     });
     c.bench_function("verify + parse + facts", |b| {
         b.iter(|| {

@@ -133,6 +133,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         codes,
         v["errorDistribution"]
     );
+    webhook_load(&stack, &demo)?;
     drop(stack);
     remove_dir(&state)?;
     println!(
@@ -173,4 +174,141 @@ fn portal_session(stack: &Stack, demo: &seed::Demo) -> Result<(String, String)> 
         .ok_or("no invoice")?
         .to_owned();
     Ok((cookie, id))
+}
+
+/// Webhook ingestion under load: 1,000 distinct payments for 100 invoices,
+/// each event delivered twice, in shuffled order, from 8 threads. Afterwards
+/// the ledger must hold exactly 1,000 payments: none lost, none twice.
+fn webhook_load(stack: &Stack, demo: &seed::Demo) -> Result<()> {
+    use settle_edge::stripe::signature;
+    use std::time::{Duration, Instant};
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let customer = &demo.customers.first().ok_or("no demo customer")?.id;
+    let mut invoices = Vec::new();
+    for i in 0..100 {
+        let v: serde_json::Value = http
+            .post(format!("{}/api/v1/invoices", stack.base_url))
+            .bearer_auth(&demo.api_key)
+            .json(&serde_json::json!({ "customer_id": customer, "number": format!("BENCH-{i}-{}", std::process::id()), "currency": "USD",
+                "due_date": "2099-01-01", "lines": [{ "description": "Load", "quantity": 1, "unit_amount": 1_000_000 }] }))
+            .send()
+            .and_then(|r| r.json())
+            .map_err(|e| e.to_string())?;
+        invoices.push(v["id"].as_str().ok_or("invoice not created")?.to_owned());
+    }
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    };
+    let mut bodies: Vec<String> = (0..1000)
+        .map(|i| {
+            let inv = &invoices[i % invoices.len()];
+            serde_json::json!({ "id": format!("evt_bench_{}_{i}", std::process::id()), "object": "event", "type": "checkout.session.completed",
+                "created": now(), "data": { "object": { "id": format!("cs_bench_{i}"), "object": "checkout.session", "status": "complete",
+                "payment_status": "paid", "amount_total": 1, "currency": "usd", "payment_intent": format!("pi_bench_{}_{i}", std::process::id()),
+                "metadata": { "settle_organization_id": demo.organization_id, "settle_invoice_id": inv } } } })
+            .to_string()
+        })
+        .collect();
+    bodies.extend(bodies.clone());
+    // A fixed shuffle: duplicates arrive in no particular order.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..bodies.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bodies.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let url = format!(
+        "{}/api/stripe/webhook/{}",
+        stack.base_url, demo.organization_id
+    );
+    let started = Instant::now();
+    let chunks: Vec<Vec<String>> = bodies
+        .chunks(bodies.len().div_ceil(8))
+        .map(<[String]>::to_vec)
+        .collect();
+    let results: Vec<(Vec<f64>, usize, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let (http, url) = (http.clone(), url.clone());
+                s.spawn(move || {
+                    let (mut lat, mut errors, mut dups) = (Vec::new(), 0, 0);
+                    for body in chunk {
+                        let t = Instant::now();
+                        let r = http
+                            .post(&url)
+                            .header("Content-Type", "application/json")
+                            .header(
+                                "Stripe-Signature",
+                                signature::header(
+                                    crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
+                                    now(),
+                                    body.as_bytes(),
+                                ),
+                            )
+                            .body(body)
+                            .send();
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                        match r.map(|r| (r.status().is_success(), r.text().unwrap_or_default())) {
+                            Ok((true, text)) if text.contains("duplicate") => dups += 1,
+                            Ok((true, _)) => {}
+                            _ => errors += 1,
+                        }
+                    }
+                    (lat, errors, dups)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut lat: Vec<f64> = results.iter().flat_map(|r| r.0.clone()).collect();
+    lat.sort_by(f64::total_cmp);
+    let errors: usize = results.iter().map(|r| r.1).sum();
+    let dups: usize = results.iter().map(|r| r.2).sum();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    let mut rows = 0;
+    let mut paid = 0;
+    for inv in &invoices {
+        let v: serde_json::Value = http
+            .get(format!("{}/api/v1/invoices/{inv}/payments", stack.base_url))
+            .bearer_auth(&demo.api_key)
+            .send()
+            .and_then(|r| r.json())
+            .map_err(|e| e.to_string())?;
+        let list = v["data"].as_array().cloned().unwrap_or_default();
+        rows += list.len();
+        paid += list
+            .iter()
+            .map(|p| p["amount"].as_i64().unwrap_or(0))
+            .sum::<i64>();
+    }
+    println!("\n## Stripe webhook ingestion (2,000 deliveries of 1,000 events, 8 threads)\n");
+    println!(
+        "| events/s | p50 | p99 | errors | answered duplicate | ledger rows after | lost | applied twice |\n|---|---|---|---|---|---|---|---|"
+    );
+    println!(
+        "| {:.0} | {:.1} ms | {:.1} ms | {errors} | {dups} | {rows} | {} | {} |",
+        lat.len() as f64 / elapsed,
+        pct(0.5),
+        pct(0.99),
+        1000usize.saturating_sub(rows),
+        rows.saturating_sub(1000)
+    );
+    if rows != 1000 || paid != 1000 || errors != 0 {
+        return Err(format!(
+            "webhook ingestion lost or doubled payments: {rows} rows, {paid} paid, {errors} errors"
+        ));
+    }
+    Ok(())
 }
