@@ -174,6 +174,54 @@ pub fn read_checkout(status: u16, body: &str) -> Result<CreatedCheckout, StripeE
     }
 }
 
+/// `GET /v1/checkout/sessions?created[gte]=…&limit=100[&starting_after=…]`:
+/// the sessions created since a time, newest first, a page at a time.
+pub fn list_checkouts(
+    base: &str,
+    secret_key: &str,
+    created_gte: i64,
+    starting_after: Option<&str>,
+) -> HttpRequest {
+    let mut url = format!(
+        "{}/v1/checkout/sessions?limit=100&{}={created_gte}",
+        base.trim_end_matches('/'),
+        encode("created[gte]")
+    );
+    if let Some(after) = starting_after {
+        url.push_str(&format!("&starting_after={}", encode(after)));
+    }
+    HttpRequest {
+        method: "GET",
+        url,
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {secret_key}")),
+            ("Stripe-Version".into(), "2025-04-30.basil".into()),
+        ],
+        body: String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Page {
+    data: Vec<serde_json::Value>,
+    #[serde(default)]
+    has_more: bool,
+}
+
+/// Reads a list page: its objects and whether more follow.
+pub fn read_list(status: u16, body: &str) -> Result<(Vec<serde_json::Value>, bool), StripeError> {
+    match status {
+        200..=299 => serde_json::from_str::<Page>(body)
+            .map(|p| (p.data, p.has_more))
+            .map_err(|e| StripeError::Unavailable(format!("unreadable list: {e}"))),
+        429 | 500..=599 => Err(StripeError::Unavailable(format!("HTTP {status}"))),
+        _ => Err(StripeError::Refused(format!(
+            "HTTP {status}: {}",
+            body.chars().take(200).collect::<String>()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +268,27 @@ mod tests {
         ] {
             assert!(r.body.split('&').any(|p| p == part), "{part} in {}", r.body);
         }
+    }
+
+    #[test]
+    fn lists_pages() {
+        let r = list_checkouts(
+            "https://api.stripe.com",
+            "sk_x",
+            1_700_000_000,
+            Some("cs_9"),
+        );
+        assert_eq!(r.method, "GET");
+        assert_eq!(
+            r.url,
+            "https://api.stripe.com/v1/checkout/sessions?limit=100&created%5Bgte%5D=1700000000&starting_after=cs_9"
+        );
+        let (data, more) = read_list(
+            200,
+            r#"{"object":"list","data":[{"id":"cs_1"}],"has_more":true}"#,
+        )
+        .unwrap();
+        assert_eq!((data.len(), more), (1, true));
     }
 
     #[test]

@@ -121,6 +121,11 @@ pub async fn sweep(env: &Env) -> Result<(), ApiError> {
     for row in db::all::<Id>(s).await? {
         enqueue_email(&ctx, &row.id).await;
     }
+    match super::api::stripe_webhook::sweep(&ctx).await {
+        Ok(n) if n > 0 => worker::console_log!("reconciliation repaired {n} payments"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("reconciliation sweep: {e:?}"),
+    }
     let old = db::stmt(
         &ctx.db,
         "DELETE FROM rate_limits WHERE window_start < ?1",

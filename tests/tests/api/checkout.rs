@@ -347,3 +347,72 @@ fn webhooks_duplicated_and_reversed_by_the_stand_in_still_pay_once() {
     );
     assert_eq!(app.wait_for_emails(&email, 1).len(), 1, "one receipt");
 }
+
+#[test]
+fn a_payment_whose_webhooks_were_lost_is_repaired_by_the_sweep() {
+    let (app, cookie, inv) = setup("Luca Lost");
+    let id = inv["id"].as_str().unwrap();
+    let session = checkout(&app, &cookie, id);
+    let r = app
+        .http
+        .post(session.body["url"].as_str().unwrap())
+        .form(&[
+            ("method", "card"),
+            ("card", "4242424242424242"),
+            ("delivery", "drop"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}")).body["status"],
+        "open",
+        "no webhook arrived"
+    );
+    let cron = app
+        .http
+        .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", app.base))
+        .send()
+        .unwrap();
+    assert!(cron.status().is_success(), "the cron trigger ran");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.get(&format!("/api/v1/invoices/{id}")).body["status"] != "paid" {
+        assert!(
+            Instant::now() < deadline,
+            "the sweep did not repair the payment"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let events = app.get("/api/v1/stripe-events").body["data"]
+        .as_array()
+        .cloned()
+        .unwrap();
+    let repaired: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            e["note"]
+                .as_str()
+                .is_some_and(|n| n.contains("reconciliation sweep"))
+        })
+        .collect();
+    assert_eq!(repaired.len(), 1, "{events:?}");
+    let trail = app.get(&format!(
+        "/api/v1/audit-events?subject={}",
+        session.body["id"].as_str().unwrap()
+    ));
+    assert!(
+        trail.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "reconciliation.repaired")
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}/payments")).body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -178,12 +178,53 @@ const KNOWN: [&str; 11] = [
 
 fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
     let url = req.url().to_owned();
-    let (path, _query) = url.split_once('?').unwrap_or((&url, ""));
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let method = req.method().clone();
     let mut body = String::new();
     let _ = req.as_reader().take(1 << 20).read_to_string(&mut body);
     match (method, path) {
         (Method::Post, "/v1/checkout/sessions") => create_session(req, shared, addr, &body),
+        (Method::Get, "/v1/checkout/sessions") => {
+            if !authorized(&req) {
+                return stripe_error(
+                    req,
+                    401,
+                    "invalid_request_error",
+                    "You did not provide an API key.",
+                    None,
+                );
+            }
+            let q = decode_form(query);
+            let since: i64 = get(&q, "created[gte]")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let limit: usize = get(&q, "limit")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(10)
+                .clamp(1, 100);
+            let mut all: Vec<Value> = shared
+                .0
+                .lock()
+                .expect("state")
+                .sessions
+                .values()
+                .filter(|s| s["created"].as_i64().unwrap_or(0) >= since)
+                .cloned()
+                .collect();
+            all.sort_by(|a, b| {
+                (b["created"].as_i64(), b["id"].as_str())
+                    .cmp(&(a["created"].as_i64(), a["id"].as_str()))
+            });
+            if let Some(after) = get(&q, "starting_after")
+                && let Some(i) = all.iter().position(|s| s["id"] == after)
+            {
+                all.drain(..=i);
+            }
+            let has_more = all.len() > limit;
+            all.truncate(limit);
+            let page = json!({ "object": "list", "url": "/v1/checkout/sessions", "has_more": has_more, "data": all });
+            reply(req, 200, "application/json", page.to_string());
+        }
         (Method::Get, p) if p.starts_with("/v1/checkout/sessions/") => {
             if !authorized(&req) {
                 return stripe_error(

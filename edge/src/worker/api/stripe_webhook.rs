@@ -6,6 +6,7 @@
 use super::customers::{next_cursor, page_start};
 use crate::cursor;
 use crate::error::ApiError;
+use crate::outbound::HttpClient;
 use crate::params;
 use crate::stripe::events::Event;
 use crate::stripe::reconcile::{self, Fact, META_ORGANIZATION};
@@ -163,9 +164,30 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
         .await
         .map_err(|_| ApiError::not_found("organization"))?;
 
-    let mut plan = plan(ctx, org_id, &event).await?;
+    let outcome = record(
+        ctx,
+        org_id,
+        &event,
+        &String::from_utf8_lossy(&body),
+        "stripe",
+    )
+    .await?;
+    http::json(200, &json!({ "received": true, "status": outcome }))
+}
+
+/// Records a verified event by its id and applies it, in one batch; then
+/// sends what it queued and applies events that waited for it. Returns the
+/// outcome, or `duplicate` when the event was already recorded.
+pub async fn record(
+    ctx: &Ctx,
+    org_id: &str,
+    event: &Event,
+    payload: &str,
+    actor: &str,
+) -> Result<&'static str, ApiError> {
+    let mut plan = plan(ctx, org_id, event).await?;
     if plan.outcome != "flagged"
-        && let Some(stmt) = checkout_state(ctx, org_id, &event)?
+        && let Some(stmt) = checkout_state(ctx, org_id, event)?
     {
         plan.stmts.push(stmt);
     }
@@ -184,22 +206,20 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
             plan.payment_key.clone(),
             plan.invoice_id.clone(),
             plan.note.clone(),
-            String::from_utf8_lossy(&body).into_owned()
+            payload
         ],
     )?];
     stmts.extend(plan.stmts);
     stmts.push(ctx.audit(Audit {
         org: Some(org_id),
-        actor: "stripe",
+        actor,
         action: &format!("stripe_event.{outcome}"),
         subject: &event.id,
         detail: json!({ "type": event.kind, "invoice_id": plan.invoice_id, "note": plan.note }),
     })?);
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
-        Err(WriteError::Unique(_)) => {
-            return http::json(200, &json!({ "received": true, "status": "duplicate" }));
-        }
+        Err(WriteError::Unique(_)) => return Ok("duplicate"),
         Err(WriteError::Other(e)) => return Err(e),
     }
     if let Some(email) = &plan.email {
@@ -211,7 +231,7 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
     {
         apply_pending(ctx, org_id, key).await?;
     }
-    http::json(200, &json!({ "received": true, "status": outcome }))
+    Ok(outcome)
 }
 
 /// Decides what an event does, reading only what it needs.
@@ -485,4 +505,98 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         })
         .collect();
     http::json(200, &json!({ "data": data, "next_cursor": next }))
+}
+
+/// How far back the sweep looks: Stripe retries deliveries for three days.
+const SWEEP_LOOKBACK_SECS: i64 = 3 * 24 * 3600;
+/// At most this many pages of sessions per sweep (cron runs every 5 minutes).
+const SWEEP_MAX_PAGES: usize = 5;
+
+/// Cron: asks Stripe for the recent Checkout Sessions and applies, through
+/// the same path as a webhook, every paid one whose payment the ledger lacks
+/// (its webhook was lost: an endpoint down for days, a wrong secret). What it
+/// repairs is recorded as a Stripe event with a note, and in the audit trail.
+pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
+    let Some(secret) = ctx.config.stripe_secret_key.clone() else {
+        return Ok(0);
+    };
+    let since = ctx.now_ms / 1000 - SWEEP_LOOKBACK_SECS;
+    let mut after: Option<String> = None;
+    let mut repaired = 0;
+    for _ in 0..SWEEP_MAX_PAGES {
+        let request = crate::stripe::api::list_checkouts(
+            &ctx.config.stripe_api_base,
+            secret.expose(),
+            since,
+            after.as_deref(),
+        );
+        let answer = jobs::WorkerFetch
+            .send(request)
+            .await
+            .map_err(|e| ApiError::internal(format!("list sessions: {e}")))?;
+        let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
+            .map_err(|e| ApiError::internal(format!("list sessions: {e}")))?;
+        for session in &page {
+            if repair(ctx, session).await? {
+                repaired += 1;
+            }
+        }
+        after = page
+            .last()
+            .and_then(|s| s["id"].as_str())
+            .map(str::to_owned);
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    Ok(repaired)
+}
+
+/// Applies one paid session the ledger does not know. Returns whether it did.
+async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
+    let paid = session["status"] == "complete" && session["payment_status"] == "paid";
+    let (Some(org), Some(pi), Some(id)) = (
+        session["metadata"][META_ORGANIZATION].as_str(),
+        session["payment_intent"].as_str(),
+        session["id"].as_str(),
+    ) else {
+        return Ok(false);
+    };
+    if !paid || OrganizationId::parse(org).is_err() {
+        return Ok(false);
+    }
+    let known = db::stmt(
+        &ctx.db,
+        "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id = ?2",
+        params![org, format!("payment:{pi}")],
+    )?;
+    if db::one::<PaymentRef>(known).await?.is_some() {
+        return Ok(false);
+    }
+    let event_id = format!("evt_sweep_{id}");
+    let payload = json!({ "id": event_id, "object": "event", "type": "checkout.session.completed",
+                          "created": session["created"], "livemode": session["livemode"], "data": { "object": session } })
+    .to_string();
+    let event = Event::parse(payload.as_bytes())
+        .map_err(|e| ApiError::internal(format!("sweep event: {e}")))?;
+    let outcome = record(ctx, org, &event, &payload, "reconciliation").await?;
+    if outcome == "duplicate" {
+        return Ok(false);
+    }
+    db::batch(&ctx.db, vec![
+        db::stmt(
+            &ctx.db,
+            "UPDATE stripe_events SET note = COALESCE(note || '; ', '') || 'repaired by the reconciliation sweep: its webhook never arrived' WHERE id = ?1",
+            params![&event_id],
+        )?,
+        ctx.audit(Audit {
+            org: Some(org),
+            actor: "reconciliation",
+            action: "reconciliation.repaired",
+            subject: id,
+            detail: json!({ "payment_intent": pi, "outcome": outcome, "event_id": event_id }),
+        })?,
+    ])
+    .await?;
+    Ok(outcome == "applied")
 }
