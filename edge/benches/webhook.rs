@@ -6,8 +6,8 @@ use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use settle_edge::stripe::{events::Event, reconcile, signature};
 
 fn body() -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/stripe/events/checkout.session.completed__jam-coop_2023-10-16.json");
+    let path = settle_edge::stripe::reference_data()
+        .join("events/checkout.session.completed__jam-coop_2023-10-16.json");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -162,8 +162,7 @@ mod tests {
     /// Settle acts on come out typed.
     #[test]
     fn every_shared_event_parses() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/stripe/events");
+        let dir = crate::stripe::reference_data().join("events");
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let mut n = 0;
         for entry in entries.flatten() {

@@ -6,3 +6,19 @@ pub mod api;
 pub mod events;
 pub mod reconcile;
 pub mod signature;
+
+/// Stripe's reference data (`shared/stripe/` beside the repository: API
+/// description, signature vectors, captured events), found by walking up
+/// from this crate, wherever the checkout sits.
+pub fn reference_data() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .map(|a| a.join("shared/stripe"))
+        .find(|p| p.join("signature_vectors.json").is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no shared/stripe/ beside the repository above {}",
+                here.display()
+            )
+        })
+}

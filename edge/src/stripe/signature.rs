@@ -129,8 +129,7 @@ mod tests {
     /// libraries' cases) gives exactly its expected outcome.
     #[test]
     fn agrees_with_every_shared_vector() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/stripe/signature_vectors.json");
+        let path = crate::stripe::reference_data().join("signature_vectors.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "{}: {e} (the shared/ folder must sit beside the repository)",

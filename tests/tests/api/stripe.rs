@@ -251,7 +251,7 @@ fn events_that_need_a_person_are_flagged_not_applied() {
 #[test]
 fn every_captured_stripe_event_is_acknowledged() {
     let app = TestApp::new();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/stripe/events");
+    let dir = settle_edge::stripe::reference_data().join("events");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
