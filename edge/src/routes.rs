@@ -98,7 +98,11 @@ pub enum NoRoute {
 /// Matches a method and path (without query string).
 pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     use Method::{Get, Post};
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let segs: Vec<&str> = path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
     let s = |v: &str| v.to_owned();
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),

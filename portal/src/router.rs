@@ -24,7 +24,11 @@ impl Page {
     /// Matches a path with its query string, such as `/link?reason=expired`.
     pub fn parse(location: &str) -> Page {
         let (path, query) = location.split_once('?').unwrap_or((location, ""));
-        let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+        let segs: Vec<&str> = path
+            .trim_start_matches('/')
+            .trim_end_matches('/')
+            .split('/')
+            .collect();
         match segs.as_slice() {
             [] | [""] => Page::Home,
             ["invoices"] => Page::Invoices,

@@ -30,7 +30,9 @@ pub fn root() -> PathBuf {
 pub type Result<T> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The first argument is the program itself.
+    let args: Vec<String> = std::env::args().collect();
+    let args = args.get(1..).unwrap_or_default();
     let (cmd, rest) = args
         .split_first()
         .map(|(c, r)| (c.as_str(), r))

@@ -2,7 +2,8 @@
 
 fn main() {
     let mut port = 0u16;
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args();
+    args.next(); // the program itself
     while let Some(a) = args.next() {
         match a.as_str() {
             "--port" => port = args.next().and_then(|p| p.parse().ok()).unwrap_or(0),

@@ -3,7 +3,8 @@
 
 fn main() {
     let mut o = settle_stripe_sim::Options::default();
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args();
+    args.next(); // the program itself
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage(&a));
         match a.as_str() {
