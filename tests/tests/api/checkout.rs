@@ -2,7 +2,7 @@
 //! stand-in, reused on repeat, and Stripe's failures survived without a
 //! second session or charge.
 
-use crate::helpers::{Reply, TestApp};
+use crate::helpers::{Reply, TestApp, eventually};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -147,19 +147,7 @@ fn paying_by_card_marks_the_invoice_paid_once() {
         )),
         "{back}"
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = app.get(&format!("/api/v1/invoices/{id}"));
-        if now.body["status"] == "paid" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the webhook never landed: {}",
-            now.body
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    app.wait_for_status(id, "paid", "the webhook never landed");
     std::thread::sleep(Duration::from_secs(1));
     let ledger = app.get(&format!("/api/v1/invoices/{id}/payments"));
     assert_eq!(
@@ -167,15 +155,7 @@ fn paying_by_card_marks_the_invoice_paid_once() {
         1,
         "completed + payment_intent.succeeded = one payment"
     );
-    let email = app
-        .get(&format!(
-            "/api/v1/customers/{}",
-            inv["customer_id"].as_str().unwrap()
-        ))
-        .body["email"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let email = app.customer_email(inv["customer_id"].as_str().unwrap());
     let receipts = app.wait_for_emails(&email, 1);
     assert_eq!(receipts.len(), 1, "one receipt for one payment");
     assert_eq!(
@@ -252,15 +232,7 @@ fn only_the_customers_own_open_invoice_can_be_paid() {
 fn a_failed_bank_debit_reopens_the_invoice_and_tells_the_customer() {
     let (app, cookie, inv) = setup("Finn Failed");
     let id = inv["id"].as_str().unwrap();
-    let email = app
-        .get(&format!(
-            "/api/v1/customers/{}",
-            inv["customer_id"].as_str().unwrap()
-        ))
-        .body["email"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let email = app.customer_email(inv["customer_id"].as_str().unwrap());
     let session = checkout(&app, &cookie, id);
     let r = app
         .http
@@ -295,15 +267,7 @@ fn a_failed_bank_debit_reopens_the_invoice_and_tells_the_customer() {
 fn webhooks_duplicated_and_reversed_by_the_stand_in_still_pay_once() {
     let (app, cookie, inv) = setup("Rory Reorder");
     let id = inv["id"].as_str().unwrap();
-    let email = app
-        .get(&format!(
-            "/api/v1/customers/{}",
-            inv["customer_id"].as_str().unwrap()
-        ))
-        .body["email"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let email = app.customer_email(inv["customer_id"].as_str().unwrap());
     let session = checkout(&app, &cookie, id);
     let r = app
         .http
@@ -316,23 +280,15 @@ fn webhooks_duplicated_and_reversed_by_the_stand_in_still_pay_once() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.get(&format!("/api/v1/invoices/{id}")).body["status"] != "paid" {
-        assert!(Instant::now() < deadline, "never paid");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    app.wait_for_status(id, "paid", "never paid");
     // Four deliveries (two events, each twice, newest first) land as one payment.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let seen = app.get("/api/v1/stripe-events?limit=100").body["data"]
+    eventually(10, "both events recorded", || {
+        app.get("/api/v1/stripe-events?limit=100").body["data"]
             .as_array()
             .unwrap()
-            .len();
-        if seen >= 2 || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+            .len()
+            >= 2
+    });
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
         app.get(&format!("/api/v1/invoices/{id}/payments")).body["data"]
@@ -376,14 +332,7 @@ fn a_payment_whose_webhooks_were_lost_is_repaired_by_the_sweep() {
         .send()
         .unwrap();
     assert!(cron.status().is_success(), "the cron trigger ran");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.get(&format!("/api/v1/invoices/{id}")).body["status"] != "paid" {
-        assert!(
-            Instant::now() < deadline,
-            "the sweep did not repair the payment"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    app.wait_for_status(id, "paid", "the sweep did not repair the payment");
     let events = app.get("/api/v1/stripe-events").body["data"]
         .as_array()
         .cloned()

@@ -40,15 +40,9 @@ fn sending_an_invoice_emails_a_working_link() {
     assert_eq!(opened.location, Some(format!("/invoices/{id}")));
 
     // The invoice records that it was sent.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let inv = app.get(&format!("/api/v1/invoices/{id}"));
-        if inv.body["sent_at"].is_string() {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "sent_at never set");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    crate::helpers::eventually(10, "sent_at never set", || {
+        app.get(&format!("/api/v1/invoices/{id}")).body["sent_at"].is_string()
+    });
     let trail = app.get("/api/v1/audit-events?limit=100");
     assert!(
         trail.body["data"]
@@ -127,23 +121,13 @@ fn a_refused_email_never_marks_the_invoice_sent() {
         .as_str()
         .unwrap()
         .to_owned();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let trail = app.get("/api/v1/audit-events?limit=100");
-        if trail.body["data"]
+    crate::helpers::eventually(20, "the refusal was never recorded", || {
+        app.get("/api/v1/audit-events?limit=100").body["data"]
             .as_array()
             .unwrap()
             .iter()
             .any(|e| e["action"] == "email.failed")
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the refusal was never recorded"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
+    });
     assert!(app.get(&format!("/api/v1/invoices/{id}")).body["sent_at"].is_null());
     assert!(app.emails_to(email).is_empty());
 }

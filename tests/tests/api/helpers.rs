@@ -220,6 +220,33 @@ impl TestApp {
     }
 }
 
+/// Polls `ready` every 200 ms until it holds; fails the test, saying `what`,
+/// after `secs` seconds.
+pub fn eventually(secs: u64, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what} (waited {secs} s)");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl TestApp {
+    /// Waits until the invoice has `status` (as the company API shows it).
+    pub fn wait_for_status(&self, invoice_id: &str, status: &str, what: &str) {
+        eventually(20, what, || {
+            self.get(&format!("/api/v1/invoices/{invoice_id}")).body["status"] == status
+        });
+    }
+
+    /// The email address of a customer.
+    pub fn customer_email(&self, customer_id: &str) -> String {
+        self.get(&format!("/api/v1/customers/{customer_id}")).body["email"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
 /// `settle_session=cs_…; Path=/; …` → `settle_session=cs_…`
 pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_owned()
