@@ -8,6 +8,7 @@
 pub enum Method {
     Get,
     Post,
+    Patch,
     Other,
 }
 
@@ -16,6 +17,7 @@ impl Method {
         match m {
             "GET" | "HEAD" => Method::Get,
             "POST" => Method::Post,
+            "PATCH" => Method::Patch,
             _ => Method::Other,
         }
     }
@@ -29,6 +31,7 @@ pub enum Route {
     CreateOrganization,
     // Company API (API key)
     GetOrganization,
+    UpdateOrganization,
     ListCustomers,
     CreateCustomer,
     GetCustomer(String),
@@ -62,6 +65,7 @@ impl Route {
             Route::Health => "health",
             Route::CreateOrganization => "organizations.create",
             Route::GetOrganization => "organization.get",
+            Route::UpdateOrganization => "organization.update",
             Route::ListCustomers => "customers.list",
             Route::CreateCustomer => "customers.create",
             Route::GetCustomer(_) => "customers.get",
@@ -110,7 +114,13 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
         ["api", "v1", rest @ ..] => match rest {
             ["health"] => (Get, Route::Health),
             ["organizations"] => (Post, Route::CreateOrganization),
-            ["organization"] => (Get, Route::GetOrganization),
+            ["organization"] => {
+                return match method {
+                    Get => Ok(Route::GetOrganization),
+                    Method::Patch => Ok(Route::UpdateOrganization),
+                    _ => Err(NoRoute::MethodNotAllowed),
+                };
+            }
             ["customers"] => return pick(method, Route::ListCustomers, Route::CreateCustomer),
             ["customers", id] => (Get, Route::GetCustomer(s(id))),
             ["customers", id, "portal-links"] => (Post, Route::CreatePortalLink(s(id))),
@@ -149,7 +159,7 @@ fn pick(method: Method, get: Route, post: Route) -> Result<Route, NoRoute> {
     match method {
         Method::Get => Ok(get),
         Method::Post => Ok(post),
-        Method::Other => Err(NoRoute::MethodNotAllowed),
+        Method::Patch | Method::Other => Err(NoRoute::MethodNotAllowed),
     }
 }
 

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use settle_shared::api::{
     AuditEventResponse, Branding, CustomerResponse, InvoiceResponse, LineResponse,
-    OrganizationResponse, PaymentResponse, PortalLinkResponse,
+    OrganizationResponse, PaymentResponse, PaymentSettings, PortalLinkResponse,
 };
 use settle_shared::decimal::Milli;
 use settle_shared::invoice::{InvoiceStatus, is_overdue};
@@ -25,9 +25,49 @@ pub struct OrganizationRow {
     pub support_email: String,
     pub link_ttl_days: i64,
     pub created_at: i64,
+    #[serde(default)]
+    pub allow_partial_payments: i64,
+    #[serde(default)]
+    pub min_partial_amount: i64,
+    #[serde(default)]
+    pub payment_methods: String,
 }
 
+/// The Checkout payment methods Settle offers.
+pub const PAYMENT_METHODS: [&str; 3] = ["card", "sepa_debit", "us_bank_account"];
+
 impl OrganizationRow {
+    pub fn payments(&self) -> PaymentSettings {
+        let mut methods: Vec<String> = self
+            .payment_methods
+            .split(',')
+            .filter(|m| PAYMENT_METHODS.contains(m))
+            .map(str::to_owned)
+            .collect();
+        if !methods.iter().any(|m| m == "card") {
+            methods.insert(0, "card".into());
+        }
+        PaymentSettings {
+            allow_partial: self.allow_partial_payments != 0,
+            min_partial_amount: self.min_partial_amount,
+            methods,
+        }
+    }
+
+    /// The methods offered for an invoice in `currency`: bank debits only
+    /// where they exist for that currency.
+    pub fn methods_for(&self, currency: &str) -> Vec<String> {
+        self.payments()
+            .methods
+            .into_iter()
+            .filter(|m| match m.as_str() {
+                "sepa_debit" => currency.eq_ignore_ascii_case("EUR"),
+                "us_bank_account" => currency.eq_ignore_ascii_case("USD"),
+                _ => true,
+            })
+            .collect()
+    }
+
     pub fn branding(&self) -> Branding {
         Branding {
             display_name: self.display_name.clone(),
@@ -42,6 +82,7 @@ impl OrganizationRow {
             id: self.id.clone(),
             name: self.name.clone(),
             branding: self.branding(),
+            payments: self.payments(),
             link_ttl_days: self.link_ttl_days as u32,
             created_at: rfc3339_from_millis(self.created_at),
         }

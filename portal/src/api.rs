@@ -108,11 +108,12 @@ pub async fn request_link(email: String) -> Result<LinkRequestResponse, ApiFailu
     post("/link-requests", Some(&LinkRequestRequest { email })).await
 }
 
-/// A Stripe Checkout Session for the invoice's balance (an open one is reused).
-pub async fn checkout(id: String) -> Result<CheckoutResponse, ApiFailure> {
+/// A Stripe Checkout Session for the invoice's balance, or part of it (an
+/// open one for the same amount is reused).
+pub async fn checkout(id: String, amount: Option<i64>) -> Result<CheckoutResponse, ApiFailure> {
     post(
         &format!("/invoices/{id}/checkout"),
-        Some(&CheckoutRequest::default()),
+        Some(&CheckoutRequest { amount }),
     )
     .await
 }

@@ -20,6 +20,38 @@ pub fn percent(milli_percent: i64, locale: &str) -> String {
         .unwrap_or_else(|| format!("{} %", settle_shared::decimal::Milli(milli_percent)))
 }
 
+/// An amount typed by the customer (`12`, `12.5`, `12,50`) in minor units of
+/// `currency`; `None` when it is not a plain positive amount.
+pub fn parse_amount(text: &str, currency: &str) -> Option<i64> {
+    let exp = Currency::parse(currency)
+        .map(Currency::exponent)
+        .unwrap_or(2) as usize;
+    let t: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+        .collect();
+    let t = t.replace(',', ".");
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty()
+        || !digits(int)
+        || !digits(frac)
+        || frac.len() > exp
+        || int.len() > 12
+    {
+        return None;
+    }
+    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<exp$}").parse().ok()?
+    };
+    let minor = int.checked_mul(10i64.pow(exp as u32))?.checked_add(frac)?;
+    (minor > 0).then_some(minor)
+}
+
 /// `2026-12-01` in `en-GB` → `1 Dec 2026`.
 pub fn date(iso: &str, locale: &str) -> String {
     let mut parts = iso.splitn(3, '-').map(|p| p.parse::<u32>().ok());
@@ -161,6 +193,19 @@ mod tests {
         assert_eq!(money(1005, "BHD", "ar"), "1.005 BHD");
         assert_eq!(percent(8875, "en"), "8.875 %");
         assert_eq!(percent(20_000, "fr"), "20 %");
+    }
+
+    #[test]
+    fn typed_amounts() {
+        assert_eq!(parse_amount("12", "EUR"), Some(1200));
+        assert_eq!(parse_amount("12,5", "EUR"), Some(1250));
+        assert_eq!(parse_amount(" 1 234.56 ", "USD"), Some(123_456));
+        assert_eq!(parse_amount("1200", "JPY"), Some(1200));
+        assert_eq!(parse_amount("1.5", "JPY"), None);
+        assert_eq!(parse_amount("0.005", "BHD"), Some(5));
+        for bad in ["", "abc", "-5", "1.234", "0", "1.2.3", "1e3"] {
+            assert_eq!(parse_amount(bad, "EUR"), None, "{bad}");
+        }
     }
 
     #[test]

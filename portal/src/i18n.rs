@@ -105,6 +105,10 @@ pub struct Text {
     pub confirming: &'static str,
     pub not_confirmed: &'static str,
     pub cancelled: &'static str,
+    pub pay_part: &'static str,
+    pub amount_label: &'static str,
+    pub pay_this: &'static str,
+    pub amount_invalid: &'static str,
 }
 
 const EN: Text = Text {
@@ -165,6 +169,10 @@ const EN: Text = Text {
     confirming: "Confirming your payment with the bank…",
     not_confirmed: "We have not received confirmation yet. If you completed the payment, it will show here shortly; there is no need to pay again.",
     cancelled: "Payment cancelled. Nothing was charged; you can pay whenever you are ready.",
+    pay_part: "Pay part of the balance",
+    amount_label: "Amount to pay ({currency})",
+    pay_this: "Pay this amount",
+    amount_invalid: "Enter an amount between {min} and {max}.",
 };
 
 const FR: Text = Text {
@@ -225,6 +233,10 @@ const FR: Text = Text {
     confirming: "Confirmation de votre paiement auprès de la banque…",
     not_confirmed: "Nous n'avons pas encore reçu de confirmation. Si vous avez payé, elle apparaîtra ici sous peu ; inutile de payer à nouveau.",
     cancelled: "Paiement annulé. Rien n'a été débité ; vous pourrez payer quand vous le souhaitez.",
+    pay_part: "Payer une partie du solde",
+    amount_label: "Montant à payer ({currency})",
+    pay_this: "Payer ce montant",
+    amount_invalid: "Indiquez un montant entre {min} et {max}.",
 };
 
 const AR: Text = Text {
@@ -285,6 +297,10 @@ const AR: Text = Text {
     confirming: "جارٍ تأكيد دفعتك مع البنك…",
     not_confirmed: "لم يصلنا التأكيد بعد. إذا أتممت الدفع فسيظهر هنا قريبًا، ولا حاجة إلى الدفع مرة أخرى.",
     cancelled: "أُلغي الدفع. لم يُخصم أي مبلغ، ويمكنك الدفع متى شئت.",
+    pay_part: "ادفع جزءًا من الرصيد",
+    amount_label: "المبلغ المراد دفعه ({currency})",
+    pay_this: "ادفع هذا المبلغ",
+    amount_invalid: "أدخل مبلغًا بين {min} و{max}.",
 };
 
 /// Replaces `{key}` with a value.

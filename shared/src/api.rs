@@ -38,12 +38,34 @@ pub struct CreateOrganizationRequest {
     pub link_ttl_days: Option<u32>,
 }
 
+/// How an organization takes payments.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// Customers may pay part of a balance.
+    pub allow_partial: bool,
+    /// The smallest partial payment, in minor units of the invoice's currency.
+    pub min_partial_amount: i64,
+    /// Offered at Checkout: `card` always; `sepa_debit` (EUR invoices),
+    /// `us_bank_account` (USD invoices).
+    pub methods: Vec<String>,
+}
+
+/// `PATCH /api/v1/organization`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    #[serde(default)]
+    pub payments: Option<PaymentSettings>,
+}
+
 /// An organization as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OrganizationResponse {
     pub id: String,
     pub name: String,
     pub branding: Branding,
+    pub payments: PaymentSettings,
     pub link_ttl_days: u32,
     pub created_at: String,
 }
@@ -236,6 +258,7 @@ pub struct PortalSessionResponse {
     /// Today's date in the customer's time zone, `YYYY-MM-DD`.
     pub today: String,
     pub organization: Branding,
+    pub payments: PaymentSettings,
     /// The invoice the link was issued for, if any.
     pub landing_invoice_id: Option<String>,
 }

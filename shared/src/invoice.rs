@@ -258,6 +258,37 @@ impl CreateInvoiceRequest {
     }
 }
 
+impl crate::api::PaymentSettings {
+    /// Checks an amount a customer chose to pay on a balance of `due`: the
+    /// whole balance always; less only when partial payments are allowed,
+    /// and not below the minimum (unless the balance itself is smaller).
+    pub fn check_amount(&self, amount: i64, due: i64) -> Result<i64, FieldError> {
+        if amount == due {
+            return Ok(amount);
+        }
+        let range = |min: i64| {
+            FieldError::new(
+                ErrorCode::AmountOutOfRange,
+                "amount",
+                format!("must be between {min} and {due} minor units"),
+            )
+        };
+        if !self.allow_partial {
+            return Err(FieldError::new(
+                ErrorCode::AmountOutOfRange,
+                "amount",
+                format!("must be the balance due, {due} minor units"),
+            ));
+        }
+        let min = self.min_partial_amount.clamp(1, due.max(1));
+        if amount < min || amount > due {
+            Err(range(min))
+        } else {
+            Ok(amount)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +416,31 @@ mod tests {
         );
         assert!(!InvoiceStatus::Open.can_void(1));
         assert!(!InvoiceStatus::Paid.can_void(0));
+    }
+
+    #[test]
+    fn partial_payments_follow_the_settings() {
+        let mut s = crate::api::PaymentSettings {
+            allow_partial: false,
+            min_partial_amount: 1000,
+            methods: vec!["card".into()],
+        };
+        assert_eq!(s.check_amount(5000, 5000), Ok(5000));
+        assert!(
+            s.check_amount(2000, 5000).is_err(),
+            "partial payments are off"
+        );
+        s.allow_partial = true;
+        assert_eq!(s.check_amount(2000, 5000), Ok(2000));
+        assert!(s.check_amount(999, 5000).is_err(), "below the minimum");
+        assert!(s.check_amount(5001, 5000).is_err(), "above the balance");
+        assert_eq!(
+            s.check_amount(500, 500),
+            Ok(500),
+            "a balance under the minimum can still be paid"
+        );
+        assert!(s.check_amount(0, 500).is_err());
+        assert!(s.check_amount(-1, 500).is_err());
     }
 
     #[test]

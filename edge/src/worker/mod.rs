@@ -63,6 +63,7 @@ fn method_name(m: Method) -> &'static str {
     match m {
         Method::Get => "GET",
         Method::Post => "POST",
+        Method::Patch => "PATCH",
         Method::Other => "OTHER",
     }
 }
@@ -79,6 +80,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         ),
         Route::CreateOrganization => organizations::create(ctx, req).await,
         Route::GetOrganization => organizations::get(ctx, &req).await,
+        Route::UpdateOrganization => organizations::update(ctx, req).await,
         Route::ListCustomers => customers::list(ctx, &req).await,
         Route::CreateCustomer => customers::create(ctx, req).await,
         Route::GetCustomer(id) => customers::get(ctx, &req, &id).await,

@@ -365,3 +365,103 @@ fn a_payment_whose_webhooks_were_lost_is_repaired_by_the_sweep() {
         1
     );
 }
+
+fn checkout_amount(app: &TestApp, cookie: &str, invoice: &str, amount: i64) -> Reply {
+    TestApp::reply(
+        app.http
+            .post(format!(
+                "{}/api/v1/portal/invoices/{invoice}/checkout",
+                app.base
+            ))
+            .header("Cookie", cookie)
+            .header("Sec-Fetch-Site", "same-origin")
+            .json(&json!({ "amount": amount }))
+            .send()
+            .unwrap(),
+    )
+}
+
+fn patch_org(app: &TestApp, body: Value) -> Reply {
+    TestApp::reply(
+        app.http
+            .patch(format!("{}/api/v1/organization", app.base))
+            .bearer_auth(&app.key)
+            .json(&body)
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn partial_payments_follow_the_organizations_settings() {
+    let (app, cookie, inv) = setup("Pam Partial");
+    let id = inv["id"].as_str().unwrap();
+    let total = inv["total"].as_i64().unwrap();
+    let off = checkout_amount(&app, &cookie, id, 2000);
+    assert_eq!(
+        (off.status, off.code()),
+        (422, "amount_out_of_range"),
+        "partial payments are off by default"
+    );
+
+    let bad = patch_org(
+        &app,
+        json!({ "payments": { "allow_partial": true, "min_partial_amount": 1000, "methods": ["bitcoin"] } }),
+    );
+    assert_eq!((bad.status, bad.code()), (422, "invalid_field"));
+    let negative = patch_org(
+        &app,
+        json!({ "payments": { "allow_partial": true, "min_partial_amount": -1, "methods": [] } }),
+    );
+    assert_eq!(negative.code(), "amount_out_of_range");
+    let on = patch_org(
+        &app,
+        json!({ "payments": { "allow_partial": true, "min_partial_amount": 1000, "methods": ["sepa_debit", "us_bank_account"] } }),
+    );
+    assert_eq!(on.status, 200, "{}", on.body);
+    assert_eq!(
+        on.body["payments"]["methods"],
+        json!(["card", "sepa_debit", "us_bank_account"]),
+        "card is always offered"
+    );
+    assert_eq!(
+        app.portal_get(&cookie, "/session").body["payments"]["allow_partial"],
+        true
+    );
+
+    for wrong in [999, total + 1, 0, -5] {
+        let r = checkout_amount(&app, &cookie, id, wrong);
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "amount_out_of_range"),
+            "{wrong}"
+        );
+    }
+    let part = checkout_amount(&app, &cookie, id, 2000);
+    assert_eq!(part.status, 201, "{}", part.body);
+    let s = sessions_for(&app, id);
+    let session = s.iter().find(|x| x["id"] == part.body["id"]).unwrap();
+    assert_eq!(session["amount_total"], 2000);
+    assert_eq!(
+        session["payment_method_types"],
+        json!(["card", "sepa_debit"]),
+        "US bank debits are for USD invoices"
+    );
+    let r = app
+        .http
+        .post(part.body["url"].as_str().unwrap())
+        .form(&[("method", "card"), ("card", "4242424242424242")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    eventually(20, "the partial payment never landed", || {
+        app.get(&format!("/api/v1/invoices/{id}")).body["amount_paid"] == 2000
+    });
+    let now = app.get(&format!("/api/v1/invoices/{id}"));
+    assert_eq!(
+        (now.body["status"].as_str(), now.body["amount_due"].as_i64()),
+        (Some("open"), Some(total - 2000))
+    );
+    let rest = checkout(&app, &cookie, id);
+    assert_eq!(rest.status, 201, "the rest can be paid: {}", rest.body);
+}

@@ -18,7 +18,6 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{CheckoutRequest, CheckoutResponse};
 use settle_shared::ids::InvoiceId;
 use settle_shared::invoice::InvoiceStatus;
-use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
 /// How long a customer has to finish paying (Stripe allows 30 min to 24 h).
@@ -56,15 +55,11 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             "A payment for this invoice is already on its way.",
         ));
     }
-    let amount = body.amount.unwrap_or(due);
-    if amount != due {
-        return Err(FieldError::new(
-            ErrorCode::AmountOutOfRange,
-            "amount",
-            format!("must be the balance due, {due} minor units"),
-        )
-        .into());
-    }
+    let org = super::organizations::load(ctx, org_id).await?;
+    let amount = match body.amount {
+        None => due,
+        Some(a) => org.payments().check_amount(a, due)?,
+    };
     let fingerprint =
         security::hash_token(&format!("checkout:{invoice_id}:{amount}:{}", inv.currency));
     let reuse = db::stmt(
@@ -89,11 +84,11 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             "Online payment is not set up for this company yet.",
         )
     })?;
-    let org = super::organizations::load(ctx, org_id).await?;
     let base = &ctx.config.public_base_url;
     let success = format!("{base}/invoices/{invoice_id}?checkout={{CHECKOUT_SESSION_ID}}");
     let cancel = format!("{base}/invoices/{invoice_id}?checkout=cancelled");
     let currency = inv.currency.to_ascii_lowercase();
+    let methods = org.methods_for(&inv.currency);
     // Same invoice, amount and ten-minute window → same key: concurrent
     // clicks and retries after a timeout get Stripe's first answer back.
     // Same invoice, amount, attempt and ten-minute window → same key and
@@ -133,7 +128,7 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             success_url: &success,
             cancel_url: &cancel,
             expires_at,
-            payment_method_types: &["card", "sepa_debit"][..if currency == "eur" { 2 } else { 1 }],
+            payment_method_types: &methods.iter().map(String::as_str).collect::<Vec<_>>(),
             locale: &customer.locale,
         },
     );

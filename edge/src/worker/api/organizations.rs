@@ -4,12 +4,14 @@
 use crate::error::ApiError;
 use crate::params;
 use crate::security::{self, OsRandom, TokenKind};
-use crate::views::OrganizationRow;
+use crate::views::{OrganizationRow, PAYMENT_METHODS};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{CreateOrganizationRequest, CreateOrganizationResponse};
+use settle_shared::api::{
+    CreateOrganizationRequest, CreateOrganizationResponse, UpdateOrganizationRequest,
+};
 use settle_shared::ids::{ApiKeyId, OrganizationId};
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
@@ -107,6 +109,52 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req).await?;
     http::json(200, &org.view())
+}
+
+/// `PATCH /api/v1/organization`: the caller's payment settings.
+pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req).await?;
+    let body: UpdateOrganizationRequest = http::json_body(req).await?;
+    if let Some(p) = &body.payments {
+        if !(0..=settle_shared::money::MAX_AMOUNT_MINOR).contains(&p.min_partial_amount) {
+            return Err(FieldError::new(
+                ErrorCode::AmountOutOfRange,
+                "payments.min_partial_amount",
+                "must be 0 or more minor units",
+            )
+            .into());
+        }
+        if let Some(bad) = p
+            .methods
+            .iter()
+            .find(|m| !PAYMENT_METHODS.contains(&m.as_str()))
+        {
+            return Err(FieldError::invalid(
+                "payments.methods",
+                format!("`{bad}` is not one of card, sepa_debit, us_bank_account"),
+            )
+            .into());
+        }
+        let mut methods = vec!["card".to_owned()];
+        methods.extend(p.methods.iter().filter(|m| *m != "card").cloned());
+        methods.dedup();
+        db::batch(&ctx.db, vec![
+            db::stmt(
+                &ctx.db,
+                "UPDATE organizations SET allow_partial_payments = ?1, min_partial_amount = ?2, payment_methods = ?3 WHERE id = ?4",
+                params![i64::from(p.allow_partial), p.min_partial_amount, methods.join(","), &org.id],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: "api_key",
+                action: "organization.payments_updated",
+                subject: &org.id,
+                detail: json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods }),
+            })?,
+        ])
+        .await?;
+    }
+    http::json(200, &load(ctx, &org.id).await?.view())
 }
 
 /// One organization by id.

@@ -26,6 +26,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             today: local_date(ctx.now_ms, &s.customer.time_zone).to_string(),
             time_zone: s.customer.time_zone,
             organization: org.branding(),
+            payments: org.payments(),
             landing_invoice_id: s.link_invoice_id,
         },
     )
