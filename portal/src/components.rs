@@ -2,10 +2,10 @@
 //! message shown when something goes wrong.
 
 use crate::api::{self, ApiFailure};
-use crate::format::ink_for;
+use crate::format::{ink_for, money, parse_amount};
 use crate::i18n::{Lang, fill};
 use leptos::prelude::*;
-use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
+use settle_shared::api::{InvoiceResponse, PaymentSettings, PortalSessionResponse};
 use settle_shared::invoice::InvoiceStatus;
 
 /// Sets `<html lang dir>` so that Arabic reads right to left.
@@ -130,4 +130,86 @@ pub fn browser_lang() -> Lang {
         .map(|w| w.navigator().language().unwrap_or_default())
         .unwrap_or_default();
     Lang::from_locale(&nav)
+}
+
+/// Pays an invoice through Stripe Checkout: the whole balance, or part of
+/// it when the company allows (`payments.allow_partial`).
+#[component]
+pub fn PayButton(
+    invoice: InvoiceResponse,
+    label: String,
+    lang: Lang,
+    locale: String,
+    payments: PaymentSettings,
+    /// A fuller name for screen readers, where the label alone is ambiguous.
+    #[prop(optional)]
+    aria_label: Option<String>,
+) -> impl IntoView {
+    let t = lang.text();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let id = invoice.id.clone();
+    let go = move |amount: Option<i64>| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            match api::checkout(id, amount).await {
+                Ok(c) => {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().assign(&c.url);
+                    }
+                }
+                Err(ApiFailure::Invalid(m) | ApiFailure::RateLimited(m)) => {
+                    error.set(Some(m));
+                    busy.set(false);
+                }
+                Err(_) => {
+                    error.set(Some(t.error_generic.to_owned()));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    let pay_all = go.clone();
+    // Part of the balance, when the company allows it.
+    let partial = (payments.allow_partial && invoice.amount_due > 1).then(|| {
+        let (due, currency) = (invoice.amount_due, invoice.currency.clone());
+        let min = payments.min_partial_amount.clamp(1, due);
+        let typed = RwSignal::new(String::new());
+        let fmt = move |a: i64| money(a, &currency, &locale);
+        let invalid = fill(&fill(t.amount_invalid, "min", &fmt(min)), "max", &fmt(due));
+        let label = fill(t.amount_label, "currency", &invoice.currency);
+        let currency = invoice.currency.clone();
+        let submit = move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            match parse_amount(&typed.get_untracked(), &currency).filter(|a| (min..=due).contains(a)) {
+                Some(a) => go(Some(a)),
+                None => error.set(Some(invalid.clone())),
+            }
+        };
+        view! {
+            <details class="pay-part">
+                <summary>{t.pay_part}</summary>
+                <form on:submit=submit>
+                    <label for="amount">{label}</label>
+                    <input id="amount" name="amount" inputmode="decimal" autocomplete="off"
+                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
+                    <button class="button secondary" type="submit" disabled=move || busy.get()>{t.pay_this}</button>
+                </form>
+            </details>
+        }
+    });
+    view! {
+        <div class="pay no-print">
+            <button class="button pay-button" aria-label=aria_label on:click=move |_| pay_all(None) disabled=move || busy.get()>
+                {move || if busy.get() { t.redirecting.to_owned() } else { label.clone() }}
+            </button>
+            {partial}
+            <div aria-live="polite">{move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}</div>
+        </div>
+    }
 }

@@ -83,6 +83,7 @@ test('a customer opens the emailed link and sees their invoices, branded', async
   assert.equal(await overdue.count(), 1);
   assert.match(await overdue.innerText(), /NW-1001[\s\S]*Overdue[\s\S]*\$868\.10[\s\S]*Overdue by 10 days/);
   assert.match(await page.locator('.total-due').innerText(), /\$2,643\.95/);
+  assert.equal(await page.locator('.card .pay-button').count(), 3, 'each open invoice can be paid from the list');
   assert.match(await page.locator('section', { hasText: 'Paid' }).last().innerText(), /NW-1003/);
   await checkPage(page, '01-invoices-en');
 

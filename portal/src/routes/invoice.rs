@@ -1,13 +1,13 @@
 //! `/invoices/:id`: one invoice as the company issued it, printable on A4
 //! and Letter.
 
-use crate::api::{self, ApiFailure};
-use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
-use crate::format::{date, money, parse_amount, percent};
+use crate::api;
+use crate::components::{Failure, PayButton, Shell, StatusBadge, browser_lang, set_title};
+use crate::format::{date, money, percent};
 use crate::i18n::{Lang, fill};
 use crate::{Loaded, SessionResource};
 use leptos::prelude::*;
-use settle_shared::api::{InvoiceResponse, PaymentSettings, PortalSessionResponse};
+use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
 use settle_shared::invoice::InvoiceStatus;
 
 /// How long to wait for Stripe's confirmation after the customer comes back.
@@ -97,84 +97,6 @@ fn notice(back: Return, paid: bool, processing: bool, lang: Lang) -> Option<AnyV
         Return::Confirming { waited_out: false } => ("notice neutral", t.confirming),
     };
     Some(view! { <p class=class role="status">{text}</p> }.into_any())
-}
-
-/// Pays the balance through Stripe Checkout.
-#[component]
-fn PayButton(
-    invoice: InvoiceResponse,
-    label: String,
-    lang: Lang,
-    locale: String,
-    payments: PaymentSettings,
-) -> impl IntoView {
-    let t = lang.text();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let id = invoice.id.clone();
-    let go = move |amount: Option<i64>| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        let id = id.clone();
-        leptos::task::spawn_local(async move {
-            match api::checkout(id, amount).await {
-                Ok(c) => {
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.location().assign(&c.url);
-                    }
-                }
-                Err(ApiFailure::Invalid(m) | ApiFailure::RateLimited(m)) => {
-                    error.set(Some(m));
-                    busy.set(false);
-                }
-                Err(_) => {
-                    error.set(Some(t.error_generic.to_owned()));
-                    busy.set(false);
-                }
-            }
-        });
-    };
-    let pay_all = go.clone();
-    // Part of the balance, when the company allows it.
-    let partial = (payments.allow_partial && invoice.amount_due > 1).then(|| {
-        let (due, currency) = (invoice.amount_due, invoice.currency.clone());
-        let min = payments.min_partial_amount.clamp(1, due);
-        let typed = RwSignal::new(String::new());
-        let fmt = move |a: i64| money(a, &currency, &locale);
-        let invalid = fill(&fill(t.amount_invalid, "min", &fmt(min)), "max", &fmt(due));
-        let label = fill(t.amount_label, "currency", &invoice.currency);
-        let currency = invoice.currency.clone();
-        let submit = move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            match parse_amount(&typed.get_untracked(), &currency).filter(|a| (min..=due).contains(a)) {
-                Some(a) => go(Some(a)),
-                None => error.set(Some(invalid.clone())),
-            }
-        };
-        view! {
-            <details class="pay-part">
-                <summary>{t.pay_part}</summary>
-                <form on:submit=submit>
-                    <label for="amount">{label}</label>
-                    <input id="amount" name="amount" inputmode="decimal" autocomplete="off"
-                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
-                    <button class="button secondary" type="submit" disabled=move || busy.get()>{t.pay_this}</button>
-                </form>
-            </details>
-        }
-    });
-    view! {
-        <div class="pay no-print">
-            <button class="button pay-button" on:click=move |_| pay_all(None) disabled=move || busy.get()>
-                {move || if busy.get() { t.redirecting.to_owned() } else { label.clone() }}
-            </button>
-            {partial}
-            <div aria-live="polite">{move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}</div>
-        </div>
-    }
 }
 
 #[component]

@@ -1,12 +1,12 @@
 //! `/invoices`: what the customer owes, then what they have paid.
 
 use crate::api;
-use crate::components::{Failure, Shell, StatusBadge, browser_lang, set_title};
+use crate::components::{Failure, PayButton, Shell, StatusBadge, browser_lang, set_title};
 use crate::format::{date, days_until, money};
 use crate::i18n::{Lang, fill};
 use crate::{SessionResource, load};
 use leptos::prelude::*;
-use settle_shared::api::{InvoiceResponse, PortalSessionResponse};
+use settle_shared::api::{InvoiceResponse, PaymentSettings, PortalSessionResponse};
 use settle_shared::invoice::InvoiceStatus;
 
 #[component]
@@ -119,6 +119,12 @@ fn Card(invoice: InvoiceResponse, lang: Lang, locale: String, today: String) -> 
         format!("{} {}", t.issued, date(&invoice.issue_date, &locale))
     };
     let label = format!("{} {}", t.view_invoice, invoice.number);
+    let pay = (is_open && !invoice.processing && invoice.amount_due > 0).then(|| {
+        let pay_label = fill(t.pay_now, "amount", &money(invoice.amount_due, &invoice.currency, &locale));
+        let described = format!("{pay_label} · {} {}", t.invoice, invoice.number);
+        let whole = PaymentSettings { allow_partial: false, min_partial_amount: 0, methods: Vec::new() };
+        view! { <PayButton invoice=invoice.clone() label=pay_label lang=lang locale=locale.clone() payments=whole aria_label=described/> }
+    });
     view! {
         <li class="card" class:overdue=invoice.overdue>
             <a href=href aria-label=label>
@@ -131,6 +137,7 @@ fn Card(invoice: InvoiceResponse, lang: Lang, locale: String, today: String) -> 
                     <span class="when">{when}" · "{t.due}" "{date(&invoice.due_date, &locale)}</span>
                 </span>
             </a>
+            {pay}
         </li>
     }
 }
