@@ -112,6 +112,7 @@ impl CustomerRow {
             time_zone: self.time_zone.clone(),
             external_id: self.external_id.clone(),
             created_at: rfc3339_from_millis(self.created_at),
+            credit: Vec::new(),
         }
     }
 }
@@ -195,6 +196,11 @@ impl InvoiceRow {
             total: self.total,
             amount_paid: self.amount_paid,
             amount_due,
+            overpaid: if status == InvoiceStatus::Paid {
+                (self.amount_paid - self.total).max(0)
+            } else {
+                0
+            },
             sent_at: self.sent_at.map(rfc3339_from_millis),
             voided_at: self.voided_at.map(rfc3339_from_millis),
             created_at: rfc3339_from_millis(self.created_at),

@@ -104,6 +104,10 @@ pub struct CustomerResponse {
     pub time_zone: String,
     pub external_id: Option<String>,
     pub created_at: String,
+    /// Overpayments held for the customer, per currency (on `GET` of one
+    /// customer; empty in lists).
+    #[serde(default)]
+    pub credit: Vec<crate::money::Money>,
 }
 
 /// One line of `CreateInvoiceRequest`.
@@ -178,6 +182,9 @@ pub struct InvoiceResponse {
     pub total: i64,
     pub amount_paid: i64,
     pub amount_due: i64,
+    /// Paid beyond the total: the customer's credit.
+    #[serde(default)]
+    pub overpaid: i64,
     pub sent_at: Option<String>,
     pub voided_at: Option<String>,
     pub created_at: String,

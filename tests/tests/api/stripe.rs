@@ -270,3 +270,38 @@ fn every_captured_stripe_event_is_acknowledged() {
     }
     assert!(n >= 15);
 }
+
+#[test]
+fn an_overpayment_becomes_the_customers_credit() {
+    let app = TestApp::new();
+    let c = app.create_customer("Olga Over");
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let id = inv["id"].as_str().unwrap();
+    let total = inv["total"].as_i64().unwrap();
+    // Two payments for the same invoice (two tabs, a card and a debit).
+    for _ in 0..2 {
+        let pi = format!("pi_{}", unique());
+        assert_eq!(
+            deliver(
+                &app,
+                &event(
+                    "checkout.session.completed",
+                    session(&app, &inv, &pi, "paid", "eur")
+                )
+            )
+            .body["status"],
+            "applied"
+        );
+    }
+    let now = app.get(&format!("/api/v1/invoices/{id}"));
+    assert_eq!(
+        (now.body["status"].as_str(), now.body["amount_due"].as_i64()),
+        (Some("paid"), Some(0))
+    );
+    assert_eq!(now.body["overpaid"], total);
+    let customer = app.get(&format!("/api/v1/customers/{}", c["id"].as_str().unwrap()));
+    assert_eq!(
+        customer.body["credit"],
+        json!([{ "amount": total, "currency": "EUR" }])
+    );
+}

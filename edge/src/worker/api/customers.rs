@@ -97,7 +97,28 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 /// `GET /api/v1/customers/{id}`
 pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req).await?;
-    http::json(200, &load(ctx, &org.id, id).await?.view())
+    let customer = load(ctx, &org.id, id).await?;
+    #[derive(serde::Deserialize)]
+    struct Credit {
+        currency: String,
+        amount: i64,
+    }
+    // Overpayments stay with the customer as credit, per currency.
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT currency, SUM(amount_paid - total) AS amount FROM invoices \
+         WHERE organization_id = ?1 AND customer_id = ?2 AND status = 'paid' AND amount_paid > total GROUP BY currency",
+        params![&org.id, &customer.id],
+    )?;
+    let mut view = customer.view();
+    for c in db::all::<Credit>(s).await? {
+        if let Ok(currency) = settle_shared::Currency::parse(&c.currency)
+            && let Ok(m) = settle_shared::Money::new(c.amount, currency)
+        {
+            view.credit.push(m);
+        }
+    }
+    http::json(200, &view)
 }
 
 /// A customer of this organization, or 404 (also for other organizations' ids).
