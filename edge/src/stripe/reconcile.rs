@@ -122,6 +122,12 @@ pub fn facts(event: &Event) -> Vec<Fact> {
             currency: c.currency.to_ascii_uppercase(),
             charge: c.id,
         }],
+        // An inquiry (`warning_*`) takes no money: nothing to book.
+        ("charge.dispute.created" | "charge.dispute.closed", Object::Dispute(d))
+            if d.status.starts_with("warning_") =>
+        {
+            Vec::new()
+        }
         ("charge.dispute.created", Object::Dispute(d)) => vec![Fact::DisputeOpened {
             payment: d.payment_intent.as_ref().map(|p| p.id().to_owned()),
             amount: d.amount,
@@ -132,7 +138,7 @@ pub fn facts(event: &Event) -> Vec<Fact> {
             payment: d.payment_intent.as_ref().map(|p| p.id().to_owned()),
             amount: d.amount,
             currency: d.currency.to_ascii_uppercase(),
-            won: d.status == "won" || d.status == "warning_closed",
+            won: d.status == "won",
             dispute: d.id,
         }],
         _ => Vec::new(),
@@ -482,6 +488,23 @@ mod tests {
         let b = run(&h);
         assert_eq!(b.paid("EUR"), 10_000, "won dispute: money back");
         assert_eq!(b.rows.len(), 3);
+    }
+
+    #[test]
+    fn dispute_inquiries_take_no_money() {
+        let inquiry = |kind: &str, status: &str| {
+            event(
+                "evt_i",
+                kind,
+                json!({ "id": "dp_i", "object": "dispute", "amount": 100, "currency": "usd", "status": status, "payment_intent": "pi_1" }),
+            )
+        };
+        assert!(facts(&inquiry("charge.dispute.created", "warning_needs_response")).is_empty());
+        assert!(facts(&inquiry("charge.dispute.closed", "warning_closed")).is_empty());
+        assert_eq!(
+            facts(&inquiry("charge.dispute.created", "needs_response")).len(),
+            1
+        );
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub async fn sweep(env: &Env) -> Result<(), ApiError> {
     for row in db::all::<Id>(s).await? {
         enqueue_email(&ctx, &row.id).await;
     }
+    if let Err(e) = super::api::stripe_webhook::sweep_pending(&ctx).await {
+        worker::console_error!("pending events sweep: {e:?}");
+    }
     match super::api::stripe_webhook::sweep(&ctx).await {
         Ok(n) if n > 0 => worker::console_log!("reconciliation repaired {n} payments"),
         Ok(_) => {}

@@ -305,3 +305,26 @@ fn an_overpayment_becomes_the_customers_credit() {
         json!([{ "amount": total, "currency": "EUR" }])
     );
 }
+
+#[test]
+fn an_unreadable_payment_object_is_flagged_not_ignored() {
+    let app = TestApp::new();
+    let broken = event(
+        "charge.refunded",
+        json!({ "id": "ch_broken", "object": "charge", "amount": "not a number" }),
+    );
+    let r = deliver(&app, &broken);
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("flagged")),
+        "{}",
+        r.body
+    );
+    let flagged = app.get("/api/v1/stripe-events?outcome=flagged");
+    assert!(
+        flagged.body["data"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read")
+    );
+}

@@ -107,16 +107,12 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     let attempt = db::one::<Count>(finished).await?.map_or(0, |c| c.n);
     let window_ms = 10 * 60 * 1000;
     let window = ctx.now_ms / window_ms;
-    let key = format!(
-        "settle-checkout-{}",
-        &security::hash_token(&format!("{fingerprint}:{attempt}:{window}"))[..40]
-    );
     // Between 60 and 70 minutes from now, and the same for the whole window.
     let expires_at = (window + 1) * window_ms / 1000 + CHECKOUT_TTL_SECS;
-    let request = api::create_checkout(
+    let mut request = api::create_checkout(
         &ctx.config.stripe_api_base,
         secret.expose(),
-        &key,
+        "",
         &NewCheckout {
             organization_id: org_id,
             invoice_id,
@@ -132,6 +128,18 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             locale: &customer.locale,
         },
     );
+    // The key covers every parameter sent (and the attempt): a retry in the
+    // same window sends the same request under the same key, and any change
+    // (settings, amount, a new attempt) gets a key of its own.
+    let key = format!(
+        "settle-checkout-{}",
+        &security::hash_token(&format!("{attempt}:{}", request.body))[..40]
+    );
+    for (name, value) in &mut request.headers {
+        if name == "Idempotency-Key" {
+            *value = key.clone();
+        }
+    }
     let unavailable = |why: &str| {
         worker::console_error!("checkout for {invoice_id}: {why}");
         ApiError::new(

@@ -217,27 +217,48 @@ pub async fn record(
         subject: &event.id,
         detail: json!({ "type": event.kind, "invoice_id": plan.invoice_id, "note": plan.note }),
     })?);
-    match db::batch(&ctx.db, stmts).await {
-        Ok(_) => {}
-        Err(WriteError::Unique(_)) => return Ok("duplicate"),
+    let result = match db::batch(&ctx.db, stmts).await {
+        Ok(_) => outcome,
+        // Already recorded: still finish the follow-up below, which a
+        // failure after the first commit may have cut short.
+        Err(WriteError::Unique(_)) => "duplicate",
         Err(WriteError::Other(e)) => return Err(e),
-    }
-    if let Some(email) = &plan.email {
+    };
+    if result != "duplicate"
+        && let Some(email) = &plan.email
+    {
         jobs::enqueue_email(ctx, email.as_str()).await;
     }
-    // A payment may unblock events that arrived before it.
-    if outcome == "applied"
+    // A payment (applied, or recorded in another currency) may unblock events
+    // that arrived before it.
+    if matches!(outcome, "applied" | "flagged")
         && let Some(key) = &plan.payment_key
     {
         apply_pending(ctx, org_id, key).await?;
     }
-    Ok(outcome)
+    Ok(result)
 }
 
 /// Decides what an event does, reading only what it needs.
 async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> {
     let facts = reconcile::facts(event);
     let Some(fact) = facts.first() else {
+        // An object of a kind Settle acts on that does not read is kept for a
+        // person, never silently ignored (a redelivery would be a duplicate).
+        let acted_on = [
+            "checkout.session.",
+            "payment_intent.",
+            "charge.refunded",
+            "charge.dispute.",
+        ]
+        .iter()
+        .any(|p| event.kind.starts_with(p));
+        if acted_on && matches!(event.object(), crate::stripe::events::Object::Other) {
+            return Ok(Plan::flag(format!(
+                "the {} object could not be read",
+                event.kind
+            )));
+        }
         return Ok(Plan::new("ignored"));
     };
     // Settle's own metadata names the organization; an event for another one
@@ -276,6 +297,13 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
             }
             p.stmts.push(ledger_row(ctx, org_id, &inv.id, "payment", *amount, currency, key, &format!("payment:{key}"), &now_date)?);
             p.stmts.push(recompute_invoice(ctx, org_id, &inv.id)?);
+            // Whatever event told us (a session's or the PaymentIntent's),
+            // the debit for this amount is no longer on its way.
+            p.stmts.push(db::stmt(
+                &ctx.db,
+                "UPDATE checkout_sessions SET state = 'paid' WHERE organization_id = ?1 AND invoice_id = ?2 AND state = 'processing' AND amount = ?3",
+                params![org_id, &inv.id, *amount],
+            )?);
             if p.outcome == "applied" {
                 email_about(ctx, &mut p, org_id, &inv, "receipt", format!("receipt:{key}"))?;
             }
@@ -537,8 +565,11 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
         let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
             .map_err(|e| ApiError::internal(format!("list sessions: {e}")))?;
         for session in &page {
-            if repair(ctx, session).await? {
-                repaired += 1;
+            // One unreadable or foreign session must not stop the others.
+            match repair(ctx, session).await {
+                Ok(true) => repaired += 1,
+                Ok(false) => {}
+                Err(e) => worker::console_error!("sweep: session {}: {e:?}", session["id"]),
             }
         }
         after = page
@@ -552,6 +583,27 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
     Ok(repaired)
 }
 
+/// Cron: applies waiting events whose payment has arrived meanwhile (a
+/// follow-up cut short, or a refund and its payment racing each other).
+pub async fn sweep_pending(ctx: &Ctx) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Waiting {
+        organization_id: String,
+        payment_key: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT DISTINCT e.organization_id, e.payment_key FROM stripe_events e \
+         WHERE e.outcome = 'pending' AND EXISTS (SELECT 1 FROM payments p WHERE p.organization_id = e.organization_id \
+         AND p.external_id = 'payment:' || e.payment_key) LIMIT 100",
+        Vec::new(),
+    )?;
+    for w in db::all::<Waiting>(s).await? {
+        apply_pending(ctx, &w.organization_id, &w.payment_key).await?;
+    }
+    Ok(())
+}
+
 /// Applies one paid session the ledger does not know. Returns whether it did.
 async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
     let paid = session["status"] == "complete" && session["payment_status"] == "paid";
@@ -562,7 +614,10 @@ async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError
     ) else {
         return Ok(false);
     };
-    if !paid || OrganizationId::parse(org).is_err() {
+    if !paid
+        || OrganizationId::parse(org).is_err()
+        || super::organizations::load(ctx, org).await.is_err()
+    {
         return Ok(false);
     }
     let known = db::stmt(
