@@ -174,6 +174,29 @@ pub fn read_checkout(status: u16, body: &str) -> Result<CreatedCheckout, StripeE
     }
 }
 
+/// `POST /v1/checkout/sessions/{id}/expire`: closes an open session so it
+/// can no longer be paid.
+pub fn expire_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
+    HttpRequest {
+        method: "POST",
+        url: format!(
+            "{}/v1/checkout/sessions/{}/expire",
+            base.trim_end_matches('/'),
+            encode(id)
+        ),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {secret_key}")),
+            (
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("Idempotency-Key".into(), format!("settle-expire-{id}")),
+            ("Stripe-Version".into(), "2025-04-30.basil".into()),
+        ],
+        body: String::new(),
+    }
+}
+
 /// `GET /v1/checkout/sessions?created[gte]=…&limit=100[&starting_after=…]`:
 /// the sessions created since a time, newest first, a page at a time.
 pub fn list_checkouts(

@@ -465,3 +465,37 @@ fn partial_payments_follow_the_organizations_settings() {
     let rest = checkout(&app, &cookie, id);
     assert_eq!(rest.status, 201, "the rest can be paid: {}", rest.body);
 }
+
+#[test]
+fn a_new_amount_closes_the_other_open_session() {
+    let (app, cookie, inv) = setup("Tess Tabs");
+    let id = inv["id"].as_str().unwrap();
+    let on = patch_org(
+        &app,
+        json!({ "payments": { "allow_partial": true, "min_partial_amount": 100, "methods": [] } }),
+    );
+    assert_eq!(on.status, 200);
+    let full = checkout(&app, &cookie, id);
+    assert_eq!(full.status, 201);
+    let part = checkout_amount(&app, &cookie, id, 1000);
+    assert_eq!(part.status, 201, "{}", part.body);
+    let sessions = sessions_for(&app, id);
+    let state = |sid: &Value| sessions.iter().find(|s| s["id"] == *sid).unwrap()["status"].clone();
+    assert_eq!(
+        state(&full.body["id"]),
+        "expired",
+        "the first tab's session can no longer be paid"
+    );
+    assert_eq!(state(&part.body["id"]), "open");
+    let late = app
+        .http
+        .post(full.body["url"].as_str().unwrap())
+        .form(&[("method", "card"), ("card", "4242424242424242")])
+        .send()
+        .unwrap();
+    assert_eq!(
+        late.status().as_u16(),
+        409,
+        "paying the closed session is refused"
+    );
+}

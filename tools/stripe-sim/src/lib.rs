@@ -184,6 +184,48 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
     let _ = req.as_reader().take(1 << 20).read_to_string(&mut body);
     match (method, path) {
         (Method::Post, "/v1/checkout/sessions") => create_session(req, shared, addr, &body),
+        (Method::Post, p) if p.starts_with("/v1/checkout/sessions/") && p.ends_with("/expire") => {
+            if !authorized(&req) {
+                return stripe_error(
+                    req,
+                    401,
+                    "invalid_request_error",
+                    "You did not provide an API key.",
+                    None,
+                );
+            }
+            let id = &p["/v1/checkout/sessions/".len()..p.len() - "/expire".len()];
+            let mut st = shared.0.lock().expect("state");
+            let Some(s) = st.sessions.get_mut(id) else {
+                drop(st);
+                return stripe_error(
+                    req,
+                    404,
+                    "invalid_request_error",
+                    &format!("No such checkout.session: '{id}'"),
+                    Some("session"),
+                );
+            };
+            if s["status"] != "open" {
+                drop(st);
+                return stripe_error(
+                    req,
+                    400,
+                    "invalid_request_error",
+                    "Only Checkout Sessions with a status in [\"open\"] can be expired.",
+                    None,
+                );
+            }
+            s["status"] = json!("expired");
+            let expired = s.clone();
+            drop(st);
+            deliver(
+                &shared.1,
+                &expired,
+                vec![event("checkout.session.expired", expired.clone())],
+            );
+            reply(req, 200, "application/json", expired.to_string());
+        }
         (Method::Get, "/v1/checkout/sessions") => {
             if !authorized(&req) {
                 return stripe_error(

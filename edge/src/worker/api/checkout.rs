@@ -84,6 +84,50 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             "Online payment is not set up for this company yet.",
         )
     })?;
+    let unavailable = |why: &str| {
+        worker::console_error!("checkout for {invoice_id}: {why}");
+        ApiError::new(
+            ErrorCode::PaymentProviderUnavailable,
+            "We could not reach the payment provider. Nothing was charged. Please try again in a moment.",
+        )
+    };
+    // One payable session per invoice: a session for another amount (a second
+    // tab, a partial payment) is closed at Stripe first, so the customer
+    // cannot pay twice. If Stripe refuses to close it, it is being paid.
+    #[derive(Deserialize)]
+    struct Open {
+        id: String,
+    }
+    let others = db::stmt(
+        &ctx.db,
+        "SELECT id FROM checkout_sessions WHERE organization_id = ?1 AND invoice_id = ?2 AND state = 'open' AND expires_at > ?3",
+        params![org_id, invoice_id, ctx.now_ms],
+    )?;
+    for other in db::all::<Open>(others).await? {
+        let answer = WorkerFetch
+            .send(api::expire_checkout(
+                &ctx.config.stripe_api_base,
+                secret.expose(),
+                &other.id,
+            ))
+            .await
+            .map_err(|e| unavailable(&e))?;
+        match answer.status {
+            200..=299 => {
+                db::stmt(&ctx.db, "UPDATE checkout_sessions SET state = 'expired' WHERE id = ?1 AND state = 'open'", params![&other.id])?
+                    .run()
+                    .await
+                    .map_err(|e| ApiError::internal(format!("expire session: {e}")))?;
+            }
+            400 | 404 => {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "Another payment for this invoice is being completed. Refresh the page in a moment.",
+                ));
+            }
+            status => return Err(unavailable(&format!("expire {}: HTTP {status}", other.id))),
+        }
+    }
     let base = &ctx.config.public_base_url;
     let success = format!("{base}/invoices/{invoice_id}?checkout={{CHECKOUT_SESSION_ID}}");
     let cancel = format!("{base}/invoices/{invoice_id}?checkout=cancelled");
@@ -140,13 +184,6 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             *value = key.clone();
         }
     }
-    let unavailable = |why: &str| {
-        worker::console_error!("checkout for {invoice_id}: {why}");
-        ApiError::new(
-            ErrorCode::PaymentProviderUnavailable,
-            "We could not reach the payment provider. Nothing was charged. Please try again in a moment.",
-        )
-    };
     let answer = WorkerFetch
         .send(request)
         .await
