@@ -174,6 +174,23 @@ pub fn read_checkout(status: u16, body: &str) -> Result<CreatedCheckout, StripeE
     }
 }
 
+/// `GET /v1/checkout/sessions/{id}`
+pub fn get_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
+    HttpRequest {
+        method: "GET",
+        url: format!(
+            "{}/v1/checkout/sessions/{}",
+            base.trim_end_matches('/'),
+            encode(id)
+        ),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {secret_key}")),
+            ("Stripe-Version".into(), "2025-04-30.basil".into()),
+        ],
+        body: String::new(),
+    }
+}
+
 /// `POST /v1/checkout/sessions/{id}/expire`: closes an open session so it
 /// can no longer be paid.
 pub fn expire_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {

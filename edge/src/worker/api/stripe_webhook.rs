@@ -580,6 +580,33 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
             break;
         }
     }
+    // Bank debits settle days after their session was created, possibly
+    // beyond the look-back: ask for each one still processing here.
+    #[derive(Deserialize)]
+    struct Processing {
+        id: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id FROM checkout_sessions WHERE state = 'processing' ORDER BY created_at LIMIT 50",
+        Vec::new(),
+    )?;
+    for p in db::all::<Processing>(s).await? {
+        let request =
+            crate::stripe::api::get_checkout(&ctx.config.stripe_api_base, secret.expose(), &p.id);
+        let answer = match jobs::WorkerFetch.send(request).await {
+            Ok(a) if (200..300).contains(&a.status) => a,
+            _ => continue,
+        };
+        let Ok(session) = serde_json::from_str::<serde_json::Value>(&answer.body) else {
+            continue;
+        };
+        match repair(ctx, &session).await {
+            Ok(true) => repaired += 1,
+            Ok(false) => {}
+            Err(e) => worker::console_error!("sweep: session {}: {e:?}", p.id),
+        }
+    }
     Ok(repaired)
 }
 
