@@ -52,6 +52,11 @@ fn fail_next(app: &TestApp, invoice: &str, count: u32, status: u16) {
     assert!(r.status().is_success());
 }
 
+/// Submits the stand-in's hosted checkout form, as the customer's browser would.
+fn pay_at(app: &TestApp, url: &str, form: &[(&str, &str)]) -> reqwest::blocking::Response {
+    app.http.post(url).form(form).send().unwrap()
+}
+
 fn setup(name: &str) -> (TestApp, String, Value) {
     let app = TestApp::new();
     let c = app.create_customer(name);
@@ -124,20 +129,18 @@ fn paying_by_card_marks_the_invoice_paid_once() {
     let id = inv["id"].as_str().unwrap();
     let session = checkout(&app, &cookie, id);
     let url = session.body["url"].as_str().unwrap();
-    let declined = app
-        .http
-        .post(url)
-        .form(&[("method", "card"), ("card", "4000 0000 0000 0002")])
-        .send()
-        .unwrap();
+    let declined = pay_at(
+        &app,
+        url,
+        &[("method", "card"), ("card", "4000 0000 0000 0002")],
+    );
     assert_eq!(declined.status().as_u16(), 402);
     assert!(declined.text().unwrap().contains("declined"));
-    let paid = app
-        .http
-        .post(url)
-        .form(&[("method", "card"), ("card", "4242 4242 4242 4242")])
-        .send()
-        .unwrap();
+    let paid = pay_at(
+        &app,
+        url,
+        &[("method", "card"), ("card", "4242 4242 4242 4242")],
+    );
     assert_eq!(paid.status().as_u16(), 303);
     let back = paid.headers()["location"].to_str().unwrap().to_owned();
     assert!(
@@ -177,12 +180,7 @@ fn a_bank_debit_is_processing_until_it_settles() {
     let id = inv["id"].as_str().unwrap();
     let session = checkout(&app, &cookie, id);
     let url = session.body["url"].as_str().unwrap();
-    let r = app
-        .http
-        .post(url)
-        .form(&[("method", "debit"), ("result", "succeed")])
-        .send()
-        .unwrap();
+    let r = pay_at(&app, url, &[("method", "debit"), ("result", "succeed")]);
     assert_eq!(r.status().as_u16(), 303);
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut saw_processing = false;
