@@ -55,6 +55,7 @@ pub enum Route {
     PortalInvoices,
     PortalInvoice(String),
     PortalCheckout(String),
+    PortalCombinedCheckout,
     PortalLinkRequest,
 }
 
@@ -87,6 +88,7 @@ impl Route {
             Route::PortalInvoices => "portal.invoices",
             Route::PortalInvoice(_) => "portal.invoice",
             Route::PortalCheckout(_) => "portal.checkout",
+            Route::PortalCombinedCheckout => "portal.checkout_combined",
             Route::PortalLinkRequest => "portal.link_requests",
         }
     }
@@ -143,6 +145,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["portal", "invoices"] => (Get, Route::PortalInvoices),
             ["portal", "invoices", id] => (Get, Route::PortalInvoice(s(id))),
             ["portal", "invoices", id, "checkout"] => (Post, Route::PortalCheckout(s(id))),
+            ["portal", "checkout"] => (Post, Route::PortalCombinedCheckout),
             ["portal", "link-requests"] => (Post, Route::PortalLinkRequest),
             _ => return Err(NoRoute::NotFound),
         },

@@ -8,8 +8,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use settle_shared::api::{
-    CheckoutRequest, CheckoutResponse, InvoiceResponse, LinkRequestRequest, LinkRequestResponse,
-    ListResponse, PortalSessionResponse,
+    CheckoutRequest, CheckoutResponse, CombinedCheckoutRequest, InvoiceResponse,
+    LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse,
 };
 use settle_shared::error::{ErrorBody, ErrorCode};
 use wasm_bindgen::{JsCast, JsValue};
@@ -116,6 +116,11 @@ pub async fn checkout(id: String, amount: Option<i64>) -> Result<CheckoutRespons
         Some(&CheckoutRequest { amount }),
     )
     .await
+}
+
+/// One Checkout Session for several invoices of one currency.
+pub async fn checkout_many(invoice_ids: Vec<String>) -> Result<CheckoutResponse, ApiFailure> {
+    post("/checkout", Some(&CombinedCheckoutRequest { invoice_ids })).await
 }
 
 pub async fn sign_out() -> Result<serde_json::Value, ApiFailure> {

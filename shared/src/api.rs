@@ -291,6 +291,13 @@ pub struct CheckoutRequest {
     pub amount: Option<i64>,
 }
 
+/// `POST /api/v1/portal/checkout`: several invoices paid together.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CombinedCheckoutRequest {
+    pub invoice_ids: Vec<String>,
+}
+
 /// Where to send the customer to pay.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CheckoutResponse {

@@ -26,6 +26,10 @@ pub struct NewCheckout<'a> {
     /// `card` always; `sepa_debit`, `us_bank_account` when enabled.
     pub payment_method_types: &'a [&'a str],
     pub locale: &'a str,
+    /// More invoices paid together with the first one: (id, number, amount).
+    /// The session then has a line per invoice and its metadata says how the
+    /// payment splits (`settle_allocation`).
+    pub also: &'a [(String, String, i64)],
 }
 
 /// Percent-encodes a form value (application/x-www-form-urlencoded).
@@ -79,16 +83,6 @@ pub fn create_checkout(
         (s("customer_email"), s(c.customer_email)),
         (s("expires_at"), c.expires_at.to_string()),
         (s("locale"), s(checkout_locale(c.locale))),
-        (s("line_items[0][quantity]"), s("1")),
-        (s("line_items[0][price_data][currency]"), s(c.currency)),
-        (
-            s("line_items[0][price_data][unit_amount]"),
-            c.amount.to_string(),
-        ),
-        (
-            s("line_items[0][price_data][product_data][name]"),
-            format!("Invoice {} — {}", c.invoice_number, c.company),
-        ),
         (s("metadata[settle_organization_id]"), s(c.organization_id)),
         (s("metadata[settle_invoice_id]"), s(c.invoice_id)),
         (
@@ -100,6 +94,33 @@ pub fn create_checkout(
             s(c.invoice_id),
         ),
     ];
+    let first_amount = c.amount - c.also.iter().map(|(_, _, a)| a).sum::<i64>();
+    let items = std::iter::once((c.invoice_id, c.invoice_number, first_amount))
+        .chain(c.also.iter().map(|(i, n, a)| (i.as_str(), n.as_str(), *a)));
+    let mut allocation = Vec::new();
+    for (i, (id, number, amount)) in items.enumerate() {
+        pairs.push((format!("line_items[{i}][quantity]"), s("1")));
+        pairs.push((
+            format!("line_items[{i}][price_data][currency]"),
+            s(c.currency),
+        ));
+        pairs.push((
+            format!("line_items[{i}][price_data][unit_amount]"),
+            amount.to_string(),
+        ));
+        pairs.push((
+            format!("line_items[{i}][price_data][product_data][name]"),
+            format!("Invoice {number} — {}", c.company),
+        ));
+        allocation.push(format!("{id}:{amount}"));
+    }
+    if !c.also.is_empty() {
+        pairs.push((s("metadata[settle_allocation]"), allocation.join(",")));
+        pairs.push((
+            s("payment_intent_data[metadata][settle_allocation]"),
+            allocation.join(","),
+        ));
+    }
     for (i, t) in c.payment_method_types.iter().enumerate() {
         pairs.push((format!("payment_method_types[{i}]"), s(t)));
     }
@@ -280,6 +301,7 @@ mod tests {
             expires_at: 1_800_000_000,
             payment_method_types: &["card", "sepa_debit"],
             locale: "fr-FR",
+            also: &[],
         }
     }
 
@@ -305,6 +327,22 @@ mod tests {
             "payment_method_types%5B1%5D=sepa_debit",
             "success_url=http%3A%2F%2F127.0.0.1%3A8787%2Finvoices%2Finv_1%3Fcheckout%3D%7BCHECKOUT_SESSION_ID%7D",
             "locale=fr",
+        ] {
+            assert!(r.body.split('&').any(|p| p == part), "{part} in {}", r.body);
+        }
+    }
+
+    #[test]
+    fn several_invoices_have_a_line_each_and_an_allocation() {
+        let also = [("inv_2".to_owned(), "NW-2".to_owned(), 500)];
+        let mut c = checkout();
+        c.amount = 10_000;
+        c.also = &also;
+        let r = create_checkout("https://api.stripe.com", "sk_x", "k", &c);
+        for part in [
+            "line_items%5B0%5D%5Bprice_data%5D%5Bunit_amount%5D=9500",
+            "line_items%5B1%5D%5Bprice_data%5D%5Bunit_amount%5D=500",
+            "metadata%5Bsettle_allocation%5D=inv_1%3A9500%2Cinv_2%3A500",
         ] {
             assert!(r.body.split('&').any(|p| p == part), "{part} in {}", r.body);
         }

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Metadata keys Settle puts on Checkout Sessions and PaymentIntents.
 pub const META_ORGANIZATION: &str = "settle_organization_id";
 pub const META_INVOICE: &str = "settle_invoice_id";
+/// How a payment for several invoices splits: `inv_a:9500,inv_b:500`.
+pub const META_ALLOCATION: &str = "settle_allocation";
 
 /// What an event says happened, independent of any stored state.
 #[derive(Debug, Clone, PartialEq, Eq)]

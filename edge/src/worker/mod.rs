@@ -103,6 +103,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::PortalInvoices => portal::invoices(ctx, &req).await,
         Route::PortalInvoice(id) => portal::invoice(ctx, &req, &id).await,
         Route::PortalCheckout(id) => checkout::create(ctx, req, &id).await,
+        Route::PortalCombinedCheckout => checkout::create_combined(ctx, req).await,
     }
 }
 

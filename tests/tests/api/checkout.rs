@@ -497,3 +497,78 @@ fn a_new_amount_closes_the_other_open_session() {
         "paying the closed session is refused"
     );
 }
+
+#[test]
+fn several_invoices_are_paid_together_once_each() {
+    let app = TestApp::new();
+    let c = app.create_customer("Sol Several");
+    let cid = c["id"].as_str().unwrap();
+    let a = app.create_invoice(cid);
+    let b = app.create_invoice(cid);
+    let usd = app
+        .post("/api/v1/invoices", TestApp::invoice_body(cid, "USD"))
+        .body;
+    let cookie = app.session(cid);
+    let many = |ids: Vec<&Value>| {
+        TestApp::reply(
+            app.http
+                .post(format!("{}/api/v1/portal/checkout", app.base))
+                .header("Cookie", &cookie)
+                .header("Sec-Fetch-Site", "same-origin")
+                .json(&json!({ "invoice_ids": ids.iter().map(|i| i["id"].clone()).collect::<Vec<_>>() }))
+                .send()
+                .unwrap(),
+        )
+    };
+    assert_eq!(many(vec![&a, &usd]).code(), "currency_mismatch");
+    assert_eq!(many(vec![&a]).code(), "invalid_field", "two or more");
+    let stranger = app.create_customer("Sam Stranger");
+    let theirs = app.create_invoice(stranger["id"].as_str().unwrap());
+    assert_eq!(many(vec![&a, &theirs]).status, 404);
+
+    let both = many(vec![&a, &b]);
+    assert_eq!(both.status, 201, "{}", both.body);
+    let sim: Value = app
+        .http
+        .get(format!(
+            "{}/v1/checkout/sessions/{}",
+            stripe(),
+            both.body["id"].as_str().unwrap()
+        ))
+        .bearer_auth("sk_test_x")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let total = a["total"].as_i64().unwrap() + b["total"].as_i64().unwrap();
+    assert_eq!(sim["amount_total"], total);
+    assert!(
+        sim["metadata"]["settle_allocation"]
+            .as_str()
+            .unwrap()
+            .contains(a["id"].as_str().unwrap())
+    );
+    let r = pay_at(
+        &app,
+        both.body["url"].as_str().unwrap(),
+        &[("method", "card"), ("card", "4242424242424242")],
+    );
+    assert_eq!(r.status().as_u16(), 303);
+    for inv in [&a, &b] {
+        let id = inv["id"].as_str().unwrap();
+        app.wait_for_status(id, "paid", "each invoice of the combined payment is paid");
+        let ledger = app.get(&format!("/api/v1/invoices/{id}/payments"));
+        assert_eq!(ledger.body["data"].as_array().unwrap().len(), 1);
+        assert_eq!(ledger.body["data"][0]["amount"], inv["total"]);
+    }
+    assert_eq!(
+        app.wait_for_emails(c["email"].as_str().unwrap(), 2).len(),
+        2,
+        "a receipt per invoice"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{}", usd["id"].as_str().unwrap()))
+            .body["status"],
+        "open"
+    );
+}

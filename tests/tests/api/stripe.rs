@@ -328,3 +328,47 @@ fn an_unreadable_payment_object_is_flagged_not_ignored() {
             .contains("could not be read")
     );
 }
+
+#[test]
+fn a_refund_of_a_combined_payment_is_flagged_for_a_person() {
+    let app = TestApp::new();
+    let c = app.create_customer("Cora Combined");
+    let a = app.create_invoice(c["id"].as_str().unwrap());
+    let b = app.create_invoice(c["id"].as_str().unwrap());
+    let pi = format!("pi_{}", unique());
+    let mut s = session(&app, &a, &pi, "paid", "eur");
+    let total = a["total"].as_i64().unwrap() + b["total"].as_i64().unwrap();
+    s["amount_total"] = json!(total);
+    s["metadata"]["settle_allocation"] = json!(format!(
+        "{}:{},{}:{}",
+        a["id"].as_str().unwrap(),
+        a["total"],
+        b["id"].as_str().unwrap(),
+        b["total"]
+    ));
+    assert_eq!(
+        deliver(&app, &event("checkout.session.completed", s)).body["status"],
+        "applied"
+    );
+    for inv in [&a, &b] {
+        assert_eq!(
+            app.get(&format!("/api/v1/invoices/{}", inv["id"].as_str().unwrap()))
+                .body["status"],
+            "paid"
+        );
+    }
+    let refund = event(
+        "charge.refunded",
+        json!({ "id": format!("ch_{}", unique()), "object": "charge", "amount": total, "amount_refunded": 100, "currency": "eur", "payment_intent": pi }),
+    );
+    assert_eq!(
+        deliver(&app, &refund).body["status"],
+        "flagged",
+        "not guessed, not left pending"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{}", a["id"].as_str().unwrap()))
+            .body["amount_paid"],
+        a["total"]
+    );
+}

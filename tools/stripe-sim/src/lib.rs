@@ -461,36 +461,50 @@ fn build_session(
         ));
     }
     let success_url = get(params, "success_url").ok_or_else(|| missing("success_url"))?;
-    let currency = get(params, "line_items[0][price_data][currency]")
-        .ok_or_else(|| missing("line_items[0][price_data][currency]"))?;
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
-        return Err((
-            format!("Invalid currency: {currency}."),
-            "line_items[0][price_data][currency]".into(),
-        ));
+    // Every line item: one currency, integer amounts, a name.
+    let mut currency: Option<String> = None;
+    let mut total: i64 = 0;
+    let mut i = 0;
+    while get(params, &format!("line_items[{i}][price_data][unit_amount]")).is_some() || i == 0 {
+        let key = |f: &str| format!("line_items[{i}]{f}");
+        let c = get(params, &key("[price_data][currency]"))
+            .ok_or_else(|| missing(&key("[price_data][currency]")))?;
+        if c.len() != 3
+            || !c.bytes().all(|b| b.is_ascii_lowercase())
+            || currency.as_deref().is_some_and(|x| x != c)
+        {
+            return Err((
+                format!("Invalid currency: {c}."),
+                key("[price_data][currency]"),
+            ));
+        }
+        currency = Some(c.to_owned());
+        let unit: i64 = get(params, &key("[price_data][unit_amount]"))
+            .ok_or_else(|| missing(&key("[price_data][unit_amount]")))?
+            .parse()
+            .map_err(|_| {
+                (
+                    "Invalid integer: unit_amount".to_owned(),
+                    key("[price_data][unit_amount]"),
+                )
+            })?;
+        let quantity: i64 = get(params, &key("[quantity]"))
+            .unwrap_or("1")
+            .parse()
+            .unwrap_or(0);
+        if unit < 0 || quantity < 1 {
+            return Err((
+                "This value must be greater than or equal to 1.".into(),
+                key("[quantity]"),
+            ));
+        }
+        if get(params, &key("[price_data][product_data][name]")).is_none_or(str::is_empty) {
+            return Err(missing(&key("[price_data][product_data][name]")));
+        }
+        total += unit * quantity;
+        i += 1;
     }
-    let unit: i64 = get(params, "line_items[0][price_data][unit_amount]")
-        .ok_or_else(|| missing("line_items[0][price_data][unit_amount]"))?
-        .parse()
-        .map_err(|_| {
-            (
-                "Invalid integer: unit_amount".to_owned(),
-                "line_items[0][price_data][unit_amount]".to_owned(),
-            )
-        })?;
-    let quantity: i64 = get(params, "line_items[0][quantity]")
-        .unwrap_or("1")
-        .parse()
-        .unwrap_or(0);
-    if unit < 0 || quantity < 1 {
-        return Err((
-            "This value must be greater than or equal to 1.".into(),
-            "line_items[0][quantity]".into(),
-        ));
-    }
-    if get(params, "line_items[0][price_data][product_data][name]").is_none_or(str::is_empty) {
-        return Err(missing("line_items[0][price_data][product_data][name]"));
-    }
+    let currency = currency.unwrap_or_default();
     let now = now();
     let expires_at = match get(params, "expires_at") {
         Some(v) => {
@@ -536,7 +550,7 @@ fn build_session(
     let id = format!("cs_test_sim{:06}{:x}", st.counter, now);
     let session = json!({
         "id": id, "object": "checkout.session", "mode": "payment", "status": "open", "payment_status": "unpaid",
-        "amount_total": unit * quantity, "amount_subtotal": unit * quantity, "currency": currency,
+        "amount_total": total, "amount_subtotal": total, "currency": currency,
         "client_reference_id": get(params, "client_reference_id"), "customer_email": get(params, "customer_email"),
         "metadata": collect("metadata["), "payment_intent": null, "payment_method_types": methods,
         "success_url": success_url, "cancel_url": get(params, "cancel_url"), "expires_at": expires_at, "created": now,

@@ -9,15 +9,17 @@ use crate::params;
 use crate::security;
 use crate::stripe::api::{self, NewCheckout, StripeError};
 use crate::views::InvoiceRow;
+use crate::views::OrganizationRow;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::jobs::WorkerFetch;
 use crate::worker::{db, http};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{CheckoutRequest, CheckoutResponse};
+use settle_shared::api::{CheckoutRequest, CheckoutResponse, CombinedCheckoutRequest};
 use settle_shared::ids::InvoiceId;
 use settle_shared::invoice::InvoiceStatus;
+use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
 /// How long a customer has to finish paying (Stripe allows 30 min to 24 h).
@@ -31,37 +33,112 @@ struct Existing {
     url: String,
 }
 
-pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response, ApiError> {
-    let s = http::session(ctx, &req).await?;
-    let body: CheckoutRequest = http::json_body_or_default(req).await?;
+/// An open, payable invoice of the signed-in customer, with its balance.
+async fn payable(
+    ctx: &Ctx,
+    s: &http::Session,
+    invoice_id: &str,
+) -> Result<(InvoiceRow, i64), ApiError> {
     if InvoiceId::parse(invoice_id).is_err() {
         return Err(ApiError::not_found("invoice"));
     }
-    let (org_id, customer) = (&s.customer.organization_id, &s.customer);
-    let inv: InvoiceRow = invoices::load(ctx, org_id, invoice_id).await?;
-    if inv.customer_id != customer.id || !matches!(inv.status.as_str(), "open" | "paid") {
+    let inv: InvoiceRow = invoices::load(ctx, &s.customer.organization_id, invoice_id).await?;
+    if inv.customer_id != s.customer.id || !matches!(inv.status.as_str(), "open" | "paid") {
         return Err(ApiError::not_found("invoice"));
     }
     let due = inv.total - inv.amount_paid;
     if inv.status() != InvoiceStatus::Open || due <= 0 {
         return Err(ApiError::new(
             ErrorCode::Conflict,
-            "This invoice is already paid.",
+            format!("Invoice {} is already paid.", inv.number),
         ));
     }
     if inv.processing != 0 {
         return Err(ApiError::new(
             ErrorCode::Conflict,
-            "A payment for this invoice is already on its way.",
+            format!(
+                "A payment for invoice {} is already on its way.",
+                inv.number
+            ),
         ));
     }
-    let org = super::organizations::load(ctx, org_id).await?;
+    Ok((inv, due))
+}
+
+/// `POST /api/v1/portal/invoices/{id}/checkout`
+pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, &req).await?;
+    let body: CheckoutRequest = http::json_body_or_default(req).await?;
+    let (inv, due) = payable(ctx, &s, invoice_id).await?;
+    let org = super::organizations::load(ctx, &s.customer.organization_id).await?;
     let amount = match body.amount {
         None => due,
         Some(a) => org.payments().check_amount(a, due)?,
     };
+    start(ctx, &s, org, inv, amount, Vec::new()).await
+}
+
+/// Most invoices paid in one checkout (Stripe's metadata values hold 500 characters).
+const MAX_TOGETHER: usize = 10;
+
+/// `POST /api/v1/portal/checkout`: several open invoices of one currency,
+/// each for its whole balance, in one payment.
+pub async fn create_combined(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let s = http::session(ctx, &req).await?;
+    let body: CombinedCheckoutRequest = http::json_body(req).await?;
+    let mut ids = body.invoice_ids.clone();
+    ids.sort();
+    ids.dedup();
+    if !(2..=MAX_TOGETHER).contains(&ids.len()) {
+        return Err(FieldError::invalid(
+            "invoice_ids",
+            format!("name 2 to {MAX_TOGETHER} different invoices"),
+        )
+        .into());
+    }
+    let mut chosen = Vec::new();
+    for id in &ids {
+        chosen.push(payable(ctx, &s, id).await?);
+    }
+    if chosen
+        .iter()
+        .any(|(i, _)| i.currency != chosen[0].0.currency)
+    {
+        return Err(FieldError::new(
+            ErrorCode::CurrencyMismatch,
+            "invoice_ids",
+            "invoices paid together must be in one currency",
+        )
+        .into());
+    }
+    let amount = chosen.iter().map(|(_, d)| d).sum();
+    let org = super::organizations::load(ctx, &s.customer.organization_id).await?;
+    let mut rest = chosen.into_iter();
+    let (first, _) = rest
+        .next()
+        .ok_or_else(|| ApiError::internal("no invoice"))?;
+    let also = rest.map(|(i, due)| (i.id, i.number, due)).collect();
+    start(ctx, &s, org, first, amount, also).await
+}
+
+/// Reuses the open session for the same invoices and amount, or closes other
+/// open sessions of these invoices and creates a new one.
+async fn start(
+    ctx: &Ctx,
+    s: &http::Session,
+    org: OrganizationRow,
+    inv: InvoiceRow,
+    amount: i64,
+    also: Vec<(String, String, i64)>,
+) -> Result<Response, ApiError> {
+    let (org_id, customer) = (&s.customer.organization_id, &s.customer);
+    let invoice_id = inv.id.as_str();
+    let all_ids: Vec<&str> = std::iter::once(invoice_id)
+        .chain(also.iter().map(|(i, _, _)| i.as_str()))
+        .collect();
+    let together = all_ids.join(",");
     let fingerprint =
-        security::hash_token(&format!("checkout:{invoice_id}:{amount}:{}", inv.currency));
+        security::hash_token(&format!("checkout:{together}:{amount}:{}", inv.currency));
     let reuse = db::stmt(
         &ctx.db,
         "SELECT id, url FROM checkout_sessions WHERE organization_id = ?1 AND fingerprint = ?2 AND state = 'open' AND expires_at > ?3 \
@@ -100,8 +177,13 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     }
     let others = db::stmt(
         &ctx.db,
-        "SELECT id FROM checkout_sessions WHERE organization_id = ?1 AND invoice_id = ?2 AND state = 'open' AND expires_at > ?3",
-        params![org_id, invoice_id, ctx.now_ms],
+        "SELECT s.id FROM checkout_sessions s WHERE s.organization_id = ?1 AND s.state = 'open' AND s.expires_at > ?3 \
+         AND EXISTS (SELECT 1 FROM json_each(COALESCE(s.invoice_ids, json_array(s.invoice_id))) a JOIN json_each(?2) b ON a.value = b.value)",
+        params![
+            org_id,
+            serde_json::to_string(&all_ids).unwrap_or_default(),
+            ctx.now_ms
+        ],
     )?;
     for other in db::all::<Open>(others).await? {
         let answer = WorkerFetch
@@ -170,6 +252,7 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
             expires_at,
             payment_method_types: &methods.iter().map(String::as_str).collect::<Vec<_>>(),
             locale: &customer.locale,
+            also: &also,
         },
     );
     // The key covers every parameter sent (and the attempt): a retry in the
@@ -199,9 +282,21 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     db::batch(&ctx.db, vec![
         db::stmt(
             &ctx.db,
-            "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![&created.id, org_id, &customer.id, invoice_id, &fingerprint, amount, &inv.currency, &created.url, expires_at, ctx.now_ms],
+            "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at, invoice_ids) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                &created.id,
+                org_id,
+                &customer.id,
+                invoice_id,
+                &fingerprint,
+                amount,
+                &inv.currency,
+                &created.url,
+                expires_at,
+                ctx.now_ms,
+                (!also.is_empty()).then(|| serde_json::to_string(&all_ids).unwrap_or_default())
+            ],
         )?,
         ctx.audit_if(
             Audit {
@@ -209,7 +304,7 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
                 actor: &format!("customer:{}", customer.id),
                 action: "checkout.created",
                 subject: &created.id,
-                detail: json!({ "invoice_id": invoice_id, "amount": amount, "currency": inv.currency }),
+                detail: json!({ "invoice_ids": all_ids, "amount": amount, "currency": inv.currency }),
             },
             "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
             Vec::new(),

@@ -20,7 +20,8 @@ use worker::{Request, Response};
 /// The columns of an invoice view: the invoice and its customer's time zone.
 pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.currency, i.status, i.issue_date, i.due_date, i.memo, \
      i.subtotal, i.tax, i.total, i.amount_paid, i.sent_at, i.voided_at, i.created_at, c.time_zone, \
-     EXISTS (SELECT 1 FROM checkout_sessions s WHERE s.invoice_id = i.id AND s.state = 'processing') AS processing \
+     EXISTS (SELECT 1 FROM checkout_sessions s WHERE s.state = 'processing' AND (s.invoice_id = i.id \
+     OR EXISTS (SELECT 1 FROM json_each(s.invoice_ids) j WHERE j.value = i.id))) AS processing \
      FROM invoices i JOIN customers c ON c.id = i.customer_id";
 
 /// `POST /api/v1/invoices`

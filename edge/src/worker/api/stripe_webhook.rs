@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::outbound::HttpClient;
 use crate::params;
 use crate::stripe::events::Event;
-use crate::stripe::reconcile::{self, Fact, META_ORGANIZATION};
+use crate::stripe::reconcile::{self, Fact, META_ALLOCATION, META_ORGANIZATION};
 use crate::stripe::signature;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
@@ -90,7 +90,7 @@ fn email_about(
             dedupe_key: Some(dedupe_key),
         },
     )?);
-    p.email = Some(id);
+    p.emails.push(id);
     Ok(())
 }
 
@@ -106,8 +106,8 @@ struct Plan {
     payment_key: Option<String>,
     invoice_id: Option<String>,
     stmts: Vec<D1PreparedStatement>,
-    /// An email this event sends (a receipt, a failed debit).
-    email: Option<EmailId>,
+    /// Emails this event sends (receipts, a failed debit).
+    emails: Vec<EmailId>,
 }
 
 impl Plan {
@@ -118,7 +118,7 @@ impl Plan {
             payment_key: None,
             invoice_id: None,
             stmts: Vec::new(),
-            email: None,
+            emails: Vec::new(),
         }
     }
     fn flag(note: impl Into<String>) -> Self {
@@ -224,10 +224,10 @@ pub async fn record(
         Err(WriteError::Unique(_)) => "duplicate",
         Err(WriteError::Other(e)) => return Err(e),
     };
-    if result != "duplicate"
-        && let Some(email) = &plan.email
-    {
-        jobs::enqueue_email(ctx, email.as_str()).await;
+    if result != "duplicate" {
+        for email in &plan.emails {
+            jobs::enqueue_email(ctx, email.as_str()).await;
+        }
     }
     // A payment (applied, or recorded in another currency) may unblock events
     // that arrived before it.
@@ -281,6 +281,9 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
         .date_naive()
         .to_string();
     match fact {
+        Fact::Paid { key, amount, currency, .. } if allocation(event).is_some_and(|a| a.len() > 1) => {
+            combined_payment(ctx, org_id, key, *amount, currency, &allocation(event).unwrap_or_default(), &now_date).await
+        }
         Fact::Paid { key, invoice, amount, currency } => {
             let Some(invoice) = invoice.clone().filter(|i| InvoiceId::parse(i).is_ok()) else {
                 return Ok(Plan::flag("a payment that names no Settle invoice"));
@@ -393,6 +396,96 @@ fn checkout_state(
     )?))
 }
 
+/// How a combined payment splits, from Settle's metadata:
+/// `inv_a:9500,inv_b:500`.
+fn allocation(event: &Event) -> Option<Vec<(String, i64)>> {
+    let raw = match event.object() {
+        crate::stripe::events::Object::CheckoutSession(s) => {
+            s.metadata.get(META_ALLOCATION).cloned()
+        }
+        crate::stripe::events::Object::PaymentIntent(p) => p.metadata.get(META_ALLOCATION).cloned(),
+        _ => None,
+    }?;
+    raw.split(',')
+        .map(|part| {
+            let (id, amount) = part.split_once(':')?;
+            Some((id.to_owned(), amount.parse().ok()?))
+        })
+        .collect()
+}
+
+/// One payment for several invoices: a ledger row and a receipt for each,
+/// as the allocation made at checkout says.
+async fn combined_payment(
+    ctx: &Ctx,
+    org_id: &str,
+    key: &str,
+    amount: i64,
+    currency: &str,
+    allocation: &[(String, i64)],
+    date: &str,
+) -> Result<Plan, ApiError> {
+    if allocation.iter().map(|(_, a)| a).sum::<i64>() != amount
+        || allocation.iter().any(|(_, a)| *a <= 0)
+    {
+        return Ok(Plan::flag(format!(
+            "a combined payment of {amount} does not match its allocation"
+        )));
+    }
+    let mut p = Plan::new("applied");
+    p.payment_key = Some(key.to_owned());
+    for (invoice_id, part) in allocation {
+        let Some(inv) = invoice_ref(ctx, org_id, invoice_id).await? else {
+            return Ok(Plan::flag(format!(
+                "a combined payment names invoice {invoice_id}, unknown in this organization"
+            )));
+        };
+        if inv.currency != currency {
+            return Ok(Plan::flag(format!(
+                "a combined payment in {currency} names invoice {invoice_id} in {}",
+                inv.currency
+            )));
+        }
+        p.stmts.push(ledger_row(
+            ctx,
+            org_id,
+            &inv.id,
+            "payment",
+            *part,
+            currency,
+            key,
+            &format!("payment:{key}:{}", inv.id),
+            date,
+        )?);
+        p.stmts.push(recompute_invoice(ctx, org_id, &inv.id)?);
+        email_about(
+            ctx,
+            &mut p,
+            org_id,
+            &inv,
+            "receipt",
+            format!("receipt:{key}:{}", inv.id),
+        )?;
+        p.invoice_id.get_or_insert(inv.id.clone());
+    }
+    p.stmts.push(db::stmt(
+        &ctx.db,
+        "UPDATE checkout_sessions SET state = 'paid' WHERE organization_id = ?1 AND invoice_id = ?2 AND state = 'processing' AND amount = ?3",
+        params![org_id, &allocation[0].0, amount],
+    )?);
+    Ok(p)
+}
+
+/// Whether payment `key` paid several invoices (rows `payment:{key}:{invoice}`).
+async fn combined_exists(ctx: &Ctx, org_id: &str, key: &str) -> Result<bool, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id LIKE ?2 LIMIT 1",
+        params![org_id, format!("payment:{key}:%")],
+    )?;
+    Ok(db::one::<PaymentRef>(s).await?.is_some())
+}
+
 /// Plans an effect on the invoice that a known payment belongs to; waits
 /// (`pending`) when that payment has not arrived yet.
 async fn after_payment(
@@ -412,6 +505,11 @@ async fn after_payment(
     let mut p = Plan::new("applied");
     p.payment_key = Some(key.to_owned());
     match db::one::<PaymentRef>(s).await? {
+        None if combined_exists(ctx, org_id, key).await? => {
+            return Ok(Plan::flag(format!(
+                "a refund or dispute on payment {key}, which paid several invoices: allocate it by hand"
+            )));
+        }
         None => {
             p.outcome = "pending";
             p.note = Some(format!("waits for payment {key}"));
@@ -652,7 +750,7 @@ async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError
         "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id = ?2",
         params![org, format!("payment:{pi}")],
     )?;
-    if db::one::<PaymentRef>(known).await?.is_some() {
+    if db::one::<PaymentRef>(known).await?.is_some() || combined_exists(ctx, org, pi).await? {
         return Ok(false);
     }
     let event_id = format!("evt_sweep_{id}");
