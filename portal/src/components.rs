@@ -144,11 +144,15 @@ pub fn PayButton(
     /// A fuller name for screen readers, where the label alone is ambiguous.
     #[prop(optional)]
     aria_label: Option<String>,
+    /// Other invoices (of the same currency) to pay together with this one.
+    #[prop(optional)]
+    also: Vec<String>,
 ) -> impl IntoView {
     let t = lang.text();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let id = invoice.id.clone();
+    let together = !also.is_empty();
     let go = move |amount: Option<i64>| {
         if busy.get_untracked() {
             return;
@@ -156,8 +160,14 @@ pub fn PayButton(
         busy.set(true);
         error.set(None);
         let id = id.clone();
+        let also = also.clone();
         leptos::task::spawn_local(async move {
-            match api::checkout(id, amount).await {
+            let started = if also.is_empty() {
+                api::checkout(id, amount).await
+            } else {
+                api::checkout_many(std::iter::once(id).chain(also).collect()).await
+            };
+            match started {
                 Ok(c) => {
                     if let Some(w) = web_sys::window() {
                         let _ = w.location().assign(&c.url);
@@ -176,7 +186,7 @@ pub fn PayButton(
     };
     let pay_all = go.clone();
     // Part of the balance, when the company allows it.
-    let partial = (payments.allow_partial && invoice.amount_due > 1).then(|| {
+    let partial = (payments.allow_partial && !together && invoice.amount_due > 1).then(|| {
         let (due, currency) = (invoice.amount_due, invoice.currency.clone());
         let min = payments.min_partial_amount.clamp(1, due);
         let typed = RwSignal::new(String::new());

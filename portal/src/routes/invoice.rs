@@ -183,9 +183,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
                 <div><dt>{t.subtotal}</dt><dd>{m(invoice.subtotal)}</dd></div>
                 <div><dt>{t.tax}</dt><dd>{m(invoice.tax)}</dd></div>
                 <div class="grand"><dt>{t.total}</dt><dd>{m(invoice.total)}</dd></div>
-                <Show when=move || has_paid>
-                    <div><dt>{t.paid}</dt><dd>{paid.clone()}</dd></div>
-                </Show>
+                {has_paid.then(|| view! { <div><dt>{t.paid}</dt><dd>{paid}</dd></div> })}
                 <div class="grand"><dt>{t.balance_due}</dt><dd>{m(invoice.amount_due)}</dd></div>
             </dl>
             {memo}

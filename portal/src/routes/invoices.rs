@@ -69,19 +69,14 @@ fn Lists(session: PortalSessionResponse, invoices: Vec<InvoiceResponse>) -> impl
     let pay_alls = totals
         .iter()
         .filter_map(|(currency, sum)| {
-            let ids: Vec<String> = open
-                .iter()
-                .filter(|i| i.currency == *currency && !i.processing && i.amount_due > 0)
-                .map(|i| i.id.clone())
-                .take(10)
-                .collect();
-            (ids.len() >= 2).then(|| {
-                let label = fill(
-                    &fill(t.pay_all, "n", &ids.len().to_string()),
-                    "amount",
-                    &money(*sum, currency, &locale),
-                );
-                view! { <PayAll ids=ids label=label lang=lang/> }
+            let payable: Vec<&InvoiceResponse> =
+                open.iter().filter(|i| i.currency == *currency && !i.processing && i.amount_due > 0).take(10).collect();
+            let (first, rest) = payable.split_first()?;
+            (!rest.is_empty()).then(|| {
+                let label = fill(&fill(t.pay_all, "n", &payable.len().to_string()), "amount", &money(*sum, currency, &locale));
+                let also = rest.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+                let whole = PaymentSettings { allow_partial: false, min_partial_amount: 0, methods: Vec::new() };
+                view! { <div class="pay-all"><PayButton invoice=(*first).clone() label=label lang=lang locale=locale.clone() payments=whole also=also/></div> }
             })
         })
         .collect_view();
@@ -116,46 +111,6 @@ fn Lists(session: PortalSessionResponse, invoices: Vec<InvoiceResponse>) -> impl
         <h1>{t.your_invoices}</h1>
         {to_pay}
         {paid_section}
-    }
-}
-
-/// Pays several invoices through one Checkout Session.
-#[component]
-fn PayAll(ids: Vec<String>, label: String, lang: Lang) -> impl IntoView {
-    let t = lang.text();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let go = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let ids = ids.clone();
-        leptos::task::spawn_local(async move {
-            match api::checkout_many(ids).await {
-                Ok(c) => {
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.location().assign(&c.url);
-                    }
-                }
-                Err(api::ApiFailure::Invalid(m)) => {
-                    error.set(Some(m));
-                    busy.set(false);
-                }
-                Err(_) => {
-                    error.set(Some(t.error_generic.to_owned()));
-                    busy.set(false);
-                }
-            }
-        });
-    };
-    view! {
-        <div class="pay pay-all no-print">
-            <button class="button pay-button" on:click=go disabled=move || busy.get()>
-                {move || if busy.get() { t.redirecting.to_owned() } else { label.clone() }}
-            </button>
-            <div aria-live="polite">{move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}</div>
-        </div>
     }
 }
 
