@@ -262,6 +262,20 @@ pub fn list_checkouts(
     }
 }
 
+/// `GET /v1/payment_intents?created[gte]=…&limit=100[&starting_after=…]`
+pub fn list_payment_intents(
+    base: &str,
+    secret_key: &str,
+    created_gte: i64,
+    starting_after: Option<&str>,
+) -> HttpRequest {
+    let mut r = list_checkouts(base, secret_key, created_gte, starting_after);
+    r.url = r
+        .url
+        .replacen("/v1/checkout/sessions", "/v1/payment_intents", 1);
+    r
+}
+
 #[derive(Deserialize)]
 struct Page {
     data: Vec<serde_json::Value>,
@@ -377,8 +391,10 @@ mod tests {
     #[test]
     fn every_parameter_sent_is_in_stripes_description() {
         let path = crate::stripe::reference_data().join("openapi.subset.json");
-        let spec: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let schema = &spec["paths"]["/v1/checkout/sessions"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let schema = &spec["paths"]["/v1/checkout/sessions"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            ["schema"];
         let also = [("inv_2".to_owned(), "NW-2".to_owned(), 500)];
         let mut c = checkout();
         c.amount = 10_000;
@@ -407,20 +423,30 @@ mod tests {
             let (k, v) = pair.split_once('=').unwrap();
             let (k, v) = (decode(k), decode(v));
             let parts: Vec<&str> = k.split(['[', ']']).filter(|p| !p.is_empty()).collect();
-            let node = schema_at(schema, &parts).unwrap_or_else(|| panic!("`{k}` is not a parameter Stripe documents"));
+            let node = schema_at(schema, &parts)
+                .unwrap_or_else(|| panic!("`{k}` is not a parameter Stripe documents"));
             if let Some(allowed) = node["enum"].as_array() {
-                assert!(allowed.iter().any(|a| a == v.as_str()), "`{k}={v}` is not one of {allowed:?}");
+                assert!(
+                    allowed.iter().any(|a| a == v.as_str()),
+                    "`{k}={v}` is not one of {allowed:?}"
+                );
             }
             if node["type"] == "integer" {
                 assert!(v.parse::<i64>().is_ok(), "`{k}` must be an integer");
             }
             if let Some(max) = node["maxLength"].as_u64() {
-                assert!(v.chars().count() as u64 <= max, "`{k}` is longer than {max}");
+                assert!(
+                    v.chars().count() as u64 <= max,
+                    "`{k}` is longer than {max}"
+                );
             }
             roots.push(parts[0].to_owned());
         }
         for required in schema["required"].as_array().unwrap() {
-            assert!(roots.iter().any(|r| r == required.as_str().unwrap()), "required `{required}` is not sent");
+            assert!(
+                roots.iter().any(|r| r == required.as_str().unwrap()),
+                "required `{required}` is not sent"
+            );
         }
     }
 

@@ -226,7 +226,7 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
             );
             reply(req, 200, "application/json", expired.to_string());
         }
-        (Method::Get, "/v1/checkout/sessions") => {
+        (Method::Get, list_path @ ("/v1/checkout/sessions" | "/v1/payment_intents")) => {
             if !authorized(&req) {
                 return stripe_error(
                     req,
@@ -244,7 +244,7 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(10)
                 .clamp(1, 100);
-            let mut all: Vec<Value> = shared
+            let sessions: Vec<Value> = shared
                 .0
                 .lock()
                 .expect("state")
@@ -253,6 +253,26 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
                 .filter(|s| s["created"].as_i64().unwrap_or(0) >= since)
                 .cloned()
                 .collect();
+            // A session's PaymentIntent, as Stripe would list it.
+            let mut all: Vec<Value> = if list_path == "/v1/payment_intents" {
+                sessions
+                    .iter()
+                    .filter(|s| !s["payment_intent"].is_null())
+                    .map(|s| {
+                        let status = match (s["status"].as_str(), s["payment_status"].as_str()) {
+                            (_, Some("paid")) => "succeeded",
+                            (Some("complete"), _) => "processing",
+                            _ => "requires_payment_method",
+                        };
+                        let mut pi = payment_intent(s, status);
+                        pi["created"] = s["created"].clone();
+                        pi["livemode"] = json!(false);
+                        pi
+                    })
+                    .collect()
+            } else {
+                sessions
+            };
             all.sort_by(|a, b| {
                 (b["created"].as_i64(), b["id"].as_str())
                     .cmp(&(a["created"].as_i64(), a["id"].as_str()))
@@ -264,7 +284,8 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
             }
             let has_more = all.len() > limit;
             all.truncate(limit);
-            let page = json!({ "object": "list", "url": "/v1/checkout/sessions", "has_more": has_more, "data": all });
+            let page =
+                json!({ "object": "list", "url": list_path, "has_more": has_more, "data": all });
             reply(req, 200, "application/json", page.to_string());
         }
         (Method::Get, p) if p.starts_with("/v1/checkout/sessions/") => {

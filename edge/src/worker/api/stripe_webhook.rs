@@ -678,6 +678,37 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
             break;
         }
     }
+    // PaymentIntents too: a payment whose session event and its own event
+    // were both lost.
+    let mut after: Option<String> = None;
+    for _ in 0..SWEEP_MAX_PAGES {
+        let request = crate::stripe::api::list_payment_intents(
+            &ctx.config.stripe_api_base,
+            secret.expose(),
+            since,
+            after.as_deref(),
+        );
+        let answer = jobs::WorkerFetch
+            .send(request)
+            .await
+            .map_err(|e| ApiError::internal(format!("list payment intents: {e}")))?;
+        let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
+            .map_err(|e| ApiError::internal(format!("list payment intents: {e}")))?;
+        for intent in &page {
+            match repair_intent(ctx, intent).await {
+                Ok(true) => repaired += 1,
+                Ok(false) => {}
+                Err(e) => worker::console_error!("sweep: payment intent {}: {e:?}", intent["id"]),
+            }
+        }
+        after = page
+            .last()
+            .and_then(|p| p["id"].as_str())
+            .map(str::to_owned);
+        if !more || after.is_none() {
+            break;
+        }
+    }
     // Bank debits settle days after their session was created, possibly
     // beyond the look-back: ask for each one still processing here.
     #[derive(Deserialize)]
@@ -732,17 +763,46 @@ pub async fn sweep_pending(ctx: &Ctx) -> Result<(), ApiError> {
 /// Applies one paid session the ledger does not know. Returns whether it did.
 async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
     let paid = session["status"] == "complete" && session["payment_status"] == "paid";
-    let (Some(org), Some(pi), Some(id)) = (
+    let (Some(org), Some(pi)) = (
         session["metadata"][META_ORGANIZATION].as_str(),
         session["payment_intent"].as_str(),
-        session["id"].as_str(),
     ) else {
         return Ok(false);
     };
-    if !paid
-        || OrganizationId::parse(org).is_err()
-        || super::organizations::load(ctx, org).await.is_err()
-    {
+    if !paid {
+        return Ok(false);
+    }
+    repair_payment(ctx, org, pi, "checkout.session.completed", session).await
+}
+
+/// Applies a succeeded PaymentIntent (Settle's metadata on it) whose
+/// payment the ledger lacks.
+async fn repair_intent(ctx: &Ctx, intent: &serde_json::Value) -> Result<bool, ApiError> {
+    let (Some(org), Some(pi)) = (
+        intent["metadata"][META_ORGANIZATION].as_str(),
+        intent["id"].as_str(),
+    ) else {
+        return Ok(false);
+    };
+    if intent["status"] != "succeeded" {
+        return Ok(false);
+    }
+    repair_payment(ctx, org, pi, "payment_intent.succeeded", intent).await
+}
+
+/// Applies, as a webhook would, a paid object whose payment `pi` the ledger
+/// of `org` lacks; noted as repaired.
+async fn repair_payment(
+    ctx: &Ctx,
+    org: &str,
+    pi: &str,
+    kind: &str,
+    object: &serde_json::Value,
+) -> Result<bool, ApiError> {
+    let Some(id) = object["id"].as_str() else {
+        return Ok(false);
+    };
+    if OrganizationId::parse(org).is_err() || super::organizations::load(ctx, org).await.is_err() {
         return Ok(false);
     }
     let known = db::stmt(
@@ -754,8 +814,8 @@ async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError
         return Ok(false);
     }
     let event_id = format!("evt_sweep_{id}");
-    let payload = json!({ "id": event_id, "object": "event", "type": "checkout.session.completed",
-                          "created": session["created"], "livemode": session["livemode"], "data": { "object": session } })
+    let payload = json!({ "id": event_id, "object": "event", "type": kind,
+                          "created": object["created"], "livemode": object["livemode"], "data": { "object": object } })
     .to_string();
     let event = Event::parse(payload.as_bytes())
         .map_err(|e| ApiError::internal(format!("sweep event: {e}")))?;
