@@ -147,6 +147,26 @@ pub fn facts(event: &Event) -> Vec<Fact> {
     }
 }
 
+/// Splits `total` over parts of at most `caps` each, in order: the first
+/// part fills up first. Each share only grows as `total` grows, so running
+/// totals (refunds) split the same whatever order they arrive in. What
+/// exceeds every cap goes to the last part.
+pub fn fill(total: i64, caps: &[i64]) -> Vec<i64> {
+    let mut left = total.max(0);
+    let mut out: Vec<i64> = caps
+        .iter()
+        .map(|cap| {
+            let take = left.min((*cap).max(0));
+            left -= take;
+            take
+        })
+        .collect();
+    if let Some(last) = out.last_mut() {
+        *last += left;
+    }
+    out
+}
+
 /// The kinds of ledger row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -507,6 +527,23 @@ mod tests {
             facts(&inquiry("charge.dispute.created", "needs_response")).len(),
             1
         );
+    }
+
+    #[test]
+    fn amounts_split_in_order_and_only_grow() {
+        assert_eq!(fill(500, &[1000]), vec![500]);
+        assert_eq!(fill(1200, &[1000, 500]), vec![1000, 200]);
+        assert_eq!(fill(1500, &[1000, 500]), vec![1000, 500]);
+        assert_eq!(fill(0, &[1000, 500]), vec![0, 0]);
+        for t in 0..1600 {
+            let (a, b) = (fill(t, &[1000, 500]), fill(t + 1, &[1000, 500]));
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x <= y),
+                "shares shrink between {t} and {}",
+                t + 1
+            );
+            assert_eq!(b.iter().sum::<i64>(), t + 1);
+        }
     }
 
     #[test]

@@ -330,45 +330,59 @@ fn an_unreadable_payment_object_is_flagged_not_ignored() {
 }
 
 #[test]
-fn a_refund_of_a_combined_payment_is_flagged_for_a_person() {
+fn a_refund_of_a_combined_payment_is_split_over_its_invoices() {
     let app = TestApp::new();
     let c = app.create_customer("Cora Combined");
-    let a = app.create_invoice(c["id"].as_str().unwrap());
-    let b = app.create_invoice(c["id"].as_str().unwrap());
+    let x = app.create_invoice(c["id"].as_str().unwrap());
+    let y = app.create_invoice(c["id"].as_str().unwrap());
+    // Shares fill the invoices in id order.
+    let (first, second) = if x["id"].as_str() < y["id"].as_str() {
+        (&x, &y)
+    } else {
+        (&y, &x)
+    };
+    let (t1, t2) = (
+        first["total"].as_i64().unwrap(),
+        second["total"].as_i64().unwrap(),
+    );
     let pi = format!("pi_{}", unique());
-    let mut s = session(&app, &a, &pi, "paid", "eur");
-    let total = a["total"].as_i64().unwrap() + b["total"].as_i64().unwrap();
-    s["amount_total"] = json!(total);
+    let mut s = session(&app, first, &pi, "paid", "eur");
+    s["amount_total"] = json!(t1 + t2);
     s["metadata"]["settle_allocation"] = json!(format!(
-        "{}:{},{}:{}",
-        a["id"].as_str().unwrap(),
-        a["total"],
-        b["id"].as_str().unwrap(),
-        b["total"]
+        "{}:{t1},{}:{t2}",
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap()
     ));
+    let charge = format!("ch_{}", unique());
+    let refund = |total: i64| {
+        event(
+            "charge.refunded",
+            json!({ "id": charge, "object": "charge", "amount": t1 + t2, "amount_refunded": total, "currency": "eur", "payment_intent": pi }),
+        )
+    };
+    // The larger running total arrives first, then an older, smaller one,
+    // and one before the payment itself: all end in the same books.
+    assert_eq!(deliver(&app, &refund(50)).body["status"], "pending");
     assert_eq!(
         deliver(&app, &event("checkout.session.completed", s)).body["status"],
         "applied"
     );
-    for inv in [&a, &b] {
-        assert_eq!(
-            app.get(&format!("/api/v1/invoices/{}", inv["id"].as_str().unwrap()))
-                .body["status"],
-            "paid"
-        );
-    }
-    let refund = event(
-        "charge.refunded",
-        json!({ "id": format!("ch_{}", unique()), "object": "charge", "amount": total, "amount_refunded": 100, "currency": "eur", "payment_intent": pi }),
+    assert_eq!(deliver(&app, &refund(t1 + 100)).body["status"], "applied");
+    assert_eq!(deliver(&app, &refund(t1 / 2)).body["status"], "applied");
+    let paid = |inv: &Value| {
+        app.get(&format!("/api/v1/invoices/{}", inv["id"].as_str().unwrap()))
+            .body["amount_paid"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(
+        paid(first),
+        0,
+        "the first invoice's share is refunded in full"
     );
     assert_eq!(
-        deliver(&app, &refund).body["status"],
-        "flagged",
-        "not guessed, not left pending"
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/invoices/{}", a["id"].as_str().unwrap()))
-            .body["amount_paid"],
-        a["total"]
+        paid(second),
+        t2 - 100,
+        "the rest of the refund comes off the second"
     );
 }

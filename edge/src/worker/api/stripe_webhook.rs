@@ -94,11 +94,6 @@ fn email_about(
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct PaymentRef {
-    invoice_id: String,
-}
-
 /// What an event does here: its outcome and the statements that do it.
 struct Plan {
     outcome: &'static str,
@@ -281,24 +276,58 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
         .date_naive()
         .to_string();
     match fact {
-        Fact::Paid { key, amount, currency, .. } if allocation(event).is_some_and(|a| a.len() > 1) => {
-            combined_payment(ctx, org_id, key, *amount, currency, &allocation(event).unwrap_or_default(), &now_date).await
+        Fact::Paid {
+            key,
+            amount,
+            currency,
+            ..
+        } if allocation(event).is_some_and(|a| a.len() > 1) => {
+            combined_payment(
+                ctx,
+                org_id,
+                key,
+                *amount,
+                currency,
+                &allocation(event).unwrap_or_default(),
+                &now_date,
+            )
+            .await
         }
-        Fact::Paid { key, invoice, amount, currency } => {
+        Fact::Paid {
+            key,
+            invoice,
+            amount,
+            currency,
+        } => {
             let Some(invoice) = invoice.clone().filter(|i| InvoiceId::parse(i).is_ok()) else {
                 return Ok(Plan::flag("a payment that names no Settle invoice"));
             };
             let Some(inv) = invoice_ref(ctx, org_id, &invoice).await? else {
-                return Ok(Plan::flag(format!("a payment for invoice {invoice}, unknown in this organization")));
+                return Ok(Plan::flag(format!(
+                    "a payment for invoice {invoice}, unknown in this organization"
+                )));
             };
             let mut p = Plan::new("applied");
             p.payment_key = Some(key.clone());
             p.invoice_id = Some(inv.id.clone());
             if *currency != inv.currency {
                 p.outcome = "flagged";
-                p.note = Some(format!("paid in {currency}, the invoice is in {}: recorded, not applied", inv.currency));
+                p.note = Some(format!(
+                    "paid in {currency}, the invoice is in {}: recorded, not applied",
+                    inv.currency
+                ));
             }
-            p.stmts.push(ledger_row(ctx, org_id, &inv.id, "payment", *amount, currency, key, &format!("payment:{key}"), &now_date)?);
+            p.stmts.push(ledger_row(
+                ctx,
+                org_id,
+                &inv.id,
+                "payment",
+                *amount,
+                currency,
+                key,
+                &format!("payment:{key}"),
+                &now_date,
+            )?);
             p.stmts.push(recompute_invoice(ctx, org_id, &inv.id)?);
             // Whatever event told us (a session's or the PaymentIntent's),
             // the debit for this amount is no longer on its way.
@@ -308,13 +337,28 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
                 params![org_id, &inv.id, *amount],
             )?);
             if p.outcome == "applied" {
-                email_about(ctx, &mut p, org_id, &inv, "receipt", format!("receipt:{key}"))?;
+                email_about(
+                    ctx,
+                    &mut p,
+                    org_id,
+                    &inv,
+                    "receipt",
+                    format!("receipt:{key}"),
+                )?;
             }
             Ok(p)
         }
-        Fact::RefundedTotal { charge, payment, total, currency } => {
-            after_payment(ctx, org_id, payment.as_deref(), |p, invoice| {
-                let prior = "COALESCE((SELECT SUM(amount) FROM payments WHERE organization_id = ?2 AND kind = 'refund' AND reference = ?4), 0)";
+        Fact::RefundedTotal {
+            charge,
+            payment,
+            total,
+            currency,
+        } => {
+            after_payment(ctx, org_id, payment.as_deref(), |p, invoice, share| {
+                // Stripe sends the charge's running total; each invoice's
+                // share of it only grows, so the deltas add up in any order.
+                let target = share(*total);
+                let prior = "COALESCE((SELECT SUM(amount) FROM payments WHERE organization_id = ?2 AND kind = 'refund' AND reference = ?4 AND invoice_id = ?3), 0)";
                 p.stmts.push(db::stmt(
                     &ctx.db,
                     &format!(
@@ -326,10 +370,10 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
                         org_id,
                         invoice,
                         charge.as_str(),
-                        *total,
+                        target,
                         currency.as_str(),
                         now_date.as_str(),
-                        format!("refund:{charge}:{total}"),
+                        format!("refund:{charge}:{invoice}:{target}"),
                         ctx.now_ms
                     ],
                 )?);
@@ -337,12 +381,45 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
             })
             .await
         }
-        Fact::DisputeOpened { dispute, payment, amount, currency } | Fact::DisputeClosed { dispute, payment, amount, currency, .. } => {
+        Fact::DisputeOpened {
+            dispute,
+            payment,
+            amount,
+            currency,
+        }
+        | Fact::DisputeClosed {
+            dispute,
+            payment,
+            amount,
+            currency,
+            ..
+        } => {
             let won = matches!(fact, Fact::DisputeClosed { won: true, .. });
-            after_payment(ctx, org_id, payment.as_deref(), |p, invoice| {
-                p.stmts.push(ledger_row(ctx, org_id, invoice, "chargeback", *amount, currency, dispute, &format!("chargeback:{dispute}"), &now_date)?);
+            after_payment(ctx, org_id, payment.as_deref(), |p, invoice, share| {
+                let part = share(*amount);
+                p.stmts.push(ledger_row(
+                    ctx,
+                    org_id,
+                    invoice,
+                    "chargeback",
+                    part,
+                    currency,
+                    dispute,
+                    &format!("chargeback:{dispute}:{invoice}"),
+                    &now_date,
+                )?);
                 if won {
-                    p.stmts.push(ledger_row(ctx, org_id, invoice, "reversal", *amount, currency, dispute, &format!("reversal:{dispute}"), &now_date)?);
+                    p.stmts.push(ledger_row(
+                        ctx,
+                        org_id,
+                        invoice,
+                        "reversal",
+                        part,
+                        currency,
+                        dispute,
+                        &format!("reversal:{dispute}:{invoice}"),
+                        &now_date,
+                    )?);
                 }
                 Ok(())
             })
@@ -351,15 +428,27 @@ async fn plan(ctx: &Ctx, org_id: &str, event: &Event) -> Result<Plan, ApiError> 
         // Processing, failures and expiries change no money, only where the
         // checkout stands (see `checkout_state`).
         // A failed bank debit reopens the invoice: the customer is told.
-        Fact::Failed { key, invoice: Some(invoice) } if key.starts_with("cs_") => {
+        Fact::Failed {
+            key,
+            invoice: Some(invoice),
+        } if key.starts_with("cs_") => {
             let mut p = Plan::new("applied");
             if let Some(inv) = invoice_ref(ctx, org_id, invoice).await? {
                 p.invoice_id = Some(inv.id.clone());
-                email_about(ctx, &mut p, org_id, &inv, "payment_failed", format!("payment_failed:{key}"))?;
+                email_about(
+                    ctx,
+                    &mut p,
+                    org_id,
+                    &inv,
+                    "payment_failed",
+                    format!("payment_failed:{key}"),
+                )?;
             }
             Ok(p)
         }
-        Fact::Processing { .. } | Fact::Failed { .. } | Fact::Expired { .. } => Ok(Plan::new("applied")),
+        Fact::Processing { .. } | Fact::Failed { .. } | Fact::Expired { .. } => {
+            Ok(Plan::new("applied"))
+        }
     }
 }
 
@@ -483,7 +572,7 @@ async fn combined_exists(ctx: &Ctx, org_id: &str, key: &str) -> Result<bool, Api
         "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id LIKE ?2 LIMIT 1",
         params![org_id, format!("payment:{key}:%")],
     )?;
-    Ok(db::one::<PaymentRef>(s).await?.is_some())
+    Ok(db::one::<serde_json::Value>(s).await?.is_some())
 }
 
 /// Plans an effect on the invoice that a known payment belongs to; waits
@@ -492,33 +581,39 @@ async fn after_payment(
     ctx: &Ctx,
     org_id: &str,
     payment: Option<&str>,
-    effect: impl FnOnce(&mut Plan, &str) -> Result<(), ApiError>,
+    effect: impl Fn(&mut Plan, &str, &dyn Fn(i64) -> i64) -> Result<(), ApiError>,
 ) -> Result<Plan, ApiError> {
     let Some(key) = payment else {
         return Ok(Plan::flag("names no payment"));
     };
+    #[derive(Deserialize)]
+    struct Part {
+        invoice_id: String,
+        amount: i64,
+    }
+    // The payment's rows: one, or one per invoice of a combined payment.
     let s = db::stmt(
         &ctx.db,
-        "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id = ?2",
-        params![org_id, format!("payment:{key}")],
+        "SELECT invoice_id, amount FROM payments WHERE organization_id = ?1 AND kind = 'payment' \
+         AND (external_id = ?2 OR external_id LIKE ?3) ORDER BY invoice_id",
+        params![org_id, format!("payment:{key}"), format!("payment:{key}:%")],
     )?;
+    let parts: Vec<Part> = db::all(s).await?;
     let mut p = Plan::new("applied");
     p.payment_key = Some(key.to_owned());
-    match db::one::<PaymentRef>(s).await? {
-        None if combined_exists(ctx, org_id, key).await? => {
-            return Ok(Plan::flag(format!(
-                "a refund or dispute on payment {key}, which paid several invoices: allocate it by hand"
-            )));
-        }
-        None => {
-            p.outcome = "pending";
-            p.note = Some(format!("waits for payment {key}"));
-        }
-        Some(r) => {
-            effect(&mut p, &r.invoice_id)?;
-            p.stmts.push(recompute_invoice(ctx, org_id, &r.invoice_id)?);
-            p.invoice_id = Some(r.invoice_id);
-        }
+    if parts.is_empty() {
+        p.outcome = "pending";
+        p.note = Some(format!("waits for payment {key}"));
+        return Ok(p);
+    }
+    let amounts: Vec<i64> = parts.iter().map(|x| x.amount).collect();
+    for (i, part) in parts.iter().enumerate() {
+        // This invoice's share of an amount taken back from the payment.
+        let share = |total: i64| reconcile::fill(total, &amounts)[i];
+        effect(&mut p, &part.invoice_id, &share)?;
+        p.stmts
+            .push(recompute_invoice(ctx, org_id, &part.invoice_id)?);
+        p.invoice_id.get_or_insert(part.invoice_id.clone());
     }
     Ok(p)
 }
@@ -810,7 +905,8 @@ async fn repair_payment(
         "SELECT invoice_id FROM payments WHERE organization_id = ?1 AND external_id = ?2",
         params![org, format!("payment:{pi}")],
     )?;
-    if db::one::<PaymentRef>(known).await?.is_some() || combined_exists(ctx, org, pi).await? {
+    if db::one::<serde_json::Value>(known).await?.is_some() || combined_exists(ctx, org, pi).await?
+    {
         return Ok(false);
     }
     let event_id = format!("evt_sweep_{id}");
