@@ -61,6 +61,13 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     println!("\n Local outbox (emails Settle sends):  {}", stack.mail_url);
     println!(
+        " Stripe stand-in (test mode):          {}",
+        stack.stripe_url
+    );
+    println!(
+        "   pay with card 4242 4242 4242 4242; 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has no funds"
+    );
+    println!(
         " Company API:                          {}/api/v1/  (see docs/API.md)",
         stack.base_url
     );
