@@ -213,3 +213,51 @@ test('a customer pays an invoice by card through Checkout and sees it paid', asy
   assert.equal(data[0].amount, 117585);
   await context.close();
 });
+
+test('a customer pays all open euro invoices in one go', async () => {
+  const { context, page } = await phone('fr-FR');
+  await page.goto(customer('Camille Martin').link);
+  await page.getByRole('heading', { level: 1, name: 'Vos factures' }).waitFor();
+  const payAll = page.getByRole('button', { name: /^Tout payer en une fois/ });
+  assert.equal(await payAll.count(), 1);
+  await checkPage(page, '14-pay-all-fr');
+  await payAll.click();
+  await page.waitForURL(/\/pay\/cs_test_/);
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^Pay \d/ }).click();
+  await page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
+  await page.getByRole('status').filter({ hasText: 'Votre paiement a bien été reçu' }).waitFor({ timeout: 30000 });
+  await page.goto(`${BASE}/invoices`);
+  await page.getByText("Vous n'avez rien à payer pour le moment.").waitFor({ timeout: 30000 });
+  await context.close();
+});
+
+test('a customer pays part of a balance when the company allows it', async () => {
+  const settings = await fetch(`${BASE}/api/v1/organization`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${DEMO.api_key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ payments: { allow_partial: true, min_partial_amount: 1000, methods: ['card'] } }),
+  });
+  assert.equal(settings.status, 200);
+  const { context, page } = await phone('en-US');
+  await page.goto(customer('Ada Lovelace').link);
+  await page.locator('.card', { hasText: 'NW-1001' }).getByRole('link').click();
+  await page.getByRole('heading', { level: 1, name: 'Invoice NW-1001' }).waitFor();
+  await page.getByText('Pay part of the balance').click();
+  await page.getByLabel('Amount to pay (USD)').fill('5');
+  await page.getByRole('button', { name: 'Pay this amount' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Enter an amount between $10.00 and $868.10.' }).waitFor();
+  await checkPage(page, '15-pay-part');
+  await page.getByLabel('Amount to pay (USD)').fill('100');
+  await page.getByRole('button', { name: 'Pay this amount' }).click();
+  await page.waitForURL(/\/pay\/cs_test_/);
+  assert.match(await page.locator('body').innerText(), /Amount in minor units: 10000/);
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^Pay \d/ }).click();
+  await page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
+  // Part paid: the invoice stays open with the rest due.
+  const due = page.locator('.due-now');
+  await page.waitForFunction(() => document.querySelector('.due-now')?.innerText.includes('$768.10'), null, { timeout: 30000 });
+  assert.match(await due.innerText(), /\$768\.10/);
+  await context.close();
+});

@@ -235,17 +235,35 @@ pub fn expire_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
     }
 }
 
-/// `GET /v1/checkout/sessions?created[gte]=…&limit=100[&starting_after=…]`:
-/// the sessions created since a time, newest first, a page at a time.
-pub fn list_checkouts(
+/// What the reconciliation sweep lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    CheckoutSessions,
+    PaymentIntents,
+}
+
+impl Listed {
+    fn path(self) -> &'static str {
+        match self {
+            Listed::CheckoutSessions => "/v1/checkout/sessions",
+            Listed::PaymentIntents => "/v1/payment_intents",
+        }
+    }
+}
+
+/// `GET /v1/{checkout/sessions|payment_intents}?created[gte]=…&limit=100[&starting_after=…]`:
+/// what was created since a time, newest first, a page at a time.
+pub fn list(
     base: &str,
     secret_key: &str,
+    what: Listed,
     created_gte: i64,
     starting_after: Option<&str>,
 ) -> HttpRequest {
     let mut url = format!(
-        "{}/v1/checkout/sessions?limit=100&{}={created_gte}",
+        "{}{}?limit=100&{}={created_gte}",
         base.trim_end_matches('/'),
+        what.path(),
         encode("created[gte]")
     );
     if let Some(after) = starting_after {
@@ -260,20 +278,6 @@ pub fn list_checkouts(
         ],
         body: String::new(),
     }
-}
-
-/// `GET /v1/payment_intents?created[gte]=…&limit=100[&starting_after=…]`
-pub fn list_payment_intents(
-    base: &str,
-    secret_key: &str,
-    created_gte: i64,
-    starting_after: Option<&str>,
-) -> HttpRequest {
-    let mut r = list_checkouts(base, secret_key, created_gte, starting_after);
-    r.url = r
-        .url
-        .replacen("/v1/checkout/sessions", "/v1/payment_intents", 1);
-    r
 }
 
 #[derive(Deserialize)]
@@ -452,9 +456,10 @@ mod tests {
 
     #[test]
     fn lists_pages() {
-        let r = list_checkouts(
+        let r = list(
             "https://api.stripe.com",
             "sk_x",
+            Listed::CheckoutSessions,
             1_700_000_000,
             Some("cs_9"),
         );
@@ -468,6 +473,11 @@ mod tests {
             r#"{"object":"list","data":[{"id":"cs_1"}],"has_more":true}"#,
         )
         .unwrap();
+        assert!(
+            list("https://x", "sk", Listed::PaymentIntents, 1, None)
+                .url
+                .starts_with("https://x/v1/payment_intents?limit=100")
+        );
         assert_eq!((data.len(), more), (1, true));
     }
 

@@ -207,11 +207,10 @@ async fn link_request(
     )?;
     let found: Vec<CustomerRow> = db::all(s).await?;
     for c in &found {
-        let seed = crate::security::hash_token(&format!("link-request:{}:{requested_at}", c.id));
-        let mut random = [0u8; 10];
-        hex::decode_to_slice(&seed[..20], &mut random)
-            .map_err(|e| ApiError::internal(format!("email id: {e}")))?;
-        let eid = EmailId::generate(requested_at as u64, random);
+        let eid = EmailId::generate(
+            requested_at as u64,
+            crate::security::stable_bytes(&format!("link-request:{}:{requested_at}", c.id)),
+        );
         db::batch(&ctx.db, vec![
             queue_email_stmt(
                 ctx,

@@ -232,12 +232,11 @@ fn a_failed_bank_debit_reopens_the_invoice_and_tells_the_customer() {
     let id = inv["id"].as_str().unwrap();
     let email = app.customer_email(inv["customer_id"].as_str().unwrap());
     let session = checkout(&app, &cookie, id);
-    let r = app
-        .http
-        .post(session.body["url"].as_str().unwrap())
-        .form(&[("method", "debit"), ("result", "fail")])
-        .send()
-        .unwrap();
+    let r = pay_at(
+        &app,
+        session.body["url"].as_str().unwrap(),
+        &[("method", "debit"), ("result", "fail")],
+    );
     assert_eq!(r.status().as_u16(), 303);
     let mails = app.wait_for_emails(&email, 1);
     assert_eq!(mails.len(), 1, "the customer hears the debit failed");
@@ -267,16 +266,15 @@ fn webhooks_duplicated_and_reversed_by_the_stand_in_still_pay_once() {
     let id = inv["id"].as_str().unwrap();
     let email = app.customer_email(inv["customer_id"].as_str().unwrap());
     let session = checkout(&app, &cookie, id);
-    let r = app
-        .http
-        .post(session.body["url"].as_str().unwrap())
-        .form(&[
+    let r = pay_at(
+        &app,
+        session.body["url"].as_str().unwrap(),
+        &[
             ("method", "card"),
             ("card", "4242424242424242"),
             ("delivery", "duplicate,reverse"),
-        ])
-        .send()
-        .unwrap();
+        ],
+    );
     assert_eq!(r.status().as_u16(), 303);
     app.wait_for_status(id, "paid", "never paid");
     // Four deliveries (two events, each twice, newest first) land as one payment.
@@ -307,16 +305,15 @@ fn a_payment_whose_webhooks_were_lost_is_repaired_by_the_sweep() {
     let (app, cookie, inv) = setup("Luca Lost");
     let id = inv["id"].as_str().unwrap();
     let session = checkout(&app, &cookie, id);
-    let r = app
-        .http
-        .post(session.body["url"].as_str().unwrap())
-        .form(&[
+    let r = pay_at(
+        &app,
+        session.body["url"].as_str().unwrap(),
+        &[
             ("method", "card"),
             ("card", "4242424242424242"),
             ("delivery", "drop"),
-        ])
-        .send()
-        .unwrap();
+        ],
+    );
     assert_eq!(r.status().as_u16(), 303);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
@@ -445,12 +442,11 @@ fn partial_payments_follow_the_organizations_settings() {
         json!(["card", "sepa_debit"]),
         "US bank debits are for USD invoices"
     );
-    let r = app
-        .http
-        .post(part.body["url"].as_str().unwrap())
-        .form(&[("method", "card"), ("card", "4242424242424242")])
-        .send()
-        .unwrap();
+    let r = pay_at(
+        &app,
+        part.body["url"].as_str().unwrap(),
+        &[("method", "card"), ("card", "4242424242424242")],
+    );
     assert_eq!(r.status().as_u16(), 303);
     eventually(20, "the partial payment never landed", || {
         app.get(&format!("/api/v1/invoices/{id}")).body["amount_paid"] == 2000
@@ -485,12 +481,11 @@ fn a_new_amount_closes_the_other_open_session() {
         "the first tab's session can no longer be paid"
     );
     assert_eq!(state(&part.body["id"]), "open");
-    let late = app
-        .http
-        .post(full.body["url"].as_str().unwrap())
-        .form(&[("method", "card"), ("card", "4242424242424242")])
-        .send()
-        .unwrap();
+    let late = pay_at(
+        &app,
+        full.body["url"].as_str().unwrap(),
+        &[("method", "card"), ("card", "4242424242424242")],
+    );
     assert_eq!(
         late.status().as_u16(),
         409,

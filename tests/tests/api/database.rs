@@ -123,9 +123,7 @@ fn the_ledger_and_the_audit_trail_are_append_only() {
 fn a_sent_email_is_kept_without_its_token() {
     let app = TestApp::new();
     let c = app.create_customer("Sid Stored");
-    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
-    body["send"] = json!(true);
-    let id = app.post("/api/v1/invoices", body).body["id"]
+    let id = app.send_invoice(c["id"].as_str().unwrap())["id"]
         .as_str()
         .unwrap()
         .to_owned();

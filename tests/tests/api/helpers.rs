@@ -238,6 +238,26 @@ impl TestApp {
         });
     }
 
+    /// Creates an invoice with `send: true` (EUR) and returns it.
+    pub fn send_invoice(&self, customer_id: &str) -> Value {
+        let mut body = Self::invoice_body(customer_id, "EUR");
+        body["send"] = json!(true);
+        let r = self.post("/api/v1/invoices", body);
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+
+    /// The actions of the organization's latest 100 audit rows.
+    pub fn audit_actions(&self) -> Vec<String> {
+        let trail = self.get("/api/v1/audit-events?limit=100");
+        trail.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The email address of a customer.
     pub fn customer_email(&self, customer_id: &str) -> String {
         self.get(&format!("/api/v1/customers/{customer_id}")).body["email"]

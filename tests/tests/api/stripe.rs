@@ -57,6 +57,17 @@ fn session(app: &TestApp, invoice: &Value, pi: &str, paid: &str, currency: &str)
             "metadata": { "settle_organization_id": app.org_id, "settle_invoice_id": invoice["id"] } })
 }
 
+/// Delivers `checkout.session.completed` for a session of `invoice`.
+fn deliver_paid(app: &TestApp, invoice: &Value, pi: &str, paid: &str, currency: &str) -> Reply {
+    deliver(
+        app,
+        &event(
+            "checkout.session.completed",
+            session(app, invoice, pi, paid, currency),
+        ),
+    )
+}
+
 fn events(app: &TestApp) -> Vec<Value> {
     let r = app.get("/api/v1/stripe-events?limit=100");
     assert_eq!(r.status, 200, "{}", r.body);
@@ -165,14 +176,7 @@ fn a_refund_before_its_payment_waits_and_then_applies() {
     );
     assert_eq!(deliver(&app, &dispute).body["status"], "pending");
     assert_eq!(
-        deliver(
-            &app,
-            &event(
-                "checkout.session.completed",
-                session(&app, &inv, &pi, "paid", "eur")
-            )
-        )
-        .body["status"],
+        deliver_paid(&app, &inv, &pi, "paid", "eur").body["status"],
         "applied"
     );
     let now = app.get(&format!("/api/v1/invoices/{id}"));
@@ -282,14 +286,7 @@ fn an_overpayment_becomes_the_customers_credit() {
     for _ in 0..2 {
         let pi = format!("pi_{}", unique());
         assert_eq!(
-            deliver(
-                &app,
-                &event(
-                    "checkout.session.completed",
-                    session(&app, &inv, &pi, "paid", "eur")
-                )
-            )
-            .body["status"],
+            deliver_paid(&app, &inv, &pi, "paid", "eur").body["status"],
             "applied"
         );
     }

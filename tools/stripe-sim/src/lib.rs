@@ -182,18 +182,19 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
     let method = req.method().clone();
     let mut body = String::new();
     let _ = req.as_reader().take(1 << 20).read_to_string(&mut body);
+    // Every API call needs a secret key, as at Stripe; the hosted pages do not.
+    if path.starts_with("/v1/") && !authorized(&req) {
+        return stripe_error(
+            req,
+            401,
+            "invalid_request_error",
+            "Invalid API Key provided.",
+            None,
+        );
+    }
     match (method, path) {
         (Method::Post, "/v1/checkout/sessions") => create_session(req, shared, addr, &body),
         (Method::Post, p) if p.starts_with("/v1/checkout/sessions/") && p.ends_with("/expire") => {
-            if !authorized(&req) {
-                return stripe_error(
-                    req,
-                    401,
-                    "invalid_request_error",
-                    "You did not provide an API key.",
-                    None,
-                );
-            }
             let id = &p["/v1/checkout/sessions/".len()..p.len() - "/expire".len()];
             let mut st = shared.0.lock().expect("state");
             let Some(s) = st.sessions.get_mut(id) else {
@@ -227,15 +228,6 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
             reply(req, 200, "application/json", expired.to_string());
         }
         (Method::Get, list_path @ ("/v1/checkout/sessions" | "/v1/payment_intents")) => {
-            if !authorized(&req) {
-                return stripe_error(
-                    req,
-                    401,
-                    "invalid_request_error",
-                    "You did not provide an API key.",
-                    None,
-                );
-            }
             let q = decode_form(query);
             let since: i64 = get(&q, "created[gte]")
                 .and_then(|v| v.parse().ok())
@@ -289,15 +281,6 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
             reply(req, 200, "application/json", page.to_string());
         }
         (Method::Get, p) if p.starts_with("/v1/checkout/sessions/") => {
-            if !authorized(&req) {
-                return stripe_error(
-                    req,
-                    401,
-                    "invalid_request_error",
-                    "You did not provide an API key.",
-                    None,
-                );
-            }
             let id = &p["/v1/checkout/sessions/".len()..];
             let s = shared.0.lock().expect("state").sessions.get(id).cloned();
             match s {
@@ -371,15 +354,6 @@ fn authorized(req: &Request) -> bool {
 }
 
 fn create_session(req: Request, shared: &Shared, addr: SocketAddr, body: &str) {
-    if !authorized(&req) {
-        return stripe_error(
-            req,
-            401,
-            "invalid_request_error",
-            "Invalid API Key provided.",
-            None,
-        );
-    }
     let params = decode_form(body);
     let key = header(&req, "Idempotency-Key");
     let fingerprint = hex::encode(Sha256::digest(body.as_bytes()));

@@ -66,11 +66,10 @@ pub fn email_link(
     invoice_id: Option<&str>,
     ttl_days: i64,
 ) -> Result<NewLink, ApiError> {
-    let seed = security::hash_token(&format!("link-id:{email_id}"));
-    let mut random = [0u8; 10];
-    hex::decode_to_slice(&seed[..20], &mut random)
-        .map_err(|e| ApiError::internal(format!("link id: {e}")))?;
-    let id = LinkId::generate(email_created_at as u64, random);
+    let id = LinkId::generate(
+        email_created_at as u64,
+        security::stable_bytes(&format!("link-id:{email_id}")),
+    );
     let token = security::derived_token(
         TokenKind::Link,
         ctx.config.token_secret.expose(),

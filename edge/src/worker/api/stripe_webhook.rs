@@ -8,6 +8,7 @@ use crate::cursor;
 use crate::error::ApiError;
 use crate::outbound::HttpClient;
 use crate::params;
+use crate::stripe::api::Listed;
 use crate::stripe::events::Event;
 use crate::stripe::reconcile::{self, Fact, META_ALLOCATION, META_ORGANIZATION};
 use crate::stripe::signature;
@@ -742,67 +743,14 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
         return Ok(0);
     };
     let since = ctx.now_ms / 1000 - SWEEP_LOOKBACK_SECS;
-    let mut after: Option<String> = None;
     let mut repaired = 0;
-    for _ in 0..SWEEP_MAX_PAGES {
-        let request = crate::stripe::api::list_checkouts(
-            &ctx.config.stripe_api_base,
-            secret.expose(),
-            since,
-            after.as_deref(),
-        );
-        let answer = jobs::WorkerFetch
-            .send(request)
-            .await
-            .map_err(|e| ApiError::internal(format!("list sessions: {e}")))?;
-        let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
-            .map_err(|e| ApiError::internal(format!("list sessions: {e}")))?;
-        for session in &page {
-            // One unreadable or foreign session must not stop the others.
-            match repair(ctx, session).await {
-                Ok(true) => repaired += 1,
-                Ok(false) => {}
-                Err(e) => worker::console_error!("sweep: session {}: {e:?}", session["id"]),
-            }
-        }
-        after = page
-            .last()
-            .and_then(|s| s["id"].as_str())
-            .map(str::to_owned);
-        if !more || after.is_none() {
-            break;
-        }
+    // Sessions, then PaymentIntents: a payment whose session event and its
+    // own event were both lost.
+    for session in recent(ctx, secret.expose(), Listed::CheckoutSessions, since).await? {
+        repaired += counted(repair(ctx, &session).await, &session);
     }
-    // PaymentIntents too: a payment whose session event and its own event
-    // were both lost.
-    let mut after: Option<String> = None;
-    for _ in 0..SWEEP_MAX_PAGES {
-        let request = crate::stripe::api::list_payment_intents(
-            &ctx.config.stripe_api_base,
-            secret.expose(),
-            since,
-            after.as_deref(),
-        );
-        let answer = jobs::WorkerFetch
-            .send(request)
-            .await
-            .map_err(|e| ApiError::internal(format!("list payment intents: {e}")))?;
-        let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
-            .map_err(|e| ApiError::internal(format!("list payment intents: {e}")))?;
-        for intent in &page {
-            match repair_intent(ctx, intent).await {
-                Ok(true) => repaired += 1,
-                Ok(false) => {}
-                Err(e) => worker::console_error!("sweep: payment intent {}: {e:?}", intent["id"]),
-            }
-        }
-        after = page
-            .last()
-            .and_then(|p| p["id"].as_str())
-            .map(str::to_owned);
-        if !more || after.is_none() {
-            break;
-        }
+    for intent in recent(ctx, secret.expose(), Listed::PaymentIntents, since).await? {
+        repaired += counted(repair_intent(ctx, &intent).await, &intent);
     }
     // Bank debits settle days after their session was created, possibly
     // beyond the look-back: ask for each one still processing here.
@@ -825,11 +773,7 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
         let Ok(session) = serde_json::from_str::<serde_json::Value>(&answer.body) else {
             continue;
         };
-        match repair(ctx, &session).await {
-            Ok(true) => repaired += 1,
-            Ok(false) => {}
-            Err(e) => worker::console_error!("sweep: session {}: {e:?}", p.id),
-        }
+        repaired += counted(repair(ctx, &session).await, &session);
     }
     Ok(repaired)
 }
@@ -853,6 +797,54 @@ pub async fn sweep_pending(ctx: &Ctx) -> Result<(), ApiError> {
         apply_pending(ctx, &w.organization_id, &w.payment_key).await?;
     }
     Ok(())
+}
+
+/// Everything of one kind Stripe created since `since`, newest first, at most
+/// `SWEEP_MAX_PAGES` pages.
+async fn recent(
+    ctx: &Ctx,
+    secret: &str,
+    what: Listed,
+    since: i64,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..SWEEP_MAX_PAGES {
+        let request = crate::stripe::api::list(
+            &ctx.config.stripe_api_base,
+            secret,
+            what,
+            since,
+            after.as_deref(),
+        );
+        let answer = jobs::WorkerFetch
+            .send(request)
+            .await
+            .map_err(|e| ApiError::internal(format!("list {what:?}: {e}")))?;
+        let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
+            .map_err(|e| ApiError::internal(format!("list {what:?}: {e}")))?;
+        after = page
+            .last()
+            .and_then(|o| o["id"].as_str())
+            .map(str::to_owned);
+        all.extend(page);
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// 1 for a repair, 0 otherwise; an error is logged and the sweep goes on, so
+/// one unreadable or foreign object cannot stop the others.
+fn counted(result: Result<bool, ApiError>, object: &serde_json::Value) -> usize {
+    match result {
+        Ok(repaired) => usize::from(repaired),
+        Err(e) => {
+            worker::console_error!("sweep: {}: {e:?}", object["id"]);
+            0
+        }
+    }
 }
 
 /// Applies one paid session the ledger does not know. Returns whether it did.
