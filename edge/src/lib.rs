@@ -12,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod outbound;
 pub mod ratelimit;
+pub mod reminders;
 pub mod routes;
 pub mod security;
 pub mod stripe;

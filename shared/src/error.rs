@@ -53,6 +53,8 @@ pub enum ErrorCode {
     SignatureInvalid,
     /// The payment provider could not be reached or refused; nothing was charged.
     PaymentProviderUnavailable,
+    /// An email template does not parse or names an unknown variable.
+    TemplateInvalid,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -64,7 +66,7 @@ impl ErrorCode {
         match self {
             InvalidJson | SignatureInvalid => 400,
             UnknownField | MissingField | InvalidField | UnsupportedCurrency | CurrencyMismatch
-            | AmountOutOfRange | StringTooLong => 422,
+            | AmountOutOfRange | StringTooLong | TemplateInvalid => 422,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             Unauthorized | SessionExpired => 401,
@@ -105,6 +107,7 @@ impl ErrorCode {
             CsrfRejected => "csrf_rejected",
             SignatureInvalid => "signature_invalid",
             PaymentProviderUnavailable => "payment_provider_unavailable",
+            TemplateInvalid => "template_invalid",
             Internal => "internal",
         }
     }

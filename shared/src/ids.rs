@@ -98,6 +98,21 @@ define_id!(
 define_id!(
     /// An audit trail row.
     AuditId, "aud");
+define_id!(
+    /// A reminder policy: the steps of a dunning schedule.
+    PolicyId, "pol");
+define_id!(
+    /// A customer segment: rules that pick a reminder policy.
+    SegmentId, "seg");
+define_id!(
+    /// A customer's promise to pay an invoice by a date.
+    PromiseId, "prm");
+define_id!(
+    /// A dispute about an invoice.
+    DisputeId, "dsp");
+define_id!(
+    /// Something the company should look at (a bouncing address, …).
+    AlertId, "alr");
 
 #[cfg(test)]
 mod tests {
