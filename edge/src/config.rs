@@ -35,6 +35,9 @@ pub struct Config {
     pub email_api_key: Secret,
     /// The sender address; the organization's display name goes in front.
     pub email_from: String,
+    /// The signing secret of Settle's delivery-event endpoint at the email
+    /// provider (`whsec_…`); without it, delivery events are refused.
+    pub email_webhook_secret: Option<Secret>,
     /// Token of the platform operator, who may create organizations.
     pub operator_token: Option<Secret>,
     /// Key for tokens derived from an id (the link in an email is the same on
@@ -70,6 +73,25 @@ impl Config {
             email_api_base: need("EMAIL_API_BASE")?.trim_end_matches('/').to_owned(),
             email_api_key: Secret::new(need("EMAIL_API_KEY")?),
             email_from: need("EMAIL_FROM")?,
+            email_webhook_secret: match get("EMAIL_WEBHOOK_SECRET")
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+            {
+                None => None,
+                Some(s) if !s.starts_with(crate::email::webhook::SECRET_PREFIX) => {
+                    return Err(ConfigError(
+                        "EMAIL_WEBHOOK_SECRET",
+                        "not a signing secret (it starts with `whsec_`)",
+                    ));
+                }
+                Some(s) if !crate::email::webhook::is_valid_secret(&s) => {
+                    return Err(ConfigError(
+                        "EMAIL_WEBHOOK_SECRET",
+                        "not base64 after `whsec_`",
+                    ));
+                }
+                Some(s) => Some(Secret::new(s)),
+            },
             token_secret: {
                 let t = need("TOKEN_SECRET")?;
                 if t.len() < 32 {
@@ -125,6 +147,39 @@ mod tests {
             "a short operator token is ignored"
         );
         assert!(!format!("{c:?}").contains("re_fake"));
+        assert!(c.email_webhook_secret.is_none());
+    }
+
+    #[test]
+    fn email_webhook_secret_is_a_whsec_secret() {
+        let with = |secret: &str| {
+            Config::from_lookup(lookup(&[
+                ("PUBLIC_BASE_URL", "https://settle.example"),
+                ("EMAIL_API_BASE", "https://api.resend.com"),
+                ("EMAIL_API_KEY", "re_fake"),
+                ("EMAIL_FROM", "billing@example.com"),
+                ("TOKEN_SECRET", "0123456789abcdef0123456789abcdef"),
+                ("EMAIL_WEBHOOK_SECRET", secret),
+            ]))
+        };
+        let c = with("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        assert_eq!(
+            c.email_webhook_secret.as_ref().map(Secret::expose),
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        );
+        assert!(!format!("{c:?}").contains("MfKQ9r8G"));
+        assert!(with("  ").unwrap().email_webhook_secret.is_none());
+        assert_eq!(
+            with("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err(),
+            ConfigError(
+                "EMAIL_WEBHOOK_SECRET",
+                "not a signing secret (it starts with `whsec_`)"
+            )
+        );
+        assert_eq!(
+            with("whsec_not*base64").unwrap_err(),
+            ConfigError("EMAIL_WEBHOOK_SECRET", "not base64 after `whsec_`")
+        );
     }
 
     #[test]

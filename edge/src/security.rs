@@ -77,6 +77,28 @@ pub fn derived_token(kind: TokenKind, secret: &str, purpose: &str) -> String {
     )
 }
 
+/// The path of a customer's reminder preferences page, `/u/<customer>/<mac>`:
+/// it works without a session (it is in every reminder, and mail clients
+/// post to it for one-click unsubscribe) and only for that customer.
+pub fn preferences_path(secret: &str, customer_id: &str) -> String {
+    let token = derived_token(
+        TokenKind::Link,
+        secret,
+        &format!("preferences:{customer_id}"),
+    );
+    format!(
+        "/u/{customer_id}/{}",
+        &token[TokenKind::Link.prefix().len()..]
+    )
+}
+
+/// The customer a preferences path is for, when its mac is right.
+pub fn preferences_customer<'a>(secret: &str, customer_id: &'a str, mac: &str) -> Option<&'a str> {
+    let expected = preferences_path(secret, customer_id);
+    let presented = format!("/u/{customer_id}/{mac}");
+    constant_time_eq(expected.as_bytes(), presented.as_bytes()).then_some(customer_id)
+}
+
 /// Ten bytes that stand in for randomness where an id must be the same on
 /// every retry (an email's link, the emails of one link request).
 pub fn stable_bytes(purpose: &str) -> [u8; 10] {
@@ -179,6 +201,19 @@ pub(crate) mod tests {
         );
         assert_eq!(hash_token(&t).len(), 64);
         assert_ne!(hash_token(&t), t);
+    }
+
+    #[test]
+    fn preference_paths_are_bound_to_the_customer() {
+        let secret = "s3cret-s3cret-s3cret-s3cret-s3cr";
+        let path = preferences_path(secret, "cus_a");
+        let mac = path.rsplit('/').next().unwrap();
+        assert_eq!(preferences_customer(secret, "cus_a", mac), Some("cus_a"));
+        assert_eq!(preferences_customer(secret, "cus_b", mac), None);
+        assert_eq!(
+            preferences_customer("other-secret-other-secret-other-", "cus_a", mac),
+            None
+        );
     }
 
     #[test]

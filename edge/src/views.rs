@@ -12,6 +12,7 @@ use settle_shared::api::{
 };
 use settle_shared::decimal::Milli;
 use settle_shared::invoice::{InvoiceStatus, is_overdue};
+use settle_shared::reminders::ReminderSettings;
 use settle_shared::time::{datetime_from_millis, rfc3339_from_millis};
 
 /// `organizations`
@@ -31,6 +32,9 @@ pub struct OrganizationRow {
     pub min_partial_amount: i64,
     #[serde(default)]
     pub payment_methods: String,
+    /// JSON of [`ReminderSettings`]; NULL until the organization sets them.
+    #[serde(default)]
+    pub reminder_settings: Option<String>,
 }
 
 /// The Checkout payment methods Settle offers.
@@ -68,6 +72,15 @@ impl OrganizationRow {
             .collect()
     }
 
+    /// The reminder settings; the defaults when none are stored or the
+    /// stored JSON is unreadable.
+    pub fn reminders(&self) -> ReminderSettings {
+        self.reminder_settings
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+
     pub fn branding(&self) -> Branding {
         Branding {
             display_name: self.display_name.clone(),
@@ -83,6 +96,7 @@ impl OrganizationRow {
             name: self.name.clone(),
             branding: self.branding(),
             payments: self.payments(),
+            reminders: self.reminders(),
             link_ttl_days: self.link_ttl_days as u32,
             created_at: rfc3339_from_millis(self.created_at),
         }
@@ -100,9 +114,32 @@ pub struct CustomerRow {
     pub time_zone: String,
     pub external_id: Option<String>,
     pub created_at: i64,
+    #[serde(default = "no_tags")]
+    pub tags: String,
+    #[serde(default)]
+    pub reminders_opt_out: i64,
+    #[serde(default = "ok")]
+    pub email_status: String,
+    #[serde(default)]
+    pub flag_reason: Option<String>,
+    #[serde(default)]
+    pub payment_plans_blocked: i64,
+}
+
+fn no_tags() -> String {
+    "[]".into()
+}
+
+fn ok() -> String {
+    "ok".into()
 }
 
 impl CustomerRow {
+    /// The customer's tags (none when the column is unreadable).
+    pub fn tag_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
     pub fn view(&self) -> CustomerResponse {
         CustomerResponse {
             id: self.id.clone(),
@@ -113,6 +150,11 @@ impl CustomerRow {
             external_id: self.external_id.clone(),
             created_at: rfc3339_from_millis(self.created_at),
             credit: Vec::new(),
+            tags: self.tag_list(),
+            reminders_opt_out: self.reminders_opt_out != 0,
+            email_status: self.email_status.clone(),
+            flag_reason: self.flag_reason.clone(),
+            payment_plans_blocked: self.payment_plans_blocked != 0,
         }
     }
 }
@@ -411,6 +453,33 @@ mod tests {
         assert_eq!(l.check(1000), Err(LinkProblem::Expired));
         l.revoked_at = Some(5);
         assert_eq!(l.check(10), Err(LinkProblem::Revoked));
+    }
+
+    #[test]
+    fn reminder_settings_default_when_missing_or_unreadable() {
+        let mut org = OrganizationRow {
+            id: "org".into(),
+            name: "Acme".into(),
+            display_name: "Acme".into(),
+            logo_url: None,
+            primary_color: None,
+            support_email: "a@acme.test".into(),
+            link_ttl_days: 30,
+            created_at: 0,
+            allow_partial_payments: 0,
+            min_partial_amount: 0,
+            payment_methods: String::new(),
+            reminder_settings: None,
+        };
+        assert_eq!(org.reminders(), ReminderSettings::default());
+        org.reminder_settings = Some("{not json".into());
+        assert_eq!(org.reminders(), ReminderSettings::default());
+        let saturday = ReminderSettings {
+            days: vec!["sat".into()],
+            ..Default::default()
+        };
+        org.reminder_settings = Some(serde_json::to_string(&saturday).unwrap());
+        assert_eq!(org.view().reminders.days, vec!["sat".to_owned()]);
     }
 
     #[test]

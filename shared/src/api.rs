@@ -57,6 +57,9 @@ pub struct PaymentSettings {
 pub struct UpdateOrganizationRequest {
     #[serde(default)]
     pub payments: Option<PaymentSettings>,
+    /// When reminders may go out; replaces the settings as a whole.
+    #[serde(default)]
+    pub reminders: Option<crate::reminders::ReminderSettings>,
 }
 
 /// An organization as the API shows it.
@@ -66,6 +69,9 @@ pub struct OrganizationResponse {
     pub name: String,
     pub branding: Branding,
     pub payments: PaymentSettings,
+    /// The reminder send window and related settings (defaults until set).
+    #[serde(default)]
+    pub reminders: crate::reminders::ReminderSettings,
     pub link_ttl_days: u32,
     pub created_at: String,
 }
@@ -108,6 +114,40 @@ pub struct CustomerResponse {
     /// customer; empty in lists).
     #[serde(default)]
     pub credit: Vec<crate::money::Money>,
+    /// The company's labels, used by reminder segments.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The customer asked for no more reminders or statements.
+    #[serde(default)]
+    pub reminders_opt_out: bool,
+    /// `ok`, or why mail to the address stopped: `bounced`, `complained`.
+    #[serde(default)]
+    pub email_status: String,
+    /// Why the account is on the agents' list, if it is.
+    #[serde(default)]
+    pub flag_reason: Option<String>,
+    /// Self-service payment plans are stopped for this customer.
+    #[serde(default)]
+    pub payment_plans_blocked: bool,
+}
+
+/// `PATCH /api/v1/customers/{id}`: only the fields given change. A new
+/// email address clears a bounce.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCustomerRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub reminders_opt_out: Option<bool>,
 }
 
 /// One line of `CreateInvoiceRequest`.

@@ -481,16 +481,22 @@ mod tests {
     fn windows_parse_and_reject_nonsense() {
         let w = ReminderSettings::default().validate().unwrap();
         assert_eq!((w.start_min, w.end_min, w.days), (540, 1020, 0b0011111));
-        let mut s = ReminderSettings::default();
-        s.window_start = "17:00".into();
+        let mut s = ReminderSettings {
+            window_start: "17:00".into(),
+            ..Default::default()
+        };
         assert_eq!(s.validate().unwrap_err().field, "reminders.window_end");
         s.window_start = "9:00".into();
         assert!(s.validate().is_err());
-        let mut s = ReminderSettings::default();
-        s.days = vec!["funday".into()];
+        let s = ReminderSettings {
+            days: vec!["funday".into()],
+            ..Default::default()
+        };
         assert!(s.validate().unwrap_err().message.contains("funday"));
-        let mut s = ReminderSettings::default();
-        s.holidays = vec!["2026-12-25".into(), "2026-13-01".into()];
+        let mut s = ReminderSettings {
+            holidays: vec!["2026-12-25".into(), "2026-13-01".into()],
+            ..Default::default()
+        };
         assert!(s.validate().is_err());
         s.holidays = vec!["2026-12-25".into()];
         assert!(

@@ -5,9 +5,11 @@
 //! - `cargo xtask test`: everything CI runs.
 //! - `cargo xtask build`: the release builds of the portal and the worker.
 //! - `cargo xtask bench`: bundle sizes and load figures.
+//! - `cargo xtask clock +3d`: move the demo clock of a running `dev`.
 
 mod bench;
 mod build;
+mod clock;
 mod dev;
 mod proc;
 mod seed;
@@ -42,10 +44,11 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "build" => tools::ensure(false).and_then(|t| build::all(&t)),
         "bench" => bench::run(rest),
+        "clock" => clock::run(rest),
         "setup" => tools::ensure(true).map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench                      bundle sizes and load figures\n  setup                      install the pinned tools only"
+                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench                      bundle sizes and load figures\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS

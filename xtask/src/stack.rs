@@ -18,6 +18,9 @@ pub const LOCAL_STRIPE_WEBHOOK_SECRET: &str = "whsec_local_not_a_secret";
 pub const LOCAL_STRIPE_KEY: &str = "sk_test_local_not_a_secret";
 /// The email API key of local runs.
 pub const LOCAL_EMAIL_KEY: &str = "re_local_fake_key_not_a_secret";
+/// The signing secret of local delivery events: `whsec_` and the base64 of
+/// `settle-local-email-webhook-secret`.
+pub const LOCAL_EMAIL_WEBHOOK_SECRET: &str = "whsec_c2V0dGxlLWxvY2FsLWVtYWlsLXdlYmhvb2stc2VjcmV0";
 
 pub struct Stack {
     pub base_url: String,
@@ -71,6 +74,12 @@ impl Stack {
                 .current_dir(&root))
         })?;
         let mut services = Vec::new();
+        // The worker's address first: the email stand-in reports to it.
+        let port = match o.port {
+            Some(p) => p,
+            None => free_port()?,
+        };
+        let base_url = format!("http://127.0.0.1:{port}");
         let mail_port = match o.mail_port {
             Some(p) => p,
             None => free_port()?,
@@ -80,6 +89,11 @@ impl Stack {
             "mail-sim",
             Command::new(target_dir().join("debug/settle-mail-sim"))
                 .args(["--port", &mail_port.to_string()])
+                .env(
+                    "MAIL_SIM_WEBHOOK_URL",
+                    format!("{base_url}/api/v1/webhooks/email"),
+                )
+                .env("MAIL_SIM_WEBHOOK_SECRET", LOCAL_EMAIL_WEBHOOK_SECRET)
                 .stdout(out)
                 .stderr(err),
         )?);
@@ -103,11 +117,6 @@ impl Stack {
             run(&mut c)
         })?;
 
-        let port = match o.port {
-            Some(p) => p,
-            None => free_port()?,
-        };
-        let base_url = format!("http://127.0.0.1:{port}");
         let stripe_port = match o.stripe_port {
             Some(p) => p,
             None => free_port()?,
@@ -137,11 +146,16 @@ impl Stack {
             ("PUBLIC_BASE_URL", base_url.as_str()),
             ("EMAIL_API_BASE", mail_url.as_str()),
             ("EMAIL_API_KEY", LOCAL_EMAIL_KEY),
+            ("EMAIL_WEBHOOK_SECRET", LOCAL_EMAIL_WEBHOOK_SECRET),
             ("OPERATOR_TOKEN", LOCAL_OPERATOR_TOKEN),
             ("TOKEN_SECRET", LOCAL_TOKEN_SECRET),
             ("STRIPE_API_BASE", stripe_url.as_str()),
             ("STRIPE_SECRET_KEY", LOCAL_STRIPE_KEY),
             ("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET),
+            // The demo clock (`cargo xtask clock`); never set in production.
+            ("CLOCK_TRAVEL", "1"),
+            // Retries 1 s, 2 s, 4 s… apart instead of 5 s, 10 s, 20 s…
+            ("EMAIL_RETRY_BASE_SECS", "1"),
         ];
         let (out, err) = stdio_to(&o.log_dir, "wrangler")?;
         let mut c = Command::new(&t.wrangler);
@@ -232,4 +246,14 @@ pub fn remove_dir(p: &Path) -> Result<()> {
         std::fs::remove_dir_all(p).map_err(|e| format!("cannot remove {}: {e}", p.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn local_email_webhook_secret_is_usable() {
+        assert!(settle_edge::email::webhook::is_valid_secret(
+            super::LOCAL_EMAIL_WEBHOOK_SECRET
+        ));
+    }
 }

@@ -90,6 +90,8 @@ pub fn run_all() -> Result<()> {
             "--",
             "--skip",
             "database::",
+            "--skip",
+            "clock_travel::",
             "--test-threads",
             "4",
         ]);
@@ -116,8 +118,23 @@ pub fn run_all() -> Result<()> {
         with_env(&mut c);
         proc::run(&mut c)
     });
+    // These move the demo clock, which every other test would feel: last,
+    // one at a time.
+    let travel = step("reminder tests (demo clock travel)", || {
+        let mut c = cargo(&[
+            "test",
+            "-p",
+            "settle-tests",
+            "--",
+            "clock_travel::",
+            "--test-threads",
+            "1",
+        ]);
+        with_env(&mut c);
+        proc::run(&mut c)
+    });
     drop(stack);
-    if integration.is_err() || browser.is_err() {
+    if integration.is_err() || browser.is_err() || travel.is_err() {
         println!("\nworker and stand-in output: {}", logs.display());
         if let Ok(log) = std::fs::read_to_string(logs.join("wrangler.log")) {
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
@@ -131,6 +148,7 @@ pub fn run_all() -> Result<()> {
     }
     integration?;
     browser?;
+    travel?;
     println!(
         "\nall checks passed in {:.0} s",
         started.elapsed().as_secs_f64()

@@ -3,10 +3,14 @@
 //!
 //! Rendering is pure; sending goes through an [`EmailSender`]. The one real
 //! provider is [`resend::ResendSender`], over any [`HttpClient`]: the worker
-//! gives it `worker::Fetch`, tests give it a scripted client.
+//! gives it `worker::Fetch`, tests give it a scripted client. What happens
+//! to an email afterwards comes back as signed delivery events, checked and
+//! read by [`webhook`].
 
 pub mod render;
 pub mod resend;
+pub mod template;
+pub mod webhook;
 
 pub use render::{InvoiceEmail, LinkEmail, Purpose, Rendered};
 
@@ -42,10 +46,15 @@ pub struct OutgoingEmail {
     /// `"Acme Ltd <billing@settle.example>"`
     pub from: String,
     pub to: String,
+    /// A blind copy, e.g. to the organization's archive mailbox.
+    pub bcc: Option<String>,
     pub reply_to: Option<String>,
     pub subject: String,
     pub html: String,
     pub text: String,
+    /// Extra MIME headers, e.g. `List-Unsubscribe`. A name given twice keeps
+    /// its last value.
+    pub headers: Vec<(String, String)>,
     /// Provider-side deduplication: the same key is sent at most once.
     pub idempotency_key: String,
     /// Our email id, carried as a tag so delivery events can be matched.

@@ -7,6 +7,7 @@
 use super::{EmailError, EmailSender, OutgoingEmail};
 use crate::outbound::{HttpClient, HttpRequest};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Resend over an HTTP client.
 pub struct ResendSender<'a, C> {
@@ -37,10 +38,15 @@ struct Body<'a> {
     from: &'a str,
     to: [&'a str; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
+    bcc: Option<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reply_to: Option<&'a str>,
     subject: &'a str,
     html: &'a str,
     text: &'a str,
+    /// Resend takes custom headers as one JSON object, name to value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<&'a str, &'a str>,
     tags: [Tag<'a>; 1],
 }
 
@@ -49,10 +55,16 @@ pub fn request(base_url: &str, api_key: &str, email: &OutgoingEmail) -> HttpRequ
     let body = Body {
         from: &email.from,
         to: [&email.to],
+        bcc: email.bcc.as_deref().map(|b| [b]),
         reply_to: email.reply_to.as_deref(),
         subject: &email.subject,
         html: &email.html,
         text: &email.text,
+        headers: email
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
         tags: [Tag {
             name: "settle_email_id",
             value: &email.email_id,
@@ -163,10 +175,12 @@ mod tests {
         OutgoingEmail {
             from: "Acme <billing@settle.test>".into(),
             to: "ann@example.com".into(),
+            bcc: None,
             reply_to: Some("help@acme.test".into()),
             subject: "Invoice 1".into(),
             html: "<p>hi</p>".into(),
             text: "hi".into(),
+            headers: Vec::new(),
             idempotency_key: "eml_1".into(),
             email_id: "eml_1".into(),
         }
@@ -188,6 +202,35 @@ mod tests {
         assert_eq!(v["to"][0], "ann@example.com");
         assert_eq!(v["reply_to"], "help@acme.test");
         assert_eq!(v["tags"][0]["value"], "eml_1");
+        // Absent, not null or empty: Resend validates what is there.
+        assert!(v.get("bcc").is_none());
+        assert!(v.get("headers").is_none());
+    }
+
+    #[test]
+    fn sends_bcc_and_headers_as_resend_does() {
+        let mut e = email();
+        e.bcc = Some("archive@acme.test".into());
+        e.headers = vec![
+            (
+                "List-Unsubscribe".into(),
+                "<https://settle.test/u/1>".into(),
+            ),
+            (
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            ),
+        ];
+        let r = request("https://api.resend.com", "re_fake", &e);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["bcc"], serde_json::json!(["archive@acme.test"]));
+        assert_eq!(
+            v["headers"],
+            serde_json::json!({
+                "List-Unsubscribe": "<https://settle.test/u/1>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            })
+        );
     }
 
     #[test]

@@ -13,10 +13,15 @@ pub struct Ctx {
     pub env: Env,
     pub db: D1Database,
     pub config: Config,
-    /// Milliseconds since the Unix epoch, read once per request.
+    /// Milliseconds since the Unix epoch, read once per request (moved by
+    /// the demo clock when clock travel is on).
     pub now_ms: i64,
+    /// The real time, for checking signatures made by other systems.
+    pub real_now_ms: i64,
     /// `CF-Connecting-IP`, when the platform sets it.
     pub ip: Option<String>,
+    /// The demo clock may be moved (`CLOCK_TRAVEL=1`, local only).
+    pub clock_travel: bool,
 }
 
 impl Ctx {
@@ -43,8 +48,30 @@ impl Ctx {
             db,
             config,
             now_ms: worker::Date::now().as_millis() as i64,
+            real_now_ms: worker::Date::now().as_millis() as i64,
             ip: None,
+            clock_travel: env.var("CLOCK_TRAVEL").is_ok_and(|v| v.to_string() == "1"),
         })
+    }
+
+    /// Applies the demo clock's offset when clock travel is on. Production
+    /// never sets `CLOCK_TRAVEL`, so it never reads the table.
+    pub async fn with_clock(mut self) -> Result<Self, ApiError> {
+        if self.clock_travel {
+            #[derive(serde::Deserialize)]
+            struct Offset {
+                offset_ms: i64,
+            }
+            let s = db::stmt(
+                &self.db,
+                "SELECT offset_ms FROM dev_clock WHERE id = 1",
+                Vec::new(),
+            )?;
+            if let Some(o) = db::one::<Offset>(s).await? {
+                self.now_ms += o.offset_ms;
+            }
+        }
+        Ok(self)
     }
 
     /// Ten random bytes for an id.

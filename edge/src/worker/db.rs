@@ -123,6 +123,26 @@ pub async fn batch(
     }
 }
 
+/// All rows, and how many rows D1 read to answer (for the cron's figures).
+pub async fn all_counted<T: DeserializeOwned>(
+    s: D1PreparedStatement,
+) -> Result<(Vec<T>, u64), ApiError> {
+    let result = s
+        .all()
+        .await
+        .map_err(|e| ApiError::internal(format!("query: {e}")))?;
+    let read = result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.rows_read)
+        .unwrap_or(0) as u64;
+    let rows = result
+        .results::<T>()
+        .map_err(|e| ApiError::internal(format!("rows: {e}")))?;
+    Ok((rows, read))
+}
+
 /// Rows changed by one result of a batch.
 pub fn changes(r: &D1Result) -> usize {
     r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)

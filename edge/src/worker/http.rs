@@ -237,6 +237,11 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
         time_zone: row.time_zone,
         external_id: row.external_id,
         created_at: row.created_at,
+        tags: "[]".into(),
+        reminders_opt_out: 0,
+        email_status: "ok".into(),
+        flag_reason: None,
+        payment_plans_blocked: 0,
     };
     Ok(Session {
         token_hash: row.token_hash,

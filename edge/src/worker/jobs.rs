@@ -10,9 +10,10 @@
 //! `Idempotency-Key`, and the provider delivers it once.
 
 use super::api::{invoices, links, organizations};
+use super::reminders;
 use crate::email::{
-    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, render::Brand,
-    resend::ResendSender,
+    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
+    render::Brand, resend::ResendSender,
 };
 use crate::error::ApiError;
 use crate::outbound::{HttpClient, HttpRequest, HttpResponse};
@@ -105,26 +106,57 @@ pub async fn enqueue_email(ctx: &Ctx, email_id: &str) {
     }
 }
 
-/// Cron: enqueue emails whose message was lost, and forget old rate-limit
-/// windows.
+/// Cron: plan reminders, enqueue emails that wait or whose message was
+/// lost, reconcile with Stripe, and forget old rate-limit windows.
 pub async fn sweep(env: &Env) -> Result<(), ApiError> {
-    let ctx = Ctx::for_env(env)?;
+    let ctx = Ctx::for_env(env)?.with_clock().await?;
+    sweep_with(&ctx).await.map(|_| ())
+}
+
+/// [`sweep`] with a given context; answers what the reminder tick did.
+pub async fn sweep_with(ctx: &Ctx) -> Result<reminders::TickReport, ApiError> {
     #[derive(Deserialize)]
     struct Id {
         id: String,
     }
-    let s = db::stmt(
+    // Reminders first: they are what the cron is mostly for. A failure is
+    // logged and the rest of the sweep still runs.
+    let report = match reminders::tick(ctx).await {
+        Ok(r) => {
+            if r.invoices_looked_at > 0 || r.statements_queued > 0 {
+                worker::console_log!(
+                    "reminders: {}",
+                    serde_json::to_string(&r).unwrap_or_default()
+                );
+            }
+            r
+        }
+        Err(e) => {
+            worker::console_error!("reminder tick: {e:?}");
+            reminders::TickReport::default()
+        }
+    };
+    // Emails whose window has opened, then emails whose message was lost.
+    let waiting = db::stmt(
         &ctx.db,
-        "SELECT id FROM emails WHERE status = 'queued' AND COALESCE(last_attempt_at, created_at) < ?1 LIMIT 100",
+        "UPDATE emails SET not_before = NULL WHERE id IN (SELECT id FROM emails WHERE status = 'queued' AND not_before IS NOT NULL \
+         AND not_before <= ?1 LIMIT 500) RETURNING id",
+        params![ctx.now_ms],
+    )?;
+    let stale = db::stmt(
+        &ctx.db,
+        "SELECT id FROM emails WHERE status = 'queued' AND not_before IS NULL AND COALESCE(last_attempt_at, created_at) < ?1 LIMIT 100",
         params![ctx.now_ms - STALE_MS],
     )?;
-    for row in db::all::<Id>(s).await? {
-        enqueue_email(&ctx, &row.id).await;
+    let mut ids = db::all::<Id>(waiting).await?;
+    ids.extend(db::all::<Id>(stale).await?);
+    for row in ids {
+        enqueue_email(ctx, &row.id).await;
     }
-    if let Err(e) = super::api::stripe_webhook::sweep_pending(&ctx).await {
+    if let Err(e) = super::api::stripe_webhook::sweep_pending(ctx).await {
         worker::console_error!("pending events sweep: {e:?}");
     }
-    match super::api::stripe_webhook::sweep(&ctx).await {
+    match super::api::stripe_webhook::sweep(ctx).await {
         Ok(n) if n > 0 => worker::console_log!("reconciliation repaired {n} payments"),
         Ok(_) => {}
         Err(e) => worker::console_error!("reconciliation sweep: {e:?}"),
@@ -137,7 +169,7 @@ pub async fn sweep(env: &Env) -> Result<(), ApiError> {
     old.run()
         .await
         .map_err(|e| ApiError::internal(format!("rate limit cleanup: {e}")))?;
-    Ok(())
+    Ok(report)
 }
 
 /// The queue consumer.
@@ -151,7 +183,14 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
         }
     };
     let ctx = match Ctx::for_env(&env) {
-        Ok(c) => c,
+        Ok(c) => match c.with_clock().await {
+            Ok(c) => c,
+            Err(e) => {
+                worker::console_error!("queue clock: {e:?}");
+                batch.retry_all();
+                return;
+            }
+        },
         Err(e) => {
             worker::console_error!("queue context: {e:?}");
             batch.retry_all();
@@ -234,15 +273,25 @@ async fn link_request(
     Ok(Outcome::Done)
 }
 
+/// A stored email, as the consumer reads it.
 #[derive(Deserialize)]
-struct EmailRow {
-    id: String,
-    organization_id: String,
-    customer_id: String,
-    invoice_id: Option<String>,
-    kind: String,
-    attempts: i64,
-    created_at: i64,
+pub struct EmailRow {
+    pub id: String,
+    pub organization_id: String,
+    pub customer_id: String,
+    pub invoice_id: Option<String>,
+    pub kind: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// What is sent, and the occurrences it carries (reminders only).
+struct Ready {
+    rendered: Rendered,
+    link: links::NewLink,
+    bcc: Option<String>,
+    headers: Vec<(String, String)>,
+    occurrences: Vec<(String, i64)>,
 }
 
 async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
@@ -276,71 +325,58 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     let customer: CustomerRow = db::one(s)
         .await?
         .ok_or_else(|| ApiError::internal("email for a missing customer"))?;
-
-    let invoice = match (&row.kind[..], &row.invoice_id) {
-        (kind @ ("invoice" | "receipt" | "payment_failed"), Some(id)) => {
-            let inv = invoices::load(ctx, &org.id, id).await?;
-            // A receipt is due whatever happened since; asking for payment is not.
-            if kind != "receipt" && inv.status != "open" {
-                finish(
-                    ctx,
-                    &row,
-                    "skipped",
-                    None,
-                    Some(format!("invoice is {}", inv.status)),
-                    None,
-                )
-                .await?;
+    // A bounced or complaining address gets nothing more until it changes.
+    if customer.email_status != "ok" {
+        let note = format!(
+            "the address {} is failing ({})",
+            customer.email, customer.email_status
+        );
+        finish(ctx, &row, "skipped", None, Some(note), None).await?;
+        return Ok(Outcome::Done);
+    }
+    let ready = match &row.kind[..] {
+        "reminder" | "statement" => match reminders::prepare(ctx, &row, &org, &customer).await? {
+            reminders::Prepared::Send(r) => {
+                let r = *r;
+                Ready {
+                    rendered: r.rendered,
+                    link: r.link,
+                    bcc: r.bcc,
+                    headers: r.headers,
+                    occurrences: r.occurrences,
+                }
+            }
+            reminders::Prepared::Wait(at) => {
+                // Outside the customer's hours: not an attempt; the sweep
+                // enqueues it when the window opens.
+                let s = db::stmt(
+                    &ctx.db,
+                    "UPDATE emails SET attempts = attempts - 1, not_before = ?1 WHERE id = ?2 AND status = 'queued'",
+                    params![at, &row.id],
+                )?;
+                s.run()
+                    .await
+                    .map_err(|e| ApiError::internal(format!("defer email: {e}")))?;
                 return Ok(Outcome::Done);
             }
-            let purpose = match kind {
-                "receipt" => Purpose::Receipt,
-                "payment_failed" => Purpose::PaymentFailed,
-                _ => Purpose::Invoice,
-            };
-            Some((purpose, inv))
-        }
-        _ => None,
+            reminders::Prepared::Skip(reason) => {
+                finish(ctx, &row, "skipped", None, Some(reason), None).await?;
+                return Ok(Outcome::Done);
+            }
+        },
+        _ => match prepare_plain(ctx, &row, &org, &customer).await? {
+            Some(r) => r,
+            None => return Ok(Outcome::Done),
+        },
     };
-    let link = links::email_link(
-        ctx,
-        &row.id,
-        row.created_at,
-        &org.id,
-        &customer.id,
-        row.invoice_id.as_deref(),
-        org.link_ttl_days,
-    )?;
-    db::batch(&ctx.db, link.stmts).await?;
-    let brand = brand(&org);
-    let rendered = match &invoice {
-        Some((purpose, inv)) => InvoiceEmail {
-            purpose: *purpose,
-            amount_paid: &crate::i18n::amount(inv.amount_paid, &inv.currency, &customer.locale),
-            brand,
-            locale: &customer.locale,
-            customer_name: &customer.name,
-            number: &inv.number,
-            amount_due: &crate::i18n::amount(
-                inv.total - inv.amount_paid,
-                &inv.currency,
-                &customer.locale,
-            ),
-            due_date: &crate::i18n::date(&inv.due_date, &customer.locale),
-            link: &link.url,
-        }
-        .render(),
-        None => LinkEmail {
-            brand,
-            locale: &customer.locale,
-            customer_name: &customer.name,
-            link: &link.url,
-        }
-        .render(),
-    };
+    let mut link = ready.link;
+    db::batch(&ctx.db, std::mem::take(&mut link.stmts)).await?;
+    let rendered = ready.rendered;
     let email = OutgoingEmail {
         from: crate::email::mailbox(&org.display_name, &ctx.config.email_from),
         to: customer.email.clone(),
+        bcc: ready.bcc.clone(),
+        headers: ready.headers,
         reply_to: Some(org.support_email.clone()),
         subject: rendered.subject.clone(),
         html: rendered.html.clone(),
@@ -355,11 +391,12 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
             &format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
         )
     };
-    let stored = (
-        rendered.subject.clone(),
-        redact(&rendered.html),
-        redact(&rendered.text),
-    );
+    let stored = Stored {
+        subject: rendered.subject.clone(),
+        html: redact(&rendered.html),
+        text: redact(&rendered.text),
+        occurrences: ready.occurrences,
+    };
     let sender = ResendSender {
         base_url: &ctx.config.email_api_base,
         api_key: ctx.config.email_api_key.expose(),
@@ -396,30 +433,125 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
                         actor: "system",
                         action: "email.attempt_failed",
                         subject: &row.id,
-                        detail: json!({ "attempt": row.attempts, "error": reason }),
+                        detail: json!({ "attempt": row.attempts, "error": reason, "kind": row.kind, "customer_id": row.customer_id }),
                     })?,
                 ],
             )
             .await?;
             // 5 s, 10 s, 20 s, 40 s: the provider usually recovers quickly.
-            Ok(Outcome::RetryIn(5u32 << (row.attempts - 1).clamp(0, 5)))
+            // Local tests shorten the base with EMAIL_RETRY_BASE_SECS.
+            let base: u32 = ctx
+                .env
+                .var("EMAIL_RETRY_BASE_SECS")
+                .ok()
+                .and_then(|v| v.to_string().parse().ok())
+                .filter(|b| (1..=60).contains(b))
+                .unwrap_or(5);
+            Ok(Outcome::RetryIn(base << (row.attempts - 1).clamp(0, 5)))
         }
     }
 }
 
+/// Invoice, receipt, failed-debit and link emails. `None` when the email
+/// was skipped (and recorded as such).
+async fn prepare_plain(
+    ctx: &Ctx,
+    row: &EmailRow,
+    org: &OrganizationRow,
+    customer: &CustomerRow,
+) -> Result<Option<Ready>, ApiError> {
+    let invoice = match (&row.kind[..], &row.invoice_id) {
+        (kind @ ("invoice" | "receipt" | "payment_failed"), Some(id)) => {
+            let inv = invoices::load(ctx, &org.id, id).await?;
+            // A receipt is due whatever happened since; asking for payment is not.
+            if kind != "receipt" && inv.status != "open" {
+                finish(
+                    ctx,
+                    row,
+                    "skipped",
+                    None,
+                    Some(format!("invoice is {}", inv.status)),
+                    None,
+                )
+                .await?;
+                return Ok(None);
+            }
+            let purpose = match kind {
+                "receipt" => Purpose::Receipt,
+                "payment_failed" => Purpose::PaymentFailed,
+                _ => Purpose::Invoice,
+            };
+            Some((purpose, inv))
+        }
+        _ => None,
+    };
+    let link = links::email_link(
+        ctx,
+        &row.id,
+        row.created_at,
+        &org.id,
+        &customer.id,
+        row.invoice_id.as_deref(),
+        org.link_ttl_days,
+    )?;
+    let brand = brand(org);
+    let rendered = match &invoice {
+        Some((purpose, inv)) => InvoiceEmail {
+            purpose: *purpose,
+            amount_paid: &crate::i18n::amount(inv.amount_paid, &inv.currency, &customer.locale),
+            brand,
+            locale: &customer.locale,
+            customer_name: &customer.name,
+            number: &inv.number,
+            amount_due: &crate::i18n::amount(
+                inv.total - inv.amount_paid,
+                &inv.currency,
+                &customer.locale,
+            ),
+            due_date: &crate::i18n::date(&inv.due_date, &customer.locale),
+            link: &link.url,
+        }
+        .render(),
+        None => LinkEmail {
+            brand,
+            locale: &customer.locale,
+            customer_name: &customer.name,
+            link: &link.url,
+        }
+        .render(),
+    };
+    Ok(Some(Ready {
+        rendered,
+        link,
+        bcc: None,
+        headers: Vec::new(),
+        occurrences: Vec::new(),
+    }))
+}
+
+/// The content of a sent email kept as evidence, and the reminder
+/// occurrences (with the balance each reminded) it carried.
+struct Stored {
+    subject: String,
+    html: String,
+    text: String,
+    occurrences: Vec<(String, i64)>,
+}
+
 /// Records the end of an email's life: sent, failed or skipped. The audit
-/// row is added only by the attempt that actually ended it.
+/// row is added only by the attempt that actually ended it; the reminder
+/// occurrences it carried end with it.
 async fn finish(
     ctx: &Ctx,
     row: &EmailRow,
     status: &str,
     provider_id: Option<String>,
     note: Option<String>,
-    content: Option<(String, String, String)>,
+    content: Option<Stored>,
 ) -> Result<(), ApiError> {
-    let (subject, html, text) = match content {
-        Some((s, h, t)) => (Some(s), Some(h), Some(t)),
-        None => (None, None, None),
+    let (subject, html, text, occurrences) = match content {
+        Some(c) => (Some(c.subject), Some(c.html), Some(c.text), c.occurrences),
+        None => (None, None, None, Vec::new()),
     };
     let sent_at = (status == "sent").then_some(ctx.now_ms);
     let mut stmts = vec![db::stmt(
@@ -443,6 +575,42 @@ async fn finish(
             "UPDATE invoices SET sent_at = COALESCE(sent_at, ?1) WHERE id = ?2",
             params![ctx.now_ms, row.invoice_id.clone()],
         )?);
+    }
+    if row.kind == "reminder" {
+        // Occurrences in the email end as it does; those skipped before
+        // sending are already marked.
+        let end = match status {
+            "sent" => "sent",
+            "failed" => "failed",
+            _ => "skipped",
+        };
+        let sent: std::collections::HashMap<&str, i64> =
+            occurrences.iter().map(|(k, b)| (k.as_str(), *b)).collect();
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE reminder_occurrences SET status = ?1, skip_reason = CASE WHEN ?1 = 'skipped' THEN ?2 ELSE skip_reason END, \
+             updated_at = ?3 WHERE email_id = ?4 AND status = 'queued'",
+            params![end, note.clone(), ctx.now_ms, &row.id],
+        )?);
+        for (key, balance) in &sent {
+            stmts.push(db::stmt(
+                &ctx.db,
+                "UPDATE reminder_occurrences SET amount_due = ?1 WHERE id = ?2",
+                params![*balance, *key],
+            )?);
+            stmts.push(ctx.audit_if(
+                Audit {
+                    org: Some(&row.organization_id),
+                    actor: "system",
+                    action: &format!("reminder.{end}"),
+                    subject: key,
+                    detail: json!({ "email_id": row.id, "customer_id": row.customer_id, "amount_due": balance, "note": note }),
+                },
+                "SELECT 1 FROM emails WHERE id = ?9 AND status = ?10 \
+                 AND NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
+                params![&row.id, status],
+            )?);
+        }
     }
     stmts.push(ctx.audit_if(
         Audit {

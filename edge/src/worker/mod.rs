@@ -6,6 +6,7 @@ mod ctx;
 mod db;
 mod http;
 mod jobs;
+mod reminders;
 
 use crate::error::ApiError;
 use crate::routes::{Method, NoRoute, Route, match_route};
@@ -45,7 +46,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
     let name = route.name();
     let result = match Ctx::new(&env, &req) {
-        Ok(ctx) => dispatch(&ctx, route, req).await,
+        Ok(ctx) => match ctx.with_clock().await {
+            Ok(ctx) => dispatch(&ctx, route, req).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {
@@ -64,12 +68,16 @@ fn method_name(m: Method) -> &'static str {
         Method::Get => "GET",
         Method::Post => "POST",
         Method::Patch => "PATCH",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
         Method::Other => "OTHER",
     }
 }
 
 async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, ApiError> {
-    use api::{audit, checkout, customers, invoices, links, organizations, portal, stripe_webhook};
+    use api::{
+        audit, checkout, customers, dunning, invoices, links, organizations, portal, stripe_webhook,
+    };
     match route {
         Route::Health => http::json(
             200,
@@ -96,6 +104,22 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListAuditEvents => audit::list(ctx, &req).await,
         Route::ListStripeEvents => stripe_webhook::list(ctx, &req).await,
         Route::StripeWebhook(org) => stripe_webhook::receive(ctx, req, &org).await,
+        Route::ListReminderPolicies => api::reminder_config::list_policies(ctx, &req).await,
+        Route::CreateReminderPolicy => api::reminder_config::create_policy(ctx, req).await,
+        Route::GetReminderPolicy(id) => api::reminder_config::get_policy(ctx, &req, &id).await,
+        Route::ReplaceReminderPolicy(id) => {
+            api::reminder_config::replace_policy(ctx, req, &id).await
+        }
+        Route::SetDefaultReminderPolicy(id) => {
+            api::reminder_config::set_default_policy(ctx, &req, &id).await
+        }
+        Route::ListSegments => api::reminder_config::list_segments(ctx, &req).await,
+        Route::CreateSegment => api::reminder_config::create_segment(ctx, req).await,
+        Route::ReplaceSegment(id) => api::reminder_config::replace_segment(ctx, req, &id).await,
+        Route::DeleteSegment(id) => api::reminder_config::delete_segment(ctx, &req, &id).await,
+        Route::ListTemplates => api::reminder_config::list_templates(ctx, &req).await,
+        Route::SaveTemplate(key) => api::reminder_config::save_template(ctx, req, &key).await,
+        Route::PreviewTemplate => api::reminder_config::preview_template(ctx, req).await,
         Route::OpenLink(token) => links::open(ctx, &token).await,
         Route::PortalLinkRequest => links::request_fresh(ctx, req).await,
         Route::PortalSession => portal::session(ctx, &req).await,
@@ -104,6 +128,19 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::PortalInvoice(id) => portal::invoice(ctx, &req, &id).await,
         Route::PortalCheckout(id) => checkout::create(ctx, req, &id).await,
         Route::PortalCombinedCheckout => checkout::create_combined(ctx, req).await,
+        Route::UpdateCustomer(id) => customers::update(ctx, req, &id).await,
+        Route::CustomerTimeline(id) => dunning::timeline(ctx, &req, &id).await,
+        Route::ListEmails => dunning::list_emails(ctx, &req).await,
+        Route::ListAlerts => dunning::list_alerts(ctx, &req).await,
+        Route::ListReminders => dunning::list_reminders(ctx, &req).await,
+        Route::CreatePromise(id) => dunning::create_promise(ctx, req, &id).await,
+        Route::OpenDispute(id) => dunning::open_dispute(ctx, req, &id).await,
+        Route::ResolveDispute(id) => dunning::resolve_dispute(ctx, req, &id).await,
+        Route::EmailWebhook => dunning::email_webhook(ctx, req).await,
+        Route::Preferences(customer, mac) => dunning::preferences(ctx, req, &customer, &mac).await,
+        Route::GetClock => dunning::get_clock(ctx, &req).await,
+        Route::MoveClock => dunning::move_clock(ctx, req).await,
+        Route::RunCron => dunning::run_cron(ctx, &req).await,
     }
 }
 

@@ -13,4 +13,5 @@ mod email;
 mod invoices;
 mod isolation;
 mod links;
+mod reminder_config;
 mod stripe;

@@ -8,7 +8,7 @@ use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{CreateCustomerRequest, ListResponse};
+use settle_shared::api::{CreateCustomerRequest, ListResponse, UpdateCustomerRequest};
 use settle_shared::ids::CustomerId;
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
@@ -70,6 +70,92 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     db::batch(&ctx.db, stmts).await?;
     let c = load(ctx, &org.id, id.as_str()).await?;
     http::json(201, &c.view())
+}
+
+/// `PATCH /api/v1/customers/{id}`: only the given fields change. A new
+/// address clears a bounce or complaint, so mail to the customer resumes.
+pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req).await?;
+    let body: UpdateCustomerRequest = http::json_body(req).await?;
+    let c = load(ctx, &org.id, id).await?;
+    let name = match &body.name {
+        Some(n) => text::bounded("name", n, limits::NAME)?,
+        None => c.name.clone(),
+    };
+    let email = match &body.email {
+        Some(e) => text::email("email", e)?,
+        None => c.email.clone(),
+    };
+    let locale = match &body.locale {
+        Some(l) => text::locale("locale", l)?,
+        None => c.locale.clone(),
+    };
+    let time_zone = match &body.time_zone {
+        Some(z) if is_time_zone(z.trim()) => z.trim().to_owned(),
+        Some(_) => {
+            return Err(FieldError::invalid(
+                "time_zone",
+                "must be an IANA time zone such as Europe/Paris",
+            )
+            .into());
+        }
+        None => c.time_zone.clone(),
+    };
+    let tags = match &body.tags {
+        Some(t) => {
+            if t.len() > 50 {
+                return Err(FieldError::invalid("tags", "at most 50 tags").into());
+            }
+            for tag in t {
+                settle_shared::reminders::tag("tags", tag)?;
+            }
+            let mut t = t.clone();
+            t.sort();
+            t.dedup();
+            serde_json::to_string(&t).unwrap_or_else(|_| "[]".into())
+        }
+        None => c.tags.clone(),
+    };
+    let opt_out = body
+        .reminders_opt_out
+        .map(i64::from)
+        .unwrap_or(c.reminders_opt_out);
+    let address_changed = email.to_lowercase() != c.email.to_lowercase();
+    db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "UPDATE customers SET name = ?1, email = ?2, email_lower = ?3, locale = ?4, time_zone = ?5, tags = ?6, \
+                 reminders_opt_out = ?7, email_status = CASE WHEN ?8 = 1 THEN 'ok' ELSE email_status END, \
+                 email_status_at = CASE WHEN ?8 = 1 THEN NULL ELSE email_status_at END WHERE id = ?9",
+                params![
+                    &name,
+                    &email,
+                    email.to_lowercase(),
+                    &locale,
+                    &time_zone,
+                    &tags,
+                    opt_out,
+                    i64::from(address_changed),
+                    &c.id
+                ],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: "api_key",
+                action: "customer.updated",
+                subject: &c.id,
+                detail: json!({ "customer_id": c.id, "changed": {
+                    "name": body.name.is_some(), "email": address_changed, "locale": body.locale.is_some(),
+                    "time_zone": body.time_zone.is_some(), "tags": body.tags.is_some(), "reminders_opt_out": body.reminders_opt_out,
+                }, "email_status_cleared": address_changed && c.email_status != "ok" }),
+            })?,
+        ],
+    )
+    .await?;
+    let c = load(ctx, &org.id, &c.id).await?;
+    http::json(200, &c.view())
 }
 
 /// `GET /api/v1/customers?limit=&cursor=`

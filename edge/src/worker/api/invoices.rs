@@ -46,7 +46,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
-         subtotal, tax, total, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         subtotal, tax, total, created_at, next_reminder_at) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
         params![
             id.as_str(),
             &org.id,
@@ -62,6 +62,19 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             ctx.now_ms
         ],
     )?];
+    // The next cron plans its reminders; its first monthly statement is
+    // looked at from the first of next month (in the customer's window).
+    let next_month = crate::worker::reminders::first_of_next_month(ctx.today_utc());
+    stmts.push(db::stmt(
+        &ctx.db,
+        "UPDATE customers SET next_statement_at = COALESCE(next_statement_at, ?1) WHERE id = ?2",
+        params![
+            next_month
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp_millis()),
+            &customer.id
+        ],
+    )?);
     for (i, l) in inv.lines.iter().enumerate() {
         stmts.push(db::stmt(
             &ctx.db,

@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod checkout;
 pub mod customers;
+pub mod dunning;
 pub mod invoices;
 pub mod links;
 pub mod organizations;
 pub mod portal;
+pub mod reminder_config;
 pub mod stripe_webhook;

@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::params;
 use crate::security::{self, OsRandom, TokenKind};
 use crate::views::{OrganizationRow, PAYMENT_METHODS};
+use crate::worker::api::reminder_config;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;
@@ -12,7 +13,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{
     CreateOrganizationRequest, CreateOrganizationResponse, UpdateOrganizationRequest,
 };
-use settle_shared::ids::{ApiKeyId, OrganizationId};
+use settle_shared::ids::{ApiKeyId, OrganizationId, PolicyId};
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
@@ -50,6 +51,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 
     let org_id = OrganizationId::generate(ctx.now_ms as u64, ctx.random10());
     let key_id = ApiKeyId::generate(ctx.now_ms as u64, ctx.random10());
+    let policy_id = PolicyId::generate(ctx.now_ms as u64, ctx.random10());
     let api_key = security::new_token(TokenKind::ApiKey, &mut OsRandom);
     let hint = format!("{}…", &api_key[..7]);
     let stmts = vec![
@@ -93,6 +95,14 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             subject: key_id.as_str(),
             detail: json!({ "hint": hint }),
         })?,
+        reminder_config::insert_default_policy(ctx, org_id.as_str(), policy_id.as_str())?,
+        ctx.audit(Audit {
+            org: Some(org_id.as_str()),
+            actor: "operator",
+            action: "reminder_policy.created",
+            subject: policy_id.as_str(),
+            detail: json!({ "name": reminder_config::DEFAULT_POLICY_NAME, "is_default": true }),
+        })?,
     ];
     db::batch(&ctx.db, stmts).await?;
     let org = load(ctx, org_id.as_str()).await?;
@@ -111,10 +121,14 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     http::json(200, &org.view())
 }
 
-/// `PATCH /api/v1/organization`: the caller's payment settings.
+/// `PATCH /api/v1/organization`: the caller's payment and reminder settings.
 pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, &req).await?;
     let body: UpdateOrganizationRequest = http::json_body(req).await?;
+    // Everything is checked before anything is written.
+    if let Some(r) = &body.reminders {
+        r.validate()?;
+    }
     if let Some(p) = &body.payments {
         if !(0..=settle_shared::money::MAX_AMOUNT_MINOR).contains(&p.min_partial_amount) {
             return Err(FieldError::new(
@@ -152,6 +166,28 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 detail: json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods }),
             })?,
         ])
+        .await?;
+    }
+    if let Some(r) = &body.reminders {
+        let settings = serde_json::to_string(r)
+            .map_err(|e| ApiError::internal(format!("encode reminder settings: {e}")))?;
+        db::batch(
+            &ctx.db,
+            vec![
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE organizations SET reminder_settings = ?1 WHERE id = ?2",
+                    params![&settings, &org.id],
+                )?,
+                ctx.audit(Audit {
+                    org: Some(&org.id),
+                    actor: "api_key",
+                    action: "organization.reminders_updated",
+                    subject: &org.id,
+                    detail: json!({ "reminders": r }),
+                })?,
+            ],
+        )
         .await?;
     }
     http::json(200, &load(ctx, &org.id).await?.view())

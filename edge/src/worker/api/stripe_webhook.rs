@@ -139,7 +139,7 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
         &body,
         header.as_deref(),
         secret.expose(),
-        ctx.now_ms / 1000,
+        ctx.real_now_ms / 1000,
         signature::DEFAULT_TOLERANCE_SECS,
     )
     .map_err(|e| ApiError::Client {

@@ -1,0 +1,181 @@
+//! `cargo xtask clock +3d`: moves the demo clock of a running `cargo xtask
+//! dev` forward, an hour at a time, running the cron at each hour and
+//! waiting for the queue to send what it planned, so every reminder goes
+//! out at the local time it would in production. Then it prints what was
+//! sent. Only works against a worker started with `CLOCK_TRAVEL=1`, which
+//! only `cargo xtask dev` and `cargo xtask test` do.
+
+use crate::Result;
+use crate::stack::LOCAL_OPERATOR_TOKEN;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const HOUR: i64 = 3600;
+
+/// Parses `+3d`, `+12h`, `+30m` into seconds.
+pub fn parse_span(s: &str) -> Option<i64> {
+    let s = s.strip_prefix('+').unwrap_or(s);
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok()?;
+    let secs = match unit {
+        "d" => n * 86_400,
+        "h" => n * HOUR,
+        "m" => n * 60,
+        _ => return None,
+    };
+    (secs > 0 && secs <= 366 * 86_400).then_some(secs)
+}
+
+/// A client of the operator endpoints of a running stack.
+pub struct Operator {
+    pub base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Operator {
+    pub fn new(base: &str) -> Self {
+        Operator {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("an HTTP client"),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        let url = format!("{}/api/v1/operator/{path}", self.base);
+        let r = match method {
+            "GET" => self.http.get(&url),
+            _ => self.http.post(&url).json(&body.unwrap_or(json!({}))),
+        }
+        .bearer_auth(LOCAL_OPERATOR_TOKEN)
+        .send()
+        .map_err(|e| format!("{url}: {e} (is `cargo xtask dev` running?)"))?;
+        let status = r.status();
+        let v: Value = r.json().map_err(|e| format!("{url}: {e}"))?;
+        if status.is_success() {
+            Ok(v)
+        } else {
+            Err(format!("{url}: {status} {v}"))
+        }
+    }
+
+    pub fn now(&self) -> Result<Value> {
+        self.call("GET", "clock", None)
+    }
+
+    pub fn advance(&self, secs: i64) -> Result<Value> {
+        self.call("POST", "clock", Some(json!({ "advance_seconds": secs })))
+    }
+
+    /// Runs the cron once; answers the reminder tick's report.
+    pub fn cron(&self) -> Result<Value> {
+        self.call("POST", "cron", None)
+    }
+
+    /// Waits until no email is ready and unsent (the queue consumer runs
+    /// on its own, about a second after a message).
+    pub fn drain(&self) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let v = self.now()?;
+            if v["pending_emails"].as_i64() == Some(0) {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                return Err(format!("emails still pending after 60 s: {v}"));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Moves forward `secs`, an hour at a time, with the cron at each step.
+    /// Answers the number of reminder and statement emails queued.
+    pub fn travel(&self, secs: i64, mut each: impl FnMut(&str, &Value)) -> Result<u64> {
+        let mut left = secs;
+        let mut queued = 0;
+        self.cron()?;
+        self.drain()?;
+        while left > 0 {
+            let step = left.min(HOUR);
+            let now = self.advance(step)?;
+            left -= step;
+            let report = self.cron()?;
+            let n = report["emails_queued"].as_u64().unwrap_or(0)
+                + report["statements_queued"].as_u64().unwrap_or(0);
+            if n > 0 {
+                queued += n;
+                each(now["now"].as_str().unwrap_or("?"), &report);
+            }
+            self.drain()?;
+        }
+        Ok(queued)
+    }
+}
+
+/// `cargo xtask clock [+3d | 2026-12-01T09:00:00Z] [--port N]`
+pub fn run(args: &[String]) -> Result<()> {
+    let mut port = 8787u16;
+    let mut target: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--port" => {
+                port = it
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--port needs a number")?
+            }
+            other => target = Some(other.to_owned()),
+        }
+    }
+    let op = Operator::new(&format!("http://127.0.0.1:{port}"));
+    let before = op.now()?;
+    println!("demo clock: {}", before["now"].as_str().unwrap_or("?"));
+    let Some(target) = target else {
+        println!(
+            "move it with `cargo xtask clock +1d` (or +12h, +30m, or a time such as 2026-12-01T09:00:00Z)"
+        );
+        return Ok(());
+    };
+    let secs = match parse_span(&target) {
+        Some(s) => s,
+        None => {
+            let at = chrono::DateTime::parse_from_rfc3339(&target).map_err(|_| {
+                format!("`{target}` is neither +Nd/+Nh/+Nm nor a time such as 2026-12-01T09:00:00Z")
+            })?;
+            let now = chrono::DateTime::parse_from_rfc3339(before["now"].as_str().unwrap_or(""))
+                .map_err(|e| format!("clock answer: {e}"))?;
+            let secs = (at - now).num_seconds();
+            if secs < 0 {
+                return Err("the demo clock only moves forward".into());
+            }
+            secs
+        }
+    };
+    let queued = op.travel(secs, |now, report| {
+        println!(
+            "{now}: {} reminder email(s), {} statement(s) queued ({} invoice(s) looked at)",
+            report["emails_queued"], report["statements_queued"], report["invoices_looked_at"]
+        );
+    })?;
+    let after = op.now()?;
+    println!(
+        "demo clock: {} — {queued} email(s) sent; read them at http://127.0.0.1:8025",
+        after["now"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spans() {
+        assert_eq!(super::parse_span("+3d"), Some(259_200));
+        assert_eq!(super::parse_span("12h"), Some(43_200));
+        assert_eq!(super::parse_span("+0d"), None);
+        assert_eq!(super::parse_span("+3w"), None);
+        assert_eq!(super::parse_span("soon"), None);
+    }
+}
