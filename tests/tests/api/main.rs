@@ -7,6 +7,7 @@ mod helpers;
 
 mod bad_input;
 mod checkout;
+mod clock_travel;
 mod customers;
 mod database;
 mod email;

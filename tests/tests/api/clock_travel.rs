@@ -1,0 +1,360 @@
+//! Reminders over weeks of demo time: the worker's clock is moved an hour
+//! at a time with the cron run at each hour, as `cargo xtask clock` does.
+//! These tests move a clock every other test would feel, so `cargo xtask
+//! test` runs them last and one at a time.
+
+use crate::helpers::{TestApp, unique};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
+use serde_json::{Value, json};
+use std::time::Instant;
+
+struct Clock {
+    base: String,
+    token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            base: std::env::var("SETTLE_BASE_URL").unwrap(),
+            token: std::env::var("SETTLE_OPERATOR_TOKEN").unwrap(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn call(&self, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/api/v1/operator/{path}", self.base);
+        let r = match body {
+            Some(b) => self.http.post(url).json(&b),
+            None => self.http.get(url),
+        }
+        .bearer_auth(&self.token)
+        .send()
+        .unwrap();
+        assert!(r.status().is_success(), "operator {path}: {}", r.status());
+        r.json().unwrap()
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        let v = self.call("clock", None);
+        v["now"].as_str().unwrap().parse().unwrap()
+    }
+
+    fn set(&self, at: DateTime<Utc>) {
+        self.call("clock", Some(json!({ "set": at.to_rfc3339() })));
+    }
+
+    /// Waits until no email is ready to go.
+    fn drain(&self) {
+        let start = Instant::now();
+        while self.call("clock", None)["pending_emails"].as_i64() != Some(0) {
+            assert!(start.elapsed().as_secs() < 90, "emails still pending");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// An hour at a time up to `until`, with the cron and the queue each hour.
+    fn travel_to(&self, until: DateTime<Utc>) {
+        self.call("cron", Some(json!({})));
+        self.drain();
+        while self.now() + Duration::hours(1) <= until {
+            self.call("clock", Some(json!({ "advance_seconds": 3600 })));
+            self.call("cron", Some(json!({})));
+            self.drain();
+        }
+    }
+}
+
+/// The next Monday 00:00 UTC at least a day after the demo clock.
+fn next_monday(now: DateTime<Utc>) -> DateTime<Utc> {
+    let mut d = now.date_naive() + Duration::days(1);
+    while d.weekday() != Weekday::Mon {
+        d += Duration::days(1);
+    }
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+}
+
+fn customer(app: &TestApp, name: &str, tz: &str, locale: &str) -> (String, String) {
+    let email = format!("{}-{}@example.com", name.to_lowercase(), unique());
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": name, "email": email, "time_zone": tz, "locale": locale }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    (r.body["id"].as_str().unwrap().to_owned(), email)
+}
+
+fn invoice(app: &TestApp, customer_id: &str, due: NaiveDate) -> String {
+    let r = app.post(
+        "/api/v1/invoices",
+        json!({
+            "customer_id": customer_id, "number": format!("R-{}", unique()), "currency": "EUR",
+            "due_date": due.to_string(),
+            "lines": [{ "description": "Service", "quantity": 1, "unit_amount": 10000 }]
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Sent reminder emails of a customer: (local date, local hour, minute).
+fn reminders_sent(app: &TestApp, customer_id: &str, tz: chrono_tz::Tz) -> Vec<(NaiveDate, u32)> {
+    let r = app.get(&format!(
+        "/api/v1/emails?kind=reminder&customer_id={customer_id}&limit=100"
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut out: Vec<(NaiveDate, u32)> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "sent")
+        .map(|e| {
+            let at: DateTime<Utc> = e["sent_at"].as_str().unwrap().parse().unwrap();
+            let local = at.with_timezone(&tz);
+            (local.date_naive(), local.hour() * 60 + local.minute())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn occurrences(app: &TestApp, invoice_id: &str) -> Vec<Value> {
+    let r = app.get(&format!("/api/v1/reminders?invoice_id={invoice_id}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["data"].as_array().unwrap().clone()
+}
+
+/// Monthly statements off, so that the outbox holds only reminders.
+fn no_statements(app: &TestApp) {
+    let r = app
+        .http
+        .patch(format!("{}/api/v1/organization", app.base))
+        .bearer_auth(&app.key)
+        .json(&json!({ "reminders": {
+            "window_start": "09:00", "window_end": "17:00",
+            "days": ["mon", "tue", "wed", "thu", "fri"], "monthly_statement": false
+        }}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[test]
+fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should() {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    let start = next_monday(clock.now());
+    clock.set(start);
+    let day = |n: i64| start.date_naive() + Duration::days(n);
+    let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+    let kolkata: chrono_tz::Tz = "Asia/Kolkata".parse().unwrap();
+    let (n, _) = customer(&app, "Nora", "America/New_York", "en-US");
+    let (p1, _) = customer(&app, "Paul", "Europe/Paris", "fr-FR");
+    let (p2, _) = customer(&app, "Pia", "Europe/Paris", "fr-FR");
+    let (t, _) = customer(&app, "Taro", "Asia/Tokyo", "en");
+    let (k, _) = customer(&app, "Kiran", "Asia/Kolkata", "en-IN");
+    // Default policy: −3, 0, +3, +7, +14, +30 days, weekdays 09:00–17:00.
+    let a = invoice(&app, &n, day(10)); // Thursday of week 2
+    let b = invoice(&app, &n, day(10)); // same customer, same days: one email for both
+    let c = invoice(&app, &p1, day(5)); // Saturday: steps move to Monday
+    let d = invoice(&app, &t, day(8)); // paid on day 9
+    let e = invoice(&app, &p2, day(4)); // disputed from the start to day 9
+    let f = invoice(&app, &k, day(3)); // promised for day 6, not paid
+    let r = app.post(
+        &format!("/api/v1/invoices/{e}/disputes"),
+        json!({ "reason": "Wrong quantity" }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let dispute = r.body["id"].as_str().unwrap().to_owned();
+    let r = app.post(
+        &format!("/api/v1/invoices/{f}/promises"),
+        json!({ "promised_date": day(6).to_string(), "note": "Paying Sunday" }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    clock.travel_to(start + Duration::days(7) + Duration::hours(12));
+    // A partial payment between two steps: the next one still goes, for the rest.
+    let r = app.post(
+        &format!("/api/v1/invoices/{c}/payments"),
+        json!({ "amount": 4000, "currency": "EUR", "method": "bank_transfer", "received_on": day(7).to_string() }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    clock.travel_to(start + Duration::days(9) + Duration::hours(12));
+    let r = app.post(
+        &format!("/api/v1/invoices/{d}/payments"),
+        json!({ "amount": 10000, "currency": "EUR", "method": "bank_transfer", "received_on": day(9).to_string() }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app.post(
+        &format!("/api/v1/disputes/{dispute}/resolve"),
+        json!({ "resolution": "Quantity confirmed" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    clock.travel_to(start + Duration::days(20));
+
+    let nine = 9 * 60;
+    assert_eq!(
+        reminders_sent(&app, &n, ny),
+        vec![
+            (day(7), nine),
+            (day(10), nine),
+            (day(14), nine),
+            (day(17), nine)
+        ],
+        "New York: −3, 0, +3 (Sunday → Monday), +7, one email for both invoices"
+    );
+    for inv in [&a, &b] {
+        let sent = occurrences(&app, inv)
+            .iter()
+            .filter(|o| o["status"] == "sent")
+            .count();
+        assert_eq!(sent, 4);
+    }
+    assert_eq!(
+        reminders_sent(&app, &p1, paris),
+        vec![
+            (day(2), nine),
+            (day(7), nine),
+            (day(8), nine),
+            (day(14), nine)
+        ],
+        "Paris: −3, 0 (Saturday → Monday), +3, +7 (Saturday → Monday)"
+    );
+    let c_occ = occurrences(&app, &c);
+    let plus3 = c_occ.iter().find(|o| o["offset_days"] == 3).unwrap();
+    assert_eq!(plus3["status"], "sent");
+    assert_eq!(
+        plus3["amount_due"], 6000,
+        "the balance after the partial payment"
+    );
+    assert_eq!(
+        reminders_sent(&app, &t, tokyo),
+        vec![(day(7), nine), (day(8), nine)],
+        "Tokyo: nothing after the payment"
+    );
+    assert_eq!(
+        occurrences(&app, &d).len(),
+        2,
+        "no step planned for a paid invoice"
+    );
+    // Kolkata's 09:00 is 03:30 UTC: the first hourly cron after it is 04:00.
+    let k_sent = reminders_sent(&app, &k, kolkata);
+    assert_eq!(
+        k_sent,
+        vec![
+            (day(7), 9 * 60 + 30),
+            (day(10), 9 * 60 + 30),
+            (day(17), 9 * 60 + 30)
+        ],
+        "Kolkata: held by the promise until it passed"
+    );
+    let f_occ = occurrences(&app, &f);
+    let held: Vec<&Value> = f_occ
+        .iter()
+        .filter(|o| o["skip_reason"] == "promise_to_pay")
+        .collect();
+    assert_eq!(held.len(), 2, "{f_occ:?}");
+    assert_eq!(
+        reminders_sent(&app, &p2, paris),
+        vec![(day(11), nine), (day(18), nine)],
+        "disputed invoice: only after the dispute was resolved"
+    );
+    let disputed = occurrences(&app, &e)
+        .iter()
+        .filter(|o| o["skip_reason"] == "invoice_disputed")
+        .count();
+    assert_eq!(disputed, 3);
+
+    // The timeline has each step, in order, with the email as sent.
+    let r = app.get(&format!("/api/v1/customers/{n}/timeline"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let events = r.body["events"].as_array().unwrap();
+    let planned = events
+        .iter()
+        .filter(|e| e["type"] == "reminder.planned")
+        .count();
+    let sent = events
+        .iter()
+        .filter(|e| e["type"] == "reminder.sent")
+        .count();
+    assert_eq!((planned, sent), (8, 8), "two invoices, four steps each");
+    let emails: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "email" && e["email"]["kind"] == "reminder")
+        .collect();
+    assert_eq!(emails.len(), 4);
+    let text = emails[0]["email"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("/c/["),
+        "the stored copy names the link, not its token: {text}"
+    );
+    let ats: Vec<&str> = events.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    let mut sorted = ats.clone();
+    sorted.sort();
+    assert_eq!(ats, sorted, "in order");
+}
+
+#[test]
+fn a_failing_email_api_sends_each_reminder_once_when_it_recovers() {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    let start = next_monday(clock.now());
+    clock.set(start);
+    no_statements(&app);
+    let (c, email) = customer(&app, "Faye", "UTC", "en");
+    let inv = invoice(&app, &c, start.date_naive() + Duration::days(3));
+    // The provider refuses the next two sends with 503, then recovers.
+    let r = app
+        .http
+        .post(format!("{}/__sim/fail", app.mail))
+        .json(&json!({ "count": 2, "status": 503, "to": email }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success());
+    clock.travel_to(start + Duration::hours(10));
+    crate::helpers::eventually(60, "the reminder is sent after the retries", || {
+        occurrences(&app, &inv)
+            .iter()
+            .any(|o| o["status"] == "sent")
+    });
+    assert_eq!(app.emails_to(&email).len(), 1, "delivered once");
+    let audit = app.audit_actions();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| *a == "email.attempt_failed")
+            .count(),
+        2
+    );
+    assert_eq!(audit.iter().filter(|a| *a == "reminder.sent").count(), 1);
+
+    // The provider's answer is lost (it takes the email, then hangs past
+    // our timeout): the retry carries the same Idempotency-Key, so the
+    // provider does not deliver it twice.
+    let r = app
+        .http
+        .post(format!("{}/__sim/hold", app.mail))
+        .json(&json!({ "to": email, "seconds": 15, "count": 1 }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success());
+    clock.travel_to(start + Duration::days(3) + Duration::hours(10));
+    crate::helpers::eventually(90, "the due-day reminder is marked sent", || {
+        occurrences(&app, &inv)
+            .iter()
+            .filter(|o| o["status"] == "sent")
+            .count()
+            == 2
+    });
+    assert_eq!(
+        app.emails_to(&email).len(),
+        2,
+        "one email per step, none twice"
+    );
+}
