@@ -4,6 +4,8 @@
 //! - The worker bundle, raw and gzip.
 //! - Requests per second and latency of `GET /api/v1/portal/invoices/{id}`
 //!   on local `wrangler dev`, with `oha`'s JSON output (0 errors expected).
+//! - Webhook ingestion under duplicated, shuffled load.
+//! - One reminder cron tick over 100,000 open invoices, 2,000 due.
 
 use crate::proc::{self, output, step};
 use crate::stack::{Options, Stack, remove_dir};
@@ -27,7 +29,9 @@ fn sizes(path: &Path) -> Result<(u64, u64, u64)> {
     Ok((raw, count("gzip -9 -c")?, count("brotli -q 11 -c")?))
 }
 
-pub fn run(_args: &[String]) -> Result<()> {
+pub fn run(args: &[String]) -> Result<()> {
+    // `cargo xtask bench reminders`: only the reminder cron figure.
+    let only_reminders = args.first().is_some_and(|a| a == "reminders");
     let t = tools::ensure(false)?;
     if output(Command::new("brotli").arg("--version")).is_none() {
         step("install brotli", || {
@@ -101,6 +105,11 @@ pub fn run(_args: &[String]) -> Result<()> {
         },
     )?;
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
+    if only_reminders {
+        crate::bench_reminders::run(&t, &stack, &state)?;
+        drop(stack);
+        return remove_dir(&state);
+    }
     let (cookie, invoice) = portal_session(&stack, &demo)?;
     let url = format!("{}/api/v1/portal/invoices/{invoice}", stack.base_url);
     println!("\n## GET one invoice through the portal API (oha, 3000 requests, 10 connections)\n");
@@ -134,6 +143,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         v["errorDistribution"]
     );
     webhook_load(&stack, &demo)?;
+    crate::bench_reminders::run(&t, &stack, &state)?;
     drop(stack);
     remove_dir(&state)?;
     println!(

@@ -8,6 +8,7 @@
 //! - `cargo xtask clock +3d`: move the demo clock of a running `dev`.
 
 mod bench;
+mod bench_reminders;
 mod build;
 mod clock;
 mod dev;
