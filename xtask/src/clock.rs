@@ -154,6 +154,39 @@ pub fn run(args: &[String]) -> Result<()> {
             secs
         }
     };
+    // What the demo company's policy predicts for this span, from the same
+    // planner the cron uses (after a first cron, so that nothing is pending).
+    op.cron()?;
+    op.drain()?;
+    let company = Company::load(&op.base);
+    let start = op.now()?["now"].as_str().unwrap_or("").to_owned();
+    let end = chrono::DateTime::parse_from_rfc3339(&start)
+        .map(|t| {
+            (t + chrono::Duration::seconds(secs))
+                .to_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
+        .map_err(|e| format!("clock answer: {e}"))?;
+    let predicted = match &company {
+        Some(c) => Some(c.upcoming(&end)?),
+        None => None,
+    };
+    if let (Some(c), Some(p)) = (&company, &predicted) {
+        println!(
+            "the demo policy predicts {} reminder email(s) until {end}:",
+            p["emails"]
+        );
+        for s in p["data"].as_array().into_iter().flatten() {
+            println!(
+                "  {}  {:<16} {} step {:+} days ({})",
+                s["at"].as_str().unwrap_or(""),
+                c.name(s["customer_id"].as_str().unwrap_or("")),
+                s["number"].as_str().unwrap_or(""),
+                s["offset_days"].as_i64().unwrap_or(0),
+                s["tone"].as_str().unwrap_or("")
+            );
+        }
+    }
     let queued = op.travel(secs, |now, report| {
         println!(
             "{now}: {} reminder email(s), {} statement(s) queued ({} invoice(s) looked at)",
@@ -162,10 +195,74 @@ pub fn run(args: &[String]) -> Result<()> {
     })?;
     let after = op.now()?;
     println!(
-        "demo clock: {} — {queued} email(s) sent; read them at http://127.0.0.1:8025",
+        "demo clock: {} — {queued} email(s) queued; read them at http://127.0.0.1:8025",
         after["now"].as_str().unwrap_or("?")
     );
+    if let (Some(c), Some(p)) = (&company, &predicted) {
+        let sent = c.reminders_sent_between(&start, after["now"].as_str().unwrap_or(&end))?;
+        let expected = p["emails"].as_u64().unwrap_or(0);
+        if sent == expected {
+            println!("{sent} reminder email(s) sent to Northwind's customers, as predicted");
+        } else {
+            println!(
+                "{sent} reminder email(s) sent to Northwind's customers; {expected} were predicted (a payment, promise or dispute since changes this)"
+            );
+        }
+    }
     Ok(())
+}
+
+/// The demo company of `cargo xtask dev`, from the file its seeding wrote.
+struct Company {
+    base: String,
+    demo: crate::seed::Demo,
+    http: reqwest::blocking::Client,
+}
+
+impl Company {
+    fn load(base: &str) -> Option<Company> {
+        let text = std::fs::read_to_string(crate::root().join(".settle/dev/demo.json")).ok()?;
+        Some(Company {
+            base: base.to_owned(),
+            demo: serde_json::from_str(&text).ok()?,
+            http: reqwest::blocking::Client::new(),
+        })
+    }
+
+    fn get(&self, path: &str) -> Result<Value> {
+        self.http
+            .get(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.demo.api_key)
+            .send()
+            .and_then(|r| r.json())
+            .map_err(|e| format!("GET {path}: {e}"))
+    }
+
+    fn upcoming(&self, until: &str) -> Result<Value> {
+        self.get(&format!("/reminders/upcoming?until={until}"))
+    }
+
+    fn name<'a>(&'a self, customer_id: &'a str) -> &'a str {
+        self.demo
+            .customers
+            .iter()
+            .find(|c| c.id == customer_id)
+            .map_or(customer_id, |c| c.name.as_str())
+    }
+
+    /// Reminder emails sent after `start` and up to `end` (RFC 3339 strings compare as times).
+    fn reminders_sent_between(&self, start: &str, end: &str) -> Result<u64> {
+        let v = self.get("/emails?kind=reminder&status=sent&limit=100")?;
+        Ok(v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                let at = e["sent_at"].as_str().unwrap_or("");
+                at > start && at <= end
+            })
+            .count() as u64)
+    }
 }
 
 #[cfg(test)]

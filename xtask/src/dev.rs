@@ -77,6 +77,14 @@ pub fn run(args: &[String]) -> Result<()> {
         "\n Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/invoices",
         demo.api_key, stack.base_url
     );
+    let clock = crate::clock::Operator::new(&stack.base_url)
+        .now()
+        .ok()
+        .and_then(|v| v["now"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    println!(
+        "\n Demo clock: {clock}. In another terminal, `cargo xtask clock +3d` moves it\n three days on, an hour at a time: the cron sends the reminders the demo\n policy predicts, at 09:00 in each customer's time zone, to the outbox."
+    );
     println!(
         "\n Ctrl-C stops everything. `cargo xtask dev --reset` starts from an empty database."
     );

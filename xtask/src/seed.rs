@@ -35,9 +35,13 @@ struct Api<'a> {
 
 impl Api<'_> {
     fn post(&self, path: &str, body: Value) -> Result<Value> {
+        self.send(reqwest::Method::POST, path, body)
+    }
+
+    fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value> {
         let r = self
             .http
-            .post(format!("{}/api/v1{path}", self.base))
+            .request(method, format!("{}/api/v1{path}", self.base))
             .bearer_auth(&self.key)
             .json(&body)
             .send()
@@ -148,6 +152,26 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             link: String::new(),
         });
     }
+    // Reminders: the default policy for most; key accounts (tagged) get a
+    // gentler one.
+    let gentle = api.post(
+        "/reminder-policies",
+        json!({ "name": "Key accounts", "steps": [
+            { "offset_days": 0, "tone": "friendly" },
+            { "offset_days": 7, "tone": "firm" },
+            { "offset_days": 21, "tone": "final", "actions": ["flag_account"] }
+        ]}),
+    )?;
+    api.post(
+        "/segments",
+        json!({ "name": "Key accounts", "priority": 10, "rules": { "tags_any": ["key-account"] },
+                "policy_id": gentle["id"] }),
+    )?;
+    api.send(
+        reqwest::Method::PATCH,
+        &format!("/customers/{}", customers[2].id),
+        json!({ "tags": ["key-account"] }),
+    )?;
     let p = |customer, number, currency, issued_ago, due_in, lines, paid| Planned {
         customer,
         number,

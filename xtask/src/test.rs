@@ -80,6 +80,7 @@ pub fn run_all() -> Result<()> {
                 "SETTLE_STRIPE_WEBHOOK_SECRET",
                 crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
             )
+            .env("SETTLE_TOKEN_SECRET", crate::stack::LOCAL_TOKEN_SECRET)
             .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
     };
     let integration = step("integration tests (wrangler dev, local D1)", || {

@@ -572,8 +572,11 @@ async fn finish(
     if status == "sent" && row.kind == "invoice" {
         stmts.push(db::stmt(
             &ctx.db,
-            "UPDATE invoices SET sent_at = COALESCE(sent_at, ?1) WHERE id = ?2",
-            params![ctx.now_ms, row.invoice_id.clone()],
+            // A bounce can be reported before the provider's answer: an
+            // email that bounced never makes the invoice "sent".
+            "UPDATE invoices SET sent_at = COALESCE(sent_at, ?1) WHERE id = ?2 \
+             AND NOT EXISTS (SELECT 1 FROM emails WHERE id = ?3 AND delivery IN ('bounced', 'complained'))",
+            params![ctx.now_ms, row.invoice_id.clone(), &row.id],
         )?);
     }
     if row.kind == "reminder" {

@@ -133,6 +133,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListEmails => dunning::list_emails(ctx, &req).await,
         Route::ListAlerts => dunning::list_alerts(ctx, &req).await,
         Route::ListReminders => dunning::list_reminders(ctx, &req).await,
+        Route::UpcomingReminders => dunning::upcoming(ctx, &req).await,
         Route::CreatePromise(id) => dunning::create_promise(ctx, req, &id).await,
         Route::OpenDispute(id) => dunning::open_dispute(ctx, req, &id).await,
         Route::ResolveDispute(id) => dunning::resolve_dispute(ctx, req, &id).await,

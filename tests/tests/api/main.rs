@@ -15,4 +15,5 @@ mod invoices;
 mod isolation;
 mod links;
 mod reminder_config;
+mod reminders;
 mod stripe;

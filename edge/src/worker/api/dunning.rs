@@ -313,6 +313,35 @@ pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
     )
 }
 
+/// `GET /api/v1/reminders/upcoming?until=<RFC 3339>` (at most 90 days
+/// ahead; 30 days when absent): the steps expected to go out, and how many
+/// emails they make (one per customer and time).
+pub async fn upcoming(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req).await?;
+    let until = match http::query(req, "until") {
+        Some(u) => chrono::DateTime::parse_from_rfc3339(&u)
+            .map_err(|_| {
+                FieldError::invalid("until", "must be a time such as 2026-12-01T09:00:00Z")
+            })?
+            .timestamp_millis(),
+        None => ctx.now_ms + 30 * 86_400_000,
+    };
+    if until < ctx.now_ms || until > ctx.now_ms + 90 * 86_400_000 {
+        return Err(FieldError::invalid("until", "must be from now to 90 days ahead").into());
+    }
+    let steps = crate::worker::reminders::upcoming(ctx, &org.id, until).await?;
+    let mut emails: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s.customer_id.as_str(), s.at.as_str()))
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    http::json(
+        200,
+        &json!({ "until": rfc3339_from_millis(until), "emails": emails.len(), "data": steps }),
+    )
+}
+
 #[derive(Deserialize)]
 struct AlertRow {
     id: String,
@@ -759,28 +788,84 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
 
 // ---- The customer's reminder preferences: `/u/<customer>/<mac>` ----
 
+/// The words of the preferences page, per language.
+struct PrefText {
+    title: &'static str,
+    hello: &'static str,
+    on: &'static str,
+    stop: &'static str,
+    off: &'static str,
+    resume: &'static str,
+    stopped: &'static str,
+    resumed: &'static str,
+    invalid: &'static str,
+}
+
+fn pref_text(lang: crate::i18n::Lang) -> PrefText {
+    use crate::i18n::Lang;
+    match lang {
+        Lang::Fr => PrefText {
+            title: "Préférences de relance",
+            hello: "Bonjour {name}.",
+            on: "{company} vous envoie des rappels de paiement avant et après les échéances, ainsi qu'un relevé mensuel.",
+            stop: "Arrêter les rappels et les relevés",
+            off: "Vous ne recevez plus de rappels de paiement ni de relevés mensuels de {company}. Les factures et les reçus vous parviennent toujours.",
+            resume: "Recevoir à nouveau les rappels",
+            stopped: "C'est fait : vous ne recevrez plus de rappels ni de relevés.",
+            resumed: "C'est fait : les rappels sont réactivés.",
+            invalid: "Ce lien n'est pas valide. Utilisez le lien de votre dernier e-mail.",
+        },
+        Lang::Ar => PrefText {
+            title: "تفضيلات التذكير",
+            hello: "مرحبًا {name}.",
+            on: "ترسل لك {company} تذكيرات بالدفع قبل مواعيد الاستحقاق وبعدها، وكشف حساب شهريًا.",
+            stop: "إيقاف التذكيرات وكشوف الحساب",
+            off: "لن تصلك تذكيرات دفع أو كشوف حساب شهرية من {company}. ستصلك الفواتير والإيصالات كالمعتاد.",
+            resume: "أرسلوا لي التذكيرات مجددًا",
+            stopped: "تم: لن تصلك تذكيرات أو كشوف حساب بعد الآن.",
+            resumed: "تم: أُعيد تفعيل التذكيرات.",
+            invalid: "هذا الرابط غير صالح. استخدم الرابط الموجود في أحدث رسالة وصلتك.",
+        },
+        _ => PrefText {
+            title: "Reminder preferences",
+            hello: "Hello {name}.",
+            on: "{company} sends you payment reminders before and after due dates, and a monthly statement.",
+            stop: "Stop reminders and statements",
+            off: "You get no payment reminders or monthly statements from {company}. Invoices and receipts still reach you.",
+            resume: "Send me reminders again",
+            stopped: "Done: you will get no more reminders or statements.",
+            resumed: "Done: reminders are on again.",
+            invalid: "This link is not valid. Use the link in your latest email.",
+        },
+    }
+}
+
 /// `GET` shows the page; `POST` with `action=stop|resume` (a form) or with
 /// `List-Unsubscribe=One-Click` (RFC 8058, sent by mail clients) changes it.
+/// The page speaks the customer's language; user text is escaped.
 pub async fn preferences(
     ctx: &Ctx,
     req: Request,
     customer_id: &str,
     mac: &str,
 ) -> Result<Response, ApiError> {
+    use crate::email::render::escape;
+    use crate::i18n::Lang;
     let secret = ctx.config.token_secret.expose();
     let valid = security::preferences_customer(secret, customer_id, mac).is_some();
+    #[derive(Deserialize)]
+    struct C {
+        organization_id: String,
+        name: String,
+        locale: String,
+        reminders_opt_out: i64,
+        display_name: String,
+        primary_color: Option<String>,
+    }
     let customer = if valid {
-        #[derive(Deserialize)]
-        struct C {
-            organization_id: String,
-            name: String,
-            reminders_opt_out: i64,
-            display_name: String,
-            primary_color: Option<String>,
-        }
         let s = db::stmt(
             &ctx.db,
-            "SELECT c.organization_id, c.name, c.reminders_opt_out, o.display_name, o.primary_color \
+            "SELECT c.organization_id, c.name, c.locale, c.reminders_opt_out, o.display_name, o.primary_color \
              FROM customers c JOIN organizations o ON o.id = c.organization_id WHERE c.id = ?1",
             params![customer_id],
         )?;
@@ -789,86 +874,109 @@ pub async fn preferences(
         None
     };
     let Some(c) = customer else {
+        let t = pref_text(Lang::En);
         return page(
             404,
-            "Link not valid",
-            "<p>This link is not valid. Use the link in your latest email.</p>",
+            Lang::En,
+            t.title,
+            "",
+            &format!("<p>{}</p>", t.invalid),
             None,
         );
     };
+    let lang = Lang::from_locale(&c.locale);
+    let t = pref_text(lang);
     let mut opted_out = c.reminders_opt_out != 0;
-    let mut note = "";
+    let mut note = String::new();
     if req.method() == worker::Method::Post {
         let body = http::raw_body(req, 4096).await?;
         let form = String::from_utf8_lossy(&body).to_string();
-        let stop = form.contains("List-Unsubscribe=One-Click")
-            || form.split('&').any(|kv| kv == "action=stop");
+        let one_click = form.contains("List-Unsubscribe=One-Click");
+        let stop = one_click || form.split('&').any(|kv| kv == "action=stop");
         let resume = form.split('&').any(|kv| kv == "action=resume");
         if stop || resume {
-            let out = i64::from(stop);
             db::batch(
                 &ctx.db,
                 vec![
                     db::stmt(
                         &ctx.db,
                         "UPDATE customers SET reminders_opt_out = ?1 WHERE id = ?2",
-                        params![out, customer_id],
+                        params![i64::from(stop), customer_id],
                     )?,
                     ctx.audit(Audit {
                         org: Some(&c.organization_id),
                         actor: &format!("customer:{customer_id}"),
-                        action: if stop { "customer.reminders_stopped" } else { "customer.reminders_resumed" },
+                        action: if stop {
+                            "customer.reminders_stopped"
+                        } else {
+                            "customer.reminders_resumed"
+                        },
                         subject: customer_id,
-                        detail: json!({ "customer_id": customer_id, "one_click": form.contains("One-Click") }),
+                        detail: json!({ "customer_id": customer_id, "one_click": one_click }),
                     })?,
                 ],
             )
             .await?;
             opted_out = stop;
-            note = if stop {
-                "<p role=\"status\" class=\"ok\">Done: you will get no more reminders or statements.</p>"
-            } else {
-                "<p role=\"status\" class=\"ok\">Done: reminders are on again.</p>"
-            };
+            note = format!(
+                "<p role=\"status\" class=\"ok\">{}</p>",
+                if stop { t.stopped } else { t.resumed }
+            );
         }
     }
-    let company = crate::email::render::escape(&c.display_name);
+    let company = escape(&c.display_name);
+    let fill = |s: &str| s.replace("{company}", &company);
     let state = if opted_out {
         format!(
-            "<p>You get no payment reminders or monthly statements from {company}. Invoices and receipts still reach you.</p>\
-                 <form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"resume\"><button>Send me reminders again</button></form>"
+            "<p>{}</p><form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"resume\"><button>{}</button></form>",
+            fill(t.off),
+            t.resume
         )
     } else {
         format!(
-            "<p>{company} sends you payment reminders before and after due dates, and a monthly statement.</p>\
-                 <form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"stop\"><button>Stop reminders and statements</button></form>"
+            "<p>{}</p><form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"stop\"><button>{}</button></form>",
+            fill(t.on),
+            t.stop
         )
     };
     let html = format!(
-        "<p>Hello {}.</p>{note}{state}",
-        crate::email::render::escape(&c.name)
+        "<p>{}</p>{note}{state}",
+        t.hello.replace("{name}", &escape(&c.name))
     );
     page(
         200,
-        &format!("Reminder preferences · {company}"),
+        lang,
+        t.title,
+        &company,
         &html,
         c.primary_color.as_deref(),
     )
 }
 
-fn page(status: u16, title: &str, body: &str, colour: Option<&str>) -> Result<Response, ApiError> {
+fn page(
+    status: u16,
+    lang: crate::i18n::Lang,
+    title: &str,
+    company: &str,
+    body: &str,
+    colour: Option<&str>,
+) -> Result<Response, ApiError> {
     let colour = colour
         .filter(|c| {
             c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
         })
         .unwrap_or("#1a56db");
+    let dir = if lang.rtl() { "rtl" } else { "ltr" };
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1f2328}}\
-         main{{max-width:32rem;margin:2rem auto;background:#fff;border-top:6px solid {colour};border-radius:8px;padding:1.5rem}}\
-         button{{font:inherit;background:{colour};color:#fff;border:0;border-radius:6px;padding:.75rem 1.25rem;cursor:pointer}}\
+        "<!doctype html><html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1f2328;line-height:1.5}}\
+         main{{max-width:32rem;margin:1.5rem auto;background:#fff;border-top:6px solid {colour};border-radius:8px;padding:1.25rem 1.5rem;margin-inline:max(1rem,calc(50% - 16rem))}}\
+         .co{{font-weight:700;font-size:1.1rem;margin:0}}h1{{font-size:1.35rem;margin:.5rem 0 1rem}}\
+         button{{font:inherit;background:{colour};color:#fff;border:0;border-radius:6px;padding:.75rem 1.25rem;cursor:pointer;min-height:44px}}\
          button:focus-visible{{outline:3px solid #1f2328;outline-offset:2px}}.ok{{background:#e6f4ea;padding:.5rem .75rem;border-radius:6px}}</style>\
-         </head><body><main><h1>{title}</h1>{body}</main></body></html>"
+         </head><body><main><p class=\"co\">{company}</p><h1>{title}</h1>{body}</main></body></html>",
+        code = lang.code(),
     );
     let mut resp = Response::from_html(html).map_err(|e| ApiError::internal(e.to_string()))?;
     resp = resp.with_status(status);
@@ -876,5 +984,9 @@ fn page(status: u16, title: &str, body: &str, colour: Option<&str>) -> Result<Re
     let _ = h.set("Cache-Control", "no-store");
     let _ = h.set("Referrer-Policy", "no-referrer");
     let _ = h.set("X-Frame-Options", "DENY");
+    let _ = h.set(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    );
     Ok(resp)
 }
