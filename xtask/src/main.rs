@@ -11,6 +11,7 @@ mod bench;
 mod bench_reminders;
 mod build;
 mod clock;
+mod crash;
 mod dev;
 mod proc;
 mod seed;

@@ -79,6 +79,16 @@ impl Service {
         self.child.try_wait().ok().flatten().map(|s| s.to_string())
     }
 
+    /// Kills the whole process group at once, as a crash would.
+    pub fn kill(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+
     pub fn stop(&mut self) {
         if self.child.try_wait().ok().flatten().is_some() {
             return;

@@ -30,7 +30,12 @@ pub struct Stack {
     pub operator_token: String,
     // Dropped in reverse order: wrangler first, then the stand-in.
     services: Vec<Service>,
+    /// Starts the worker again (same port, same local D1).
+    respawn: Respawn,
 }
+
+/// Starts the worker, its output going to the named log.
+type Respawn = Box<dyn Fn(&str) -> Result<Service>>;
 
 pub struct Options {
     /// Port for the worker; a free one when `None`.
@@ -157,44 +162,73 @@ impl Stack {
             // Retries 1 s, 2 s, 4 s… apart instead of 5 s, 10 s, 20 s…
             ("EMAIL_RETRY_BASE_SECS", "1"),
         ];
-        let (out, err) = stdio_to(&o.log_dir, "wrangler")?;
-        let mut c = Command::new(&t.wrangler);
-        c.args([
+        // The worker's command, kept to start it again after a crash test.
+        let mut args: Vec<std::ffi::OsString> = [
             "dev",
             "--local",
             "--ip",
             "127.0.0.1",
             "--port",
             &port.to_string(),
-        ])
-        .args([
-            "--inspector-port",
-            &free_port()?.to_string(),
             "--test-scheduled",
             "--show-interactive-dev-session=false",
-        ])
-        .arg("--persist-to")
-        .arg(&o.state_dir)
-        .args(
-            vars.iter()
-                .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
-        )
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err);
-        wrangler_env(&mut c);
-        services.push(Service::spawn("wrangler", &mut c)?);
+            "--persist-to",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        args.push(o.state_dir.clone().into_os_string());
+        for (k, v) in vars {
+            args.push("--var".into());
+            args.push(format!("{k}:{v}").into());
+        }
+        let (program, path, log_dir, cwd) = (
+            t.wrangler.clone(),
+            t.path.clone(),
+            o.log_dir.clone(),
+            root.clone(),
+        );
+        let respawn = move |log: &str| -> Result<Service> {
+            let (out, err) = stdio_to(&log_dir, log)?;
+            let mut c = Command::new(&program);
+            c.args(&args)
+                .args(["--inspector-port", &free_port()?.to_string()])
+                .current_dir(&cwd)
+                .env("PATH", &path)
+                .env("WRANGLER_SEND_METRICS", "false")
+                .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+                .env("NO_COLOR", "1")
+                .env("CI", "1")
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err);
+            Service::spawn("wrangler", &mut c)
+        };
+        services.push(respawn("wrangler")?);
         let mut stack = Stack {
             base_url,
             mail_url,
             stripe_url,
             operator_token: LOCAL_OPERATOR_TOKEN.into(),
             services,
+            respawn: Box::new(respawn),
         };
         step("wait for the worker", || {
             stack.wait_ready(Duration::from_secs(90))
         })?;
         Ok(stack)
+    }
+
+    /// Kills the worker at once (SIGKILL to workerd and wrangler, as a
+    /// crash would), then starts it again on the same local D1.
+    pub fn crash_worker_and_restart(&mut self) -> Result<()> {
+        for s in self.services.iter_mut().filter(|s| s.name == "wrangler") {
+            s.kill();
+        }
+        self.services.retain(|s| s.name != "wrangler");
+        let worker = (self.respawn)("wrangler-restarted")?;
+        self.services.push(worker);
+        self.wait_ready(Duration::from_secs(90))
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<()> {

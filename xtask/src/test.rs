@@ -55,7 +55,7 @@ pub fn run_all() -> Result<()> {
     let state = root.join(format!(".settle/test-{}", std::process::id()));
     remove_dir(&state)?;
     let logs = target_dir().join("test-logs");
-    let stack = Stack::start(
+    let mut stack = Stack::start(
         &t,
         Options {
             port: None,
@@ -134,8 +134,12 @@ pub fn run_all() -> Result<()> {
         with_env(&mut c);
         proc::run(&mut c)
     });
+    // Kills the worker mid-send and starts it again: after everything else.
+    let crash = step("a worker killed mid-send sends once (demo clock)", || {
+        crate::crash::run(&mut stack)
+    });
     drop(stack);
-    if integration.is_err() || browser.is_err() || travel.is_err() {
+    if integration.is_err() || browser.is_err() || travel.is_err() || crash.is_err() {
         println!("\nworker and stand-in output: {}", logs.display());
         if let Ok(log) = std::fs::read_to_string(logs.join("wrangler.log")) {
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
@@ -150,6 +154,7 @@ pub fn run_all() -> Result<()> {
     integration?;
     browser?;
     travel?;
+    crash?;
     println!(
         "\nall checks passed in {:.0} s",
         started.elapsed().as_secs_f64()
