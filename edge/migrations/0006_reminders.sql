@@ -142,8 +142,8 @@ CREATE TABLE email_events (
 );
 
 -- Emails gain the reminder and statement kinds, a blind copy, a time
--- before which they wait (outside the send window), and what the provider
--- said about delivery. SQLite cannot change a CHECK: the table is rebuilt.
+-- before which they wait (outside the send window), when a retry is due,
+-- and what the provider said about delivery. SQLite cannot change a CHECK: the table is rebuilt.
 CREATE TABLE emails_new (
     id               TEXT PRIMARY KEY,
     organization_id  TEXT NOT NULL REFERENCES organizations(id),
@@ -163,7 +163,10 @@ CREATE TABLE emails_new (
     created_at       INTEGER NOT NULL,
     sent_at          INTEGER,
     bcc              TEXT,
+    -- Outside the send window: wait until then (no queue message pending).
     not_before       INTEGER,
+    -- A failed attempt's retry is on the queue for then.
+    retry_at         INTEGER,
     delivery         TEXT,
     delivery_at      INTEGER
 );
@@ -178,6 +181,9 @@ CREATE INDEX emails_by_invoice ON emails (organization_id, invoice_id);
 CREATE INDEX emails_by_customer ON emails (organization_id, customer_id, created_at);
 CREATE INDEX emails_by_provider ON emails (provider_id);
 CREATE INDEX emails_waiting ON emails (not_before) WHERE status = 'queued' AND not_before IS NOT NULL;
+
+-- A customer's timeline reads audit rows that name the customer.
+CREATE INDEX audit_by_customer ON audit_events (organization_id, json_extract(detail, '$.customer_id'));
 
 -- The demo clock (`cargo xtask clock`): read only when the worker runs
 -- with CLOCK_TRAVEL set, which only local development and tests do.

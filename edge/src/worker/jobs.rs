@@ -139,13 +139,14 @@ pub async fn sweep_with(ctx: &Ctx) -> Result<reminders::TickReport, ApiError> {
     // Emails whose window has opened, then emails whose message was lost.
     let waiting = db::stmt(
         &ctx.db,
-        "UPDATE emails SET not_before = NULL WHERE id IN (SELECT id FROM emails WHERE status = 'queued' AND not_before IS NOT NULL \
-         AND not_before <= ?1 LIMIT 500) RETURNING id",
+        "UPDATE emails SET not_before = NULL, last_attempt_at = ?1 WHERE id IN (SELECT id FROM emails WHERE status = 'queued' \
+         AND not_before IS NOT NULL AND not_before <= ?1 LIMIT 500) RETURNING id",
         params![ctx.now_ms],
     )?;
     let stale = db::stmt(
         &ctx.db,
-        "SELECT id FROM emails WHERE status = 'queued' AND not_before IS NULL AND COALESCE(last_attempt_at, created_at) < ?1 LIMIT 100",
+        "SELECT id FROM emails WHERE status = 'queued' AND not_before IS NULL \
+         AND MAX(COALESCE(retry_at, 0), COALESCE(last_attempt_at, created_at)) < ?1 LIMIT 100",
         params![ctx.now_ms - STALE_MS],
     )?;
     let mut ids = db::all::<Id>(waiting).await?;
@@ -283,6 +284,16 @@ pub struct EmailRow {
     pub kind: String,
     pub attempts: i64,
     pub created_at: i64,
+    /// What the first attempt rendered (with the link token replaced by
+    /// the link id); a retry sends exactly this again.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub html: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub bcc: Option<String>,
 }
 
 /// What is sent, and the occurrences it carries (reminders only).
@@ -331,10 +342,24 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
             "the address {} is failing ({})",
             customer.email, customer.email_status
         );
-        finish(ctx, &row, "skipped", None, Some(note), None).await?;
+        finish_as(
+            ctx,
+            &row,
+            "skipped",
+            None,
+            Some(note),
+            None,
+            Some(crate::reminders::Skip::AddressFailing.as_str()),
+        )
+        .await?;
         return Ok(Outcome::Done);
     }
+    // A retry resends what the first attempt rendered, byte for byte, under
+    // the same key: that attempt may have reached the provider, so nothing
+    // is checked or rendered again (and the window does not hold it).
+    let retry = row.attempts > 1 && row.text.is_some();
     let ready = match &row.kind[..] {
+        _ if retry => stored_again(ctx, &row, &org, &customer).await?,
         "reminder" | "statement" => match reminders::prepare(ctx, &row, &org, &customer).await? {
             reminders::Prepared::Send(r) => {
                 let r = *r;
@@ -370,8 +395,27 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         },
     };
     let mut link = ready.link;
-    db::batch(&ctx.db, std::mem::take(&mut link.stmts)).await?;
     let rendered = ready.rendered;
+    let redacted = |s: &str| {
+        s.replace(
+            &link.url,
+            &format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
+        )
+    };
+    // Store the link, and what is about to be sent, before sending it.
+    let mut first = std::mem::take(&mut link.stmts);
+    first.push(db::stmt(
+        &ctx.db,
+        "UPDATE emails SET subject = ?1, html = ?2, text = ?3, to_address = ?4 WHERE id = ?5 AND status = 'queued'",
+        params![
+            &rendered.subject,
+            redacted(&rendered.html),
+            redacted(&rendered.text),
+            &customer.email,
+            &row.id
+        ],
+    )?);
+    db::batch(&ctx.db, first).await?;
     let email = OutgoingEmail {
         from: crate::email::mailbox(&org.display_name, &ctx.config.email_from),
         to: customer.email.clone(),
@@ -385,16 +429,10 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         email_id: row.id.clone(),
     };
     // What is kept as evidence has the secret token replaced by the link id.
-    let redact = |s: &str| {
-        s.replace(
-            &link.url,
-            &format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
-        )
-    };
     let stored = Stored {
         subject: rendered.subject.clone(),
-        html: redact(&rendered.html),
-        text: redact(&rendered.text),
+        html: redacted(&rendered.html),
+        text: redacted(&rendered.text),
         occurrences: ready.occurrences,
     };
     let sender = ResendSender {
@@ -405,10 +443,12 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     match sender.send(&email).await {
         Ok(provider_id) => {
             finish(ctx, &row, "sent", Some(provider_id), None, Some(stored)).await?;
+            reminders::apply_pending_actions(ctx, Some(&row.id)).await?;
             Ok(Outcome::Done)
         }
         Err(EmailError::AlreadyAccepted(note)) => {
             finish(ctx, &row, "sent", None, Some(note), Some(stored)).await?;
+            reminders::apply_pending_actions(ctx, Some(&row.id)).await?;
             Ok(Outcome::Done)
         }
         Err(EmailError::Rejected(reason)) => {
@@ -423,10 +463,15 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
             db::batch(
                 &ctx.db,
                 vec![
+                    // The sweep leaves it to the queue's retry until then.
                     db::stmt(
                         &ctx.db,
-                        "UPDATE emails SET last_error = ?1 WHERE id = ?2 AND status = 'queued'",
-                        params![&reason, &row.id],
+                        "UPDATE emails SET last_error = ?1, retry_at = ?2 WHERE id = ?3 AND status = 'queued'",
+                        params![
+                            &reason,
+                            ctx.now_ms + i64::from(retry_delay(ctx, row.attempts)) * 1000,
+                            &row.id
+                        ],
                     )?,
                     ctx.audit(Audit {
                         org: Some(&row.organization_id),
@@ -438,18 +483,84 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
                 ],
             )
             .await?;
-            // 5 s, 10 s, 20 s, 40 s: the provider usually recovers quickly.
-            // Local tests shorten the base with EMAIL_RETRY_BASE_SECS.
-            let base: u32 = ctx
-                .env
-                .var("EMAIL_RETRY_BASE_SECS")
-                .ok()
-                .and_then(|v| v.to_string().parse().ok())
-                .filter(|b| (1..=60).contains(b))
-                .unwrap_or(5);
-            Ok(Outcome::RetryIn(base << (row.attempts - 1).clamp(0, 5)))
+            Ok(Outcome::RetryIn(retry_delay(ctx, row.attempts)))
         }
     }
+}
+
+/// Seconds before retrying after `attempts` attempts: 30 s, 2 min, 8 min,
+/// 32 min, so that a provider outage of most of an hour loses nothing.
+/// Local tests shorten the base with `EMAIL_RETRY_BASE_SECS`.
+fn retry_delay(ctx: &Ctx, attempts: i64) -> u32 {
+    let base: u32 = ctx
+        .env
+        .var("EMAIL_RETRY_BASE_SECS")
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .filter(|b| (1..=60).contains(b))
+        .unwrap_or(30);
+    base.saturating_mul(4u32.saturating_pow((attempts - 1).clamp(0, 4) as u32))
+}
+
+/// What an earlier attempt rendered, with its link and headers again.
+async fn stored_again(
+    ctx: &Ctx,
+    row: &EmailRow,
+    org: &OrganizationRow,
+    customer: &CustomerRow,
+) -> Result<Ready, ApiError> {
+    let link = links::email_link(
+        ctx,
+        &row.id,
+        row.created_at,
+        &org.id,
+        &customer.id,
+        row.invoice_id.as_deref(),
+        org.link_ttl_days,
+    )?;
+    let placeholder = format!("{}/c/[{}]", ctx.config.public_base_url, link.id);
+    let restore = |s: &Option<String>| {
+        s.clone()
+            .unwrap_or_default()
+            .replace(&placeholder, &link.url)
+    };
+    let rendered = Rendered {
+        subject: row.subject.clone().unwrap_or_default(),
+        html: restore(&row.html),
+        text: restore(&row.text),
+    };
+    let (headers, occurrences) = if row.kind == "reminder" || row.kind == "statement" {
+        let preferences = format!(
+            "{}{}",
+            ctx.config.public_base_url,
+            crate::security::preferences_path(ctx.config.token_secret.expose(), &customer.id)
+        );
+        #[derive(Deserialize)]
+        struct O {
+            id: String,
+            balance: i64,
+        }
+        let s = db::stmt(
+            &ctx.db,
+            "SELECT o.id, i.total - i.amount_paid AS balance FROM reminder_occurrences o JOIN invoices i ON i.id = o.invoice_id \
+             WHERE o.email_id = ?1 AND o.status = 'queued'",
+            params![&row.id],
+        )?;
+        let occ: Vec<O> = db::all(s).await?;
+        (
+            reminders::unsubscribe_headers(&preferences),
+            occ.into_iter().map(|o| (o.id, o.balance)).collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Ready {
+        rendered,
+        link,
+        bcc: row.bcc.clone(),
+        headers,
+        occurrences,
+    })
 }
 
 /// Invoice, receipt, failed-debit and link emails. `None` when the email
@@ -549,6 +660,20 @@ async fn finish(
     note: Option<String>,
     content: Option<Stored>,
 ) -> Result<(), ApiError> {
+    finish_as(ctx, row, status, provider_id, note, content, None).await
+}
+
+/// [`finish`], with a reason code for the reminder occurrences the email
+/// carried (their skip reason; the note otherwise).
+async fn finish_as(
+    ctx: &Ctx,
+    row: &EmailRow,
+    status: &str,
+    provider_id: Option<String>,
+    note: Option<String>,
+    content: Option<Stored>,
+    code: Option<&str>,
+) -> Result<(), ApiError> {
     let (subject, html, text, occurrences) = match content {
         Some(c) => (Some(c.subject), Some(c.html), Some(c.text), c.occurrences),
         None => (None, None, None, Vec::new()),
@@ -589,11 +714,35 @@ async fn finish(
         };
         let sent: std::collections::HashMap<&str, i64> =
             occurrences.iter().map(|(k, b)| (k.as_str(), *b)).collect();
+        let keys: Vec<&str> = sent.keys().copied().collect();
+        let reason = code.map(str::to_owned).or_else(|| note.clone());
+        // Occurrences that end with the email without being named (given
+        // up, address failing…): one audit row each, written only by the
+        // attempt that ends the email (before its status changes below).
+        stmts.insert(
+            0,
+            db::stmt(
+                &ctx.db,
+                "INSERT INTO audit_events (id, organization_id, actor, action, subject, ip, detail, created_at) \
+                 SELECT 'aud_' || printf('%012x', ?1) || lower(hex(randomblob(10))), organization_id, 'system', ?2, id, NULL, \
+                 json_object('email_id', ?3, 'customer_id', customer_id, 'invoice_id', invoice_id, 'reason', ?4), ?1 \
+                 FROM reminder_occurrences WHERE email_id = ?3 AND status = 'queued' \
+                 AND id NOT IN (SELECT value FROM json_each(?5)) \
+                 AND EXISTS (SELECT 1 FROM emails WHERE id = ?3 AND status = 'queued')",
+                params![
+                    ctx.now_ms,
+                    format!("reminder.{end}"),
+                    &row.id,
+                    reason.clone(),
+                    serde_json::to_string(&keys).unwrap_or_default()
+                ],
+            )?,
+        );
         stmts.push(db::stmt(
             &ctx.db,
-            "UPDATE reminder_occurrences SET status = ?1, skip_reason = CASE WHEN ?1 = 'skipped' THEN ?2 ELSE skip_reason END, \
+            "UPDATE reminder_occurrences SET status = ?1, skip_reason = CASE WHEN ?1 = 'sent' THEN skip_reason ELSE ?2 END, \
              updated_at = ?3 WHERE email_id = ?4 AND status = 'queued'",
-            params![end, note.clone(), ctx.now_ms, &row.id],
+            params![end, reason, ctx.now_ms, &row.id],
         )?);
         for (key, balance) in &sent {
             stmts.push(db::stmt(

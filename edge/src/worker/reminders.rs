@@ -60,6 +60,8 @@ struct OrgPlan {
     policies: HashMap<String, Vec<ReminderStep>>,
     default_id: String,
     segments: Vec<Segment>,
+    /// Days overdue at which a segment starts to match.
+    thresholds: Vec<i32>,
 }
 
 impl OrgPlan {
@@ -73,12 +75,19 @@ impl OrgPlan {
             .map(|(id, steps, _)| (id, steps))
             .collect();
         let segments = reminder_config::load_segments(ctx, org_id).await?;
+        let mut thresholds: Vec<i32> = segments
+            .iter()
+            .filter_map(|s| s.rules.min_days_overdue)
+            .collect();
+        thresholds.sort_unstable();
+        thresholds.dedup();
         Ok(OrgPlan {
             spec: window_spec(&settings),
             settings,
             policies,
             default_id,
             segments,
+            thresholds,
         })
     }
 
@@ -174,11 +183,26 @@ impl Writes {
     }
 }
 
+/// A customer's steps due together, and the writes that must commit with
+/// their email (their invoices' cursor moves): all in one transaction.
+struct Group {
+    to: String,
+    items: Vec<Planned>,
+    moves: Vec<D1PreparedStatement>,
+}
+
 /// One cron tick: reminders, then statements.
 pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
     let mut report = TickReport::default();
     let mut orgs: HashMap<String, OrgPlan> = HashMap::new();
     let mut after: (i64, String) = (i64::MIN, String::new());
+    let mut writes = Writes {
+        stmts: Vec::new(),
+        emails: Vec::new(),
+    };
+    // (organization, customer) → steps to send in one email, across batches
+    // so that a customer's invoices never split over two emails.
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     for _ in 0..MAX_BATCHES {
         let s = db::stmt(
             &ctx.db,
@@ -203,12 +227,6 @@ pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
             }
         }
         let history = late_payments(ctx, &rows, &orgs, &mut report).await?;
-        let mut writes = Writes {
-            stmts: Vec::new(),
-            emails: Vec::new(),
-        };
-        // (organization, customer) → steps to send in one email.
-        let mut groups: BTreeMap<(String, String), (String, Vec<Planned>)> = BTreeMap::new();
         for r in &rows {
             report.invoices_looked_at += 1;
             let plan = &orgs[&r.organization_id];
@@ -253,36 +271,66 @@ pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
                             .stmts
                             .extend(skipped_occurrence(ctx, r, &p, Skip::Superseded)?);
                     }
-                    if let Some(i) = send {
-                        report.occurrences_queued += 1;
-                        groups
-                            .entry((r.organization_id.clone(), r.customer_id.clone()))
-                            .or_insert_with(|| (r.email.clone(), Vec::new()))
-                            .1
-                            .push(planned(r, policy_id, &steps[i], at[&i]));
+                    // A segment that starts at some days overdue may bring
+                    // another policy then: look again on that day too.
+                    let next = plan
+                        .thresholds
+                        .iter()
+                        .filter_map(|d| w.opening_from(due + Duration::days((*d).into())))
+                        .filter(|t| *t > ctx.now_ms)
+                        .chain(next)
+                        .min();
+                    let moved = move_invoice(ctx, r, cursor, next)?;
+                    match send {
+                        Some(i) => {
+                            report.occurrences_queued += 1;
+                            let g = groups
+                                .entry((r.organization_id.clone(), r.customer_id.clone()))
+                                .or_insert_with(|| Group {
+                                    to: r.email.clone(),
+                                    items: Vec::new(),
+                                    moves: Vec::new(),
+                                });
+                            g.items.push(planned(r, policy_id, &steps[i], at[&i]));
+                            g.moves.push(moved);
+                        }
+                        None => writes.stmts.push(moved),
                     }
-                    writes.stmts.push(move_invoice(ctx, r, cursor, next)?);
                 }
             }
-            if writes.stmts.len() >= FLUSH_AT && groups.is_empty() {
-                writes.flush(ctx, &mut report).await?;
-            }
-        }
-        for ((org_id, customer_id), (to, items)) in groups {
-            let bcc = orgs[&org_id].settings.bcc.clone();
-            let email_id = group_email(ctx, &mut writes, &org_id, &customer_id, &to, bcc, &items)?;
-            report.emails_queued += 1;
-            writes.emails.push(email_id);
+            // Only writes that need no email go now; see `groups` below.
             if writes.stmts.len() >= FLUSH_AT {
                 writes.flush(ctx, &mut report).await?;
             }
         }
-        writes.flush(ctx, &mut report).await?;
         if !full {
             break;
         }
     }
+    writes.flush(ctx, &mut report).await?;
+    // Each customer's email, its occurrences and its invoices' moves commit
+    // together: a crash before leaves the invoices due for the next tick.
+    for ((org_id, customer_id), g) in groups {
+        let bcc = orgs[&org_id].settings.bcc.clone();
+        let email_id = group_email(
+            ctx,
+            &mut writes,
+            &org_id,
+            &customer_id,
+            &g.to,
+            bcc,
+            &g.items,
+        )?;
+        writes.stmts.extend(g.moves);
+        report.emails_queued += 1;
+        writes.emails.push(email_id);
+        if writes.stmts.len() >= FLUSH_AT {
+            writes.flush(ctx, &mut report).await?;
+        }
+    }
+    writes.flush(ctx, &mut report).await?;
     statements(ctx, &mut orgs, &mut report).await?;
+    apply_pending_actions(ctx, None).await?;
     Ok(report)
 }
 
@@ -444,16 +492,34 @@ async fn late_payments(
     orgs: &HashMap<String, OrgPlan>,
     report: &mut TickReport,
 ) -> Result<HashMap<String, u32>, ApiError> {
-    let mut customers: Vec<&str> = rows
+    let mut by_org: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in rows
         .iter()
         .filter(|r| segment::needs_history(&orgs[&r.organization_id].segments))
-        .map(|r| r.customer_id.as_str())
-        .collect();
-    customers.sort_unstable();
-    customers.dedup();
-    if customers.is_empty() {
-        return Ok(HashMap::new());
+    {
+        by_org
+            .entry(r.organization_id.as_str())
+            .or_default()
+            .push(r.customer_id.as_str());
     }
+    let mut out = HashMap::new();
+    for (org_id, mut customers) in by_org {
+        customers.sort_unstable();
+        customers.dedup();
+        let (found, read) = late_payments_of(ctx, org_id, &customers).await?;
+        report.d1_rows_read += read;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Invoices of these customers paid after their due date in the last 12
+/// months (by the indexes on organization and customer, and on the ledger).
+async fn late_payments_of(
+    ctx: &Ctx,
+    org_id: &str,
+    customers: &[&str],
+) -> Result<(HashMap<String, u32>, u64), ApiError> {
     #[derive(Deserialize)]
     struct Late {
         customer_id: String,
@@ -464,20 +530,23 @@ async fn late_payments(
     let s = db::stmt(
         &ctx.db,
         "SELECT i.customer_id, COUNT(*) AS n FROM invoices i \
-         WHERE i.customer_id IN (SELECT value FROM json_each(?1)) AND i.status = 'paid' AND i.due_date >= ?2 \
-         AND EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id AND p.kind = 'payment' AND p.received_on > i.due_date) \
+         WHERE i.organization_id = ?1 AND i.customer_id IN (SELECT value FROM json_each(?2)) AND i.status = 'paid' \
+         AND i.due_date >= ?3 AND EXISTS (SELECT 1 FROM payments p WHERE p.organization_id = i.organization_id \
+         AND p.invoice_id = i.id AND p.kind = 'payment' AND p.received_on > i.due_date) \
          GROUP BY i.customer_id",
         params![
-            serde_json::to_string(&customers).unwrap_or_default(),
+            org_id,
+            serde_json::to_string(customers).unwrap_or_default(),
             since.to_string()
         ],
     )?;
     let (late, read) = db::all_counted::<Late>(s).await?;
-    report.d1_rows_read += read;
-    Ok(late
-        .into_iter()
-        .map(|l| (l.customer_id, l.n as u32))
-        .collect())
+    Ok((
+        late.into_iter()
+            .map(|l| (l.customer_id, l.n as u32))
+            .collect(),
+        read,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -517,12 +586,16 @@ async fn statements(
         }
         let plan = &orgs[&c.organization_id];
         let w = Window::new(&plan.spec, zone(&c.time_zone));
+        let today = w.local(ctx.now_ms).0;
         let next = if c.open_count == 0 {
             None
+        } else if today.day() > 20 {
+            // Still the month before in the customer's zone (a time set
+            // in UTC, west of it): wait for their own first of the month.
+            w.opening_from(first_of_next_month(today))
         } else if !w.contains(ctx.now_ms) {
             w.next_open(ctx.now_ms)
         } else {
-            let today = w.local(ctx.now_ms).0;
             if plan.settings.monthly_statement {
                 let month = format!("{:04}-{:02}", today.year(), today.month());
                 let id = EmailId::generate(
@@ -577,36 +650,48 @@ struct OpenRow {
     created_at: i64,
     time_zone: String,
     tags: String,
-    held: i64,
+    stopped: i64,
+    disputed: i64,
+    promised_until: Option<String>,
 }
 
 /// The reminder steps of an organization's open invoices due after now
 /// and up to `until`, computed by the same planner the cron uses, as
-/// things stand now: invoices under a dispute or promise, and customers
-/// who opted out or whose address fails, are left out. Steps of one
-/// customer at one time are one email.
+/// things stand now: invoices under a dispute or a promise (in the
+/// customer's own date), and customers who opted out or whose address
+/// fails, are left out. Steps of one customer at one time are one email.
 pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcoming>, ApiError> {
     let plan = OrgPlan::load(ctx, org_id).await?;
     let s = db::stmt(
         &ctx.db,
         "SELECT i.id, i.customer_id, i.number, i.currency, i.due_date, i.total, i.amount_paid, i.reminder_cursor, i.created_at, \
-         c.time_zone, c.tags, \
-         (c.reminders_opt_out != 0 OR c.email_status != 'ok' \
-          OR EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') \
-          OR EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.promised_date >= ?2)) AS held \
+         c.time_zone, c.tags, (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS stopped, \
+         EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') AS disputed, \
+         (SELECT MAX(p.promised_date) FROM promises p WHERE p.invoice_id = i.id) AS promised_until \
          FROM invoices i JOIN customers c ON c.id = i.customer_id \
          WHERE i.organization_id = ?1 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 1000",
-        params![
-            org_id,
-            settle_shared::time::datetime_from_millis(ctx.now_ms)
-                .date_naive()
-                .to_string()
-        ],
+        params![org_id],
     )?;
     let rows: Vec<OpenRow> = db::all(s).await?;
+    let history = if segment::needs_history(&plan.segments) {
+        let mut customers: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        late_payments_of(ctx, org_id, &customers).await?.0
+    } else {
+        HashMap::new()
+    };
     let mut out = Vec::new();
-    for r in rows.iter().filter(|r| r.held == 0) {
+    for r in &rows {
         let w = Window::new(&plan.spec, zone(&r.time_zone));
+        let today = w.local(ctx.now_ms).0;
+        let promised = r
+            .promised_until
+            .as_deref()
+            .is_some_and(|p| p >= today.to_string().as_str());
+        if r.stopped != 0 || r.disputed != 0 || promised {
+            continue;
+        }
         let (Some(due), Ok(currency)) = (
             settle_shared::time::parse_date(&r.due_date),
             Currency::parse(&r.currency),
@@ -620,8 +705,8 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
                 amount: r.total - r.amount_paid,
                 currency,
             },
-            days_overdue: (w.local(ctx.now_ms).0 - due).num_days(),
-            late_payments_12m: 0,
+            days_overdue: (today - due).num_days(),
+            late_payments_12m: history.get(&r.customer_id).copied().unwrap_or(0),
         };
         let (policy_id, steps) = plan.policy(&facts);
         let from = r.reminder_cursor.unwrap_or(r.created_at).max(ctx.now_ms);
@@ -649,6 +734,34 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
             .then_with(|| a.customer_id.cmp(&b.customer_id))
     });
     Ok(out)
+}
+
+/// Midnight of the first of next month in a customer's zone: when their
+/// first monthly statement is looked at.
+pub fn first_statement_at(now_ms: i64, time_zone: &str) -> Option<i64> {
+    use chrono::TimeZone;
+    let tz = zone(time_zone);
+    let today = crate::views::local_date(now_ms, time_zone);
+    let midnight = first_of_next_month(today).and_hms_opt(0, 0, 0)?;
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.timestamp_millis())
+}
+
+/// After a change to policies, segments, the send window or a customer's
+/// tags or zone, the open invoices concerned are looked at again by the
+/// next tick (their cursor stays: nothing already dealt with is resent).
+pub async fn replan(ctx: &Ctx, org_id: &str, customer_id: Option<&str>) -> Result<(), ApiError> {
+    db::stmt(
+        &ctx.db,
+        "UPDATE invoices SET next_reminder_at = ?1 WHERE organization_id = ?2 AND status = 'open' \
+         AND (?3 IS NULL OR customer_id = ?3) AND (next_reminder_at IS NULL OR next_reminder_at > ?1)",
+        params![ctx.now_ms, org_id, customer_id],
+    )?
+    .run()
+    .await
+    .map_err(|e| ApiError::internal(format!("replan reminders: {e}")))?;
+    Ok(())
 }
 
 /// The first day of the month after `d`.
@@ -789,18 +902,6 @@ pub async fn prepare(
     if !statement && kept.is_empty() {
         return Ok(Prepared::Skip("every reminder in it was skipped".into()));
     }
-    // Steps' actions, once each (a retry finds them applied).
-    for o in &kept {
-        apply_actions(
-            ctx,
-            org,
-            &settings,
-            customer,
-            o,
-            &invoices_of[&o.invoice_id],
-        )
-        .await?;
-    }
     // What the email lists: the reminded invoices and every other overdue
     // one not held back (a statement: every open invoice).
     let s = db::stmt(
@@ -912,18 +1013,23 @@ pub async fn prepare(
         rendered,
         link,
         bcc: settings.bcc.clone(),
-        headers: vec![
-            (
-                "List-Unsubscribe".into(),
-                format!("<{preferences}?one-click=1>"),
-            ),
-            (
-                "List-Unsubscribe-Post".into(),
-                "List-Unsubscribe=One-Click".into(),
-            ),
-        ],
+        headers: unsubscribe_headers(&preferences),
         occurrences,
     })))
+}
+
+/// RFC 8058 one-click unsubscribe, pointing at the preferences page.
+pub fn unsubscribe_headers(preferences: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "List-Unsubscribe".into(),
+            format!("<{preferences}?one-click=1>"),
+        ),
+        (
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        ),
+    ]
 }
 
 fn tone_of(s: &str) -> Tone {
@@ -941,6 +1047,52 @@ fn brand(org: &OrganizationRow) -> Brand<'_> {
         primary_color: org.primary_color.as_deref(),
         support_email: &org.support_email,
     }
+}
+
+/// Applies the actions of sent steps that have not been applied yet: those
+/// of one email right after it is sent, or (`None`) any left over by a
+/// worker that stopped in between, from the cron. Actions run only once the
+/// reminder is sent: a reminder that never went out adds no fee.
+pub async fn apply_pending_actions(ctx: &Ctx, email_id: Option<&str>) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Pending {
+        id: String,
+        organization_id: String,
+        customer_id: String,
+        invoice_id: String,
+        offset_days: i64,
+        tone: String,
+        template: String,
+        actions: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, organization_id, customer_id, invoice_id, offset_days, tone, template, actions FROM reminder_occurrences \
+         WHERE status = 'sent' AND actions != '[]' AND actions_applied_at IS NULL AND (?1 IS NULL OR email_id = ?1) LIMIT 100",
+        params![email_id],
+    )?;
+    for p in db::all::<Pending>(s).await? {
+        let org = organizations::load(ctx, &p.organization_id).await?;
+        let s = db::stmt(
+            &ctx.db,
+            "SELECT * FROM customers WHERE id = ?1",
+            params![&p.customer_id],
+        )?;
+        let Some(customer) = db::one::<CustomerRow>(s).await? else {
+            continue;
+        };
+        let inv = invoices::load(ctx, &org.id, &p.invoice_id).await?;
+        let o = OccurrenceRow {
+            id: p.id,
+            invoice_id: p.invoice_id,
+            offset_days: p.offset_days,
+            tone: p.tone,
+            template: p.template,
+            actions: p.actions,
+        };
+        apply_actions(ctx, &org, &org.reminders(), &customer, &o, &inv).await?;
+    }
+    Ok(())
 }
 
 /// A step's actions: the late fee (when the organization has one), the

@@ -358,3 +358,121 @@ fn a_failing_email_api_sends_each_reminder_once_when_it_recovers() {
         "one email per step, none twice"
     );
 }
+
+#[test]
+fn statements_list_every_open_item_once_a_month_skip_holidays_and_copy_the_company() {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    // The first of a month at least three days ahead.
+    let now = clock.now();
+    let mut first = crate::helpers::first_of_next_month(now.date_naive());
+    if first - Duration::days(2) <= now.date_naive() {
+        first = crate::helpers::first_of_next_month(first);
+    }
+    let mut holiday = first;
+    while matches!(holiday.weekday(), Weekday::Sat | Weekday::Sun) {
+        holiday += Duration::days(1);
+    }
+    let mut expected = holiday + Duration::days(1);
+    while matches!(expected.weekday(), Weekday::Sat | Weekday::Sun) {
+        expected += Duration::days(1);
+    }
+    clock.set(Utc.from_utc_datetime(&(first - Duration::days(2)).and_hms_opt(0, 0, 0).unwrap()));
+    let r = app
+        .http
+        .patch(format!("{}/api/v1/organization", app.base))
+        .bearer_auth(&app.key)
+        .json(&json!({ "reminders": {
+            "window_start": "09:00", "window_end": "17:00", "days": ["mon", "tue", "wed", "thu", "fri"],
+            "holidays": [holiday.to_string()], "skip_holidays": true, "bcc": "proof@testco.example"
+        }}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (c, email) = customer(&app, "Stella", "UTC", "en");
+    let far = NaiveDate::from_ymd_opt(2099, 6, 30).unwrap();
+    let numbers: Vec<String> = (0..2)
+        .map(|_| {
+            let id = invoice(&app, &c, far);
+            app.get(&format!("/api/v1/invoices/{id}")).body["number"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    clock.travel_to(Utc.from_utc_datetime(&expected.and_hms_opt(12, 0, 0).unwrap()));
+    let r = app.get(&format!("/api/v1/emails?kind=statement&customer_id={c}"));
+    let list = r.body["data"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "one statement: {}", r.body);
+    let at: DateTime<Utc> = list[0]["sent_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        at.date_naive(),
+        expected,
+        "the holiday {holiday} is skipped"
+    );
+    assert_eq!(at.hour(), 9);
+    assert_eq!(list[0]["bcc"], "proof@testco.example");
+    let outbox = app.emails_to(&email);
+    assert_eq!(outbox.len(), 1);
+    let text = outbox[0]["text"].as_str().unwrap();
+    for n in &numbers {
+        assert!(text.contains(n.as_str()), "{n} listed: {text}");
+    }
+    assert_eq!(
+        outbox[0]["bcc"],
+        json!(["proof@testco.example"]),
+        "{}",
+        outbox[0]
+    );
+}
+
+#[test]
+fn a_segment_gives_its_customers_its_own_policy() {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    let start = next_monday(clock.now());
+    clock.set(start);
+    let r = app.post(
+        "/api/v1/reminder-policies",
+        json!({ "name": "VIP", "steps": [{ "offset_days": 1, "tone": "firm" }] }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let vip_policy = r.body["id"].as_str().unwrap().to_owned();
+    let r = app.post(
+        "/api/v1/segments",
+        json!({ "name": "VIP", "priority": 1, "rules": { "tags_any": ["vip"] }, "policy_id": vip_policy }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (vip, _) = customer(&app, "Vera", "UTC", "en");
+    let r = app
+        .http
+        .patch(format!("{}/api/v1/customers/{vip}", app.base))
+        .bearer_auth(&app.key)
+        .json(&json!({ "tags": ["vip"] }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (plain, _) = customer(&app, "Pete", "UTC", "en");
+    let due = start.date_naive() + Duration::days(3); // Thursday
+    let a = invoice(&app, &vip, due);
+    let b = invoice(&app, &plain, due);
+    clock.travel_to(start + Duration::days(4) + Duration::hours(12));
+    let offsets = |inv: &str| -> Vec<(i64, String)> {
+        occurrences(&app, inv)
+            .iter()
+            .map(|o| {
+                (
+                    o["offset_days"].as_i64().unwrap(),
+                    o["policy_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        offsets(&a),
+        vec![(1, vip_policy.clone())],
+        "only the VIP policy's step"
+    );
+    let plain_steps: Vec<i64> = offsets(&b).iter().map(|o| o.0).collect();
+    assert_eq!(plain_steps, vec![-3, 0], "the default policy");
+}

@@ -330,3 +330,14 @@ pub fn d1_try(sql: &str) -> Result<Vec<Value>, String> {
     }
     Err(last)
 }
+
+/// The first day of the month after `d`.
+pub fn first_of_next_month(d: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap()
+}

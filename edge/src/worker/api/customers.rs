@@ -154,6 +154,10 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         ],
     )
     .await?;
+    if body.tags.is_some() || body.time_zone.is_some() {
+        // Another segment or another window may now apply.
+        crate::worker::reminders::replan(ctx, &org.id, Some(&c.id)).await?;
+    }
     let c = load(ctx, &org.id, &c.id).await?;
     http::json(200, &c.view())
 }

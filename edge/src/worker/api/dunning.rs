@@ -408,7 +408,7 @@ struct TimelineAudit {
 }
 
 /// `GET /api/v1/customers/{id}/timeline`: everything that happened with a
-/// customer, oldest first: reminders planned, skipped (with the reason),
+/// customer (the latest 2,000 events and 500 emails), oldest first: reminders planned, skipped (with the reason),
 /// sent and failed; each email with its content as sent; payments, link
 /// views, promises and disputes from the audit trail.
 pub async fn timeline(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
@@ -417,7 +417,7 @@ pub async fn timeline(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Ap
     let s = db::stmt(
         &ctx.db,
         "SELECT id, invoice_id, kind, status, to_address, bcc, subject, text, html, last_error, delivery, created_at, sent_at \
-         FROM emails WHERE organization_id = ?1 AND customer_id = ?2 ORDER BY created_at LIMIT 500",
+         FROM emails WHERE organization_id = ?1 AND customer_id = ?2 ORDER BY created_at DESC LIMIT 500",
         params![&org.id, &customer.id],
     )?;
     let emails: Vec<TimelineEmail> = db::all(s).await?;
@@ -425,10 +425,12 @@ pub async fn timeline(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Ap
     // invoices, occurrences, emails) or naming it in their detail.
     let s = db::stmt(
         &ctx.db,
-        "SELECT actor, action, subject, detail, created_at FROM audit_events WHERE organization_id = ?1 AND ( \
-           subject = ?2 OR json_extract(detail, '$.customer_id') = ?2 \
-           OR subject IN (SELECT id FROM invoices WHERE organization_id = ?1 AND customer_id = ?2)) \
-         ORDER BY id LIMIT 2000",
+        "SELECT actor, action, subject, detail, created_at FROM audit_events WHERE id IN ( \
+           SELECT id FROM audit_events WHERE organization_id = ?1 AND subject = ?2 \
+           UNION SELECT id FROM audit_events WHERE organization_id = ?1 AND json_extract(detail, '$.customer_id') = ?2 \
+           UNION SELECT a.id FROM invoices i JOIN audit_events a ON a.organization_id = i.organization_id AND a.subject = i.id \
+             WHERE i.organization_id = ?1 AND i.customer_id = ?2) \
+         ORDER BY id DESC LIMIT 2000",
         params![&org.id, &customer.id],
     )?;
     let audits: Vec<TimelineAudit> = db::all(s).await?;
@@ -598,29 +600,46 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
         invoice_id: String,
         customer_id: String,
     }
-    let s = db::stmt(
-        &ctx.db,
-        "UPDATE disputes SET status = 'resolved', resolution = ?1, resolved_at = ?2 \
-         WHERE id = ?3 AND organization_id = ?4 AND status = 'open' RETURNING invoice_id, customer_id",
-        params![&resolution, ctx.now_ms, id, &org.id],
-    )?;
-    let Some(d) = db::one::<D>(s).await? else {
-        return Err(ApiError::new(
+    let gone = || {
+        ApiError::new(
             ErrorCode::NotFound,
             "There is no open dispute with this id.",
-        ));
+        )
     };
-    db::batch(
+    let s = db::stmt(
         &ctx.db,
-        vec![ctx.audit(Audit {
-            org: Some(&org.id),
-            actor: "api_key",
-            action: "dispute.resolved",
-            subject: &d.invoice_id,
-            detail: json!({ "dispute_id": id, "customer_id": d.customer_id, "resolution": resolution }),
-        })?],
+        "SELECT invoice_id, customer_id FROM disputes WHERE id = ?1 AND organization_id = ?2 AND status = 'open'",
+        params![id, &org.id],
+    )?;
+    let d = db::one::<D>(s).await?.ok_or_else(gone)?;
+    // The change and its audit row in one transaction; the audit row only
+    // if this request is the one that resolved it.
+    let results = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "UPDATE disputes SET status = 'resolved', resolution = ?1, resolved_at = ?2 \
+                 WHERE id = ?3 AND organization_id = ?4 AND status = 'open'",
+                params![&resolution, ctx.now_ms, id, &org.id],
+            )?,
+            ctx.audit_if(
+                Audit {
+                    org: Some(&org.id),
+                    actor: "api_key",
+                    action: "dispute.resolved",
+                    subject: &d.invoice_id,
+                    detail: json!({ "dispute_id": id, "customer_id": d.customer_id, "resolution": resolution }),
+                },
+                "SELECT 1 WHERE changes() = 1",
+                Vec::new(),
+            )?,
+        ],
     )
     .await?;
+    if results.first().map(db::changes) != Some(1) {
+        return Err(gone());
+    }
     http::json(
         200,
         &json!({ "id": id, "invoice_id": d.invoice_id, "status": "resolved", "resolution": resolution }),
@@ -725,9 +744,18 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
             // Only if the customer still has this address.
             stmts.push(guarded(
                 format!(
-                    "UPDATE customers SET email_status = ?1, email_status_at = ?2 WHERE id = ?3 AND email_lower = lower(?4) AND {first}"
+                    "UPDATE customers SET email_status = ?1, email_status_at = ?2 WHERE id = ?3 AND email_lower = lower(?4) \
+                     AND lower(?4) IN (SELECT lower(value) FROM json_each(?5)) AND {first}"
                 ),
-                params![kind, ctx.now_ms, &e.customer_id, &e.to_address],
+                // Only the customer's own address, as the event names it
+                // (not a blind copy's mailbox), and only if it is still theirs.
+                params![
+                    kind,
+                    ctx.now_ms,
+                    &e.customer_id,
+                    &e.to_address,
+                    serde_json::to_string(&event.to).unwrap_or_else(|_| "[]".into())
+                ],
             )?);
             let aid = AlertId::generate(
                 ctx.now_ms as u64,
@@ -889,9 +917,13 @@ pub async fn preferences(
     let mut opted_out = c.reminders_opt_out != 0;
     let mut note = String::new();
     if req.method() == worker::Method::Post {
+        // The List-Unsubscribe URL carries `?one-click=1`: a POST to it is
+        // a one-click unsubscribe whatever its body's encoding (RFC 8058
+        // senders may post multipart/form-data).
+        let one_click_url = http::query(&req, "one-click").is_some_and(|v| v == "1");
         let body = http::raw_body(req, 4096).await?;
         let form = String::from_utf8_lossy(&body).to_string();
-        let one_click = form.contains("List-Unsubscribe=One-Click");
+        let one_click = one_click_url || form.contains("List-Unsubscribe=One-Click");
         let stop = one_click || form.split('&').any(|kv| kv == "action=stop");
         let resume = form.split('&').any(|kv| kv == "action=resume");
         if stop || resume {

@@ -64,14 +64,11 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     )?];
     // The next cron plans its reminders; its first monthly statement is
     // looked at from the first of next month (in the customer's window).
-    let next_month = crate::worker::reminders::first_of_next_month(ctx.today_utc());
     stmts.push(db::stmt(
         &ctx.db,
         "UPDATE customers SET next_statement_at = COALESCE(next_statement_at, ?1) WHERE id = ?2",
         params![
-            next_month
-                .and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc().timestamp_millis()),
+            crate::worker::reminders::first_statement_at(ctx.now_ms, &customer.time_zone),
             &customer.id
         ],
     )?);

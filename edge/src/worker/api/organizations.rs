@@ -189,6 +189,8 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             ],
         )
         .await?;
+        // A new window or calendar moves every open invoice's next look.
+        crate::worker::reminders::replan(ctx, &org.id, None).await?;
     }
     http::json(200, &load(ctx, &org.id).await?.view())
 }

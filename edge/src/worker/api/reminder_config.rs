@@ -422,6 +422,7 @@ pub async fn replace_policy(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
         ],
     )
     .await?;
+    crate::worker::reminders::replan(ctx, &org.id, None).await?;
     http::json(200, &policy_or_404(ctx, &org.id, &policy.id).await?.view()?)
 }
 
@@ -459,6 +460,7 @@ pub async fn set_default_policy(ctx: &Ctx, req: &Request, id: &str) -> Result<Re
         ],
     )
     .await?;
+    crate::worker::reminders::replan(ctx, &org.id, None).await?;
     http::json(200, &policy_or_404(ctx, &org.id, &policy.id).await?.view()?)
 }
 
@@ -571,6 +573,7 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
     if results.first().map(db::changes) != Some(1) {
         return Err(too_many("segments", MAX_SEGMENTS));
     }
+    crate::worker::reminders::replan(ctx, &org.id, None).await?;
     http::json(
         201,
         &segment_or_404(ctx, &org.id, id.as_str()).await?.view()?,
@@ -602,6 +605,7 @@ pub async fn replace_segment(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
         ],
     )
     .await?;
+    crate::worker::reminders::replan(ctx, &org.id, None).await?;
     http::json(
         200,
         &segment_or_404(ctx, &org.id, &segment.id).await?.view()?,
@@ -639,6 +643,7 @@ pub async fn delete_segment(ctx: &Ctx, req: &Request, id: &str) -> Result<Respon
     if results.get(1).map(db::changes) != Some(1) {
         return Err(ApiError::not_found("segment"));
     }
+    crate::worker::reminders::replan(ctx, &org.id, None).await?;
     http::json(200, &json!({ "id": segment.id, "deleted": true }))
 }
 
