@@ -159,8 +159,8 @@ impl Stack {
             ("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET),
             // The demo clock (`cargo xtask clock`); never set in production.
             ("CLOCK_TRAVEL", "1"),
-            // Retries 1 s, 2 s, 4 s… apart instead of 5 s, 10 s, 20 s…
-            ("EMAIL_RETRY_BASE_SECS", "1"),
+            // Retries 1, 2, 4, 8 s apart instead of 30 s, 2, 8, 32 min.
+            ("EMAIL_RETRY_SCHEDULE", "1,2,4,8"),
         ];
         // The worker's command, kept to start it again after a crash test.
         let mut args: Vec<std::ffi::OsString> = [

@@ -490,16 +490,26 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
 
 /// Seconds before retrying after `attempts` attempts: 30 s, 2 min, 8 min,
 /// 32 min, so that a provider outage of most of an hour loses nothing.
-/// Local tests shorten the base with `EMAIL_RETRY_BASE_SECS`.
+/// `EMAIL_RETRY_SCHEDULE` (seconds, comma-separated) replaces it; local
+/// tests use a short one.
 fn retry_delay(ctx: &Ctx, attempts: i64) -> u32 {
-    let base: u32 = ctx
+    let schedule: Vec<u32> = ctx
         .env
-        .var("EMAIL_RETRY_BASE_SECS")
+        .var("EMAIL_RETRY_SCHEDULE")
         .ok()
-        .and_then(|v| v.to_string().parse().ok())
-        .filter(|b| (1..=60).contains(b))
-        .unwrap_or(30);
-    base.saturating_mul(4u32.saturating_pow((attempts - 1).clamp(0, 4) as u32))
+        .map(|v| {
+            v.to_string()
+                .split(',')
+                .filter_map(|p| p.trim().parse().ok())
+                .filter(|d| (1..=43_200).contains(d))
+                .collect()
+        })
+        .filter(|v: &Vec<u32>| !v.is_empty())
+        .unwrap_or_else(|| vec![30, 120, 480, 1920]);
+    let i = usize::try_from(attempts - 1)
+        .unwrap_or(0)
+        .min(schedule.len() - 1);
+    schedule[i]
 }
 
 /// What an earlier attempt rendered, with its link and headers again.

@@ -476,3 +476,128 @@ fn a_segment_gives_its_customers_its_own_policy() {
     let plain_steps: Vec<i64> = offsets(&b).iter().map(|o| o.0).collect();
     assert_eq!(plain_steps, vec![-3, 0], "the default policy");
 }
+
+#[test]
+fn a_reminder_the_provider_keeps_refusing_ends_in_the_dead_letters() {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    let start = next_monday(clock.now());
+    clock.set(start);
+    no_statements(&app);
+    let (c, email) = customer(&app, "Dora", "UTC", "en");
+    let inv = invoice(&app, &c, start.date_naive() + Duration::days(3));
+    let r = app
+        .http
+        .post(format!("{}/__sim/fail", app.mail))
+        .json(&json!({ "count": 10, "status": 503, "to": email }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success());
+    clock.travel_to(start + Duration::hours(10));
+    crate::helpers::eventually(60, "the email is given up", || {
+        let r = app.get("/api/v1/emails?status=failed");
+        r.body["data"].as_array().is_some_and(|d| !d.is_empty())
+    });
+    let dead = app.get("/api/v1/emails?status=failed").body;
+    let e = &dead["data"][0];
+    assert_eq!(e["customer_id"], c.as_str());
+    assert_eq!(e["kind"], "reminder");
+    assert_eq!(e["attempts"], 5);
+    assert!(e["last_error"].as_str().unwrap().contains("503"), "{e}");
+    let occ = occurrences(&app, &inv);
+    assert_eq!(occ.len(), 1);
+    assert_eq!(occ[0]["status"], "failed");
+    let audit = app.audit_actions();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| *a == "email.attempt_failed")
+            .count(),
+        4,
+        "{audit:?}"
+    );
+    assert_eq!(
+        audit.iter().filter(|a| *a == "reminder.failed").count(),
+        1,
+        "{audit:?}"
+    );
+    assert_eq!(audit.iter().filter(|a| *a == "email.failed").count(), 1);
+    assert!(app.emails_to(&email).is_empty(), "nothing reached anyone");
+}
+
+#[test]
+fn step_actions_apply_once_after_the_step_is_sent() {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    let start = next_monday(clock.now());
+    clock.set(start);
+    let r = app
+        .http
+        .patch(format!("{}/api/v1/organization", app.base))
+        .bearer_auth(&app.key)
+        .json(&json!({ "reminders": {
+            "window_start": "09:00", "window_end": "17:00", "days": ["mon", "tue", "wed", "thu", "fri"],
+            "late_fee_percent": "1.5", "monthly_statement": false
+        }}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = app.post(
+        "/api/v1/reminder-policies",
+        json!({ "name": "Strict", "steps": [
+            { "offset_days": 1, "tone": "final", "actions": ["late_fee", "flag_account", "stop_payment_plans"] }
+        ]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let policy = r.body["id"].as_str().unwrap().to_owned();
+    let r = app.post(
+        &format!("/api/v1/reminder-policies/{policy}/default"),
+        json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (c, email) = customer(&app, "Lars", "UTC", "en");
+    let inv = invoice(&app, &c, start.date_naive() + Duration::days(1));
+    clock.travel_to(start + Duration::days(2) + Duration::hours(12));
+    let after = app.get(&format!("/api/v1/invoices/{inv}")).body;
+    assert_eq!(
+        after["total"], 10_150,
+        "1.5 % of 100.00 added once: {after}"
+    );
+    let lines = after["lines"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|l| l["description"] == "Late fee (1.5%)"),
+        "{after}"
+    );
+    let cust = app.get(&format!("/api/v1/customers/{c}")).body;
+    assert!(
+        cust["flag_reason"].as_str().unwrap().contains("+1"),
+        "{cust}"
+    );
+    assert_eq!(cust["payment_plans_blocked"], true);
+    // The reminder itself went out, with its Pay link landing on the invoice.
+    let sent = app.emails_to(&email);
+    assert_eq!(sent.len(), 1);
+    let text = sent[0]["text"].as_str().unwrap();
+    let url = text
+        .split_whitespace()
+        .find(|w| w.contains("/c/cl_"))
+        .expect("a portal link in the email");
+    let r = app.open(url);
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/invoices/{inv}").as_str())
+    );
+    clock.travel_to(start + Duration::days(4) + Duration::hours(12));
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{inv}")).body["total"],
+        10_150,
+        "not twice"
+    );
+    let applied = app
+        .audit_actions()
+        .iter()
+        .filter(|a| *a == "reminder.actions_applied")
+        .count();
+    assert_eq!(applied, 1);
+}
