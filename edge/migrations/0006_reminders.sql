@@ -90,6 +90,10 @@ CREATE TABLE reminder_occurrences (
 CREATE INDEX occurrences_by_invoice ON reminder_occurrences (organization_id, invoice_id, due_at);
 CREATE INDEX occurrences_by_customer ON reminder_occurrences (organization_id, customer_id, due_at);
 CREATE INDEX occurrences_by_email ON reminder_occurrences (email_id);
+-- Sent steps whose actions (late fee, flag…) are still to apply: the cron
+-- finishes what a stopped worker left.
+CREATE INDEX occurrences_actions_pending ON reminder_occurrences (email_id)
+    WHERE status = 'sent' AND actions != '[]' AND actions_applied_at IS NULL;
 
 CREATE TABLE promises (
     id               TEXT PRIMARY KEY,
