@@ -790,7 +790,8 @@ async fn finish_as(
     Ok(())
 }
 
-fn brand(org: &OrganizationRow) -> Brand<'_> {
+/// The organization's branding, as emails show it.
+pub fn brand(org: &OrganizationRow) -> Brand<'_> {
     Brand {
         display_name: &org.display_name,
         logo_url: org.logo_url.as_deref(),

@@ -14,7 +14,7 @@ use super::api::{invoices, organizations, reminder_config};
 use super::ctx::{Audit, Ctx};
 use super::db;
 use super::jobs::{self, Job};
-use crate::email::render::{Brand, ReminderEmail, ReminderLine, Rendered};
+use crate::email::render::{ReminderEmail, ReminderLine, Rendered};
 use crate::error::ApiError;
 use crate::params;
 use crate::reminders::plan::{Look, look, slots};
@@ -991,7 +991,7 @@ pub async fn prepare(
         crate::security::preferences_path(ctx.config.token_secret.expose(), &customer.id)
     );
     let rendered = ReminderEmail {
-        brand: brand(org),
+        brand: jobs::brand(org),
         locale,
         customer_name: &customer.name,
         template: &template,
@@ -1037,15 +1037,6 @@ fn tone_of(s: &str) -> Tone {
         "final" => Tone::Final,
         "firm" => Tone::Firm,
         _ => Tone::Friendly,
-    }
-}
-
-fn brand(org: &OrganizationRow) -> Brand<'_> {
-    Brand {
-        display_name: &org.display_name,
-        logo_url: org.logo_url.as_deref(),
-        primary_color: org.primary_color.as_deref(),
-        support_email: &org.support_email,
     }
 }
 

@@ -128,19 +128,28 @@ fn occurrences(app: &TestApp, invoice_id: &str) -> Vec<Value> {
     r.body["data"].as_array().unwrap().clone()
 }
 
-/// Monthly statements off, so that the outbox holds only reminders.
-fn no_statements(app: &TestApp) {
+/// Sets the organization's reminder settings: weekdays 09:00–17:00 and
+/// whatever `extra` adds or replaces.
+fn set_reminders(app: &TestApp, extra: Value) {
+    let mut settings = json!({
+        "window_start": "09:00", "window_end": "17:00", "days": ["mon", "tue", "wed", "thu", "fri"]
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        settings[k] = v.clone();
+    }
     let r = app
         .http
         .patch(format!("{}/api/v1/organization", app.base))
         .bearer_auth(&app.key)
-        .json(&json!({ "reminders": {
-            "window_start": "09:00", "window_end": "17:00",
-            "days": ["mon", "tue", "wed", "thu", "fri"], "monthly_statement": false
-        }}))
+        .json(&json!({ "reminders": settings }))
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+}
+
+/// Monthly statements off, so that the outbox holds only reminders.
+fn no_statements(app: &TestApp) {
+    set_reminders(app, json!({ "monthly_statement": false }));
 }
 
 #[test]
@@ -378,17 +387,10 @@ fn statements_list_every_open_item_once_a_month_skip_holidays_and_copy_the_compa
         expected += Duration::days(1);
     }
     clock.set(Utc.from_utc_datetime(&(first - Duration::days(2)).and_hms_opt(0, 0, 0).unwrap()));
-    let r = app
-        .http
-        .patch(format!("{}/api/v1/organization", app.base))
-        .bearer_auth(&app.key)
-        .json(&json!({ "reminders": {
-            "window_start": "09:00", "window_end": "17:00", "days": ["mon", "tue", "wed", "thu", "fri"],
-            "holidays": [holiday.to_string()], "skip_holidays": true, "bcc": "proof@testco.example"
-        }}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    set_reminders(
+        &app,
+        json!({ "holidays": [holiday.to_string()], "skip_holidays": true, "bcc": "proof@testco.example" }),
+    );
     let (c, email) = customer(&app, "Stella", "UTC", "en");
     let far = NaiveDate::from_ymd_opt(2099, 6, 30).unwrap();
     let numbers: Vec<String> = (0..2)
@@ -531,17 +533,10 @@ fn step_actions_apply_once_after_the_step_is_sent() {
     let clock = Clock::new();
     let start = next_monday(clock.now());
     clock.set(start);
-    let r = app
-        .http
-        .patch(format!("{}/api/v1/organization", app.base))
-        .bearer_auth(&app.key)
-        .json(&json!({ "reminders": {
-            "window_start": "09:00", "window_end": "17:00", "days": ["mon", "tue", "wed", "thu", "fri"],
-            "late_fee_percent": "1.5", "monthly_statement": false
-        }}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    set_reminders(
+        &app,
+        json!({ "late_fee_percent": "1.5", "monthly_statement": false }),
+    );
     let r = app.post(
         "/api/v1/reminder-policies",
         json!({ "name": "Strict", "steps": [
