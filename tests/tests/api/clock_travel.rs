@@ -152,11 +152,34 @@ fn no_statements(app: &TestApp) {
     set_reminders(app, json!({ "monthly_statement": false }));
 }
 
+/// The Monday 13 days before New York's next daylight-saving change at
+/// least 16 days ahead: the change falls on day 13, between the steps.
+fn monday_before_a_dst_change(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Offset;
+    let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let offset = |d: NaiveDate| {
+        ny.from_utc_datetime(&d.and_hms_opt(12, 0, 0).unwrap())
+            .offset()
+            .fix()
+            .local_minus_utc()
+    };
+    let mut change = now.date_naive() + Duration::days(16);
+    while offset(change) == offset(change - Duration::days(1)) {
+        change += Duration::days(1);
+    }
+    let mut d = change - Duration::days(8);
+    while d.weekday() != Weekday::Mon {
+        d -= Duration::days(1);
+    }
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+}
+
 #[test]
 fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should() {
     let app = TestApp::new();
     let clock = Clock::new();
-    let start = next_monday(clock.now());
+    // Across a daylight-saving change in New York.
+    let start = monday_before_a_dst_change(clock.now());
     clock.set(start);
     let day = |n: i64| start.date_naive() + Duration::days(n);
     let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
@@ -217,6 +240,26 @@ fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should
             (day(17), nine)
         ],
         "New York: −3, 0, +3 (Sunday → Monday), +7, one email for both invoices"
+    );
+    let utc_hours: std::collections::BTreeSet<u32> = app
+        .get(&format!("/api/v1/emails?kind=reminder&customer_id={n}"))
+        .body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["sent_at"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+                .hour()
+        })
+        .collect();
+    assert_eq!(
+        utc_hours.len(),
+        2,
+        "09:00 in New York on both sides of the change: {utc_hours:?}"
     );
     for inv in [&a, &b] {
         let sent = occurrences(&app, inv)
