@@ -927,7 +927,7 @@ pub async fn prepare(
         return Ok(Prepared::Skip("no open invoice to list".into()));
     }
     let tone = firmest(kept.iter().map(|o| tone_of(&o.tone)));
-    let key = if statement {
+    let mut key = if statement {
         "statement".to_owned()
     } else {
         kept.iter()
@@ -935,6 +935,12 @@ pub async fn prepare(
             .map(|o| o.template.clone())
             .unwrap_or_else(|| tone.as_str().to_owned())
     };
+    // A friendly "is due on …" cannot speak for an overdue invoice listed
+    // beside it: the built-in firm wording does.
+    let overdue_listed = listed.iter().any(|i| i.due_date < today.to_string());
+    if key == Tone::Friendly.as_str() && overdue_listed {
+        key = Tone::Firm.as_str().to_owned();
+    }
     let template = reminder_config::template_for(ctx, &org.id, &key, &customer.locale).await?;
     let locale = customer.locale.as_str();
     let amounts: Vec<String> = listed

@@ -125,7 +125,7 @@ pub async fn move_clock(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         _ => {
             return Err(FieldError::invalid(
                 "advance_seconds",
-                "give advance_seconds or set, not both",
+                "give one of advance_seconds or set",
             )
             .into());
         }
