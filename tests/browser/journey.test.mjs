@@ -4,68 +4,16 @@
 // Each page is checked with axe-core (no serious or critical violations)
 // and saved as a screenshot under $SETTLE_SCREENSHOTS.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { BASE, MAIL, SHOTS, must, useBrowser, phone, checkPage, waitForMail } from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BASE = must('SETTLE_BASE_URL');
-const MAIL = must('SETTLE_MAIL_URL');
 const DEMO = JSON.parse(fs.readFileSync(must('SETTLE_DEMO'), 'utf8'));
-const SHOTS = process.env.SETTLE_SCREENSHOTS || 'target/screenshots';
-fs.mkdirSync(SHOTS, { recursive: true });
-
-function must(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the browser tests with \`cargo xtask test\``);
-  return v;
-}
-
 const customer = (name) => DEMO.customers.find((c) => c.name === name);
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
-  });
-});
-after(async () => browser?.close());
-
-async function phone(locale = 'en-US') {
-  const context = await browser.newContext({ viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
-  return { context, page };
-}
-
-async function checkPage(page, name) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.deepEqual(bad, [], `axe on ${name}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px on a 360px screen`);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function waitForMail(to, predicate, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await fetch(`${MAIL}/api/messages?to=${encodeURIComponent(to)}`);
-    const { data } = await r.json();
-    const found = data.filter(predicate);
-    if (found.length) return found[found.length - 1];
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`no email to ${to} within ${timeoutMs} ms`);
-}
+useBrowser();
 
 function pdfPages(buffer) {
   return (buffer.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;

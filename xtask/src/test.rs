@@ -134,12 +134,28 @@ pub fn run_all() -> Result<()> {
         with_env(&mut c);
         proc::run(&mut c)
     });
+    let travel_browser = step(
+        "browser test with the demo clock (headless Chromium)",
+        || {
+            let mut c = Command::new("node");
+            c.args(["--test", "--test-concurrency=1", "tests/browser-clock/"])
+                .current_dir(&root)
+                .env("PATH", &t.path);
+            with_env(&mut c);
+            proc::run(&mut c)
+        },
+    );
     // Kills the worker mid-send and starts it again: after everything else.
     let crash = step("a worker killed mid-send sends once (demo clock)", || {
         crate::crash::run(&mut stack)
     });
     drop(stack);
-    if integration.is_err() || browser.is_err() || travel.is_err() || crash.is_err() {
+    if integration.is_err()
+        || browser.is_err()
+        || travel.is_err()
+        || travel_browser.is_err()
+        || crash.is_err()
+    {
         println!("\nworker and stand-in output: {}", logs.display());
         if let Ok(log) = std::fs::read_to_string(logs.join("wrangler.log")) {
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
@@ -154,6 +170,7 @@ pub fn run_all() -> Result<()> {
     integration?;
     browser?;
     travel?;
+    travel_browser?;
     crash?;
     println!(
         "\nall checks passed in {:.0} s",

@@ -143,7 +143,7 @@ async fn start(
         &ctx.db,
         "SELECT id, url FROM checkout_sessions WHERE organization_id = ?1 AND fingerprint = ?2 AND state = 'open' AND expires_at > ?3 \
          ORDER BY created_at DESC LIMIT 1",
-        params![org_id, &fingerprint, ctx.now_ms + REUSE_MARGIN_MS],
+        params![org_id, &fingerprint, ctx.real_now_ms + REUSE_MARGIN_MS],
     )?;
     if let Some(e) = db::one::<Existing>(reuse).await? {
         return http::json(
@@ -182,7 +182,7 @@ async fn start(
         params![
             org_id,
             serde_json::to_string(&all_ids).unwrap_or_default(),
-            ctx.now_ms
+            ctx.real_now_ms
         ],
     )?;
     for other in db::all::<Open>(others).await? {
@@ -232,7 +232,8 @@ async fn start(
     )?;
     let attempt = db::one::<Count>(finished).await?.map_or(0, |c| c.n);
     let window_ms = 10 * 60 * 1000;
-    let window = ctx.now_ms / window_ms;
+    // Stripe's times are real ones, whatever the demo clock says.
+    let window = ctx.real_now_ms / window_ms;
     // Between 60 and 70 minutes from now, and the same for the whole window.
     let expires_at = (window + 1) * window_ms / 1000 + CHECKOUT_TTL_SECS;
     let mut request = api::create_checkout(
@@ -277,7 +278,7 @@ async fn start(
     let expires_at = if created.expires_at > 0 {
         created.expires_at * 1000
     } else {
-        ctx.now_ms + CHECKOUT_TTL_SECS * 1000
+        ctx.real_now_ms + CHECKOUT_TTL_SECS * 1000
     };
     db::batch(&ctx.db, vec![
         db::stmt(

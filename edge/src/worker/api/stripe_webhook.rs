@@ -742,7 +742,8 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
     let Some(secret) = ctx.config.stripe_secret_key.clone() else {
         return Ok(0);
     };
-    let since = ctx.now_ms / 1000 - SWEEP_LOOKBACK_SECS;
+    // Stripe's clock, not the demo one.
+    let since = ctx.real_now_ms / 1000 - SWEEP_LOOKBACK_SECS;
     let mut repaired = 0;
     // Sessions, then PaymentIntents: a payment whose session event and its
     // own event were both lost.

@@ -1,0 +1,72 @@
+// What the browser journeys share: the addresses of the running stack,
+// a headless Chromium (Debian's) with a 360-pixel phone screen, an axe-core
+// check of each page with a screenshot, and the local outbox. Not a test
+// file itself (`node --test` runs only `*.test.mjs`).
+
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the browser tests with \`cargo xtask test\``);
+  return v;
+}
+
+export const BASE = must('SETTLE_BASE_URL');
+export const MAIL = must('SETTLE_MAIL_URL');
+export const SHOTS = process.env.SETTLE_SCREENSHOTS || 'target/screenshots';
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+/** Starts Chromium before the file's tests and closes it after them. */
+export function useBrowser() {
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    });
+  });
+  after(async () => browser?.close());
+}
+
+/** A phone-sized page; a page error fails the test. `extra` adds context
+ *  options (`bypassCSP` lets axe run on a page whose CSP forbids scripts). */
+export async function phone(locale = 'en-US', extra = {}) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale, ...extra });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  return { context, page };
+}
+
+/** No serious or critical axe violation, no sideways scrolling, and a screenshot. */
+export async function checkPage(page, name) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(bad, [], `axe on ${name}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px on a 360px screen`);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The latest email to `to` that `predicate` accepts, waiting for it. */
+export async function waitForMail(to, predicate, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = await fetch(`${MAIL}/api/messages?to=${encodeURIComponent(to)}`);
+    const { data } = await r.json();
+    const found = data.filter(predicate);
+    if (found.length) return found[found.length - 1];
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`no email to ${to} within ${timeoutMs} ms`);
+}
