@@ -1,0 +1,149 @@
+//! A sent step's actions: the late fee, the flag for agents, stopping plans.
+
+use super::send::OccurrenceRow;
+use super::*;
+
+/// Applies the actions of sent steps that have not been applied yet: those
+/// of one email right after it is sent, or (`None`) any left over by a
+/// worker that stopped in between, from the cron. Actions run only once the
+/// reminder is sent: a reminder that never went out adds no fee.
+pub async fn apply_pending_actions(ctx: &Ctx, email_id: Option<&str>) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Pending {
+        id: String,
+        organization_id: String,
+        customer_id: String,
+        invoice_id: String,
+        offset_days: i64,
+        tone: String,
+        template: String,
+        actions: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, organization_id, customer_id, invoice_id, offset_days, tone, template, actions FROM reminder_occurrences \
+         WHERE status = 'sent' AND actions != '[]' AND actions_applied_at IS NULL AND (?1 IS NULL OR email_id = ?1) LIMIT 100",
+        params![email_id],
+    )?;
+    for p in db::all::<Pending>(s).await? {
+        let org = organizations::load(ctx, &p.organization_id).await?;
+        let s = db::stmt(
+            &ctx.db,
+            "SELECT * FROM customers WHERE id = ?1",
+            params![&p.customer_id],
+        )?;
+        let Some(customer) = db::one::<CustomerRow>(s).await? else {
+            continue;
+        };
+        let inv = invoices::load(ctx, &org.id, &p.invoice_id).await?;
+        let o = OccurrenceRow {
+            id: p.id,
+            invoice_id: p.invoice_id,
+            offset_days: p.offset_days,
+            tone: p.tone,
+            template: p.template,
+            actions: p.actions,
+        };
+        apply_actions(ctx, &org, &org.reminders(), &customer, &o, &inv).await?;
+    }
+    Ok(())
+}
+
+/// A step's actions: the late fee (when the organization has one), the
+/// flag for agents, stopping self-service plans. The first statement marks
+/// the occurrence; every other one runs only if that mark was made now, so
+/// a retry applies nothing twice.
+async fn apply_actions(
+    ctx: &Ctx,
+    org: &OrganizationRow,
+    settings: &ReminderSettings,
+    customer: &CustomerRow,
+    o: &OccurrenceRow,
+    inv: &InvoiceRow,
+) -> Result<(), ApiError> {
+    let actions: Vec<String> = serde_json::from_str(&o.actions).unwrap_or_default();
+    if actions.is_empty() {
+        return Ok(());
+    }
+    // Each guarded statement binds its own values as ?1.. and the guard as ?9, ?10.
+    let mine =
+        "EXISTS (SELECT 1 FROM reminder_occurrences WHERE id = ?9 AND actions_applied_at = ?10)";
+    let guarded = |sql: String, mut args: Vec<db::V>| {
+        args.resize_with(8, || db::V::N);
+        args.extend(params![&o.id, ctx.now_ms]);
+        db::stmt(&ctx.db, &sql, args)
+    };
+    let mut stmts = vec![db::stmt(
+        &ctx.db,
+        "UPDATE reminder_occurrences SET actions_applied_at = ?1 WHERE id = ?2 AND actions_applied_at IS NULL",
+        params![ctx.now_ms, &o.id],
+    )?];
+    let mut done = Vec::new();
+    for a in &actions {
+        match a.as_str() {
+            "late_fee" => {
+                let Some(percent) = settings.late_fee_percent else {
+                    continue;
+                };
+                // Thousandths of a percent: 1.5 % is 1500, so divide by 100,000.
+                let fee = settle_shared::money::round_div(
+                    i128::from(inv.total - inv.amount_paid) * i128::from(percent.0),
+                    100_000,
+                ) as i64;
+                if fee <= 0 {
+                    continue;
+                }
+                stmts.push(guarded(
+                    format!(
+                        "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) \
+                         SELECT ?1, (SELECT COALESCE(MAX(position), -1) + 1 FROM invoice_lines WHERE invoice_id = ?1), ?2, 1000, ?3, 0, ?3, 0 WHERE {mine}"
+                    ),
+                    params![&inv.id, format!("Late fee ({percent}%)"), fee],
+                )?);
+                stmts.push(guarded(
+                    format!(
+                        "UPDATE invoices SET subtotal = subtotal + ?1, total = total + ?1 WHERE id = ?2 AND status = 'open' AND {mine}"
+                    ),
+                    params![fee, &inv.id],
+                )?);
+                done.push(json!({ "action": "late_fee", "amount": fee, "currency": inv.currency }));
+            }
+            "flag_account" => {
+                stmts.push(guarded(
+                    format!(
+                        "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3 AND {mine}"
+                    ),
+                    params![
+                        ctx.now_ms,
+                        format!("Reminder {:+} days on invoice {}", o.offset_days, inv.number),
+                        &customer.id
+                    ],
+                )?);
+                done.push(json!({ "action": "flag_account" }));
+            }
+            "stop_payment_plans" => {
+                stmts.push(guarded(
+                    format!(
+                        "UPDATE customers SET payment_plans_blocked = 1 WHERE id = ?1 AND {mine}"
+                    ),
+                    params![&customer.id],
+                )?);
+                done.push(json!({ "action": "stop_payment_plans" }));
+            }
+            _ => {}
+        }
+    }
+    stmts.push(ctx.audit_if(
+        Audit {
+            org: Some(&org.id),
+            actor: "system",
+            action: "reminder.actions_applied",
+            subject: &o.id,
+            detail: json!({ "invoice_id": inv.id, "customer_id": customer.id, "actions": done }),
+        },
+        "SELECT 1 FROM reminder_occurrences WHERE id = ?9 AND actions_applied_at = ?10",
+        params![&o.id, ctx.now_ms],
+    )?);
+    db::batch(&ctx.db, stmts).await?;
+    Ok(())
+}
