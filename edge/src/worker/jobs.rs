@@ -512,14 +512,14 @@ fn retry_delay(ctx: &Ctx, attempts: i64) -> u32 {
     schedule[i]
 }
 
-/// What an earlier attempt rendered, with its link and headers again.
-async fn stored_again(
+/// The link inside an email (the same on every attempt).
+fn email_link(
     ctx: &Ctx,
     row: &EmailRow,
     org: &OrganizationRow,
     customer: &CustomerRow,
-) -> Result<Ready, ApiError> {
-    let link = links::email_link(
+) -> Result<links::NewLink, ApiError> {
+    links::email_link(
         ctx,
         &row.id,
         row.created_at,
@@ -527,7 +527,17 @@ async fn stored_again(
         &customer.id,
         row.invoice_id.as_deref(),
         org.link_ttl_days,
-    )?;
+    )
+}
+
+/// What an earlier attempt rendered, with its link and headers again.
+async fn stored_again(
+    ctx: &Ctx,
+    row: &EmailRow,
+    org: &OrganizationRow,
+    customer: &CustomerRow,
+) -> Result<Ready, ApiError> {
+    let link = email_link(ctx, row, org, customer)?;
     let placeholder = format!("{}/c/[{}]", ctx.config.public_base_url, link.id);
     let restore = |s: &Option<String>| {
         s.clone()
@@ -606,15 +616,7 @@ async fn prepare_plain(
         }
         _ => None,
     };
-    let link = links::email_link(
-        ctx,
-        &row.id,
-        row.created_at,
-        &org.id,
-        &customer.id,
-        row.invoice_id.as_deref(),
-        org.link_ttl_days,
-    )?;
+    let link = email_link(ctx, row, org, customer)?;
     let brand = brand(org);
     let rendered = match &invoice {
         Some((purpose, inv)) => InvoiceEmail {

@@ -152,6 +152,45 @@ fn set_reminders(app: &TestApp, extra: Value) {
     assert_eq!(r.status().as_u16(), 200);
 }
 
+/// A new organization without statements, the demo clock at next Monday
+/// 00:00 UTC, and a customer in UTC with an invoice due on Thursday (its
+/// −3 step is Monday 09:00).
+struct Monday {
+    app: TestApp,
+    clock: Clock,
+    start: DateTime<Utc>,
+    email: String,
+    invoice: String,
+}
+
+fn monday(name: &str) -> Monday {
+    let app = TestApp::new();
+    let clock = Clock::new();
+    let start = next_monday(clock.now());
+    clock.set(start);
+    no_statements(&app);
+    let (c, email) = customer(&app, name, "UTC", "en");
+    let invoice = invoice(&app, &c, start.date_naive() + Duration::days(3));
+    Monday {
+        app,
+        clock,
+        start,
+        email,
+        invoice,
+    }
+}
+
+/// The email stand-in answers 503 to the next `count` sends to `to`.
+fn sim_fail(app: &TestApp, to: &str, count: u32) {
+    let r = app
+        .http
+        .post(format!("{}/__sim/fail", app.mail))
+        .json(&json!({ "count": count, "status": 503, "to": to }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
 /// Monthly statements off, so that the outbox holds only reminders.
 fn no_statements(app: &TestApp) {
     set_reminders(app, json!({ "monthly_statement": false }));
@@ -359,21 +398,15 @@ fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should
 
 #[test]
 fn a_failing_email_api_sends_each_reminder_once_when_it_recovers() {
-    let app = TestApp::new();
-    let clock = Clock::new();
-    let start = next_monday(clock.now());
-    clock.set(start);
-    no_statements(&app);
-    let (c, email) = customer(&app, "Faye", "UTC", "en");
-    let inv = invoice(&app, &c, start.date_naive() + Duration::days(3));
+    let Monday {
+        app,
+        clock,
+        start,
+        email,
+        invoice: inv,
+    } = monday("Faye");
     // The provider refuses the next two sends with 503, then recovers.
-    let r = app
-        .http
-        .post(format!("{}/__sim/fail", app.mail))
-        .json(&json!({ "count": 2, "status": 503, "to": email }))
-        .send()
-        .unwrap();
-    assert!(r.status().is_success());
+    sim_fail(&app, &email, 2);
     clock.travel_to(start + Duration::hours(10));
     crate::helpers::eventually(60, "the reminder is sent after the retries", || {
         occurrences(&app, &inv)
@@ -529,20 +562,18 @@ fn a_segment_gives_its_customers_its_own_policy() {
 
 #[test]
 fn a_reminder_the_provider_keeps_refusing_ends_in_the_dead_letters() {
-    let app = TestApp::new();
-    let clock = Clock::new();
-    let start = next_monday(clock.now());
-    clock.set(start);
-    no_statements(&app);
-    let (c, email) = customer(&app, "Dora", "UTC", "en");
-    let inv = invoice(&app, &c, start.date_naive() + Duration::days(3));
-    let r = app
-        .http
-        .post(format!("{}/__sim/fail", app.mail))
-        .json(&json!({ "count": 10, "status": 503, "to": email }))
-        .send()
-        .unwrap();
-    assert!(r.status().is_success());
+    let Monday {
+        app,
+        clock,
+        start,
+        email,
+        invoice: inv,
+    } = monday("Dora");
+    let c = app.get(&format!("/api/v1/invoices/{inv}")).body["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sim_fail(&app, &email, 10);
     clock.travel_to(start + Duration::hours(10));
     crate::helpers::eventually(60, "the email is given up", || {
         let r = app.get("/api/v1/emails?status=failed");
