@@ -435,7 +435,7 @@ fn open_layout(brand: &Brand<'_>, lang: Lang, subject: &str, colour: &str) -> St
     let dir = if lang.rtl() { "rtl" } else { "ltr" };
     let mut html = String::with_capacity(4096);
     html.push_str(&format!(
-        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\
          <body style=\"margin:0;background:#f4f5f7;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328\">\
          <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr><td align=\"center\" style=\"padding:24px 12px\">\
          <table role=\"presentation\" width=\"100%\" style=\"max-width:560px;background:#fff;border-radius:8px;border-top:6px solid {colour}\" cellpadding=\"24\"><tr><td>",
