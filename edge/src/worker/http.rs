@@ -148,6 +148,22 @@ pub fn redirect(location: &str, cookie: Option<&str>) -> Result<Response, ApiErr
         .with_headers(headers))
 }
 
+/// Refuses unless the caller presents the platform operator's token.
+pub fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
+    let token = ctx
+        .config
+        .operator_token
+        .as_ref()
+        .ok_or_else(ApiError::unauthorized)?;
+    let auth = header(req, "Authorization");
+    let presented = security::bearer(auth.as_deref()).ok_or_else(ApiError::unauthorized)?;
+    if security::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
 /// The organization whose API key authorizes this request.
 pub async fn organization(ctx: &Ctx, req: &Request) -> Result<OrganizationRow, ApiError> {
     let auth = header(req, "Authorization");

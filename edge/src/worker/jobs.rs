@@ -297,12 +297,13 @@ pub struct EmailRow {
 }
 
 /// What is sent, and the occurrences it carries (reminders only).
-struct Ready {
-    rendered: Rendered,
-    link: links::NewLink,
-    bcc: Option<String>,
-    headers: Vec<(String, String)>,
-    occurrences: Vec<(String, i64)>,
+pub struct Ready {
+    pub rendered: Rendered,
+    pub link: links::NewLink,
+    pub bcc: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// Reminder occurrences the email carries, with the balance of each.
+    pub occurrences: Vec<(String, i64)>,
 }
 
 async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
@@ -361,16 +362,7 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     let ready = match &row.kind[..] {
         _ if retry => stored_again(ctx, &row, &org, &customer).await?,
         "reminder" | "statement" => match reminders::prepare(ctx, &row, &org, &customer).await? {
-            reminders::Prepared::Send(r) => {
-                let r = *r;
-                Ready {
-                    rendered: r.rendered,
-                    link: r.link,
-                    bcc: r.bcc,
-                    headers: r.headers,
-                    occurrences: r.occurrences,
-                }
-            }
+            reminders::Prepared::Send(r) => *r,
             reminders::Prepared::Wait(at) => {
                 // Outside the customer's hours: not an attempt; the sweep
                 // enqueues it when the window opens.
@@ -396,13 +388,14 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     };
     let mut link = ready.link;
     let rendered = ready.rendered;
+    // Stored before sending, as evidence and for retries: the body with
+    // the secret token replaced by the link id.
     let redacted = |s: &str| {
         s.replace(
             &link.url,
             &format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
         )
     };
-    // Store the link, and what is about to be sent, before sending it.
     let mut first = std::mem::take(&mut link.stmts);
     first.push(db::stmt(
         &ctx.db,
@@ -416,24 +409,21 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         ],
     )?);
     db::batch(&ctx.db, first).await?;
+    let stored = Stored {
+        subject: rendered.subject.clone(),
+        occurrences: ready.occurrences,
+    };
     let email = OutgoingEmail {
         from: crate::email::mailbox(&org.display_name, &ctx.config.email_from),
         to: customer.email.clone(),
-        bcc: ready.bcc.clone(),
+        bcc: ready.bcc,
         headers: ready.headers,
         reply_to: Some(org.support_email.clone()),
-        subject: rendered.subject.clone(),
-        html: rendered.html.clone(),
-        text: rendered.text.clone(),
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
         idempotency_key: row.id.clone(),
         email_id: row.id.clone(),
-    };
-    // What is kept as evidence has the secret token replaced by the link id.
-    let stored = Stored {
-        subject: rendered.subject.clone(),
-        html: redacted(&rendered.html),
-        text: redacted(&rendered.text),
-        occurrences: ready.occurrences,
     };
     let sender = ResendSender {
         base_url: &ctx.config.email_api_base,
@@ -652,12 +642,10 @@ async fn prepare_plain(
     }))
 }
 
-/// The content of a sent email kept as evidence, and the reminder
-/// occurrences (with the balance each reminded) it carried.
+/// What the end of an email records: its subject (for the audit row) and
+/// the reminder occurrences (with the balance each reminded) it carried.
 struct Stored {
     subject: String,
-    html: String,
-    text: String,
     occurrences: Vec<(String, i64)>,
 }
 
@@ -686,22 +674,21 @@ async fn finish_as(
     content: Option<Stored>,
     code: Option<&str>,
 ) -> Result<(), ApiError> {
-    let (subject, html, text, occurrences) = match content {
-        Some(c) => (Some(c.subject), Some(c.html), Some(c.text), c.occurrences),
-        None => (None, None, None, Vec::new()),
+    // The body was stored before the send (see `send_email`).
+    let (subject, occurrences) = match content {
+        Some(c) => (Some(c.subject), c.occurrences),
+        None => (None, Vec::new()),
     };
     let sent_at = (status == "sent").then_some(ctx.now_ms);
     let mut stmts = vec![db::stmt(
         &ctx.db,
-        "UPDATE emails SET status = ?1, provider_id = ?2, last_error = ?3, subject = COALESCE(?4, subject), html = COALESCE(?5, html), \
-         text = COALESCE(?6, text), sent_at = ?7 WHERE id = ?8 AND status = 'queued'",
+        "UPDATE emails SET status = ?1, provider_id = ?2, last_error = ?3, subject = COALESCE(?4, subject), sent_at = ?5 \
+         WHERE id = ?6 AND status = 'queued'",
         params![
             status,
             provider_id.clone(),
             note.clone(),
             subject.clone(),
-            html,
-            text,
             sent_at,
             &row.id
         ],

@@ -101,30 +101,36 @@ fn invoice(app: &TestApp, customer_id: &str, due: NaiveDate) -> String {
     r.body["id"].as_str().unwrap().to_owned()
 }
 
-/// Sent reminder emails of a customer: (local date, minutes after
-/// midnight, to ten minutes).
-fn reminders_sent(app: &TestApp, customer_id: &str, tz: chrono_tz::Tz) -> Vec<(NaiveDate, u32)> {
+/// When each reminder email to a customer was sent.
+fn reminder_times(app: &TestApp, customer_id: &str) -> Vec<DateTime<Utc>> {
     let r = app.get(&format!(
         "/api/v1/emails?kind=reminder&customer_id={customer_id}&limit=100"
     ));
     assert_eq!(r.status, 200, "{}", r.body);
-    let mut out: Vec<(NaiveDate, u32)> = r.body["data"]
+    let mut out: Vec<DateTime<Utc>> = r.body["data"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["status"] == "sent")
-        .map(|e| {
-            let at: DateTime<Utc> = e["sent_at"].as_str().unwrap().parse().unwrap();
+        .map(|e| e["sent_at"].as_str().unwrap().parse().unwrap())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Sent reminder emails of a customer: (local date, minutes after
+/// midnight, to ten minutes: demo time also moves while the queue works).
+fn reminders_sent(app: &TestApp, customer_id: &str, tz: chrono_tz::Tz) -> Vec<(NaiveDate, u32)> {
+    reminder_times(app, customer_id)
+        .iter()
+        .map(|at| {
             let local = at.with_timezone(&tz);
-            // To ten minutes: demo time also moves while the queue works.
             (
                 local.date_naive(),
                 (local.hour() * 60 + local.minute()) / 10 * 10,
             )
         })
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 fn occurrences(app: &TestApp, invoice_id: &str) -> Vec<Value> {
@@ -285,20 +291,9 @@ fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should
         ],
         "New York: −3, 0, +3 (Sunday → Monday), +7, one email for both invoices"
     );
-    let utc_hours: std::collections::BTreeSet<u32> = app
-        .get(&format!("/api/v1/emails?kind=reminder&customer_id={n}"))
-        .body["data"]
-        .as_array()
-        .unwrap()
+    let utc_hours: std::collections::BTreeSet<u32> = reminder_times(&app, &n)
         .iter()
-        .map(|e| {
-            e["sent_at"]
-                .as_str()
-                .unwrap()
-                .parse::<DateTime<Utc>>()
-                .unwrap()
-                .hour()
-        })
+        .map(|at| at.hour())
         .collect();
     assert_eq!(
         utc_hours.len(),

@@ -31,18 +31,7 @@ fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
     if !ctx.clock_travel {
         return Err(ApiError::not_found("route"));
     }
-    let token = ctx
-        .config
-        .operator_token
-        .as_ref()
-        .ok_or_else(ApiError::unauthorized)?;
-    let auth = http::header(req, "Authorization");
-    let presented = security::bearer(auth.as_deref()).ok_or_else(ApiError::unauthorized)?;
-    if security::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized())
-    }
+    http::operator(ctx, req)
 }
 
 #[derive(Deserialize, Default)]
@@ -994,9 +983,7 @@ fn page(
     colour: Option<&str>,
 ) -> Result<Response, ApiError> {
     let colour = colour
-        .filter(|c| {
-            c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        .filter(|c| text::hex_colour("colour", c).is_ok())
         .unwrap_or("#1a56db");
     let dir = if lang.rtl() { "rtl" } else { "ltr" };
     let html = format!(

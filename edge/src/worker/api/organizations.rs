@@ -19,16 +19,7 @@ use worker::{Request, Response};
 
 /// `POST /api/v1/organizations`
 pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let operator = ctx
-        .config
-        .operator_token
-        .as_ref()
-        .ok_or_else(ApiError::unauthorized)?;
-    let auth = http::header(&req, "Authorization");
-    let presented = security::bearer(auth.as_deref()).ok_or_else(ApiError::unauthorized)?;
-    if !security::constant_time_eq(presented.as_bytes(), operator.expose().as_bytes()) {
-        return Err(ApiError::unauthorized());
-    }
+    http::operator(ctx, &req)?;
     let body: CreateOrganizationRequest = http::json_body(req).await?;
     let name = text::bounded("name", &body.name, limits::NAME)?;
     let b = &body.branding;

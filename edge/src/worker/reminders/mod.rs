@@ -28,7 +28,7 @@ use super::api::{invoices, organizations, reminder_config};
 use super::ctx::{Audit, Ctx};
 use super::db;
 use super::jobs::{self, Job};
-use crate::email::render::{ReminderEmail, ReminderLine, Rendered};
+use crate::email::render::{ReminderEmail, ReminderLine};
 use crate::error::ApiError;
 use crate::params;
 use crate::reminders::plan::{Look, look, slots};

@@ -5,21 +5,11 @@ use super::*;
 /// What the consumer does with a reminder or statement email.
 pub enum Prepared {
     /// Send this.
-    Send(Box<Ready>),
+    Send(Box<jobs::Ready>),
     /// Not now: outside the customer's window; try again at this time.
     Wait(i64),
     /// Nothing to send, for this reason.
     Skip(String),
-}
-
-/// A rendered email and what goes with it.
-pub struct Ready {
-    pub rendered: Rendered,
-    pub link: crate::worker::api::links::NewLink,
-    pub bcc: Option<String>,
-    pub headers: Vec<(String, String)>,
-    /// Occurrences this email carries, with the balance of each.
-    pub occurrences: Vec<(String, i64)>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +60,15 @@ pub async fn prepare(
     if !statement && occurrences.is_empty() {
         return Ok(Prepared::Skip("no reminder left in this email".into()));
     }
-    // Open invoices of the customer, with what holds reminders back.
+    // The customer's open invoices (what the email can list), and what
+    // holds reminders back on each.
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT i.*, c.time_zone FROM invoices i JOIN customers c ON c.id = i.customer_id \
+         WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 50",
+        params![&org.id, &customer.id],
+    )?;
+    let open: Vec<InvoiceRow> = db::all(s).await?;
     let s = db::stmt(
         &ctx.db,
         "SELECT i.id AS invoice_id, \
@@ -88,7 +86,11 @@ pub async fn prepare(
     let mut kept: Vec<&OccurrenceRow> = Vec::new();
     let mut invoices_of: HashMap<String, InvoiceRow> = HashMap::new();
     for o in &occurrences {
-        let inv = invoices::load(ctx, &org.id, &o.invoice_id).await?;
+        let inv = match open.iter().find(|i| i.id == o.invoice_id) {
+            Some(i) => i.clone(),
+            // Paid or voided since it was planned (or past the first 50).
+            None => invoices::load(ctx, &org.id, &o.invoice_id).await?,
+        };
         let hold = holds.get(&o.invoice_id);
         let check = Check {
             invoice_status: &inv.status,
@@ -132,13 +134,6 @@ pub async fn prepare(
     }
     // What the email lists: the reminded invoices and every other overdue
     // one not held back (a statement: every open invoice).
-    let s = db::stmt(
-        &ctx.db,
-        "SELECT i.*, c.time_zone FROM invoices i JOIN customers c ON c.id = i.customer_id \
-         WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 50",
-        params![&org.id, &customer.id],
-    )?;
-    let open: Vec<InvoiceRow> = db::all(s).await?;
     let reminded: Vec<&str> = kept.iter().map(|o| o.invoice_id.as_str()).collect();
     let listed: Vec<&InvoiceRow> = open
         .iter()
@@ -243,7 +238,7 @@ pub async fn prepare(
             (o.id.clone(), inv.total - inv.amount_paid)
         })
         .collect();
-    Ok(Prepared::Send(Box::new(Ready {
+    Ok(Prepared::Send(Box::new(jobs::Ready {
         rendered,
         link,
         bcc: settings.bcc.clone(),
