@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod email;
 pub mod error;
 pub mod i18n;
+pub mod ledger;
 pub mod outbound;
 pub mod ratelimit;
 pub mod reminders;

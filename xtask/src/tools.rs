@@ -38,20 +38,37 @@ fn version_of(bin: &Path) -> String {
     output(Command::new(bin).arg("--version")).unwrap_or_default()
 }
 
-fn cargo_install(bin: &str, krate: &str, version: &str, locked: bool) -> Result<()> {
+/// Installs one tool from crates.io unless it is already at its version.
+///
+/// A build tool's own speed does not need fat LTO and one codegen unit (trunk's
+/// release profile asks for both, which is most of its 15 minutes on 2 cores):
+/// the environment overrides turn them off, and one target directory shared by
+/// the three installs compiles their common dependencies once.
+fn cargo_install(bin: &str, krate: &str, version: &str, locked: bool, minutes: u32) -> Result<()> {
     let path = cargo_bin(bin);
     if version_of(&path).contains(version) {
         return Ok(());
     }
     step(
-        &format!("install {krate} {version} (a one-time build of several minutes)"),
+        &format!("install {krate} {version} (one time only; about {minutes} min on 2 cores)"),
         || {
             let mut cmd = Command::new("cargo");
-            cmd.args(["install", krate, "--version", version, "--force"]);
+            cmd.args(["install", krate, "--version", version, "--force"])
+                .arg("--target-dir")
+                .arg(crate::stack::target_dir().join("tool-builds"))
+                .env("CARGO_PROFILE_RELEASE_LTO", "false")
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+                .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
             if locked {
                 cmd.arg("--locked");
             }
-            run(&mut cmd)
+            let started = std::time::Instant::now();
+            let r = run(&mut cmd);
+            println!(
+                "    {krate}: {:.0} s (estimate was {minutes} min)",
+                started.elapsed().as_secs_f64()
+            );
+            r
         },
     )
 }
@@ -66,10 +83,10 @@ pub fn ensure(browser: bool) -> Result<Tools> {
             run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
         })?;
     }
-    cargo_install("trunk", "trunk", TRUNK, true)?;
-    cargo_install("worker-build", "worker-build", WORKER_BUILD, true)?;
+    cargo_install("trunk", "trunk", TRUNK, true, 6)?;
+    cargo_install("worker-build", "worker-build", WORKER_BUILD, true, 3)?;
     // Its own lock file names a webpki-roots version the registry may not serve.
-    cargo_install("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false)?;
+    cargo_install("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false, 2)?;
 
     let stamp = root.join("node_modules/.package-lock.json");
     let lock = root.join("package-lock.json");
