@@ -3,6 +3,7 @@
 //! step of a policy is due, [`segment`] which policy applies; this module
 //! holds the checks made again just before sending.
 
+pub mod actions;
 pub mod plan;
 pub mod segment;
 pub mod window;

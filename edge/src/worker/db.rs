@@ -89,6 +89,9 @@ pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Vec<T>, 
 pub enum WriteError {
     /// A UNIQUE constraint refused a row; nothing of the batch was written.
     Unique(String),
+    /// A guard of the batch no longer held (see `worker::ledger`); nothing
+    /// was written.
+    Conflict,
     Other(ApiError),
 }
 
@@ -98,6 +101,7 @@ impl From<WriteError> for ApiError {
             WriteError::Unique(m) => {
                 ApiError::internal(format!("unexpected unique violation: {m}"))
             }
+            WriteError::Conflict => ApiError::internal("unexpected write conflict"),
             WriteError::Other(e) => e,
         }
     }
@@ -112,7 +116,9 @@ pub async fn batch(
         Ok(results) => Ok(results),
         Err(e) => {
             let msg = e.to_string();
-            if msg.contains("UNIQUE constraint failed") {
+            if msg.contains("write_conflict") {
+                Err(WriteError::Conflict)
+            } else if msg.contains("UNIQUE constraint failed") {
                 Err(WriteError::Unique(msg))
             } else {
                 Err(WriteError::Other(ApiError::internal(format!(

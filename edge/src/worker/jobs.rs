@@ -154,10 +154,10 @@ pub async fn sweep_with(ctx: &Ctx) -> Result<reminders::TickReport, ApiError> {
     for row in ids {
         enqueue_email(ctx, &row.id).await;
     }
-    if let Err(e) = super::api::stripe_webhook::sweep_pending(ctx).await {
+    if let Err(e) = super::stripe_events::sweep_pending(ctx).await {
         worker::console_error!("pending events sweep: {e:?}");
     }
-    match super::api::stripe_webhook::sweep(ctx).await {
+    match super::stripe_events::sweep(ctx).await {
         Ok(n) if n > 0 => worker::console_log!("reconciliation repaired {n} payments"),
         Ok(_) => {}
         Err(e) => worker::console_error!("reconciliation sweep: {e:?}"),

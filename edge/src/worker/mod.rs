@@ -6,7 +6,9 @@ mod ctx;
 mod db;
 mod http;
 mod jobs;
+mod ledger;
 mod reminders;
+mod stripe_events;
 
 use crate::error::ApiError;
 use crate::routes::{Method, NoRoute, Route, match_route};
@@ -75,9 +77,7 @@ fn method_name(m: Method) -> &'static str {
 }
 
 async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, ApiError> {
-    use api::{
-        audit, checkout, customers, dunning, invoices, links, organizations, portal, stripe_webhook,
-    };
+    use api::{audit, checkout, customers, dunning, invoices, links, organizations, portal};
     match route {
         Route::Health => http::json(
             200,
@@ -102,8 +102,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListPayments(id) => invoices::list_payments(ctx, &req, &id).await,
         Route::RecordPayment(id) => invoices::record_payment(ctx, req, &id).await,
         Route::ListAuditEvents => audit::list(ctx, &req).await,
-        Route::ListStripeEvents => stripe_webhook::list(ctx, &req).await,
-        Route::StripeWebhook(org) => stripe_webhook::receive(ctx, req, &org).await,
+        Route::ListStripeEvents => stripe_events::list(ctx, &req).await,
+        Route::StripeWebhook(org) => stripe_events::receive(ctx, req, &org).await,
         Route::ListReminderPolicies => api::reminder_config::list_policies(ctx, &req).await,
         Route::CreateReminderPolicy => api::reminder_config::create_policy(ctx, req).await,
         Route::GetReminderPolicy(id) => api::reminder_config::get_policy(ctx, &req, &id).await,

@@ -186,29 +186,16 @@ async fn start(
         ],
     )?;
     for other in db::all::<Open>(others).await? {
-        let answer = WorkerFetch
-            .send(api::expire_checkout(
-                &ctx.config.stripe_api_base,
-                secret.expose(),
-                &other.id,
-            ))
+        expire(ctx, secret.expose(), &other.id)
             .await
-            .map_err(|e| unavailable(&e))?;
-        match answer.status {
-            200..=299 => {
-                db::stmt(&ctx.db, "UPDATE checkout_sessions SET state = 'expired' WHERE id = ?1 AND state = 'open'", params![&other.id])?
-                    .run()
-                    .await
-                    .map_err(|e| ApiError::internal(format!("expire session: {e}")))?;
-            }
-            400 | 404 => {
-                return Err(ApiError::new(
+            .map_err(|e| match e {
+                Expiry::BeingPaid => ApiError::new(
                     ErrorCode::Conflict,
                     "Another payment for this invoice is being completed. Refresh the page in a moment.",
-                ));
-            }
-            status => return Err(unavailable(&format!("expire {}: HTTP {status}", other.id))),
-        }
+                ),
+                Expiry::Unreachable(why) => unavailable(&why),
+                Expiry::Failed(e) => e,
+            })?;
     }
     let base = &ctx.config.public_base_url;
     let success = format!("{base}/invoices/{invoice_id}?checkout={{CHECKOUT_SESSION_ID}}");
@@ -319,4 +306,44 @@ async fn start(
             url: created.url,
         },
     )
+}
+
+/// Why an open Checkout Session could not be closed.
+pub enum Expiry {
+    /// Stripe refused: the customer is completing it right now.
+    BeingPaid,
+    /// Stripe could not be reached or failed.
+    Unreachable(String),
+    Failed(ApiError),
+}
+
+/// Closes an open Checkout Session at Stripe, then records it expired, so
+/// that it can no longer be paid.
+pub async fn expire(ctx: &Ctx, secret: &str, session_id: &str) -> Result<(), Expiry> {
+    let answer = WorkerFetch
+        .send(api::expire_checkout(
+            &ctx.config.stripe_api_base,
+            secret,
+            session_id,
+        ))
+        .await
+        .map_err(Expiry::Unreachable)?;
+    match answer.status {
+        200..=299 => {
+            db::stmt(
+                &ctx.db,
+                "UPDATE checkout_sessions SET state = 'expired' WHERE id = ?1 AND state = 'open'",
+                params![session_id],
+            )
+            .map_err(Expiry::Failed)?
+            .run()
+            .await
+            .map_err(|e| Expiry::Failed(ApiError::internal(format!("expire session: {e}"))))?;
+            Ok(())
+        }
+        400 | 404 => Err(Expiry::BeingPaid),
+        status => Err(Expiry::Unreachable(format!(
+            "expire {session_id}: HTTP {status}"
+        ))),
+    }
 }

@@ -189,21 +189,30 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
     let org = http::organization(ctx, req).await?;
     let customer = load(ctx, &org.id, id).await?;
     #[derive(serde::Deserialize)]
-    struct Credit {
+    struct Paid {
         currency: String,
-        amount: i64,
+        status: String,
+        total: i64,
+        amount_paid: i64,
     }
-    // Overpayments stay with the customer as credit, per currency.
+    // What the customer paid beyond their invoices stays theirs, per currency.
     let s = db::stmt(
         &ctx.db,
-        "SELECT currency, SUM(amount_paid - total) AS amount FROM invoices \
-         WHERE organization_id = ?1 AND customer_id = ?2 AND status = 'paid' AND amount_paid > total GROUP BY currency",
+        "SELECT currency, status, total, amount_paid FROM invoices \
+         WHERE organization_id = ?1 AND customer_id = ?2 AND amount_paid > 0",
         params![&org.id, &customer.id],
     )?;
+    let mut credit: std::collections::BTreeMap<String, i64> = Default::default();
+    for p in db::all::<Paid>(s).await? {
+        let status = settle_shared::invoice::InvoiceStatus::parse(&p.status)
+            .unwrap_or(settle_shared::invoice::InvoiceStatus::Open);
+        *credit.entry(p.currency).or_default() +=
+            crate::ledger::credit(status, p.total, p.amount_paid);
+    }
     let mut view = customer.view();
-    for c in db::all::<Credit>(s).await? {
-        if let Ok(currency) = settle_shared::Currency::parse(&c.currency)
-            && let Ok(m) = settle_shared::Money::new(c.amount, currency)
+    for (currency, amount) in credit.into_iter().filter(|(_, a)| *a > 0) {
+        if let Ok(currency) = settle_shared::Currency::parse(&currency)
+            && let Ok(m) = settle_shared::Money::new(amount, currency)
         {
             view.credit.push(m);
         }

@@ -3,11 +3,12 @@
 use super::customers::{self, next_cursor, page_start};
 use crate::cursor;
 use crate::error::ApiError;
+use crate::ledger;
 use crate::params;
 use crate::views::{InvoiceRow, LineRow, PaymentRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
-use crate::worker::{http, jobs};
+use crate::worker::{http, jobs, ledger as books};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreateInvoiceRequest, ListResponse, RecordPaymentRequest};
@@ -116,7 +117,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 field: Some("number".into()),
             });
         }
-        Err(WriteError::Other(e)) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     if let Some(eid) = email_id {
         jobs::enqueue_email(ctx, eid.as_str()).await;
@@ -171,43 +172,84 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
 /// `POST /api/v1/invoices/{id}/void`
 pub async fn void(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req).await?;
-    let inv = load(ctx, &org.id, id).await?;
-    if !inv.status().can_void(inv.amount_paid) {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "Invoice {} is {} with {} paid; only an unpaid open invoice can be voided.",
-                inv.number, inv.status, inv.amount_paid
+    load(ctx, &org.id, id).await?;
+    for _ in 0..books::MAX_ATTEMPTS {
+        let (inv, sessions) = books_of(ctx, &org.id, id).await?;
+        let plan = ledger::manual::void(&inv, &sessions).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!("{}.", capitalized(&e.to_string())),
+            )
+        })?;
+        // Nothing may be paid on a void invoice: its open sessions are
+        // closed at Stripe first (a payment that lands anyway is flagged and
+        // becomes the customer's credit).
+        for session in &plan.expire {
+            close_session(ctx, session).await?;
+        }
+        let (stmts, _) = books::statements(ctx, &org.id, &plan.effects, "api_key")?;
+        match db::batch(&ctx.db, stmts).await {
+            Ok(_) => return respond_with(ctx, &org.id, id, 200).await,
+            Err(WriteError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::Conflict,
+        "The invoice changed while it was being voided; read it again.",
+    ))
+}
+
+/// The invoice as the ledger engine sees it, and its open or processing
+/// checkout sessions.
+async fn books_of(
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+) -> Result<(ledger::Invoice, Vec<ledger::checkout::Session>), ApiError> {
+    let reads = ledger::stripe::Reads {
+        invoices: vec![id.to_owned()],
+        ..Default::default()
+    };
+    let known = books::read(ctx, org_id, &reads)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    let inv = known
+        .invoices
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("invoice"))?;
+    Ok((inv, known.sessions))
+}
+
+/// Closes an open Checkout Session before a void.
+async fn close_session(ctx: &Ctx, session: &str) -> Result<(), ApiError> {
+    let Some(secret) = ctx.config.stripe_secret_key.clone() else {
+        return Ok(());
+    };
+    super::checkout::expire(ctx, secret.expose(), session)
+        .await
+        .map_err(|e| match e {
+            super::checkout::Expiry::BeingPaid => ApiError::new(
+                ErrorCode::Conflict,
+                "The customer is paying this invoice right now; void it only if the payment fails.",
             ),
-        ));
-    }
-    let stmts = vec![
-        db::stmt(
-            &ctx.db,
-            "UPDATE invoices SET status = 'void', voided_at = ?1 WHERE id = ?2 AND organization_id = ?3 \
-             AND status IN ('draft', 'open') AND amount_paid = 0",
-            params![ctx.now_ms, id, &org.id],
-        )?,
-        ctx.audit_if(
-            Audit {
-                org: Some(&org.id),
-                actor: "api_key",
-                action: "invoice.voided",
-                subject: id,
-                detail: json!({ "number": inv.number }),
-            },
-            "SELECT 1 FROM invoices WHERE id = ?9 AND voided_at = ?10",
-            params![id, ctx.now_ms],
-        )?,
-    ];
-    let results = db::batch(&ctx.db, stmts).await?;
-    if results.first().map(db::changes) != Some(1) {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "The invoice changed while it was being voided; read it again.",
-        ));
-    }
-    respond_with(ctx, &org.id, id, 200).await
+            super::checkout::Expiry::Unreachable(why) => {
+                worker::console_error!("void: {why}");
+                ApiError::new(
+                    ErrorCode::PaymentProviderUnavailable,
+                    "The payment provider could not close the customer's open checkout; nothing was voided. Try again in a moment.",
+                )
+            }
+            super::checkout::Expiry::Failed(e) => e,
+        })
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// `POST /api/v1/invoices/{id}/send`: email (again) the invoice to its customer.
@@ -303,17 +345,6 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
     let inv = load(ctx, &org.id, id).await?;
     let currency = Currency::parse(&body.currency)
         .map_err(|e| FieldError::new(ErrorCode::UnsupportedCurrency, "currency", e.to_string()))?;
-    if currency.code() != inv.currency {
-        return Err(FieldError::new(
-            ErrorCode::CurrencyMismatch,
-            "currency",
-            format!(
-                "the invoice is in {}; record the payment in that currency",
-                inv.currency
-            ),
-        )
-        .into());
-    }
     if !METHODS.contains(&body.method.as_str()) {
         return Err(FieldError::invalid(
             "method",
@@ -321,24 +352,14 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
         )
         .into());
     }
-    if inv.status() != InvoiceStatus::Open {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "Invoice {} is {}; payments go to open invoices.",
-                inv.number, inv.status
-            ),
-        ));
-    }
-    let due = inv.total - inv.amount_paid;
-    if body.amount <= 0
-        || body.amount > i128::from(MAX_AMOUNT_MINOR)
-        || body.amount > i128::from(due)
-    {
+    if body.amount <= 0 || body.amount > i128::from(MAX_AMOUNT_MINOR) {
         return Err(FieldError::new(
             ErrorCode::AmountOutOfRange,
             "amount",
-            format!("must be between 1 and the balance due, {} minor units", due),
+            format!(
+                "must be between 1 and the balance due, {} minor units",
+                inv.total - inv.amount_paid
+            ),
         )
         .into());
     }
@@ -356,47 +377,41 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             })?,
         None => today,
     };
-    let new_paid = inv.amount_paid + amount;
-    let new_status = inv.status().after_payments(inv.total, new_paid);
     let pid = PaymentId::generate(ctx.now_ms as u64, ctx.random10());
-    let stmts = vec![
-        db::stmt(
-            &ctx.db,
-            "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, created_at, external_id) \
-             SELECT ?1, ?2, ?3, 'payment', ?4, ?5, ?6, ?7, ?8, ?9, ?11 \
-             WHERE EXISTS (SELECT 1 FROM invoices WHERE id = ?3 AND organization_id = ?2 AND amount_paid = ?10 AND status = 'open')",
-            params![pid.as_str(), &org.id, id, &body.method, amount, &inv.currency, reference, received_on.to_string(), ctx.now_ms, inv.amount_paid, external_id.clone()],
-        )?,
-        db::stmt(
-            &ctx.db,
-            "UPDATE invoices SET amount_paid = ?1, status = ?2 WHERE id = ?3 AND organization_id = ?4 AND amount_paid = ?5 AND status = 'open'",
-            params![new_paid, new_status.as_str(), id, &org.id, inv.amount_paid],
-        )?,
-        ctx.audit_if(
-            Audit {
-                org: Some(&org.id),
-                actor: "api_key",
-                action: "payment.recorded",
-                subject: pid.as_str(),
-                detail: json!({ "invoice_id": id, "amount": amount, "currency": inv.currency, "method": body.method, "status_after": new_status.as_str() }),
-            },
-            "SELECT 1 FROM payments WHERE id = ?9",
-            params![pid.as_str()],
-        )?,
-    ];
-    let results = match db::batch(&ctx.db, stmts).await {
-        Ok(r) => r,
-        // The same key won a race with this request: answer with its payment.
-        Err(WriteError::Unique(_)) if external_id.is_some() => {
-            let existing = by_external_id(ctx, external_id.as_deref()).await?;
-            return replay(
-                existing.ok_or_else(|| ApiError::internal("idempotent payment vanished"))?,
-                id,
-            );
-        }
-        Err(e) => return Err(e.into()),
+    let payment = ledger::manual::ManualPayment {
+        external_id: external_id.clone(),
+        amount,
+        currency: currency.code().to_owned(),
+        method: body.method.clone(),
+        reference,
+        received_on: received_on.to_string(),
     };
-    if results.first().map(db::changes) != Some(1) {
+    let mut written = false;
+    for _ in 0..books::MAX_ATTEMPTS {
+        let (books_inv, _) = books_of(ctx, &org.id, id).await?;
+        let effects = ledger::manual::record(&books_inv, payment.clone(), pid.as_str())
+            .map_err(manual_refusal)?;
+        // The row gets the id the audit row names and the answer returns.
+        let (stmts, _) =
+            books::statements_with_ids(ctx, &org.id, &effects, "api_key", Some(pid.as_str()))?;
+        match db::batch(&ctx.db, stmts).await {
+            Ok(_) => {
+                written = true;
+                break;
+            }
+            Err(WriteError::Conflict) => continue,
+            // The same key won a race with this request: answer with its payment.
+            Err(WriteError::Unique(_)) if external_id.is_some() => {
+                let existing = by_external_id(ctx, external_id.as_deref()).await?;
+                return replay(
+                    existing.ok_or_else(|| ApiError::internal("idempotent payment vanished"))?,
+                    id,
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !written {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             "The invoice changed while the payment was being recorded; read it and try again.",
@@ -480,4 +495,21 @@ async fn respond_with(
     let row = load(ctx, org_id, id).await?;
     let lines = lines_of(ctx, std::slice::from_ref(&row)).await?;
     http::json(status, &row.view(&lines, ctx.now_ms))
+}
+
+/// A refused manual payment, as the API says it.
+fn manual_refusal(e: ledger::manual::ManualRefusal) -> ApiError {
+    use ledger::manual::ManualRefusal as R;
+    match &e {
+        R::CurrencyMismatch { .. } => {
+            FieldError::new(ErrorCode::CurrencyMismatch, "currency", e.to_string()).into()
+        }
+        R::AmountOutOfRange { .. } => {
+            FieldError::new(ErrorCode::AmountOutOfRange, "amount", e.to_string()).into()
+        }
+        R::NotOpen { .. } => ApiError::new(
+            ErrorCode::Conflict,
+            format!("{}.", capitalized(&e.to_string())),
+        ),
+    }
 }

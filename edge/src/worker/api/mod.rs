@@ -9,4 +9,3 @@ pub mod links;
 pub mod organizations;
 pub mod portal;
 pub mod reminder_config;
-pub mod stripe_webhook;

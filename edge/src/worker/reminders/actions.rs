@@ -2,6 +2,8 @@
 
 use super::send::OccurrenceRow;
 use super::*;
+use crate::reminders::actions::ActionEffect;
+use settle_shared::reminders::StepAction;
 
 /// Applies the actions of sent steps that have not been applied yet: those
 /// of one email right after it is sent, or (`None`) any left over by a
@@ -61,7 +63,7 @@ async fn apply_actions(
     o: &OccurrenceRow,
     inv: &InvoiceRow,
 ) -> Result<(), ApiError> {
-    let actions: Vec<String> = serde_json::from_str(&o.actions).unwrap_or_default();
+    let actions: Vec<StepAction> = serde_json::from_str(&o.actions).unwrap_or_default();
     if actions.is_empty() {
         return Ok(());
     }
@@ -79,49 +81,47 @@ async fn apply_actions(
         params![ctx.now_ms, &o.id],
     )?];
     let mut done = Vec::new();
-    for a in &actions {
-        match a.as_str() {
-            "late_fee" => {
-                let Some(percent) = settings.late_fee_percent else {
-                    continue;
-                };
-                // Thousandths of a percent: 1.5 % is 1500, so divide by 100,000.
-                let fee = settle_shared::money::round_div(
-                    i128::from(inv.total - inv.amount_paid) * i128::from(percent.0),
-                    100_000,
-                ) as i64;
-                if fee <= 0 {
-                    continue;
-                }
+    let effects = crate::reminders::actions::effects(
+        &actions,
+        settings.late_fee_percent,
+        inv.total - inv.amount_paid,
+        o.offset_days,
+        &inv.number,
+    );
+    for effect in effects {
+        match effect {
+            ActionEffect::LateFee {
+                amount,
+                description,
+            } => {
                 stmts.push(guarded(
                     format!(
                         "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) \
                          SELECT ?1, (SELECT COALESCE(MAX(position), -1) + 1 FROM invoice_lines WHERE invoice_id = ?1), ?2, 1000, ?3, 0, ?3, 0 WHERE {mine}"
                     ),
-                    params![&inv.id, format!("Late fee ({percent}%)"), fee],
+                    params![&inv.id, description, amount],
                 )?);
+                // A new total changes what the ledger engine decides on.
                 stmts.push(guarded(
                     format!(
-                        "UPDATE invoices SET subtotal = subtotal + ?1, total = total + ?1 WHERE id = ?2 AND status = 'open' AND {mine}"
+                        "UPDATE invoices SET subtotal = subtotal + ?1, total = total + ?1, version = version + 1 WHERE id = ?2 AND status = 'open' AND {mine}"
                     ),
-                    params![fee, &inv.id],
+                    params![amount, &inv.id],
                 )?);
-                done.push(json!({ "action": "late_fee", "amount": fee, "currency": inv.currency }));
+                done.push(
+                    json!({ "action": "late_fee", "amount": amount, "currency": inv.currency }),
+                );
             }
-            "flag_account" => {
+            ActionEffect::Flag { reason } => {
                 stmts.push(guarded(
                     format!(
                         "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3 AND {mine}"
                     ),
-                    params![
-                        ctx.now_ms,
-                        format!("Reminder {:+} days on invoice {}", o.offset_days, inv.number),
-                        &customer.id
-                    ],
+                    params![ctx.now_ms, reason, &customer.id],
                 )?);
                 done.push(json!({ "action": "flag_account" }));
             }
-            "stop_payment_plans" => {
+            ActionEffect::StopPaymentPlans => {
                 stmts.push(guarded(
                     format!(
                         "UPDATE customers SET payment_plans_blocked = 1 WHERE id = ?1 AND {mine}"
@@ -130,7 +130,6 @@ async fn apply_actions(
                 )?);
                 done.push(json!({ "action": "stop_payment_plans" }));
             }
-            _ => {}
         }
     }
     stmts.push(ctx.audit_if(

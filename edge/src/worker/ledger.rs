@@ -1,0 +1,314 @@
+//! Runs the ledger engine (`crate::ledger`) against D1: one read batch for
+//! what the engine asks, one write batch for its effects. Every write is
+//! conditional on what was read (an invoice's version, a session's state, a
+//! payment still absent); a guard that no longer holds fails the whole batch
+//! through the `write_conflicts` table, and the caller decides again.
+
+use crate::error::ApiError;
+use crate::ledger::checkout::{Session, SessionState};
+use crate::ledger::stripe::{Known, Reads};
+use crate::ledger::{Effects, Guard, Invoice, Kind, Row, Update};
+use crate::params;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db;
+use crate::worker::jobs;
+use serde::Deserialize;
+use settle_shared::ids::{EmailId, PaymentId};
+use settle_shared::invoice::InvoiceStatus;
+use worker::D1PreparedStatement;
+
+/// How many times a write is decided again after a conflict before the
+/// request gives up (Stripe redelivers; the sweep repairs).
+pub const MAX_ATTEMPTS: usize = 8;
+
+/// The ids of the invoices a read concerns: those named, and those payment
+/// `?3` paid (its row `payment:{key}` or its parts `payment:{key}:{invoice}`).
+const CONCERNED: &str = "WITH concerned(id) AS (SELECT value FROM json_each(?2) \
+     UNION SELECT invoice_id FROM payments WHERE ?3 IS NOT NULL AND (external_id = 'payment:' || ?3 \
+     OR (external_id > 'payment:' || ?3 || ':' AND external_id < 'payment:' || ?3 || ';')) AND organization_id = ?1) ";
+
+#[derive(Deserialize)]
+struct InvoiceRow {
+    id: String,
+    number: String,
+    customer_id: String,
+    email: String,
+    currency: String,
+    total: i64,
+    status: String,
+    version: i64,
+}
+
+#[derive(Deserialize)]
+struct LedgerRow {
+    invoice_id: String,
+    external_id: Option<String>,
+    kind: String,
+    method: String,
+    amount: i64,
+    currency: String,
+    reference: Option<String>,
+    received_on: String,
+}
+
+#[derive(Deserialize)]
+struct SessionRow {
+    id: String,
+    invoice_id: String,
+    amount: i64,
+    state: String,
+}
+
+/// Reads what the engine asks for, in one round trip; `None` when the
+/// organization does not exist.
+pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Known>, ApiError> {
+    let ids = serde_json::to_string(&r.invoices).unwrap_or_else(|_| "[]".into());
+    let args = || params![org_id, ids.as_str(), r.payment.clone()];
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "SELECT id FROM organizations WHERE id = ?1",
+            params![org_id],
+        )?,
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "{CONCERNED}SELECT i.id, i.number, i.customer_id, c.email, i.currency, i.total, i.status, i.version \
+                 FROM invoices i JOIN customers c ON c.id = i.customer_id \
+                 WHERE i.organization_id = ?1 AND i.id IN (SELECT id FROM concerned)"
+            ),
+            args(),
+        )?,
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "{CONCERNED}SELECT invoice_id, external_id, kind, method, amount, currency, reference, received_on \
+                 FROM payments WHERE organization_id = ?1 AND invoice_id IN (SELECT id FROM concerned)"
+            ),
+            args(),
+        )?,
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "{CONCERNED}SELECT id, invoice_id, amount, state FROM checkout_sessions WHERE organization_id = ?1 \
+                 AND (id = ?4 OR (invoice_id IN (SELECT id FROM concerned) AND state IN ('open', 'processing')))"
+            ),
+            {
+                let mut a = args();
+                a.push(r.session.clone().into());
+                a
+            },
+        )?,
+    ];
+    let results = ctx
+        .db
+        .batch(stmts)
+        .await
+        .map_err(|e| ApiError::internal(format!("ledger read: {e}")))?;
+    let [org, invoices, rows, sessions] = results.as_slice() else {
+        return Err(ApiError::internal("ledger read: four results expected"));
+    };
+    let decode = |e: worker::Error| ApiError::internal(format!("ledger read: {e}"));
+    if org
+        .results::<serde_json::Value>()
+        .map_err(decode)?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let rows: Vec<LedgerRow> = rows.results().map_err(decode)?;
+    let invoices: Vec<InvoiceRow> = invoices.results().map_err(decode)?;
+    let sessions: Vec<SessionRow> = sessions.results().map_err(decode)?;
+    Ok(Some(Known {
+        invoices: invoices
+            .into_iter()
+            .map(|i| Invoice {
+                rows: rows
+                    .iter()
+                    .filter(|r| r.invoice_id == i.id)
+                    .filter_map(|r| {
+                        Some(Row {
+                            invoice_id: r.invoice_id.clone(),
+                            external_id: r.external_id.clone(),
+                            kind: Kind::parse(&r.kind)?,
+                            method: r.method.clone(),
+                            amount: r.amount,
+                            currency: r.currency.clone(),
+                            reference: r.reference.clone(),
+                            received_on: r.received_on.clone(),
+                        })
+                    })
+                    .collect(),
+                status: InvoiceStatus::parse(&i.status).unwrap_or(InvoiceStatus::Open),
+                id: i.id,
+                number: i.number,
+                customer_id: i.customer_id,
+                email: i.email,
+                currency: i.currency,
+                total: i.total,
+                version: i.version,
+            })
+            .collect(),
+        sessions: sessions
+            .into_iter()
+            .filter_map(|s| {
+                Some(Session {
+                    state: SessionState::parse(&s.state)?,
+                    id: s.id,
+                    invoice_id: s.invoice_id,
+                    amount: s.amount,
+                })
+            })
+            .collect(),
+    }))
+}
+
+/// The statements that write `e`, guards first, and the emails to enqueue
+/// once they are written. `actor` signs the audit rows.
+pub fn statements(
+    ctx: &Ctx,
+    org_id: &str,
+    e: &Effects,
+    actor: &str,
+) -> Result<(Vec<D1PreparedStatement>, Vec<EmailId>), ApiError> {
+    statements_with_ids(ctx, org_id, e, actor, None)
+}
+
+/// [`statements`], with the id of the first ledger row given (a manual
+/// payment answers with its row).
+pub fn statements_with_ids(
+    ctx: &Ctx,
+    org_id: &str,
+    e: &Effects,
+    actor: &str,
+    first_row_id: Option<&str>,
+) -> Result<(Vec<D1PreparedStatement>, Vec<EmailId>), ApiError> {
+    let mut stmts = Vec::new();
+    for g in &e.guards {
+        stmts.push(guard(ctx, org_id, g)?);
+    }
+    for u in &e.invoices {
+        stmts.push(conflict_unless(
+            ctx,
+            "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND organization_id = ?2 AND version = ?3)",
+            params![&u.invoice_id, org_id, u.expected_version],
+        )?);
+    }
+    for (i, row) in e.rows.iter().enumerate() {
+        let id = match first_row_id.filter(|_| i == 0) {
+            Some(id) => id.to_owned(),
+            None => PaymentId::generate(ctx.now_ms as u64, ctx.random10())
+                .as_str()
+                .to_owned(),
+        };
+        stmts.push(insert_row(ctx, org_id, &id, row)?);
+    }
+    for u in &e.invoices {
+        stmts.push(update_invoice(ctx, org_id, u)?);
+    }
+    for (session, state) in &e.sessions {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE checkout_sessions SET state = ?1 WHERE id = ?2 AND organization_id = ?3",
+            params![state.as_str(), session, org_id],
+        )?);
+    }
+    let mut emails = Vec::new();
+    for m in &e.emails {
+        let id = EmailId::generate(ctx.now_ms as u64, ctx.random10());
+        stmts.push(jobs::queue_email_stmt(
+            ctx,
+            jobs::QueuedEmail {
+                id: &id,
+                org_id,
+                customer_id: &m.customer_id,
+                invoice_id: Some(&m.invoice_id),
+                kind: m.kind,
+                to: &m.to,
+                dedupe_key: Some(m.dedupe_key.clone()),
+            },
+        )?);
+        emails.push(id);
+    }
+    for a in &e.audit {
+        stmts.push(ctx.audit(Audit {
+            org: Some(org_id),
+            actor,
+            action: &a.action,
+            subject: &a.subject,
+            detail: a.detail.clone(),
+        })?);
+    }
+    Ok((stmts, emails))
+}
+
+/// A statement that fails the batch unless `condition` holds.
+fn conflict_unless(
+    ctx: &Ctx,
+    condition: &str,
+    args: Vec<db::V>,
+) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        &format!("INSERT INTO write_conflicts (never) SELECT 1 WHERE NOT ({condition})"),
+        args,
+    )
+}
+
+fn guard(ctx: &Ctx, org_id: &str, g: &Guard) -> Result<D1PreparedStatement, ApiError> {
+    match g {
+        Guard::SessionState { session, state } => conflict_unless(
+            ctx,
+            "EXISTS (SELECT 1 FROM checkout_sessions WHERE id = ?1 AND organization_id = ?2 AND state = ?3)",
+            params![session, org_id, state.as_str()],
+        ),
+        Guard::PaymentAbsent { payment } => conflict_unless(
+            ctx,
+            "NOT EXISTS (SELECT 1 FROM payments WHERE (external_id = 'payment:' || ?1 \
+             OR (external_id > 'payment:' || ?1 || ':' AND external_id < 'payment:' || ?1 || ';')) AND organization_id = ?2)",
+            params![payment, org_id],
+        ),
+    }
+}
+
+fn insert_row(
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    row: &Row,
+) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, external_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            id,
+            org_id,
+            &row.invoice_id,
+            row.kind.as_str(),
+            &row.method,
+            row.amount,
+            &row.currency,
+            row.reference.clone(),
+            &row.received_on,
+            row.external_id.clone(),
+            ctx.now_ms
+        ],
+    )
+}
+
+fn update_invoice(ctx: &Ctx, org_id: &str, u: &Update) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "UPDATE invoices SET amount_paid = ?1, status = ?2, version = version + 1, \
+         voided_at = CASE WHEN ?5 = 1 THEN ?6 ELSE voided_at END WHERE id = ?3 AND organization_id = ?4",
+        params![
+            u.amount_paid,
+            u.status.as_str(),
+            &u.invoice_id,
+            org_id,
+            i64::from(u.voided),
+            ctx.now_ms
+        ],
+    )
+}

@@ -1,0 +1,220 @@
+//! Cron: the reconciliation sweep. Asks Stripe for recent Checkout Sessions
+//! and PaymentIntents and applies, through the same path as a webhook, every
+//! paid one whose payment the ledger lacks; applies events that waited for a
+//! payment that has arrived meanwhile.
+
+use super::{apply_pending, record};
+use crate::error::ApiError;
+use crate::outbound::HttpClient;
+use crate::params;
+use crate::stripe::api::Listed;
+use crate::stripe::events::Event;
+use crate::stripe::reconcile::META_ORGANIZATION;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::{api, db, jobs};
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::ids::OrganizationId;
+
+/// How far back the sweep looks: Stripe retries deliveries for three days.
+const SWEEP_LOOKBACK_SECS: i64 = 3 * 24 * 3600;
+/// At most this many pages of sessions per sweep (cron runs every 5 minutes).
+const SWEEP_MAX_PAGES: usize = 5;
+
+/// Cron: asks Stripe for the recent Checkout Sessions and applies, through
+/// the same path as a webhook, every paid one whose payment the ledger lacks
+/// (its webhook was lost: an endpoint down for days, a wrong secret). What it
+/// repairs is recorded as a Stripe event with a note, and in the audit trail.
+pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
+    let Some(secret) = ctx.config.stripe_secret_key.clone() else {
+        return Ok(0);
+    };
+    // Stripe's clock, not the demo one.
+    let since = ctx.real_now_ms / 1000 - SWEEP_LOOKBACK_SECS;
+    let mut repaired = 0;
+    // Sessions, then PaymentIntents: a payment whose session event and its
+    // own event were both lost.
+    for session in recent(ctx, secret.expose(), Listed::CheckoutSessions, since).await? {
+        repaired += counted(repair(ctx, &session).await, &session);
+    }
+    for intent in recent(ctx, secret.expose(), Listed::PaymentIntents, since).await? {
+        repaired += counted(repair_intent(ctx, &intent).await, &intent);
+    }
+    // Bank debits settle days after their session was created, possibly
+    // beyond the look-back: ask for each one still processing here.
+    #[derive(Deserialize)]
+    struct Processing {
+        id: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id FROM checkout_sessions WHERE state = 'processing' ORDER BY created_at LIMIT 50",
+        Vec::new(),
+    )?;
+    for p in db::all::<Processing>(s).await? {
+        let request =
+            crate::stripe::api::get_checkout(&ctx.config.stripe_api_base, secret.expose(), &p.id);
+        let answer = match jobs::WorkerFetch.send(request).await {
+            Ok(a) if (200..300).contains(&a.status) => a,
+            _ => continue,
+        };
+        let Ok(session) = serde_json::from_str::<serde_json::Value>(&answer.body) else {
+            continue;
+        };
+        repaired += counted(repair(ctx, &session).await, &session);
+    }
+    Ok(repaired)
+}
+
+/// Cron: applies waiting events whose payment has arrived meanwhile (a
+/// follow-up cut short, or a refund and its payment racing each other).
+pub async fn sweep_pending(ctx: &Ctx) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Waiting {
+        organization_id: String,
+        payment_key: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT DISTINCT e.organization_id, e.payment_key FROM stripe_events e \
+         WHERE e.outcome = 'pending' AND EXISTS (SELECT 1 FROM payments p WHERE p.organization_id = e.organization_id \
+         AND (p.external_id = 'payment:' || e.payment_key OR (p.external_id > 'payment:' || e.payment_key || ':' \
+         AND p.external_id < 'payment:' || e.payment_key || ';'))) LIMIT 100",
+        Vec::new(),
+    )?;
+    for w in db::all::<Waiting>(s).await? {
+        apply_pending(ctx, &w.organization_id, &w.payment_key).await?;
+    }
+    Ok(())
+}
+
+/// Everything of one kind Stripe created since `since`, newest first, at most
+/// `SWEEP_MAX_PAGES` pages.
+async fn recent(
+    ctx: &Ctx,
+    secret: &str,
+    what: Listed,
+    since: i64,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..SWEEP_MAX_PAGES {
+        let request = crate::stripe::api::list(
+            &ctx.config.stripe_api_base,
+            secret,
+            what,
+            since,
+            after.as_deref(),
+        );
+        let answer = jobs::WorkerFetch
+            .send(request)
+            .await
+            .map_err(|e| ApiError::internal(format!("list {what:?}: {e}")))?;
+        let (page, more) = crate::stripe::api::read_list(answer.status, &answer.body)
+            .map_err(|e| ApiError::internal(format!("list {what:?}: {e}")))?;
+        after = page
+            .last()
+            .and_then(|o| o["id"].as_str())
+            .map(str::to_owned);
+        all.extend(page);
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// 1 for a repair, 0 otherwise; an error is logged and the sweep goes on, so
+/// one unreadable or foreign object cannot stop the others.
+fn counted(result: Result<bool, ApiError>, object: &serde_json::Value) -> usize {
+    match result {
+        Ok(repaired) => usize::from(repaired),
+        Err(e) => {
+            worker::console_error!("sweep: {}: {e:?}", object["id"]);
+            0
+        }
+    }
+}
+
+/// Applies one paid session the ledger does not know. Returns whether it did.
+async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
+    let paid = session["status"] == "complete" && session["payment_status"] == "paid";
+    let (Some(org), Some(pi)) = (
+        session["metadata"][META_ORGANIZATION].as_str(),
+        session["payment_intent"].as_str(),
+    ) else {
+        return Ok(false);
+    };
+    if !paid {
+        return Ok(false);
+    }
+    repair_payment(ctx, org, pi, "checkout.session.completed", session).await
+}
+
+/// Applies a succeeded PaymentIntent (Settle's metadata on it) whose
+/// payment the ledger lacks.
+async fn repair_intent(ctx: &Ctx, intent: &serde_json::Value) -> Result<bool, ApiError> {
+    let (Some(org), Some(pi)) = (
+        intent["metadata"][META_ORGANIZATION].as_str(),
+        intent["id"].as_str(),
+    ) else {
+        return Ok(false);
+    };
+    if intent["status"] != "succeeded" {
+        return Ok(false);
+    }
+    repair_payment(ctx, org, pi, "payment_intent.succeeded", intent).await
+}
+
+/// Applies, as a webhook would, a paid object whose payment `pi` the ledger
+/// of `org` lacks; noted as repaired.
+async fn repair_payment(
+    ctx: &Ctx,
+    org: &str,
+    pi: &str,
+    kind: &str,
+    object: &serde_json::Value,
+) -> Result<bool, ApiError> {
+    let Some(id) = object["id"].as_str() else {
+        return Ok(false);
+    };
+    if OrganizationId::parse(org).is_err() || api::organizations::load(ctx, org).await.is_err() {
+        return Ok(false);
+    }
+    // The payment's row, or any part of a combined payment.
+    let known = db::stmt(
+        &ctx.db,
+        "SELECT invoice_id FROM payments WHERE (external_id = 'payment:' || ?2 \
+         OR (external_id > 'payment:' || ?2 || ':' AND external_id < 'payment:' || ?2 || ';')) AND organization_id = ?1 LIMIT 1",
+        params![org, pi],
+    )?;
+    if db::one::<serde_json::Value>(known).await?.is_some() {
+        return Ok(false);
+    }
+    let event_id = format!("evt_sweep_{id}");
+    let payload = json!({ "id": event_id, "object": "event", "type": kind,
+                          "created": object["created"], "livemode": object["livemode"], "data": { "object": object } })
+    .to_string();
+    let event = Event::parse(payload.as_bytes())
+        .map_err(|e| ApiError::internal(format!("sweep event: {e}")))?;
+    let outcome = record(ctx, org, &event, &payload, "reconciliation").await?;
+    if outcome == "duplicate" {
+        return Ok(false);
+    }
+    db::batch(&ctx.db, vec![
+        db::stmt(
+            &ctx.db,
+            "UPDATE stripe_events SET note = COALESCE(note || '; ', '') || 'repaired by the reconciliation sweep: its webhook never arrived' WHERE id = ?1",
+            params![&event_id],
+        )?,
+        ctx.audit(Audit {
+            org: Some(org),
+            actor: "reconciliation",
+            action: "reconciliation.repaired",
+            subject: id,
+            detail: json!({ "payment_intent": pi, "outcome": outcome, "event_id": event_id }),
+        })?,
+    ])
+    .await?;
+    Ok(outcome == "applied")
+}
