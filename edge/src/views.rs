@@ -205,11 +205,7 @@ impl InvoiceRow {
     pub fn view(&self, lines: &[LineRow], now_ms: i64) -> InvoiceResponse {
         let status = self.status();
         let due = NaiveDate::parse_from_str(&self.due_date, "%Y-%m-%d").unwrap_or_default();
-        let amount_due = if status == InvoiceStatus::Open {
-            (self.total - self.amount_paid).max(0)
-        } else {
-            0
-        };
+        let amount_due = crate::ledger::due(status, self.total, self.amount_paid);
         InvoiceResponse {
             id: self.id.clone(),
             number: self.number.clone(),
@@ -238,11 +234,7 @@ impl InvoiceRow {
             total: self.total,
             amount_paid: self.amount_paid,
             amount_due,
-            overpaid: if status == InvoiceStatus::Paid {
-                (self.amount_paid - self.total).max(0)
-            } else {
-                0
-            },
+            overpaid: crate::ledger::credit(status, self.total, self.amount_paid),
             sent_at: self.sent_at.map(rfc3339_from_millis),
             voided_at: self.voided_at.map(rfc3339_from_millis),
             created_at: rfc3339_from_millis(self.created_at),

@@ -52,6 +52,12 @@ pub fn parse_amount(text: &str, currency: &str) -> Option<i64> {
     (minor > 0).then_some(minor)
 }
 
+/// The CLDR plural category of `n` in `locale` (`one`, `two`, `few`, …),
+/// from the browser's `Intl.PluralRules`. Natively (tests) English's rule.
+pub fn plural_category(n: i64, locale: &str) -> String {
+    intl::plural(n, locale).unwrap_or_else(|| if n == 1 { "one" } else { "other" }.to_owned())
+}
+
 /// `2026-12-01` in `en-GB` → `1 Dec 2026`.
 pub fn date(iso: &str, locale: &str) -> String {
     let mut parts = iso.splitn(3, '-').map(|p| p.parse::<u32>().ok());
@@ -146,6 +152,12 @@ mod intl {
             .as_string()
     }
 
+    pub fn plural(n: i64, locale: &str) -> Option<String> {
+        Intl::PluralRules::new(&locales(locale), &Object::new())
+            .select(n as f64)
+            .as_string()
+    }
+
     pub fn percent(fraction: f64, locale: &str) -> Option<String> {
         let opts = options(&[
             ("style", "percent".into()),
@@ -178,6 +190,9 @@ mod intl {
         None
     }
     pub fn percent(_: f64, _: &str) -> Option<String> {
+        None
+    }
+    pub fn plural(_: i64, _: &str) -> Option<String> {
         None
     }
 }

@@ -59,8 +59,8 @@ pub struct Text {
     pub issued: &'static str,
     pub due: &'static str,
     pub due_today: &'static str,
-    pub due_in_days: &'static str,
-    pub overdue_by_days: &'static str,
+    pub due_in_days: Plural,
+    pub overdue_by_days: Plural,
     pub status_open: &'static str,
     pub status_overdue: &'static str,
     pub status_paid: &'static str,
@@ -107,6 +107,10 @@ pub struct Text {
     pub cancelled: &'static str,
     pub pay_part: &'static str,
     pub pay_all: &'static str,
+    /// More open invoices than one payment takes: the first ones.
+    pub pay_first: &'static str,
+    /// What is left for a second payment.
+    pub pay_rest: Plural,
     pub amount_label: &'static str,
     pub pay_this: &'static str,
     pub amount_invalid: &'static str,
@@ -124,8 +128,11 @@ const EN: Text = Text {
     issued: "Issued",
     due: "Due",
     due_today: "Due today",
-    due_in_days: "Due in {n} days",
-    overdue_by_days: "Overdue by {n} days",
+    due_in_days: &[("one", "Due in {n} day"), ("other", "Due in {n} days")],
+    overdue_by_days: &[
+        ("one", "Overdue by {n} day"),
+        ("other", "Overdue by {n} days"),
+    ],
     status_open: "Open",
     status_overdue: "Overdue",
     status_paid: "Paid",
@@ -172,6 +179,11 @@ const EN: Text = Text {
     cancelled: "Payment cancelled. Nothing was charged; you can pay whenever you are ready.",
     pay_part: "Pay part of the balance",
     pay_all: "Pay all {n} in one go: {amount}",
+    pay_first: "Pay the {n} due first in one go: {amount}",
+    pay_rest: &[
+        ("one", "{numbers}. The other invoice can be paid next."),
+        ("other", "{numbers}. The other {n} can be paid next."),
+    ],
     amount_label: "Amount to pay ({currency})",
     pay_this: "Pay this amount",
     amount_invalid: "Enter an amount between {min} and {max}.",
@@ -189,8 +201,14 @@ const FR: Text = Text {
     issued: "Émise le",
     due: "Échéance",
     due_today: "À payer aujourd'hui",
-    due_in_days: "À payer dans {n} jours",
-    overdue_by_days: "En retard de {n} jours",
+    due_in_days: &[
+        ("one", "À payer dans {n} jour"),
+        ("other", "À payer dans {n} jours"),
+    ],
+    overdue_by_days: &[
+        ("one", "En retard de {n} jour"),
+        ("other", "En retard de {n} jours"),
+    ],
     status_open: "À payer",
     status_overdue: "En retard",
     status_paid: "Payée",
@@ -237,6 +255,17 @@ const FR: Text = Text {
     cancelled: "Paiement annulé. Rien n'a été débité ; vous pourrez payer quand vous le souhaitez.",
     pay_part: "Payer une partie du solde",
     pay_all: "Tout payer en une fois ({n}) : {amount}",
+    pay_first: "Payer les {n} plus anciennes en une fois : {amount}",
+    pay_rest: &[
+        (
+            "one",
+            "{numbers}. L’autre facture pourra être payée ensuite.",
+        ),
+        (
+            "other",
+            "{numbers}. Les {n} autres pourront être payées ensuite.",
+        ),
+    ],
     amount_label: "Montant à payer ({currency})",
     pay_this: "Payer ce montant",
     amount_invalid: "Indiquez un montant entre {min} et {max}.",
@@ -254,8 +283,22 @@ const AR: Text = Text {
     issued: "تاريخ الإصدار",
     due: "تاريخ الاستحقاق",
     due_today: "مستحقة اليوم",
-    due_in_days: "مستحقة خلال {n} يوم",
-    overdue_by_days: "متأخرة {n} يوم",
+    // Arabic counts: one and two have their own words, 3–10 take the plural,
+    // 11–99 the accusative singular, 100 and up (and 0) the genitive singular.
+    due_in_days: &[
+        ("one", "مستحقة خلال يوم واحد"),
+        ("two", "مستحقة خلال يومين"),
+        ("few", "مستحقة خلال {n} أيام"),
+        ("many", "مستحقة خلال {n} يومًا"),
+        ("other", "مستحقة خلال {n} يوم"),
+    ],
+    overdue_by_days: &[
+        ("one", "متأخرة يومًا واحدًا"),
+        ("two", "متأخرة يومين"),
+        ("few", "متأخرة {n} أيام"),
+        ("many", "متأخرة {n} يومًا"),
+        ("other", "متأخرة {n} يوم"),
+    ],
     status_open: "مفتوحة",
     status_overdue: "متأخرة",
     status_paid: "مدفوعة",
@@ -302,10 +345,38 @@ const AR: Text = Text {
     cancelled: "أُلغي الدفع. لم يُخصم أي مبلغ، ويمكنك الدفع متى شئت.",
     pay_part: "ادفع جزءًا من الرصيد",
     pay_all: "ادفع الكل ({n}) دفعة واحدة: {amount}",
+    pay_first: "ادفع أقدم {n} فواتير دفعة واحدة: {amount}",
+    pay_rest: &[
+        ("one", "{numbers}. يمكن دفع الفاتورة الأخرى بعد ذلك."),
+        ("two", "{numbers}. يمكن دفع الفاتورتين الأخريين بعد ذلك."),
+        ("few", "{numbers}. يمكن دفع الفواتير الـ{n} الأخرى بعد ذلك."),
+        ("many", "{numbers}. يمكن دفع الفواتير الـ{n} الأخرى بعد ذلك."),
+        (
+            "other",
+            "{numbers}. يمكن دفع الفواتير الـ{n} الأخرى بعد ذلك.",
+        ),
+    ],
     amount_label: "المبلغ المراد دفعه ({currency})",
     pay_this: "ادفع هذا المبلغ",
     amount_invalid: "أدخل مبلغًا بين {min} و{max}.",
 };
+
+/// A sentence that counts, by CLDR plural category (`zero`, `one`, `two`,
+/// `few`, `many`, `other`); `other` is always there.
+pub type Plural = &'static [(&'static str, &'static str)];
+
+/// The sentence for `n` in the customer's language, its `{n}` filled in.
+/// The category comes from the browser's `Intl.PluralRules`, so every
+/// language's rules are the platform's, not ours.
+pub fn count(p: Plural, n: i64, locale: &str) -> String {
+    let category = crate::format::plural_category(n, locale);
+    let template = p
+        .iter()
+        .find(|(c, _)| *c == category)
+        .or_else(|| p.iter().find(|(c, _)| *c == "other"))
+        .map_or("", |(_, t)| *t);
+    fill(template, "n", &n.to_string())
+}
 
 /// Replaces `{key}` with a value.
 pub fn fill(template: &str, key: &str, value: &str) -> String {
@@ -322,6 +393,15 @@ mod tests {
         assert_eq!(Lang::from_locale("ar"), Lang::Ar);
         assert_eq!(Lang::from_locale("de-DE"), Lang::En);
         assert_eq!(Lang::Ar.dir(), "rtl");
-        assert_eq!(fill(EN.due_in_days, "n", "3"), "Due in 3 days");
+        assert_eq!(count(EN.due_in_days, 3, "en-US"), "Due in 3 days");
+        assert_eq!(count(EN.overdue_by_days, 1, "en-US"), "Overdue by 1 day");
+        for t in [&EN, &FR, &AR] {
+            for p in [t.due_in_days, t.overdue_by_days, t.pay_rest] {
+                assert!(
+                    p.iter().any(|(c, _)| *c == "other"),
+                    "every plural has `other`"
+                );
+            }
+        }
     }
 }

@@ -180,8 +180,59 @@ pub fn run_all() -> Result<()> {
 }
 
 pub fn run(args: &[String]) -> Result<()> {
-    if let Some(a) = args.first() {
-        return Err(format!("`cargo xtask test` takes no options (got {a})"));
+    match args.first().map(String::as_str) {
+        None => run_all(),
+        Some("api") => api_only(args.get(1).map(String::as_str)),
+        Some(a) => Err(format!(
+            "`cargo xtask test` takes no options, or `api [FILTER]` to run only the API tests whose names contain FILTER (got {a})"
+        )),
     }
-    run_all()
+}
+
+/// `cargo xtask test api [FILTER]`: builds, starts a stack and runs the API
+/// tests whose names contain FILTER, and nothing else (a developer's loop;
+/// CI runs everything).
+fn api_only(filter: Option<&str>) -> Result<()> {
+    let root = root();
+    let t = tools::ensure(false)?;
+    build::all(&t)?;
+    let state = root.join(format!(".settle/test-{}", std::process::id()));
+    remove_dir(&state)?;
+    let logs = target_dir().join("test-logs");
+    let stack = Stack::start(
+        &t,
+        Options {
+            port: None,
+            mail_port: None,
+            stripe_port: None,
+            state_dir: state.clone(),
+            log_dir: Some(logs.clone()),
+        },
+    )?;
+    let demo_file = state.join("demo.json");
+    seed::demo(&stack, &demo_file)?;
+    let mut c = Command::new("cargo");
+    c.args(["test", "-p", "settle-tests", "--"])
+        .args(filter)
+        .args(["--test-threads", "4"])
+        .current_dir(&root)
+        .env("SETTLE_BASE_URL", &stack.base_url)
+        .env("SETTLE_MAIL_URL", &stack.mail_url)
+        .env("SETTLE_STRIPE_URL", &stack.stripe_url)
+        .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
+        .env("SETTLE_DEMO", &demo_file)
+        .env("SETTLE_STATE_DIR", &state)
+        .env(
+            "SETTLE_STRIPE_WEBHOOK_SECRET",
+            crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
+        )
+        .env("SETTLE_TOKEN_SECRET", crate::stack::LOCAL_TOKEN_SECRET);
+    let r = proc::run(&mut c);
+    drop(stack);
+    if r.is_err() {
+        println!("worker and stand-in output: {}", logs.display());
+    } else {
+        remove_dir(&state)?;
+    }
+    r
 }

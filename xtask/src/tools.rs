@@ -83,10 +83,10 @@ pub fn ensure(browser: bool) -> Result<Tools> {
             run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
         })?;
     }
-    cargo_install("trunk", "trunk", TRUNK, true, 6)?;
-    cargo_install("worker-build", "worker-build", WORKER_BUILD, true, 3)?;
+    cargo_install("trunk", "trunk", TRUNK, true, 7)?;
+    cargo_install("worker-build", "worker-build", WORKER_BUILD, true, 5)?;
     // Its own lock file names a webpki-roots version the registry may not serve.
-    cargo_install("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false, 2)?;
+    cargo_install("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false, 3)?;
 
     let stamp = root.join("node_modules/.package-lock.json");
     let lock = root.join("package-lock.json");

@@ -46,7 +46,7 @@ pub fn record(inv: &Invoice, p: ManualPayment, payment_id: &str) -> Result<Effec
             status: inv.status.as_str(),
         });
     }
-    let due = inv.total - inv.paid();
+    let due = super::due(inv.status, inv.total, inv.paid());
     if p.amount <= 0 || p.amount > due {
         return Err(ManualRefusal::AmountOutOfRange { due });
     }

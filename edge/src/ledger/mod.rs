@@ -16,6 +16,7 @@
 //! - Where is the customer's credit? [`credit`].
 
 pub mod checkout;
+pub mod history;
 pub mod manual;
 pub mod memory;
 pub mod stripe;
@@ -129,6 +130,15 @@ pub fn credit(status: InvoiceStatus, total: i64, amount_paid: i64) -> i64 {
     match status {
         InvoiceStatus::Void => amount_paid.max(0),
         _ => (amount_paid - total).max(0),
+    }
+}
+
+/// What is left to pay on an invoice: the total less what is paid, on an
+/// open invoice; nothing on a paid, void or draft one.
+pub fn due(status: InvoiceStatus, total: i64, amount_paid: i64) -> i64 {
+    match status {
+        InvoiceStatus::Open => (total - amount_paid).max(0),
+        _ => 0,
     }
 }
 
@@ -340,5 +350,7 @@ mod tests {
         assert_eq!(credit(InvoiceStatus::Paid, 1_000, 1_250), 250);
         assert_eq!(credit(InvoiceStatus::Open, 1_000, 400), 0);
         assert_eq!(credit(InvoiceStatus::Void, 1_000, 400), 400);
+        assert_eq!(due(InvoiceStatus::Open, 1_000, 400), 600);
+        assert_eq!(due(InvoiceStatus::Void, 1_000, 0), 0);
     }
 }

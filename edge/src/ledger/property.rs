@@ -1,20 +1,13 @@
-//! Property tests of the engine itself: random histories of several
-//! invoices (card and bank debit payments, partial, over and combined
-//! payments, expired sessions, refunds in several steps, disputes won and
-//! lost, manual payments, a void invoice) delivered permuted, duplicated and
-//! with racing deliveries end in the same books as the history in order.
+//! Property tests of the engine itself: random histories (see
+//! [`super::history`]) delivered permuted, duplicated and with racing
+//! deliveries end in the same books as the history in order.
 
-use super::checkout::{Session, SessionState};
-use super::manual::{self, ManualPayment};
-use super::memory::Store;
-use super::{Invoice, Kind, Outcome, credit, paid};
+use super::history::{Attempt, History, Op, Way, apply, shuffle, summary};
+use super::{Outcome, credit};
 use crate::stripe::events::Event;
-use crate::stripe::reconcile::{META_ALLOCATION, META_INVOICE, META_ORGANIZATION};
 use proptest::prelude::*;
-use serde_json::{Value, json};
 use settle_shared::ids::InvoiceId;
 use settle_shared::invoice::InvoiceStatus;
-use std::collections::BTreeMap;
 
 const ORG: &str = "org_0193f1c2a4b1000000000000000000";
 
@@ -24,280 +17,28 @@ fn invoice_id(i: usize) -> String {
         .to_owned()
 }
 
-/// How one payment attempt goes.
-#[derive(Debug, Clone)]
-enum Way {
-    Card,
-    DebitSettles,
-    DebitFails,
-    Expires,
-}
-
-/// One payment attempt and what follows it.
-#[derive(Debug, Clone)]
-struct Attempt {
-    way: Way,
-    /// (invoice index, amount); two or more parts make a combined payment.
-    parts: Vec<(usize, i64)>,
-    /// Refunds in steps (each an increment of the running total).
-    refunds: Vec<i64>,
-    /// A dispute over this much, and whether it is won.
-    dispute: Option<(i64, bool)>,
-}
-
-/// Something that happens: a Stripe event or a manual payment.
-#[derive(Debug, Clone)]
-enum Op {
-    Stripe(Event),
-    /// (invoice, idempotency key, amount)
-    Manual(String, String, i64),
-}
-
-#[derive(Debug, Clone)]
-struct History {
+fn history_of(
     totals: Vec<i64>,
     void_first: bool,
     attempts: Vec<Attempt>,
-    /// Manual payments on the last invoice (never paid through Stripe).
     manual: Vec<i64>,
-}
-
-fn event(id: String, kind: &str, object: Value) -> Event {
-    serde_json::from_value(
-        json!({ "id": id, "type": kind, "created": 1_764_000_000, "data": { "object": object } }),
-    )
-    .expect("a valid event")
-}
-
-impl History {
-    /// The store before anything happens: the invoices, the sessions
-    /// Settle created for the attempts, the first invoice maybe void.
-    fn store(&self) -> Store {
-        let mut s = Store::new(ORG);
-        for (i, total) in self.totals.iter().enumerate() {
-            s.add_invoice(Invoice {
-                id: invoice_id(i),
-                number: format!("NW-{i}"),
-                customer_id: "cus_1".into(),
-                email: "ada@example.com".into(),
-                currency: "EUR".into(),
-                total: *total,
-                status: if i == 0 && self.void_first {
-                    InvoiceStatus::Void
-                } else {
-                    InvoiceStatus::Open
-                },
-                version: 0,
-                rows: vec![],
-            });
-        }
-        for (n, a) in self.attempts.iter().enumerate() {
-            s.add_session(Session {
-                id: format!("cs_{n}"),
-                invoice_id: invoice_id(a.parts[0].0),
-                amount: a.parts.iter().map(|p| p.1).sum(),
-                state: SessionState::Open,
-            });
-        }
-        s
-    }
-
-    /// Everything in Stripe's usual order.
-    fn ops(&self) -> Vec<Op> {
-        let mut out = Vec::new();
-        for (n, a) in self.attempts.iter().enumerate() {
-            let amount: i64 = a.parts.iter().map(|p| p.1).sum();
-            let mut meta =
-                json!({ META_ORGANIZATION: ORG, META_INVOICE: invoice_id(a.parts[0].0) });
-            if a.parts.len() > 1 {
-                let alloc: Vec<String> = a
-                    .parts
-                    .iter()
-                    .map(|(i, x)| format!("{}:{x}", invoice_id(*i)))
-                    .collect();
-                meta[META_ALLOCATION] = json!(alloc.join(","));
-            }
-            let session = |status: &str, paid: &str| {
-                json!({ "id": format!("cs_{n}"), "object": "checkout.session", "status": status, "payment_status": paid,
-                        "amount_total": amount, "currency": "eur", "payment_intent": format!("pi_{n}"), "metadata": meta })
-            };
-            let pi = json!({ "id": format!("pi_{n}"), "object": "payment_intent", "amount": amount, "amount_received": amount,
-                             "currency": "eur", "status": "succeeded", "metadata": meta });
-            let ev = |suffix: &str, kind: &str, object: Value| {
-                Op::Stripe(event(format!("evt_{n}_{suffix}"), kind, object))
-            };
-            let settles = match a.way {
-                Way::Card => {
-                    out.push(ev(
-                        "c",
-                        "checkout.session.completed",
-                        session("complete", "paid"),
-                    ));
-                    out.push(ev("p", "payment_intent.succeeded", pi));
-                    true
-                }
-                Way::DebitSettles => {
-                    out.push(ev(
-                        "c",
-                        "checkout.session.completed",
-                        session("complete", "unpaid"),
-                    ));
-                    out.push(ev(
-                        "a",
-                        "checkout.session.async_payment_succeeded",
-                        session("complete", "paid"),
-                    ));
-                    out.push(ev("p", "payment_intent.succeeded", pi));
-                    true
-                }
-                Way::DebitFails => {
-                    out.push(ev(
-                        "c",
-                        "checkout.session.completed",
-                        session("complete", "unpaid"),
-                    ));
-                    out.push(ev(
-                        "f",
-                        "checkout.session.async_payment_failed",
-                        session("complete", "unpaid"),
-                    ));
-                    false
-                }
-                Way::Expires => {
-                    out.push(ev(
-                        "x",
-                        "checkout.session.expired",
-                        session("expired", "unpaid"),
-                    ));
-                    false
-                }
-            };
-            if !settles {
-                continue;
-            }
-            let mut total = 0;
-            for (r, step) in a.refunds.iter().enumerate() {
-                total += step;
-                out.push(ev(&format!("r{r}"), "charge.refunded", json!({
-                    "id": format!("ch_{n}"), "object": "charge", "amount": amount, "amount_refunded": total,
-                    "currency": "eur", "payment_intent": format!("pi_{n}") })));
-            }
-            if let Some((amount, won)) = a.dispute {
-                let d = |status: &str| {
-                    json!({ "id": format!("dp_{n}"), "object": "dispute", "amount": amount, "currency": "eur",
-                                               "status": status, "charge": format!("ch_{n}"), "payment_intent": format!("pi_{n}") })
-                };
-                out.push(ev("d1", "charge.dispute.created", d("needs_response")));
-                out.push(ev(
-                    "d2",
-                    "charge.dispute.closed",
-                    d(if won { "won" } else { "lost" }),
-                ));
-            }
-        }
-        let last = invoice_id(self.totals.len() - 1);
-        for (m, amount) in self.manual.iter().enumerate() {
-            out.push(Op::Manual(
-                last.clone(),
-                format!("api:{ORG}:key{m}"),
-                *amount,
-            ));
-        }
-        out
-    }
-}
-
-/// Runs one op on the store as the worker would.
-fn apply(store: &mut Store, op: &Op) {
-    match op {
-        Op::Stripe(e) => {
-            store.deliver(e);
-        }
-        Op::Manual(invoice, key, amount) => {
-            if store
-                .invoices
-                .values()
-                .any(|i| i.rows.iter().any(|r| r.external_id.as_deref() == Some(key)))
-            {
-                return; // a retried request with the same key
-            }
-            loop {
-                let inv = store.invoices[invoice].clone();
-                let p = ManualPayment {
-                    external_id: Some(key.clone()),
-                    amount: *amount,
-                    currency: "EUR".into(),
-                    method: "bank_transfer".into(),
-                    reference: None,
-                    received_on: "2026-11-24".into(),
-                };
-                let e = manual::record(&inv, p, "pay_1").expect("within the balance");
-                if store.write(&e).is_ok() {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// What must not depend on the order of delivery.
-#[derive(Debug, PartialEq)]
-struct Summary {
-    /// Per invoice: written paid amount, status, money per kind, credit.
-    invoices: BTreeMap<String, (i64, InvoiceStatus, BTreeMap<Kind, i64>, i64)>,
-    sessions: BTreeMap<String, SessionState>,
-    emails: Vec<String>,
-    /// Events still waiting for their payment. (Which of two events about
-    /// one payment booked it, and so was flagged, depends on the order.)
-    waiting: Vec<String>,
-}
-
-fn summary(s: &Store) -> Summary {
-    let mut invoices = BTreeMap::new();
-    for inv in s.invoices.values() {
-        let written = s.amount_paid[&inv.id];
-        assert_eq!(
-            written,
-            paid(&inv.rows, &inv.currency),
-            "the written paid amount is what the rows give"
-        );
-        let mut by_kind = BTreeMap::new();
-        for r in &inv.rows {
-            *by_kind.entry(r.kind).or_insert(0) += r.amount;
-        }
-        invoices.insert(
-            inv.id.clone(),
-            (
-                written,
-                inv.status,
-                by_kind,
-                credit(inv.status, inv.total, written),
-            ),
-        );
-    }
-    Summary {
-        invoices,
-        sessions: s
-            .sessions
-            .values()
-            .map(|x| (x.id.clone(), x.state))
+) -> History {
+    History {
+        org: ORG.into(),
+        prefix: String::new(),
+        invoices: totals
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (invoice_id(i), t))
             .collect(),
-        emails: s.emails.iter().cloned().collect(),
-        waiting: s
-            .events
-            .iter()
-            .filter(|(_, (o, _, _))| *o == Outcome::Pending)
-            .map(|(id, _)| id.clone())
-            .collect(),
+        void_first,
+        attempts,
+        manual,
     }
 }
 
-fn in_order(h: &History) -> Store {
-    let mut s = h.store();
-    for op in h.ops() {
-        apply(&mut s, &op);
-    }
-    s
+fn in_order(h: &History) -> super::memory::Store {
+    h.in_order(true)
 }
 
 fn attempt(invoices: usize) -> impl Strategy<Value = Attempt> {
@@ -332,23 +73,9 @@ fn history() -> impl Strategy<Value = History> {
         proptest::collection::vec(attempt(3), 0..5),
         proptest::collection::vec(1i64..250, 0..4),
     )
-        .prop_map(|(totals, void_first, attempts, manual)| History {
-            totals,
-            void_first,
-            attempts,
-            manual,
+        .prop_map(|(totals, void_first, attempts, manual)| {
+            history_of(totals, void_first, attempts, manual)
         })
-}
-
-/// Fisher–Yates with a small deterministic generator.
-fn shuffle<T>(v: &mut [T], seed: u64) {
-    let mut state = seed | 1;
-    for i in (1..v.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        v.swap(i, (state % (i as u64 + 1)) as usize);
-    }
 }
 
 proptest! {
@@ -371,7 +98,7 @@ proptest! {
             }
         }
         shuffle(&mut delivered, seed);
-        let mut s = h.store();
+        let mut s = h.store(true);
         for op in &delivered {
             apply(&mut s, op);
         }
@@ -388,7 +115,7 @@ proptest! {
         // Every event twice, shuffled, delivered two at a time.
         events.extend(events.clone());
         shuffle(&mut events, seed);
-        let mut s = h.store();
+        let mut s = h.store(true);
         for pair in events.chunks(2) {
             match pair {
                 [a, b] => s.deliver_racing(a, b),
@@ -407,10 +134,10 @@ proptest! {
 fn a_race_on_one_invoice_is_decided_again_not_lost() {
     // A card payment and a refund of it delivered at once after the payment
     // landed through its PaymentIntent: both write the same invoice.
-    let h = History {
-        totals: vec![10_000, 10_000, 5_000, 5_000],
-        void_first: false,
-        attempts: vec![
+    let h = history_of(
+        vec![10_000, 10_000, 5_000, 5_000],
+        false,
+        vec![
             Attempt {
                 way: Way::Card,
                 parts: vec![(1, 5_000)],
@@ -424,8 +151,8 @@ fn a_race_on_one_invoice_is_decided_again_not_lost() {
                 dispute: None,
             },
         ],
-        manual: vec![],
-    };
+        vec![],
+    );
     let ops: Vec<Event> = h
         .ops()
         .into_iter()
@@ -434,7 +161,7 @@ fn a_race_on_one_invoice_is_decided_again_not_lost() {
             Op::Manual(..) => None,
         })
         .collect();
-    let mut s = h.store();
+    let mut s = h.store(true);
     // The two PaymentIntents race: both read the invoice at version 0.
     s.deliver_racing(&ops[1], &ops[4]);
     assert_eq!(s.conflicts, 1, "the second write met a newer invoice");
@@ -449,17 +176,17 @@ fn a_race_on_one_invoice_is_decided_again_not_lost() {
 
 #[test]
 fn a_payment_on_a_void_invoice_is_flagged_and_becomes_credit() {
-    let h = History {
-        totals: vec![10_000, 1_000, 1_000, 1_000],
-        void_first: true,
-        attempts: vec![Attempt {
+    let h = history_of(
+        vec![10_000, 1_000, 1_000, 1_000],
+        true,
+        vec![Attempt {
             way: Way::Card,
             parts: vec![(0, 10_000)],
             refunds: vec![],
             dispute: None,
         }],
-        manual: vec![],
-    };
+        vec![],
+    );
     let s = in_order(&h);
     let inv = invoice_id(0);
     assert_eq!(s.status(&inv), Some(InvoiceStatus::Void));
@@ -472,19 +199,19 @@ fn a_payment_on_a_void_invoice_is_flagged_and_becomes_credit() {
 
 #[test]
 fn a_refund_before_its_payment_waits_then_is_audited_when_applied() {
-    let h = History {
-        totals: vec![10_000, 1_000, 1_000, 1_000],
-        void_first: false,
-        attempts: vec![Attempt {
+    let h = history_of(
+        vec![10_000, 1_000, 1_000, 1_000],
+        false,
+        vec![Attempt {
             way: Way::Card,
             parts: vec![(0, 10_000)],
             refunds: vec![2_500],
             dispute: None,
         }],
-        manual: vec![],
-    };
+        vec![],
+    );
     let ops = h.ops();
-    let mut s = h.store();
+    let mut s = h.store(true);
     apply(&mut s, &ops[2]);
     assert_eq!(s.events["evt_0_r0"].0, Outcome::Pending);
     apply(&mut s, &ops[0]);
@@ -505,17 +232,17 @@ fn a_refund_before_its_payment_waits_then_is_audited_when_applied() {
 fn a_refund_racing_its_payment_does_not_wait_forever() {
     // The refund reads before the payment is written and decides to wait;
     // its write must not land after the payment's (nothing would wake it).
-    let h = History {
-        totals: vec![10_000, 1_000, 1_000, 1_000],
-        void_first: false,
-        attempts: vec![Attempt {
+    let h = history_of(
+        vec![10_000, 1_000, 1_000, 1_000],
+        false,
+        vec![Attempt {
             way: Way::Card,
             parts: vec![(0, 10_000)],
             refunds: vec![4_000],
             dispute: None,
         }],
-        manual: vec![],
-    };
+        vec![],
+    );
     let ops: Vec<Event> = h
         .ops()
         .into_iter()
@@ -524,8 +251,25 @@ fn a_refund_racing_its_payment_does_not_wait_forever() {
             Op::Manual(..) => None,
         })
         .collect();
-    let mut s = h.store();
+    let mut s = h.store(true);
     s.deliver_racing(&ops[0], &ops[2]);
     assert_eq!(s.events["evt_0_r0"].0, Outcome::Applied);
     assert_eq!(s.amount_paid[&invoice_id(0)], 6_000);
+}
+
+#[test]
+fn generated_histories_end_in_the_same_books_delivered_twice_in_any_order() {
+    // The histories the replay test and the load benchmark send to a worker.
+    for seed in 1..60 {
+        let h = History::generate(seed, ORG, "", (0..6).map(invoice_id).collect(), 30);
+        let expected = summary(&h.in_order(false));
+        let mut s = h.store(false);
+        for e in h.deliveries(2, seed) {
+            s.deliver(&e);
+        }
+        for op in h.ops().iter().filter(|o| matches!(o, Op::Manual(..))) {
+            apply(&mut s, op);
+        }
+        assert_eq!(summary(&s), expected, "seed {seed}");
+    }
 }

@@ -3,11 +3,11 @@
 use crate::api;
 use crate::components::{Failure, PayButton, Shell, StatusBadge, browser_lang, set_title};
 use crate::format::{date, days_until, money};
-use crate::i18n::{Lang, fill};
+use crate::i18n::{Lang, count, fill};
 use crate::{SessionResource, load};
 use leptos::prelude::*;
 use settle_shared::api::{InvoiceResponse, PaymentSettings, PortalSessionResponse};
-use settle_shared::invoice::InvoiceStatus;
+use settle_shared::invoice::{InvoiceStatus, pay_together};
 
 #[component]
 pub fn InvoiceList() -> impl IntoView {
@@ -65,19 +65,24 @@ fn Lists(session: PortalSessionResponse, invoices: Vec<InvoiceResponse>) -> impl
         .enumerate()
         .map(|(i, (c, a))| view! { {(i > 0).then_some(" + ")}<bdi>{money(*a, c, &locale)}</bdi> })
         .collect_view();
-    // Several open invoices in one currency can be paid in one go.
+    // Several open invoices in one currency can be paid in one go; the
+    // button says exactly what that payment charges and which it pays.
     let pay_alls = totals
         .iter()
-        .filter_map(|(currency, sum)| {
-            let payable: Vec<&InvoiceResponse> =
-                open.iter().filter(|i| i.currency == *currency && !i.processing && i.amount_due > 0).take(10).collect();
-            let (first, rest) = payable.split_first()?;
-            (!rest.is_empty()).then(|| {
-                let label = fill(&fill(t.pay_all, "n", &payable.len().to_string()), "amount", &money(*sum, currency, &locale));
-                let also = rest.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
-                let whole = PaymentSettings { allow_partial: false, min_partial_amount: 0, methods: Vec::new() };
-                view! { <div class="pay-all"><PayButton invoice=(*first).clone() label=label lang=lang locale=locale.clone() payments=whole also=also/></div> }
-            })
+        .filter_map(|(currency, _)| {
+            let together = pay_together(&open, currency)?;
+            let n = together.ids.len().to_string();
+            let amount = money(together.amount, currency, &locale);
+            let template = if together.left == 0 { t.pay_all } else { t.pay_first };
+            let label = fill(&fill(template, "n", &n), "amount", &amount);
+            let first = open.iter().find(|i| i.id == together.ids[0])?.clone();
+            let also = together.ids[1..].to_vec();
+            let which = (together.left > 0).then(|| {
+                let rest = count(t.pay_rest, together.left as i64, &locale);
+                view! { <p class="pay-all-which">{fill(&rest, "numbers", &together.numbers.join(", "))}</p> }
+            });
+            let whole = PaymentSettings { allow_partial: false, min_partial_amount: 0, methods: Vec::new() };
+            Some(view! { <div class="pay-all"><PayButton invoice=first label=label lang=lang locale=locale.clone() payments=whole also=also/>{which}</div> })
         })
         .collect_view();
     let today = session.today.clone();
@@ -127,8 +132,8 @@ fn Card(invoice: InvoiceResponse, lang: Lang, locale: String, today: String) -> 
     let when = if is_open {
         match days_until(&today, &invoice.due_date) {
             Some(0) => t.due_today.to_owned(),
-            Some(n) if n > 0 => fill(t.due_in_days, "n", &n.to_string()),
-            Some(n) => fill(t.overdue_by_days, "n", &(-n).to_string()),
+            Some(n) if n > 0 => count(t.due_in_days, n, &locale),
+            Some(n) => count(t.overdue_by_days, -n, &locale),
             None => String::new(),
         }
     } else {

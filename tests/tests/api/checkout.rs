@@ -6,11 +6,11 @@ use crate::helpers::{Reply, TestApp, eventually};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn stripe() -> String {
+pub fn stripe() -> String {
     std::env::var("SETTLE_STRIPE_URL").expect("SETTLE_STRIPE_URL: run with `cargo xtask test`")
 }
 
-fn checkout(app: &TestApp, cookie: &str, invoice: &str) -> Reply {
+pub fn checkout(app: &TestApp, cookie: &str, invoice: &str) -> Reply {
     TestApp::reply(
         app.http
             .post(format!(
@@ -25,7 +25,7 @@ fn checkout(app: &TestApp, cookie: &str, invoice: &str) -> Reply {
     )
 }
 
-fn sessions_for(app: &TestApp, invoice: &str) -> Vec<Value> {
+pub fn sessions_for(app: &TestApp, invoice: &str) -> Vec<Value> {
     let all: Value = app
         .http
         .get(format!("{}/__sim/sessions", stripe()))
@@ -57,7 +57,7 @@ fn pay_at(app: &TestApp, url: &str, form: &[(&str, &str)]) -> reqwest::blocking:
     app.http.post(url).form(form).send().unwrap()
 }
 
-fn setup(name: &str) -> (TestApp, String, Value) {
+pub fn setup(name: &str) -> (TestApp, String, Value) {
     let app = TestApp::new();
     let c = app.create_customer(name);
     let inv = app.create_invoice(c["id"].as_str().unwrap());

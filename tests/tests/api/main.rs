@@ -13,6 +13,7 @@ mod database;
 mod email;
 mod invoices;
 mod isolation;
+mod ledger;
 mod links;
 mod reminder_config;
 mod reminders;

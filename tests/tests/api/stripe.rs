@@ -6,25 +6,25 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-fn secret() -> String {
+pub fn secret() -> String {
     std::env::var("SETTLE_STRIPE_WEBHOOK_SECRET")
         .expect("SETTLE_STRIPE_WEBHOOK_SECRET: run with `cargo xtask test`")
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
 }
 
-fn signature(secret: &str, t: i64, body: &str) -> String {
+pub fn signature(secret: &str, t: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.{body}").as_bytes());
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn deliver_raw(app: &TestApp, org: &str, body: &str, header: Option<String>) -> Reply {
+pub fn deliver_raw(app: &TestApp, org: &str, body: &str, header: Option<String>) -> Reply {
     let mut r = app
         .http
         .post(format!("{}/api/stripe/webhook/{org}", app.base))
@@ -36,7 +36,7 @@ fn deliver_raw(app: &TestApp, org: &str, body: &str, header: Option<String>) -> 
     TestApp::reply(r.send().unwrap())
 }
 
-fn deliver(app: &TestApp, event: &Value) -> Reply {
+pub fn deliver(app: &TestApp, event: &Value) -> Reply {
     let body = event.to_string();
     deliver_raw(
         app,

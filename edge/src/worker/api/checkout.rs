@@ -19,6 +19,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{CheckoutRequest, CheckoutResponse, CombinedCheckoutRequest};
 use settle_shared::ids::InvoiceId;
 use settle_shared::invoice::InvoiceStatus;
+use settle_shared::invoice::MAX_PAY_TOGETHER as MAX_TOGETHER;
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
@@ -77,9 +78,6 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     };
     start(ctx, &s, org, inv, amount, Vec::new()).await
 }
-
-/// Most invoices paid in one checkout (Stripe's metadata values hold 500 characters).
-const MAX_TOGETHER: usize = 10;
 
 /// `POST /api/v1/portal/checkout`: several open invoices of one currency,
 /// each for its whole balance, in one payment.
