@@ -49,6 +49,12 @@ pub struct Config {
     pub stripe_secret_key: Option<Secret>,
     /// The signing secret of Settle's Stripe webhook endpoint (`whsec_…`).
     pub stripe_webhook_secret: Option<Secret>,
+    /// Seconds between attempts of a failed send (`EMAIL_RETRY_SCHEDULE`,
+    /// comma-separated; `email::delivery::DEFAULT_RETRY_SCHEDULE` unset).
+    pub email_retry_schedule: Vec<u32>,
+    /// The demo clock may be moved (`CLOCK_TRAVEL=1`, local only; never
+    /// set in production).
+    pub clock_travel: bool,
 }
 
 /// A missing or malformed setting.
@@ -110,9 +116,26 @@ impl Config {
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET")
                 .filter(|s| !s.trim().is_empty())
                 .map(Secret::new),
-            operator_token: get("OPERATOR_TOKEN")
-                .filter(|t| t.len() >= 16)
-                .map(Secret::new),
+            operator_token: match get("OPERATOR_TOKEN").filter(|t| !t.trim().is_empty()) {
+                None => None,
+                Some(t) if t.len() < 16 => {
+                    return Err(ConfigError("OPERATOR_TOKEN", "shorter than 16 characters"));
+                }
+                Some(t) => Some(Secret::new(t)),
+            },
+            email_retry_schedule: match get("EMAIL_RETRY_SCHEDULE").filter(|s| !s.trim().is_empty())
+            {
+                None => crate::email::delivery::DEFAULT_RETRY_SCHEDULE.to_vec(),
+                Some(s) => crate::email::delivery::parse_schedule(&s).ok_or(ConfigError(
+                    "EMAIL_RETRY_SCHEDULE",
+                    "not a list of seconds from 1 to 43200, such as 30,120,480,1920",
+                ))?,
+            },
+            clock_travel: match get("CLOCK_TRAVEL").as_deref().map(str::trim) {
+                None | Some("" | "0") => false,
+                Some("1") => true,
+                Some(_) => return Err(ConfigError("CLOCK_TRAVEL", "neither 0 nor 1")),
+            },
         })
     }
 }
@@ -137,15 +160,13 @@ mod tests {
             ("EMAIL_API_BASE", "https://api.resend.com"),
             ("EMAIL_API_KEY", "re_fake"),
             ("EMAIL_FROM", "billing@example.com"),
-            ("OPERATOR_TOKEN", "short"),
             ("TOKEN_SECRET", "0123456789abcdef0123456789abcdef"),
         ]))
         .unwrap();
         assert_eq!(c.public_base_url, "http://127.0.0.1:8787");
-        assert!(
-            c.operator_token.is_none(),
-            "a short operator token is ignored"
-        );
+        assert!(c.operator_token.is_none());
+        assert_eq!(c.email_retry_schedule, vec![30, 120, 480, 1920]);
+        assert!(!c.clock_travel);
         assert!(!format!("{c:?}").contains("re_fake"));
         assert!(c.email_webhook_secret.is_none());
     }
@@ -186,5 +207,39 @@ mod tests {
     fn missing_setting_is_named() {
         let err = Config::from_lookup(lookup(&[("PUBLIC_BASE_URL", "https://x")])).unwrap_err();
         assert_eq!(err, ConfigError("EMAIL_API_BASE", "missing"));
+    }
+
+    #[test]
+    fn a_malformed_setting_fails_instead_of_switching_something_off() {
+        let base = [
+            ("PUBLIC_BASE_URL", "http://127.0.0.1:8787"),
+            ("EMAIL_API_BASE", "https://api.resend.com"),
+            ("EMAIL_API_KEY", "re_fake"),
+            ("EMAIL_FROM", "billing@example.com"),
+            ("TOKEN_SECRET", "0123456789abcdef0123456789abcdef"),
+        ];
+        let with = |k: &'static str, v: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push((k, v));
+            Config::from_lookup(lookup(&pairs))
+        };
+        assert_eq!(
+            with("OPERATOR_TOKEN", "short").unwrap_err().0,
+            "OPERATOR_TOKEN"
+        );
+        assert_eq!(
+            with("EMAIL_RETRY_SCHEDULE", "30,soon").unwrap_err().0,
+            "EMAIL_RETRY_SCHEDULE"
+        );
+        assert_eq!(with("CLOCK_TRAVEL", "yes").unwrap_err().0, "CLOCK_TRAVEL");
+        let c = with("EMAIL_RETRY_SCHEDULE", "1,2,4,8").unwrap();
+        assert_eq!(c.email_retry_schedule, vec![1, 2, 4, 8]);
+        assert!(with("CLOCK_TRAVEL", "1").unwrap().clock_travel);
+        assert!(
+            with("OPERATOR_TOKEN", "a-long-enough-operator-token")
+                .unwrap()
+                .operator_token
+                .is_some()
+        );
     }
 }

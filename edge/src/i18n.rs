@@ -32,6 +32,41 @@ impl Lang {
     }
 }
 
+/// A sentence that counts, by CLDR plural category (`zero`, `one`, `two`,
+/// `few`, `many`, `other`); `other` is always there.
+pub type Plural = &'static [(&'static str, &'static str)];
+
+impl Lang {
+    /// The CLDR plural category of `n` in this language (Unicode's rules,
+    /// through `intl_pluralrules`).
+    pub fn plural_category(self, n: u64) -> &'static str {
+        use intl_pluralrules::{PluralCategory as C, PluralRuleType, PluralRules};
+        let lang: unic_langid::LanguageIdentifier = self.code().parse().unwrap_or_default();
+        let category = PluralRules::create(lang, PluralRuleType::CARDINAL)
+            .ok()
+            .and_then(|r| r.select(n).ok());
+        match category {
+            Some(C::ZERO) => "zero",
+            Some(C::ONE) => "one",
+            Some(C::TWO) => "two",
+            Some(C::FEW) => "few",
+            Some(C::MANY) => "many",
+            _ => "other",
+        }
+    }
+
+    /// The sentence of `p` for `n`, with `{n}` filled in.
+    pub fn count(self, p: Plural, n: u64) -> String {
+        let category = self.plural_category(n);
+        let template = p
+            .iter()
+            .find(|(c, _)| *c == category)
+            .or_else(|| p.iter().find(|(c, _)| *c == "other"))
+            .map_or("", |(_, t)| *t);
+        template.replace("{n}", &n.to_string())
+    }
+}
+
 /// Sentences of the invoice and link emails.
 pub struct EmailText {
     pub invoice_subject: &'static str,
@@ -56,12 +91,12 @@ pub struct EmailText {
     pub invoice: &'static str,
     pub status: &'static str,
     pub total_due: &'static str,
-    /// How late an invoice is; `{n}` is a number of days, 2 or more.
-    pub overdue_one: &'static str,
-    pub overdue_many: &'static str,
+    /// How late an invoice is, in days, by plural category.
+    pub overdue: Plural,
     pub due_today: &'static str,
-    pub due_in_one: &'static str,
-    pub due_in_many: &'static str,
+    pub due_tomorrow: &'static str,
+    /// How soon an invoice is due, in days (2 or more), by plural category.
+    pub due_in: Plural,
     pub pay_now: &'static str,
     pub view_all_invoices: &'static str,
     pub reminder_contact: &'static str,
@@ -93,11 +128,10 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             invoice: "Invoice",
             status: "Status",
             total_due: "Total due",
-            overdue_one: "1 day overdue",
-            overdue_many: "{n} days overdue",
+            overdue: &[("one", "{n} day overdue"), ("other", "{n} days overdue")],
             due_today: "Due today",
-            due_in_one: "Due tomorrow",
-            due_in_many: "Due in {n} days",
+            due_tomorrow: "Due tomorrow",
+            due_in: &[("one", "Due in {n} day"), ("other", "Due in {n} days")],
             pay_now: "Pay now",
             view_all_invoices: "View all invoices",
             reminder_contact: "Questions? Contact {company} at {support}.",
@@ -126,11 +160,16 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             invoice: "Facture",
             status: "Statut",
             total_due: "Total dû",
-            overdue_one: "En retard de 1 jour",
-            overdue_many: "En retard de {n} jours",
+            overdue: &[
+                ("one", "En retard de {n} jour"),
+                ("other", "En retard de {n} jours"),
+            ],
             due_today: "Échéance aujourd'hui",
-            due_in_one: "Échéance demain",
-            due_in_many: "Échéance dans {n} jours",
+            due_tomorrow: "Échéance demain",
+            due_in: &[
+                ("one", "Échéance dans {n} jour"),
+                ("other", "Échéance dans {n} jours"),
+            ],
             pay_now: "Payer maintenant",
             view_all_invoices: "Voir toutes mes factures",
             reminder_contact: "Une question ? Contactez {company} à l'adresse {support}.",
@@ -159,13 +198,24 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             invoice: "الفاتورة",
             status: "الحالة",
             total_due: "إجمالي المستحق",
-            overdue_one: "متأخرة يومًا واحدًا",
-            // Arabic counts agree with the noun in several forms; a label
-            // with the number after it reads correctly for every count.
-            overdue_many: "أيام التأخير: {n}",
+            // One and two have their own words, 3–10 take the plural, 11–99
+            // the accusative singular, 100 and up the genitive singular.
+            overdue: &[
+                ("one", "متأخرة يومًا واحدًا"),
+                ("two", "متأخرة يومين"),
+                ("few", "متأخرة {n} أيام"),
+                ("many", "متأخرة {n} يومًا"),
+                ("other", "متأخرة {n} يوم"),
+            ],
             due_today: "تستحق اليوم",
-            due_in_one: "تستحق غدًا",
-            due_in_many: "الأيام المتبقية حتى الاستحقاق: {n}",
+            due_tomorrow: "تستحق غدًا",
+            due_in: &[
+                ("one", "تستحق خلال يوم واحد"),
+                ("two", "تستحق خلال يومين"),
+                ("few", "تستحق خلال {n} أيام"),
+                ("many", "تستحق خلال {n} يومًا"),
+                ("other", "تستحق خلال {n} يوم"),
+            ],
             pay_now: "ادفع الآن",
             view_all_invoices: "عرض جميع الفواتير",
             reminder_contact: "هل لديك سؤال؟ تواصل مع {company} على {support}.",

@@ -118,6 +118,9 @@ pub struct CustomerRow {
     pub tags: String,
     #[serde(default)]
     pub reminders_opt_out: i64,
+    /// Who stopped reminders: `customer` or `company`.
+    #[serde(default)]
+    pub opt_out_by: Option<String>,
     #[serde(default = "ok")]
     pub email_status: String,
     #[serde(default)]

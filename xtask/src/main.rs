@@ -6,12 +6,14 @@
 //! - `cargo xtask build`: the release builds of the portal and the worker.
 //! - `cargo xtask bench`: bundle sizes and load figures.
 //! - `cargo xtask clock +3d`: move the demo clock of a running `dev`.
+//! - `cargo xtask deploy`: deploy to Cloudflare (docs/DEPLOY.md).
 
 mod bench;
 mod bench_reminders;
 mod build;
 mod clock;
 mod crash;
+mod deploy;
 mod dev;
 mod proc;
 mod seed;
@@ -48,9 +50,10 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "clock" => clock::run(rest),
         "setup" => tools::ensure(true).map(|_| ()),
+        "deploy" => deploy::run_deploy(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench                      bundle sizes and load figures\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only"
+                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench                      bundle sizes and load figures\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS

@@ -51,6 +51,8 @@ pub fn run_all() -> Result<()> {
         ]))
     })?;
     build::all(&t)?;
+    // Bindings, compatibility and size as Cloudflare would check them.
+    crate::deploy::dry_run(&t)?;
 
     let state = root.join(format!(".settle/test-{}", std::process::id()));
     remove_dir(&state)?;

@@ -7,6 +7,7 @@
 //! to an email afterwards comes back as signed delivery events, checked and
 //! read by [`webhook`].
 
+pub mod delivery;
 pub mod render;
 pub mod resend;
 pub mod template;

@@ -240,7 +240,7 @@ impl ReminderEmail<'_> {
                  <td style=\"padding:6px 4px;border-top:1px solid #d0d7de{late}\">{}</td><td align=\"{end}\" {cell}>{}</td></tr>",
                 escape(line.number),
                 escape(line.due_date),
-                escape(&status(t, line.days_overdue)),
+                escape(&status(lang, t, line.days_overdue)),
                 escape(line.amount_due),
             ));
         }
@@ -273,7 +273,7 @@ impl ReminderEmail<'_> {
                 line.amount_due,
                 t.due_date,
                 line.due_date,
-                status(t, line.days_overdue),
+                status(lang, t, line.days_overdue),
             ));
         }
         text.push_str(&format!(
@@ -290,7 +290,7 @@ impl ReminderEmail<'_> {
             self.preferences_link,
         ));
         Rendered {
-            subject,
+            subject: subject_line(&subject),
             html,
             text,
         }
@@ -298,14 +298,13 @@ impl ReminderEmail<'_> {
 }
 
 /// "3 days overdue", "Due today", "Due in 5 days", in the reader's language.
-fn status(t: &EmailText, days_overdue: i64) -> String {
-    let n = days_overdue.unsigned_abs().to_string();
+fn status(lang: Lang, t: &EmailText, days_overdue: i64) -> String {
+    let n = days_overdue.unsigned_abs();
     match days_overdue {
-        1 => t.overdue_one.to_owned(),
-        2.. => fill(t.overdue_many, &[("n", &n)]),
+        1.. => lang.count(t.overdue, n),
         0 => t.due_today.to_owned(),
-        -1 => t.due_in_one.to_owned(),
-        _ => fill(t.due_in_many, &[("n", &n)]),
+        -1 => t.due_tomorrow.to_owned(),
+        _ => lang.count(t.due_in, n),
     }
 }
 
@@ -376,6 +375,21 @@ struct Body<'a> {
     footer: String,
 }
 
+/// A subject as a header may carry it: control characters (a line break
+/// from a company name or a custom template would start a new header) become
+/// spaces, runs of spaces one, and it is cut at 250 characters.
+pub fn subject_line(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((i, _)) = out.char_indices().nth(250) {
+        out.truncate(i);
+    }
+    out
+}
+
 impl Body<'_> {
     fn render(&self, brand: &Brand<'_>, lang: Lang, subject: String) -> Rendered {
         let colour = colour(brand);
@@ -415,7 +429,7 @@ impl Body<'_> {
             self.button, self.link, self.footer
         ));
         Rendered {
-            subject,
+            subject: subject_line(&subject),
             html,
             text,
         }
@@ -657,7 +671,7 @@ mod tests {
     #[test]
     fn days_are_said_in_words() {
         let t = email_text(Lang::En);
-        let said: Vec<String> = [3, 1, 0, -1, -7].map(|d| status(t, d)).into();
+        let said: Vec<String> = [3, 1, 0, -1, -7].map(|d| status(Lang::En, t, d)).into();
         assert_eq!(
             said,
             [
@@ -668,7 +682,22 @@ mod tests {
                 "Due in 7 days"
             ]
         );
-        assert_eq!(status(email_text(Lang::Fr), 2), "En retard de 2 jours");
+        assert_eq!(
+            status(Lang::Fr, email_text(Lang::Fr), 2),
+            "En retard de 2 jours"
+        );
+        assert_eq!(
+            status(Lang::Fr, email_text(Lang::Fr), 1),
+            "En retard de 1 jour"
+        );
+        let ar = |d| status(Lang::Ar, email_text(Lang::Ar), d);
+        assert_eq!(ar(1), "متأخرة يومًا واحدًا");
+        assert_eq!(ar(2), "متأخرة يومين");
+        assert_eq!(ar(3), "متأخرة 3 أيام");
+        assert_eq!(ar(10), "متأخرة 10 أيام");
+        assert_eq!(ar(11), "متأخرة 11 يومًا");
+        assert_eq!(ar(100), "متأخرة 100 يوم");
+        assert_eq!(ar(-5), "تستحق خلال 5 أيام");
     }
 
     #[test]
@@ -677,7 +706,7 @@ mod tests {
         let r = reminder(&template, "ar-EG", LINES);
         assert!(r.html.contains("lang=\"ar\" dir=\"rtl\""));
         assert!(r.html.contains("ادفع الآن"));
-        assert!(r.html.contains("أيام التأخير: 14"));
+        assert!(r.html.contains("متأخرة 14 يومًا"));
         assert!(
             r.text
                 .contains("ادفع الآن: https://x/c/tok/invoices/INV-1?a=1&b=2")
@@ -710,5 +739,14 @@ mod tests {
                 assert!(!r.subject.is_empty() && r.html.contains("Alex Sample"));
             }
         }
+    }
+
+    #[test]
+    fn subjects_carry_no_control_characters() {
+        assert_eq!(
+            subject_line("Invoice 7\r\nBcc: evil@example.com\tfrom\u{7}  Acme"),
+            "Invoice 7 Bcc: evil@example.com from Acme"
+        );
+        assert_eq!(subject_line(&"é".repeat(300)).chars().count(), 250);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod plan;
+pub mod preferences;
 pub mod segment;
 pub mod window;
 

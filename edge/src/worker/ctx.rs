@@ -20,8 +20,6 @@ pub struct Ctx {
     pub real_now_ms: i64,
     /// `CF-Connecting-IP`, when the platform sets it.
     pub ip: Option<String>,
-    /// The demo clock may be moved (`CLOCK_TRAVEL=1`, local only).
-    pub clock_travel: bool,
 }
 
 impl Ctx {
@@ -46,18 +44,17 @@ impl Ctx {
         Ok(Ctx {
             env: env.clone(),
             db,
-            config,
             now_ms: worker::Date::now().as_millis() as i64,
             real_now_ms: worker::Date::now().as_millis() as i64,
             ip: None,
-            clock_travel: env.var("CLOCK_TRAVEL").is_ok_and(|v| v.to_string() == "1"),
+            config,
         })
     }
 
     /// Applies the demo clock's offset when clock travel is on. Production
     /// never sets `CLOCK_TRAVEL`, so it never reads the table.
     pub async fn with_clock(mut self) -> Result<Self, ApiError> {
-        if self.clock_travel {
+        if self.config.clock_travel {
             #[derive(serde::Deserialize)]
             struct Offset {
                 offset_ms: i64,

@@ -255,6 +255,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
         created_at: row.created_at,
         tags: "[]".into(),
         reminders_opt_out: 0,
+        opt_out_by: None,
         email_status: "ok".into(),
         flag_reason: None,
         payment_plans_blocked: 0,

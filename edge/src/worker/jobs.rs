@@ -12,8 +12,10 @@
 use super::api::{invoices, links, organizations};
 use super::reminders;
 use crate::email::{
-    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
-    render::Brand, resend::ResendSender,
+    EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
+    delivery::{self, Decision},
+    render::Brand,
+    resend::ResendSender,
 };
 use crate::error::ApiError;
 use crate::outbound::{HttpClient, HttpRequest, HttpResponse};
@@ -30,8 +32,6 @@ use worker::{
     Request, RequestInit,
 };
 
-/// Attempts before an email is given up as failed.
-const MAX_ATTEMPTS: i64 = 5;
 /// A queued email not tried for this long is enqueued again by the sweep.
 const STALE_MS: i64 = 10 * 60 * 1000;
 
@@ -316,16 +316,8 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     let Some(row) = db::one::<EmailRow>(claim).await? else {
         return Ok(Outcome::Done); // unknown, or already finished
     };
-    if row.attempts > MAX_ATTEMPTS {
-        finish(
-            ctx,
-            &row,
-            "failed",
-            None,
-            Some("gave up after repeated errors".into()),
-            None,
-        )
-        .await?;
+    if let Some(Decision::Failed { reason }) = delivery::before_attempt(row.attempts) {
+        finish(ctx, &row, "failed", None, Some(reason), None).await?;
         return Ok(Outcome::Done);
     }
     let org = organizations::load(ctx, &row.organization_id).await?;
@@ -430,26 +422,23 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
         api_key: ctx.config.email_api_key.expose(),
         client: WorkerFetch,
     };
-    match sender.send(&email).await {
-        Ok(provider_id) => {
-            finish(ctx, &row, "sent", Some(provider_id), None, Some(stored)).await?;
+    let answer = sender.send(&email).await;
+    let provider_id = answer.as_ref().ok().cloned();
+    match delivery::after_attempt(
+        row.attempts,
+        answer.map(|_| ()),
+        &ctx.config.email_retry_schedule,
+    ) {
+        Decision::Sent { note } => {
+            finish(ctx, &row, "sent", provider_id, note, Some(stored)).await?;
             reminders::apply_pending_actions(ctx, Some(&row.id)).await?;
             Ok(Outcome::Done)
         }
-        Err(EmailError::AlreadyAccepted(note)) => {
-            finish(ctx, &row, "sent", None, Some(note), Some(stored)).await?;
-            reminders::apply_pending_actions(ctx, Some(&row.id)).await?;
-            Ok(Outcome::Done)
-        }
-        Err(EmailError::Rejected(reason)) => {
+        Decision::Failed { reason } => {
             finish(ctx, &row, "failed", None, Some(reason), Some(stored)).await?;
             Ok(Outcome::Done)
         }
-        Err(EmailError::Transient(reason)) => {
-            if row.attempts >= MAX_ATTEMPTS {
-                finish(ctx, &row, "failed", None, Some(reason), Some(stored)).await?;
-                return Ok(Outcome::Done);
-            }
+        Decision::Retry { after_secs, reason } => {
             db::batch(
                 &ctx.db,
                 vec![
@@ -459,7 +448,7 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
                         "UPDATE emails SET last_error = ?1, retry_at = ?2 WHERE id = ?3 AND status = 'queued'",
                         params![
                             &reason,
-                            ctx.now_ms + i64::from(retry_delay(ctx, row.attempts)) * 1000,
+                            ctx.now_ms + i64::from(after_secs) * 1000,
                             &row.id
                         ],
                     )?,
@@ -473,33 +462,9 @@ async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
                 ],
             )
             .await?;
-            Ok(Outcome::RetryIn(retry_delay(ctx, row.attempts)))
+            Ok(Outcome::RetryIn(after_secs))
         }
     }
-}
-
-/// Seconds before retrying after `attempts` attempts: 30 s, 2 min, 8 min,
-/// 32 min, so that a provider outage of most of an hour loses nothing.
-/// `EMAIL_RETRY_SCHEDULE` (seconds, comma-separated) replaces it; local
-/// tests use a short one.
-fn retry_delay(ctx: &Ctx, attempts: i64) -> u32 {
-    let schedule: Vec<u32> = ctx
-        .env
-        .var("EMAIL_RETRY_SCHEDULE")
-        .ok()
-        .map(|v| {
-            v.to_string()
-                .split(',')
-                .filter_map(|p| p.trim().parse().ok())
-                .filter(|d| (1..=43_200).contains(d))
-                .collect()
-        })
-        .filter(|v: &Vec<u32>| !v.is_empty())
-        .unwrap_or_else(|| vec![30, 120, 480, 1920]);
-    let i = usize::try_from(attempts - 1)
-        .unwrap_or(0)
-        .min(schedule.len() - 1);
-    schedule[i]
 }
 
 /// The link inside an email (the same on every attempt).

@@ -64,3 +64,32 @@ fn customer_fields_are_validated() {
         "nothing was created"
     );
 }
+
+#[test]
+fn a_new_address_revokes_the_old_links_and_sessions() {
+    let app = TestApp::new();
+    let c = app.create_customer("Moving Mo");
+    let id = c["id"].as_str().unwrap();
+    let link = app.portal_link(id, json!({}));
+    let cookie = app.session(id);
+    assert_eq!(app.portal_get(&cookie, "/invoices").status, 200);
+
+    // Same address in another case: nothing is revoked.
+    let same = c["email"].as_str().unwrap().to_uppercase();
+    let r = app.patch(&format!("/api/v1/customers/{id}"), json!({ "email": same }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.portal_get(&cookie, "/invoices").status, 200);
+
+    let r = app.patch(
+        &format!("/api/v1/customers/{id}"),
+        json!({ "email": format!("mo-new-{}@example.com", crate::helpers::unique()) }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.portal_get(&cookie, "/invoices");
+    assert_eq!((r.status, r.code()), (401, "session_expired"), "{}", r.body);
+    let opened = app.open(link["url"].as_str().unwrap());
+    assert_ne!(opened.status, 303, "the old link no longer starts a session");
+    assert!(opened.set_cookie.is_none());
+    // A fresh link for the new address works.
+    assert_eq!(app.portal_get(&app.session(id), "/invoices").status, 200);
+}

@@ -115,6 +115,17 @@ impl TestApp {
         )
     }
 
+    pub fn patch(&self, path: &str, body: Value) -> Reply {
+        Self::reply(
+            self.http
+                .patch(format!("{}{path}", self.base))
+                .bearer_auth(&self.key)
+                .json(&body)
+                .send()
+                .unwrap(),
+        )
+    }
+
     /// A POST with a body sent exactly as given.
     pub fn post_raw(
         &self,

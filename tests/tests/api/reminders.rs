@@ -172,6 +172,39 @@ fn the_preferences_page_stops_and_resumes_reminders_and_takes_one_click() {
         app.get(&format!("/api/v1/customers/{c}")).body["reminders_opt_out"],
         true
     );
+    // The company cannot undo the customer's own choice, not even in a PATCH
+    // that changes something else.
+    let r = app.patch(
+        &format!("/api/v1/customers/{c}"),
+        json!({ "reminders_opt_out": false, "name": "Rémi Renamed" }),
+    );
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("only they"), "{}", r.body);
+    let now = app.get(&format!("/api/v1/customers/{c}")).body;
+    assert_eq!((now["reminders_opt_out"].as_bool(), now["name"].as_str()), (Some(true), Some("Rémi <b>")), "nothing changed");
+    let r = app.patch(&format!("/api/v1/customers/{c}"), json!({ "tags": ["vip"] }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["reminders_opt_out"], true, "a PATCH of other fields keeps it");
+    // A field named like the form's, inside another value, is not a stop.
+    let r = app
+        .http
+        .post(&url)
+        .form(&[("action", "resume")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = app
+        .http
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("note=action%3Dstop")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{c}")).body["reminders_opt_out"],
+        false
+    );
 }
 
 #[test]

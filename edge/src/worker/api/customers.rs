@@ -3,6 +3,7 @@
 use crate::cursor;
 use crate::error::ApiError;
 use crate::params;
+use crate::reminders::preferences::{self, OptOut};
 use crate::views::{CustomerRow, is_time_zone};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
@@ -116,31 +117,43 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         }
         None => c.tags.clone(),
     };
-    let opt_out = body
-        .reminders_opt_out
-        .map(i64::from)
-        .unwrap_or(c.reminders_opt_out);
+    let current = OptOut::stored(c.reminders_opt_out != 0, c.opt_out_by.as_deref());
+    let opt_out = preferences::company_sets(current, body.reminders_opt_out)
+        .map_err(|e| FieldError::new(ErrorCode::Conflict, "reminders_opt_out", e.to_string()))?;
     let address_changed = email.to_lowercase() != c.email.to_lowercase();
-    db::batch(
+    let mut stmts = vec![db::stmt(
         &ctx.db,
-        vec![
-            db::stmt(
-                &ctx.db,
-                "UPDATE customers SET name = ?1, email = ?2, email_lower = ?3, locale = ?4, time_zone = ?5, tags = ?6, \
-                 reminders_opt_out = ?7, email_status = CASE WHEN ?8 = 1 THEN 'ok' ELSE email_status END, \
-                 email_status_at = CASE WHEN ?8 = 1 THEN NULL ELSE email_status_at END WHERE id = ?9",
-                params![
-                    &name,
-                    &email,
-                    email.to_lowercase(),
-                    &locale,
-                    &time_zone,
-                    &tags,
-                    opt_out,
-                    i64::from(address_changed),
-                    &c.id
-                ],
-            )?,
+        "UPDATE customers SET name = ?1, email = ?2, email_lower = ?3, locale = ?4, time_zone = ?5, tags = ?6, \
+         reminders_opt_out = ?7, opt_out_by = ?10, email_status = CASE WHEN ?8 = 1 THEN 'ok' ELSE email_status END, \
+         email_status_at = CASE WHEN ?8 = 1 THEN NULL ELSE email_status_at END WHERE id = ?9",
+        params![
+            &name,
+            &email,
+            email.to_lowercase(),
+            &locale,
+            &time_zone,
+            &tags,
+            i64::from(opt_out.opted_out()),
+            i64::from(address_changed),
+            &c.id,
+            opt_out.by()
+        ],
+    )?];
+    if address_changed {
+        // Links went to the old address: whoever reads it may no longer
+        // open this customer's invoices.
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE access_links SET revoked_at = ?1 WHERE organization_id = ?2 AND customer_id = ?3 AND revoked_at IS NULL",
+            params![ctx.now_ms, &org.id, &c.id],
+        )?);
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE customer_sessions SET ended_at = ?1 WHERE organization_id = ?2 AND customer_id = ?3 AND ended_at IS NULL",
+            params![ctx.now_ms, &org.id, &c.id],
+        )?);
+    }
+    stmts.push(
             ctx.audit(Audit {
                 org: Some(&org.id),
                 actor: "api_key",
@@ -149,11 +162,9 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
                 detail: json!({ "customer_id": c.id, "changed": {
                     "name": body.name.is_some(), "email": address_changed, "locale": body.locale.is_some(),
                     "time_zone": body.time_zone.is_some(), "tags": body.tags.is_some(), "reminders_opt_out": body.reminders_opt_out,
-                }, "email_status_cleared": address_changed && c.email_status != "ok" }),
-            })?,
-        ],
-    )
-    .await?;
+                }, "email_status_cleared": address_changed && c.email_status != "ok", "links_revoked": address_changed }),
+            })?);
+    db::batch(&ctx.db, stmts).await?;
     if body.tags.is_some() || body.time_zone.is_some() {
         // Another segment or another window may now apply.
         crate::worker::reminders::replan(ctx, &org.id, Some(&c.id)).await?;

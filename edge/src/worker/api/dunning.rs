@@ -28,7 +28,7 @@ fn ts(ms: Option<i64>) -> Option<String> {
 
 /// Refuses unless clock travel is on and the caller is the operator.
 fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
-    if !ctx.clock_travel {
+    if !ctx.config.clock_travel {
         return Err(ApiError::not_found("route"));
     }
     http::operator(ctx, req)
@@ -868,6 +868,7 @@ pub async fn preferences(
 ) -> Result<Response, ApiError> {
     use crate::email::render::escape;
     use crate::i18n::Lang;
+    use crate::reminders::preferences;
     let secret = ctx.config.token_secret.expose();
     let valid = security::preferences_customer(secret, customer_id, mac).is_some();
     #[derive(Deserialize)]
@@ -876,13 +877,14 @@ pub async fn preferences(
         name: String,
         locale: String,
         reminders_opt_out: i64,
+        opt_out_by: Option<String>,
         display_name: String,
         primary_color: Option<String>,
     }
     let customer = if valid {
         let s = db::stmt(
             &ctx.db,
-            "SELECT c.organization_id, c.name, c.locale, c.reminders_opt_out, o.display_name, o.primary_color \
+            "SELECT c.organization_id, c.name, c.locale, c.reminders_opt_out, c.opt_out_by, o.display_name, o.primary_color \
              FROM customers c JOIN organizations o ON o.id = c.organization_id WHERE c.id = ?1",
             params![customer_id],
         )?;
@@ -910,19 +912,23 @@ pub async fn preferences(
         // a one-click unsubscribe whatever its body's encoding (RFC 8058
         // senders may post multipart/form-data).
         let one_click_url = http::query(&req, "one-click").is_some_and(|v| v == "1");
+        let content_type = http::header(&req, "Content-Type");
         let body = http::raw_body(req, 4096).await?;
-        let form = String::from_utf8_lossy(&body).to_string();
-        let one_click = one_click_url || form.contains("List-Unsubscribe=One-Click");
-        let stop = one_click || form.split('&').any(|kv| kv == "action=stop");
-        let resume = form.split('&').any(|kv| kv == "action=resume");
-        if stop || resume {
+        let change = preferences::read(&body, content_type.as_deref(), one_click_url);
+        let current = preferences::OptOut::stored(opted_out, c.opt_out_by.as_deref());
+        let after = preferences::customer_sets(change, current);
+        let (stop, one_click) = match change {
+            preferences::Change::Stop { one_click } => (true, one_click),
+            _ => (false, false),
+        };
+        if change != preferences::Change::Nothing {
             db::batch(
                 &ctx.db,
                 vec![
                     db::stmt(
                         &ctx.db,
-                        "UPDATE customers SET reminders_opt_out = ?1 WHERE id = ?2",
-                        params![i64::from(stop), customer_id],
+                        "UPDATE customers SET reminders_opt_out = ?1, opt_out_by = ?2 WHERE id = ?3",
+                        params![i64::from(after.opted_out()), after.by(), customer_id],
                     )?,
                     ctx.audit(Audit {
                         org: Some(&c.organization_id),
@@ -938,7 +944,7 @@ pub async fn preferences(
                 ],
             )
             .await?;
-            opted_out = stop;
+            opted_out = after.opted_out();
             note = format!(
                 "<p role=\"status\" class=\"ok\">{}</p>",
                 if stop { t.stopped } else { t.resumed }

@@ -1,0 +1,13 @@
+-- Expand only: the previous worker ignores every column added here.
+
+-- Who stopped a customer's reminders: 'customer' (the preferences page or a
+-- one-click unsubscribe) or 'company' (the API). Only the customer undoes
+-- their own choice. Rows from before are the customer's: until now only
+-- the customer could stop them, or the API could and the flag did not say.
+ALTER TABLE customers ADD COLUMN opt_out_by TEXT CHECK (opt_out_by IN ('customer', 'company'));
+UPDATE customers SET opt_out_by = 'customer' WHERE reminders_opt_out = 1;
+
+-- API keys have a name, a visible prefix and the time they were last used.
+ALTER TABLE api_keys ADD COLUMN name TEXT NOT NULL DEFAULT 'Default key';
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+CREATE INDEX api_keys_by_org ON api_keys (organization_id, id);
