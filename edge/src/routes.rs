@@ -50,6 +50,10 @@ pub enum Route {
     RecordPayment(String),
     ListAuditEvents,
     ListStripeEvents,
+    ListApiKeys,
+    CreateApiKey,
+    RevokeApiKey(String),
+    RotateApiKey(String),
     // Reminder configuration (API key)
     ListReminderPolicies,
     CreateReminderPolicy,
@@ -116,6 +120,10 @@ impl Route {
             Route::RecordPayment(_) => "payments.record",
             Route::ListAuditEvents => "audit_events.list",
             Route::ListStripeEvents => "stripe_events.list",
+            Route::ListApiKeys => "api_keys.list",
+            Route::CreateApiKey => "api_keys.create",
+            Route::RevokeApiKey(_) => "api_keys.revoke",
+            Route::RotateApiKey(_) => "api_keys.rotate",
             Route::ListReminderPolicies => "reminder_policies.list",
             Route::CreateReminderPolicy => "reminder_policies.create",
             Route::GetReminderPolicy(_) => "reminder_policies.get",
@@ -223,6 +231,9 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 );
             }
             ["audit-events"] => (Get, Route::ListAuditEvents),
+            ["api-keys"] => return pick(method, Route::ListApiKeys, Route::CreateApiKey),
+            ["api-keys", id, "revoke"] => (Post, Route::RevokeApiKey(s(id))),
+            ["api-keys", id, "rotate"] => (Post, Route::RotateApiKey(s(id))),
             ["stripe-events"] => (Get, Route::ListStripeEvents),
             ["reminder-policies"] => {
                 return pick(
@@ -337,6 +348,18 @@ mod tests {
         assert_eq!(
             match_route(Method::Post, "/api/v1/webhooks/email"),
             Ok(Route::EmailWebhook)
+        );
+        assert_eq!(
+            match_route(Method::Get, "/api/v1/api-keys"),
+            Ok(Route::ListApiKeys)
+        );
+        assert_eq!(
+            match_route(Method::Post, "/api/v1/api-keys/key_1/rotate"),
+            Ok(Route::RotateApiKey("key_1".into()))
+        );
+        assert_eq!(
+            match_route(Method::Delete, "/api/v1/api-keys"),
+            Err(NoRoute::MethodNotAllowed)
         );
     }
 

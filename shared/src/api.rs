@@ -345,6 +345,35 @@ pub struct CheckoutResponse {
     pub url: String,
 }
 
+/// `POST /api/v1/api-keys`: a new API key for the organization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// What the key is for, such as `ERP sync` (1–100 characters).
+    pub name: String,
+}
+
+/// An API key as listed: never the key itself, which is shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiKeyResponse {
+    pub id: String,
+    pub name: String,
+    /// The key's first characters, to recognise it (`sk_4f1c0c8e…`).
+    pub prefix: String,
+    pub created_at: String,
+    /// To the hour: the key's use is recorded at most once an hour.
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A key just created or rotated, with the secret itself (shown only here).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NewApiKeyResponse {
+    #[serde(flatten)]
+    pub key: ApiKeyResponse,
+    pub api_key: String,
+}
+
 /// `GET /api/v1/health`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HealthResponse {

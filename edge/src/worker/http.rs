@@ -171,14 +171,33 @@ pub async fn organization(ctx: &Ctx, req: &Request) -> Result<OrganizationRow, A
     if !security::well_formed(TokenKind::ApiKey, key) {
         return Err(ApiError::unauthorized());
     }
-    let s = db::stmt(
-        &ctx.db,
-        "SELECT o.* FROM api_keys k JOIN organizations o ON o.id = k.organization_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
-        params![security::hash_token(key)],
-    )?;
-    db::one::<OrganizationRow>(s)
-        .await?
-        .ok_or_else(ApiError::unauthorized)
+    let hash = security::hash_token(key);
+    // One round trip: the key's use is noted (at most once an hour, so the
+    // write is almost always a no-op) and its organization read.
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
+             AND (last_used_at IS NULL OR last_used_at < ?2 - 3600000)",
+            params![hash.as_str(), ctx.real_now_ms],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "SELECT o.* FROM api_keys k JOIN organizations o ON o.id = k.organization_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
+            params![hash.as_str()],
+        )?,
+    ];
+    let results = ctx
+        .db
+        .batch(stmts)
+        .await
+        .map_err(|e| ApiError::internal(format!("api key: {e}")))?;
+    let rows: Vec<OrganizationRow> = results
+        .get(1)
+        .ok_or_else(|| ApiError::internal("api key: no result"))?
+        .results()
+        .map_err(|e| ApiError::internal(format!("api key: {e}")))?;
+    rows.into_iter().next().ok_or_else(ApiError::unauthorized)
 }
 
 /// The signed-in customer of a portal request.

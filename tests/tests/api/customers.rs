@@ -93,7 +93,11 @@ fn a_new_address_revokes_the_old_links_and_sessions() {
         "the old link no longer starts a session"
     );
     assert!(
-        opened.location.as_deref().unwrap_or_default().starts_with("/link"),
+        opened
+            .location
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("/link"),
         "it leads to the page that offers a fresh link: {:?}",
         opened.location
     );

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod api_keys;
 mod bad_input;
 mod checkout;
 mod clock_travel;

@@ -179,12 +179,29 @@ fn the_preferences_page_stops_and_resumes_reminders_and_takes_one_click() {
         json!({ "reminders_opt_out": false, "name": "Rémi Renamed" }),
     );
     assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("only they"), "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only they"),
+        "{}",
+        r.body
+    );
     let now = app.get(&format!("/api/v1/customers/{c}")).body;
-    assert_eq!((now["reminders_opt_out"].as_bool(), now["name"].as_str()), (Some(true), Some("Rémi <b>")), "nothing changed");
-    let r = app.patch(&format!("/api/v1/customers/{c}"), json!({ "tags": ["vip"] }));
+    assert_eq!(
+        (now["reminders_opt_out"].as_bool(), now["name"].as_str()),
+        (Some(true), Some("Rémi <b>")),
+        "nothing changed"
+    );
+    let r = app.patch(
+        &format!("/api/v1/customers/{c}"),
+        json!({ "tags": ["vip"] }),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["reminders_opt_out"], true, "a PATCH of other fields keeps it");
+    assert_eq!(
+        r.body["reminders_opt_out"], true,
+        "a PATCH of other fields keeps it"
+    );
     // A field named like the form's, inside another value, is not a stop.
     let r = app
         .http

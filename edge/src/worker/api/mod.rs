@@ -1,5 +1,6 @@
 //! Handlers, one module per resource.
 
+pub mod api_keys;
 pub mod audit;
 pub mod checkout;
 pub mod customers;
