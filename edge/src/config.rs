@@ -55,6 +55,9 @@ pub struct Config {
     /// The demo clock may be moved (`CLOCK_TRAVEL=1`, local only; never
     /// set in production).
     pub clock_travel: bool,
+    /// Log each distinct SQL statement once per isolate (`SQL_TRACE=1`, set
+    /// by `cargo xtask test`, whose query-plan check reads them).
+    pub sql_trace: bool,
 }
 
 /// A missing or malformed setting.
@@ -131,12 +134,18 @@ impl Config {
                     "not a list of seconds from 1 to 43200, such as 30,120,480,1920",
                 ))?,
             },
-            clock_travel: match get("CLOCK_TRAVEL").as_deref().map(str::trim) {
-                None | Some("" | "0") => false,
-                Some("1") => true,
-                Some(_) => return Err(ConfigError("CLOCK_TRAVEL", "neither 0 nor 1")),
-            },
+            clock_travel: flag(get("CLOCK_TRAVEL"), "CLOCK_TRAVEL")?,
+            sql_trace: flag(get("SQL_TRACE"), "SQL_TRACE")?,
         })
+    }
+}
+
+/// A `0`/`1` setting; unset is `0`.
+fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("" | "0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(_) => Err(ConfigError(name, "neither 0 nor 1")),
     }
 }
 

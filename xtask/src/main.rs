@@ -15,6 +15,7 @@ mod clock;
 mod crash;
 mod deploy;
 mod dev;
+mod plans;
 mod proc;
 mod seed;
 mod stack;

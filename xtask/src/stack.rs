@@ -147,7 +147,7 @@ impl Stack {
         )?);
         let stripe_url = format!("http://127.0.0.1:{stripe_port}");
         // Local settings; the secrets are obviously fake.
-        let vars = [
+        let mut vars = vec![
             ("PUBLIC_BASE_URL", base_url.as_str()),
             ("EMAIL_API_BASE", mail_url.as_str()),
             ("EMAIL_API_KEY", LOCAL_EMAIL_KEY),
@@ -162,6 +162,11 @@ impl Stack {
             // Retries 1, 2, 4, 8 s apart instead of 30 s, 2, 8, 32 min.
             ("EMAIL_RETRY_SCHEDULE", "1,2,4,8"),
         ];
+        if o.log_dir.is_some() {
+            // Tests: every distinct statement once in the log, for the
+            // query-plan check.
+            vars.push(("SQL_TRACE", "1"));
+        }
         // The worker's command, kept to start it again after a crash test.
         let mut args: Vec<std::ffi::OsString> = [
             "dev",

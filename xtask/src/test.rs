@@ -57,6 +57,8 @@ pub fn run_all() -> Result<()> {
     let state = root.join(format!(".settle/test-{}", std::process::id()));
     remove_dir(&state)?;
     let logs = target_dir().join("test-logs");
+    // The query-plan check reads every statement in these logs: this run's only.
+    remove_dir(&logs)?;
     let mut stack = Stack::start(
         &t,
         Options {
@@ -152,11 +154,13 @@ pub fn run_all() -> Result<()> {
         crate::crash::run(&mut stack)
     });
     drop(stack);
+    let plans = crate::plans::check(&logs);
     if integration.is_err()
         || browser.is_err()
         || travel.is_err()
         || travel_browser.is_err()
         || crash.is_err()
+        || plans.is_err()
     {
         println!("\nworker and stand-in output: {}", logs.display());
         if let Ok(log) = std::fs::read_to_string(logs.join("wrangler.log")) {
@@ -174,6 +178,7 @@ pub fn run_all() -> Result<()> {
     travel?;
     travel_browser?;
     crash?;
+    plans?;
     println!(
         "\nall checks passed in {:.0} s",
         started.elapsed().as_secs_f64()

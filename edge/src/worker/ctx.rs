@@ -38,6 +38,7 @@ impl Ctx {
                 .ok()
         })
         .map_err(|e| ApiError::internal(e.to_string()))?;
+        db::trace(config.sql_trace);
         let db = env
             .d1("DB")
             .map_err(|e| ApiError::internal(format!("D1 binding: {e}")))?;

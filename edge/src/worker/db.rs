@@ -57,8 +57,24 @@ macro_rules! params {
     ($($x:expr),* $(,)?) => { vec![$($crate::worker::db::V::from($x)),*] };
 }
 
+thread_local! {
+    static TRACE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static TRACED: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
+}
+
+/// Turns on logging each distinct statement once (`SQL_TRACE=1`).
+pub fn trace(on: bool) {
+    TRACE.with(|t| t.set(on));
+}
+
 /// A prepared statement with its parameters bound.
 pub fn stmt(db: &D1Database, sql: &str, args: Vec<V>) -> Result<D1PreparedStatement, ApiError> {
+    if TRACE.with(std::cell::Cell::get) {
+        let line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        if TRACED.with(|t| t.borrow_mut().insert(line.clone())) {
+            worker::console_log!("sql-trace: {line}");
+        }
+    }
     let js: Vec<JsValue> = args.iter().map(V::js).collect();
     db.prepare(sql)
         .bind(&js)

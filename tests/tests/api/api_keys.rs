@@ -30,7 +30,8 @@ fn keys_are_created_listed_rotated_and_revoked() {
     let keys = list.body["data"].as_array().unwrap().clone();
     assert_eq!(keys.len(), 2, "the first key and the new one");
     assert!(
-        keys.iter().all(|k| k.get("api_key").is_none() && !k.to_string().contains(&erp)),
+        keys.iter()
+            .all(|k| k.get("api_key").is_none() && !k.to_string().contains(&erp)),
         "a listed key never shows its secret"
     );
     let erp_row = keys.iter().find(|k| k["id"] == erp_id.as_str()).unwrap();
@@ -51,7 +52,11 @@ fn keys_are_created_listed_rotated_and_revoked() {
     assert!(r.body["revoked_at"].is_string());
     let r = with_key(&app, &rotated, "/api/v1/customers");
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
-    assert_eq!(app.post(&format!("/api/v1/api-keys/{rotated_id}/revoke"), json!({})).status, 200);
+    assert_eq!(
+        app.post(&format!("/api/v1/api-keys/{rotated_id}/revoke"), json!({}))
+            .status,
+        200
+    );
     let r = app.post(&format!("/api/v1/api-keys/{rotated_id}/rotate"), json!({}));
     assert_eq!((r.status, r.code()), (409, "conflict"));
 
