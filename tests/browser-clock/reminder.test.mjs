@@ -75,6 +75,10 @@ test('a reminder arrives at nine, its Pay now button pays the invoice, and the n
   const { context, page } = await phone('en-GB');
   await page.goto(`${MAIL}/messages/${mail.id}`);
   await page.screenshot({ path: path.join(SHOTS, '16-reminder-email.png'), fullPage: true });
+  // The message fits a phone whatever fonts the machine has: nothing to
+  // scroll sideways, nothing lying over the button.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the message page is ${overflow}px wider than the phone`);
   await page.getByRole('link', { name: 'Pay now' }).click();
   await page.waitForURL(new RegExp(`/invoices/${invoice.id}$`));
   await page.getByRole('heading', { level: 1, name: `Invoice ${number}` }).waitFor();

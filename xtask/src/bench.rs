@@ -32,6 +32,8 @@ fn sizes(path: &Path) -> Result<(u64, u64, u64)> {
 pub fn run(args: &[String]) -> Result<()> {
     // `cargo xtask bench reminders`: only the reminder cron figure.
     let only_reminders = args.first().is_some_and(|a| a == "reminders");
+    // `cargo xtask bench webhooks`: only the webhook ingestion figure.
+    let only_webhooks = args.first().is_some_and(|a| a == "webhooks");
     let t = tools::ensure(false)?;
     if output(Command::new("brotli").arg("--version")).is_none() {
         step("install brotli", || {
@@ -107,6 +109,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
     if only_reminders {
         crate::bench_reminders::run(&t, &stack, &state)?;
+        drop(stack);
+        return remove_dir(&state);
+    }
+    if only_webhooks {
+        webhook_load(&stack, &demo)?;
         drop(stack);
         return remove_dir(&state);
     }

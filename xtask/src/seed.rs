@@ -73,13 +73,18 @@ struct Planned {
     paid: Option<i64>,
 }
 
-fn day(offset: i64) -> String {
+/// The date `offset` days from today in the customer's time zone, so that
+/// "overdue by 10 days" is what the portal says at any hour of the day.
+fn day(offset: i64, tz: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let d = settle_shared::time::datetime_from_millis((now + offset * 86_400) * 1000).date_naive();
-    d.to_string()
+    let zone: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let today = settle_shared::time::datetime_from_millis(now)
+        .with_timezone(&zone)
+        .date_naive();
+    (today + chrono::Duration::days(offset)).to_string()
 }
 
 /// Creates the demo company, or reuses the one recorded in `file`.
@@ -208,8 +213,8 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
                 "customer_id": customers[plan.customer].id,
                 "number": plan.number,
                 "currency": plan.currency,
-                "issue_date": day(-plan.issued_ago),
-                "due_date": day(plan.due_in),
+                "issue_date": day(-plan.issued_ago, people[plan.customer].3),
+                "due_date": day(plan.due_in, people[plan.customer].3),
                 "lines": lines,
             }),
         )?;
@@ -219,7 +224,7 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             let amount = if part == 0 { total } else { part };
             api.post(
                 &format!("/invoices/{id}/payments"),
-                json!({ "amount": amount, "currency": plan.currency, "method": "bank_transfer", "reference": format!("Transfer for {}", plan.number), "received_on": day(-1) }),
+                json!({ "amount": amount, "currency": plan.currency, "method": "bank_transfer", "reference": format!("Transfer for {}", plan.number), "received_on": day(-1, "UTC") }),
             )?;
         }
     }

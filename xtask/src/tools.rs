@@ -112,6 +112,23 @@ pub fn ensure(browser: bool) -> Result<Tools> {
         .map_err(|e| format!("{e}; browser tests need Debian's chromium (apt-get install chromium chromium-driver)"))?;
     }
 
+    // Arabic in a real Arabic font, as customers see it; the browser tests
+    // must pass with it (and do without it).
+    if browser && !Path::new("/usr/share/fonts/truetype/noto").exists() {
+        step("install Debian's fonts-noto-core", || {
+            run(Command::new("apt-get").arg("update"))?;
+            run(Command::new("apt-get")
+                .args([
+                    "install",
+                    "-y",
+                    "--no-install-recommends",
+                    "fonts-noto-core",
+                ])
+                .env("DEBIAN_FRONTEND", "noninteractive"))
+        })
+        .map_err(|e| format!("{e}; apt-get install fonts-noto-core"))?;
+    }
+
     let bin = root.join("node_modules/.bin");
     let esbuild_native = root.join("node_modules/@esbuild/linux-x64/bin/esbuild");
     let tools = Tools {

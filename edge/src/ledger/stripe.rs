@@ -22,6 +22,9 @@ pub struct Reads {
     pub payment: Option<String>,
     /// The checkout session the event reports on.
     pub session: Option<String>,
+    /// The payment the event may book: events waiting for it are read too,
+    /// to be decided again once it is booked.
+    pub wakes: Option<String>,
 }
 
 /// What was read for [`Reads`]: the invoices (with every ledger row) and the
@@ -46,7 +49,8 @@ pub fn reads(event: &Event) -> Reads {
         ..Reads::default()
     };
     match reconcile::facts(event).into_iter().next() {
-        Some(Fact::Paid { invoice, .. }) => {
+        Some(Fact::Paid { invoice, key, .. }) => {
+            r.wakes = Some(key);
             r.invoices = match reconcile::allocation(event) {
                 Some(a) if a.len() > 1 => a.into_iter().map(|(id, _)| id).collect(),
                 _ => invoice.into_iter().collect(),

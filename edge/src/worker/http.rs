@@ -285,3 +285,19 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
         link_invoice_id: row.link_invoice_id,
     })
 }
+
+/// A query value that must be one of `allowed` (absent is fine).
+pub fn one_of(
+    field: &str,
+    v: Option<String>,
+    allowed: &[&str],
+) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(x) if !allowed.contains(&x.as_str()) => Err(settle_shared::text::FieldError::invalid(
+            field,
+            format!("must be one of {}", allowed.join(", ")),
+        )
+        .into()),
+        other => Ok(other),
+    }
+}

@@ -59,9 +59,23 @@ struct SessionRow {
     state: String,
 }
 
+/// A Stripe event recorded as waiting for a payment.
+#[derive(Deserialize)]
+pub struct Waiting {
+    pub id: String,
+    pub payload: String,
+}
+
+/// What one read brings: what the engine asked for, and the events waiting
+/// for the payment the fact may book ([`Reads::wakes`]).
+pub struct Read {
+    pub known: Known,
+    pub waiting: Vec<Waiting>,
+}
+
 /// Reads what the engine asks for, in one round trip; `None` when the
 /// organization does not exist.
-pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Known>, ApiError> {
+pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Read>, ApiError> {
     let ids = serde_json::to_string(&r.invoices).unwrap_or_else(|_| "[]".into());
     let args = || params![org_id, ids.as_str(), r.payment.clone()];
     let stmts = vec![
@@ -99,14 +113,19 @@ pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Known>, A
                 a
             },
         )?,
+        db::stmt(
+            &ctx.db,
+            "SELECT id, payload FROM stripe_events WHERE organization_id = ?1 AND payment_key = ?2 AND outcome = 'pending' ORDER BY received_at",
+            params![org_id, r.wakes.clone()],
+        )?,
     ];
     let results = ctx
         .db
         .batch(stmts)
         .await
         .map_err(|e| ApiError::internal(format!("ledger read: {e}")))?;
-    let [org, invoices, rows, sessions] = results.as_slice() else {
-        return Err(ApiError::internal("ledger read: four results expected"));
+    let [org, invoices, rows, sessions, waiting] = results.as_slice() else {
+        return Err(ApiError::internal("ledger read: five results expected"));
     };
     let decode = |e: worker::Error| ApiError::internal(format!("ledger read: {e}"));
     if org
@@ -119,7 +138,8 @@ pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Known>, A
     let rows: Vec<LedgerRow> = rows.results().map_err(decode)?;
     let invoices: Vec<InvoiceRow> = invoices.results().map_err(decode)?;
     let sessions: Vec<SessionRow> = sessions.results().map_err(decode)?;
-    Ok(Some(Known {
+    let waiting: Vec<Waiting> = waiting.results().map_err(decode)?;
+    let known = Known {
         invoices: invoices
             .into_iter()
             .map(|i| Invoice {
@@ -160,7 +180,8 @@ pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Known>, A
                 })
             })
             .collect(),
-    }))
+    };
+    Ok(Some(Read { known, waiting }))
 }
 
 /// The statements that write `e`, guards first, and the emails to enqueue
@@ -240,6 +261,20 @@ pub fn statements_with_ids(
         })?);
     }
     Ok((stmts, emails))
+}
+
+/// A guard: still exactly `count` events waiting for payment `key`.
+pub fn waiting_unchanged(
+    ctx: &Ctx,
+    org_id: &str,
+    key: &str,
+    count: usize,
+) -> Result<D1PreparedStatement, ApiError> {
+    conflict_unless(
+        ctx,
+        "(SELECT COUNT(*) FROM stripe_events WHERE organization_id = ?1 AND payment_key = ?2 AND outcome = 'pending') = ?3",
+        params![org_id, key, count as i64],
+    )
 }
 
 /// A statement that fails the batch unless `condition` holds.

@@ -77,7 +77,7 @@ fn method_name(m: Method) -> &'static str {
 }
 
 async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, ApiError> {
-    use api::{audit, checkout, customers, dunning, invoices, links, organizations, portal};
+    use api::{audit, checkout, customers, invoices, links, organizations, portal};
     match route {
         Route::Health => http::json(
             200,
@@ -133,19 +133,21 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::PortalCheckout(id) => checkout::create(ctx, req, &id).await,
         Route::PortalCombinedCheckout => checkout::create_combined(ctx, req).await,
         Route::UpdateCustomer(id) => customers::update(ctx, req, &id).await,
-        Route::CustomerTimeline(id) => dunning::timeline(ctx, &req, &id).await,
-        Route::ListEmails => dunning::list_emails(ctx, &req).await,
-        Route::ListAlerts => dunning::list_alerts(ctx, &req).await,
-        Route::ListReminders => dunning::list_reminders(ctx, &req).await,
-        Route::UpcomingReminders => dunning::upcoming(ctx, &req).await,
-        Route::CreatePromise(id) => dunning::create_promise(ctx, req, &id).await,
-        Route::OpenDispute(id) => dunning::open_dispute(ctx, req, &id).await,
-        Route::ResolveDispute(id) => dunning::resolve_dispute(ctx, req, &id).await,
-        Route::EmailWebhook => dunning::email_webhook(ctx, req).await,
-        Route::Preferences(customer, mac) => dunning::preferences(ctx, req, &customer, &mac).await,
-        Route::GetClock => dunning::get_clock(ctx, &req).await,
-        Route::MoveClock => dunning::move_clock(ctx, req).await,
-        Route::RunCron => dunning::run_cron(ctx, &req).await,
+        Route::CustomerTimeline(id) => api::timeline::timeline(ctx, &req, &id).await,
+        Route::ListEmails => api::emails::list_emails(ctx, &req).await,
+        Route::ListAlerts => api::alerts::list_alerts(ctx, &req).await,
+        Route::ListReminders => api::reminders::list_reminders(ctx, &req).await,
+        Route::UpcomingReminders => api::reminders::upcoming(ctx, &req).await,
+        Route::CreatePromise(id) => api::promises::create_promise(ctx, req, &id).await,
+        Route::OpenDispute(id) => api::disputes::open_dispute(ctx, req, &id).await,
+        Route::ResolveDispute(id) => api::disputes::resolve_dispute(ctx, req, &id).await,
+        Route::EmailWebhook => api::emails::email_webhook(ctx, req).await,
+        Route::Preferences(customer, mac) => {
+            api::preferences::preferences(ctx, req, &customer, &mac).await
+        }
+        Route::GetClock => api::operator::get_clock(ctx, &req).await,
+        Route::MoveClock => api::operator::move_clock(ctx, req).await,
+        Route::RunCron => api::operator::run_cron(ctx, &req).await,
     }
 }
 

@@ -545,7 +545,7 @@ fn outbox_page(messages: &[Message]) -> String {
 
 fn message_page(m: &Message) -> String {
     let banner = format!(
-        "<div style=\"font:14px system-ui,sans-serif;background:#fffbe6;border-bottom:1px solid #e5d687;padding:8px 12px\">\
+        "<div style=\"font:14px system-ui,sans-serif;background:#fffbe6;border-bottom:1px solid #e5d687;padding:8px 12px;overflow-wrap:anywhere;word-break:break-word;max-width:100%;box-sizing:border-box\">\
          <a href=\"/\">&larr; Outbox</a> · <b>From</b> {} · <b>To</b> {} · <b>Bcc</b> {} · <b>Subject</b> {}<br>{}</div>",
         esc(&m.from),
         esc(&m.to.join(", ")),
@@ -553,7 +553,7 @@ fn message_page(m: &Message) -> String {
         esc(&m.subject),
         header_lines(&m.headers),
     );
-    let text = m.text.as_deref().map(|t| format!("<hr><h2 style=\"font:600 14px system-ui\">Plain-text part</h2><pre style=\"white-space:pre-wrap;padding:0 12px\">{}</pre>", esc(t))).unwrap_or_default();
+    let text = m.text.as_deref().map(|t| format!("<hr><h2 style=\"font:600 14px system-ui\">Plain-text part</h2><pre style=\"white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;max-width:100%;box-sizing:border-box;padding:0 12px\">{}</pre>", esc(t))).unwrap_or_default();
     match &m.html {
         Some(html) => match html
             .find("<body")

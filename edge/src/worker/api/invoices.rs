@@ -213,7 +213,8 @@ async fn books_of(
     };
     let known = books::read(ctx, org_id, &reads)
         .await?
-        .ok_or_else(|| ApiError::not_found("organization"))?;
+        .ok_or_else(|| ApiError::not_found("organization"))?
+        .known;
     let inv = known
         .invoices
         .into_iter()

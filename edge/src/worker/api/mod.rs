@@ -1,12 +1,19 @@
 //! Handlers, one module per resource.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod checkout;
 pub mod customers;
-pub mod dunning;
+pub mod disputes;
+pub mod emails;
 pub mod invoices;
 pub mod links;
+pub mod operator;
 pub mod organizations;
 pub mod portal;
+pub mod preferences;
+pub mod promises;
 pub mod reminder_config;
+pub mod reminders;
+pub mod timeline;

@@ -19,7 +19,6 @@ use crate::stripe::signature;
 use crate::worker::ctx::Ctx;
 use crate::worker::db::{self, WriteError};
 use crate::worker::{http, jobs, ledger as books};
-use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::ids::{EmailId, OrganizationId};
@@ -82,10 +81,10 @@ pub async fn record(
     actor: &str,
 ) -> Result<&'static str, ApiError> {
     for _ in 0..books::MAX_ATTEMPTS {
-        let known = books::read(ctx, org_id, &ledger::stripe::reads(event))
+        let read = books::read(ctx, org_id, &ledger::stripe::reads(event))
             .await?
             .ok_or_else(|| ApiError::not_found("organization"))?;
-        let e = ledger::stripe::decide(org_id, event, &known, false);
+        let e = ledger::stripe::decide(org_id, event, &read.known, false);
         let mut stmts = vec![db::stmt(
             &ctx.db,
             "INSERT INTO stripe_events (id, organization_id, type, created, received_at, outcome, payment_key, invoice_id, note, payload) \
@@ -105,8 +104,22 @@ pub async fn record(
         )?];
         let (write, emails) = books::statements(ctx, org_id, &e, actor)?;
         stmts.extend(write);
+        if let Some(key) = ledger::stripe::wakes(&e) {
+            // An event that started waiting for this payment after the read
+            // would wait until the cron: decide again instead.
+            stmts.push(books::waiting_unchanged(
+                ctx,
+                org_id,
+                key,
+                read.waiting.len(),
+            )?);
+        }
         match db::batch(&ctx.db, stmts).await {
-            Ok(_) => return Ok(finish(ctx, org_id, &e, &emails).await?.as_str()),
+            Ok(_) => {
+                return Ok(finish(ctx, org_id, &e, &emails, read.waiting)
+                    .await?
+                    .as_str());
+            }
             // Already recorded: still finish the follow-up, which a failure
             // after the first commit may have cut short.
             Err(WriteError::Unique(m)) if m.contains("stripe_events") => {
@@ -132,26 +145,23 @@ fn busy() -> ApiError {
     }
 }
 
-/// After a write: sends its emails and applies what waited for its payment.
+/// After a write: sends its emails and applies the events the read found
+/// waiting for its payment (the write's guard made sure no other started
+/// waiting in between).
 async fn finish(
     ctx: &Ctx,
     org_id: &str,
     e: &Effects,
     emails: &[EmailId],
+    waiting: Vec<books::Waiting>,
 ) -> Result<Outcome, ApiError> {
     for email in emails {
         jobs::enqueue_email(ctx, email.as_str()).await;
     }
-    if let Some(key) = ledger::stripe::wakes(e) {
-        apply_pending(ctx, org_id, key).await?;
+    if ledger::stripe::wakes(e).is_some() {
+        apply_waiting(ctx, org_id, waiting).await?;
     }
     Ok(e.outcome)
-}
-
-#[derive(Deserialize)]
-struct Pending {
-    id: String,
-    payload: String,
 }
 
 /// Applies the events that were waiting for payment `key`.
@@ -161,16 +171,24 @@ pub(crate) async fn apply_pending(ctx: &Ctx, org_id: &str, key: &str) -> Result<
         "SELECT id, payload FROM stripe_events WHERE organization_id = ?1 AND payment_key = ?2 AND outcome = 'pending' ORDER BY received_at",
         params![org_id, key],
     )?;
-    for pending in db::all::<Pending>(s).await? {
+    apply_waiting(ctx, org_id, db::all(s).await?).await
+}
+
+/// Decides waiting events again, each written once it no longer waits.
+async fn apply_waiting(
+    ctx: &Ctx,
+    org_id: &str,
+    waiting: Vec<books::Waiting>,
+) -> Result<(), ApiError> {
+    for pending in waiting {
         let Ok(event) = Event::parse(pending.payload.as_bytes()) else {
             continue;
         };
         for _ in 0..books::MAX_ATTEMPTS {
-            let Some(known) = books::read(ctx, org_id, &ledger::stripe::reads(&event)).await?
-            else {
+            let Some(read) = books::read(ctx, org_id, &ledger::stripe::reads(&event)).await? else {
                 return Ok(());
             };
-            let e = ledger::stripe::decide(org_id, &event, &known, true);
+            let e = ledger::stripe::decide(org_id, &event, &read.known, true);
             if e.outcome == Outcome::Pending {
                 break;
             }
