@@ -11,7 +11,7 @@ use crate::ledger::{Effects, Guard, Invoice, Kind, Row, Update};
 use crate::params;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
-use crate::worker::jobs;
+use crate::worker::outbox;
 use serde::Deserialize;
 use settle_shared::ids::{EmailId, PaymentId};
 use settle_shared::invoice::InvoiceStatus;
@@ -237,9 +237,9 @@ pub fn statements_with_ids(
     let mut emails = Vec::new();
     for m in &e.emails {
         let id = EmailId::generate(ctx.now_ms as u64, ctx.random10());
-        stmts.push(jobs::queue_email_stmt(
+        stmts.push(outbox::queue_email_stmt(
             ctx,
-            jobs::QueuedEmail {
+            outbox::QueuedEmail {
                 id: &id,
                 org_id,
                 customer_id: &m.customer_id,

@@ -2,11 +2,14 @@
 //! Decisions live in the plain modules of this crate; this only translates.
 
 mod api;
+mod cron;
 mod ctx;
 mod db;
+mod fetch;
 mod http;
-mod jobs;
 mod ledger;
+mod outbox;
+mod queue;
 mod reminders;
 mod stripe_events;
 
@@ -152,16 +155,16 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
 }
 
 #[event(queue)]
-async fn queue(batch: MessageBatch<jobs::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
+async fn queue(batch: MessageBatch<queue::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
     // Returning Err would discard the whole instance; each message is acked
     // or retried on its own instead.
-    jobs::consume(batch, env).await;
+    queue::consume(batch, env).await;
     Ok(())
 }
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = jobs::sweep(&env).await {
+    if let Err(e) = cron::sweep(&env).await {
         worker::console_error!("scheduled sweep failed: {e:?}");
     }
 }

@@ -11,7 +11,7 @@ use crate::stripe::api::{self, NewCheckout, StripeError};
 use crate::views::InvoiceRow;
 use crate::views::OrganizationRow;
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::jobs::WorkerFetch;
+use crate::worker::fetch::WorkerFetch;
 use crate::worker::{db, http};
 use serde::Deserialize;
 use serde_json::json;

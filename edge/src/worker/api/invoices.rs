@@ -8,7 +8,7 @@ use crate::params;
 use crate::views::{InvoiceRow, LineRow, PaymentRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
-use crate::worker::{http, jobs, ledger as books};
+use crate::worker::{http, ledger as books, outbox, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreateInvoiceRequest, ListResponse, RecordPaymentRequest};
@@ -21,8 +21,8 @@ use worker::{Request, Response};
 /// The columns of an invoice view: the invoice and its customer's time zone.
 pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.currency, i.status, i.issue_date, i.due_date, i.memo, \
      i.subtotal, i.tax, i.total, i.amount_paid, i.sent_at, i.voided_at, i.created_at, c.time_zone, \
-     EXISTS (SELECT 1 FROM checkout_sessions s WHERE s.state = 'processing' AND (s.invoice_id = i.id \
-     OR EXISTS (SELECT 1 FROM json_each(s.invoice_ids) j WHERE j.value = i.id))) AS processing \
+     EXISTS (SELECT 1 FROM checkout_sessions s WHERE s.organization_id = i.organization_id AND s.state = 'processing' \
+     AND (s.invoice_id = i.id OR EXISTS (SELECT 1 FROM json_each(s.invoice_ids) j WHERE j.value = i.id))) AS processing \
      FROM invoices i JOIN customers c ON c.id = i.customer_id";
 
 /// `POST /api/v1/invoices`
@@ -92,9 +92,9 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         .send
         .then(|| EmailId::generate(ctx.now_ms as u64, ctx.random10()));
     if let Some(eid) = &email_id {
-        stmts.push(jobs::queue_email_stmt(
+        stmts.push(outbox::queue_email_stmt(
             ctx,
-            jobs::QueuedEmail {
+            outbox::QueuedEmail {
                 id: eid,
                 org_id: &org.id,
                 customer_id: &customer.id,
@@ -120,7 +120,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         Err(e) => return Err(e.into()),
     }
     if let Some(eid) = email_id {
-        jobs::enqueue_email(ctx, eid.as_str()).await;
+        queue::enqueue_email(ctx, eid.as_str()).await;
     }
     respond_with(ctx, &org.id, id.as_str(), 201).await
 }
@@ -271,9 +271,9 @@ pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
     db::batch(
         &ctx.db,
         vec![
-            jobs::queue_email_stmt(
+            outbox::queue_email_stmt(
                 ctx,
-                jobs::QueuedEmail {
+                outbox::QueuedEmail {
                     id: &eid,
                     org_id: &org.id,
                     customer_id: &customer.id,
@@ -293,7 +293,7 @@ pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
         ],
     )
     .await?;
-    jobs::enqueue_email(ctx, eid.as_str()).await;
+    queue::enqueue_email(ctx, eid.as_str()).await;
     http::json(
         202,
         &json!({ "email_id": eid.as_str(), "status": "queued" }),

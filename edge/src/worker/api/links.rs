@@ -8,7 +8,7 @@ use crate::ratelimit::{LINK_REQUESTS_PER_EMAIL, LINK_REQUESTS_PER_IP, Limit};
 use crate::security::{self, OsRandom, SESSION_MAX_SECS, TokenKind};
 use crate::views::{LinkProblem, LinkRow};
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::{db, http, jobs};
+use crate::worker::{db, http, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreatePortalLinkRequest, LinkRequestRequest, LinkRequestResponse};
@@ -321,9 +321,9 @@ pub async fn request_fresh(ctx: &Ctx, req: Request) -> Result<Response, ApiError
     }
     // The lookup happens in the queue: the answer takes the same time
     // whether or not the address belongs to a customer.
-    jobs::enqueue(
+    queue::enqueue(
         ctx,
-        jobs::Job::LinkRequest {
+        queue::Job::LinkRequest {
             email,
             requested_at: ctx.now_ms,
             ip: ctx.ip.clone(),

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::params;
 use crate::worker::ctx::Ctx;
-use crate::worker::{db, http, jobs};
+use crate::worker::{cron, db, http};
 use serde::{Deserialize, Serialize};
 use settle_shared::ErrorCode;
 use settle_shared::text::FieldError;
@@ -135,6 +135,6 @@ pub async fn move_clock(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 /// the reminder tick did (the scheduled handler runs exactly this).
 pub async fn run_cron(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     operator(ctx, req)?;
-    let report = jobs::sweep_with(ctx).await?;
+    let report = cron::sweep_with(ctx).await?;
     http::json(200, &report)
 }

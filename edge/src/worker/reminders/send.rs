@@ -5,7 +5,7 @@ use super::*;
 /// What the consumer does with a reminder or statement email.
 pub enum Prepared {
     /// Send this.
-    Send(Box<jobs::Ready>),
+    Send(Box<outbox::Ready>),
     /// Not now: outside the customer's window; try again at this time.
     Wait(i64),
     /// Nothing to send, for this reason.
@@ -32,7 +32,7 @@ struct Hold {
 /// Checks a reminder or statement again just before sending and renders it.
 pub async fn prepare(
     ctx: &Ctx,
-    email: &jobs::EmailRow,
+    email: &outbox::EmailRow,
     org: &OrganizationRow,
     customer: &CustomerRow,
 ) -> Result<Prepared, ApiError> {
@@ -220,7 +220,7 @@ pub async fn prepare(
         crate::security::preferences_path(ctx.config.token_secret.expose(), &customer.id)
     );
     let rendered = ReminderEmail {
-        brand: jobs::brand(org),
+        brand: outbox::brand(org),
         locale,
         customer_name: &customer.name,
         template: &template,
@@ -238,7 +238,7 @@ pub async fn prepare(
             (o.id.clone(), inv.total - inv.amount_paid)
         })
         .collect();
-    Ok(Prepared::Send(Box::new(jobs::Ready {
+    Ok(Prepared::Send(Box::new(outbox::Ready {
         rendered,
         link,
         bcc: settings.bcc.clone(),

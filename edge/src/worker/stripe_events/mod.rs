@@ -18,7 +18,7 @@ use crate::stripe::events::Event;
 use crate::stripe::signature;
 use crate::worker::ctx::Ctx;
 use crate::worker::db::{self, WriteError};
-use crate::worker::{http, jobs, ledger as books};
+use crate::worker::{http, ledger as books, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::ids::{EmailId, OrganizationId};
@@ -156,7 +156,7 @@ async fn finish(
     waiting: Vec<books::Waiting>,
 ) -> Result<Outcome, ApiError> {
     for email in emails {
-        jobs::enqueue_email(ctx, email.as_str()).await;
+        queue::enqueue_email(ctx, email.as_str()).await;
     }
     if ledger::stripe::wakes(e).is_some() {
         apply_waiting(ctx, org_id, waiting).await?;
@@ -207,7 +207,7 @@ async fn apply_waiting(
             match db::batch(&ctx.db, stmts).await {
                 Ok(_) => {
                     for email in &emails {
-                        jobs::enqueue_email(ctx, email.as_str()).await;
+                        queue::enqueue_email(ctx, email.as_str()).await;
                     }
                     break;
                 }

@@ -11,7 +11,7 @@ use crate::stripe::api::Listed;
 use crate::stripe::events::Event;
 use crate::stripe::reconcile::META_ORGANIZATION;
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::{api, db, jobs};
+use crate::worker::{api, db, fetch};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ids::OrganizationId;
@@ -54,7 +54,7 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
     for p in db::all::<Processing>(s).await? {
         let request =
             crate::stripe::api::get_checkout(&ctx.config.stripe_api_base, secret.expose(), &p.id);
-        let answer = match jobs::WorkerFetch.send(request).await {
+        let answer = match fetch::WorkerFetch.send(request).await {
             Ok(a) if (200..300).contains(&a.status) => a,
             _ => continue,
         };
@@ -106,7 +106,7 @@ async fn recent(
             since,
             after.as_deref(),
         );
-        let answer = jobs::WorkerFetch
+        let answer = fetch::WorkerFetch
             .send(request)
             .await
             .map_err(|e| ApiError::internal(format!("list {what:?}: {e}")))?;

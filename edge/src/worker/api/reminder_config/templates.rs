@@ -157,7 +157,7 @@ pub async fn preview_template(ctx: &Ctx, req: Request) -> Result<Response, ApiEr
     let template = parse_template(&body)?;
     let rendered = render::preview(
         &template,
-        crate::worker::jobs::brand(&org),
+        crate::worker::outbox::brand(&org),
         &tag,
         &ctx.config.public_base_url,
     );

@@ -1,15 +1,16 @@
-//! Background work on the `JOBS` queue: sending emails and answering
-//! requests for a fresh link.
+//! The outbox: emails recorded as `queued` in the same batch as the change
+//! that causes them, then sent by the queue consumer.
 //!
-//! An email is first written to the `emails` table as `queued`, in the same
-//! batch as the change that caused it; the queue message only carries its id.
 //! Each attempt is counted on the row before it starts, so nothing retries
-//! forever; if a message is lost, the cron sweep enqueues rows that have not
-//! been tried for a while. The link inside an email is derived from the
-//! email's id, so every attempt sends the same body under the same
-//! `Idempotency-Key`, and the provider delivers it once.
+//! forever (`crate::email::delivery` decides sending or retrying); if a
+//! message is lost, the cron enqueues rows not tried for a while. The link
+//! inside an email is derived from the email's id, so every attempt sends the
+//! same body under the same `Idempotency-Key`, and the provider delivers it
+//! once.
 
 use super::api::{invoices, links, organizations};
+use super::fetch::WorkerFetch;
+use super::queue::Outcome;
 use super::reminders;
 use crate::email::{
     EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
@@ -18,37 +19,14 @@ use crate::email::{
     resend::ResendSender,
 };
 use crate::error::ApiError;
-use crate::outbound::{HttpClient, HttpRequest, HttpResponse};
 use crate::params;
 use crate::views::{CustomerRow, OrganizationRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ids::EmailId;
-use wasm_bindgen::JsValue;
-use worker::{
-    D1PreparedStatement, Env, Fetch, Headers, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
-    Request, RequestInit,
-};
-
-/// A queued email not tried for this long is enqueued again by the sweep.
-const STALE_MS: i64 = 10 * 60 * 1000;
-
-/// A queue message.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Job {
-    SendEmail {
-        email_id: String,
-    },
-    /// A customer asked for a fresh link at `requested_at` (ms).
-    LinkRequest {
-        email: String,
-        requested_at: i64,
-        ip: Option<String>,
-    },
-}
+use worker::D1PreparedStatement;
 
 /// An email to queue: to whom, about what.
 pub struct QueuedEmail<'a> {
@@ -80,198 +58,6 @@ pub fn queue_email_stmt(ctx: &Ctx, e: QueuedEmail<'_>) -> Result<D1PreparedState
             ctx.now_ms
         ],
     )
-}
-
-/// Puts a job on the queue. A failure is logged, not returned: for emails
-/// the row is already stored and the cron sweep will enqueue it.
-pub async fn enqueue(ctx: &Ctx, job: Job) -> Result<(), String> {
-    let sent = match ctx.env.queue("JOBS") {
-        Ok(q) => q.send(job).await,
-        Err(e) => Err(e),
-    };
-    sent.map_err(|e| e.to_string())
-}
-
-/// Enqueues a stored email (see [`enqueue`]).
-pub async fn enqueue_email(ctx: &Ctx, email_id: &str) {
-    if let Err(e) = enqueue(
-        ctx,
-        Job::SendEmail {
-            email_id: email_id.to_owned(),
-        },
-    )
-    .await
-    {
-        worker::console_error!("enqueue {email_id}: {e}; the sweep will retry");
-    }
-}
-
-/// Cron: plan reminders, enqueue emails that wait or whose message was
-/// lost, reconcile with Stripe, and forget old rate-limit windows.
-pub async fn sweep(env: &Env) -> Result<(), ApiError> {
-    let ctx = Ctx::for_env(env)?.with_clock().await?;
-    sweep_with(&ctx).await.map(|_| ())
-}
-
-/// [`sweep`] with a given context; answers what the reminder tick did.
-pub async fn sweep_with(ctx: &Ctx) -> Result<reminders::TickReport, ApiError> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    // Reminders first: they are what the cron is mostly for. A failure is
-    // logged and the rest of the sweep still runs.
-    let report = match reminders::tick(ctx).await {
-        Ok(r) => {
-            if r.invoices_looked_at > 0 || r.statements_queued > 0 {
-                worker::console_log!(
-                    "reminders: {}",
-                    serde_json::to_string(&r).unwrap_or_default()
-                );
-            }
-            r
-        }
-        Err(e) => {
-            worker::console_error!("reminder tick: {e:?}");
-            reminders::TickReport::default()
-        }
-    };
-    // Emails whose window has opened, then emails whose message was lost.
-    let waiting = db::stmt(
-        &ctx.db,
-        "UPDATE emails SET not_before = NULL, last_attempt_at = ?1 WHERE id IN (SELECT id FROM emails WHERE status = 'queued' \
-         AND not_before IS NOT NULL AND not_before <= ?1 LIMIT 500) RETURNING id",
-        params![ctx.now_ms],
-    )?;
-    let stale = db::stmt(
-        &ctx.db,
-        "SELECT id FROM emails WHERE status = 'queued' AND not_before IS NULL \
-         AND MAX(COALESCE(retry_at, 0), COALESCE(last_attempt_at, created_at)) < ?1 LIMIT 100",
-        params![ctx.now_ms - STALE_MS],
-    )?;
-    let mut ids = db::all::<Id>(waiting).await?;
-    ids.extend(db::all::<Id>(stale).await?);
-    for row in ids {
-        enqueue_email(ctx, &row.id).await;
-    }
-    if let Err(e) = super::stripe_events::sweep_pending(ctx).await {
-        worker::console_error!("pending events sweep: {e:?}");
-    }
-    match super::stripe_events::sweep(ctx).await {
-        Ok(n) if n > 0 => worker::console_log!("reconciliation repaired {n} payments"),
-        Ok(_) => {}
-        Err(e) => worker::console_error!("reconciliation sweep: {e:?}"),
-    }
-    let old = db::stmt(
-        &ctx.db,
-        "DELETE FROM rate_limits WHERE window_start < ?1",
-        params![ctx.now_ms / 1000 - 2 * 86_400],
-    )?;
-    old.run()
-        .await
-        .map_err(|e| ApiError::internal(format!("rate limit cleanup: {e}")))?;
-    Ok(report)
-}
-
-/// The queue consumer.
-pub async fn consume(batch: MessageBatch<Job>, env: Env) {
-    let messages = match batch.messages() {
-        Ok(m) => m,
-        Err(e) => {
-            worker::console_error!("queue batch unreadable: {e}");
-            batch.retry_all();
-            return;
-        }
-    };
-    let ctx = match Ctx::for_env(&env) {
-        Ok(c) => match c.with_clock().await {
-            Ok(c) => c,
-            Err(e) => {
-                worker::console_error!("queue clock: {e:?}");
-                batch.retry_all();
-                return;
-            }
-        },
-        Err(e) => {
-            worker::console_error!("queue context: {e:?}");
-            batch.retry_all();
-            return;
-        }
-    };
-    for m in messages {
-        let outcome = match m.body() {
-            Job::SendEmail { email_id } => send_email(&ctx, email_id).await,
-            Job::LinkRequest {
-                email,
-                requested_at,
-                ip,
-            } => link_request(&ctx, email, *requested_at, ip.as_deref()).await,
-        };
-        match outcome {
-            Ok(Outcome::Done) => m.ack(),
-            Ok(Outcome::RetryIn(secs)) => m.retry_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(secs)
-                    .build(),
-            ),
-            Err(e) => {
-                worker::console_error!("job failed, will retry: {e:?}");
-                m.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(10)
-                        .build(),
-                );
-            }
-        }
-    }
-}
-
-enum Outcome {
-    Done,
-    RetryIn(u32),
-}
-
-/// Looks the address up in every organization and sends each customer found
-/// a fresh link. Repeating the job repeats nothing: the email ids come from
-/// the request's time and the customer.
-async fn link_request(
-    ctx: &Ctx,
-    email: &str,
-    requested_at: i64,
-    ip: Option<&str>,
-) -> Result<Outcome, ApiError> {
-    let s = db::stmt(
-        &ctx.db,
-        "SELECT * FROM customers WHERE email_lower = ?1 ORDER BY id LIMIT 5",
-        params![email],
-    )?;
-    let found: Vec<CustomerRow> = db::all(s).await?;
-    for c in &found {
-        let eid = EmailId::generate(
-            requested_at as u64,
-            crate::security::stable_bytes(&format!("link-request:{}:{requested_at}", c.id)),
-        );
-        db::batch(&ctx.db, vec![
-            queue_email_stmt(
-                ctx,
-                QueuedEmail { id: &eid, org_id: &c.organization_id, customer_id: &c.id, invoice_id: None, kind: "link", to: &c.email, dedupe_key: None },
-            )?,
-            ctx.audit_if(
-                Audit {
-                    org: Some(&c.organization_id),
-                    actor: &format!("customer:{}", c.id),
-                    action: "link.requested",
-                    subject: eid.as_str(),
-                    detail: json!({ "customer_id": c.id, "ip": ip }),
-                },
-                "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
-                Vec::new(),
-            )?,
-        ])
-        .await?;
-        enqueue_email(ctx, eid.as_str()).await;
-    }
-    Ok(Outcome::Done)
 }
 
 /// A stored email, as the consumer reads it.
@@ -306,7 +92,8 @@ pub struct Ready {
     pub occurrences: Vec<(String, i64)>,
 }
 
-async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
+/// Sends a queued email once (see the module doc).
+pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
     // Count the attempt before making it: a crash mid-send still counts.
     let claim = db::stmt(
         &ctx.db,
@@ -751,48 +538,5 @@ pub fn brand(org: &OrganizationRow) -> Brand<'_> {
         logo_url: org.logo_url.as_deref(),
         primary_color: org.primary_color.as_deref(),
         support_email: &org.support_email,
-    }
-}
-
-/// Seconds an outbound request may take before it counts as failed.
-const FETCH_TIMEOUT_SECS: u64 = 10;
-
-/// Outbound HTTP through `worker::Fetch`.
-pub struct WorkerFetch;
-
-impl HttpClient for WorkerFetch {
-    async fn send(&self, r: HttpRequest) -> Result<HttpResponse, String> {
-        let err = |e: worker::Error| e.to_string();
-        let headers = Headers::new();
-        for (k, v) in &r.headers {
-            headers.set(k, v).map_err(err)?;
-        }
-        let mut init = RequestInit::new();
-        let get = r.method == "GET";
-        init.with_method(if get {
-            worker::Method::Get
-        } else {
-            worker::Method::Post
-        })
-        .with_headers(headers);
-        if !get {
-            init.with_body(Some(JsValue::from_str(&r.body)));
-        }
-        let request = Request::new_with_init(&r.url, &init).map_err(err)?;
-        // Give up after a while: a hanging provider must not hang the caller.
-        let fetch = Fetch::Request(request);
-        let fetch = std::pin::pin!(fetch.send());
-        let timeout = std::pin::pin!(worker::Delay::from(std::time::Duration::from_secs(
-            FETCH_TIMEOUT_SECS
-        )));
-        let mut resp = match futures_util::future::select(fetch, timeout).await {
-            futures_util::future::Either::Left((sent, _)) => sent.map_err(err)?,
-            futures_util::future::Either::Right(_) => {
-                return Err(format!("no answer within {FETCH_TIMEOUT_SECS} s"));
-            }
-        };
-        let status = resp.status_code();
-        let body = resp.text().await.unwrap_or_default();
-        Ok(HttpResponse { status, body })
     }
 }
