@@ -20,3 +20,14 @@ CREATE INDEX stripe_events_waiting ON stripe_events (organization_id, payment_ke
 CREATE INDEX customer_sessions_by_link ON customer_sessions (link_id);
 CREATE INDEX customer_sessions_by_customer ON customer_sessions (organization_id, customer_id);
 CREATE INDEX checkout_sessions_by_org_state ON checkout_sessions (organization_id, state);
+
+-- One payable Checkout Session per invoice whatever the timing: a request
+-- that creates one first claims its invoices for its amount; a request for
+-- another amount meanwhile is refused until the first is recorded. A claim
+-- lapses after a minute (a worker that stopped mid-request).
+CREATE TABLE checkout_claims (
+    invoice_id       TEXT PRIMARY KEY,
+    organization_id  TEXT NOT NULL,
+    fingerprint      TEXT NOT NULL,
+    claimed_until    INTEGER NOT NULL
+);

@@ -1,9 +1,12 @@
 //! Settle's edge API.
 //!
 //! The modules at the top level are plain Rust, tested natively with
-//! `cargo test`: routing, errors, tokens and cookies, email rendering, the
-//! email provider's wire format, rate limits. The `worker` module is the thin
-//! Cloudflare Workers glue (D1, Queues, fetch) and exists only on wasm32.
+//! `cargo test`: the rules (`ledger` for money, `reminders` for dunning,
+//! `email::delivery` for sending and retrying), routing, errors, tokens and
+//! cookies, email rendering, the email provider's and Stripe's wire formats,
+//! rate limits, and `rows` (D1 rows and their API views). The `worker`
+//! module is the thin Cloudflare Workers glue (D1, Queues, fetch): it reads,
+//! calls a rule, writes what the rule returns. It exists only on wasm32.
 
 pub mod config;
 pub mod cursor;
@@ -15,9 +18,9 @@ pub mod outbound;
 pub mod ratelimit;
 pub mod reminders;
 pub mod routes;
+pub mod rows;
 pub mod security;
 pub mod stripe;
-pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

@@ -3,8 +3,8 @@
 
 use crate::error::ApiError;
 use crate::params;
+use crate::rows::{CustomerRow, OrganizationRow};
 use crate::security::{self, SESSION_COOKIE, TokenKind};
-use crate::views::{CustomerRow, OrganizationRow};
 use crate::worker::ctx::Ctx;
 use crate::worker::db;
 use serde::Serialize;

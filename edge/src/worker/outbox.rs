@@ -20,7 +20,7 @@ use crate::email::{
 };
 use crate::error::ApiError;
 use crate::params;
-use crate::views::{CustomerRow, OrganizationRow};
+use crate::rows::{CustomerRow, OrganizationRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
 use serde::Deserialize;

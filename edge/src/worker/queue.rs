@@ -7,7 +7,7 @@
 use super::outbox::{QueuedEmail, queue_email_stmt};
 use crate::error::ApiError;
 use crate::params;
-use crate::views::CustomerRow;
+use crate::rows::CustomerRow;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
 use serde::{Deserialize, Serialize};

@@ -588,3 +588,97 @@ fn several_invoices_are_paid_together_once_each() {
         "open"
     );
 }
+
+/// Open sessions the stand-in holds for `invoice`.
+fn open_at_stripe(app: &TestApp, invoice: &str) -> Vec<Value> {
+    sessions_for(app, invoice)
+        .into_iter()
+        .filter(|s| s["status"] == "open")
+        .collect()
+}
+
+#[test]
+fn two_amounts_asked_at_once_never_leave_two_payable_sessions() {
+    let (app, cookie, inv) = setup("Tia Twotabs");
+    let id = inv["id"].as_str().unwrap();
+    let r = patch_org(
+        &app,
+        json!({ "payments": { "allow_partial": true, "min_partial_amount": 100, "methods": [] } }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let total = inv["total"].as_i64().unwrap();
+    for round in 0..4 {
+        // Two tabs at the same moment: the whole balance and a part of it.
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| checkout(&app, &cookie, id));
+            let b = s.spawn(|| checkout_amount(&app, &cookie, id, total - 100 - round));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        for r in [&a, &b] {
+            assert!(
+                [200, 201, 409].contains(&r.status),
+                "round {round}: {} {}",
+                r.status,
+                r.body
+            );
+        }
+        assert!(
+            a.status != 409 || b.status != 409,
+            "one of them gets a session"
+        );
+        let open = open_at_stripe(&app, id);
+        assert!(
+            open.len() <= 1,
+            "round {round}: {} payable sessions: {open:?}",
+            open.len()
+        );
+    }
+}
+
+#[test]
+fn a_session_stripe_made_but_settle_never_wrote_down_is_closed_before_the_next() {
+    let (app, cookie, inv) = setup("Otto Orphan");
+    let id = inv["id"].as_str().unwrap();
+    // As if the worker stopped right after Stripe answered: the session
+    // exists at Stripe with Settle's metadata, and nowhere in Settle.
+    let orphan: Value = app
+        .http
+        .post(format!("{}/v1/checkout/sessions", stripe()))
+        .bearer_auth("sk_test_local_not_a_secret")
+        .header("Idempotency-Key", format!("orphan-{id}"))
+        .form(&[
+            ("mode", "payment"),
+            ("success_url", "http://127.0.0.1/ok"),
+            ("cancel_url", "http://127.0.0.1/no"),
+            ("client_reference_id", id),
+            ("line_items[0][price_data][currency]", "eur"),
+            ("line_items[0][price_data][product_data][name]", "Invoice"),
+            ("line_items[0][price_data][unit_amount]", "1000"),
+            ("line_items[0][quantity]", "1"),
+            ("metadata[settle_organization_id]", &app.org_id),
+            ("metadata[settle_invoice_id]", id),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let orphan_id = orphan["id"]
+        .as_str()
+        .expect("the stand-in made a session")
+        .to_owned();
+    let cron = app
+        .http
+        .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", app.base))
+        .send()
+        .unwrap();
+    assert!(cron.status().is_success());
+    let r = checkout(&app, &cookie, id);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let open = open_at_stripe(&app, id);
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_ne!(
+        open[0]["id"],
+        orphan_id.as_str(),
+        "the orphan was closed first"
+    );
+}

@@ -4,7 +4,7 @@ use super::customers::{next_cursor, page_start};
 use crate::cursor;
 use crate::error::ApiError;
 use crate::params;
-use crate::views::AuditRow;
+use crate::rows::AuditRow;
 use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use settle_shared::api::ListResponse;

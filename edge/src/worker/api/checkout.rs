@@ -6,10 +6,10 @@ use super::invoices;
 use crate::error::ApiError;
 use crate::outbound::HttpClient;
 use crate::params;
+use crate::rows::InvoiceRow;
+use crate::rows::OrganizationRow;
 use crate::security;
 use crate::stripe::api::{self, NewCheckout, StripeError};
-use crate::views::InvoiceRow;
-use crate::views::OrganizationRow;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::fetch::WorkerFetch;
 use crate::worker::{db, http};
@@ -129,7 +129,7 @@ async fn start(
     amount: i64,
     also: Vec<(String, String, i64)>,
 ) -> Result<Response, ApiError> {
-    let (org_id, customer) = (&s.customer.organization_id, &s.customer);
+    let org_id = &s.customer.organization_id;
     let invoice_id = inv.id.as_str();
     let all_ids: Vec<&str> = std::iter::once(invoice_id)
         .chain(also.iter().map(|(i, _, _)| i.as_str()))
@@ -153,6 +153,37 @@ async fn start(
         );
     }
 
+    // Claim the invoices for this amount while the session is created: a
+    // request for another amount at the same moment (a second tab) is
+    // refused, so two payable sessions never exist side by side. The same
+    // amount may go on: Stripe answers it with the same session.
+    claim(ctx, org_id, &all_ids, &fingerprint).await?;
+    let made = open_session(ctx, s, &org, &inv, amount, &also, &fingerprint).await;
+    if made.is_err() {
+        // Nothing was created: another amount may go ahead at once.
+        if let Ok(stmt) = release(ctx, &all_ids, &fingerprint) {
+            let _ = stmt.run().await;
+        }
+    }
+    made
+}
+
+/// Closes other open sessions of these invoices at Stripe, creates the new
+/// one and records it (letting go of the claim in the same batch).
+async fn open_session(
+    ctx: &Ctx,
+    s: &http::Session,
+    org: &OrganizationRow,
+    inv: &InvoiceRow,
+    amount: i64,
+    also: &[(String, String, i64)],
+    fingerprint: &str,
+) -> Result<Response, ApiError> {
+    let (org_id, customer) = (&s.customer.organization_id, &s.customer);
+    let invoice_id = inv.id.as_str();
+    let all_ids: Vec<&str> = std::iter::once(invoice_id)
+        .chain(also.iter().map(|(i, _, _)| i.as_str()))
+        .collect();
     let secret = ctx.config.stripe_secret_key.clone().ok_or_else(|| {
         ApiError::new(
             ErrorCode::PaymentProviderUnavailable,
@@ -213,7 +244,7 @@ async fn start(
     let finished = db::stmt(
         &ctx.db,
         "SELECT COUNT(*) AS n FROM checkout_sessions WHERE organization_id = ?1 AND fingerprint = ?2 AND state != 'open'",
-        params![org_id, &fingerprint],
+        params![org_id, fingerprint],
     )?;
     let attempt = db::one::<Count>(finished).await?.map_or(0, |c| c.n);
     let window_ms = 10 * 60 * 1000;
@@ -266,6 +297,7 @@ async fn start(
         ctx.real_now_ms + CHECKOUT_TTL_SECS * 1000
     };
     db::batch(&ctx.db, vec![
+        release(ctx, &all_ids, fingerprint)?,
         db::stmt(
             &ctx.db,
             "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at, invoice_ids) \
@@ -275,7 +307,7 @@ async fn start(
                 org_id,
                 &customer.id,
                 invoice_id,
-                &fingerprint,
+                fingerprint,
                 amount,
                 &inv.currency,
                 &created.url,
@@ -344,4 +376,62 @@ pub async fn expire(ctx: &Ctx, secret: &str, session_id: &str) -> Result<(), Exp
             "expire {session_id}: HTTP {status}"
         ))),
     }
+}
+
+/// How long a claim holds when its request never finishes.
+const CLAIM_MS: i64 = 60_000;
+
+/// Claims `invoices` for the session with `fingerprint`; refused while
+/// another request holds any of them for another amount.
+async fn claim(
+    ctx: &Ctx,
+    org_id: &str,
+    invoices: &[&str],
+    fingerprint: &str,
+) -> Result<(), ApiError> {
+    let ids = serde_json::to_string(invoices).unwrap_or_default();
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO write_conflicts (never) SELECT 1 WHERE EXISTS (SELECT 1 FROM checkout_claims \
+             WHERE invoice_id IN (SELECT value FROM json_each(?1)) AND fingerprint <> ?2 AND claimed_until > ?3)",
+            params![ids.as_str(), fingerprint, ctx.real_now_ms],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO checkout_claims (invoice_id, organization_id, fingerprint, claimed_until) \
+             SELECT value, ?2, ?3, ?4 FROM json_each(?1) WHERE true \
+             ON CONFLICT (invoice_id) DO UPDATE SET fingerprint = excluded.fingerprint, claimed_until = excluded.claimed_until",
+            params![
+                ids.as_str(),
+                org_id,
+                fingerprint,
+                ctx.real_now_ms + CLAIM_MS
+            ],
+        )?,
+    ];
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => Ok(()),
+        Err(db::WriteError::Conflict) => Err(ApiError::new(
+            ErrorCode::Conflict,
+            "A payment of another amount for this invoice is being set up in another window. Use that one, or try again in a moment.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The statement that lets go of the claims, written with the session.
+fn release(
+    ctx: &Ctx,
+    invoices: &[&str],
+    fingerprint: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "DELETE FROM checkout_claims WHERE invoice_id IN (SELECT value FROM json_each(?1)) AND fingerprint = ?2",
+        params![
+            serde_json::to_string(invoices).unwrap_or_default(),
+            fingerprint
+        ],
+    )
 }

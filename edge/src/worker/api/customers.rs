@@ -4,7 +4,7 @@ use crate::cursor;
 use crate::error::ApiError;
 use crate::params;
 use crate::reminders::preferences::{self, OptOut};
-use crate::views::{CustomerRow, is_time_zone};
+use crate::rows::{CustomerRow, is_time_zone};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;

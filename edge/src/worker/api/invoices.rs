@@ -5,7 +5,7 @@ use crate::cursor;
 use crate::error::ApiError;
 use crate::ledger;
 use crate::params;
-use crate::views::{InvoiceRow, LineRow, PaymentRow};
+use crate::rows::{InvoiceRow, LineRow, PaymentRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use crate::worker::{http, ledger as books, outbox, queue};

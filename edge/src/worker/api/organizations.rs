@@ -3,8 +3,8 @@
 
 use crate::error::ApiError;
 use crate::params;
+use crate::rows::{OrganizationRow, PAYMENT_METHODS};
 use crate::security::{self, OsRandom, TokenKind};
-use crate::views::{OrganizationRow, PAYMENT_METHODS};
 use crate::worker::api::reminder_config;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};

@@ -4,8 +4,8 @@
 use super::{invoices, organizations};
 use crate::error::ApiError;
 use crate::params;
+use crate::rows::{InvoiceRow, LineRow, local_date};
 use crate::security;
-use crate::views::{InvoiceRow, LineRow, local_date};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;

@@ -39,7 +39,7 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
     }
     let date = parse_date(&body.promised_date)
         .ok_or_else(|| FieldError::invalid("promised_date", "must be a date such as 2026-12-15"))?;
-    let today = crate::views::local_date(ctx.now_ms, &inv.time_zone);
+    let today = crate::rows::local_date(ctx.now_ms, &inv.time_zone);
     if date < today || (date - today).num_days() > 90 {
         return Err(FieldError::invalid(
             "promised_date",

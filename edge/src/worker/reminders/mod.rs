@@ -36,7 +36,7 @@ use crate::reminders::plan::{Look, look, slots};
 use crate::reminders::segment::{self, Facts, Segment};
 use crate::reminders::window::Window;
 use crate::reminders::{Check, Skip, firmest, occurrence_key, recheck, zone};
-use crate::views::{CustomerRow, InvoiceRow, OrganizationRow};
+use crate::rows::{CustomerRow, InvoiceRow, OrganizationRow};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -84,7 +84,7 @@ pub(super) async fn plan(
 pub fn first_statement_at(now_ms: i64, time_zone: &str) -> Option<i64> {
     use chrono::TimeZone;
     let tz = zone(time_zone);
-    let today = crate::views::local_date(now_ms, time_zone);
+    let today = crate::rows::local_date(now_ms, time_zone);
     let midnight = first_of_next_month(today).and_hms_opt(0, 0, 0)?;
     tz.from_local_datetime(&midnight)
         .earliest()

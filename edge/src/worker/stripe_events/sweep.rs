@@ -36,6 +36,7 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
     // own event were both lost.
     for session in recent(ctx, secret.expose(), Listed::CheckoutSessions, since).await? {
         repaired += counted(repair(ctx, &session).await, &session);
+        counted(record_open(ctx, &session).await, &session);
     }
     for intent in recent(ctx, secret.expose(), Listed::PaymentIntents, since).await? {
         repaired += counted(repair_intent(ctx, &intent).await, &intent);
@@ -217,4 +218,41 @@ async fn repair_payment(
     ])
     .await?;
     Ok(outcome == "applied")
+}
+
+/// Records an open session Settle created at Stripe but never wrote down
+/// (the worker stopped, or D1 failed, right after Stripe answered), so that
+/// the next checkout for its invoice closes it first: one payable session
+/// per invoice holds even then. Returns whether it recorded one.
+async fn record_open(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
+    let meta = &session["metadata"];
+    let (Some(id), Some(org), Some(invoice), Some(url)) = (
+        session["id"].as_str(),
+        meta[META_ORGANIZATION].as_str(),
+        meta[crate::stripe::reconcile::META_INVOICE].as_str(),
+        session["url"].as_str(),
+    ) else {
+        return Ok(false);
+    };
+    if session["status"] != "open" {
+        return Ok(false);
+    }
+    let amount = session["amount_total"].as_i64().unwrap_or(0);
+    let expires_at = session["expires_at"].as_i64().unwrap_or(0) * 1000;
+    let s = db::stmt(
+        &ctx.db,
+        "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at) \
+         SELECT ?1, i.organization_id, i.customer_id, i.id, 'recovered', ?2, i.currency, ?3, ?4, ?5 FROM invoices i \
+         WHERE i.id = ?6 AND i.organization_id = ?7 AND ?2 > 0",
+        params![id, amount, url, expires_at, ctx.now_ms, invoice, org],
+    )?;
+    let r = s
+        .run()
+        .await
+        .map_err(|e| ApiError::internal(format!("record open session: {e}")))?;
+    let recorded = r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0;
+    if recorded {
+        worker::console_log!("sweep: recorded open session {id} that was never written down");
+    }
+    Ok(recorded)
 }
