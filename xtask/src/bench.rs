@@ -35,12 +35,13 @@ pub fn run(args: &[String]) -> Result<()> {
     // `cargo xtask bench webhooks`: only the webhook ingestion figure.
     let only_webhooks = args.first().is_some_and(|a| a == "webhooks");
     let t = tools::ensure(false)?;
-    if output(Command::new("brotli").arg("--version")).is_none() {
+    let everything = !only_reminders && !only_webhooks;
+    if everything && output(Command::new("brotli").arg("--version")).is_none() {
         step("install brotli", || {
             proc::run(Command::new("apt-get").args(["install", "-y", "brotli"]))
         })?;
     }
-    if output(Command::new("oha").arg("--version")).is_none() {
+    if everything && output(Command::new("oha").arg("--version")).is_none() {
         step("install oha (load generator)", || {
             proc::run(Command::new("cargo").args([
                 "install",
@@ -53,6 +54,24 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     build::all(&t)?;
     let root = root();
+    if only_webhooks {
+        let state = root.join(format!(".settle/bench-{}", std::process::id()));
+        remove_dir(&state)?;
+        let stack = Stack::start(
+            &t,
+            Options {
+                port: None,
+                mail_port: None,
+                stripe_port: None,
+                state_dir: state.clone(),
+                log_dir: Some(root.join("target/bench-logs")),
+            },
+        )?;
+        let demo = seed::demo(&stack, &state.join("demo.json"))?;
+        webhook_load(&stack, &demo)?;
+        drop(stack);
+        return remove_dir(&state);
+    }
 
     println!("\n## Portal first load (everything the invoice page downloads)\n");
     println!("| file | raw | gzip -9 | brotli -q 11 |\n|---|---|---|---|");
@@ -109,11 +128,6 @@ pub fn run(args: &[String]) -> Result<()> {
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
     if only_reminders {
         crate::bench_reminders::run(&t, &stack, &state)?;
-        drop(stack);
-        return remove_dir(&state);
-    }
-    if only_webhooks {
-        webhook_load(&stack, &demo)?;
         drop(stack);
         return remove_dir(&state);
     }

@@ -71,11 +71,19 @@ pub struct Waiting {
 pub struct Read {
     pub known: Known,
     pub waiting: Vec<Waiting>,
+    /// The Stripe event asked about is already recorded (a redelivery).
+    pub recorded: bool,
 }
 
 /// Reads what the engine asks for, in one round trip; `None` when the
 /// organization does not exist.
-pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Read>, ApiError> {
+/// `event`: a Stripe event whose being recorded already is read too.
+pub async fn read(
+    ctx: &Ctx,
+    org_id: &str,
+    r: &Reads,
+    event: Option<&str>,
+) -> Result<Option<Read>, ApiError> {
     let ids = serde_json::to_string(&r.invoices).unwrap_or_else(|_| "[]".into());
     let args = || params![org_id, ids.as_str(), r.payment.clone()];
     let stmts = vec![
@@ -118,14 +126,19 @@ pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Read>, Ap
             "SELECT id, payload FROM stripe_events WHERE organization_id = ?1 AND payment_key = ?2 AND outcome = 'pending' ORDER BY received_at",
             params![org_id, r.wakes.clone()],
         )?,
+        db::stmt(
+            &ctx.db,
+            "SELECT id FROM stripe_events WHERE id = ?1",
+            params![event],
+        )?,
     ];
     let results = ctx
         .db
         .batch(stmts)
         .await
         .map_err(|e| ApiError::internal(format!("ledger read: {e}")))?;
-    let [org, invoices, rows, sessions, waiting] = results.as_slice() else {
-        return Err(ApiError::internal("ledger read: five results expected"));
+    let [org, invoices, rows, sessions, waiting, recorded] = results.as_slice() else {
+        return Err(ApiError::internal("ledger read: six results expected"));
     };
     let decode = |e: worker::Error| ApiError::internal(format!("ledger read: {e}"));
     if org
@@ -181,7 +194,15 @@ pub async fn read(ctx: &Ctx, org_id: &str, r: &Reads) -> Result<Option<Read>, Ap
             })
             .collect(),
     };
-    Ok(Some(Read { known, waiting }))
+    let recorded = !recorded
+        .results::<serde_json::Value>()
+        .map_err(decode)?
+        .is_empty();
+    Ok(Some(Read {
+        known,
+        waiting,
+        recorded,
+    }))
 }
 
 /// The statements that write `e`, guards first, and the emails to enqueue

@@ -211,7 +211,7 @@ async fn books_of(
         invoices: vec![id.to_owned()],
         ..Default::default()
     };
-    let known = books::read(ctx, org_id, &reads)
+    let known = books::read(ctx, org_id, &reads, None)
         .await?
         .ok_or_else(|| ApiError::not_found("organization"))?
         .known;

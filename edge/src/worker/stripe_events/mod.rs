@@ -81,9 +81,15 @@ pub async fn record(
     actor: &str,
 ) -> Result<&'static str, ApiError> {
     for _ in 0..books::MAX_ATTEMPTS {
-        let read = books::read(ctx, org_id, &ledger::stripe::reads(event))
+        let read = books::read(ctx, org_id, &ledger::stripe::reads(event), Some(&event.id))
             .await?
             .ok_or_else(|| ApiError::not_found("organization"))?;
+        if read.recorded {
+            // A redelivery: nothing to write. What waits for its payment
+            // (a follow-up cut short) is applied still.
+            apply_waiting(ctx, org_id, read.waiting).await?;
+            return Ok("duplicate");
+        }
         let e = ledger::stripe::decide(org_id, event, &read.known, false);
         let mut stmts = vec![db::stmt(
             &ctx.db,
@@ -122,12 +128,9 @@ pub async fn record(
             }
             // Already recorded: still finish the follow-up, which a failure
             // after the first commit may have cut short.
-            Err(WriteError::Unique(m)) if m.contains("stripe_events") => {
-                if let Some(key) = &e.payment_key {
-                    apply_pending(ctx, org_id, key).await?;
-                }
-                return Ok("duplicate");
-            }
+            // Recorded by a delivery at the same moment: decided again, it
+            // is a redelivery.
+            Err(WriteError::Unique(m)) if m.contains("stripe_events") => continue,
             // Another delivery wrote the same books in between.
             Err(WriteError::Conflict | WriteError::Unique(_)) => continue,
             Err(WriteError::Other(e)) => return Err(e),
@@ -185,7 +188,8 @@ async fn apply_waiting(
             continue;
         };
         for _ in 0..books::MAX_ATTEMPTS {
-            let Some(read) = books::read(ctx, org_id, &ledger::stripe::reads(&event)).await? else {
+            let Some(read) = books::read(ctx, org_id, &ledger::stripe::reads(&event), None).await?
+            else {
                 return Ok(());
             };
             let e = ledger::stripe::decide(org_id, &event, &read.known, true);
