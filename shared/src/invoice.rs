@@ -91,7 +91,7 @@ pub fn pay_together(
     invoices: &[crate::api::InvoiceResponse],
     currency: &str,
 ) -> Option<PayTogether> {
-    let mut payable: Vec<&crate::api::InvoiceResponse> = invoices
+    let payable: Vec<&crate::api::InvoiceResponse> = invoices
         .iter()
         .filter(|i| {
             i.status == InvoiceStatus::Open
@@ -103,9 +103,24 @@ pub fn pay_together(
     if payable.len() < 2 {
         return None;
     }
-    payable.sort_by(|a, b| (&a.due_date, &a.number).cmp(&(&b.due_date, &b.number)));
-    let left = payable.len().saturating_sub(MAX_PAY_TOGETHER);
-    payable.truncate(MAX_PAY_TOGETHER);
+    // The earliest due first, by selection rather than a sort: the portal's
+    // bundle carries no second sort for this.
+    fn key(i: &crate::api::InvoiceResponse) -> (&str, &str, &str) {
+        (&i.due_date, &i.number, &i.id)
+    }
+    let mut chosen: Vec<&crate::api::InvoiceResponse> = Vec::new();
+    while chosen.len() < MAX_PAY_TOGETHER {
+        let next = payable
+            .iter()
+            .filter(|i| chosen.iter().all(|c| c.id != i.id))
+            .min_by(|a, b| key(a).cmp(&key(b)));
+        match next {
+            Some(i) => chosen.push(i),
+            None => break,
+        }
+    }
+    let left = payable.len() - chosen.len();
+    let payable = chosen;
     Some(PayTogether {
         ids: payable.iter().map(|i| i.id.clone()).collect(),
         numbers: payable.iter().map(|i| i.number.clone()).collect(),

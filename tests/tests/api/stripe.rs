@@ -260,22 +260,64 @@ fn every_captured_stripe_event_is_acknowledged() {
     // events Settle does not act on are kept and ignored, failures and
     // expiries of unknown sessions change nothing and are applied.
     let expected = [
-        ("charge.dispute.closed__lago_2025-04-30.basil.json", "ignored"),
-        ("charge.dispute.closed__won__lago_2020-08-27.json", "pending"),
-        ("charge.dispute.created__lago_2025-04-30.basil.json", "pending"),
-        ("charge.refund.updated__lago_2025-04-30.basil.json", "ignored"),
-        ("charge.refunded__pay-rails_envelope-constructed.json", "pending"),
-        ("checkout.session.async_payment_failed__constructed.json", "applied"),
-        ("checkout.session.async_payment_succeeded__constructed.json", "flagged"),
-        ("checkout.session.completed__async-unpaid__constructed.json", "applied"),
-        ("checkout.session.completed__jam-coop_2023-10-16.json", "flagged"),
+        (
+            "charge.dispute.closed__lago_2025-04-30.basil.json",
+            "ignored",
+        ),
+        (
+            "charge.dispute.closed__won__lago_2020-08-27.json",
+            "pending",
+        ),
+        (
+            "charge.dispute.created__lago_2025-04-30.basil.json",
+            "pending",
+        ),
+        (
+            "charge.refund.updated__lago_2025-04-30.basil.json",
+            "ignored",
+        ),
+        (
+            "charge.refunded__pay-rails_envelope-constructed.json",
+            "pending",
+        ),
+        (
+            "checkout.session.async_payment_failed__constructed.json",
+            "applied",
+        ),
+        (
+            "checkout.session.async_payment_succeeded__constructed.json",
+            "flagged",
+        ),
+        (
+            "checkout.session.completed__async-unpaid__constructed.json",
+            "applied",
+        ),
+        (
+            "checkout.session.completed__jam-coop_2023-10-16.json",
+            "flagged",
+        ),
         ("checkout.session.expired__constructed.json", "applied"),
-        ("payment_intent.canceled__lago_2025-04-30.basil.json", "ignored"),
-        ("payment_intent.payment_failed__lago_2020-08-27.json", "applied"),
-        ("payment_intent.payment_failed__lago_2025-04-30.basil.json", "applied"),
+        (
+            "payment_intent.canceled__lago_2025-04-30.basil.json",
+            "ignored",
+        ),
+        (
+            "payment_intent.payment_failed__lago_2020-08-27.json",
+            "applied",
+        ),
+        (
+            "payment_intent.payment_failed__lago_2025-04-30.basil.json",
+            "applied",
+        ),
         ("payment_intent.payment_failed__localstripe.json", "applied"),
-        ("payment_intent.succeeded__lago_2024-09-30.acacia.json", "flagged"),
-        ("payment_intent.succeeded__lago_2025-04-30.basil.json", "flagged"),
+        (
+            "payment_intent.succeeded__lago_2024-09-30.acacia.json",
+            "flagged",
+        ),
+        (
+            "payment_intent.succeeded__lago_2025-04-30.basil.json",
+            "flagged",
+        ),
         ("payment_intent.succeeded__localstripe.json", "flagged"),
     ];
     let app = TestApp::new();
