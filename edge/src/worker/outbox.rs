@@ -13,7 +13,7 @@ use super::fetch::WorkerFetch;
 use super::queue::Outcome;
 use super::reminders;
 use crate::email::{
-    EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
+    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
     delivery::{self, Decision},
     render::Brand,
     resend::ResendSender,
@@ -209,7 +209,31 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
         api_key: ctx.config.email_api_key.expose(),
         client: WorkerFetch,
     };
-    let answer = sender.send(&email).await;
+    // The company's copy goes on its own, with no working link in it; it
+    // goes first, so that a retry after it failed sends both.
+    let mut secret_links = email.unsubscribe_links();
+    secret_links.push(link.url.clone());
+    let links: Vec<&str> = secret_links.iter().map(String::as_str).collect();
+    let copy = email.company_copy(&links, "[link removed in this copy]");
+    let mut email = email;
+    email.bcc = None;
+    let copied = match &copy {
+        Some(copy) => match sender.send(copy).await {
+            Err(EmailError::Transient(e)) => {
+                Err(EmailError::Transient(format!("company copy: {e}")))
+            }
+            Err(EmailError::Rejected(e)) => {
+                worker::console_error!("company copy of {} refused: {e}", row.id);
+                Ok(())
+            }
+            _ => Ok(()),
+        },
+        None => Ok(()),
+    };
+    let answer = match copied {
+        Ok(()) => sender.send(&email).await,
+        Err(e) => Err(e),
+    };
     let provider_id = answer.as_ref().ok().cloned();
     match delivery::after_attempt(
         row.attempts,

@@ -496,12 +496,24 @@ fn statements_list_every_open_item_once_a_month_skip_holidays_and_copy_the_compa
     for n in &numbers {
         assert!(text.contains(n.as_str()), "{n} listed: {text}");
     }
-    assert_eq!(
-        outbox[0]["bcc"],
-        json!(["proof@testco.example"]),
+    // The company's copy is a message of its own, with the same items and
+    // no link that opens the customer's invoices or unsubscribes them.
+    assert!(
+        outbox[0]["bcc"].as_array().is_none_or(|b| b.is_empty()),
         "{}",
         outbox[0]
     );
+    let copies = app.emails_to("proof@testco.example");
+    assert_eq!(copies.len(), 1, "one copy for the company");
+    for part in ["text", "html"] {
+        let body = copies[0][part].as_str().unwrap();
+        for n in &numbers {
+            assert!(body.contains(n.as_str()), "{n} listed in the copy");
+        }
+        assert!(!body.contains("/c/cl_"), "no portal link in the copy: {body}");
+        assert!(!body.contains("/u/cus_"), "no preferences link in the copy: {body}");
+    }
+    assert!(copies[0]["headers"].get("List-Unsubscribe").is_none());
 }
 
 #[test]
