@@ -7,6 +7,11 @@
 //! inside an email is derived from the email's id, so every attempt sends the
 //! same body under the same `Idempotency-Key`, and the provider delivers it
 //! once.
+//!
+//! Longer than the other glue files (about 550 lines) because one send is
+//! one sequence that must be read in order: claim the attempt, prepare (or
+//! reload) the body, store it, send the company's copy and the email, record
+//! the outcome. Its decisions are `email::delivery`'s.
 
 use super::api::{invoices, links, organizations};
 use super::fetch::WorkerFetch;

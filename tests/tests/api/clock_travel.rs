@@ -510,8 +510,14 @@ fn statements_list_every_open_item_once_a_month_skip_holidays_and_copy_the_compa
         for n in &numbers {
             assert!(body.contains(n.as_str()), "{n} listed in the copy");
         }
-        assert!(!body.contains("/c/cl_"), "no portal link in the copy: {body}");
-        assert!(!body.contains("/u/cus_"), "no preferences link in the copy: {body}");
+        assert!(
+            !body.contains("/c/cl_"),
+            "no portal link in the copy: {body}"
+        );
+        assert!(
+            !body.contains("/u/cus_"),
+            "no preferences link in the copy: {body}"
+        );
     }
     assert!(copies[0]["headers"].get("List-Unsubscribe").is_none());
 }

@@ -269,7 +269,7 @@ async fn open_session(
             expires_at,
             payment_method_types: &methods.iter().map(String::as_str).collect::<Vec<_>>(),
             locale: &customer.locale,
-            also: &also,
+            also,
         },
     );
     // The key covers every parameter sent (and the attempt): a retry in the

@@ -11,6 +11,7 @@ pub mod invoices;
 pub mod links;
 pub mod operator;
 pub mod organizations;
+pub mod payments;
 pub mod portal;
 pub mod preferences;
 pub mod promises;
