@@ -8,7 +8,7 @@
 //! - One reminder cron tick over 100,000 open invoices, 2,000 due.
 
 use crate::proc::{self, output, step};
-use crate::stack::{Options, Stack, remove_dir};
+use crate::stack::{Stack, remove_dir};
 use crate::{Result, build, root, seed, tools};
 use std::path::Path;
 use std::process::Command;
@@ -55,18 +55,7 @@ pub fn run(args: &[String]) -> Result<()> {
     build::all(&t)?;
     let root = root();
     if only_webhooks {
-        let state = root.join(format!(".settle/bench-{}", std::process::id()));
-        remove_dir(&state)?;
-        let stack = Stack::start(
-            &t,
-            Options {
-                port: None,
-                mail_port: None,
-                stripe_port: None,
-                state_dir: state.clone(),
-                log_dir: Some(root.join("target/bench-logs")),
-            },
-        )?;
+        let (stack, state) = Stack::for_run(&t, "bench", root.join("target/bench-logs"))?;
         let demo = seed::demo(&stack, &state.join("demo.json"))?;
         webhook_load(&stack, &demo)?;
         drop(stack);
@@ -113,18 +102,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
 
-    let state = root.join(format!(".settle/bench-{}", std::process::id()));
-    remove_dir(&state)?;
-    let stack = Stack::start(
-        &t,
-        Options {
-            port: None,
-            mail_port: None,
-            stripe_port: None,
-            state_dir: state.clone(),
-            log_dir: Some(root.join("target/bench-logs")),
-        },
-    )?;
+    let (stack, state) = Stack::for_run(&t, "bench", root.join("target/bench-logs"))?;
     let demo = seed::demo(&stack, &state.join("demo.json"))?;
     if only_reminders {
         crate::bench_reminders::run(&t, &stack, &state)?;

@@ -64,6 +64,25 @@ fn stdio_to(log_dir: &Option<PathBuf>, name: &str) -> Result<(Stdio, Stdio)> {
 }
 
 impl Stack {
+    /// A stack of its own for a run of tests or benchmarks: free ports, a
+    /// fresh state directory `.settle/<name>-<pid>` (returned), the
+    /// services' output in `log_dir`.
+    pub fn for_run(t: &Tools, name: &str, log_dir: PathBuf) -> Result<(Stack, PathBuf)> {
+        let state = root().join(format!(".settle/{name}-{}", std::process::id()));
+        remove_dir(&state)?;
+        let stack = Stack::start(
+            t,
+            Options {
+                port: None,
+                mail_port: None,
+                stripe_port: None,
+                state_dir: state.clone(),
+                log_dir: Some(log_dir),
+            },
+        )?;
+        Ok((stack, state))
+    }
+
     pub fn start(t: &Tools, o: Options) -> Result<Stack> {
         let root = root();
         step("build the email and Stripe stand-ins", || {

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every check, in the order that fails fastest.
 
 use crate::proc::{self, step};
-use crate::stack::{Options, Stack, remove_dir, target_dir};
+use crate::stack::{Stack, remove_dir, target_dir};
 use crate::{Result, build, root, seed, tools};
 use std::process::Command;
 use std::time::Instant;
@@ -54,21 +54,10 @@ pub fn run_all() -> Result<()> {
     // Bindings, compatibility and size as Cloudflare would check them.
     crate::deploy::dry_run(&t)?;
 
-    let state = root.join(format!(".settle/test-{}", std::process::id()));
-    remove_dir(&state)?;
     let logs = target_dir().join("test-logs");
     // The query-plan check reads every statement in these logs: this run's only.
     remove_dir(&logs)?;
-    let mut stack = Stack::start(
-        &t,
-        Options {
-            port: None,
-            mail_port: None,
-            stripe_port: None,
-            state_dir: state.clone(),
-            log_dir: Some(logs.clone()),
-        },
-    )?;
+    let (mut stack, state) = Stack::for_run(&t, "test", logs.clone())?;
     let demo_file = state.join("demo.json");
     step("seed the demo company", || {
         seed::demo(&stack, &demo_file).map(|_| ())
@@ -203,19 +192,8 @@ fn api_only(filter: Option<&str>) -> Result<()> {
     let root = root();
     let t = tools::ensure(false)?;
     build::all(&t)?;
-    let state = root.join(format!(".settle/test-{}", std::process::id()));
-    remove_dir(&state)?;
     let logs = target_dir().join("test-logs");
-    let stack = Stack::start(
-        &t,
-        Options {
-            port: None,
-            mail_port: None,
-            stripe_port: None,
-            state_dir: state.clone(),
-            log_dir: Some(logs.clone()),
-        },
-    )?;
+    let (stack, state) = Stack::for_run(&t, "test", logs.clone())?;
     let demo_file = state.join("demo.json");
     seed::demo(&stack, &demo_file)?;
     let mut c = Command::new("cargo");

@@ -276,17 +276,21 @@ impl History {
         }
     }
 
-    /// The Stripe events of [`History::ops`], each `copies` times, in an
-    /// order drawn from `seed`.
-    pub fn deliveries(&self, copies: usize, seed: u64) -> Vec<Event> {
-        let events: Vec<Event> = self
-            .ops()
+    /// The Stripe events of [`History::ops`], in order.
+    pub fn events(&self) -> Vec<Event> {
+        self.ops()
             .into_iter()
             .filter_map(|o| match o {
                 Op::Stripe(e) => Some(e),
                 Op::Manual(..) => None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// The Stripe events of [`History::ops`], each `copies` times, in an
+    /// order drawn from `seed`.
+    pub fn deliveries(&self, copies: usize, seed: u64) -> Vec<Event> {
+        let events = self.events();
         let mut all: Vec<Event> = (0..copies).flat_map(|_| events.clone()).collect();
         shuffle(&mut all, seed);
         all

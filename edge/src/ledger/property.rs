@@ -111,7 +111,7 @@ proptest! {
     #[test]
     fn racing_deliveries_end_in_the_same_books(h in history(), seed in any::<u64>()) {
         let expected = summary(&in_order(&h));
-        let mut events: Vec<Event> = h.ops().into_iter().filter_map(|o| match o { Op::Stripe(e) => Some(e), Op::Manual(..) => None }).collect();
+        let mut events: Vec<Event> = h.events();
         // Every event twice, shuffled, delivered two at a time.
         events.extend(events.clone());
         shuffle(&mut events, seed);
@@ -153,14 +153,7 @@ fn a_race_on_one_invoice_is_decided_again_not_lost() {
         ],
         vec![],
     );
-    let ops: Vec<Event> = h
-        .ops()
-        .into_iter()
-        .filter_map(|o| match o {
-            Op::Stripe(e) => Some(e),
-            Op::Manual(..) => None,
-        })
-        .collect();
+    let ops: Vec<Event> = h.events();
     let mut s = h.store(true);
     // The two PaymentIntents race: both read the invoice at version 0.
     s.deliver_racing(&ops[1], &ops[4]);
@@ -243,14 +236,7 @@ fn a_refund_racing_its_payment_does_not_wait_forever() {
         }],
         vec![],
     );
-    let ops: Vec<Event> = h
-        .ops()
-        .into_iter()
-        .filter_map(|o| match o {
-            Op::Stripe(e) => Some(e),
-            Op::Manual(..) => None,
-        })
-        .collect();
+    let ops: Vec<Event> = h.events();
     let mut s = h.store(true);
     s.deliver_racing(&ops[0], &ops[2]);
     assert_eq!(s.events["evt_0_r0"].0, Outcome::Applied);
