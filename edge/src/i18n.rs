@@ -67,6 +67,22 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// The portal page's heading, as the portal writes it: "Your invoices",
+    /// or "Invoice NW-1001" (the landing page shows it before the portal runs).
+    pub fn portal_heading(self, invoice_number: Option<&str>) -> String {
+        let (list, invoice) = match self {
+            Lang::En => ("Your invoices", "Invoice"),
+            Lang::Fr => ("Vos factures", "Facture"),
+            Lang::Ar => ("فواتيرك", "فاتورة"),
+        };
+        match invoice_number {
+            Some(n) => format!("{invoice} {n}"),
+            None => list.to_owned(),
+        }
+    }
+}
+
 /// Sentences of the invoice and link emails.
 pub struct EmailText {
     pub invoice_subject: &'static str,

@@ -13,6 +13,7 @@ pub mod cursor;
 pub mod email;
 pub mod error;
 pub mod i18n;
+pub mod landing;
 pub mod ledger;
 pub mod outbound;
 pub mod ratelimit;

@@ -29,6 +29,7 @@ pub fn set_title(title: &str) {
 /// The company's frame around a page: logo or name, content, contact.
 #[component]
 pub fn Shell(session: PortalSessionResponse, children: Children) -> impl IntoView {
+    remove_boot();
     let lang = Lang::from_locale(&session.locale);
     let t = lang.text();
     set_document_language(lang);
@@ -91,6 +92,7 @@ pub fn StatusBadge(invoice: InvoiceResponse, lang: Lang) -> impl IntoView {
 /// What went wrong, and what the customer can do next.
 #[component]
 pub fn Failure(failure: ApiFailure, lang: Lang) -> impl IntoView {
+    remove_boot();
     let t = lang.text();
     match failure {
         ApiFailure::SignedOut => view! {
@@ -221,5 +223,17 @@ pub fn PayButton(
             {partial}
             <div aria-live="polite">{move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}</div>
         </div>
+    }
+}
+
+/// Removes the landing page's skeleton (`#boot`, served with a customer's
+/// link so the heading shows before the wasm runs) once the portal draws
+/// the page itself.
+pub fn remove_boot() {
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
     }
 }

@@ -148,6 +148,21 @@ pub fn redirect(location: &str, cookie: Option<&str>) -> Result<Response, ApiErr
         .with_headers(headers))
 }
 
+/// The landing page of a customer link: HTML with the session cookie. Its
+/// `Content-Location` names the page the portal continues on.
+pub fn landing_page(html: &str, location: &str, cookie: &str) -> Result<Response, ApiError> {
+    let headers = Headers::new();
+    let f = |e: worker::Error| ApiError::internal(format!("header: {e}"));
+    headers
+        .set("Content-Type", "text/html; charset=utf-8")
+        .map_err(f)?;
+    headers.set("Content-Location", location).map_err(f)?;
+    headers.set("Cache-Control", "no-store").map_err(f)?;
+    headers.set("Referrer-Policy", "no-referrer").map_err(f)?;
+    headers.set("Set-Cookie", cookie).map_err(f)?;
+    Ok(Response::ok(html).map_err(f)?.with_headers(headers))
+}
+
 /// Refuses unless the caller presents the platform operator's token.
 pub fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
     let token = ctx

@@ -15,8 +15,19 @@ fn opening_a_link_starts_a_session() {
     assert!(token.len() >= 3 + 43, "256-bit token");
 
     let r = app.open(url);
-    assert_eq!(r.status, 303);
+    // The landing page at once (no redirect): the portal's page with the
+    // company's bar, the heading, the data requested alongside the wasm, and
+    // the token taken out of the address bar.
+    assert_eq!(r.status, 200);
     assert_eq!(r.location.as_deref(), Some("/invoices"));
+    let html = r.body.as_str().unwrap();
+    assert!(html.contains("<h1>Your invoices</h1>"), "{html}");
+    assert!(html.contains("Test Co"));
+    assert!(html.contains("history.replaceState(null,\"\",\"/invoices\")"));
+    assert!(
+        html.contains("rel=\"preload\" as=\"fetch\" crossorigin href=\"/api/v1/portal/session\"")
+    );
+    assert!(!html.contains(token), "the token is not in the page");
     let set = r.set_cookie.unwrap();
     for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         assert!(set.contains(attr), "{attr} in {set}");

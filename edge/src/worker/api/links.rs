@@ -241,28 +241,88 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
     }
     let session = security::new_token(TokenKind::Session, &mut OsRandom);
     let expires_at = (ctx.now_ms + SESSION_MAX_SECS * 1000).min(link.expires_at);
-    db::batch(&ctx.db, vec![
-        db::stmt(
-            &ctx.db,
-            "INSERT INTO customer_sessions (token_hash, organization_id, customer_id, link_id, expires_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![security::hash_token(&session), &link.organization_id, &link.customer_id, &link.id, expires_at, ctx.now_ms],
-        )?,
-        ctx.audit(Audit {
-            org: Some(&link.organization_id),
-            actor: &format!("customer:{}", link.customer_id),
-            action: "link.opened",
-            subject: &link.id,
-            detail: json!({}),
-        })?,
-    ])
-    .await?;
+    #[derive(serde::Deserialize)]
+    struct Shown {
+        display_name: String,
+        primary_color: Option<String>,
+        locale: String,
+        number: Option<String>,
+    }
+    let results = ctx
+        .db
+        .batch(vec![
+            db::stmt(
+                &ctx.db,
+                "INSERT INTO customer_sessions (token_hash, organization_id, customer_id, link_id, expires_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![security::hash_token(&session), &link.organization_id, &link.customer_id, &link.id, expires_at, ctx.now_ms],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&link.organization_id),
+                actor: &format!("customer:{}", link.customer_id),
+                action: "link.opened",
+                subject: &link.id,
+                detail: json!({}),
+            })?,
+            // What the landing page shows before the portal runs.
+            db::stmt(
+                &ctx.db,
+                "SELECT o.display_name, o.primary_color, c.locale, i.number FROM customers c \
+                 JOIN organizations o ON o.id = c.organization_id \
+                 LEFT JOIN invoices i ON i.id = ?2 AND i.organization_id = c.organization_id \
+                 WHERE c.id = ?1 AND c.organization_id = ?3",
+                params![&link.customer_id, link.invoice_id.clone(), &link.organization_id],
+            )?,
+        ])
+        .await
+        .map_err(|e| ApiError::internal(format!("open link: {e}")))?;
+    let shown: Option<Shown> = results
+        .get(2)
+        .and_then(|r| r.results::<Shown>().ok())
+        .and_then(|rows| rows.into_iter().next());
     let cookie = security::session_cookie(&session, (expires_at - ctx.now_ms) / 1000);
     let landing = match &link.invoice_id {
         Some(inv) => format!("/invoices/{inv}"),
         None => "/invoices".to_owned(),
     };
-    http::redirect(&landing, Some(&cookie))
+    match (shown, landing_index(ctx).await) {
+        (Some(shown), Some(index)) => {
+            let lang = crate::i18n::Lang::from_locale(&shown.locale);
+            let preloads = vec![
+                "/api/v1/portal/session".to_owned(),
+                format!("/api/v1/portal{landing}"),
+            ];
+            let html = crate::landing::page(
+                &index,
+                &crate::landing::Landing {
+                    path: &landing,
+                    lang: lang.code(),
+                    rtl: lang.rtl(),
+                    company: &shown.display_name,
+                    colour: shown.primary_color.as_deref().unwrap_or("#1a56db"),
+                    heading: &lang
+                        .portal_heading(link.invoice_id.as_ref().and(shown.number.as_deref())),
+                    preloads: &preloads,
+                },
+            );
+            http::landing_page(&html, &landing, &cookie)
+        }
+        // Without the built portal (or its row), the plain redirect.
+        _ => http::redirect(&landing, Some(&cookie)),
+    }
+}
+
+/// The portal's index.html from the static assets.
+async fn landing_index(ctx: &Ctx) -> Option<String> {
+    let assets = ctx.env.assets("ASSETS").ok()?;
+    let mut r = assets
+        .fetch("https://assets.invalid/index.html", None)
+        .await
+        .ok()?;
+    if r.status_code() != 200 {
+        return None;
+    }
+    r.text().await.ok()
 }
 
 #[derive(serde::Deserialize)]
