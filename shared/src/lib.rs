@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod invoice;
 pub mod money;
+pub mod pay_all;
 pub mod reminders;
 pub mod text;
 pub mod time;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BASE, MAIL, SHOTS, must, useBrowser, phone, checkPage, waitForMail } from './support.mjs';
+import { BASE, MAIL, SHOTS, must, useBrowser, phone, checkPage, waitForMail, openLink } from './support.mjs';
 
 const DEMO = JSON.parse(fs.readFileSync(must('SETTLE_DEMO'), 'utf8'));
 const customer = (name) => DEMO.customers.find((c) => c.name === name);
@@ -21,7 +21,7 @@ function pdfPages(buffer) {
 
 test('a customer opens the emailed link and sees their invoices, branded', async () => {
   const { context, page } = await phone();
-  await page.goto(customer('Ada Lovelace').link);
+  await openLink(page, customer('Ada Lovelace').link);
   await page.waitForURL(/\/invoices$/);
   await page.getByRole('heading', { level: 1, name: 'Your invoices' }).waitFor();
   assert.equal(await page.locator('.brand-name').innerText(), 'Northwind Supplies');
@@ -56,7 +56,7 @@ test('a customer opens the emailed link and sees their invoices, branded', async
 
 test('a French customer reads French with French number formats', async () => {
   const { context, page } = await phone('fr-FR');
-  await page.goto(customer('Camille Martin').link);
+  await openLink(page, customer('Camille Martin').link);
   await page.getByRole('heading', { level: 1, name: 'Vos factures' }).waitFor();
   assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
   const card = await page.locator('.card', { hasText: 'NW-1005' }).innerText();
@@ -68,7 +68,7 @@ test('a French customer reads French with French number formats', async () => {
 
 test('an Arabic customer reads right to left', async () => {
   const { context, page } = await phone('ar');
-  await page.goto(customer('Layla Haddad').link);
+  await openLink(page, customer('Layla Haddad').link);
   await page.getByRole('heading', { level: 1, name: 'فواتيرك' }).waitFor();
   assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
   assert.equal(await page.locator('html').getAttribute('lang'), 'ar');
@@ -99,7 +99,7 @@ test('a forged link offers a fresh one by email, and that one works', async () =
 
   const mail = await waitForMail(ada.email, (m) => m.subject.startsWith('Your link to') && m.received_at_ms >= since - 1000);
   const link = mail.text.match(/https?:\/\/\S+\/c\/\S+/)[0];
-  await page.goto(link);
+  await openLink(page, link);
   await page.waitForURL(/\/invoices$/);
   await page.getByRole('heading', { level: 1, name: 'Your invoices' }).waitFor();
   await context.close();
@@ -134,7 +134,7 @@ test('an invoice sent through the API arrives in the outbox and its link opens i
 
 test('a customer pays an invoice by card through Checkout and sees it paid', async () => {
   const { context, page } = await phone();
-  await page.goto(customer('Ada Lovelace').link);
+  await openLink(page, customer('Ada Lovelace').link);
   await page.waitForURL(/\/invoices$/);
   await page.locator('.card', { hasText: 'NW-1002' }).getByRole('link').click();
   await page.getByRole('heading', { level: 1, name: 'Invoice NW-1002' }).waitFor();
@@ -164,7 +164,7 @@ test('a customer pays an invoice by card through Checkout and sees it paid', asy
 
 test('a customer pays all open euro invoices in one go', async () => {
   const { context, page } = await phone('fr-FR');
-  await page.goto(customer('Camille Martin').link);
+  await openLink(page, customer('Camille Martin').link);
   await page.getByRole('heading', { level: 1, name: 'Vos factures' }).waitFor();
   const payAll = page.getByRole('button', { name: /^Tout payer en une fois/ });
   assert.equal(await payAll.count(), 1);
@@ -188,7 +188,7 @@ test('a customer pays part of a balance when the company allows it', async () =>
   });
   assert.equal(settings.status, 200);
   const { context, page } = await phone('en-US');
-  await page.goto(customer('Ada Lovelace').link);
+  await openLink(page, customer('Ada Lovelace').link);
   await page.locator('.card', { hasText: 'NW-1001' }).getByRole('link').click();
   await page.getByRole('heading', { level: 1, name: 'Invoice NW-1001' }).waitFor();
   await page.getByText('Pay part of the balance').click();

@@ -47,6 +47,8 @@ export async function phone(locale = 'en-US', extra = {}) {
 
 /** No serious or critical axe violation, no sideways scrolling, and a screenshot. */
 export async function checkPage(page, name) {
+  // The page as the portal drew it, not the landing page's skeleton.
+  await page.locator('#boot').waitFor({ state: 'detached' });
   await page.addScriptTag({ content: AXE });
   const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations
@@ -69,4 +71,12 @@ export async function waitForMail(to, predicate, timeoutMs = 30000) {
     await new Promise((res) => setTimeout(res, 250));
   }
   throw new Error(`no email to ${to} within ${timeoutMs} ms`);
+}
+
+/** Opens a customer's link and waits until the portal has drawn the page
+ * itself: the link answers a landing page whose skeleton (`#boot`, with the
+ * heading) shows before the portal runs. */
+export async function openLink(page, url) {
+  await page.goto(url);
+  await page.locator('#boot').waitFor({ state: 'detached' });
 }

@@ -8,6 +8,7 @@
 //! read by [`webhook`].
 
 pub mod delivery;
+pub mod reminder;
 pub mod render;
 pub mod resend;
 pub mod template;

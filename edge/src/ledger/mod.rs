@@ -19,6 +19,7 @@ pub mod checkout;
 pub mod history;
 pub mod manual;
 pub mod memory;
+pub mod reads;
 pub mod stripe;
 
 #[cfg(test)]

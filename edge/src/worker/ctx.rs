@@ -20,6 +20,9 @@ pub struct Ctx {
     pub real_now_ms: i64,
     /// `CF-Connecting-IP`, when the platform sets it.
     pub ip: Option<String>,
+    /// The request's context, for work after the answer (`waitUntil`);
+    /// none in the queue consumer and the cron.
+    pub background: Option<worker::Context>,
 }
 
 impl Ctx {
@@ -48,6 +51,7 @@ impl Ctx {
             now_ms: worker::Date::now().as_millis() as i64,
             real_now_ms: worker::Date::now().as_millis() as i64,
             ip: None,
+            background: None,
             config,
         })
     }

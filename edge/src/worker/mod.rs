@@ -27,7 +27,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Response> {
     let method = Method::parse(req.method().as_ref());
     let path = req.path();
     let route = match match_route(method, &path) {
@@ -50,7 +50,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         return Response::empty();
     }
     let name = route.name();
-    let result = match Ctx::new(&env, &req) {
+    let result = match Ctx::new(&env, &req).map(|mut c| {
+        c.background = Some(context);
+        c
+    }) {
         Ok(ctx) => match ctx.with_clock().await {
             Ok(ctx) => dispatch(&ctx, route, req).await,
             Err(e) => Err(e),

@@ -40,16 +40,27 @@ pub async fn enqueue(ctx: &Ctx, job: Job) -> Result<(), String> {
     sent.map_err(|e| e.to_string())
 }
 
-/// Enqueues a stored email (see [`enqueue`]).
+/// Enqueues a stored email (see [`enqueue`]). In a request it happens
+/// after the answer (`waitUntil`): the row is stored already, and the cron
+/// enqueues it again if this is lost.
 pub async fn enqueue_email(ctx: &Ctx, email_id: &str) {
-    if let Err(e) = enqueue(
-        ctx,
-        Job::SendEmail {
-            email_id: email_id.to_owned(),
-        },
-    )
-    .await
-    {
+    let job = Job::SendEmail {
+        email_id: email_id.to_owned(),
+    };
+    if let Some(background) = &ctx.background {
+        let (env, id) = (ctx.env.clone(), email_id.to_owned());
+        background.wait_until(async move {
+            let sent = match env.queue("JOBS") {
+                Ok(q) => q.send(job).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                worker::console_error!("enqueue {id}: {e}; the sweep will retry");
+            }
+        });
+        return;
+    }
+    if let Err(e) = enqueue(ctx, job).await {
         worker::console_error!("enqueue {email_id}: {e}; the sweep will retry");
     }
 }

@@ -7,7 +7,8 @@ use crate::i18n::{Lang, count, fill};
 use crate::{SessionResource, load};
 use leptos::prelude::*;
 use settle_shared::api::{InvoiceResponse, PaymentSettings, PortalSessionResponse};
-use settle_shared::invoice::{InvoiceStatus, pay_together};
+use settle_shared::invoice::InvoiceStatus;
+use settle_shared::pay_all::pay_together;
 
 #[component]
 pub fn InvoiceList() -> impl IntoView {

@@ -19,7 +19,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{CheckoutRequest, CheckoutResponse, CombinedCheckoutRequest};
 use settle_shared::ids::InvoiceId;
 use settle_shared::invoice::InvoiceStatus;
-use settle_shared::invoice::MAX_PAY_TOGETHER as MAX_TOGETHER;
+use settle_shared::pay_all::MAX_PAY_TOGETHER as MAX_TOGETHER;
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 

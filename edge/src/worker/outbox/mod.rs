@@ -8,26 +8,29 @@
 //! same body under the same `Idempotency-Key`, and the provider delivers it
 //! once.
 //!
-//! Longer than the other glue files (about 550 lines) because one send is
-//! one sequence that must be read in order: claim the attempt, prepare (or
-//! reload) the body, store it, send the company's copy and the email, record
-//! the outcome. Its decisions are `email::delivery`'s.
+//! One send is one sequence, read in order here: claim the attempt, prepare
+//! (or reload) the body, store it, send the company's copy and the email,
+//! record the outcome. Its decisions are `email::delivery`'s; preparing the
+//! body of each kind is in `prepare`.
 
-use super::api::{invoices, links, organizations};
+mod prepare;
+
+use super::api::{links, organizations};
 use super::fetch::WorkerFetch;
 use super::queue::Outcome;
 use super::reminders;
 use crate::email::{
-    EmailError, EmailSender, InvoiceEmail, LinkEmail, OutgoingEmail, Purpose, Rendered,
+    EmailError, EmailSender, OutgoingEmail, Rendered,
     delivery::{self, Decision},
-    render::Brand,
     resend::ResendSender,
 };
 use crate::error::ApiError;
 use crate::params;
-use crate::rows::{CustomerRow, OrganizationRow};
+use crate::rows::CustomerRow;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
+pub use prepare::brand;
+use prepare::{prepare_plain, stored_again};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ids::EmailId;
@@ -283,146 +286,6 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
     }
 }
 
-/// The link inside an email (the same on every attempt).
-fn email_link(
-    ctx: &Ctx,
-    row: &EmailRow,
-    org: &OrganizationRow,
-    customer: &CustomerRow,
-) -> Result<links::NewLink, ApiError> {
-    links::email_link(
-        ctx,
-        &row.id,
-        row.created_at,
-        &org.id,
-        &customer.id,
-        row.invoice_id.as_deref(),
-        org.link_ttl_days,
-    )
-}
-
-/// What an earlier attempt rendered, with its link and headers again.
-async fn stored_again(
-    ctx: &Ctx,
-    row: &EmailRow,
-    org: &OrganizationRow,
-    customer: &CustomerRow,
-) -> Result<Ready, ApiError> {
-    let link = email_link(ctx, row, org, customer)?;
-    let placeholder = format!("{}/c/[{}]", ctx.config.public_base_url, link.id);
-    let restore = |s: &Option<String>| {
-        s.clone()
-            .unwrap_or_default()
-            .replace(&placeholder, &link.url)
-    };
-    let rendered = Rendered {
-        subject: row.subject.clone().unwrap_or_default(),
-        html: restore(&row.html),
-        text: restore(&row.text),
-    };
-    let (headers, occurrences) = if row.kind == "reminder" || row.kind == "statement" {
-        let preferences = format!(
-            "{}{}",
-            ctx.config.public_base_url,
-            crate::security::preferences_path(ctx.config.token_secret.expose(), &customer.id)
-        );
-        #[derive(Deserialize)]
-        struct O {
-            id: String,
-            balance: i64,
-        }
-        let s = db::stmt(
-            &ctx.db,
-            "SELECT o.id, i.total - i.amount_paid AS balance FROM reminder_occurrences o JOIN invoices i ON i.id = o.invoice_id \
-             WHERE o.email_id = ?1 AND o.status = 'queued'",
-            params![&row.id],
-        )?;
-        let occ: Vec<O> = db::all(s).await?;
-        (
-            reminders::unsubscribe_headers(&preferences),
-            occ.into_iter().map(|o| (o.id, o.balance)).collect(),
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    Ok(Ready {
-        rendered,
-        link,
-        bcc: row.bcc.clone(),
-        headers,
-        occurrences,
-    })
-}
-
-/// Invoice, receipt, failed-debit and link emails. `None` when the email
-/// was skipped (and recorded as such).
-async fn prepare_plain(
-    ctx: &Ctx,
-    row: &EmailRow,
-    org: &OrganizationRow,
-    customer: &CustomerRow,
-) -> Result<Option<Ready>, ApiError> {
-    let invoice = match (&row.kind[..], &row.invoice_id) {
-        (kind @ ("invoice" | "receipt" | "payment_failed"), Some(id)) => {
-            let inv = invoices::load(ctx, &org.id, id).await?;
-            // A receipt is due whatever happened since; asking for payment is not.
-            if kind != "receipt" && inv.status != "open" {
-                finish(
-                    ctx,
-                    row,
-                    "skipped",
-                    None,
-                    Some(format!("invoice is {}", inv.status)),
-                    None,
-                )
-                .await?;
-                return Ok(None);
-            }
-            let purpose = match kind {
-                "receipt" => Purpose::Receipt,
-                "payment_failed" => Purpose::PaymentFailed,
-                _ => Purpose::Invoice,
-            };
-            Some((purpose, inv))
-        }
-        _ => None,
-    };
-    let link = email_link(ctx, row, org, customer)?;
-    let brand = brand(org);
-    let rendered = match &invoice {
-        Some((purpose, inv)) => InvoiceEmail {
-            purpose: *purpose,
-            amount_paid: &crate::i18n::amount(inv.amount_paid, &inv.currency, &customer.locale),
-            brand,
-            locale: &customer.locale,
-            customer_name: &customer.name,
-            number: &inv.number,
-            amount_due: &crate::i18n::amount(
-                inv.total - inv.amount_paid,
-                &inv.currency,
-                &customer.locale,
-            ),
-            due_date: &crate::i18n::date(&inv.due_date, &customer.locale),
-            link: &link.url,
-        }
-        .render(),
-        None => LinkEmail {
-            brand,
-            locale: &customer.locale,
-            customer_name: &customer.name,
-            link: &link.url,
-        }
-        .render(),
-    };
-    Ok(Some(Ready {
-        rendered,
-        link,
-        bcc: None,
-        headers: Vec::new(),
-        occurrences: Vec::new(),
-    }))
-}
-
 /// What the end of an email records: its subject (for the audit row) and
 /// the reminder occurrences (with the balance each reminded) it carried.
 struct Stored {
@@ -558,14 +421,4 @@ async fn finish_as(
     )?);
     db::batch(&ctx.db, stmts).await?;
     Ok(())
-}
-
-/// The organization's branding, as emails show it.
-pub fn brand(org: &OrganizationRow) -> Brand<'_> {
-    Brand {
-        display_name: &org.display_name,
-        logo_url: org.logo_url.as_deref(),
-        primary_color: org.primary_color.as_deref(),
-        support_email: &org.support_email,
-    }
 }
