@@ -374,6 +374,42 @@ pub struct NewApiKeyResponse {
     pub api_key: String,
 }
 
+/// An email Settle sent or tried to send (`GET /api/v1/emails`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EmailResponse {
+    pub id: String,
+    pub customer_id: String,
+    pub invoice_id: Option<String>,
+    /// `invoice`, `link`, `receipt`, `payment_failed`, `reminder`, `statement`
+    pub kind: String,
+    /// `queued`, `sent`, `failed` (a dead letter), `skipped`
+    pub status: String,
+    pub to: String,
+    /// Where the company's copy went (a message of its own).
+    pub bcc: Option<String>,
+    pub subject: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub provider_id: Option<String>,
+    /// The provider's last delivery event (`delivered`, `bounced`, …).
+    pub delivery: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// Something the company should look at (`GET /api/v1/alerts`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AlertResponse {
+    pub id: String,
+    /// `email_bounced`, `email_complained`
+    pub kind: String,
+    pub customer_id: Option<String>,
+    pub message: String,
+    pub detail: serde_json::Value,
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+}
+
 /// `GET /api/v1/health`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HealthResponse {

@@ -6,8 +6,7 @@ use crate::params;
 use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use settle_shared::api::ListResponse;
+use settle_shared::api::{AlertResponse, ListResponse};
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
 
@@ -31,14 +30,16 @@ pub async fn list_alerts(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
         params![&org.id],
     )?;
     let rows: Vec<AlertRow> = db::all(s).await?;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|a| {
-            json!({
-                "id": a.id, "kind": a.kind, "customer_id": a.customer_id, "message": a.message,
-                "detail": serde_json::from_str::<Value>(&a.detail).unwrap_or(Value::Null),
-                "created_at": rfc3339_from_millis(a.created_at), "resolved_at": a.resolved_at.map(rfc3339_from_millis),
-            })
+    let data: Vec<AlertResponse> = rows
+        .into_iter()
+        .map(|a| AlertResponse {
+            detail: serde_json::from_str(&a.detail).unwrap_or(serde_json::Value::Null),
+            created_at: rfc3339_from_millis(a.created_at),
+            resolved_at: a.resolved_at.map(rfc3339_from_millis),
+            id: a.id,
+            kind: a.kind,
+            customer_id: a.customer_id,
+            message: a.message,
         })
         .collect();
     http::json(

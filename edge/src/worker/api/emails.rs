@@ -11,9 +11,9 @@ use crate::security;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::ListResponse;
+use settle_shared::api::{EmailResponse, ListResponse};
 use settle_shared::ids::AlertId;
 use settle_shared::text::FieldError;
 use settle_shared::time::rfc3339_from_millis;
@@ -38,14 +38,23 @@ struct EmailListRow {
 }
 
 impl EmailListRow {
-    fn view(&self) -> Value {
-        json!({
-            "id": self.id, "customer_id": self.customer_id, "invoice_id": self.invoice_id,
-            "kind": self.kind, "status": self.status, "to": self.to_address, "bcc": self.bcc,
-            "subject": self.subject, "attempts": self.attempts, "last_error": self.last_error,
-            "provider_id": self.provider_id, "delivery": self.delivery,
-            "created_at": rfc3339_from_millis(self.created_at), "sent_at": self.sent_at.map(rfc3339_from_millis),
-        })
+    fn view(self) -> EmailResponse {
+        EmailResponse {
+            id: self.id,
+            customer_id: self.customer_id,
+            invoice_id: self.invoice_id,
+            kind: self.kind,
+            status: self.status,
+            to: self.to_address,
+            bcc: self.bcc,
+            subject: self.subject,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            provider_id: self.provider_id,
+            delivery: self.delivery,
+            created_at: rfc3339_from_millis(self.created_at),
+            sent_at: self.sent_at.map(rfc3339_from_millis),
+        }
     }
 }
 
@@ -93,11 +102,12 @@ pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
     http::json(
         200,
         &ListResponse {
-            data: rows.iter().map(EmailListRow::view).collect::<Vec<_>>(),
+            data: rows.into_iter().map(EmailListRow::view).collect::<Vec<_>>(),
             next_cursor: next,
         },
     )
 }
+
 /// `POST /api/v1/webhooks/email`: verified (Svix signature over the raw
 /// body), recorded by event id, applied once. A bounce or complaint stops
 /// mail to the address until the company changes it, and raises an alert.
