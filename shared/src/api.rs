@@ -397,6 +397,30 @@ pub struct EmailResponse {
     pub sent_at: Option<String>,
 }
 
+/// A reminder step planned, sent or skipped for an invoice
+/// (`GET /api/v1/reminders`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReminderResponse {
+    pub id: String,
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub policy_id: String,
+    /// Days after the due date (negative: before).
+    pub offset_days: i64,
+    pub tone: String,
+    pub template: String,
+    pub due_at: String,
+    /// `queued`, `sent`, `skipped`, `failed`
+    pub status: String,
+    /// Why it was skipped: `invoice_paid`, `invoice_disputed`, …
+    pub skip_reason: Option<String>,
+    pub email_id: Option<String>,
+    /// The balance it reminded of, once sent.
+    pub amount_due: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// Something the company should look at (`GET /api/v1/alerts`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AlertResponse {

@@ -71,8 +71,9 @@ pub struct Waiting {
 pub struct Read {
     pub known: Known,
     pub waiting: Vec<Waiting>,
-    /// The Stripe event asked about is already recorded (a redelivery).
-    pub recorded: bool,
+    /// The outcome the Stripe event asked about is recorded with, if it is
+    /// recorded (a redelivery, or an event waiting for its payment).
+    pub recorded: Option<String>,
 }
 
 /// Reads what the engine asks for, in one round trip; `None` when the
@@ -128,7 +129,7 @@ pub async fn read(
         )?,
         db::stmt(
             &ctx.db,
-            "SELECT id FROM stripe_events WHERE id = ?1",
+            "SELECT outcome FROM stripe_events WHERE id = ?1",
             params![event],
         )?,
     ];
@@ -194,10 +195,11 @@ pub async fn read(
             })
             .collect(),
     };
-    let recorded = !recorded
+    let recorded = recorded
         .results::<serde_json::Value>()
         .map_err(decode)?
-        .is_empty();
+        .first()
+        .and_then(|r| r["outcome"].as_str().map(str::to_owned));
     Ok(Some(Read {
         known,
         waiting,
@@ -282,6 +284,15 @@ pub fn statements_with_ids(
         })?);
     }
     Ok((stmts, emails))
+}
+
+/// A guard: Stripe event `id` still waits for its payment.
+pub fn still_waiting(ctx: &Ctx, id: &str) -> Result<D1PreparedStatement, ApiError> {
+    conflict_unless(
+        ctx,
+        "EXISTS (SELECT 1 FROM stripe_events WHERE id = ?1 AND outcome = 'pending')",
+        params![id],
+    )
 }
 
 /// A guard: still exactly `count` events waiting for payment `key`.

@@ -6,8 +6,8 @@ use crate::params;
 use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use settle_shared::api::ListResponse;
+use serde_json::json;
+use settle_shared::api::{ListResponse, ReminderResponse};
 use settle_shared::text::FieldError;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -31,14 +31,23 @@ struct OccurrenceRow {
 }
 
 impl OccurrenceRow {
-    fn view(&self) -> Value {
-        json!({
-            "id": self.id, "invoice_id": self.invoice_id, "customer_id": self.customer_id,
-            "policy_id": self.policy_id, "offset_days": self.offset_days, "tone": self.tone,
-            "template": self.template, "due_at": rfc3339_from_millis(self.due_at), "status": self.status,
-            "skip_reason": self.skip_reason, "email_id": self.email_id, "amount_due": self.amount_due,
-            "created_at": rfc3339_from_millis(self.created_at), "updated_at": rfc3339_from_millis(self.updated_at),
-        })
+    fn view(self) -> ReminderResponse {
+        ReminderResponse {
+            id: self.id,
+            invoice_id: self.invoice_id,
+            customer_id: self.customer_id,
+            policy_id: self.policy_id,
+            offset_days: self.offset_days,
+            tone: self.tone,
+            template: self.template,
+            due_at: rfc3339_from_millis(self.due_at),
+            status: self.status,
+            skip_reason: self.skip_reason,
+            email_id: self.email_id,
+            amount_due: self.amount_due,
+            created_at: rfc3339_from_millis(self.created_at),
+            updated_at: rfc3339_from_millis(self.updated_at),
+        }
     }
 }
 
@@ -65,7 +74,10 @@ pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
     http::json(
         200,
         &ListResponse {
-            data: rows.iter().map(OccurrenceRow::view).collect::<Vec<_>>(),
+            data: rows
+                .into_iter()
+                .map(OccurrenceRow::view)
+                .collect::<Vec<_>>(),
             next_cursor: None,
         },
     )

@@ -84,7 +84,7 @@ pub async fn record(
         let read = books::read(ctx, org_id, &ledger::stripe::reads(event), Some(&event.id))
             .await?
             .ok_or_else(|| ApiError::not_found("organization"))?;
-        if read.recorded {
+        if read.recorded.is_some() {
             // A redelivery: nothing to write. What waits for its payment
             // (a follow-up cut short) is applied still.
             apply_waiting(ctx, org_id, read.waiting).await?;
@@ -188,24 +188,31 @@ async fn apply_waiting(
             continue;
         };
         for _ in 0..books::MAX_ATTEMPTS {
-            let Some(read) = books::read(ctx, org_id, &ledger::stripe::reads(&event), None).await?
-            else {
+            let reads = ledger::stripe::reads(&event);
+            let Some(read) = books::read(ctx, org_id, &reads, Some(&pending.id)).await? else {
                 return Ok(());
             };
+            // Applied meanwhile by another delivery's wake-up, or the cron's.
+            if read.recorded.as_deref() != Some("pending") {
+                break;
+            }
             let e = ledger::stripe::decide(org_id, &event, &read.known, true);
             if e.outcome == Outcome::Pending {
                 break;
             }
-            let mut stmts = vec![db::stmt(
-                &ctx.db,
-                "UPDATE stripe_events SET outcome = ?1, invoice_id = ?2, note = ?3 WHERE id = ?4 AND outcome = 'pending'",
-                params![
-                    e.outcome.as_str(),
-                    e.invoice_id.clone(),
-                    e.note.clone(),
-                    &pending.id
-                ],
-            )?];
+            let mut stmts = vec![
+                books::still_waiting(ctx, &pending.id)?,
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE stripe_events SET outcome = ?1, invoice_id = ?2, note = ?3 WHERE id = ?4 AND outcome = 'pending'",
+                    params![
+                        e.outcome.as_str(),
+                        e.invoice_id.clone(),
+                        e.note.clone(),
+                        &pending.id
+                    ],
+                )?,
+            ];
             let (write, emails) = books::statements(ctx, org_id, &e, "stripe")?;
             stmts.extend(write);
             match db::batch(&ctx.db, stmts).await {
