@@ -8,6 +8,7 @@
 //! read by [`webhook`].
 
 pub mod delivery;
+mod html;
 pub mod reminder;
 pub mod render;
 pub mod resend;

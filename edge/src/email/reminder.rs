@@ -2,9 +2,7 @@
 //! worded by the organization's [`Template`] and laid out like every other
 //! email; and the preview of a template with sample data.
 
-use super::render::{
-    Brand, CLOSE_LAYOUT, Rendered, button, colour, escape, open_layout, subject_line,
-};
+use super::render::{Brand, Rendered, colour, logo, subject_line};
 use super::template::{Template, Vars};
 use crate::i18n::{EmailText, Lang, amount, date, email_text, fill};
 
@@ -81,57 +79,49 @@ impl ReminderEmail<'_> {
             ("left", "right")
         };
 
-        let mut html = open_layout(&self.brand, lang, &subject, colour);
-        for paragraph in paragraphs(&body) {
-            let lines: Vec<String> = paragraph.iter().map(|l| escape(l)).collect();
-            html.push_str(&format!("<p>{}</p>", lines.join("<br>")));
-        }
-        let cell = "style=\"padding:6px 4px;border-top:1px solid #d0d7de\"";
-        html.push_str(&format!(
-            "<table width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"margin:8px 0 16px;border-collapse:collapse;font-size:14px\">\
-             <tr style=\"color:#57606a\"><th scope=\"col\" align=\"{start}\" style=\"padding:6px 4px\">{}</th><th scope=\"col\" align=\"{start}\" style=\"padding:6px 4px\">{}</th>\
-             <th scope=\"col\" align=\"{start}\" style=\"padding:6px 4px\">{}</th><th scope=\"col\" align=\"{end}\" style=\"padding:6px 4px\">{}</th></tr>",
-            escape(t.invoice),
-            escape(t.due_date),
-            escape(t.status),
-            escape(t.amount_due),
-        ));
-        for line in self.lines {
-            // Overdue is said in words and shown in red, never by colour alone.
-            let late = if line.days_overdue > 0 {
-                ";color:#b42318;font-weight:600"
-            } else {
-                ""
-            };
-            html.push_str(&format!(
-                "<tr><td {cell}>{}</td><td {cell}>{}</td>\
-                 <td style=\"padding:6px 4px;border-top:1px solid #d0d7de{late}\">{}</td><td align=\"{end}\" {cell}>{}</td></tr>",
-                escape(line.number),
-                escape(line.due_date),
-                escape(&status(lang, t, line.days_overdue)),
-                escape(line.amount_due),
-            ));
-        }
-        html.push_str(&format!(
-            "<tr style=\"font-weight:700\"><td colspan=\"3\" style=\"padding:8px 4px;border-top:2px solid #1f2328\">{}</td>\
-             <td align=\"{end}\" style=\"padding:8px 4px;border-top:2px solid #1f2328\">{}</td></tr></table>",
-            escape(t.total_due),
-            escape(self.total_due),
-        ));
-        html.push_str(&button(self.pay_link, t.pay_now, colour));
-        html.push_str(&format!(
-            "<p><a href=\"{}\" style=\"color:{colour}\">{}</a></p>\
-             <p style=\"font-size:13px;color:#57606a\">{}</p>\
-             <p style=\"font-size:12px;color:#57606a\"><a href=\"{prefs}\" style=\"color:#57606a\">{}</a> · \
-             <a href=\"{prefs}\" style=\"color:#57606a\">{}</a></p>",
-            escape(self.portal_link),
-            escape(t.view_all_invoices),
-            escape(&contact),
-            escape(t.reminder_preferences),
-            escape(t.stop_reminders),
-            prefs = escape(self.preferences_link),
-        ));
-        html.push_str(CLOSE_LAYOUT);
+        let statuses: Vec<String> = self
+            .lines
+            .iter()
+            .map(|l| status(lang, t, l.days_overdue))
+            .collect();
+        let html = super::html::render(&super::html::Reminder {
+            lang: lang.code(),
+            dir: if lang.rtl() { "rtl" } else { "ltr" },
+            title: &subject,
+            colour,
+            logo: logo(&self.brand),
+            name: self.brand.display_name,
+            paragraphs: paragraphs(&body),
+            start,
+            end,
+            head_invoice: t.invoice,
+            head_due_date: t.due_date,
+            head_status: t.status,
+            head_amount: t.amount_due,
+            rows: self
+                .lines
+                .iter()
+                .zip(&statuses)
+                .map(|(l, status)| super::html::Row {
+                    number: l.number,
+                    due_date: l.due_date,
+                    status: status.clone(),
+                    // Overdue is said in words and shown in red, never by colour alone.
+                    late: l.days_overdue > 0,
+                    amount: l.amount_due,
+                })
+                .collect(),
+            total_label: t.total_due,
+            total: self.total_due,
+            button_href: self.pay_link,
+            button_label: t.pay_now,
+            portal_link: self.portal_link,
+            view_all: t.view_all_invoices,
+            contact: &contact,
+            preferences_link: self.preferences_link,
+            preferences_label: t.reminder_preferences,
+            stop_label: t.stop_reminders,
+        });
 
         let mut text = format!("{}\n\n{}\n\n", self.brand.display_name, body.trim_end());
         for line in self.lines {
@@ -286,17 +276,17 @@ mod tests {
         assert_eq!(r.subject, "2 open: INV-1, INV-<2>");
         assert!(!r.html.contains("<script>"));
         assert!(r.html.contains(
-            "<p>Hi Ann &lt;script&gt;alert(1)&lt;/script&gt;,</p>\
-             <p>&lt;script&gt;x()&lt;/script&gt; 120.00 USD + 80.00 EUR since 1 Mar 2026<br>14 days late.</p>\
-             <p>— Acme &lt;Ltd&gt;</p>"
+            "<p>Hi Ann &#60;script&#62;alert(1)&#60;/script&#62;,</p>\
+             <p>&#60;script&#62;x()&#60;/script&#62; 120.00 USD + 80.00 EUR since 1 Mar 2026<br>14 days late.</p>\
+             <p>— Acme &#60;Ltd&#62;</p>"
         ));
-        assert!(r.html.contains("INV-&lt;2&gt;"));
+        assert!(r.html.contains("INV-&#60;2&#62;"));
         assert!(r.html.contains("14 days overdue"));
         assert!(r.html.contains("Due in 5 days"));
         assert!(r.html.contains("Total due"));
         assert!(
             r.html
-                .contains("href=\"https://x/c/tok/invoices/INV-1?a=1&amp;b=2\"")
+                .contains("href=\"https://x/c/tok/invoices/INV-1?a=1&#38;b=2\"")
         );
         assert!(r.html.contains(">Pay now</a>"));
         assert!(r.html.contains("href=\"https://x/c/tok\""));
@@ -305,7 +295,7 @@ mod tests {
         assert!(r.html.contains("Stop these reminders"));
         assert!(
             r.html
-                .contains("Questions? Contact Acme &lt;Ltd&gt; at help@acme.test.")
+                .contains("Questions? Contact Acme &#60;Ltd&#62; at help@acme.test.")
         );
         assert!(r.html.contains("dir=\"ltr\""));
         assert!(r.html.ends_with("</body></html>"));

@@ -166,28 +166,20 @@ pub fn subject_line(s: &str) -> String {
 
 impl Body<'_> {
     fn render(&self, brand: &Brand<'_>, lang: Lang, subject: String) -> Rendered {
-        let colour = colour(brand);
-        let mut html = open_layout(brand, lang, &subject, colour);
-        html.push_str(&format!(
-            "<p>{}</p><p>{}</p>",
-            escape(&self.greeting),
-            escape(&self.intro)
-        ));
-        if !self.rows.is_empty() {
-            html.push_str(
-                "<table role=\"presentation\" cellpadding=\"4\" style=\"margin:8px 0 16px\">",
-            );
-            for (k, v) in self.rows {
-                html.push_str(&format!("<tr><td style=\"color:#57606a\">{}</td><td style=\"font-weight:700\">{}</td></tr>", escape(k), escape(v)));
-            }
-            html.push_str("</table>");
-        }
-        html.push_str(&button(self.link, self.button, colour));
-        html.push_str(&format!(
-            "<p style=\"font-size:13px;color:#57606a\">{}</p>",
-            escape(&self.footer)
-        ));
-        html.push_str(CLOSE_LAYOUT);
+        let html = super::html::render(&super::html::Plain {
+            lang: lang.code(),
+            dir: if lang.rtl() { "rtl" } else { "ltr" },
+            title: &subject,
+            colour: colour(brand),
+            logo: logo(brand),
+            name: brand.display_name,
+            greeting: &self.greeting,
+            intro: &self.intro,
+            rows: self.rows,
+            button_href: self.link,
+            button_label: self.button,
+            footer: &self.footer,
+        });
         let mut text = format!(
             "{}\n\n{}\n\n{}\n\n",
             brand.display_name, self.greeting, self.intro
@@ -218,47 +210,12 @@ pub(super) fn colour<'a>(brand: &Brand<'a>) -> &'a str {
         .unwrap_or("#1a56db")
 }
 
-/// The document, the card with its colour bar, and the logo or name.
-pub(super) fn open_layout(brand: &Brand<'_>, lang: Lang, subject: &str, colour: &str) -> String {
-    let dir = if lang.rtl() { "rtl" } else { "ltr" };
-    let mut html = String::with_capacity(4096);
-    html.push_str(&format!(
-        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\
-         <body style=\"margin:0;background:#f4f5f7;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328\">\
-         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr><td align=\"center\" style=\"padding:24px 12px\">\
-         <table role=\"presentation\" width=\"100%\" style=\"max-width:560px;background:#fff;border-radius:8px;border-top:6px solid {colour}\" cellpadding=\"24\"><tr><td>",
-        lang = lang.code(),
-        title = escape(subject),
-    ));
-    if let Some(logo) = brand
+/// The logo to show, when it is a web address (the name otherwise).
+pub(super) fn logo<'a>(brand: &Brand<'a>) -> Option<&'a str> {
+    brand
         .logo_url
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-    {
-        html.push_str(&format!(
-            "<img src=\"{}\" alt=\"{}\" height=\"40\" style=\"display:block;margin-bottom:16px\">",
-            escape(logo),
-            escape(brand.display_name)
-        ));
-    } else {
-        html.push_str(&format!(
-            "<p style=\"font-size:20px;font-weight:700;margin:0 0 16px\">{}</p>",
-            escape(brand.display_name)
-        ));
-    }
-    html
 }
-
-/// The call to action, then its link as text for clients that hide buttons.
-pub(super) fn button(href: &str, label: &str, colour: &str) -> String {
-    format!(
-        "<p><a href=\"{href}\" style=\"display:inline-block;background:{colour};color:#fff;text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600\">{label}</a></p>\
-         <p style=\"font-size:13px;color:#57606a;word-break:break-all\">{href}</p>",
-        href = escape(href),
-        label = escape(label),
-    )
-}
-
-pub(super) const CLOSE_LAYOUT: &str = "</td></tr></table></td></tr></table></body></html>";
 
 fn is_hex_colour(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
@@ -293,7 +250,7 @@ pub(super) mod tests {
         .render();
         assert_eq!(r.subject, "Invoice INV-7 from Acme <Ltd>");
         assert!(r.html.contains("href=\"http://127.0.0.1:8787/c/cl_abc\""));
-        assert!(r.html.contains("Acme &lt;Ltd&gt;"));
+        assert!(r.html.contains("Acme &#60;Ltd&#62;"));
         assert!(!r.html.contains("<script>"));
         assert!(r.html.contains("#0f766e"));
         assert!(r.text.contains("120.00 EUR"));

@@ -122,7 +122,7 @@ fn the_preferences_page_stops_and_resumes_reminders_and_takes_one_click() {
         html.contains("Arrêter les rappels"),
         "in the customer's language"
     );
-    assert!(html.contains("Rémi &lt;b&gt;"), "names are escaped");
+    assert!(html.contains("Rémi &#60;b&#62;"), "names are escaped");
     let r = app
         .http
         .post(&url)

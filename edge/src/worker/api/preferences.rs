@@ -73,7 +73,6 @@ pub async fn preferences(
     customer_id: &str,
     mac: &str,
 ) -> Result<Response, ApiError> {
-    use crate::email::render::escape;
     use crate::i18n::Lang;
     use crate::reminders::preferences;
     let secret = ctx.config.token_secret.expose();
@@ -103,17 +102,21 @@ pub async fn preferences(
         let t = pref_text(Lang::En);
         return page(
             404,
-            Lang::En,
-            t.title,
-            "",
-            &format!("<p>{}</p>", t.invalid),
-            None,
+            &Page {
+                lang: Lang::En.code(),
+                dir: "ltr",
+                title: t.title,
+                colour: "#1a56db",
+                company: "",
+                form: None,
+                invalid: t.invalid,
+            },
         );
     };
     let lang = Lang::from_locale(&c.locale);
     let t = pref_text(lang);
     let mut opted_out = c.reminders_opt_out != 0;
-    let mut note = String::new();
+    let mut done = None;
     if req.method() == worker::Method::Post {
         // The List-Unsubscribe URL carries `?one-click=1`: a POST to it is
         // a one-click unsubscribe whatever its body's encoding (RFC 8058
@@ -152,64 +155,68 @@ pub async fn preferences(
             )
             .await?;
             opted_out = after.opted_out();
-            note = format!(
-                "<p role=\"status\" class=\"ok\">{}</p>",
-                if stop { t.stopped } else { t.resumed }
-            );
+            done = Some(if stop { t.stopped } else { t.resumed });
         }
     }
-    let company = escape(&c.display_name);
-    let fill = |s: &str| s.replace("{company}", &company);
-    let state = if opted_out {
-        format!(
-            "<p>{}</p><form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"resume\"><button>{}</button></form>",
-            fill(t.off),
-            t.resume
-        )
+    let (state, action, button) = if opted_out {
+        (t.off, "resume", t.resume)
     } else {
-        format!(
-            "<p>{}</p><form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"stop\"><button>{}</button></form>",
-            fill(t.on),
-            t.stop
-        )
+        (t.on, "stop", t.stop)
     };
-    let html = format!(
-        "<p>{}</p>{note}{state}",
-        t.hello.replace("{name}", &escape(&c.name))
-    );
+    let colour = c
+        .primary_color
+        .as_deref()
+        .filter(|c| text::hex_colour("colour", c).is_ok())
+        .unwrap_or("#1a56db");
     page(
         200,
-        lang,
-        t.title,
-        &company,
-        &html,
-        c.primary_color.as_deref(),
+        &Page {
+            lang: lang.code(),
+            dir: if lang.rtl() { "rtl" } else { "ltr" },
+            title: t.title,
+            colour,
+            company: &c.display_name,
+            form: Some(Form {
+                hello: t.hello.replace("{name}", &c.name),
+                done,
+                state: state.replace("{company}", &c.display_name),
+                action,
+                button,
+            }),
+            invalid: t.invalid,
+        },
     )
 }
 
-fn page(
-    status: u16,
-    lang: crate::i18n::Lang,
-    title: &str,
-    company: &str,
-    body: &str,
-    colour: Option<&str>,
-) -> Result<Response, ApiError> {
-    let colour = colour
-        .filter(|c| text::hex_colour("colour", c).is_ok())
-        .unwrap_or("#1a56db");
-    let dir = if lang.rtl() { "rtl" } else { "ltr" };
-    let html = format!(
-        "<!doctype html><html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1f2328;line-height:1.5}}\
-         main{{max-width:32rem;margin:1.5rem auto;background:#fff;border-top:6px solid {colour};border-radius:8px;padding:1.25rem 1.5rem;margin-inline:max(1rem,calc(50% - 16rem))}}\
-         .co{{font-weight:700;font-size:1.1rem;margin:0}}h1{{font-size:1.35rem;margin:.5rem 0 1rem}}\
-         button{{font:inherit;background:{colour};color:#fff;border:0;border-radius:6px;padding:.75rem 1.25rem;cursor:pointer;min-height:44px}}\
-         button:focus-visible{{outline:3px solid #1f2328;outline-offset:2px}}.ok{{background:#e6f4ea;padding:.5rem .75rem;border-radius:6px}}</style>\
-         </head><body><main><p class=\"co\">{company}</p><h1>{title}</h1>{body}</main></body></html>",
-        code = lang.code(),
-    );
+/// The page, from `templates/preferences.html`: every value escaped.
+#[derive(askama::Template)]
+#[template(path = "preferences.html")]
+struct Page<'a> {
+    lang: &'a str,
+    dir: &'a str,
+    title: &'a str,
+    /// A checked `#rrggbb`.
+    colour: &'a str,
+    company: &'a str,
+    /// The stop or resume form; none for a link that is not valid.
+    form: Option<Form<'a>>,
+    invalid: &'a str,
+}
+
+struct Form<'a> {
+    hello: String,
+    /// What was just done, said back.
+    done: Option<&'a str>,
+    state: String,
+    action: &'a str,
+    button: &'a str,
+}
+
+fn page(status: u16, p: &Page<'_>) -> Result<Response, ApiError> {
+    use askama::Template;
+    let html = p
+        .render()
+        .map_err(|e| ApiError::internal(format!("preferences page: {e}")))?;
     let mut resp = Response::from_html(html).map_err(|e| ApiError::internal(e.to_string()))?;
     resp = resp.with_status(status);
     let h = resp.headers_mut();
