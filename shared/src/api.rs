@@ -421,6 +421,22 @@ pub struct ReminderResponse {
     pub updated_at: String,
 }
 
+/// A Stripe event as received, and what Settle did with it
+/// (`GET /api/v1/stripe-events`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StripeEventResponse {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `applied`, `ignored`, `flagged` (needs a person), `pending` (waits
+    /// for its payment)
+    pub outcome: String,
+    pub invoice_id: Option<String>,
+    /// Why it was flagged, or what it waits for.
+    pub note: Option<String>,
+    pub received_at: String,
+}
+
 /// Something the company should look at (`GET /api/v1/alerts`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AlertResponse {

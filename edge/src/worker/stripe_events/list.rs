@@ -7,7 +7,7 @@ use crate::worker::api::customers::{next_cursor, page_start};
 use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use serde::Deserialize;
-use serde_json::json;
+use settle_shared::api::{ListResponse, StripeEventResponse};
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
@@ -45,12 +45,22 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     sql.push_str(" ORDER BY id DESC LIMIT ?3");
     let mut rows: Vec<EventRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;
     let next = next_cursor(&mut rows, limit, |r| &r.id);
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            json!({ "id": r.id, "type": r.kind, "outcome": r.outcome, "invoice_id": r.invoice_id, "note": r.note,
-                    "received_at": settle_shared::time::rfc3339_from_millis(r.received_at) })
+    let data: Vec<StripeEventResponse> = rows
+        .into_iter()
+        .map(|r| StripeEventResponse {
+            received_at: settle_shared::time::rfc3339_from_millis(r.received_at),
+            id: r.id,
+            kind: r.kind,
+            outcome: r.outcome,
+            invoice_id: r.invoice_id,
+            note: r.note,
         })
         .collect();
-    http::json(200, &json!({ "data": data, "next_cursor": next }))
+    http::json(
+        200,
+        &ListResponse {
+            data,
+            next_cursor: next,
+        },
+    )
 }
