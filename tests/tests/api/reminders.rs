@@ -129,7 +129,8 @@ fn the_preferences_page_stops_and_resumes_reminders_and_takes_one_click() {
         .form(&[("action", "stop")])
         .send()
         .unwrap();
-    assert!(r.text().unwrap().contains("C'est fait"));
+    // The page's own words are escaped like everything else: `'` is `&#39;`.
+    assert!(r.text().unwrap().contains("C&#39;est fait"));
     assert_eq!(
         app.get(&format!("/api/v1/customers/{c}")).body["reminders_opt_out"],
         true
