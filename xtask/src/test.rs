@@ -62,20 +62,7 @@ pub fn run_all() -> Result<()> {
     step("seed the demo company", || {
         seed::demo(&stack, &demo_file).map(|_| ())
     })?;
-    let with_env = |c: &mut Command| {
-        c.env("SETTLE_BASE_URL", &stack.base_url)
-            .env("SETTLE_MAIL_URL", &stack.mail_url)
-            .env("SETTLE_STRIPE_URL", &stack.stripe_url)
-            .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
-            .env("SETTLE_DEMO", &demo_file)
-            .env("SETTLE_STATE_DIR", &state)
-            .env(
-                "SETTLE_STRIPE_WEBHOOK_SECRET",
-                crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
-            )
-            .env("SETTLE_TOKEN_SECRET", crate::stack::LOCAL_TOKEN_SECRET)
-            .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
-    };
+    let with_env = |c: &mut Command| test_env(c, &stack, &state, &demo_file);
     let integration = step("integration tests (wrangler dev, local D1)", || {
         let mut c = cargo(&[
             "test",
@@ -200,18 +187,8 @@ fn api_only(filter: Option<&str>) -> Result<()> {
     c.args(["test", "-p", "settle-tests", "--"])
         .args(filter)
         .args(["--test-threads", "4"])
-        .current_dir(&root)
-        .env("SETTLE_BASE_URL", &stack.base_url)
-        .env("SETTLE_MAIL_URL", &stack.mail_url)
-        .env("SETTLE_STRIPE_URL", &stack.stripe_url)
-        .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
-        .env("SETTLE_DEMO", &demo_file)
-        .env("SETTLE_STATE_DIR", &state)
-        .env(
-            "SETTLE_STRIPE_WEBHOOK_SECRET",
-            crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
-        )
-        .env("SETTLE_TOKEN_SECRET", crate::stack::LOCAL_TOKEN_SECRET);
+        .current_dir(&root);
+    test_env(&mut c, &stack, &state, &demo_file);
     let r = proc::run(&mut c);
     drop(stack);
     if r.is_err() {
@@ -220,4 +197,20 @@ fn api_only(filter: Option<&str>) -> Result<()> {
         remove_dir(&state)?;
     }
     r
+}
+
+/// What the API and browser tests read to reach the running stack.
+fn test_env(c: &mut Command, stack: &Stack, state: &std::path::Path, demo_file: &std::path::Path) {
+    c.env("SETTLE_BASE_URL", &stack.base_url)
+        .env("SETTLE_MAIL_URL", &stack.mail_url)
+        .env("SETTLE_STRIPE_URL", &stack.stripe_url)
+        .env("SETTLE_OPERATOR_TOKEN", &stack.operator_token)
+        .env("SETTLE_DEMO", demo_file)
+        .env("SETTLE_STATE_DIR", state)
+        .env(
+            "SETTLE_STRIPE_WEBHOOK_SECRET",
+            crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
+        )
+        .env("SETTLE_TOKEN_SECRET", crate::stack::LOCAL_TOKEN_SECRET)
+        .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
 }
