@@ -6,16 +6,22 @@
 
 use askama::Template;
 
-/// The invoice, receipt, failed-debit and link emails.
-#[derive(Template)]
-#[template(path = "email/plain.html")]
-pub(super) struct Plain<'a> {
+/// What the layout shows around every email: the document's language and
+/// direction, its title, the colour bar, and the logo or the company's name.
+pub(super) struct Frame<'a> {
     pub lang: &'a str,
     pub dir: &'a str,
     pub title: &'a str,
     pub colour: &'a str,
     pub logo: Option<&'a str>,
     pub name: &'a str,
+}
+
+/// The invoice, receipt, failed-debit and link emails.
+#[derive(Template)]
+#[template(path = "email/plain.html")]
+pub(super) struct Plain<'a> {
+    pub frame: Frame<'a>,
     pub greeting: &'a str,
     pub intro: &'a str,
     pub rows: &'a [(&'a str, &'a str)],
@@ -38,12 +44,7 @@ pub(super) struct Row<'a> {
 #[derive(Template)]
 #[template(path = "email/reminder.html")]
 pub(super) struct Reminder<'a> {
-    pub lang: &'a str,
-    pub dir: &'a str,
-    pub title: &'a str,
-    pub colour: &'a str,
-    pub logo: Option<&'a str>,
-    pub name: &'a str,
+    pub frame: Frame<'a>,
     /// The template's text, in paragraphs of lines.
     pub paragraphs: Vec<Vec<&'a str>>,
     /// `left`/`right`, mirrored for right-to-left languages.

@@ -2,7 +2,7 @@
 //! worded by the organization's [`Template`] and laid out like every other
 //! email; and the preview of a template with sample data.
 
-use super::render::{Brand, Rendered, colour, logo, subject_line};
+use super::render::{Brand, Rendered, frame, subject_line};
 use super::template::{Template, Vars};
 use crate::i18n::{EmailText, Lang, amount, date, email_text, fill};
 
@@ -72,7 +72,6 @@ impl ReminderEmail<'_> {
                 ("support", self.brand.support_email),
             ],
         );
-        let colour = colour(&self.brand);
         let (start, end) = if lang.rtl() {
             ("right", "left")
         } else {
@@ -85,12 +84,7 @@ impl ReminderEmail<'_> {
             .map(|l| status(lang, t, l.days_overdue))
             .collect();
         let html = super::html::render(&super::html::Reminder {
-            lang: lang.code(),
-            dir: if lang.rtl() { "rtl" } else { "ltr" },
-            title: &subject,
-            colour,
-            logo: logo(&self.brand),
-            name: self.brand.display_name,
+            frame: frame(&self.brand, lang, &subject),
             paragraphs: paragraphs(&body),
             start,
             end,

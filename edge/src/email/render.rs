@@ -167,12 +167,7 @@ pub fn subject_line(s: &str) -> String {
 impl Body<'_> {
     fn render(&self, brand: &Brand<'_>, lang: Lang, subject: String) -> Rendered {
         let html = super::html::render(&super::html::Plain {
-            lang: lang.code(),
-            dir: if lang.rtl() { "rtl" } else { "ltr" },
-            title: &subject,
-            colour: colour(brand),
-            logo: logo(brand),
-            name: brand.display_name,
+            frame: frame(brand, lang, &subject),
             greeting: &self.greeting,
             intro: &self.intro,
             rows: self.rows,
@@ -208,6 +203,18 @@ pub(super) fn colour<'a>(brand: &Brand<'a>) -> &'a str {
         .primary_color
         .filter(|c| is_hex_colour(c))
         .unwrap_or("#1a56db")
+}
+
+/// The layout around an email: language, title, colour bar, logo or name.
+pub(super) fn frame<'a>(brand: &Brand<'a>, lang: Lang, subject: &'a str) -> super::html::Frame<'a> {
+    super::html::Frame {
+        lang: lang.code(),
+        dir: if lang.rtl() { "rtl" } else { "ltr" },
+        title: subject,
+        colour: colour(brand),
+        logo: logo(brand),
+        name: brand.display_name,
+    }
 }
 
 /// The logo to show, when it is a web address (the name otherwise).
