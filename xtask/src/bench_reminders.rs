@@ -33,7 +33,7 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path) -> Result<()> {
         .ok_or("organization not created")?
         .to_owned();
     // A weekday at 12:00 UTC, when UTC customers are inside 09:00–17:00.
-    let op = Operator::new(&stack.base_url);
+    let op = Operator::new(&stack.base_url, &org);
     let now: DateTime<Utc> = op.now()?["now"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -43,13 +43,7 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path) -> Result<()> {
         day += Duration::days(1);
     }
     let noon = day.and_hms_opt(12, 0, 0).ok_or("noon")?.and_utc();
-    let http_set = reqwest::blocking::Client::new();
-    http_set
-        .post(format!("{}/api/v1/operator/clock", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "set": noon.to_rfc3339() }))
-        .send()
-        .map_err(|e| e.to_string())?;
+    op.set(&noon.to_rfc3339())?;
     let at = noon.timestamp_millis();
     // Due 3 days ago: the +3 step's 09:00 slot today has passed. The rest
     // are due next year and are next looked at in a month or more.

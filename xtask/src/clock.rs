@@ -26,16 +26,19 @@ pub fn parse_span(s: &str) -> Option<i64> {
     (secs > 0 && secs <= 366 * 86_400).then_some(secs)
 }
 
-/// A client of the operator endpoints of a running stack.
+/// A client of the operator endpoints of a running stack, for one
+/// organization's demo clock (each organization has its own).
 pub struct Operator {
     pub base: String,
+    organization_id: String,
     http: reqwest::blocking::Client,
 }
 
 impl Operator {
-    pub fn new(base: &str) -> Self {
+    pub fn new(base: &str, organization_id: &str) -> Self {
         Operator {
             base: base.trim_end_matches('/').to_owned(),
+            organization_id: organization_id.to_owned(),
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(120))
                 .build()
@@ -46,8 +49,15 @@ impl Operator {
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
         let url = format!("{}/api/v1/operator/{path}", self.base);
         let r = match method {
-            "GET" => self.http.get(&url),
-            _ => self.http.post(&url).json(&body.unwrap_or(json!({}))),
+            "GET" => self
+                .http
+                .get(&url)
+                .query(&[("organization_id", &self.organization_id)]),
+            _ => {
+                let mut body = body.unwrap_or(json!({}));
+                body["organization_id"] = json!(self.organization_id);
+                self.http.post(&url).json(&body)
+            }
         }
         .bearer_auth(LOCAL_OPERATOR_TOKEN)
         .send()
@@ -63,6 +73,11 @@ impl Operator {
 
     pub fn now(&self) -> Result<Value> {
         self.call("GET", "clock", None)
+    }
+
+    /// Sets the clock to `at` (RFC 3339); it only moves forward.
+    pub fn set(&self, at: &str) -> Result<Value> {
+        self.call("POST", "clock", Some(json!({ "set": at })))
     }
 
     pub fn advance(&self, secs: i64) -> Result<Value> {
@@ -130,7 +145,11 @@ pub fn run(args: &[String]) -> Result<()> {
             other => target = Some(other.to_owned()),
         }
     }
-    let op = Operator::new(&format!("http://127.0.0.1:{port}"));
+    let base = format!("http://127.0.0.1:{port}");
+    let company = Company::load(&base).ok_or(
+        "no demo company: start `cargo xtask dev` first (it writes .settle/dev/demo.json)",
+    )?;
+    let op = Operator::new(&base, &company.demo.organization_id);
     let before = op.now()?;
     println!("demo clock: {}", before["now"].as_str().unwrap_or("?"));
     let Some(target) = target else {
@@ -158,7 +177,6 @@ pub fn run(args: &[String]) -> Result<()> {
     // planner the cron uses (after a first cron, so that nothing is pending).
     op.cron()?;
     op.drain()?;
-    let company = Company::load(&op.base);
     let start = op.now()?["now"].as_str().unwrap_or("").to_owned();
     let end = chrono::DateTime::parse_from_rfc3339(&start)
         .map(|t| {
@@ -167,25 +185,21 @@ pub fn run(args: &[String]) -> Result<()> {
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         })
         .map_err(|e| format!("clock answer: {e}"))?;
-    let predicted = match &company {
-        Some(c) => Some(c.upcoming(&end)?),
-        None => None,
-    };
-    if let (Some(c), Some(p)) = (&company, &predicted) {
+    let predicted = company.upcoming(&end)?;
+    let (c, p) = (&company, &predicted);
+    println!(
+        "the demo policy predicts {} reminder email(s) until {end}:",
+        p["emails"]
+    );
+    for s in p["data"].as_array().into_iter().flatten() {
         println!(
-            "the demo policy predicts {} reminder email(s) until {end}:",
-            p["emails"]
+            "  {}  {:<16} {} step {:+} days ({})",
+            s["at"].as_str().unwrap_or(""),
+            c.name(s["customer_id"].as_str().unwrap_or("")),
+            s["number"].as_str().unwrap_or(""),
+            s["offset_days"].as_i64().unwrap_or(0),
+            s["tone"].as_str().unwrap_or("")
         );
-        for s in p["data"].as_array().into_iter().flatten() {
-            println!(
-                "  {}  {:<16} {} step {:+} days ({})",
-                s["at"].as_str().unwrap_or(""),
-                c.name(s["customer_id"].as_str().unwrap_or("")),
-                s["number"].as_str().unwrap_or(""),
-                s["offset_days"].as_i64().unwrap_or(0),
-                s["tone"].as_str().unwrap_or("")
-            );
-        }
     }
     let queued = op.travel(secs, |now, report| {
         println!(
@@ -198,16 +212,14 @@ pub fn run(args: &[String]) -> Result<()> {
         "demo clock: {} — {queued} email(s) queued; read them at http://127.0.0.1:8025",
         after["now"].as_str().unwrap_or("?")
     );
-    if let (Some(c), Some(p)) = (&company, &predicted) {
-        let sent = c.reminders_sent_between(&start, after["now"].as_str().unwrap_or(&end))?;
-        let expected = p["emails"].as_u64().unwrap_or(0);
-        if sent == expected {
-            println!("{sent} reminder email(s) sent to Northwind's customers, as predicted");
-        } else {
-            println!(
-                "{sent} reminder email(s) sent to Northwind's customers; {expected} were predicted (a payment, promise or dispute since changes this)"
-            );
-        }
+    let sent = c.reminders_sent_between(&start, after["now"].as_str().unwrap_or(&end))?;
+    let expected = p["emails"].as_u64().unwrap_or(0);
+    if sent == expected {
+        println!("{sent} reminder email(s) sent to Northwind's customers, as predicted");
+    } else {
+        println!(
+            "{sent} reminder email(s) sent to Northwind's customers; {expected} were predicted (a payment, promise or dispute since changes this)"
+        );
     }
     Ok(())
 }

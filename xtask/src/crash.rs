@@ -78,7 +78,12 @@ pub fn run(stack: &mut Stack) -> Result<()> {
     )?;
     // Next Monday 08:30 UTC; the invoice is due Thursday, so its −3 step
     // is due Monday 09:00.
-    let op = Operator::new(&stack.base_url);
+    let op = Operator::new(
+        &stack.base_url,
+        org["organization"]["id"]
+            .as_str()
+            .ok_or("no organization")?,
+    );
     let now: chrono::DateTime<Utc> = op.now()?["now"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -88,11 +93,7 @@ pub fn run(stack: &mut Stack) -> Result<()> {
         day += Duration::days(1);
     }
     let at = day.and_hms_opt(8, 30, 0).ok_or("time")?.and_utc();
-    http.post(format!("{}/api/v1/operator/clock", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "set": at.to_rfc3339() }))
-        .send()
-        .map_err(|e| e.to_string())?;
+    op.set(&at.to_rfc3339())?;
     let email = format!("crash-{}@example.com", std::process::id());
     let customer = co.call(
         reqwest::Method::POST,

@@ -77,7 +77,7 @@ pub fn run(args: &[String]) -> Result<()> {
         "\n Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/invoices",
         demo.api_key, stack.base_url
     );
-    let clock = crate::clock::Operator::new(&stack.base_url)
+    let clock = crate::clock::Operator::new(&stack.base_url, &demo.organization_id)
         .now()
         .ok()
         .and_then(|v| v["now"].as_str().map(str::to_owned))

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Tables whose size does not grow with what tenants do.
-const SMALL_TABLES: [&str; 3] = ["dev_clock", "write_conflicts", "d1_migrations"];
+const SMALL_TABLES: [&str; 3] = ["dev_clocks", "write_conflicts", "d1_migrations"];
 
 /// What the worker logged: `sql-trace: <statement>`.
 const MARK: &str = "sql-trace: ";
@@ -210,7 +210,7 @@ mod tests {
         db.execute_batch(
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, org TEXT, state TEXT);
              CREATE INDEX by_org ON sessions (org, state);
-             CREATE TABLE dev_clock (id INTEGER PRIMARY KEY, offset_ms INTEGER);",
+             CREATE TABLE dev_clocks (organization_id TEXT PRIMARY KEY, offset_ms INTEGER) WITHOUT ROWID;",
         )
         .unwrap();
         let scans = |sql: &str| full_scans(&db, sql).unwrap();
@@ -226,7 +226,7 @@ mod tests {
         );
         assert!(scans("INSERT INTO sessions (id, org) VALUES (?1, ?2)").is_empty());
         assert!(scans("SELECT 1 FROM sessions s WHERE s.org = ?1 AND s.state = ?2").is_empty());
-        assert!(scans("SELECT offset_ms FROM dev_clock").is_empty());
+        assert!(scans("SELECT offset_ms FROM dev_clocks").is_empty());
         assert!(scans("SELECT value FROM json_each(?1)").is_empty());
     }
 }

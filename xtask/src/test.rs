@@ -71,8 +71,6 @@ pub fn run_all() -> Result<()> {
             "--",
             "--skip",
             "database::",
-            "--skip",
-            "clock_travel::",
             "--test-threads",
             "4",
         ]);
@@ -93,51 +91,24 @@ pub fn run_all() -> Result<()> {
     });
     let browser = step("browser tests (headless Chromium)", || {
         let mut c = Command::new("node");
-        c.args(["--test", "--test-concurrency=1", "tests/browser/"])
-            .current_dir(&root)
-            .env("PATH", &t.path);
+        c.args([
+            "--test",
+            "--test-concurrency=1",
+            "tests/browser/",
+            "tests/browser-clock/",
+        ])
+        .current_dir(&root)
+        .env("PATH", &t.path);
         with_env(&mut c);
         proc::run(&mut c)
     });
-    // These move the demo clock, which every other test would feel: last,
-    // one at a time.
-    let travel = step("reminder tests (demo clock travel)", || {
-        let mut c = cargo(&[
-            "test",
-            "-p",
-            "settle-tests",
-            "--",
-            "clock_travel::",
-            "--test-threads",
-            "1",
-        ]);
-        with_env(&mut c);
-        proc::run(&mut c)
-    });
-    let travel_browser = step(
-        "browser test with the demo clock (headless Chromium)",
-        || {
-            let mut c = Command::new("node");
-            c.args(["--test", "--test-concurrency=1", "tests/browser-clock/"])
-                .current_dir(&root)
-                .env("PATH", &t.path);
-            with_env(&mut c);
-            proc::run(&mut c)
-        },
-    );
     // Kills the worker mid-send and starts it again: after everything else.
     let crash = step("a worker killed mid-send sends once (demo clock)", || {
         crate::crash::run(&mut stack)
     });
     drop(stack);
     let plans = crate::plans::check(&logs);
-    if integration.is_err()
-        || browser.is_err()
-        || travel.is_err()
-        || travel_browser.is_err()
-        || crash.is_err()
-        || plans.is_err()
-    {
+    if integration.is_err() || browser.is_err() || crash.is_err() || plans.is_err() {
         println!("\nworker and stand-in output: {}", logs.display());
         if let Ok(log) = std::fs::read_to_string(logs.join("wrangler.log")) {
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
@@ -151,8 +122,6 @@ pub fn run_all() -> Result<()> {
     }
     integration?;
     browser?;
-    travel?;
-    travel_browser?;
     crash?;
     plans?;
     println!(

@@ -6,18 +6,22 @@ use crate::error::ApiError;
 use crate::params;
 use crate::security::{OsRandom, Random};
 use crate::worker::db;
+use serde::Deserialize;
 use settle_shared::ids::AuditId;
+use std::cell::Cell;
 use worker::{D1Database, D1PreparedStatement, Env, Request};
 
 pub struct Ctx {
     pub env: Env,
     pub db: D1Database,
     pub config: Config,
-    /// Milliseconds since the Unix epoch, read once per request (moved by
-    /// the demo clock when clock travel is on).
-    pub now_ms: i64,
-    /// The real time, for checking signatures made by other systems.
+    /// The real time (ms since the Unix epoch), read once per request: for
+    /// checking signatures made by other systems and anything exchanged
+    /// with Stripe.
     pub real_now_ms: i64,
+    /// The demo clock's offset for the organization concerned (clock travel
+    /// only; see [`Ctx::use_clock_of`]). Zero in production.
+    clock_offset_ms: Cell<i64>,
     /// `CF-Connecting-IP`, when the platform sets it.
     pub ip: Option<String>,
     /// The request's context, for work after the answer (`waitUntil`);
@@ -48,7 +52,7 @@ impl Ctx {
         Ok(Ctx {
             env: env.clone(),
             db,
-            now_ms: worker::Date::now().as_millis() as i64,
+            clock_offset_ms: Cell::new(0),
             real_now_ms: worker::Date::now().as_millis() as i64,
             ip: None,
             background: None,
@@ -56,24 +60,31 @@ impl Ctx {
         })
     }
 
-    /// Applies the demo clock's offset when clock travel is on. Production
-    /// never sets `CLOCK_TRAVEL`, so it never reads the table.
-    pub async fn with_clock(mut self) -> Result<Self, ApiError> {
-        if self.config.clock_travel {
-            #[derive(serde::Deserialize)]
-            struct Offset {
-                offset_ms: i64,
-            }
-            let s = db::stmt(
-                &self.db,
-                "SELECT offset_ms FROM dev_clock WHERE id = 1",
-                Vec::new(),
-            )?;
-            if let Some(o) = db::one::<Offset>(s).await? {
-                self.now_ms += o.offset_ms;
-            }
+    /// The time the rules see: the real time, moved by the organization's
+    /// demo clock when clock travel is on.
+    pub fn now_ms(&self) -> i64 {
+        self.real_now_ms + self.clock_offset_ms.get()
+    }
+
+    /// Puts this request on the demo clock of `org` once the organization
+    /// concerned is known (the API key, the session, the link, the webhook
+    /// path, the email). Each organization has its own clock, so tests that
+    /// move one run beside tests that do not. Production never sets
+    /// `CLOCK_TRAVEL`, so it never reads the table.
+    pub async fn use_clock_of(&self, org: &str) -> Result<(), ApiError> {
+        if !self.config.clock_travel {
+            return Ok(());
         }
-        Ok(self)
+        self.clock_offset_ms.set(clock_offset(&self.db, org).await?);
+        Ok(())
+    }
+
+    /// Like [`Ctx::use_clock_of`], with the offset read in a batch of the
+    /// caller's (the ledger's one read round trip).
+    pub fn clock_read(&self, offset_ms: i64) {
+        if self.config.clock_travel {
+            self.clock_offset_ms.set(offset_ms);
+        }
     }
 
     /// Ten random bytes for an id.
@@ -95,7 +106,7 @@ impl Ctx {
         condition: &str,
         condition_args: Vec<db::V>,
     ) -> Result<D1PreparedStatement, ApiError> {
-        let id = AuditId::generate(self.now_ms as u64, self.random10());
+        let id = AuditId::generate(self.now_ms() as u64, self.random10());
         let mut args = params![
             id.as_str(),
             e.org,
@@ -104,7 +115,7 @@ impl Ctx {
             e.subject,
             self.ip.clone(),
             e.detail.to_string(),
-            self.now_ms
+            self.now_ms()
         ];
         args.extend(condition_args);
         db::stmt(
@@ -119,7 +130,7 @@ impl Ctx {
 
     /// Today in UTC, `YYYY-MM-DD`.
     pub fn today_utc(&self) -> chrono::NaiveDate {
-        settle_shared::time::datetime_from_millis(self.now_ms).date_naive()
+        settle_shared::time::datetime_from_millis(self.now_ms()).date_naive()
     }
 }
 
@@ -133,4 +144,18 @@ pub struct Audit<'a> {
     /// The id of the thing acted on.
     pub subject: &'a str,
     pub detail: serde_json::Value,
+}
+
+/// The demo clock's offset of one organization (0 when it was never moved).
+pub async fn clock_offset(db: &D1Database, org: &str) -> Result<i64, ApiError> {
+    #[derive(Deserialize)]
+    struct Offset {
+        offset_ms: i64,
+    }
+    let s = db::stmt(
+        db,
+        "SELECT offset_ms FROM dev_clocks WHERE organization_id = ?1",
+        params![org],
+    )?;
+    Ok(db::one::<Offset>(s).await?.map_or(0, |o| o.offset_ms))
 }

@@ -88,9 +88,12 @@ pub async fn read(
     let ids = serde_json::to_string(&r.invoices).unwrap_or_else(|_| "[]".into());
     let args = || params![org_id, ids.as_str(), r.payment.clone()];
     let stmts = vec![
+        // The organization, and its demo clock in the same round trip
+        // (always absent in production, where nothing writes the table).
         db::stmt(
             &ctx.db,
-            "SELECT id FROM organizations WHERE id = ?1",
+            "SELECT o.id, (SELECT k.offset_ms FROM dev_clocks k WHERE k.organization_id = o.id) AS clock_offset_ms \
+             FROM organizations o WHERE o.id = ?1",
             params![org_id],
         )?,
         db::stmt(
@@ -142,13 +145,14 @@ pub async fn read(
         return Err(ApiError::internal("ledger read: six results expected"));
     };
     let decode = |e: worker::Error| ApiError::internal(format!("ledger read: {e}"));
-    if org
-        .results::<serde_json::Value>()
-        .map_err(decode)?
-        .is_empty()
-    {
-        return Ok(None);
+    #[derive(Deserialize)]
+    struct Org {
+        clock_offset_ms: Option<i64>,
     }
+    let Some(org) = org.results::<Org>().map_err(decode)?.into_iter().next() else {
+        return Ok(None);
+    };
+    ctx.clock_read(org.clock_offset_ms.unwrap_or(0));
     let rows: Vec<LedgerRow> = rows.results().map_err(decode)?;
     let invoices: Vec<InvoiceRow> = invoices.results().map_err(decode)?;
     let sessions: Vec<SessionRow> = sessions.results().map_err(decode)?;
@@ -241,7 +245,7 @@ pub fn statements_with_ids(
     for (i, row) in e.rows.iter().enumerate() {
         let id = match first_row_id.filter(|_| i == 0) {
             Some(id) => id.to_owned(),
-            None => PaymentId::generate(ctx.now_ms as u64, ctx.random10())
+            None => PaymentId::generate(ctx.now_ms() as u64, ctx.random10())
                 .as_str()
                 .to_owned(),
         };
@@ -259,7 +263,7 @@ pub fn statements_with_ids(
     }
     let mut emails = Vec::new();
     for m in &e.emails {
-        let id = EmailId::generate(ctx.now_ms as u64, ctx.random10());
+        let id = EmailId::generate(ctx.now_ms() as u64, ctx.random10());
         stmts.push(outbox::queue_email_stmt(
             ctx,
             outbox::QueuedEmail {
@@ -359,7 +363,7 @@ fn insert_row(
             row.reference.clone(),
             &row.received_on,
             row.external_id.clone(),
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )
 }
@@ -375,7 +379,7 @@ fn update_invoice(ctx: &Ctx, org_id: &str, u: &Update) -> Result<D1PreparedState
             &u.invoice_id,
             org_id,
             i64::from(u.voided),
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )
 }

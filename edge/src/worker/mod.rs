@@ -54,10 +54,7 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
         c.background = Some(context);
         c
     }) {
-        Ok(ctx) => match ctx.with_clock().await {
-            Ok(ctx) => dispatch(&ctx, route, req).await,
-            Err(e) => Err(e),
-        },
+        Ok(ctx) => dispatch(&ctx, route, req).await,
         Err(e) => Err(e),
     };
     match result {
@@ -153,7 +150,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         }
         Route::GetClock => api::operator::get_clock(ctx, &req).await,
         Route::MoveClock => api::operator::move_clock(ctx, req).await,
-        Route::RunCron => api::operator::run_cron(ctx, &req).await,
+        Route::RunCron => api::operator::run_cron(ctx, req).await,
     }
 }
 

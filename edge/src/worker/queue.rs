@@ -76,14 +76,7 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
         }
     };
     let ctx = match Ctx::for_env(&env) {
-        Ok(c) => match c.with_clock().await {
-            Ok(c) => c,
-            Err(e) => {
-                worker::console_error!("queue clock: {e:?}");
-                batch.retry_all();
-                return;
-            }
-        },
+        Ok(c) => c,
         Err(e) => {
             worker::console_error!("queue context: {e:?}");
             batch.retry_all();
@@ -140,6 +133,7 @@ async fn link_request(
     )?;
     let found: Vec<CustomerRow> = db::all(s).await?;
     for c in &found {
+        ctx.use_clock_of(&c.organization_id).await?;
         let eid = EmailId::generate(
             requested_at as u64,
             crate::security::stable_bytes(&format!("link-request:{}:{requested_at}", c.id)),

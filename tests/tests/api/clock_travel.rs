@@ -1,7 +1,7 @@
 //! Reminders over weeks of demo time: the worker's clock is moved an hour
 //! at a time with the cron run at each hour, as `cargo xtask clock` does.
-//! These tests move a clock every other test would feel, so `cargo xtask
-//! test` runs them last and one at a time.
+//! Each test moves its own organization's demo clock, so they run beside
+//! every other test.
 
 use crate::helpers::{TestApp, unique};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
@@ -10,14 +10,17 @@ use std::time::Instant;
 
 struct Clock {
     base: String,
+    organization_id: String,
     token: String,
     http: reqwest::blocking::Client,
 }
 
 impl Clock {
-    fn new() -> Clock {
+    /// The demo clock of `app`'s organization.
+    fn new(app: &TestApp) -> Clock {
         Clock {
             base: std::env::var("SETTLE_BASE_URL").unwrap(),
+            organization_id: app.org_id.clone(),
             token: std::env::var("SETTLE_OPERATOR_TOKEN").unwrap(),
             http: reqwest::blocking::Client::builder()
                 .timeout(std::time::Duration::from_secs(120))
@@ -29,8 +32,14 @@ impl Clock {
     fn call(&self, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/api/v1/operator/{path}", self.base);
         let r = match body {
-            Some(b) => self.http.post(url).json(&b),
-            None => self.http.get(url),
+            Some(mut b) => {
+                b["organization_id"] = json!(self.organization_id);
+                self.http.post(url).json(&b)
+            }
+            None => self
+                .http
+                .get(url)
+                .query(&[("organization_id", &self.organization_id)]),
         }
         .bearer_auth(&self.token)
         .send()
@@ -171,7 +180,7 @@ struct Monday {
 
 fn monday(name: &str) -> Monday {
     let app = TestApp::new();
-    let clock = Clock::new();
+    let clock = Clock::new(&app);
     let start = next_monday(clock.now());
     clock.set(start);
     no_statements(&app);
@@ -227,7 +236,7 @@ fn monday_before_a_dst_change(now: DateTime<Utc>) -> DateTime<Utc> {
 #[test]
 fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should() {
     let app = TestApp::new();
-    let clock = Clock::new();
+    let clock = Clock::new(&app);
     // Across a daylight-saving change in New York.
     let start = monday_before_a_dst_change(clock.now());
     clock.set(start);
@@ -447,7 +456,7 @@ fn a_failing_email_api_sends_each_reminder_once_when_it_recovers() {
 #[test]
 fn statements_list_every_open_item_once_a_month_skip_holidays_and_copy_the_company() {
     let app = TestApp::new();
-    let clock = Clock::new();
+    let clock = Clock::new(&app);
     // The first of a month at least three days ahead.
     let now = clock.now();
     let mut first = crate::helpers::first_of_next_month(now.date_naive());
@@ -525,7 +534,7 @@ fn statements_list_every_open_item_once_a_month_skip_holidays_and_copy_the_compa
 #[test]
 fn a_segment_gives_its_customers_its_own_policy() {
     let app = TestApp::new();
-    let clock = Clock::new();
+    let clock = Clock::new(&app);
     let start = next_monday(clock.now());
     clock.set(start);
     let r = app.post(
@@ -622,7 +631,7 @@ fn a_reminder_the_provider_keeps_refusing_ends_in_the_dead_letters() {
 #[test]
 fn step_actions_apply_once_after_the_step_is_sent() {
     let app = TestApp::new();
-    let clock = Clock::new();
+    let clock = Clock::new(&app);
     let start = next_monday(clock.now());
     clock.set(start);
     set_reminders(
@@ -687,4 +696,45 @@ fn step_actions_apply_once_after_the_step_is_sent() {
         .filter(|a| *a == "reminder.actions_applied")
         .count();
     assert_eq!(applied, 1);
+}
+
+#[test]
+fn each_organization_has_its_own_demo_clock() {
+    let (a, b) = (TestApp::new(), TestApp::new());
+    let (clock_a, clock_b) = (Clock::new(&a), Clock::new(&b));
+    let b_before = clock_b.now();
+    let a_target = clock_a.now() + Duration::days(30);
+    clock_a.set(a_target);
+    let (a_now, b_now) = (clock_a.now(), clock_b.now());
+    assert!(a_now >= a_target, "{a_now} is before {a_target}");
+    assert!(
+        b_now - b_before < Duration::minutes(5),
+        "moving one organization's clock moved another's: {b_before} then {b_now}"
+    );
+    // What each organization's API records is on its own clock.
+    let (ca, _) = customer(&a, "Ahead", "UTC", "en");
+    let (cb, _) = customer(&b, "Behind", "UTC", "en");
+    let created = |app: &TestApp, id: &str| -> DateTime<Utc> {
+        let r = app.get(&format!("/api/v1/customers/{id}"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["created_at"].as_str().unwrap().parse().unwrap()
+    };
+    assert!(created(&a, &ca) >= a_target);
+    assert!(created(&b, &cb) < a_target - Duration::days(29));
+
+    // The operator must say whose clock; a bad id is refused, not created.
+    let token = std::env::var("SETTLE_OPERATOR_TOKEN").unwrap();
+    let clock_url = format!("{}/api/v1/operator/clock", a.base);
+    let r = a.http.get(&clock_url).bearer_auth(&token).send().unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let r = a
+        .http
+        .post(&clock_url)
+        .bearer_auth(&token)
+        .json(&json!({ "organization_id": "org_nope", "advance_seconds": 60 }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["error"]["code"], "invalid_field", "{body}");
 }

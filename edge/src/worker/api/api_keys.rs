@@ -70,7 +70,7 @@ fn new_key(
     org_id: &str,
     name: &str,
 ) -> Result<(ApiKeyId, String, worker::D1PreparedStatement), ApiError> {
-    let id = ApiKeyId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = ApiKeyId::generate(ctx.now_ms() as u64, ctx.random10());
     let secret = security::new_token(TokenKind::ApiKey, &mut OsRandom);
     let hint = format!("{}…", &secret[..11]);
     let stmt = db::stmt(
@@ -82,7 +82,7 @@ fn new_key(
             security::hash_token(&secret),
             hint,
             name,
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )?;
     Ok((id, secret, stmt))
@@ -174,7 +174,7 @@ fn revoke_stmts(
     stmts.push(db::stmt(
         &ctx.db,
         "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND organization_id = ?3 AND revoked_at IS NULL",
-        params![ctx.now_ms, id, org_id],
+        params![ctx.now_ms(), id, org_id],
     )?);
     Ok(stmts)
 }

@@ -42,7 +42,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         body.external_id.as_deref(),
         limits::REFERENCE,
     )?;
-    let id = CustomerId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = CustomerId::generate(ctx.now_ms() as u64, ctx.random10());
     let stmts = vec![
         db::stmt(
             &ctx.db,
@@ -57,7 +57,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 &locale,
                 &time_zone,
                 external_id,
-                ctx.now_ms
+                ctx.now_ms()
             ],
         )?,
         ctx.audit(Audit {
@@ -145,12 +145,12 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         stmts.push(db::stmt(
             &ctx.db,
             "UPDATE access_links SET revoked_at = ?1 WHERE organization_id = ?2 AND customer_id = ?3 AND revoked_at IS NULL",
-            params![ctx.now_ms, &org.id, &c.id],
+            params![ctx.now_ms(), &org.id, &c.id],
         )?);
         stmts.push(db::stmt(
             &ctx.db,
             "UPDATE customer_sessions SET ended_at = ?1 WHERE organization_id = ?2 AND customer_id = ?3 AND ended_at IS NULL",
-            params![ctx.now_ms, &org.id, &c.id],
+            params![ctx.now_ms(), &org.id, &c.id],
         )?);
     }
     stmts.push(

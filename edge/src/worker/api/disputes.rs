@@ -27,7 +27,7 @@ pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response,
     let body: DisputeRequest = http::json_body(req).await?;
     let inv = invoices::load(ctx, &org.id, id).await?;
     let reason = text::bounded("reason", &body.reason, text::limits::DESCRIPTION)?;
-    let did = DisputeId::generate(ctx.now_ms as u64, ctx.random10());
+    let did = DisputeId::generate(ctx.now_ms() as u64, ctx.random10());
     let write = db::batch(
         &ctx.db,
         vec![
@@ -35,7 +35,7 @@ pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response,
                 &ctx.db,
                 "INSERT INTO disputes (id, organization_id, invoice_id, customer_id, status, reason, opened_by, created_at) \
                  VALUES (?1, ?2, ?3, ?4, 'open', ?5, 'api_key', ?6)",
-                params![did.as_str(), &org.id, &inv.id, &inv.customer_id, &reason, ctx.now_ms],
+                params![did.as_str(), &org.id, &inv.id, &inv.customer_id, &reason, ctx.now_ms()],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
@@ -60,7 +60,7 @@ pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response,
     http::json(
         201,
         &json!({ "id": did.as_str(), "invoice_id": inv.id, "status": "open", "reason": reason,
-                 "created_at": rfc3339_from_millis(ctx.now_ms) }),
+                 "created_at": rfc3339_from_millis(ctx.now_ms()) }),
     )
 }
 
@@ -104,7 +104,7 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
                 &ctx.db,
                 "UPDATE disputes SET status = 'resolved', resolution = ?1, resolved_at = ?2 \
                  WHERE id = ?3 AND organization_id = ?4 AND status = 'open'",
-                params![&resolution, ctx.now_ms, id, &org.id],
+                params![&resolution, ctx.now_ms(), id, &org.id],
             )?,
             ctx.audit_if(
                 Audit {

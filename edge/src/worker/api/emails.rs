@@ -172,6 +172,9 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
         (Some(_), Some(_)) => "applied",
     };
     let org_id = email.as_ref().map(|e| e.organization_id.clone());
+    if let Some(org) = &org_id {
+        ctx.use_clock_of(org).await?;
+    }
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "INSERT OR IGNORE INTO email_events (id, organization_id, provider_id, type, outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -181,14 +184,14 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
             &event.provider_id,
             kind,
             outcome,
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )?];
     // Effects run only in the batch that recorded the event first.
     let first = "EXISTS (SELECT 1 FROM email_events WHERE id = ?9 AND received_at = ?10)";
     let guarded = |sql: String, mut args: Vec<db::V>| {
         args.resize_with(8, || db::V::N);
-        args.extend(params![&event_id, ctx.now_ms]);
+        args.extend(params![&event_id, ctx.now_ms()]);
         db::stmt(&ctx.db, &sql, args)
     };
     if let (Some(e), Some(delivery)) = (&email, delivery) {
@@ -198,7 +201,7 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                 "UPDATE emails SET delivery = ?1, delivery_at = ?2 WHERE id = ?3 \
                  AND (delivery IS NULL OR delivery NOT IN ('bounced', 'complained')) AND {first}"
             ),
-            params![delivery, ctx.now_ms, &e.id],
+            params![delivery, ctx.now_ms(), &e.id],
         )?);
         if matches!(kind, "bounced" | "complained") {
             // Only if the customer still has this address.
@@ -211,14 +214,14 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                 // (not a blind copy's mailbox), and only if it is still theirs.
                 params![
                     kind,
-                    ctx.now_ms,
+                    ctx.now_ms(),
                     &e.customer_id,
                     &e.to_address,
                     serde_json::to_string(&event.to).unwrap_or_else(|_| "[]".into())
                 ],
             )?);
             let aid = AlertId::generate(
-                ctx.now_ms as u64,
+                ctx.now_ms() as u64,
                 security::stable_bytes(&format!("alert:{event_id}")),
             );
             let message = if kind == "bounced" {
@@ -244,7 +247,7 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                     &e.customer_id,
                     message,
                     json!({ "email_id": e.id, "address": e.to_address, "detail": event.detail }).to_string(),
-                    ctx.now_ms
+                    ctx.now_ms()
                 ],
             )?);
             if e.kind == "invoice" {
@@ -267,7 +270,7 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                 detail: json!({ "customer_id": e.customer_id, "invoice_id": e.invoice_id, "event_id": event_id, "to": event.to, "detail": event.detail, "occurred_at": event.occurred_at }),
             },
             "SELECT 1 FROM email_events WHERE id = ?9 AND received_at = ?10",
-            params![&event_id, ctx.now_ms],
+            params![&event_id, ctx.now_ms()],
         )?);
     }
     db::batch(&ctx.db, stmts).await?;

@@ -42,7 +42,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             },
             other => other,
         })?;
-    let id = InvoiceId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = InvoiceId::generate(ctx.now_ms() as u64, ctx.random10());
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
@@ -59,7 +59,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             inv.totals.subtotal,
             inv.totals.tax,
             inv.totals.total,
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )?];
     // The next cron plans its reminders; its first monthly statement is
@@ -68,7 +68,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         &ctx.db,
         "UPDATE customers SET next_statement_at = COALESCE(next_statement_at, ?1) WHERE id = ?2",
         params![
-            crate::worker::reminders::first_statement_at(ctx.now_ms, &customer.time_zone),
+            crate::worker::reminders::first_statement_at(ctx.now_ms(), &customer.time_zone),
             &customer.id
         ],
     )?);
@@ -89,7 +89,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     })?);
     let email_id = body
         .send
-        .then(|| EmailId::generate(ctx.now_ms as u64, ctx.random10()));
+        .then(|| EmailId::generate(ctx.now_ms() as u64, ctx.random10()));
     if let Some(eid) = &email_id {
         stmts.push(outbox::queue_email_stmt(
             ctx,
@@ -152,7 +152,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let mut rows: Vec<InvoiceRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;
     let next = next_cursor(&mut rows, limit, |r| &r.id);
     let lines = lines_of(ctx, &rows).await?;
-    let data = rows.iter().map(|r| r.view(&lines, ctx.now_ms)).collect();
+    let data = rows.iter().map(|r| r.view(&lines, ctx.now_ms())).collect();
     http::json(
         200,
         &ListResponse {
@@ -266,7 +266,7 @@ pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
         ));
     }
     let customer = customers::load(ctx, &org.id, &inv.customer_id).await?;
-    let eid = EmailId::generate(ctx.now_ms as u64, ctx.random10());
+    let eid = EmailId::generate(ctx.now_ms() as u64, ctx.random10());
     db::batch(
         &ctx.db,
         vec![
@@ -337,5 +337,5 @@ async fn respond_with(
 ) -> Result<Response, ApiError> {
     let row = load(ctx, org_id, id).await?;
     let lines = lines_of(ctx, std::slice::from_ref(&row)).await?;
-    http::json(status, &row.view(&lines, ctx.now_ms))
+    http::json(status, &row.view(&lines, ctx.now_ms()))
 }

@@ -37,9 +37,9 @@ pub fn new_link(
     ttl_days: i64,
     actor: &str,
 ) -> Result<NewLink, ApiError> {
-    let id = LinkId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = LinkId::generate(ctx.now_ms() as u64, ctx.random10());
     let token = security::new_token(TokenKind::Link, &mut OsRandom);
-    let expires_at = ctx.now_ms + ttl_days * DAY_MS;
+    let expires_at = ctx.now_ms() + ttl_days * DAY_MS;
     link_stmts(
         ctx,
         LinkSpec {
@@ -106,7 +106,7 @@ fn link_stmts(ctx: &Ctx, l: LinkSpec<'_>) -> Result<NewLink, ApiError> {
             &ctx.db,
             "INSERT OR IGNORE INTO access_links (id, organization_id, customer_id, token_hash, invoice_id, expires_at, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![l.id.as_str(), l.org_id, l.customer_id, security::hash_token(&l.token), l.invoice_id, l.expires_at, ctx.now_ms],
+            params![l.id.as_str(), l.org_id, l.customer_id, security::hash_token(&l.token), l.invoice_id, l.expires_at, ctx.now_ms()],
         )?,
         ctx.audit_if(
             Audit {
@@ -170,7 +170,7 @@ pub async fn create(ctx: &Ctx, req: Request, customer_id: &str) -> Result<Respon
         invoice_id: body.invoice_id.clone(),
         expires_at: link.expires_at,
         revoked_at: None,
-        created_at: ctx.now_ms,
+        created_at: ctx.now_ms(),
     };
     http::json(201, &row.view(Some(link.url)))
 }
@@ -194,8 +194,8 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
         .ok_or_else(|| ApiError::not_found("portal link"))?;
     if link.revoked_at.is_none() {
         db::batch(&ctx.db, vec![
-            db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms, id])?,
-            db::stmt(&ctx.db, "UPDATE customer_sessions SET ended_at = ?1 WHERE link_id = ?2 AND ended_at IS NULL", params![ctx.now_ms, id])?,
+            db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms(), id])?,
+            db::stmt(&ctx.db, "UPDATE customer_sessions SET ended_at = ?1 WHERE link_id = ?2 AND ended_at IS NULL", params![ctx.now_ms(), id])?,
             ctx.audit_if(
                 Audit { org: Some(&org.id), actor: "api_key", action: "link.revoked", subject: id, detail: json!({ "customer_id": link.customer_id }) },
                 "SELECT 1 FROM access_links WHERE id = ?5 AND revoked_at = ?8",
@@ -225,7 +225,8 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
     let Some(link) = db::one::<LinkRow>(s).await? else {
         return fail(LinkProblem::Unknown);
     };
-    if let Err(problem) = link.check(ctx.now_ms) {
+    ctx.use_clock_of(&link.organization_id).await?;
+    if let Err(problem) = link.check(ctx.now_ms()) {
         db::batch(
             &ctx.db,
             vec![ctx.audit(Audit {
@@ -240,7 +241,7 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
         return fail(problem);
     }
     let session = security::new_token(TokenKind::Session, &mut OsRandom);
-    let expires_at = (ctx.now_ms + SESSION_MAX_SECS * 1000).min(link.expires_at);
+    let expires_at = (ctx.now_ms() + SESSION_MAX_SECS * 1000).min(link.expires_at);
     #[derive(serde::Deserialize)]
     struct Shown {
         display_name: String,
@@ -255,7 +256,7 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
                 &ctx.db,
                 "INSERT INTO customer_sessions (token_hash, organization_id, customer_id, link_id, expires_at, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![security::hash_token(&session), &link.organization_id, &link.customer_id, &link.id, expires_at, ctx.now_ms],
+                params![security::hash_token(&session), &link.organization_id, &link.customer_id, &link.id, expires_at, ctx.now_ms()],
             )?,
             ctx.audit(Audit {
                 org: Some(&link.organization_id),
@@ -280,7 +281,7 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
         .get(2)
         .and_then(|r| r.results::<Shown>().ok())
         .and_then(|rows| rows.into_iter().next());
-    let cookie = security::session_cookie(&session, (expires_at - ctx.now_ms) / 1000);
+    let cookie = security::session_cookie(&session, (expires_at - ctx.now_ms()) / 1000);
     let landing = match &link.invoice_id {
         Some(inv) => format!("/invoices/{inv}"),
         None => "/invoices".to_owned(),
@@ -342,7 +343,8 @@ fn limited(retry_after_secs: i64) -> ApiError {
 
 /// Counts one event against a limit; `Err(retry_after_secs)` when over.
 async fn count(ctx: &Ctx, key: &str, limit: Limit) -> Result<Result<(), i64>, ApiError> {
-    let now_s = ctx.now_ms / 1000;
+    // Limits are kept across organizations: the real time, not a demo clock.
+    let now_s = ctx.real_now_ms / 1000;
     let window = limit.window_start(now_s);
     let s = db::stmt(
         &ctx.db,
@@ -385,7 +387,7 @@ pub async fn request_fresh(ctx: &Ctx, req: Request) -> Result<Response, ApiError
         ctx,
         queue::Job::LinkRequest {
             email,
-            requested_at: ctx.now_ms,
+            requested_at: ctx.now_ms(),
             ip: ctx.ip.clone(),
         },
     )

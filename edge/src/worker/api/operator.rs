@@ -7,6 +7,7 @@ use crate::worker::ctx::Ctx;
 use crate::worker::{cron, db, http};
 use serde::{Deserialize, Serialize};
 use settle_shared::ErrorCode;
+use settle_shared::ids::OrganizationId;
 use settle_shared::text::FieldError;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -21,18 +22,18 @@ fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
     http::operator(ctx, req)
 }
 
-#[derive(Deserialize, Default)]
-struct Offset {
-    offset_ms: i64,
-}
-
-async fn offset(ctx: &Ctx) -> Result<i64, ApiError> {
-    let s = db::stmt(
-        &ctx.db,
-        "SELECT offset_ms FROM dev_clock WHERE id = 1",
-        Vec::new(),
-    )?;
-    Ok(db::one::<Offset>(s).await?.unwrap_or_default().offset_ms)
+/// The organization whose demo clock a call reads or moves: each
+/// organization has its own, so tests that travel run beside the rest.
+fn organization(v: Option<&str>) -> Result<String, ApiError> {
+    let v = v.ok_or_else(|| {
+        ApiError::from(FieldError::invalid(
+            "organization_id",
+            "give the organization whose demo clock this is",
+        ))
+    })?;
+    OrganizationId::parse(v)
+        .map(|_| v.to_owned())
+        .map_err(|_| FieldError::invalid("organization_id", "is not an organization id").into())
 }
 
 #[derive(Serialize)]
@@ -44,29 +45,31 @@ struct ClockResponse {
     pending_emails: i64,
 }
 
-async fn pending(ctx: &Ctx) -> Result<i64, ApiError> {
+async fn pending(ctx: &Ctx, org: &str) -> Result<i64, ApiError> {
     #[derive(Deserialize)]
     struct N {
         n: i64,
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT COUNT(*) AS n FROM emails WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?1)",
-        params![ctx.now_ms],
+        "SELECT COUNT(*) AS n FROM emails WHERE organization_id = ?2 AND status = 'queued' \
+         AND (not_before IS NULL OR not_before <= ?1)",
+        params![ctx.now_ms(), org],
     )?;
     Ok(db::one::<N>(s).await?.map_or(0, |n| n.n))
 }
 
-/// `GET /api/v1/operator/clock`
+/// `GET /api/v1/operator/clock?organization_id=org_…`
 pub async fn get_clock(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     operator(ctx, req)?;
-    let off = offset(ctx).await?;
+    let org = organization(http::query(req, "organization_id").as_deref())?;
+    ctx.use_clock_of(&org).await?;
     http::json(
         200,
         &ClockResponse {
-            now: rfc3339_from_millis(ctx.now_ms),
-            offset_seconds: off / 1000,
-            pending_emails: pending(ctx).await?,
+            now: rfc3339_from_millis(ctx.now_ms()),
+            offset_seconds: (ctx.now_ms() - ctx.real_now_ms) / 1000,
+            pending_emails: pending(ctx, &org).await?,
         },
     )
 }
@@ -74,6 +77,8 @@ pub async fn get_clock(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MoveClock {
+    #[serde(default)]
+    organization_id: Option<String>,
     #[serde(default)]
     advance_seconds: Option<i64>,
     /// RFC 3339.
@@ -86,10 +91,11 @@ struct MoveClock {
 pub async fn move_clock(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     operator(ctx, &req)?;
     let body: MoveClock = http::json_body(req).await?;
-    let off = offset(ctx).await?;
-    let real_now = ctx.now_ms - off;
+    let org = organization(body.organization_id.as_deref())?;
+    ctx.use_clock_of(&org).await?;
+    let real_now = ctx.real_now_ms;
     let target = match (body.advance_seconds, body.set.as_deref()) {
-        (Some(s), None) if (0..=366 * 86_400).contains(&s) => ctx.now_ms + s * 1000,
+        (Some(s), None) if (0..=366 * 86_400).contains(&s) => ctx.now_ms() + s * 1000,
         (Some(_), None) => {
             return Err(
                 FieldError::invalid("advance_seconds", "must be from 0 to one year").into(),
@@ -106,7 +112,7 @@ pub async fn move_clock(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             .into());
         }
     };
-    if target < ctx.now_ms {
+    if target < ctx.now_ms() {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             "The demo clock only moves forward.",
@@ -115,8 +121,9 @@ pub async fn move_clock(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let new_offset = target - real_now;
     db::stmt(
         &ctx.db,
-        "INSERT INTO dev_clock (id, offset_ms) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET offset_ms = ?1",
-        params![new_offset],
+        "INSERT INTO dev_clocks (organization_id, offset_ms) VALUES (?2, ?1) \
+         ON CONFLICT (organization_id) DO UPDATE SET offset_ms = ?1",
+        params![new_offset, &org],
     )?
     .run()
     .await
@@ -131,10 +138,33 @@ pub async fn move_clock(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     )
 }
 
-/// `POST /api/v1/operator/cron`: runs the cron's work now and answers what
-/// the reminder tick did (the scheduled handler runs exactly this).
-pub async fn run_cron(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    operator(ctx, req)?;
-    let report = cron::sweep_with(ctx).await?;
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RunCron {
+    /// One organization's work on its own demo clock; all of them on the
+    /// real time when absent (what the scheduled handler does).
+    #[serde(default)]
+    organization_id: Option<String>,
+}
+
+/// `POST /api/v1/operator/cron` `{"organization_id": "org_…"}`: runs the
+/// cron's work now and answers what the reminder tick did (the scheduled
+/// handler runs exactly this, for every organization).
+pub async fn run_cron(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    operator(ctx, &req)?;
+    let body: RunCron = http::json_body_or_default(req).await?;
+    let org = match body.organization_id.as_deref() {
+        Some(o) => {
+            let org = organization(Some(o))?;
+            ctx.use_clock_of(&org).await?;
+            Some(org)
+        }
+        None => None,
+    };
+    let scope = match org.as_deref() {
+        Some(o) => cron::Scope::Organization(o),
+        None => cron::Scope::All,
+    };
+    let report = cron::sweep_with(ctx, scope).await?;
     http::json(200, &report)
 }

@@ -40,9 +40,9 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         return Err(FieldError::invalid("link_ttl_days", "must be between 1 and 365").into());
     }
 
-    let org_id = OrganizationId::generate(ctx.now_ms as u64, ctx.random10());
-    let key_id = ApiKeyId::generate(ctx.now_ms as u64, ctx.random10());
-    let policy_id = PolicyId::generate(ctx.now_ms as u64, ctx.random10());
+    let org_id = OrganizationId::generate(ctx.now_ms() as u64, ctx.random10());
+    let key_id = ApiKeyId::generate(ctx.now_ms() as u64, ctx.random10());
+    let policy_id = PolicyId::generate(ctx.now_ms() as u64, ctx.random10());
     let api_key = security::new_token(TokenKind::ApiKey, &mut OsRandom);
     let hint = format!("{}…", &api_key[..7]);
     let stmts = vec![
@@ -58,7 +58,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 primary_color,
                 &support_email,
                 i64::from(ttl),
-                ctx.now_ms
+                ctx.now_ms()
             ],
         )?,
         db::stmt(
@@ -69,7 +69,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 org_id.as_str(),
                 security::hash_token(&api_key),
                 &hint,
-                ctx.now_ms
+                ctx.now_ms()
             ],
         )?,
         ctx.audit(Audit {

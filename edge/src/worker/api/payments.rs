@@ -95,7 +95,7 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             })?,
         None => today,
     };
-    let pid = PaymentId::generate(ctx.now_ms as u64, ctx.random10());
+    let pid = PaymentId::generate(ctx.now_ms() as u64, ctx.random10());
     let payment = ledger::manual::ManualPayment {
         external_id: external_id.clone(),
         amount,

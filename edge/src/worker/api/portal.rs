@@ -23,7 +23,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             customer_name: s.customer.name,
             customer_email: s.customer.email,
             locale: s.customer.locale,
-            today: local_date(ctx.now_ms, &s.customer.time_zone).to_string(),
+            today: local_date(ctx.now_ms(), &s.customer.time_zone).to_string(),
             time_zone: s.customer.time_zone,
             organization: org.branding(),
             payments: org.payments(),
@@ -41,7 +41,7 @@ pub async fn sign_out(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             db::stmt(
                 &ctx.db,
                 "UPDATE customer_sessions SET ended_at = ?1 WHERE token_hash = ?2",
-                params![ctx.now_ms, &s.token_hash],
+                params![ctx.now_ms(), &s.token_hash],
             )?,
             ctx.audit_if(
                 Audit {
@@ -93,7 +93,7 @@ pub async fn invoices(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         let rows: Vec<InvoiceRow> = r
             .results()
             .map_err(|e| ApiError::internal(format!("decode invoices: {e}")))?;
-        data.extend(rows.iter().map(|row| row.view(&[], ctx.now_ms)));
+        data.extend(rows.iter().map(|row| row.view(&[], ctx.now_ms())));
     }
     http::json(
         200,
@@ -145,7 +145,7 @@ pub async fn invoice(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Api
             "SELECT 1 FROM invoices WHERE id = ?9 AND organization_id = ?2 AND customer_id = ?10 \
              AND NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?9 \
              AND actor = ?3 AND action = 'invoice.viewed' AND created_at > ?11)",
-            params![id, customer, ctx.now_ms - VIEW_DEDUPE_MS],
+            params![id, customer, ctx.now_ms() - VIEW_DEDUPE_MS],
         )?);
     }
     let results = db::batch(&ctx.db, stmts).await?;
@@ -161,5 +161,5 @@ pub async fn invoice(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Api
         .results()
         .map_err(|e| ApiError::internal(format!("decode lines: {e}")))?;
     let row = invoice.into_iter().next().ok_or_else(not_found)?;
-    http::json(200, &row.view(&lines, ctx.now_ms))
+    http::json(200, &row.view(&lines, ctx.now_ms()))
 }

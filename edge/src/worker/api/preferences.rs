@@ -113,6 +113,7 @@ pub async fn preferences(
             },
         );
     };
+    ctx.use_clock_of(&c.organization_id).await?;
     let lang = Lang::from_locale(&c.locale);
     let t = pref_text(lang);
     let mut opted_out = c.reminders_opt_out != 0;

@@ -39,7 +39,7 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
     }
     let date = parse_date(&body.promised_date)
         .ok_or_else(|| FieldError::invalid("promised_date", "must be a date such as 2026-12-15"))?;
-    let today = crate::rows::local_date(ctx.now_ms, &inv.time_zone);
+    let today = crate::rows::local_date(ctx.now_ms(), &inv.time_zone);
     if date < today || (date - today).num_days() > 90 {
         return Err(FieldError::invalid(
             "promised_date",
@@ -48,7 +48,7 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
         .into());
     }
     let note = text::optional("note", body.note.as_deref(), text::limits::DESCRIPTION)?;
-    let pid = PromiseId::generate(ctx.now_ms as u64, ctx.random10());
+    let pid = PromiseId::generate(ctx.now_ms() as u64, ctx.random10());
     db::batch(
         &ctx.db,
         vec![
@@ -56,7 +56,7 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
                 &ctx.db,
                 "INSERT INTO promises (id, organization_id, invoice_id, customer_id, promised_date, note, created_by, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'api_key', ?7)",
-                params![pid.as_str(), &org.id, &inv.id, &inv.customer_id, date.to_string(), note.clone(), ctx.now_ms],
+                params![pid.as_str(), &org.id, &inv.id, &inv.customer_id, date.to_string(), note.clone(), ctx.now_ms()],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
@@ -71,6 +71,6 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
     http::json(
         201,
         &json!({ "id": pid.as_str(), "invoice_id": inv.id, "promised_date": date.to_string(), "note": note,
-                 "created_at": rfc3339_from_millis(ctx.now_ms) }),
+                 "created_at": rfc3339_from_millis(ctx.now_ms()) }),
     )
 }

@@ -94,9 +94,9 @@ pub async fn upcoming(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
                 FieldError::invalid("until", "must be a time such as 2026-12-01T09:00:00Z")
             })?
             .timestamp_millis(),
-        None => ctx.now_ms + 30 * 86_400_000,
+        None => ctx.now_ms() + 30 * 86_400_000,
     };
-    if until < ctx.now_ms || until > ctx.now_ms + 90 * 86_400_000 {
+    if until < ctx.now_ms() || until > ctx.now_ms() + 90 * 86_400_000 {
         return Err(FieldError::invalid("until", "must be from now to 90 days ahead").into());
     }
     let steps = crate::worker::reminders::upcoming(ctx, &org.id, until).await?;

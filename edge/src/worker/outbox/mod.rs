@@ -12,6 +12,10 @@
 //! (or reload) the body, store it, send the company's copy and the email,
 //! record the outcome. Its decisions are `email::delivery`'s; preparing the
 //! body of each kind is in `prepare`.
+//!
+//! About 440 lines: the send is one sequence of reads and writes whose order
+//! is the point (a crash between any two steps must not send twice), so it
+//! stays in one file to be read top to bottom.
 
 mod prepare;
 
@@ -63,7 +67,7 @@ pub fn queue_email_stmt(ctx: &Ctx, e: QueuedEmail<'_>) -> Result<D1PreparedState
             e.kind,
             e.to,
             e.dedupe_key,
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )
 }
@@ -102,11 +106,26 @@ pub struct Ready {
 
 /// Sends a queued email once (see the module doc).
 pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, ApiError> {
+    if ctx.config.clock_travel {
+        // Development only: the email's organization's demo clock.
+        #[derive(serde::Deserialize)]
+        struct Org {
+            organization_id: String,
+        }
+        let s = db::stmt(
+            &ctx.db,
+            "SELECT organization_id FROM emails WHERE id = ?1",
+            params![email_id],
+        )?;
+        if let Some(o) = db::one::<Org>(s).await? {
+            ctx.use_clock_of(&o.organization_id).await?;
+        }
+    }
     // Count the attempt before making it: a crash mid-send still counts.
     let claim = db::stmt(
         &ctx.db,
         "UPDATE emails SET attempts = attempts + 1, last_attempt_at = ?1 WHERE id = ?2 AND status = 'queued' RETURNING *",
-        params![ctx.now_ms, email_id],
+        params![ctx.now_ms(), email_id],
     )?;
     let Some(row) = db::one::<EmailRow>(claim).await? else {
         return Ok(Outcome::Done); // unknown, or already finished
@@ -250,7 +269,12 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
     ) {
         Decision::Sent { note } => {
             finish(ctx, &row, "sent", provider_id, note, Some(stored)).await?;
-            reminders::apply_pending_actions(ctx, Some(&row.id)).await?;
+            reminders::apply_pending_actions(
+                ctx,
+                Some(&row.id),
+                super::cron::Scope::Organization(&row.organization_id),
+            )
+            .await?;
             Ok(Outcome::Done)
         }
         Decision::Failed { reason } => {
@@ -267,7 +291,7 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
                         "UPDATE emails SET last_error = ?1, retry_at = ?2 WHERE id = ?3 AND status = 'queued'",
                         params![
                             &reason,
-                            ctx.now_ms + i64::from(after_secs) * 1000,
+                            ctx.now_ms() + i64::from(after_secs) * 1000,
                             &row.id
                         ],
                     )?,
@@ -323,7 +347,7 @@ async fn finish_as(
         Some(c) => (Some(c.subject), c.occurrences),
         None => (None, Vec::new()),
     };
-    let sent_at = (status == "sent").then_some(ctx.now_ms);
+    let sent_at = (status == "sent").then_some(ctx.now_ms());
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "UPDATE emails SET status = ?1, provider_id = ?2, last_error = ?3, subject = COALESCE(?4, subject), sent_at = ?5 \
@@ -344,7 +368,7 @@ async fn finish_as(
             // email that bounced never makes the invoice "sent".
             "UPDATE invoices SET sent_at = COALESCE(sent_at, ?1) WHERE id = ?2 \
              AND NOT EXISTS (SELECT 1 FROM emails WHERE id = ?3 AND delivery IN ('bounced', 'complained'))",
-            params![ctx.now_ms, row.invoice_id.clone(), &row.id],
+            params![ctx.now_ms(), row.invoice_id.clone(), &row.id],
         )?);
     }
     if row.kind == "reminder" {
@@ -373,7 +397,7 @@ async fn finish_as(
                  AND id NOT IN (SELECT value FROM json_each(?5)) \
                  AND EXISTS (SELECT 1 FROM emails WHERE id = ?3 AND status = 'queued')",
                 params![
-                    ctx.now_ms,
+                    ctx.now_ms(),
                     format!("reminder.{end}"),
                     &row.id,
                     reason.clone(),
@@ -385,7 +409,7 @@ async fn finish_as(
             &ctx.db,
             "UPDATE reminder_occurrences SET status = ?1, skip_reason = CASE WHEN ?1 = 'sent' THEN skip_reason ELSE ?2 END, \
              updated_at = ?3 WHERE email_id = ?4 AND status = 'queued'",
-            params![end, reason, ctx.now_ms, &row.id],
+            params![end, reason, ctx.now_ms(), &row.id],
         )?);
         for (key, balance) in &sent {
             stmts.push(db::stmt(

@@ -9,7 +9,11 @@ use settle_shared::reminders::StepAction;
 /// of one email right after it is sent, or (`None`) any left over by a
 /// worker that stopped in between, from the cron. Actions run only once the
 /// reminder is sent: a reminder that never went out adds no fee.
-pub async fn apply_pending_actions(ctx: &Ctx, email_id: Option<&str>) -> Result<(), ApiError> {
+pub async fn apply_pending_actions(
+    ctx: &Ctx,
+    email_id: Option<&str>,
+    scope: Scope<'_>,
+) -> Result<(), ApiError> {
     #[derive(Deserialize)]
     struct Pending {
         id: String,
@@ -21,11 +25,16 @@ pub async fn apply_pending_actions(ctx: &Ctx, email_id: Option<&str>) -> Result<
         template: String,
         actions: String,
     }
+    let mut args = params![email_id];
+    args.extend(scope.params(ctx));
     let s = db::stmt(
         &ctx.db,
-        "SELECT id, organization_id, customer_id, invoice_id, offset_days, tone, template, actions FROM reminder_occurrences \
-         WHERE status = 'sent' AND actions != '[]' AND actions_applied_at IS NULL AND (?1 IS NULL OR email_id = ?1) LIMIT 100",
-        params![email_id],
+        &format!(
+            "SELECT id, organization_id, customer_id, invoice_id, offset_days, tone, template, actions FROM reminder_occurrences \
+             WHERE status = 'sent' AND actions != '[]' AND actions_applied_at IS NULL AND (?1 IS NULL OR email_id = ?1) AND {} LIMIT 100",
+            Scope::filter("organization_id", 2, 3)
+        ),
+        args,
     )?;
     for p in db::all::<Pending>(s).await? {
         let org = organizations::load(ctx, &p.organization_id).await?;
@@ -72,13 +81,13 @@ async fn apply_actions(
         "EXISTS (SELECT 1 FROM reminder_occurrences WHERE id = ?9 AND actions_applied_at = ?10)";
     let guarded = |sql: String, mut args: Vec<db::V>| {
         args.resize_with(8, || db::V::N);
-        args.extend(params![&o.id, ctx.now_ms]);
+        args.extend(params![&o.id, ctx.now_ms()]);
         db::stmt(&ctx.db, &sql, args)
     };
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "UPDATE reminder_occurrences SET actions_applied_at = ?1 WHERE id = ?2 AND actions_applied_at IS NULL",
-        params![ctx.now_ms, &o.id],
+        params![ctx.now_ms(), &o.id],
     )?];
     let mut done = Vec::new();
     let effects = crate::reminders::actions::effects(
@@ -117,7 +126,7 @@ async fn apply_actions(
                     format!(
                         "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3 AND {mine}"
                     ),
-                    params![ctx.now_ms, reason, &customer.id],
+                    params![ctx.now_ms(), reason, &customer.id],
                 )?);
                 done.push(json!({ "action": "flag_account" }));
             }
@@ -141,7 +150,7 @@ async fn apply_actions(
             detail: json!({ "invoice_id": inv.id, "customer_id": customer.id, "actions": done }),
         },
         "SELECT 1 FROM reminder_occurrences WHERE id = ?9 AND actions_applied_at = ?10",
-        params![&o.id, ctx.now_ms],
+        params![&o.id, ctx.now_ms()],
     )?);
     db::batch(&ctx.db, stmts).await?;
     Ok(())

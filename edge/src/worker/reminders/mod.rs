@@ -29,6 +29,7 @@ pub use statements::first_statement_at;
 pub use upcoming::upcoming;
 
 use super::api::{invoices, organizations, reminder_config};
+use super::cron::Scope;
 use super::ctx::{Audit, Ctx};
 use super::db;
 use super::outbox;
@@ -211,7 +212,7 @@ struct Group {
 }
 
 /// One cron tick: reminders, then statements.
-pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
+pub async fn tick(ctx: &Ctx, scope: Scope<'_>) -> Result<TickReport, ApiError> {
     let mut report = TickReport::default();
     let mut orgs: HashMap<String, OrgPlan> = HashMap::new();
     let mut after: (i64, String) = (i64::MIN, String::new());
@@ -223,15 +224,20 @@ pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
     // so that a customer's invoices never split over two emails.
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     for _ in 0..MAX_BATCHES {
+        let mut args = params![ctx.now_ms(), after.0, after.1.clone(), BATCH];
+        args.extend(scope.params(ctx));
         let s = db::stmt(
             &ctx.db,
-            "SELECT i.id, i.organization_id, i.customer_id, i.currency, i.due_date, i.total, i.amount_paid, \
+            &format!(
+                "SELECT i.id, i.organization_id, i.customer_id, i.currency, i.due_date, i.total, i.amount_paid, \
              i.reminder_cursor, i.next_reminder_at, i.created_at, c.time_zone, c.tags, c.email \
              FROM invoices i JOIN customers c ON c.id = i.customer_id \
              WHERE i.status = 'open' AND i.next_reminder_at IS NOT NULL AND i.next_reminder_at <= ?1 \
              AND (i.next_reminder_at > ?2 OR (i.next_reminder_at = ?2 AND i.id > ?3)) \
-             ORDER BY i.next_reminder_at, i.id LIMIT ?4",
-            params![ctx.now_ms, after.0, after.1.clone(), BATCH],
+             AND {} ORDER BY i.next_reminder_at, i.id LIMIT ?4",
+                Scope::filter("i.organization_id", 5, 6)
+            ),
+            args,
         )?;
         let (rows, read) = db::all_counted::<DueRow>(s).await?;
         report.d1_rows_read += read;
@@ -263,12 +269,12 @@ pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
                     amount: r.total - r.amount_paid,
                     currency,
                 },
-                days_overdue: (w.local(ctx.now_ms).0 - due).num_days(),
+                days_overdue: (w.local(ctx.now_ms()).0 - due).num_days(),
                 late_payments_12m: history.get(&r.customer_id).copied().unwrap_or(0),
             };
             let (policy_id, steps) = plan.policy(&facts);
             let cursor = r.reminder_cursor.unwrap_or(r.created_at);
-            match look(steps, due, &w, cursor, ctx.now_ms) {
+            match look(steps, due, &w, cursor, ctx.now_ms()) {
                 Look::Wait { until } => {
                     report.invoices_waiting += 1;
                     writes.stmts.push(move_invoice(ctx, r, cursor, until)?);
@@ -296,7 +302,7 @@ pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
                         .thresholds
                         .iter()
                         .filter_map(|d| w.opening_from(due + Duration::days((*d).into())))
-                        .filter(|t| *t > ctx.now_ms)
+                        .filter(|t| *t > ctx.now_ms())
                         .chain(next)
                         .min();
                     let moved = move_invoice(ctx, r, cursor, next)?;
@@ -348,8 +354,8 @@ pub async fn tick(ctx: &Ctx) -> Result<TickReport, ApiError> {
         }
     }
     writes.flush(ctx, &mut report).await?;
-    statements::plan(ctx, &mut orgs, &mut report).await?;
-    apply_pending_actions(ctx, None).await?;
+    statements::plan(ctx, scope, &mut orgs, &mut report).await?;
+    apply_pending_actions(ctx, None, scope).await?;
     Ok(report)
 }
 
@@ -406,7 +412,7 @@ fn occurrence_stmt(
             status,
             reason,
             email_id,
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )
 }
@@ -471,7 +477,7 @@ fn group_email(
 ) -> Result<String, ApiError> {
     let mut keys: Vec<&str> = items.iter().map(|p| p.key.as_str()).collect();
     keys.sort_unstable();
-    let first_due = items.iter().map(|p| p.due_at).min().unwrap_or(ctx.now_ms);
+    let first_due = items.iter().map(|p| p.due_at).min().unwrap_or(ctx.now_ms());
     let id = EmailId::generate(
         first_due as u64,
         crate::security::stable_bytes(&format!("reminder:{}", keys.join(","))),
@@ -480,7 +486,7 @@ fn group_email(
         &ctx.db,
         "INSERT OR IGNORE INTO emails (id, organization_id, customer_id, invoice_id, kind, status, to_address, bcc, created_at) \
          VALUES (?1, ?2, ?3, ?4, 'reminder', 'queued', ?5, ?6, ?7)",
-        params![id.as_str(), org_id, customer_id, &items[0].invoice_id, to, bcc, ctx.now_ms],
+        params![id.as_str(), org_id, customer_id, &items[0].invoice_id, to, bcc, ctx.now_ms()],
     )?);
     for p in items {
         writes.stmts.push(occurrence_stmt(
@@ -545,7 +551,7 @@ async fn late_payments_of(
         n: i64,
     }
     let since =
-        settle_shared::time::datetime_from_millis(ctx.now_ms).date_naive() - Duration::days(365);
+        settle_shared::time::datetime_from_millis(ctx.now_ms()).date_naive() - Duration::days(365);
     let s = db::stmt(
         &ctx.db,
         "SELECT i.customer_id, COUNT(*) AS n FROM invoices i \
@@ -576,7 +582,7 @@ pub async fn replan(ctx: &Ctx, org_id: &str, customer_id: Option<&str>) -> Resul
         &ctx.db,
         "UPDATE invoices SET next_reminder_at = ?1 WHERE organization_id = ?2 AND status = 'open' \
          AND (?3 IS NULL OR customer_id = ?3) AND (next_reminder_at IS NULL OR next_reminder_at > ?1)",
-        params![ctx.now_ms, org_id, customer_id],
+        params![ctx.now_ms(), org_id, customer_id],
     )?
     .run()
     .await

@@ -39,13 +39,13 @@ pub async fn prepare(
     let settings = org.reminders();
     let spec = window_spec(&settings);
     let w = Window::new(&spec, zone(&customer.time_zone));
-    if !w.contains(ctx.now_ms) {
-        return Ok(match w.next_open(ctx.now_ms) {
+    if !w.contains(ctx.now_ms()) {
+        return Ok(match w.next_open(ctx.now_ms()) {
             Some(at) => Prepared::Wait(at),
             None => Prepared::Skip("the send window never opens".into()),
         });
     }
-    let today = w.local(ctx.now_ms).0;
+    let today = w.local(ctx.now_ms()).0;
     let statement = email.kind == "statement";
     let occurrences: Vec<OccurrenceRow> = if statement {
         Vec::new()
@@ -106,7 +106,7 @@ pub async fn prepare(
                 stmts.push(db::stmt(
                     &ctx.db,
                     "UPDATE reminder_occurrences SET status = 'skipped', skip_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'queued'",
-                    params![why.as_str(), ctx.now_ms, &o.id],
+                    params![why.as_str(), ctx.now_ms(), &o.id],
                 )?);
                 stmts.push(occurrence_audit(
                     ctx,

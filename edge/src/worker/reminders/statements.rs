@@ -16,16 +16,22 @@ struct StatementRow {
 /// Monthly statements: customers whose statement time has come.
 pub(super) async fn plan(
     ctx: &Ctx,
+    scope: Scope<'_>,
     orgs: &mut HashMap<String, OrgPlan>,
     report: &mut TickReport,
 ) -> Result<(), ApiError> {
+    let mut args = params![ctx.now_ms(), BATCH];
+    args.extend(scope.params(ctx));
     let s = db::stmt(
         &ctx.db,
-        "SELECT c.id, c.organization_id, c.time_zone, c.email, c.next_statement_at, \
+        &format!(
+            "SELECT c.id, c.organization_id, c.time_zone, c.email, c.next_statement_at, \
          (SELECT COUNT(*) FROM invoices i WHERE i.organization_id = c.organization_id AND i.customer_id = c.id AND i.status = 'open') AS open_count \
          FROM customers c WHERE c.next_statement_at IS NOT NULL AND c.next_statement_at <= ?1 \
-         ORDER BY c.next_statement_at, c.id LIMIT ?2",
-        params![ctx.now_ms, BATCH],
+         AND {} ORDER BY c.next_statement_at, c.id LIMIT ?2",
+            Scope::filter("c.organization_id", 3, 4)
+        ),
+        args,
     )?;
     let (rows, read) = db::all_counted::<StatementRow>(s).await?;
     report.d1_rows_read += read;
@@ -40,15 +46,15 @@ pub(super) async fn plan(
         }
         let plan = &orgs[&c.organization_id];
         let w = Window::new(&plan.spec, zone(&c.time_zone));
-        let today = w.local(ctx.now_ms).0;
+        let today = w.local(ctx.now_ms()).0;
         let next = if c.open_count == 0 {
             None
         } else if today.day() > 20 {
             // Still the month before in the customer's zone (a time set
             // in UTC, west of it): wait for their own first of the month.
             w.opening_from(first_of_next_month(today))
-        } else if !w.contains(ctx.now_ms) {
-            w.next_open(ctx.now_ms)
+        } else if !w.contains(ctx.now_ms()) {
+            w.next_open(ctx.now_ms())
         } else {
             if plan.settings.monthly_statement {
                 let month = format!("{:04}-{:02}", today.year(), today.month());
@@ -60,7 +66,7 @@ pub(super) async fn plan(
                     &ctx.db,
                     "INSERT OR IGNORE INTO emails (id, organization_id, customer_id, kind, status, to_address, bcc, dedupe_key, created_at) \
                      VALUES (?1, ?2, ?3, 'statement', 'queued', ?4, ?5, ?6, ?7)",
-                    params![id.as_str(), &c.organization_id, &c.id, &c.email, plan.settings.bcc.clone(), format!("statement:{}:{month}", c.id), ctx.now_ms],
+                    params![id.as_str(), &c.organization_id, &c.id, &c.email, plan.settings.bcc.clone(), format!("statement:{}:{month}", c.id), ctx.now_ms()],
                 )?);
                 writes.emails.push(id.as_str().to_owned());
                 report.statements_queued += 1;

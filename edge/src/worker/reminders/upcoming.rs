@@ -61,7 +61,7 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
     let mut out = Vec::new();
     for r in &rows {
         let w = Window::new(&plan.spec, zone(&r.time_zone));
-        let today = w.local(ctx.now_ms).0;
+        let today = w.local(ctx.now_ms()).0;
         let promised = r
             .promised_until
             .as_deref()
@@ -86,7 +86,7 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
             late_payments_12m: history.get(&r.customer_id).copied().unwrap_or(0),
         };
         let (policy_id, steps) = plan.policy(&facts);
-        let from = r.reminder_cursor.unwrap_or(r.created_at).max(ctx.now_ms);
+        let from = r.reminder_cursor.unwrap_or(r.created_at).max(ctx.now_ms());
         // Steps sharing a slot: only the latest goes (the others are superseded).
         let mut by_slot: BTreeMap<i64, usize> = BTreeMap::new();
         for sl in slots(steps, due, &w) {

@@ -244,7 +244,7 @@ async fn record_open(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, Api
         "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at) \
          SELECT ?1, i.organization_id, i.customer_id, i.id, 'recovered', ?2, i.currency, ?3, ?4, ?5 FROM invoices i \
          WHERE i.id = ?6 AND i.organization_id = ?7 AND ?2 > 0",
-        params![id, amount, url, expires_at, ctx.now_ms, invoice, org],
+        params![id, amount, url, expires_at, ctx.now_ms(), invoice, org],
     )?;
     let r = s
         .run()

@@ -172,7 +172,7 @@ pub fn insert_default_policy(
             org_id,
             DEFAULT_POLICY_NAME,
             to_json(&default_steps())?,
-            ctx.now_ms
+            ctx.now_ms()
         ],
     )
 }
@@ -192,7 +192,7 @@ pub async fn ensure_default_policy(ctx: &Ctx, org_id: &str) -> Result<String, Ap
     if let Some(id) = default_policy_id(ctx, org_id).await? {
         return Ok(id);
     }
-    let id = PolicyId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = PolicyId::generate(ctx.now_ms() as u64, ctx.random10());
     db::batch(
         &ctx.db,
         vec![

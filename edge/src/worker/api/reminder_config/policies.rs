@@ -87,7 +87,7 @@ pub async fn create_policy(ctx: &Ctx, req: Request) -> Result<Response, ApiError
     let org = http::organization(ctx, &req).await?;
     let body: PolicyRequest = http::json_body(req).await?;
     let name = checked_policy(ctx, &org.id, &body).await?;
-    let id = PolicyId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = PolicyId::generate(ctx.now_ms() as u64, ctx.random10());
     let results = db::batch(
         &ctx.db,
         vec![
@@ -101,7 +101,7 @@ pub async fn create_policy(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                     &org.id,
                     &name,
                     to_json(&body.steps)?,
-                    ctx.now_ms,
+                    ctx.now_ms(),
                     MAX_POLICIES
                 ],
             )?,
@@ -147,7 +147,7 @@ pub async fn replace_policy(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             db::stmt(
                 &ctx.db,
                 "UPDATE reminder_policies SET name = ?1, steps = ?2, updated_at = ?3 WHERE id = ?4 AND organization_id = ?5",
-                params![&name, to_json(&body.steps)?, ctx.now_ms, &policy.id, &org.id],
+                params![&name, to_json(&body.steps)?, ctx.now_ms(), &policy.id, &org.id],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
@@ -180,12 +180,12 @@ pub async fn set_default_policy(ctx: &Ctx, req: &Request, id: &str) -> Result<Re
                 &ctx.db,
                 "UPDATE reminder_policies SET is_default = 0, updated_at = ?3 \
                  WHERE organization_id = ?1 AND is_default = 1 AND id <> ?2",
-                params![&org.id, &policy.id, ctx.now_ms],
+                params![&org.id, &policy.id, ctx.now_ms()],
             )?,
             db::stmt(
                 &ctx.db,
                 "UPDATE reminder_policies SET is_default = 1, updated_at = ?3 WHERE id = ?2 AND organization_id = ?1",
-                params![&org.id, &policy.id, ctx.now_ms],
+                params![&org.id, &policy.id, ctx.now_ms()],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),

@@ -71,7 +71,7 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
     let body: SegmentRequest = http::json_body(req).await?;
     let (name, rules) = checked_segment(ctx, &org.id, &body).await?;
     let policy_id = body.policy_id.trim();
-    let id = SegmentId::generate(ctx.now_ms as u64, ctx.random10());
+    let id = SegmentId::generate(ctx.now_ms() as u64, ctx.random10());
     let results = db::batch(
         &ctx.db,
         vec![
@@ -87,7 +87,7 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
                     i64::from(body.priority),
                     &rules,
                     policy_id,
-                    ctx.now_ms,
+                    ctx.now_ms(),
                     MAX_SEGMENTS
                 ],
             )?,

@@ -113,7 +113,7 @@ pub async fn save_template(ctx: &Ctx, req: Request, key: &str) -> Result<Respons
                     lang.code(),
                     template.subject(),
                     template.body(),
-                    ctx.now_ms,
+                    ctx.now_ms(),
                     built_in,
                     MAX_TEMPLATE_KEYS
                 ],
@@ -143,7 +143,7 @@ pub async fn save_template(ctx: &Ctx, req: Request, key: &str) -> Result<Respons
             subject: template.subject().to_owned(),
             body: template.body().to_owned(),
             built_in: false,
-            updated_at: Some(rfc3339_from_millis(ctx.now_ms)),
+            updated_at: Some(rfc3339_from_millis(ctx.now_ms())),
         },
     )
 }
