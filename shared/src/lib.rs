@@ -12,6 +12,7 @@ pub mod invoice;
 pub mod money;
 pub mod pay_all;
 pub mod reminders;
+pub mod staff;
 pub mod text;
 pub mod time;
 
