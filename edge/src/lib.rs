@@ -21,6 +21,7 @@ pub mod reminders;
 pub mod routes;
 pub mod rows;
 pub mod security;
+pub mod staff;
 pub mod stripe;
 
 #[cfg(target_arch = "wasm32")]

@@ -41,6 +41,10 @@ pub enum TokenKind {
     Session,
     /// Organization API key.
     ApiKey,
+    /// In a staff sign-in link.
+    StaffSignIn,
+    /// In the staff session cookie.
+    StaffSession,
 }
 
 impl TokenKind {
@@ -49,6 +53,8 @@ impl TokenKind {
             TokenKind::Link => "cl_",
             TokenKind::Session => "cs_",
             TokenKind::ApiKey => "sk_",
+            TokenKind::StaffSignIn => "sl_",
+            TokenKind::StaffSession => "ss_",
         }
     }
 }

@@ -55,6 +55,16 @@ pub enum ErrorCode {
     PaymentProviderUnavailable,
     /// An email template does not parse or names an unknown variable.
     TemplateInvalid,
+    /// A staff sign-in link is unknown or forged.
+    SignInInvalid,
+    /// A staff sign-in link is older than 15 minutes.
+    SignInExpired,
+    /// A staff sign-in link was used already.
+    SignInUsed,
+    /// The member was removed from the team.
+    MemberRemoved,
+    /// The change would leave the organization without an admin.
+    LastAdmin,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -70,11 +80,11 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             Unauthorized | SessionExpired => 401,
-            Forbidden | CsrfRejected => 403,
+            Forbidden | CsrfRejected | MemberRemoved => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            Conflict => 409,
-            LinkInvalid | LinkExpired => 410,
+            Conflict | LastAdmin => 409,
+            LinkInvalid | LinkExpired | SignInInvalid | SignInExpired | SignInUsed => 410,
             RateLimited => 429,
             PaymentProviderUnavailable => 503,
             Internal => 500,
@@ -108,6 +118,11 @@ impl ErrorCode {
             SignatureInvalid => "signature_invalid",
             PaymentProviderUnavailable => "payment_provider_unavailable",
             TemplateInvalid => "template_invalid",
+            SignInInvalid => "sign_in_invalid",
+            SignInExpired => "sign_in_expired",
+            SignInUsed => "sign_in_used",
+            MemberRemoved => "member_removed",
+            LastAdmin => "last_admin",
             Internal => "internal",
         }
     }
@@ -152,6 +167,11 @@ mod tests {
             ErrorCode::AmountOutOfRange,
             ErrorCode::LinkExpired,
             ErrorCode::CsrfRejected,
+            ErrorCode::SignInInvalid,
+            ErrorCode::SignInExpired,
+            ErrorCode::SignInUsed,
+            ErrorCode::MemberRemoved,
+            ErrorCode::LastAdmin,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

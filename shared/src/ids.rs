@@ -99,6 +99,12 @@ define_id!(
     /// An audit trail row.
     AuditId, "aud");
 define_id!(
+    /// A member of an organization's team.
+    MemberId, "mem");
+define_id!(
+    /// A staff session (its cookie's token is never stored).
+    StaffSessionId, "ses");
+define_id!(
     /// A reminder policy: the steps of a dunning schedule.
     PolicyId, "pol");
 define_id!(

@@ -40,6 +40,18 @@ pub enum Capability {
     ReadAudit,
 }
 
+impl Capability {
+    /// Why a member whose role lacks this is refused.
+    pub fn refusal(self) -> &'static str {
+        use Capability::*;
+        match self {
+            Configure | ManageTeam | ManageApiKeys => "Only an admin can do this.",
+            AllAccounts | Approve | ReadAudit => "Only a supervisor or an admin can do this.",
+            WorkAccounts => "Your role cannot work accounts.",
+        }
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 3] = [Role::Admin, Role::Supervisor, Role::Agent];
 

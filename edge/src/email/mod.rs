@@ -15,7 +15,7 @@ pub mod resend;
 pub mod template;
 pub mod webhook;
 
-pub use render::{InvoiceEmail, LinkEmail, Purpose, Rendered};
+pub use render::{InvoiceEmail, LinkEmail, Purpose, Rendered, SignInEmail};
 
 #[cfg(test)]
 mod copy_tests {

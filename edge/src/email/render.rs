@@ -57,6 +57,17 @@ pub struct LinkEmail<'a> {
     pub link: &'a str,
 }
 
+/// A team member's sign-in link; the first one is their invitation.
+#[derive(Debug, Clone)]
+pub struct SignInEmail<'a> {
+    pub brand: Brand<'a>,
+    pub locale: &'a str,
+    pub member_name: &'a str,
+    /// The role they were invited as, when this is an invitation.
+    pub invited_as: Option<&'a str>,
+    pub link: &'a str,
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -137,6 +148,32 @@ impl LinkEmail<'_> {
             footer: t.link_ignore.to_owned(),
         };
         body.render(&self.brand, lang, fill(t.link_subject, &vars))
+    }
+}
+
+impl SignInEmail<'_> {
+    pub fn render(&self) -> Rendered {
+        let lang = Lang::from_locale(self.locale);
+        let t: &EmailText = email_text(lang);
+        let role = self.invited_as.unwrap_or("");
+        let vars = [
+            ("company", self.brand.display_name),
+            ("name", self.member_name),
+            ("role", role),
+        ];
+        let intro = match self.invited_as {
+            Some(_) => t.invite_intro,
+            None => t.sign_in_intro,
+        };
+        let body = Body {
+            greeting: fill(t.greeting, &vars),
+            intro: fill(intro, &vars),
+            rows: &[],
+            button: t.sign_in_button,
+            link: self.link,
+            footer: t.sign_in_ignore.to_owned(),
+        };
+        body.render(&self.brand, lang, fill(t.sign_in_subject, &vars))
     }
 }
 
@@ -262,6 +299,33 @@ pub(super) mod tests {
         assert!(r.html.contains("#0f766e"));
         assert!(r.text.contains("120.00 EUR"));
         assert!(r.text.contains("http://127.0.0.1:8787/c/cl_abc"));
+    }
+
+    #[test]
+    fn a_sign_in_email_carries_its_link_and_an_invitation_says_the_role() {
+        let email = |invited_as, locale| {
+            SignInEmail {
+                brand: brand(),
+                locale,
+                member_name: "Grace <b>",
+                invited_as,
+                link: "http://127.0.0.1:8787/console/sign-in#sl_abc",
+            }
+            .render()
+        };
+        let plain = email(None, "en");
+        assert_eq!(plain.subject, "Sign in to Acme <Ltd> on Settle");
+        assert!(
+            plain
+                .html
+                .contains("href=\"http://127.0.0.1:8787/console/sign-in#sl_abc\"")
+        );
+        assert!(plain.text.contains("15 minutes"));
+        assert!(!plain.html.contains("<b>"));
+        let invite = email(Some("agent"), "fr");
+        assert!(invite.text.contains("en tant que agent"), "{}", invite.text);
+        assert!(invite.subject.starts_with("Connexion"));
+        assert!(email(None, "ar").html.contains("dir=\"rtl\""));
     }
 
     #[test]

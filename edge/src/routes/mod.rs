@@ -92,6 +92,18 @@ pub enum Route {
     EmailWebhook,
     // A customer's reminder preferences: `/u/<customer>/<mac>`
     Preferences(String, String),
+    // The team and the console's sessions (staff session cookie)
+    StaffSignIn,
+    StaffSignInRedeem,
+    StaffSessions,
+    EndStaffSession(String),
+    StaffSignOut,
+    StaffSignOutEverywhere,
+    StaffMe,
+    ListMembers,
+    InviteMember,
+    UpdateMember(String),
+    RemoveMember(String),
     // Local development only (operator token, CLOCK_TRAVEL=1)
     GetClock,
     MoveClock,
@@ -103,6 +115,17 @@ impl Route {
     pub fn name(&self) -> &'static str {
         match self {
             Route::Health => "health",
+            Route::StaffSignIn => "staff.sign_in",
+            Route::StaffSignInRedeem => "staff.sessions.create",
+            Route::StaffSessions => "staff.sessions.list",
+            Route::EndStaffSession(_) => "staff.sessions.end",
+            Route::StaffSignOut => "staff.sign_out",
+            Route::StaffSignOutEverywhere => "staff.sign_out_everywhere",
+            Route::StaffMe => "staff.me",
+            Route::ListMembers => "team.list",
+            Route::InviteMember => "team.invite",
+            Route::UpdateMember(_) => "team.update",
+            Route::RemoveMember(_) => "team.remove",
             Route::CreateOrganization => "organizations.create",
             Route::GetOrganization => "organization.get",
             Route::UpdateOrganization => "organization.update",
@@ -264,6 +287,22 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 return match method {
                     Method::Put => Ok(Route::SaveTemplate(s(key))),
                     Post if *key == "preview" => Ok(Route::PreviewTemplate),
+                    _ => Err(NoRoute::MethodNotAllowed),
+                };
+            }
+            ["staff", "sign-in"] => (Post, Route::StaffSignIn),
+            ["staff", "sessions"] => {
+                return pick(method, Route::StaffSessions, Route::StaffSignInRedeem);
+            }
+            ["staff", "sessions", id] => (Method::Delete, Route::EndStaffSession(s(id))),
+            ["staff", "sign-out"] => (Post, Route::StaffSignOut),
+            ["staff", "sign-out-everywhere"] => (Post, Route::StaffSignOutEverywhere),
+            ["staff", "me"] => (Get, Route::StaffMe),
+            ["team"] => return pick(method, Route::ListMembers, Route::InviteMember),
+            ["team", id] => {
+                return match method {
+                    Method::Patch => Ok(Route::UpdateMember(s(id))),
+                    Method::Delete => Ok(Route::RemoveMember(s(id))),
                     _ => Err(NoRoute::MethodNotAllowed),
                 };
             }

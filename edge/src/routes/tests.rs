@@ -185,3 +185,65 @@ fn reminder_configuration_routes() {
         "reminder_policies.set_default"
     );
 }
+
+#[test]
+fn team_and_staff_session_routes() {
+    let cases = [
+        (
+            Method::Post,
+            "/api/v1/staff/sign-in",
+            Ok(Route::StaffSignIn),
+        ),
+        (
+            Method::Post,
+            "/api/v1/staff/sessions",
+            Ok(Route::StaffSignInRedeem),
+        ),
+        (
+            Method::Get,
+            "/api/v1/staff/sessions",
+            Ok(Route::StaffSessions),
+        ),
+        (
+            Method::Delete,
+            "/api/v1/staff/sessions/ses_1",
+            Ok(Route::EndStaffSession("ses_1".into())),
+        ),
+        (
+            Method::Post,
+            "/api/v1/staff/sign-out",
+            Ok(Route::StaffSignOut),
+        ),
+        (
+            Method::Post,
+            "/api/v1/staff/sign-out-everywhere",
+            Ok(Route::StaffSignOutEverywhere),
+        ),
+        (Method::Get, "/api/v1/staff/me", Ok(Route::StaffMe)),
+        (Method::Get, "/api/v1/team", Ok(Route::ListMembers)),
+        (Method::Post, "/api/v1/team", Ok(Route::InviteMember)),
+        (
+            Method::Patch,
+            "/api/v1/team/mem_1",
+            Ok(Route::UpdateMember("mem_1".into())),
+        ),
+        (
+            Method::Delete,
+            "/api/v1/team/mem_1",
+            Ok(Route::RemoveMember("mem_1".into())),
+        ),
+        (
+            Method::Get,
+            "/api/v1/team/mem_1",
+            Err(NoRoute::MethodNotAllowed),
+        ),
+        (
+            Method::Get,
+            "/api/v1/staff/sign-in",
+            Err(NoRoute::MethodNotAllowed),
+        ),
+    ];
+    for (method, path, want) in cases {
+        assert_eq!(match_route(method, path), want, "{method:?} {path}");
+    }
+}

@@ -8,7 +8,8 @@ use crate::security::{OsRandom, Random};
 use crate::worker::db;
 use serde::Deserialize;
 use settle_shared::ids::AuditId;
-use std::cell::Cell;
+use settle_shared::staff::Role;
+use std::cell::{Cell, RefCell};
 use worker::{D1Database, D1PreparedStatement, Env, Request};
 
 pub struct Ctx {
@@ -22,6 +23,8 @@ pub struct Ctx {
     /// The demo clock's offset for the organization concerned (clock travel
     /// only; see [`Ctx::use_clock_of`]). Zero in production.
     clock_offset_ms: Cell<i64>,
+    /// Who is asking, once the request is authenticated.
+    caller: RefCell<Caller>,
     /// `CF-Connecting-IP`, when the platform sets it.
     pub ip: Option<String>,
     /// The request's context, for work after the answer (`waitUntil`);
@@ -53,6 +56,7 @@ impl Ctx {
             env: env.clone(),
             db,
             clock_offset_ms: Cell::new(0),
+            caller: RefCell::new(Caller::System),
             real_now_ms: worker::Date::now().as_millis() as i64,
             ip: None,
             background: None,
@@ -85,6 +89,22 @@ impl Ctx {
         if self.config.clock_travel {
             self.clock_offset_ms.set(offset_ms);
         }
+    }
+
+    /// Records who the request comes from (done by authentication).
+    pub fn set_caller(&self, caller: Caller) {
+        *self.caller.borrow_mut() = caller;
+    }
+
+    /// Who the request comes from.
+    pub fn caller(&self) -> Caller {
+        self.caller.borrow().clone()
+    }
+
+    /// The audit trail's name for the caller: `api_key`, `member:<id>`,
+    /// or `system` for the queue and the cron.
+    pub fn actor(&self) -> String {
+        self.caller.borrow().actor()
     }
 
     /// Ten random bytes for an id.
@@ -131,6 +151,31 @@ impl Ctx {
     /// Today in UTC, `YYYY-MM-DD`.
     pub fn today_utc(&self) -> chrono::NaiveDate {
         settle_shared::time::datetime_from_millis(self.now_ms()).date_naive()
+    }
+}
+
+/// Who a request comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The queue consumer, the cron, or a request not authenticated yet.
+    System,
+    /// An organization API key: what an admin may do.
+    ApiKey,
+    /// A signed-in member of the team.
+    Member {
+        id: String,
+        role: Role,
+        session_id: String,
+    },
+}
+
+impl Caller {
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::System => "system".into(),
+            Caller::ApiKey => "api_key".into(),
+            Caller::Member { id, .. } => format!("member:{id}"),
+        }
     }
 }
 

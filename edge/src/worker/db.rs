@@ -145,6 +145,20 @@ pub async fn batch(
     }
 }
 
+/// A statement that fails its whole batch ([`WriteError::Conflict`]) unless
+/// `condition` holds when it runs: the batch is conditional on what was read.
+pub fn conflict_unless(
+    db: &D1Database,
+    condition: &str,
+    args: Vec<V>,
+) -> Result<D1PreparedStatement, ApiError> {
+    stmt(
+        db,
+        &format!("INSERT INTO write_conflicts (never) SELECT 1 WHERE NOT ({condition})"),
+        args,
+    )
+}
+
 /// All rows, and how many rows D1 read to answer (for the cron's figures).
 pub async fn all_counted<T: DeserializeOwned>(
     s: D1PreparedStatement,

@@ -1,15 +1,19 @@
 //! Reading requests and writing responses: body limits, JSON, errors,
-//! query strings, and the two ways a caller proves who it is.
+//! query strings, and the ways a caller proves who it is: an API key, a
+//! staff session (the console), a customer session (the portal), the
+//! operator's token.
 
 use crate::error::ApiError;
 use crate::params;
-use crate::rows::{CustomerRow, OrganizationRow};
+use crate::rows::{CustomerRow, MemberRow, OrganizationRow};
 use crate::security::{self, SESSION_COOKIE, TokenKind};
-use crate::worker::ctx::Ctx;
+use crate::staff::{self, STAFF_COOKIE, SessionUse};
+use crate::worker::ctx::{Caller, Ctx};
 use crate::worker::db;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use settle_shared::ErrorCode;
+use settle_shared::staff::Capability;
 use worker::{Headers, Request, Response};
 
 /// Largest accepted request body.
@@ -110,6 +114,14 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
     no_store(resp)
 }
 
+/// Adds a `Set-Cookie` to a response.
+pub fn with_cookie(mut resp: Response, cookie: &str) -> Result<Response, ApiError> {
+    resp.headers_mut()
+        .set("Set-Cookie", cookie)
+        .map_err(|e| ApiError::internal(format!("header: {e}")))?;
+    Ok(resp)
+}
+
 fn no_store(mut resp: Response) -> Result<Response, ApiError> {
     let h = resp.headers_mut();
     let set = |k: &str, v: &str| {
@@ -179,8 +191,31 @@ pub fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
     }
 }
 
+/// The organization of the caller, who must be allowed to do `need`: an
+/// API key (which may do what an admin may), or, without an
+/// `Authorization` header, a member signed in to the console (their role
+/// decides; a state-changing request must come from our own origin).
+pub async fn organization(
+    ctx: &Ctx,
+    req: &Request,
+    need: Capability,
+) -> Result<OrganizationRow, ApiError> {
+    if header(req, "Authorization").is_none()
+        && security::cookie(header(req, "Cookie").as_deref(), STAFF_COOKIE).is_some()
+    {
+        let s = staff(ctx, req).await?;
+        if !s.member.role().may(need) {
+            return Err(ApiError::new(ErrorCode::Forbidden, need.refusal()));
+        }
+        return Ok(s.org);
+    }
+    let org = api_key(ctx, req).await?;
+    ctx.set_caller(Caller::ApiKey);
+    Ok(org)
+}
+
 /// The organization whose API key authorizes this request.
-pub async fn organization(ctx: &Ctx, req: &Request) -> Result<OrganizationRow, ApiError> {
+async fn api_key(ctx: &Ctx, req: &Request) -> Result<OrganizationRow, ApiError> {
     let auth = header(req, "Authorization");
     let key = security::bearer(auth.as_deref()).ok_or_else(ApiError::unauthorized)?;
     if !security::well_formed(TokenKind::ApiKey, key) {
@@ -215,6 +250,141 @@ pub async fn organization(ctx: &Ctx, req: &Request) -> Result<OrganizationRow, A
     let org = rows.into_iter().next().ok_or_else(ApiError::unauthorized)?;
     ctx.use_clock_of(&org.id).await?;
     Ok(org)
+}
+
+/// A member signed in to the console.
+pub struct Staff {
+    pub session_id: String,
+    pub member: MemberRow,
+    pub org: OrganizationRow,
+}
+
+/// Refuses a state-changing request that did not come from our own origin
+/// (CSRF): the browser says where a request comes from in `Sec-Fetch-Site`,
+/// or else `Origin`.
+pub fn same_origin_only(req: &Request, what: &str) -> Result<(), ApiError> {
+    if req.method() == worker::Method::Get || req.method() == worker::Method::Head {
+        return Ok(());
+    }
+    let own = req
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    if security::same_origin(
+        header(req, "Sec-Fetch-Site").as_deref(),
+        header(req, "Origin").as_deref(),
+        &own,
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::CsrfRejected,
+            format!("This request did not come from the {what}."),
+        ))
+    }
+}
+
+/// The member signed in with the staff session cookie: the session, its
+/// member and their organization in one round trip; the session's rules
+/// are `crate::staff::use_session`.
+pub async fn staff(ctx: &Ctx, req: &Request) -> Result<Staff, ApiError> {
+    let ended = || {
+        ApiError::new(
+            ErrorCode::SessionExpired,
+            "Your console session has ended. Sign in again with a link sent to your email.",
+        )
+    };
+    let cookies = header(req, "Cookie");
+    let token = security::cookie(cookies.as_deref(), STAFF_COOKIE).ok_or_else(ended)?;
+    if !security::well_formed(TokenKind::StaffSession, token) {
+        return Err(ended());
+    }
+    same_origin_only(req, "console")?;
+    #[derive(serde::Deserialize)]
+    struct SessionRow {
+        id: String,
+        created_at: i64,
+        last_seen_at: i64,
+        expires_at: i64,
+        ended_at: Option<i64>,
+    }
+    let hash = security::hash_token(token);
+    let results = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "SELECT id, created_at, last_seen_at, expires_at, ended_at FROM staff_sessions WHERE token_hash = ?1",
+                params![hash.as_str()],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "SELECT m.* FROM members m WHERE m.id = (SELECT member_id FROM staff_sessions WHERE token_hash = ?1)",
+                params![hash.as_str()],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "SELECT o.* FROM organizations o WHERE o.id = (SELECT organization_id FROM staff_sessions WHERE token_hash = ?1)",
+                params![hash.as_str()],
+            )?,
+        ],
+    )
+    .await?;
+    let decode = |e: worker::Error| ApiError::internal(format!("staff session: {e}"));
+    let [session, member, org] = results.as_slice() else {
+        return Err(ApiError::internal("staff session: three results expected"));
+    };
+    let session = session
+        .results::<SessionRow>()
+        .map_err(decode)?
+        .into_iter()
+        .next();
+    let member = member
+        .results::<MemberRow>()
+        .map_err(decode)?
+        .into_iter()
+        .next();
+    let org = org
+        .results::<OrganizationRow>()
+        .map_err(decode)?
+        .into_iter()
+        .next();
+    let (Some(session), Some(member), Some(org)) = (session, member, org) else {
+        return Err(ended());
+    };
+    ctx.use_clock_of(&org.id).await?;
+    let now = ctx.real_now_ms;
+    let state = staff::Session {
+        created_at: session.created_at,
+        last_seen_at: session.last_seen_at,
+        expires_at: session.expires_at,
+        ended: session.ended_at.is_some(),
+        member_removed: member.removed_at.is_some(),
+    };
+    match staff::use_session(&state, now) {
+        SessionUse::Ended => return Err(ended()),
+        SessionUse::Valid { touch: true } => {
+            db::stmt(
+                &ctx.db,
+                "UPDATE staff_sessions SET last_seen_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+                params![&session.id, now],
+            )?
+            .run()
+            .await
+            .map_err(|e| ApiError::internal(format!("staff session seen: {e}")))?;
+        }
+        SessionUse::Valid { touch: false } => {}
+    }
+    ctx.set_caller(Caller::Member {
+        id: member.id.clone(),
+        role: member.role(),
+        session_id: session.id.clone(),
+    });
+    Ok(Staff {
+        session_id: session.id,
+        member,
+        org,
+    })
 }
 
 /// The signed-in customer of a portal request.
@@ -255,22 +425,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
     if !security::well_formed(TokenKind::Session, token) {
         return Err(expired());
     }
-    if req.method() != worker::Method::Get {
-        let own = req
-            .url()
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default();
-        if !security::same_origin(
-            header(req, "Sec-Fetch-Site").as_deref(),
-            header(req, "Origin").as_deref(),
-            &own,
-        ) {
-            return Err(ApiError::new(
-                ErrorCode::CsrfRejected,
-                "This request did not come from the portal.",
-            ));
-        }
-    }
+    same_origin_only(req, "portal")?;
     let s = db::stmt(
         &ctx.db,
         "SELECT s.token_hash, s.expires_at, l.invoice_id AS link_invoice_id, c.id, c.organization_id, c.name, c.email, c.locale, \

@@ -319,11 +319,7 @@ fn conflict_unless(
     condition: &str,
     args: Vec<db::V>,
 ) -> Result<D1PreparedStatement, ApiError> {
-    db::stmt(
-        &ctx.db,
-        &format!("INSERT INTO write_conflicts (never) SELECT 1 WHERE NOT ({condition})"),
-        args,
-    )
+    db::conflict_unless(&ctx.db, condition, args)
 }
 
 fn guard(ctx: &Ctx, org_id: &str, g: &Guard) -> Result<D1PreparedStatement, ApiError> {

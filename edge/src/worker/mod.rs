@@ -8,6 +8,7 @@ mod db;
 mod fetch;
 mod http;
 mod ledger;
+mod limits;
 mod outbox;
 mod queue;
 mod reminders;
@@ -148,6 +149,17 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::Preferences(customer, mac) => {
             api::preferences::preferences(ctx, req, &customer, &mac).await
         }
+        Route::StaffSignIn => api::team::request(ctx, req).await,
+        Route::StaffSignInRedeem => api::team::redeem(ctx, req).await,
+        Route::StaffSessions => api::team::list_sessions(ctx, &req).await,
+        Route::EndStaffSession(id) => api::team::end_session(ctx, &req, &id).await,
+        Route::StaffSignOut => api::team::sign_out(ctx, &req).await,
+        Route::StaffSignOutEverywhere => api::team::sign_out_everywhere(ctx, &req).await,
+        Route::StaffMe => api::team::me(ctx, &req).await,
+        Route::ListMembers => api::team::list(ctx, &req).await,
+        Route::InviteMember => api::team::invite(ctx, req).await,
+        Route::UpdateMember(id) => api::team::update(ctx, req, &id).await,
+        Route::RemoveMember(id) => api::team::remove(ctx, &req, &id).await,
         Route::GetClock => api::operator::get_clock(ctx, &req).await,
         Route::MoveClock => api::operator::move_clock(ctx, req).await,
         Route::RunCron => api::operator::run_cron(ctx, req).await,

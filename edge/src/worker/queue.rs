@@ -28,6 +28,12 @@ pub enum Job {
         requested_at: i64,
         ip: Option<String>,
     },
+    /// Someone asked for a staff sign-in link at `requested_at` (ms).
+    SignInRequest {
+        email: String,
+        requested_at: i64,
+        ip: Option<String>,
+    },
 }
 
 /// Puts a job on the queue. A failure is logged, not returned: for emails
@@ -91,6 +97,14 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
                 requested_at,
                 ip,
             } => link_request(&ctx, email, *requested_at, ip.as_deref()).await,
+            Job::SignInRequest {
+                email,
+                requested_at,
+                ip,
+            } => {
+                super::api::team::sign_in_request_job(&ctx, email, *requested_at, ip.as_deref())
+                    .await
+            }
         };
         match outcome {
             Ok(Outcome::Done) => m.ack(),
@@ -112,7 +126,7 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
 }
 
 /// What became of a message.
-pub(super) enum Outcome {
+pub enum Outcome {
     Done,
     RetryIn(u32),
 }

@@ -19,3 +19,4 @@ mod links;
 mod reminder_config;
 mod reminders;
 mod stripe;
+mod team;

@@ -7,6 +7,7 @@ use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use serde::Deserialize;
 use settle_shared::api::{AlertResponse, ListResponse};
+use settle_shared::staff::Capability;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
 
@@ -23,7 +24,7 @@ struct AlertRow {
 
 /// `GET /api/v1/alerts`: newest first.
 pub async fn list_alerts(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let s = db::stmt(
         &ctx.db,
         "SELECT * FROM alerts WHERE organization_id = ?1 ORDER BY id DESC LIMIT 200",

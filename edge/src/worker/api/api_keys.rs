@@ -12,6 +12,7 @@ use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{ApiKeyResponse, CreateApiKeyRequest, ListResponse, NewApiKeyResponse};
 use settle_shared::ids::ApiKeyId;
+use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError};
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -46,7 +47,7 @@ const COLUMNS: &str = "id, name, hint, created_at, last_used_at, revoked_at";
 
 /// `GET /api/v1/api-keys`: every key, newest first (active and revoked).
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::ManageApiKeys).await?;
     let s = db::stmt(
         &ctx.db,
         &format!(
@@ -102,7 +103,7 @@ async fn answer_new(ctx: &Ctx, id: &ApiKeyId, secret: String) -> Result<Response
 /// `POST /api/v1/api-keys` `{"name": "ERP sync"}` → `201` with the key,
 /// shown this once.
 pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::ManageApiKeys).await?;
     let body: CreateApiKeyRequest = http::json_body(req).await?;
     let name = text::bounded("name", &body.name, 100)?;
     let (id, secret, insert) = new_key(ctx, &org.id, &name)?;
@@ -119,7 +120,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         insert,
         ctx.audit(Audit {
             org: Some(&org.id),
-            actor: "api_key",
+            actor: &ctx.actor(),
             action: "api_key.created",
             subject: id.as_str(),
             detail: json!({ "name": name }),
@@ -182,7 +183,7 @@ fn revoke_stmts(
 /// `POST /api/v1/api-keys/{id}/revoke`: at once and for good. The last
 /// active key cannot be revoked (the organization would be locked out).
 pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::ManageApiKeys).await?;
     let key = load(ctx, Some(&org.id), id).await?;
     if key.revoked_at.is_some() {
         return http::json(200, &key.view());
@@ -190,7 +191,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
     let mut stmts = revoke_stmts(ctx, &org.id, id, true)?;
     stmts.push(ctx.audit(Audit {
         org: Some(&org.id),
-        actor: "api_key",
+        actor: &ctx.actor(),
         action: "api_key.revoked",
         subject: id,
         detail: json!({ "name": key.name }),
@@ -208,7 +209,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
 /// `POST /api/v1/api-keys/{id}/rotate`: a new key with the same name; the
 /// old one is revoked in the same step.
 pub async fn rotate(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::ManageApiKeys).await?;
     let key = load(ctx, Some(&org.id), id).await?;
     if key.revoked_at.is_some() {
         return Err(FieldError::new(
@@ -223,7 +224,7 @@ pub async fn rotate(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
     stmts.extend(revoke_stmts(ctx, &org.id, id, false)?);
     stmts.push(ctx.audit(Audit {
         org: Some(&org.id),
-        actor: "api_key",
+        actor: &ctx.actor(),
         action: "api_key.rotated",
         subject: id,
         detail: json!({ "name": key.name, "new_key_id": new_id.as_str() }),

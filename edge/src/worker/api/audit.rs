@@ -8,12 +8,13 @@ use crate::rows::AuditRow;
 use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use settle_shared::api::ListResponse;
+use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
 /// `GET /api/v1/audit-events?subject=&limit=&cursor=`
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::ReadAudit).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;

@@ -11,12 +11,13 @@ use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreateCustomerRequest, ListResponse, UpdateCustomerRequest};
 use settle_shared::ids::CustomerId;
+use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
 /// `POST /api/v1/customers`
 pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: CreateCustomerRequest = http::json_body(req).await?;
     let name = text::bounded("name", &body.name, limits::NAME)?;
     let email = text::email("email", &body.email)?;
@@ -62,7 +63,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         )?,
         ctx.audit(Audit {
             org: Some(&org.id),
-            actor: "api_key",
+            actor: &ctx.actor(),
             action: "customer.created",
             subject: id.as_str(),
             detail: json!({ "name": name, "email": email }),
@@ -76,7 +77,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 /// `PATCH /api/v1/customers/{id}`: only the given fields change. A new
 /// address clears a bounce or complaint, so mail to the customer resumes.
 pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: UpdateCustomerRequest = http::json_body(req).await?;
     let c = load(ctx, &org.id, id).await?;
     let name = match &body.name {
@@ -156,7 +157,7 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
     stmts.push(
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "customer.updated",
                 subject: &c.id,
                 detail: json!({ "customer_id": c.id, "changed": {
@@ -175,7 +176,7 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
 
 /// `GET /api/v1/customers?limit=&cursor=`
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
@@ -197,7 +198,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 
 /// `GET /api/v1/customers/{id}`
 pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let customer = load(ctx, &org.id, id).await?;
     #[derive(serde::Deserialize)]
     struct Paid {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::ids::DisputeId;
+use settle_shared::staff::Capability;
 use settle_shared::text::{self};
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -23,7 +24,7 @@ struct DisputeRequest {
 /// `POST /api/v1/invoices/{id}/disputes`: reminders for the invoice pause
 /// while the dispute is open.
 pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: DisputeRequest = http::json_body(req).await?;
     let inv = invoices::load(ctx, &org.id, id).await?;
     let reason = text::bounded("reason", &body.reason, text::limits::DESCRIPTION)?;
@@ -39,7 +40,7 @@ pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response,
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "dispute.opened",
                 subject: &inv.id,
                 detail: json!({ "dispute_id": did.as_str(), "customer_id": inv.customer_id, "reason": reason }),
@@ -72,7 +73,7 @@ struct ResolveRequest {
 
 /// `POST /api/v1/disputes/{id}/resolve`: reminders resume at the next step.
 pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: ResolveRequest = http::json_body(req).await?;
     let resolution = text::bounded("resolution", &body.resolution, text::limits::DESCRIPTION)?;
     if DisputeId::parse(id).is_err() {
@@ -109,7 +110,7 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
             ctx.audit_if(
                 Audit {
                     org: Some(&org.id),
-                    actor: "api_key",
+                    actor: &ctx.actor(),
                     action: "dispute.resolved",
                     subject: &d.invoice_id,
                     detail: json!({ "dispute_id": id, "customer_id": d.customer_id, "resolution": resolution }),

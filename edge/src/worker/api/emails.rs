@@ -15,6 +15,7 @@ use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{EmailResponse, ListResponse};
 use settle_shared::ids::AlertId;
+use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -22,7 +23,8 @@ use worker::{Request, Response};
 #[derive(Deserialize)]
 struct EmailListRow {
     id: String,
-    customer_id: String,
+    customer_id: Option<String>,
+    member_id: Option<String>,
     invoice_id: Option<String>,
     kind: String,
     status: String,
@@ -42,6 +44,7 @@ impl EmailListRow {
         EmailResponse {
             id: self.id,
             customer_id: self.customer_id,
+            member_id: self.member_id,
             invoice_id: self.invoice_id,
             kind: self.kind,
             status: self.status,
@@ -61,7 +64,7 @@ impl EmailListRow {
 /// `GET /api/v1/emails?status=failed&kind=&customer_id=`: failed emails are
 /// the dead letters: every attempt was made and the reason is kept.
 pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = customers::page_start(req)?;
@@ -80,12 +83,13 @@ pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
             "payment_failed",
             "reminder",
             "statement",
+            "sign_in",
         ],
     )?;
     let customer = http::query(req, "customer_id");
     let s = db::stmt(
         &ctx.db,
-        "SELECT id, customer_id, invoice_id, kind, status, to_address, bcc, subject, attempts, last_error, provider_id, delivery, \
+        "SELECT id, customer_id, member_id, invoice_id, kind, status, to_address, bcc, subject, attempts, last_error, provider_id, delivery, \
          created_at, sent_at FROM emails WHERE organization_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3) \
          AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR customer_id = ?5) ORDER BY id DESC LIMIT ?6",
         params![

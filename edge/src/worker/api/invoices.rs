@@ -14,6 +14,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{CreateInvoiceRequest, ListResponse};
 use settle_shared::ids::{EmailId, InvoiceId};
 use settle_shared::invoice::InvoiceStatus;
+use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
@@ -26,7 +27,7 @@ pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.curren
 
 /// `POST /api/v1/invoices`
 pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: CreateInvoiceRequest = http::json_body(req).await?;
     let inv = body.validate(ctx.today_utc())?;
     let customer = customers::load(ctx, &org.id, &body.customer_id)
@@ -82,7 +83,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     }
     stmts.push(ctx.audit(Audit {
         org: Some(&org.id),
-        actor: "api_key",
+        actor: &ctx.actor(),
         action: "invoice.created",
         subject: id.as_str(),
         detail: json!({ "number": inv.number, "currency": inv.currency.code(), "total": inv.totals.total, "customer_id": customer.id }),
@@ -126,7 +127,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
 
 /// `GET /api/v1/invoices?status=&customer_id=&limit=&cursor=`
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
@@ -164,13 +165,13 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 
 /// `GET /api/v1/invoices/{id}`
 pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     respond_with(ctx, &org.id, id, 200).await
 }
 
 /// `POST /api/v1/invoices/{id}/void`
 pub async fn void(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     load(ctx, &org.id, id).await?;
     for _ in 0..books::MAX_ATTEMPTS {
         let (inv, sessions) = books_of(ctx, &org.id, id).await?;
@@ -186,7 +187,7 @@ pub async fn void(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
         for session in &plan.expire {
             close_session(ctx, session).await?;
         }
-        let (stmts, _) = books::statements(ctx, &org.id, &plan.effects, "api_key")?;
+        let (stmts, _) = books::statements(ctx, &org.id, &plan.effects, &ctx.actor())?;
         match db::batch(&ctx.db, stmts).await {
             Ok(_) => return respond_with(ctx, &org.id, id, 200).await,
             Err(WriteError::Conflict) => continue,
@@ -254,7 +255,7 @@ pub(super) fn capitalized(s: &str) -> String {
 
 /// `POST /api/v1/invoices/{id}/send`: email (again) the invoice to its customer.
 pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let inv = load(ctx, &org.id, id).await?;
     if inv.status() != InvoiceStatus::Open {
         return Err(ApiError::new(
@@ -284,7 +285,7 @@ pub async fn send(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "invoice.send_requested",
                 subject: id,
                 detail: json!({ "email_id": eid.as_str() }),

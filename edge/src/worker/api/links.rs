@@ -4,15 +4,16 @@
 use super::customers;
 use crate::error::ApiError;
 use crate::params;
-use crate::ratelimit::{LINK_REQUESTS_PER_EMAIL, LINK_REQUESTS_PER_IP, Limit};
+use crate::ratelimit::{LINK_REQUESTS_PER_EMAIL, LINK_REQUESTS_PER_IP};
 use crate::rows::{LinkProblem, LinkRow};
 use crate::security::{self, OsRandom, SESSION_MAX_SECS, TokenKind};
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::{db, http, queue};
+use crate::worker::{db, http, limits, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreatePortalLinkRequest, LinkRequestRequest, LinkRequestResponse};
 use settle_shared::ids::{InvoiceId, LinkId};
+use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError};
 use worker::{D1PreparedStatement, Request, Response};
 
@@ -130,7 +131,7 @@ fn link_stmts(ctx: &Ctx, l: LinkSpec<'_>) -> Result<NewLink, ApiError> {
 
 /// `POST /api/v1/customers/{id}/portal-links`
 pub async fn create(ctx: &Ctx, req: Request, customer_id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: CreatePortalLinkRequest = http::json_body_or_default(req).await?;
     let customer = customers::load(ctx, &org.id, customer_id).await?;
     let ttl = i64::from(body.expires_in_days.unwrap_or(org.link_ttl_days as u32));
@@ -160,7 +161,7 @@ pub async fn create(ctx: &Ctx, req: Request, customer_id: &str) -> Result<Respon
         &customer.id,
         body.invoice_id.as_deref(),
         ttl,
-        "api_key",
+        &ctx.actor(),
     )?;
     db::batch(&ctx.db, link.stmts).await?;
     let row = LinkRow {
@@ -178,7 +179,7 @@ pub async fn create(ctx: &Ctx, req: Request, customer_id: &str) -> Result<Respon
 /// `POST /api/v1/portal-links/{id}/revoke`: the link stops working, and so do
 /// the sessions it started.
 pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     if LinkId::parse(id).is_err() {
         return Err(ApiError::not_found("portal link"));
     }
@@ -197,7 +198,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
             db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms(), id])?,
             db::stmt(&ctx.db, "UPDATE customer_sessions SET ended_at = ?1 WHERE link_id = ?2 AND ended_at IS NULL", params![ctx.now_ms(), id])?,
             ctx.audit_if(
-                Audit { org: Some(&org.id), actor: "api_key", action: "link.revoked", subject: id, detail: json!({ "customer_id": link.customer_id }) },
+                Audit { org: Some(&org.id), actor: &ctx.actor(), action: "link.revoked", subject: id, detail: json!({ "customer_id": link.customer_id }) },
                 "SELECT 1 FROM access_links WHERE id = ?5 AND revoked_at = ?8",
                 Vec::new(),
             )?,
@@ -326,60 +327,23 @@ async fn landing_index(ctx: &Ctx) -> Option<String> {
     r.text().await.ok()
 }
 
-#[derive(serde::Deserialize)]
-struct Count {
-    count: i64,
-}
-
-fn limited(retry_after_secs: i64) -> ApiError {
-    ApiError::Limited {
-        message: format!(
-            "Too many link requests. Please try again in {} minutes.",
-            ((retry_after_secs + 59) / 60).max(1)
-        ),
-        retry_after_secs,
-    }
-}
-
-/// Counts one event against a limit; `Err(retry_after_secs)` when over.
-async fn count(ctx: &Ctx, key: &str, limit: Limit) -> Result<Result<(), i64>, ApiError> {
-    // Limits are kept across organizations: the real time, not a demo clock.
-    let now_s = ctx.real_now_ms / 1000;
-    let window = limit.window_start(now_s);
-    let s = db::stmt(
-        &ctx.db,
-        "INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1) \
-         ON CONFLICT (key) DO UPDATE SET count = CASE WHEN window_start = ?2 THEN count + 1 ELSE 1 END, window_start = ?2 \
-         RETURNING count",
-        params![key, window],
-    )?;
-    let c: Count = db::one(s)
-        .await?
-        .ok_or_else(|| ApiError::internal("rate limit upsert returned nothing"))?;
-    Ok(if limit.allows(c.count as u32) {
-        Ok(())
-    } else {
-        Err(limit.retry_after(now_s))
-    })
-}
-
 /// `POST /api/v1/portal/link-requests`: a customer whose link expired asks
 /// for a fresh one. The answer is the same whether or not the address is known.
 pub async fn request_fresh(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".into());
     let body: LinkRequestRequest = http::json_body(req).await?;
     let email = text::email("email", &body.email)?.to_lowercase();
-    if let Err(secs) = count(ctx, &format!("link-ip:{ip}"), LINK_REQUESTS_PER_IP).await? {
-        return Err(limited(secs));
+    if let Err(secs) = limits::count(ctx, &format!("link-ip:{ip}"), LINK_REQUESTS_PER_IP).await? {
+        return Err(limits::limited("link requests", secs));
     }
-    if let Err(secs) = count(
+    if let Err(secs) = limits::count(
         ctx,
         &format!("link-email:{}", security::hash_token(&email)),
         LINK_REQUESTS_PER_EMAIL,
     )
     .await?
     {
-        return Err(limited(secs));
+        return Err(limits::limited("link requests", secs));
     }
     // The lookup happens in the queue: the answer takes the same time
     // whether or not the address belongs to a customer.

@@ -17,4 +17,5 @@ pub mod preferences;
 pub mod promises;
 pub mod reminder_config;
 pub mod reminders;
+pub mod team;
 pub mod timeline;

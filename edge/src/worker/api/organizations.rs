@@ -5,15 +5,16 @@ use crate::error::ApiError;
 use crate::params;
 use crate::rows::{OrganizationRow, PAYMENT_METHODS};
 use crate::security::{self, OsRandom, TokenKind};
-use crate::worker::api::reminder_config;
+use crate::worker::api::{reminder_config, team};
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::{db, http};
+use crate::worker::{db, http, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{
     CreateOrganizationRequest, CreateOrganizationResponse, UpdateOrganizationRequest,
 };
-use settle_shared::ids::{ApiKeyId, OrganizationId, PolicyId};
+use settle_shared::ids::{ApiKeyId, EmailId, MemberId, OrganizationId, PolicyId};
+use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
@@ -39,13 +40,20 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     if !(1..=365).contains(&ttl) {
         return Err(FieldError::invalid("link_ttl_days", "must be between 1 and 365").into());
     }
+    let admin = match &body.admin {
+        Some(a) => Some((
+            text::bounded("admin.name", &a.name, limits::NAME)?,
+            text::email("admin.email", &a.email)?,
+        )),
+        None => None,
+    };
 
     let org_id = OrganizationId::generate(ctx.now_ms() as u64, ctx.random10());
     let key_id = ApiKeyId::generate(ctx.now_ms() as u64, ctx.random10());
     let policy_id = PolicyId::generate(ctx.now_ms() as u64, ctx.random10());
     let api_key = security::new_token(TokenKind::ApiKey, &mut OsRandom);
     let hint = format!("{}…", &api_key[..7]);
-    let stmts = vec![
+    let mut stmts = vec![
         db::stmt(
             &ctx.db,
             "INSERT INTO organizations (id, name, display_name, logo_url, primary_color, support_email, link_ttl_days, created_at) \
@@ -95,26 +103,73 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             detail: json!({ "name": reminder_config::DEFAULT_POLICY_NAME, "is_default": true }),
         })?,
     ];
+    // The first admin, invited at once: their invitation is a sign-in link.
+    let first = admin.as_ref().map(|_| {
+        (
+            MemberId::generate(ctx.now_ms() as u64, ctx.random10()),
+            EmailId::generate(ctx.now_ms() as u64, ctx.random10()),
+        )
+    });
+    if let (Some((name, email)), Some((member_id, email_id))) = (&admin, &first) {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "INSERT INTO members (id, organization_id, name, email, email_lower, role, created_at)              VALUES (?1, ?2, ?3, ?4, ?5, 'admin', ?6)",
+            params![
+                member_id.as_str(),
+                org_id.as_str(),
+                name,
+                email,
+                email.to_lowercase(),
+                ctx.now_ms()
+            ],
+        )?);
+        stmts.extend(team::sign_in_link_stmts(
+            ctx,
+            org_id.as_str(),
+            member_id.as_str(),
+            email,
+            email_id,
+        )?);
+        stmts.push(ctx.audit(Audit {
+            org: Some(org_id.as_str()),
+            actor: "operator",
+            action: "member.invited",
+            subject: member_id.as_str(),
+            detail: json!({ "email": email, "role": "admin" }),
+        })?);
+    }
     db::batch(&ctx.db, stmts).await?;
     let org = load(ctx, org_id.as_str()).await?;
+    let admin = match &first {
+        Some((member_id, email_id)) => {
+            queue::enqueue_email(ctx, email_id.as_str()).await;
+            Some(
+                team::load(ctx, org_id.as_str(), member_id.as_str())
+                    .await?
+                    .view(),
+            )
+        }
+        None => None,
+    };
     http::json(
         201,
         &CreateOrganizationResponse {
             organization: org.view(),
             api_key,
+            admin,
         },
     )
 }
 
 /// `GET /api/v1/organization`: the caller's own organization.
 pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     http::json(200, &org.view())
 }
 
 /// `PATCH /api/v1/organization`: the caller's payment and reminder settings.
 pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
     let body: UpdateOrganizationRequest = http::json_body(req).await?;
     // Everything is checked before anything is written.
     if let Some(r) = &body.reminders {
@@ -151,7 +206,7 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "organization.payments_updated",
                 subject: &org.id,
                 detail: json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods }),
@@ -172,7 +227,7 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 )?,
                 ctx.audit(Audit {
                     org: Some(&org.id),
-                    actor: "api_key",
+                    actor: &ctx.actor(),
                     action: "organization.reminders_updated",
                     subject: &org.id,
                     detail: json!({ "reminders": r }),

@@ -12,6 +12,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{ListResponse, RecordPaymentRequest};
 use settle_shared::ids::PaymentId;
 use settle_shared::money::{Currency, MAX_AMOUNT_MINOR};
+use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
@@ -19,7 +20,7 @@ use super::invoices::{books_of, capitalized, load};
 
 /// `GET /api/v1/invoices/{id}/payments`
 pub async fn list_payments(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     load(ctx, &org.id, id).await?;
     let s = db::stmt(
         &ctx.db,
@@ -41,7 +42,7 @@ const METHODS: [&str; 4] = ["bank_transfer", "cheque", "cash", "other"];
 /// `POST /api/v1/invoices/{id}/payments`: money received outside Stripe goes
 /// into the ledger; the invoice's paid amount and status follow from it.
 pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     // A retried request with the same `Idempotency-Key` records nothing new.
     let external_id = match http::header(&req, "Idempotency-Key") {
         Some(k) if !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()) => {
@@ -111,7 +112,7 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             .map_err(manual_refusal)?;
         // The row gets the id the audit row names and the answer returns.
         let (stmts, _) =
-            books::statements_with_ids(ctx, &org.id, &effects, "api_key", Some(pid.as_str()))?;
+            books::statements_with_ids(ctx, &org.id, &effects, &ctx.actor(), Some(pid.as_str()))?;
         match db::batch(&ctx.db, stmts).await {
             Ok(_) => {
                 written = true;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::ids::PromiseId;
+use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError};
 use settle_shared::time::{parse_date, rfc3339_from_millis};
 use worker::{Request, Response};
@@ -25,7 +26,7 @@ struct PromiseRequest {
 /// `POST /api/v1/invoices/{id}/promises`: the customer promised to pay by a
 /// date (recorded by an agent). Reminders for the invoice hold until then.
 pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: PromiseRequest = http::json_body(req).await?;
     let inv = invoices::load(ctx, &org.id, id).await?;
     if inv.status != "open" {
@@ -60,7 +61,7 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "promise.recorded",
                 subject: &inv.id,
                 detail: json!({ "promise_id": pid.as_str(), "customer_id": inv.customer_id, "promised_date": date.to_string(), "note": note }),

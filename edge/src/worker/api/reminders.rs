@@ -8,6 +8,7 @@ use crate::worker::{db, http};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::api::{ListResponse, ReminderResponse};
+use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -53,7 +54,7 @@ impl OccurrenceRow {
 
 /// `GET /api/v1/reminders?invoice_id=&customer_id=&status=`: occurrences, by due time.
 pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let status = http::one_of(
         "status",
         http::query(req, "status"),
@@ -87,7 +88,7 @@ pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
 /// ahead; 30 days when absent): the steps expected to go out, and how many
 /// emails they make (one per customer and time).
 pub async fn upcoming(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let until = match http::query(req, "until") {
         Some(u) => chrono::DateTime::parse_from_rfc3339(&u)
             .map_err(|_| {

@@ -8,6 +8,7 @@ use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use settle_shared::staff::Capability;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
 
@@ -42,7 +43,7 @@ struct TimelineAudit {
 /// sent and failed; each email with its content as sent; payments, link
 /// views, promises and disputes from the audit trail.
 pub async fn timeline(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let customer = customers::load(ctx, &org.id, id).await?;
     let s = db::stmt(
         &ctx.db,

@@ -18,6 +18,7 @@
 //! stays in one file to be read top to bottom.
 
 mod prepare;
+mod sign_in;
 
 use super::api::{links, organizations};
 use super::fetch::WorkerFetch;
@@ -30,7 +31,7 @@ use crate::email::{
 };
 use crate::error::ApiError;
 use crate::params;
-use crate::rows::CustomerRow;
+use crate::rows::{CustomerRow, OrganizationRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
 pub use prepare::brand;
@@ -77,7 +78,11 @@ pub fn queue_email_stmt(ctx: &Ctx, e: QueuedEmail<'_>) -> Result<D1PreparedState
 pub struct EmailRow {
     pub id: String,
     pub organization_id: String,
-    pub customer_id: String,
+    /// The customer it is for; none for an email to a team member.
+    pub customer_id: Option<String>,
+    /// The team member it is for (sign-in links).
+    #[serde(default)]
+    pub member_id: Option<String>,
     pub invoice_id: Option<String>,
     pub kind: String,
     pub attempts: i64,
@@ -97,11 +102,30 @@ pub struct EmailRow {
 /// What is sent, and the occurrences it carries (reminders only).
 pub struct Ready {
     pub rendered: Rendered,
-    pub link: links::NewLink,
+    pub link: SecretLink,
     pub bcc: Option<String>,
     pub headers: Vec<(String, String)>,
     /// Reminder occurrences the email carries, with the balance of each.
     pub occurrences: Vec<(String, i64)>,
+}
+
+/// The secret link inside an email: sent as it is, stored with the secret
+/// replaced (`redacted`), with the statements that store the link itself.
+pub struct SecretLink {
+    pub url: String,
+    pub redacted: String,
+    pub stmts: Vec<D1PreparedStatement>,
+}
+
+impl SecretLink {
+    /// A customer's portal link: stored as `/c/[<link id>]`.
+    pub fn customer(ctx: &Ctx, link: links::NewLink) -> SecretLink {
+        SecretLink {
+            redacted: format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
+            url: link.url,
+            stmts: link.stmts,
+        }
+    }
 }
 
 /// Sends a queued email once (see the module doc).
@@ -135,10 +159,27 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
         return Ok(Outcome::Done);
     }
     let org = organizations::load(ctx, &row.organization_id).await?;
+    let prepared = match row.member_id.as_deref() {
+        Some(member) => sign_in::prepare(ctx, &row, &org, member).await?,
+        None => for_customer(ctx, &row, &org).await?,
+    };
+    let Some((to, ready)) = prepared else {
+        return Ok(Outcome::Done);
+    };
+    deliver(ctx, &row, &org, &to, ready).await
+}
+
+/// A customer's email, ready to go to their address; `None` when it was
+/// skipped or deferred (and recorded as such).
+async fn for_customer(
+    ctx: &Ctx,
+    row: &EmailRow,
+    org: &OrganizationRow,
+) -> Result<Option<(String, Ready)>, ApiError> {
     let s = db::stmt(
         &ctx.db,
         "SELECT * FROM customers WHERE id = ?1",
-        params![&row.customer_id],
+        params![row.customer_id.as_deref()],
     )?;
     let customer: CustomerRow = db::one(s)
         .await?
@@ -151,7 +192,7 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
         );
         finish_as(
             ctx,
-            &row,
+            row,
             "skipped",
             None,
             Some(note),
@@ -159,15 +200,15 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
             Some(crate::reminders::Skip::AddressFailing.as_str()),
         )
         .await?;
-        return Ok(Outcome::Done);
+        return Ok(None);
     }
     // A retry resends what the first attempt rendered, byte for byte, under
     // the same key: that attempt may have reached the provider, so nothing
     // is checked or rendered again (and the window does not hold it).
     let retry = row.attempts > 1 && row.text.is_some();
     let ready = match &row.kind[..] {
-        _ if retry => stored_again(ctx, &row, &org, &customer).await?,
-        "reminder" | "statement" => match reminders::prepare(ctx, &row, &org, &customer).await? {
+        _ if retry => stored_again(ctx, row, org, &customer).await?,
+        "reminder" | "statement" => match reminders::prepare(ctx, row, org, &customer).await? {
             reminders::Prepared::Send(r) => *r,
             reminders::Prepared::Wait(at) => {
                 // Outside the customer's hours: not an attempt; the sweep
@@ -180,28 +221,35 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
                 s.run()
                     .await
                     .map_err(|e| ApiError::internal(format!("defer email: {e}")))?;
-                return Ok(Outcome::Done);
+                return Ok(None);
             }
             reminders::Prepared::Skip(reason) => {
-                finish(ctx, &row, "skipped", None, Some(reason), None).await?;
-                return Ok(Outcome::Done);
+                finish(ctx, row, "skipped", None, Some(reason), None).await?;
+                return Ok(None);
             }
         },
-        _ => match prepare_plain(ctx, &row, &org, &customer).await? {
+        _ => match prepare_plain(ctx, row, org, &customer).await? {
             Some(r) => r,
-            None => return Ok(Outcome::Done),
+            None => return Ok(None),
         },
     };
+    Ok(Some((customer.email.clone(), ready)))
+}
+
+/// Stores what is about to be sent, sends the company's copy and the email,
+/// and records the outcome (sent, retry, or failed).
+async fn deliver(
+    ctx: &Ctx,
+    row: &EmailRow,
+    org: &OrganizationRow,
+    to: &str,
+    ready: Ready,
+) -> Result<Outcome, ApiError> {
     let mut link = ready.link;
     let rendered = ready.rendered;
     // Stored before sending, as evidence and for retries: the body with
     // the secret token replaced by the link id.
-    let redacted = |s: &str| {
-        s.replace(
-            &link.url,
-            &format!("{}/c/[{}]", ctx.config.public_base_url, link.id),
-        )
-    };
+    let redacted = |s: &str| s.replace(&link.url, &link.redacted);
     let mut first = std::mem::take(&mut link.stmts);
     first.push(db::stmt(
         &ctx.db,
@@ -210,7 +258,7 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
             &rendered.subject,
             redacted(&rendered.html),
             redacted(&rendered.text),
-            &customer.email,
+            to,
             &row.id
         ],
     )?);
@@ -221,7 +269,7 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
     };
     let email = OutgoingEmail {
         from: crate::email::mailbox(&org.display_name, &ctx.config.email_from),
-        to: customer.email.clone(),
+        to: to.to_owned(),
         bcc: ready.bcc,
         headers: ready.headers,
         reply_to: Some(org.support_email.clone()),
@@ -268,7 +316,7 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
         &ctx.config.email_retry_schedule,
     ) {
         Decision::Sent { note } => {
-            finish(ctx, &row, "sent", provider_id, note, Some(stored)).await?;
+            finish(ctx, row, "sent", provider_id, note, Some(stored)).await?;
             reminders::apply_pending_actions(
                 ctx,
                 Some(&row.id),
@@ -278,7 +326,7 @@ pub(super) async fn send_email(ctx: &Ctx, email_id: &str) -> Result<Outcome, Api
             Ok(Outcome::Done)
         }
         Decision::Failed { reason } => {
-            finish(ctx, &row, "failed", None, Some(reason), Some(stored)).await?;
+            finish(ctx, row, "failed", None, Some(reason), Some(stored)).await?;
             Ok(Outcome::Done)
         }
         Decision::Retry { after_secs, reason } => {

@@ -77,7 +77,7 @@ pub(super) async fn stored_again(
     };
     Ok(Ready {
         rendered,
-        link,
+        link: super::SecretLink::customer(ctx, link),
         bcc: row.bcc.clone(),
         headers,
         occurrences,
@@ -146,7 +146,7 @@ pub(super) async fn prepare_plain(
     };
     Ok(Some(Ready {
         rendered,
-        link,
+        link: super::SecretLink::customer(ctx, link),
         bcc: None,
         headers: Vec::new(),
         occurrences: Vec::new(),

@@ -240,7 +240,7 @@ pub async fn prepare(
         .collect();
     Ok(Prepared::Send(Box::new(outbox::Ready {
         rendered,
-        link,
+        link: outbox::SecretLink::customer(ctx, link),
         bcc: settings.bcc.clone(),
         headers: unsubscribe_headers(&preferences),
         occurrences,

@@ -8,6 +8,7 @@ use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
 use serde::Deserialize;
 use settle_shared::api::{ListResponse, StripeEventResponse};
+use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
@@ -25,7 +26,7 @@ struct EventRow {
 /// `GET /api/v1/stripe-events?outcome=&limit=&cursor=`: what Stripe sent and
 /// what Settle did with it (flagged events need a person).
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::ReadAudit).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;

@@ -1,6 +1,7 @@
 //! Reminder policies: list, create, read, replace, make default.
 
 use super::*;
+use settle_shared::staff::Capability;
 
 pub(super) async fn policy_rows(ctx: &Ctx, org_id: &str) -> Result<Vec<PolicyRow>, ApiError> {
     let s = db::stmt(
@@ -66,7 +67,7 @@ async fn checked_policy(ctx: &Ctx, org_id: &str, body: &PolicyRequest) -> Result
 
 /// `GET /api/v1/reminder-policies`
 pub async fn list_policies(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     ensure_default_policy(ctx, &org.id).await?;
     let data = policy_rows(ctx, &org.id)
         .await?
@@ -84,7 +85,7 @@ pub async fn list_policies(ctx: &Ctx, req: &Request) -> Result<Response, ApiErro
 
 /// `POST /api/v1/reminder-policies`
 pub async fn create_policy(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
     let body: PolicyRequest = http::json_body(req).await?;
     let name = checked_policy(ctx, &org.id, &body).await?;
     let id = PolicyId::generate(ctx.now_ms() as u64, ctx.random10());
@@ -108,7 +109,7 @@ pub async fn create_policy(ctx: &Ctx, req: Request) -> Result<Response, ApiError
             ctx.audit_if(
                 Audit {
                     org: Some(&org.id),
-                    actor: "api_key",
+                    actor: &ctx.actor(),
                     action: "reminder_policy.created",
                     subject: id.as_str(),
                     detail: json!({ "name": name, "steps": body.steps }),
@@ -130,14 +131,14 @@ pub async fn create_policy(ctx: &Ctx, req: Request) -> Result<Response, ApiError
 
 /// `GET /api/v1/reminder-policies/{id}`
 pub async fn get_policy(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     http::json(200, &policy_or_404(ctx, &org.id, id).await?.view()?)
 }
 
 /// `PUT /api/v1/reminder-policies/{id}`: a new name and steps. Steps are
 /// known by their offset, so a kept step is never sent twice.
 pub async fn replace_policy(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
     let policy = policy_or_404(ctx, &org.id, id).await?;
     let body: PolicyRequest = http::json_body(req).await?;
     let name = checked_policy(ctx, &org.id, &body).await?;
@@ -151,7 +152,7 @@ pub async fn replace_policy(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "reminder_policy.updated",
                 subject: &policy.id,
                 detail: json!({ "name": name, "steps": body.steps }),
@@ -167,7 +168,7 @@ pub async fn replace_policy(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
 /// one for customers in no segment; the previous default stops being it in
 /// the same transaction.
 pub async fn set_default_policy(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::Configure).await?;
     let policy = policy_or_404(ctx, &org.id, id).await?;
     if policy.is_default != 0 {
         return http::json(200, &policy.view()?);
@@ -189,7 +190,7 @@ pub async fn set_default_policy(ctx: &Ctx, req: &Request, id: &str) -> Result<Re
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "reminder_policy.default_set",
                 subject: &policy.id,
                 detail: json!({ "previous": previous }),

@@ -1,6 +1,7 @@
 //! Segments: which customers get which policy.
 
 use super::*;
+use settle_shared::staff::Capability;
 
 pub(super) async fn segment_rows(ctx: &Ctx, org_id: &str) -> Result<Vec<SegmentRow>, ApiError> {
     let s = db::stmt(
@@ -50,7 +51,7 @@ async fn checked_segment(
 
 /// `GET /api/v1/segments`: in the order they are tried.
 pub async fn list_segments(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let data = segment_rows(ctx, &org.id)
         .await?
         .iter()
@@ -67,7 +68,7 @@ pub async fn list_segments(ctx: &Ctx, req: &Request) -> Result<Response, ApiErro
 
 /// `POST /api/v1/segments`
 pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
     let body: SegmentRequest = http::json_body(req).await?;
     let (name, rules) = checked_segment(ctx, &org.id, &body).await?;
     let policy_id = body.policy_id.trim();
@@ -94,7 +95,7 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
             ctx.audit_if(
                 Audit {
                     org: Some(&org.id),
-                    actor: "api_key",
+                    actor: &ctx.actor(),
                     action: "segment.created",
                     subject: id.as_str(),
                     detail: json!({ "name": name, "priority": body.priority, "rules": body.rules, "policy_id": policy_id }),
@@ -117,7 +118,7 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
 
 /// `PUT /api/v1/segments/{id}`
 pub async fn replace_segment(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
     let segment = segment_or_404(ctx, &org.id, id).await?;
     let body: SegmentRequest = http::json_body(req).await?;
     let (name, rules) = checked_segment(ctx, &org.id, &body).await?;
@@ -132,7 +133,7 @@ pub async fn replace_segment(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
-                actor: "api_key",
+                actor: &ctx.actor(),
                 action: "segment.updated",
                 subject: &segment.id,
                 detail: json!({ "name": name, "priority": body.priority, "rules": body.rules, "policy_id": policy_id }),
@@ -150,7 +151,7 @@ pub async fn replace_segment(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
 /// `DELETE /api/v1/segments/{id}`: its customers fall to the next segment
 /// that takes them, or to the default policy.
 pub async fn delete_segment(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::Configure).await?;
     let segment = segment_or_404(ctx, &org.id, id).await?;
     let results = db::batch(
         &ctx.db,
@@ -159,7 +160,7 @@ pub async fn delete_segment(ctx: &Ctx, req: &Request, id: &str) -> Result<Respon
             ctx.audit_if(
                 Audit {
                     org: Some(&org.id),
-                    actor: "api_key",
+                    actor: &ctx.actor(),
                     action: "segment.deleted",
                     subject: &segment.id,
                     detail: json!({ "name": segment.name, "policy_id": segment.policy_id }),

@@ -1,6 +1,7 @@
 //! Email templates: the organization's own versions, and previews.
 
 use super::*;
+use settle_shared::staff::Capability;
 
 pub(super) async fn saved_keys(ctx: &Ctx, org_id: &str) -> Result<Vec<String>, ApiError> {
     let s = db::stmt(
@@ -43,7 +44,7 @@ fn parse_template(body: &TemplateRequest) -> Result<Template, ApiError> {
 /// organization, in English, French and Arabic; the organization's version
 /// where it saved one.
 pub async fn list_templates(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req).await?;
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let s = db::stmt(
         &ctx.db,
         "SELECT key, locale, subject, body, updated_at FROM email_templates WHERE organization_id = ?1 ORDER BY key, locale",
@@ -88,7 +89,7 @@ pub async fn list_templates(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
 /// `PUT /api/v1/templates/{key}`: saves the organization's version of a
 /// template in one language (a built-in key is replaced for it).
 pub async fn save_template(ctx: &Ctx, req: Request, key: &str) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
     template_key("key", key)?;
     let body: TemplateRequest = http::json_body(req).await?;
     let (_, lang) = template_locale(&body.locale)?;
@@ -121,7 +122,7 @@ pub async fn save_template(ctx: &Ctx, req: Request, key: &str) -> Result<Respons
             ctx.audit_if(
                 Audit {
                     org: Some(&org.id),
-                    actor: "api_key",
+                    actor: &ctx.actor(),
                     action: "template.saved",
                     subject: key,
                     detail: json!({ "key": key, "locale": lang.code(), "subject": template.subject() }),
@@ -151,7 +152,7 @@ pub async fn save_template(ctx: &Ctx, req: Request, key: &str) -> Result<Respons
 /// `POST /api/v1/templates/preview`: the email a customer would read, with
 /// sample invoices and the organization's branding. Nothing is stored.
 pub async fn preview_template(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, &req).await?;
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: TemplateRequest = http::json_body(req).await?;
     let (tag, _) = template_locale(&body.locale)?;
     let template = parse_template(&body)?;

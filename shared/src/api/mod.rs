@@ -7,6 +7,9 @@ use crate::decimal::Milli;
 use crate::invoice::InvoiceStatus;
 use serde::{Deserialize, Serialize};
 
+mod team;
+pub use team::*;
+
 /// A page of a collection. `next_cursor` is opaque; pass it back as `?cursor=`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ListResponse<T> {
@@ -36,6 +39,18 @@ pub struct CreateOrganizationRequest {
     /// Days a customer link stays valid; 30 when absent.
     #[serde(default)]
     pub link_ttl_days: Option<u32>,
+    /// The organization's first admin, who can then sign in to the console
+    /// and invite the rest of the team.
+    #[serde(default)]
+    pub admin: Option<FirstAdmin>,
+}
+
+/// The first admin of a new organization.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FirstAdmin {
+    pub name: String,
+    pub email: String,
 }
 
 /// How an organization takes payments.
@@ -81,6 +96,9 @@ pub struct OrganizationResponse {
 pub struct CreateOrganizationResponse {
     pub organization: OrganizationResponse,
     pub api_key: String,
+    /// The first admin, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<MemberResponse>,
 }
 
 /// `POST /api/v1/customers`
@@ -378,9 +396,14 @@ pub struct NewApiKeyResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EmailResponse {
     pub id: String,
-    pub customer_id: String,
+    /// The customer it was for; none for a team member's sign-in link.
+    pub customer_id: Option<String>,
+    /// The team member it was for (`sign_in` emails).
+    #[serde(default)]
+    pub member_id: Option<String>,
     pub invoice_id: Option<String>,
-    /// `invoice`, `link`, `receipt`, `payment_failed`, `reminder`, `statement`
+    /// `invoice`, `link`, `receipt`, `payment_failed`, `reminder`,
+    /// `statement`, `sign_in`
     pub kind: String,
     /// `queued`, `sent`, `failed` (a dead letter), `skipped`
     pub status: String,

@@ -3,6 +3,9 @@
 //! The row structs mirror the SQL columns in `migrations/`; turning them into
 //! responses is pure and tested here.
 
+mod team;
+pub use team::{MemberRow, StaffSessionRow};
+
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Deserialize;
