@@ -161,6 +161,21 @@ pub fn invoice_number(field: &str, value: &str) -> Result<String, FieldError> {
     Ok(v)
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern that finds `needle` anywhere: `%`, `_`
+/// and `\\` in it stand for themselves.
+pub fn contains_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +233,11 @@ mod tests {
             invoice_number("n", &"9".repeat(65)).unwrap_err().code,
             ErrorCode::StringTooLong
         );
+    }
+
+    #[test]
+    fn a_search_pattern_takes_wildcards_literally() {
+        assert_eq!(contains_pattern("ada"), "%ada%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }

@@ -81,6 +81,7 @@ pub enum Route {
     // Reminders at work (API key)
     UpdateCustomer(String),
     CustomerTimeline(String),
+    AssignCustomer(String),
     ListEmails,
     ListAlerts,
     ListReminders,
@@ -115,6 +116,7 @@ impl Route {
     pub fn name(&self) -> &'static str {
         match self {
             Route::Health => "health",
+            Route::AssignCustomer(_) => "customers.assign",
             Route::StaffSignIn => "staff.sign_in",
             Route::StaffSignInRedeem => "staff.sessions.create",
             Route::StaffSessions => "staff.sessions.list",
@@ -230,6 +232,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 };
             }
             ["customers", id, "timeline"] => (Get, Route::CustomerTimeline(s(id))),
+            ["customers", id, "assign"] => (Post, Route::AssignCustomer(s(id))),
             ["emails"] => (Get, Route::ListEmails),
             ["alerts"] => (Get, Route::ListAlerts),
             ["reminders"] => (Get, Route::ListReminders),

@@ -247,3 +247,11 @@ fn team_and_staff_session_routes() {
         assert_eq!(match_route(method, path), want, "{method:?} {path}");
     }
 }
+
+#[test]
+fn assigning_a_customer() {
+    assert_eq!(
+        match_route(Method::Post, "/api/v1/customers/cus_1/assign"),
+        Ok(Route::AssignCustomer("cus_1".into()))
+    );
+}

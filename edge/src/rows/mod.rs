@@ -128,6 +128,9 @@ pub struct CustomerRow {
     pub email_status: String,
     #[serde(default)]
     pub flag_reason: Option<String>,
+    /// The agent the account is assigned to.
+    #[serde(default)]
+    pub assigned_to: Option<String>,
     #[serde(default)]
     pub payment_plans_blocked: i64,
 }
@@ -160,6 +163,7 @@ impl CustomerRow {
             reminders_opt_out: self.reminders_opt_out != 0,
             email_status: self.email_status.clone(),
             flag_reason: self.flag_reason.clone(),
+            assigned_to: self.assigned_to.clone(),
             payment_plans_blocked: self.payment_plans_blocked != 0,
         }
     }

@@ -8,7 +8,7 @@ use crate::security::{OsRandom, Random};
 use crate::worker::db;
 use serde::Deserialize;
 use settle_shared::ids::AuditId;
-use settle_shared::staff::Role;
+use settle_shared::staff::{Capability, Role};
 use std::cell::{Cell, RefCell};
 use worker::{D1Database, D1PreparedStatement, Env, Request};
 
@@ -99,6 +99,17 @@ impl Ctx {
     /// Who the request comes from.
     pub fn caller(&self) -> Caller {
         self.caller.borrow().clone()
+    }
+
+    /// The member whose accounts alone this request may see: an agent's own
+    /// id. Supervisors, admins and API keys see every account.
+    pub fn only_accounts_of(&self) -> Option<String> {
+        match &*self.caller.borrow() {
+            Caller::Member { id, role, .. } if !role.may(Capability::AllAccounts) => {
+                Some(id.clone())
+            }
+            _ => None,
+        }
     }
 
     /// The audit trail's name for the caller: `api_key`, `member:<id>`,

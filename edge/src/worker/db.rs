@@ -9,6 +9,7 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 /// A bound parameter.
+#[derive(Debug, Clone)]
 pub enum V {
     T(String),
     I(i64),

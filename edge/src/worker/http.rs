@@ -457,6 +457,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
         email_status: "ok".into(),
         flag_reason: None,
         payment_plans_blocked: 0,
+        assigned_to: None,
     };
     Ok(Session {
         token_hash: row.token_hash,

@@ -137,6 +137,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::PortalCheckout(id) => checkout::create(ctx, req, &id).await,
         Route::PortalCombinedCheckout => checkout::create_combined(ctx, req).await,
         Route::UpdateCustomer(id) => customers::update(ctx, req, &id).await,
+        Route::AssignCustomer(id) => customers::assign(ctx, req, &id).await,
         Route::CustomerTimeline(id) => api::timeline::timeline(ctx, &req, &id).await,
         Route::ListEmails => api::emails::list_emails(ctx, &req).await,
         Route::ListAlerts => api::alerts::list_alerts(ctx, &req).await,

@@ -15,6 +15,10 @@ pub use team::*;
 pub struct ListResponse<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
+    /// How many match the filter in all pages, where the list counts them
+    /// (customers and invoices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// Company branding, shown on the portal and in emails.
@@ -144,6 +148,9 @@ pub struct CustomerResponse {
     /// Why the account is on the agents' list, if it is.
     #[serde(default)]
     pub flag_reason: Option<String>,
+    /// The agent the account is assigned to (`mem_…`), if any.
+    #[serde(default)]
+    pub assigned_to: Option<String>,
     /// Self-service payment plans are stopped for this customer.
     #[serde(default)]
     pub payment_plans_blocked: bool,

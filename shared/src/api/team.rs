@@ -87,6 +87,14 @@ pub struct UpdateMemberRequest {
     pub role: Role,
 }
 
+/// `POST /api/v1/customers/{id}/assign`: the member who works the account,
+/// or `null` for nobody.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignCustomerRequest {
+    pub member_id: Option<String>,
+}
+
 /// `POST /api/v1/staff/sign-out-everywhere`: how many sessions ended.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SignedOutResponse {

@@ -443,3 +443,95 @@ fn a_new_organization_can_name_its_first_admin_who_is_invited_at_once() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["organization"]["display_name"], "Founded Co");
 }
+
+#[test]
+fn an_agent_works_only_the_accounts_assigned_to_them() {
+    let app = TestApp::new();
+    let supervisor = member(&app, "supervisor");
+    let agent = member(&app, "agent");
+    let other = member(&app, "agent");
+    let mine = app.create_customer("Mine Holdings");
+    let theirs = app.create_customer("Theirs Limited");
+    let (mine_id, theirs_id) = (
+        mine["id"].as_str().unwrap().to_owned(),
+        theirs["id"].as_str().unwrap().to_owned(),
+    );
+    let mine_inv = app.create_invoice(&mine_id)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let theirs_inv = app.create_invoice(&theirs_id)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (customer, who) in [(&mine_id, agent.id()), (&theirs_id, other.id())] {
+        let r = supervisor.post(
+            &format!("/api/v1/customers/{customer}/assign"),
+            json!({ "member_id": who }),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["assigned_to"], who);
+    }
+
+    let list = agent.get("/api/v1/customers");
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(list.body["total"], 1);
+    assert_eq!(list.body["data"][0]["id"], mine_id.as_str());
+    let invoices = agent.get("/api/v1/invoices");
+    assert_eq!(invoices.body["total"], 1, "{}", invoices.body);
+    assert_eq!(invoices.body["data"][0]["id"], mine_inv.as_str());
+    assert_eq!(
+        agent.get(&format!("/api/v1/invoices/{mine_inv}")).status,
+        200
+    );
+
+    // Another agent's account, by URL: refused, and nothing changes.
+    for path in [
+        format!("/api/v1/customers/{theirs_id}"),
+        format!("/api/v1/customers/{theirs_id}/timeline"),
+        format!("/api/v1/invoices/{theirs_inv}"),
+        format!("/api/v1/invoices/{theirs_inv}/payments"),
+    ] {
+        let r = agent.get(&path);
+        assert_eq!((r.status, r.code()), (403, "forbidden"), "{path}");
+    }
+    let r = agent.post(&format!("/api/v1/invoices/{theirs_inv}/void"), json!({}));
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{theirs_inv}")).body["status"],
+        "open"
+    );
+    // Agents do not assign, and see no organization-wide lists.
+    let r = agent.post(
+        &format!("/api/v1/customers/{theirs_id}/assign"),
+        json!({ "member_id": agent.id() }),
+    );
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    assert_eq!(agent.get("/api/v1/emails").code(), "forbidden");
+    assert_eq!(agent.get("/api/v1/reminders").code(), "forbidden");
+
+    // Only members of this team can be assigned.
+    let elsewhere = TestApp::new();
+    let (stranger, _) = invite(&elsewhere, "agent");
+    let r = supervisor.post(
+        &format!("/api/v1/customers/{mine_id}/assign"),
+        json!({ "member_id": stranger["id"] }),
+    );
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+
+    // Search: any part of a name or address, whatever the case; wildcards
+    // are plain characters; the count covers every page.
+    let r = supervisor.get("/api/v1/customers?q=HOLDINGS&limit=1");
+    assert_eq!(r.body["total"], 1, "{}", r.body);
+    assert_eq!(r.body["data"][0]["id"], mine_id.as_str());
+    assert_eq!(supervisor.get("/api/v1/customers?q=%25").body["total"], 0);
+    let both = supervisor.get("/api/v1/customers?limit=1");
+    assert_eq!(both.body["total"], 2);
+    assert!(both.body["next_cursor"].is_string());
+    let r = supervisor.get("/api/v1/invoices?currency=usd");
+    assert_eq!(r.body["total"], 0, "{}", r.body);
+    let r = supervisor.get("/api/v1/invoices?currency=EUR&due_from=2099-01-01&due_to=2099-12-31");
+    assert_eq!(r.body["total"], 2, "{}", r.body);
+    let r = supervisor.get("/api/v1/invoices?due_from=31/12/2099");
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+}

@@ -24,7 +24,7 @@ struct AlertRow {
 
 /// `GET /api/v1/alerts`: newest first.
 pub async fn list_alerts(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let org = http::organization(ctx, req, Capability::AllAccounts).await?;
     let s = db::stmt(
         &ctx.db,
         "SELECT * FROM alerts WHERE organization_id = ?1 ORDER BY id DESC LIMIT 200",
@@ -48,6 +48,7 @@ pub async fn list_alerts(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
         &ListResponse {
             data,
             next_cursor: None,
+            total: None,
         },
     )
 }

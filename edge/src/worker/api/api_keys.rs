@@ -61,6 +61,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ListResponse {
             data: rows.iter().map(KeyRow::view).collect(),
             next_cursor: None,
+            total: None,
         },
     )
 }

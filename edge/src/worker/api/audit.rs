@@ -34,6 +34,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ListResponse {
             data: rows.iter().map(AuditRow::view).collect(),
             next_cursor: next,
+            total: None,
         },
     )
 }

@@ -9,7 +9,9 @@ use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{CreateCustomerRequest, ListResponse, UpdateCustomerRequest};
+use settle_shared::api::{
+    AssignCustomerRequest, CreateCustomerRequest, ListResponse, UpdateCustomerRequest,
+};
 use settle_shared::ids::CustomerId;
 use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError, limits};
@@ -44,11 +46,13 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         limits::REFERENCE,
     )?;
     let id = CustomerId::generate(ctx.now_ms() as u64, ctx.random10());
+    // An agent who adds an account works it.
+    let assigned_to = ctx.only_accounts_of();
     let stmts = vec![
         db::stmt(
             &ctx.db,
-            "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at, assigned_to) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 id.as_str(),
                 &org.id,
@@ -58,7 +62,8 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 &locale,
                 &time_zone,
                 external_id,
-                ctx.now_ms()
+                ctx.now_ms(),
+                assigned_to
             ],
         )?,
         ctx.audit(Audit {
@@ -180,18 +185,62 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
-    let s = db::stmt(
+    // `?q=` finds a name or an address containing the words, whatever the
+    // case; an agent sees only the accounts assigned to them.
+    let q = http::query(req, "q")
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(FieldError::invalid("q", "must be at most 200 characters").into());
+    }
+    let pattern = q.map(|q| text::contains_pattern(&q));
+    let filter = "organization_id = ?1 AND (?4 IS NULL OR assigned_to = ?4) \
+         AND (?5 IS NULL OR lower(name) LIKE ?5 ESCAPE '\\' OR email_lower LIKE ?5 ESCAPE '\\')";
+    let args = || {
+        params![
+            &org.id,
+            before.as_str(),
+            i64::from(limit) + 1,
+            ctx.only_accounts_of(),
+            pattern.clone()
+        ]
+    };
+    let results = db::batch(
         &ctx.db,
-        "SELECT * FROM customers WHERE organization_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-        params![&org.id, before, i64::from(limit) + 1],
-    )?;
-    let mut rows: Vec<CustomerRow> = db::all(s).await?;
+        vec![
+            db::stmt(
+                &ctx.db,
+                &format!(
+                    "SELECT * FROM customers WHERE {filter} AND id < ?2 ORDER BY id DESC LIMIT ?3"
+                ),
+                args(),
+            )?,
+            db::stmt(
+                &ctx.db,
+                &format!("SELECT COUNT(*) AS n FROM customers WHERE {filter}"),
+                args(),
+            )?,
+        ],
+    )
+    .await?;
+    let decode = |e: worker::Error| ApiError::internal(format!("customers: {e}"));
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let mut rows: Vec<CustomerRow> = results[0].results().map_err(decode)?;
+    let total = results[1]
+        .results::<N>()
+        .map_err(decode)?
+        .first()
+        .map_or(0, |n| n.n as u64);
     let next = next_cursor(&mut rows, limit, |r| &r.id);
     http::json(
         200,
         &ListResponse {
             data: rows.iter().map(CustomerRow::view).collect(),
             next_cursor: next,
+            total: Some(total),
         },
     )
 }
@@ -242,9 +291,18 @@ pub async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<CustomerRow, ApiE
         "SELECT * FROM customers WHERE id = ?1 AND organization_id = ?2",
         params![id, org_id],
     )?;
-    db::one(s)
+    let row: CustomerRow = db::one(s)
         .await?
-        .ok_or_else(|| ApiError::not_found("customer"))
+        .ok_or_else(|| ApiError::not_found("customer"))?;
+    if let Some(me) = ctx.only_accounts_of()
+        && row.assigned_to.as_deref() != Some(me.as_str())
+    {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "This account is not assigned to you. Ask a supervisor to assign it to you.",
+        ));
+    }
+    Ok(row)
 }
 
 /// The id to continue below, from `?cursor=`; the top of the collection without one.
@@ -268,4 +326,38 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> &str) ->
     } else {
         None
     }
+}
+
+/// `POST /api/v1/customers/{id}/assign` `{"member_id": "mem_…" | null}`:
+/// who works the account (supervisors and admins).
+pub async fn assign(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::Approve).await?;
+    let body: AssignCustomerRequest = http::json_body(req).await?;
+    let customer = load(ctx, &org.id, id).await?;
+    if let Some(m) = &body.member_id {
+        // Anything but an active member of this organization is refused.
+        super::team::load(ctx, &org.id, m)
+            .await
+            .map_err(|_| FieldError::invalid("member_id", "is not a member of this team"))?;
+    }
+    db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "UPDATE customers SET assigned_to = ?1 WHERE id = ?2 AND organization_id = ?3",
+                params![body.member_id.clone(), &customer.id, &org.id],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: &ctx.actor(),
+                action: "customer.assigned",
+                subject: &customer.id,
+                detail: json!({ "customer_id": customer.id, "from": customer.assigned_to, "to": body.member_id }),
+            })?,
+        ],
+    )
+    .await?;
+    let customer = load(ctx, &org.id, id).await?;
+    http::json(200, &customer.view())
 }

@@ -64,7 +64,7 @@ impl EmailListRow {
 /// `GET /api/v1/emails?status=failed&kind=&customer_id=`: failed emails are
 /// the dead letters: every attempt was made and the reason is kept.
 pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let org = http::organization(ctx, req, Capability::AllAccounts).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = customers::page_start(req)?;
@@ -108,6 +108,7 @@ pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
         &ListResponse {
             data: rows.into_iter().map(EmailListRow::view).collect::<Vec<_>>(),
             next_cursor: next,
+            total: None,
         },
     )
 }

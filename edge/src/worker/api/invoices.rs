@@ -10,12 +10,13 @@ use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use crate::worker::{http, ledger as books, outbox, queue};
 use serde_json::json;
+use settle_shared::Currency;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreateInvoiceRequest, ListResponse};
 use settle_shared::ids::{EmailId, InvoiceId};
 use settle_shared::invoice::InvoiceStatus;
 use settle_shared::staff::Capability;
-use settle_shared::text::FieldError;
+use settle_shared::text::{self, FieldError};
 use worker::{Request, Response};
 
 /// The columns of an invoice view: the invoice and its customer's time zone.
@@ -131,26 +132,97 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let limit = cursor::limit(http::query(req, "limit").as_deref())
         .ok_or_else(|| FieldError::invalid("limit", "must be a whole number from 1 to 100"))?;
     let before = page_start(req)?;
-    let mut sql = format!("{SELECT_INVOICE} WHERE i.organization_id = ?1 AND i.id < ?2");
+    // The filters, each `AND`ed; `?1` the organization, `?2`/`?3` the page.
+    let mut filter = String::from("i.organization_id = ?1");
     let mut args = params![&org.id, before, i64::from(limit) + 1];
+    let mut and = |cond: &str, v: db::V, args: &mut Vec<db::V>| {
+        args.push(v);
+        filter.push_str(&format!(
+            " AND {}",
+            cond.replace("?N", &format!("?{}", args.len()))
+        ));
+    };
     if let Some(status) = http::query(req, "status") {
         if status == "overdue" {
-            sql.push_str(" AND i.status = 'open' AND i.due_date < ?4");
-            args.push(ctx.today_utc().to_string().into());
+            and(
+                "i.status = 'open' AND i.due_date < ?N",
+                ctx.today_utc().to_string().into(),
+                &mut args,
+            );
         } else {
             let s = InvoiceStatus::parse(&status).ok_or_else(|| {
                 FieldError::invalid("status", "must be one of draft, open, overdue, paid, void")
             })?;
-            sql.push_str(" AND i.status = ?4");
-            args.push(s.as_str().into());
+            and("i.status = ?N", s.as_str().into(), &mut args);
         }
     }
     if let Some(cus) = http::query(req, "customer_id") {
-        sql.push_str(&format!(" AND i.customer_id = ?{}", args.len() + 1));
-        args.push(cus.into());
+        and("i.customer_id = ?N", cus.into(), &mut args);
     }
-    sql.push_str(" ORDER BY i.id DESC LIMIT ?3");
-    let mut rows: Vec<InvoiceRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;
+    if let Some(c) = http::query(req, "currency") {
+        let c = Currency::parse(&c.to_uppercase())
+            .map_err(|_| FieldError::invalid("currency", "is not a currency Settle supports"))?;
+        and("i.currency = ?N", c.code().into(), &mut args);
+    }
+    for (field, cond) in [
+        ("due_from", "i.due_date >= ?N"),
+        ("due_to", "i.due_date <= ?N"),
+    ] {
+        if let Some(d) = http::query(req, field) {
+            let d = settle_shared::time::parse_date(&d)
+                .ok_or_else(|| FieldError::invalid(field, "must be a date such as 2026-12-31"))?;
+            and(cond, d.to_string().into(), &mut args);
+        }
+    }
+    if let Some(q) = http::query(req, "q")
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty())
+    {
+        if q.chars().count() > 200 {
+            return Err(FieldError::invalid("q", "must be at most 200 characters").into());
+        }
+        and(
+            "lower(i.number) LIKE ?N ESCAPE '\\'",
+            text::contains_pattern(&q).into(),
+            &mut args,
+        );
+    }
+    if let Some(me) = ctx.only_accounts_of() {
+        and("c.assigned_to = ?N", me.into(), &mut args);
+    }
+    let count_args = args.clone();
+    let results = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                &format!(
+                    "{SELECT_INVOICE} WHERE {filter} AND i.id < ?2 ORDER BY i.id DESC LIMIT ?3"
+                ),
+                args,
+            )?,
+            db::stmt(
+                &ctx.db,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM invoices i JOIN customers c ON c.id = i.customer_id \
+                     WHERE {filter} AND ?2 IS NOT NULL AND ?3 IS NOT NULL"
+                ),
+                count_args,
+            )?,
+        ],
+    )
+    .await?;
+    let decode = |e: worker::Error| ApiError::internal(format!("invoices: {e}"));
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let mut rows: Vec<InvoiceRow> = results[0].results().map_err(decode)?;
+    let total = results[1]
+        .results::<N>()
+        .map_err(decode)?
+        .first()
+        .map_or(0, |n| n.n as u64);
     let next = next_cursor(&mut rows, limit, |r| &r.id);
     let lines = lines_of(ctx, &rows).await?;
     let data = rows.iter().map(|r| r.view(&lines, ctx.now_ms())).collect();
@@ -159,6 +231,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ListResponse {
             data,
             next_cursor: next,
+            total: Some(total),
         },
     )
 }
@@ -310,9 +383,14 @@ pub async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<InvoiceRow, ApiEr
         &format!("{SELECT_INVOICE} WHERE i.id = ?1 AND i.organization_id = ?2"),
         params![id, org_id],
     )?;
-    db::one(s)
+    let row: InvoiceRow = db::one(s)
         .await?
-        .ok_or_else(|| ApiError::not_found("invoice"))
+        .ok_or_else(|| ApiError::not_found("invoice"))?;
+    if ctx.only_accounts_of().is_some() {
+        // An agent: the invoice's customer must be theirs.
+        customers::load(ctx, org_id, &row.customer_id).await?;
+    }
+    Ok(row)
 }
 
 /// The lines of a page of invoices, in one query.

@@ -33,6 +33,7 @@ pub async fn list_payments(ctx: &Ctx, req: &Request, id: &str) -> Result<Respons
         &ListResponse {
             data: rows.iter().map(PaymentRow::view).collect(),
             next_cursor: None,
+            total: None,
         },
     )
 }

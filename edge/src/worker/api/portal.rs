@@ -100,6 +100,7 @@ pub async fn invoices(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ListResponse {
             data,
             next_cursor: None,
+            total: None,
         },
     )
 }

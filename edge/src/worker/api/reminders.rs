@@ -54,7 +54,7 @@ impl OccurrenceRow {
 
 /// `GET /api/v1/reminders?invoice_id=&customer_id=&status=`: occurrences, by due time.
 pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let org = http::organization(ctx, req, Capability::AllAccounts).await?;
     let status = http::one_of(
         "status",
         http::query(req, "status"),
@@ -80,6 +80,7 @@ pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
                 .map(OccurrenceRow::view)
                 .collect::<Vec<_>>(),
             next_cursor: None,
+            total: None,
         },
     )
 }
@@ -88,7 +89,7 @@ pub async fn list_reminders(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
 /// ahead; 30 days when absent): the steps expected to go out, and how many
 /// emails they make (one per customer and time).
 pub async fn upcoming(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let org = http::organization(ctx, req, Capability::AllAccounts).await?;
     let until = match http::query(req, "until") {
         Some(u) => chrono::DateTime::parse_from_rfc3339(&u)
             .map_err(|_| {

@@ -62,6 +62,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ListResponse {
             data,
             next_cursor: next,
+            total: None,
         },
     )
 }

@@ -79,6 +79,7 @@ pub async fn list_policies(ctx: &Ctx, req: &Request) -> Result<Response, ApiErro
         &ListResponse {
             data,
             next_cursor: None,
+            total: None,
         },
     )
 }

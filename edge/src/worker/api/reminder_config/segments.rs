@@ -62,6 +62,7 @@ pub async fn list_segments(ctx: &Ctx, req: &Request) -> Result<Response, ApiErro
         &ListResponse {
             data,
             next_cursor: None,
+            total: None,
         },
     )
 }

@@ -82,6 +82,7 @@ pub async fn list_templates(ctx: &Ctx, req: &Request) -> Result<Response, ApiErr
         &ListResponse {
             data,
             next_cursor: None,
+            total: None,
         },
     )
 }

@@ -39,6 +39,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ListResponse {
             data: members.iter().map(MemberRow::view).collect(),
             next_cursor: None,
+            total: None,
         },
     )
 }

@@ -50,6 +50,7 @@ pub async fn list_sessions(ctx: &Ctx, req: &Request) -> Result<Response, ApiErro
         &ListResponse {
             data,
             next_cursor: None,
+            total: None,
         },
     )
 }
