@@ -9,7 +9,32 @@ use std::process::Command;
 
 pub fn all(t: &Tools) -> Result<()> {
     portal(t)?;
+    console(t)?;
     edge(t)
+}
+
+/// The console into `dist/console/`, after the portal (whose build empties
+/// `dist/`), served under `/console/`.
+pub fn console(t: &Tools) -> Result<()> {
+    step("build the console (trunk --release)", || {
+        run(Command::new(&t.trunk)
+            .args([
+                "build",
+                "console/index.html",
+                "--release",
+                "--offline=true",
+                "--dist",
+                "dist/console",
+                "--public-url",
+                "/console/",
+            ])
+            .current_dir(root())
+            .env("PATH", &t.path)
+            .env("NO_COLOR", "true"))
+    })?;
+    step("minify the console's JS glue (esbuild)", || {
+        minify_glue(t, &root().join("dist").join("console"))
+    })
 }
 
 pub fn portal(t: &Tools) -> Result<()> {
@@ -20,23 +45,24 @@ pub fn portal(t: &Tools) -> Result<()> {
             .env("PATH", &t.path)
             .env("NO_COLOR", "true"))
     })?;
-    step("minify the portal's JS glue (esbuild)", || minify_glue(t))
+    step("minify the portal's JS glue (esbuild)", || {
+        minify_glue(t, &root().join("dist"))
+    })
 }
 
 /// Trunk minifies the CSS and HTML but not wasm-bindgen's JS glue: esbuild
 /// does (about 2 KB gzip off the pay path's first load), and the glue's
 /// `integrity` hash in index.html is brought up to date.
-fn minify_glue(t: &Tools) -> Result<()> {
+fn minify_glue(t: &Tools, dist: &std::path::Path) -> Result<()> {
     use base64::Engine;
     use sha2::{Digest, Sha384};
-    let dist = root().join("dist");
     let integrity = |bytes: &[u8]| {
         format!(
             "sha384-{}",
             base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
         )
     };
-    let glue = std::fs::read_dir(&dist)
+    let glue = std::fs::read_dir(dist)
         .map_err(|e| format!("{}: {e}", dist.display()))?
         .flatten()
         .map(|e| e.path())

@@ -72,7 +72,25 @@ pub fn run(args: &[String]) -> Result<()> {
         stack.base_url
     );
     println!(" Demo API key:                         {}", demo.api_key);
-    println!(" Console:                              not built yet");
+    println!(
+        "\n Console: {}/console/  (sign in by email link; each link works once, for 15 minutes)",
+        stack.base_url
+    );
+    let links = seed::sign_in_links(&stack, &demo);
+    for (m, link) in &links {
+        println!("   {:<10} {:<30} {link}", m.role, m.email);
+    }
+    if links.len() < demo.members.len() {
+        println!(
+            "   for another link: open {}/console/sign-in, enter {}, and open the email in the outbox",
+            stack.base_url,
+            demo.members
+                .iter()
+                .map(|m| m.email.as_str())
+                .collect::<Vec<_>>()
+                .join(" / ")
+        );
+    }
     println!(
         "\n Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/invoices",
         demo.api_key, stack.base_url

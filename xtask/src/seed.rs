@@ -14,7 +14,26 @@ pub struct Demo {
     pub organization_id: String,
     pub api_key: String,
     pub customers: Vec<DemoCustomer>,
+    /// The team: an admin, a supervisor and an agent.
+    #[serde(default)]
+    pub members: Vec<DemoMember>,
 }
+
+/// A member of the demo company's team.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoMember {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// The demo team: (name, address, role).
+const TEAM: [(&str, &str, &str); 3] = [
+    ("Grace Hopper", "admin@northwind.example", "admin"),
+    ("Sam Rivera", "supervisor@northwind.example", "supervisor"),
+    ("Noor Agent", "agent@northwind.example", "agent"),
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoCustomer {
@@ -116,7 +135,8 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
                 "primary_color": "#0f766e",
                 "support_email": "accounts@northwind.example"
             },
-            "link_ttl_days": 30
+            "link_ttl_days": 30,
+            "admin": { "name": TEAM[0].0, "email": TEAM[0].1 }
         }),
     )?;
     let key = org["api_key"]
@@ -228,6 +248,33 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             )?;
         }
     }
+    // The team: the admin came with the organization; the supervisor and
+    // the agent are invited, and the agent works Ada's and Camille's
+    // accounts.
+    let mut members = vec![DemoMember {
+        id: org["admin"]["id"].as_str().unwrap_or_default().to_owned(),
+        name: TEAM[0].0.into(),
+        email: TEAM[0].1.into(),
+        role: TEAM[0].2.into(),
+    }];
+    for (name, email, role) in &TEAM[1..] {
+        let m = api.post(
+            "/team",
+            json!({ "name": name, "email": email, "role": role }),
+        )?;
+        members.push(DemoMember {
+            id: m["id"].as_str().unwrap_or_default().to_owned(),
+            name: (*name).into(),
+            email: (*email).into(),
+            role: (*role).into(),
+        });
+    }
+    for c in &customers[..2] {
+        api.post(
+            &format!("/customers/{}/assign", c.id),
+            json!({ "member_id": members[2].id }),
+        )?;
+    }
     let mut demo = Demo {
         organization_id: org["organization"]["id"]
             .as_str()
@@ -235,6 +282,7 @@ pub fn demo(stack: &Stack, file: &Path) -> Result<Demo> {
             .to_owned(),
         api_key: key,
         customers,
+        members,
     };
     refresh_links(&api, &mut demo)?;
     if let Some(dir) = file.parent() {
@@ -254,4 +302,48 @@ fn refresh_links(api: &Api<'_>, demo: &mut Demo) -> Result<()> {
         c.link = link["url"].as_str().unwrap_or_default().to_owned();
     }
     Ok(())
+}
+
+/// A fresh sign-in link for each demo member, asked for on the sign-in
+/// endpoint and read from the local outbox as a member would. A member
+/// whose link does not arrive (the hourly limit per address) is left out.
+pub fn sign_in_links(stack: &Stack, demo: &Demo) -> Vec<(DemoMember, String)> {
+    let http = reqwest::blocking::Client::new();
+    let messages = |to: &str| -> Vec<Value> {
+        http.get(format!("{}/api/messages?to={to}", stack.mail_url))
+            .send()
+            .and_then(|r| r.json::<Value>())
+            .map(|v| v["data"].as_array().cloned().unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for m in &demo.members {
+        let before = messages(&m.email).len();
+        let asked = http
+            .post(format!("{}/api/v1/staff/sign-in", stack.base_url))
+            .json(&json!({ "email": m.email }))
+            .send()
+            .map(|r| r.status().is_success())
+            .unwrap_or(false);
+        if !asked {
+            continue;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            let list = messages(&m.email);
+            if list.len() > before {
+                let text = list.last().and_then(|e| e["text"].as_str()).unwrap_or("");
+                if let Some(at) = text.find("http")
+                    && let Some(link) = text[at..]
+                        .split_whitespace()
+                        .find(|w| w.contains("/console/sign-in#"))
+                {
+                    out.push((m.clone(), link.to_owned()));
+                }
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+    out
 }

@@ -35,6 +35,8 @@ pub fn run_all() -> Result<()> {
             "settle-edge",
             "-p",
             "settle-portal",
+            "-p",
+            "settle-console",
             "--target",
             "wasm32-unknown-unknown",
             "--",

@@ -31,6 +31,8 @@ impl Method {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Health,
+    /// The console's pages and files (`/console/…`), served from the assets.
+    Console,
     // Platform operator
     CreateOrganization,
     // Company API (API key)
@@ -116,6 +118,7 @@ impl Route {
     pub fn name(&self) -> &'static str {
         match self {
             Route::Health => "health",
+            Route::Console => "console",
             Route::AssignCustomer(_) => "customers.assign",
             Route::StaffSignIn => "staff.sign_in",
             Route::StaffSignInRedeem => "staff.sessions.create",
@@ -206,6 +209,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let s = |v: &str| v.to_owned();
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
+        ["console", ..] => (Get, Route::Console),
         ["u", customer, mac] => {
             return match method {
                 Get | Post => Ok(Route::Preferences(s(customer), s(mac))),

@@ -255,3 +255,19 @@ fn assigning_a_customer() {
         Ok(Route::AssignCustomer("cus_1".into()))
     );
 }
+
+#[test]
+fn console_paths() {
+    for path in [
+        "/console",
+        "/console/",
+        "/console/customers/cus_1",
+        "/console/settle-console-1a2b.wasm",
+    ] {
+        assert_eq!(match_route(Method::Get, path), Ok(Route::Console), "{path}");
+    }
+    assert_eq!(
+        match_route(Method::Post, "/console/sign-in"),
+        Err(NoRoute::MethodNotAllowed)
+    );
+}

@@ -50,6 +50,9 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
     if matches!(route, Route::OpenLink(_)) && req.method() == worker::Method::Head {
         return Response::empty();
     }
+    if route == Route::Console {
+        return console(&env, &path).await;
+    }
     let name = route.name();
     let result = match Ctx::new(&env, &req).map(|mut c| {
         c.background = Some(context);
@@ -67,6 +70,20 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
             http::error(&e)
         }
     }
+}
+
+/// The console's files from the assets; any other path under `/console/`
+/// is one of its pages, which its own index.html draws.
+async fn console(env: &Env, path: &str) -> worker::Result<Response> {
+    let file = path.rsplit('/').next().unwrap_or("");
+    let target = if file.contains('.') {
+        path
+    } else {
+        "/console/"
+    };
+    env.assets("ASSETS")?
+        .fetch(format!("https://assets.invalid{target}"), None)
+        .await
 }
 
 fn method_name(m: Method) -> &'static str {
@@ -90,6 +107,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
                 version: env!("CARGO_PKG_VERSION").into(),
             },
         ),
+        // Answered from the assets before a context is made (see `fetch`).
+        Route::Console => Err(ApiError::not_found("page")),
         Route::CreateOrganization => organizations::create(ctx, req).await,
         Route::GetOrganization => organizations::get(ctx, &req).await,
         Route::UpdateOrganization => organizations::update(ctx, req).await,

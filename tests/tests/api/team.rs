@@ -107,6 +107,11 @@ fn an_invitation_signs_a_member_in_once_into_a_session_they_can_list_and_end() {
     let listed = app.get("/api/v1/emails?kind=sign_in&limit=10");
     assert_eq!(listed.status, 200, "{}", listed.body);
     assert!(!listed.body.to_string().contains(&token));
+    assert_eq!(listed.body["data"][0]["member_id"], invited["id"]);
+    // The provider's delivery event for it is taken like any other.
+    crate::helpers::eventually(20, "the invitation's delivery event", || {
+        app.get("/api/v1/emails?kind=sign_in&limit=10").body["data"][0]["delivery"] == "delivered"
+    });
 
     let r = redeem(&app, &token);
     assert_eq!(r.status, 201, "{}", r.body);

@@ -147,7 +147,8 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
     struct E {
         id: String,
         organization_id: String,
-        customer_id: String,
+        /// None for a team member's sign-in email.
+        customer_id: Option<String>,
         invoice_id: Option<String>,
         kind: String,
         to_address: String,
@@ -208,7 +209,10 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
             ),
             params![delivery, ctx.now_ms(), &e.id],
         )?);
-        if matches!(kind, "bounced" | "complained") {
+        if let (true, Some(customer_id)) = (
+            matches!(kind, "bounced" | "complained"),
+            e.customer_id.as_deref(),
+        ) {
             // Only if the customer still has this address.
             stmts.push(guarded(
                 format!(
@@ -220,7 +224,7 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                 params![
                     kind,
                     ctx.now_ms(),
-                    &e.customer_id,
+                    customer_id,
                     &e.to_address,
                     serde_json::to_string(&event.to).unwrap_or_else(|_| "[]".into())
                 ],
@@ -249,7 +253,7 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
                     aid.as_str(),
                     &e.organization_id,
                     format!("email_{kind}"),
-                    &e.customer_id,
+                    customer_id,
                     message,
                     json!({ "email_id": e.id, "address": e.to_address, "detail": event.detail }).to_string(),
                     ctx.now_ms()
