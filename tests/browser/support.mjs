@@ -45,6 +45,14 @@ export async function phone(locale = 'en-US', extra = {}) {
   return { context, page };
 }
 
+/** A page of the given size (a laptop's, a tablet's); a page error fails the test. */
+export async function newPage(viewport, locale = 'en-US') {
+  const context = await browser.newContext({ viewport, locale });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  return { context, page };
+}
+
 /** No serious or critical axe violation, no sideways scrolling, and a screenshot. */
 export async function checkPage(page, name) {
   // The page as the portal drew it, not the landing page's skeleton.
@@ -55,8 +63,8 @@ export async function checkPage(page, name) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   assert.deepEqual(bad, [], `axe on ${name}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px on a 360px screen`);
+  const [overflow, width] = await page.evaluate(() => [document.documentElement.scrollWidth - window.innerWidth, window.innerWidth]);
+  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px on a ${width}px screen`);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
