@@ -11,7 +11,6 @@ use settle_shared::api::{
     CheckoutRequest, CheckoutResponse, CombinedCheckoutRequest, InvoiceResponse,
     LinkRequestRequest, LinkRequestResponse, ListResponse, PortalSessionResponse,
 };
-use settle_shared::error::{ErrorBody, ErrorCode};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -61,15 +60,24 @@ pub fn interpret<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiF
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|_| ApiFailure::Unavailable);
     }
-    let err = serde_json::from_str::<ErrorBody>(body)
-        .ok()
-        .map(|b| b.error);
+    // The code is read as text, not as `ErrorCode`: decoding the enum would
+    // carry every code's name into the pay path's bundle for the four it needs.
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Detail,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        code: String,
+        message: String,
+    }
+    let err = serde_json::from_str::<Envelope>(body).ok().map(|b| b.error);
     Err(match err {
-        Some(e) if matches!(e.code, ErrorCode::SessionExpired | ErrorCode::Unauthorized) => {
+        Some(e) if matches!(e.code.as_str(), "session_expired" | "unauthorized") => {
             ApiFailure::SignedOut
         }
-        Some(e) if e.code == ErrorCode::NotFound => ApiFailure::NotFound,
-        Some(e) if e.code == ErrorCode::RateLimited => ApiFailure::RateLimited(e.message),
+        Some(e) if e.code == "not_found" => ApiFailure::NotFound,
+        Some(e) if e.code == "rate_limited" => ApiFailure::RateLimited(e.message),
         Some(e) if status < 500 => ApiFailure::Invalid(e.message),
         _ => ApiFailure::Unavailable,
     })
