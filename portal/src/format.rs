@@ -100,23 +100,13 @@ fn chrono_like_days(s: &str) -> Option<i64> {
 
 /// Black or white, whichever reads better on `background` (`#rrggbb`).
 pub fn ink_for(background: &str) -> &'static str {
-    let Some(hex) = background.strip_prefix('#').filter(|h| h.len() == 6) else {
-        return "#ffffff";
-    };
-    let channel = |i: usize| {
-        let v = u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
-        if v <= 0.039_28 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let l = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
-    // Contrast with white is 1.05/(l+0.05); with black (l+0.05)/0.05.
-    if 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 {
-        "#ffffff"
-    } else {
-        "#111111"
+    use settle_shared::branding::contrast;
+    match (
+        contrast(background, "#ffffff"),
+        contrast(background, "#000000"),
+    ) {
+        (Some(white), Some(black)) if white < black => "#111111",
+        _ => "#ffffff",
     }
 }
 

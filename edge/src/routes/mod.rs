@@ -33,6 +33,9 @@ pub enum Route {
     Health,
     /// The console's pages and files (`/console/…`), served from the assets.
     Console,
+    /// An uploaded logo: `/logos/<organization>/<file>`.
+    Logo(String, String),
+    UploadLogo,
     // Platform operator
     CreateOrganization,
     // Company API (API key)
@@ -119,6 +122,8 @@ impl Route {
         match self {
             Route::Health => "health",
             Route::Console => "console",
+            Route::Logo(..) => "logos.get",
+            Route::UploadLogo => "organization.logo",
             Route::AssignCustomer(_) => "customers.assign",
             Route::StaffSignIn => "staff.sign_in",
             Route::StaffSignInRedeem => "staff.sessions.create",
@@ -210,6 +215,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
         ["console", ..] => (Get, Route::Console),
+        ["logos", org, file] => (Get, Route::Logo(s(org), s(file))),
         ["u", customer, mac] => {
             return match method {
                 Get | Post => Ok(Route::Preferences(s(customer), s(mac))),
@@ -227,6 +233,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                     _ => Err(NoRoute::MethodNotAllowed),
                 };
             }
+            ["organization", "logo"] => (Method::Put, Route::UploadLogo),
             ["customers"] => return pick(method, Route::ListCustomers, Route::CreateCustomer),
             ["customers", id] => {
                 return match method {

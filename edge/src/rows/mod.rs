@@ -19,7 +19,7 @@ use settle_shared::reminders::ReminderSettings;
 use settle_shared::time::{datetime_from_millis, rfc3339_from_millis};
 
 /// `organizations`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct OrganizationRow {
     pub id: String,
     pub name: String,
@@ -38,6 +38,18 @@ pub struct OrganizationRow {
     /// JSON of [`ReminderSettings`]; NULL until the organization sets them.
     #[serde(default)]
     pub reminder_settings: Option<String>,
+    #[serde(default)]
+    pub accent_color: Option<String>,
+    #[serde(default)]
+    pub sender_name: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub footer_text: Option<String>,
+    #[serde(default)]
+    pub default_locale: Option<String>,
+    #[serde(default)]
+    pub default_currency: Option<String>,
 }
 
 /// The Checkout payment methods Settle offers.
@@ -90,6 +102,12 @@ impl OrganizationRow {
             logo_url: self.logo_url.clone(),
             primary_color: self.primary_color.clone(),
             support_email: self.support_email.clone(),
+            accent_color: self.accent_color.clone(),
+            sender_name: self.sender_name.clone(),
+            reply_to: self.reply_to.clone(),
+            footer_text: self.footer_text.clone(),
+            default_locale: self.default_locale.clone(),
+            default_currency: self.default_currency.clone(),
         }
     }
 
@@ -472,6 +490,7 @@ mod tests {
             min_partial_amount: 0,
             payment_methods: String::new(),
             reminder_settings: None,
+            ..Default::default()
         };
         assert_eq!(org.reminders(), ReminderSettings::default());
         org.reminder_settings = Some("{not json".into());

@@ -53,6 +53,9 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
     if route == Route::Console {
         return console(&env, &path).await;
     }
+    if let Route::Logo(org, file) = &route {
+        return api::logos::serve(&env, org, file).await;
+    }
     let name = route.name();
     let result = match Ctx::new(&env, &req).map(|mut c| {
         c.background = Some(context);
@@ -108,7 +111,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
             },
         ),
         // Answered from the assets before a context is made (see `fetch`).
-        Route::Console => Err(ApiError::not_found("page")),
+        Route::Console | Route::Logo(..) => Err(ApiError::not_found("page")),
+        Route::UploadLogo => api::logos::upload(ctx, req).await,
         Route::CreateOrganization => organizations::create(ctx, req).await,
         Route::GetOrganization => organizations::get(ctx, &req).await,
         Route::UpdateOrganization => organizations::update(ctx, req).await,

@@ -28,10 +28,28 @@ pub struct Branding {
     pub display_name: String,
     #[serde(default)]
     pub logo_url: Option<String>,
-    /// `#rrggbb`
+    /// `#rrggbb`; white text on it must be readable (WCAG AA, 4.5:1).
     #[serde(default)]
     pub primary_color: Option<String>,
     pub support_email: String,
+    /// `#rrggbb`, for links on white (WCAG AA, 4.5:1).
+    #[serde(default)]
+    pub accent_color: Option<String>,
+    /// The name emails come from; `display_name` when absent.
+    #[serde(default)]
+    pub sender_name: Option<String>,
+    /// Where replies to emails go; `support_email` when absent.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// A line at the foot of every email (an address, a company number).
+    #[serde(default)]
+    pub footer_text: Option<String>,
+    /// `en`, `fr` or `ar`: for customers and members without their own.
+    #[serde(default)]
+    pub default_locale: Option<String>,
+    /// ISO 4217: what the console proposes for a new invoice.
+    #[serde(default)]
+    pub default_currency: Option<String>,
 }
 
 /// `POST /api/v1/organizations` (platform operator only).
@@ -74,6 +92,10 @@ pub struct PaymentSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
+    /// Replaces the branding as a whole (the logo is uploaded apart, to
+    /// `PUT /organization/logo`, or given as an `https` URL here).
+    #[serde(default)]
+    pub branding: Option<Branding>,
     #[serde(default)]
     pub payments: Option<PaymentSettings>,
     /// When reminders may go out; replaces the settings as a whole.

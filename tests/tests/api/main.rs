@@ -7,6 +7,7 @@ mod helpers;
 
 mod api_keys;
 mod bad_input;
+mod branding;
 mod checkout;
 mod clock_travel;
 mod customers;

@@ -9,6 +9,7 @@ pub mod disputes;
 pub mod emails;
 pub mod invoices;
 pub mod links;
+pub mod logos;
 pub mod operator;
 pub mod organizations;
 pub mod payments;

@@ -11,8 +11,9 @@ use crate::worker::{db, http, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::api::{
-    CreateOrganizationRequest, CreateOrganizationResponse, UpdateOrganizationRequest,
+    Branding, CreateOrganizationRequest, CreateOrganizationResponse, UpdateOrganizationRequest,
 };
+use settle_shared::branding;
 use settle_shared::ids::{ApiKeyId, EmailId, MemberId, OrganizationId, PolicyId};
 use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError, limits};
@@ -23,19 +24,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     http::operator(ctx, &req)?;
     let body: CreateOrganizationRequest = http::json_body(req).await?;
     let name = text::bounded("name", &body.name, limits::NAME)?;
-    let b = &body.branding;
-    let display_name = text::bounded("branding.display_name", &b.display_name, limits::NAME)?;
-    let support_email = text::email("branding.support_email", &b.support_email)?;
-    let logo_url = b
-        .logo_url
-        .as_deref()
-        .map(|u| text::url("branding.logo_url", u))
-        .transpose()?;
-    let primary_color = b
-        .primary_color
-        .as_deref()
-        .map(|c| text::hex_colour("branding.primary_color", c))
-        .transpose()?;
+    let b = checked_branding(&body.branding)?;
     let ttl = body.link_ttl_days.unwrap_or(30);
     if !(1..=365).contains(&ttl) {
         return Err(FieldError::invalid("link_ttl_days", "must be between 1 and 365").into());
@@ -56,17 +45,24 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let mut stmts = vec![
         db::stmt(
             &ctx.db,
-            "INSERT INTO organizations (id, name, display_name, logo_url, primary_color, support_email, link_ttl_days, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO organizations (id, name, display_name, logo_url, primary_color, support_email, link_ttl_days, created_at, \
+             accent_color, sender_name, reply_to, footer_text, default_locale, default_currency) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 org_id.as_str(),
                 &name,
-                &display_name,
-                logo_url,
-                primary_color,
-                &support_email,
+                &b.display_name,
+                b.logo_url.clone(),
+                b.primary_color.clone(),
+                &b.support_email,
                 i64::from(ttl),
-                ctx.now_ms()
+                ctx.now_ms(),
+                b.accent_color.clone(),
+                b.sender_name.clone(),
+                b.reply_to.clone(),
+                b.footer_text.clone(),
+                b.default_locale.clone().unwrap_or_else(|| "en".into()),
+                b.default_currency.clone()
             ],
         )?,
         db::stmt(
@@ -175,6 +171,7 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     if let Some(r) = &body.reminders {
         r.validate()?;
     }
+    let branding = body.branding.as_ref().map(checked_branding).transpose()?;
     if let Some(p) = &body.payments {
         if !(0..=settle_shared::money::MAX_AMOUNT_MINOR).contains(&p.min_partial_amount) {
             return Err(FieldError::new(
@@ -210,6 +207,37 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 action: "organization.payments_updated",
                 subject: &org.id,
                 detail: json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods }),
+            })?,
+        ])
+        .await?;
+    }
+    if let Some(b) = &branding {
+        db::batch(&ctx.db, vec![
+            db::stmt(
+                &ctx.db,
+                "UPDATE organizations SET display_name = ?1, logo_url = ?2, primary_color = ?3, support_email = ?4, accent_color = ?5, \
+                 sender_name = ?6, reply_to = ?7, footer_text = ?8, default_locale = ?9, default_currency = ?10, \
+                 logo_key = CASE WHEN ?2 IS logo_url THEN logo_key END WHERE id = ?11",
+                params![
+                    &b.display_name,
+                    b.logo_url.clone(),
+                    b.primary_color.clone(),
+                    &b.support_email,
+                    b.accent_color.clone(),
+                    b.sender_name.clone(),
+                    b.reply_to.clone(),
+                    b.footer_text.clone(),
+                    b.default_locale.clone().unwrap_or_else(|| "en".into()),
+                    b.default_currency.clone(),
+                    &org.id
+                ],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: &ctx.actor(),
+                action: "organization.branding_updated",
+                subject: &org.id,
+                detail: json!({ "before": org.branding(), "after": b }),
             })?,
         ])
         .await?;
@@ -251,4 +279,56 @@ pub async fn load(ctx: &Ctx, id: &str) -> Result<OrganizationRow, ApiError> {
     db::one(s)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "No such organization."))
+}
+
+/// Branding as it will be stored: every field checked and trimmed, and the
+/// colour pairs readable (WCAG AA), or the first problem with its field.
+fn checked_branding(b: &Branding) -> Result<Branding, ApiError> {
+    let colour = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| text::hex_colour(field, c))
+            .transpose()
+    };
+    let primary_color = colour("branding.primary_color", &b.primary_color)?;
+    let accent_color = colour("branding.accent_color", &b.accent_color)?;
+    if let Err(f) = branding::check_colours(primary_color.as_deref(), accent_color.as_deref()) {
+        return Err(FieldError::invalid(f.field, f.message()).into());
+    }
+    let optional =
+        |field: &str, v: &Option<String>, max: usize| text::optional(field, v.as_deref(), max);
+    let locale = optional("branding.default_locale", &b.default_locale, 16)?
+        .map(|l| text::locale("branding.default_locale", &l))
+        .transpose()?;
+    let currency = optional("branding.default_currency", &b.default_currency, 3)?
+        .map(|c| {
+            settle_shared::Currency::parse(&c.to_uppercase())
+                .map(|c| c.code().to_owned())
+                .map_err(|_| {
+                    FieldError::invalid(
+                        "branding.default_currency",
+                        "is not a currency Settle supports",
+                    )
+                })
+        })
+        .transpose()?;
+    Ok(Branding {
+        display_name: text::bounded("branding.display_name", &b.display_name, limits::NAME)?,
+        logo_url: b
+            .logo_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| text::url("branding.logo_url", u))
+            .transpose()?,
+        primary_color,
+        support_email: text::email("branding.support_email", &b.support_email)?,
+        accent_color,
+        sender_name: optional("branding.sender_name", &b.sender_name, limits::NAME)?,
+        reply_to: optional("branding.reply_to", &b.reply_to, limits::NAME)?
+            .map(|r| text::email("branding.reply_to", &r))
+            .transpose()?,
+        footer_text: optional("branding.footer_text", &b.footer_text, 500)?,
+        default_locale: locale,
+        default_currency: currency,
+    })
 }

@@ -268,11 +268,18 @@ async fn deliver(
         occurrences: ready.occurrences,
     };
     let email = OutgoingEmail {
-        from: crate::email::mailbox(&org.display_name, &ctx.config.email_from),
+        from: crate::email::mailbox(
+            org.sender_name.as_deref().unwrap_or(&org.display_name),
+            &ctx.config.email_from,
+        ),
         to: to.to_owned(),
         bcc: ready.bcc,
         headers: ready.headers,
-        reply_to: Some(org.support_email.clone()),
+        reply_to: Some(
+            org.reply_to
+                .clone()
+                .unwrap_or_else(|| org.support_email.clone()),
+        ),
         subject: rendered.subject,
         html: rendered.html,
         text: rendered.text,
