@@ -15,6 +15,7 @@ pub(super) struct Frame<'a> {
     pub colour: &'a str,
     pub logo: Option<&'a str>,
     pub name: &'a str,
+    pub footer: Option<&'a str>,
 }
 
 /// The invoice, receipt, failed-debit and link emails.

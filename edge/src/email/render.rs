@@ -19,6 +19,8 @@ pub struct Brand<'a> {
     pub logo_url: Option<&'a str>,
     pub primary_color: Option<&'a str>,
     pub support_email: &'a str,
+    /// The company's line at the foot of every email.
+    pub footer: Option<&'a str>,
 }
 
 /// Why an email about an invoice is sent.
@@ -251,6 +253,7 @@ pub(super) fn frame<'a>(brand: &Brand<'a>, lang: Lang, subject: &'a str) -> supe
         colour: colour(brand),
         logo: logo(brand),
         name: brand.display_name,
+        footer: brand.footer,
     }
 }
 
@@ -275,6 +278,7 @@ pub(super) mod tests {
             logo_url: None,
             primary_color: Some("#0f766e"),
             support_email: "help@acme.test",
+            footer: Some("Acme Ltd <registered> in Testland"),
         }
     }
 
@@ -295,6 +299,10 @@ pub(super) mod tests {
         assert_eq!(r.subject, "Invoice INV-7 from Acme <Ltd>");
         assert!(r.html.contains("href=\"http://127.0.0.1:8787/c/cl_abc\""));
         assert!(r.html.contains("Acme &#60;Ltd&#62;"));
+        assert!(
+            r.html.contains("Acme Ltd &#60;registered&#62; in Testland"),
+            "the footer, escaped"
+        );
         assert!(!r.html.contains("<script>"));
         assert!(r.html.contains("#0f766e"));
         assert!(r.text.contains("120.00 EUR"));

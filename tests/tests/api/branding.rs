@@ -104,6 +104,13 @@ fn the_next_email_comes_from_the_saved_sender_with_its_reply_to() {
     );
     assert_eq!(mail[0]["reply_to"], "ar@testco.example");
     assert!(
+        mail[0]["html"]
+            .as_str()
+            .unwrap()
+            .contains("Test Co Ltd, 1 Main Street"),
+        "the footer"
+    );
+    assert!(
         app.audit_actions()
             .iter()
             .any(|a| a == "organization.branding_updated")

@@ -160,5 +160,6 @@ pub fn brand(org: &OrganizationRow) -> Brand<'_> {
         logo_url: org.logo_url.as_deref(),
         primary_color: org.primary_color.as_deref(),
         support_email: &org.support_email,
+        footer: org.footer_text.as_deref(),
     }
 }
