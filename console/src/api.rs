@@ -104,6 +104,21 @@ pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     send(Request::delete(&url(path)), None).await
 }
 
+/// Sends a file as the body, as it is (a logo).
+pub async fn put_file<T: DeserializeOwned>(
+    path: &str,
+    file: web_sys::File,
+) -> Result<T, ApiFailure> {
+    let req = Request::put(&url(path))
+        .header("Accept", "application/json")
+        .body(file)
+        .map_err(|_| ApiFailure::Unavailable)?;
+    let resp = req.send().await.map_err(|_| ApiFailure::Unavailable)?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(|_| ApiFailure::Unavailable)?;
+    interpret(status, &text)
+}
+
 /// A query string from pairs, leaving out empty values.
 pub fn query(pairs: &[(&str, &str)]) -> String {
     let params = web_sys::UrlSearchParams::new().expect("URLSearchParams");

@@ -93,6 +93,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
         }
     };
     let team = session.may(Capability::AllAccounts);
+    let configure = session.may(Capability::Configure);
     let failed = RwSignal::new(None::<String>);
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
@@ -112,6 +113,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
                 <A href="/console/customers" attr:aria-current=current("/console/customers")>{t.customers}</A>
                 <A href="/console/invoices" attr:aria-current=current("/console/invoices")>{t.invoices}</A>
                 {team.then(|| view! { <A href="/console/team" attr:aria-current=current("/console/team")>{t.team}</A> })}
+                {configure.then(|| view! { <A href="/console/branding" attr:aria-current=current("/console/branding")>{t.branding}</A> })}
                 <A href="/console/account" attr:aria-current=current("/console/account")>{t.account}</A>
             </nav>
             <span class="who">{me.member.name.clone()}" · "{t.role(me.member.role)}</span>

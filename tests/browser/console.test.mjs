@@ -1,6 +1,7 @@
 // The company console in headless Chromium, on a laptop (1280 px) and a
 // tablet (820 px): the demo admin signs in through the link in the local
-// outbox, adds a customer, creates, sends and voids an invoice, and invites
+// outbox, changes the branding (the portal and the next email follow), adds
+// a customer, creates, sends and voids an invoice, and invites
 // an agent, who signs in and can neither open the team page nor another
 // agent's customer. Each page is checked with axe-core and saved as a
 // screenshot. It works on accounts of its own: the demo customers the
@@ -27,7 +28,18 @@ async function signInFromOutbox(page, to, since) {
   await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
 }
 
-test('the demo admin signs in from the outbox, bills a new customer, and invites an agent who sees only their own accounts', async () => {
+/** The demo company's branding as the seed made it, whatever happens in
+ *  the test (the portal journeys read its colour). */
+async function restoreBranding() {
+  await fetch(`${BASE}/api/v1/organization`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${DEMO.api_key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ branding: { display_name: 'Northwind Supplies', primary_color: '#0f766e', support_email: 'accounts@northwind.example' } }),
+  });
+}
+
+test('the demo admin signs in from the outbox, bills a new customer, and invites an agent who sees only their own accounts', async (t) => {
+  t.after(restoreBranding);
   const admin = member('admin');
   const { context, page } = await newPage(LAPTOP);
   const since = Date.now();
@@ -43,7 +55,21 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await page.getByText(/\d+ customers/).waitFor();
   await checkPage(page, '31-console-customers');
 
+  // Branding: a colour white text cannot be read on is refused before it
+  // is sent; a dark one is saved (and put back after the test).
+  await page.getByRole('link', { name: 'Branding' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Branding' }).waitFor();
+  await page.getByLabel('Primary colour').fill('#ffd700');
+  await page.getByRole('alert').filter({ hasText: 'White text on the primary colour has a contrast of 1.40:1' }).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Save' }).isDisabled());
+  await page.getByLabel('Primary colour').fill('#7c2d12');
+  await page.getByLabel('Email footer').fill('Northwind Supplies Ltd, 12 Harbour Road');
+  await checkPage(page, '36-console-branding');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Saved.').waitFor();
+
   // A new customer, found by search.
+  await page.getByRole('link', { name: 'Customers', exact: true }).click();
   const stamp = Date.now();
   const email = `console-${stamp}@example.com`;
   await page.getByRole('button', { name: 'New customer' }).click();
@@ -58,8 +84,19 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByText('1 customer', { exact: true }).waitFor();
 
-  // An invoice with two lines and a tax, sent, then voided.
+  // The portal, through a link made by hand, wears the new colour.
   await page.goto(customerUrl);
+  await page.getByRole('button', { name: 'Create a portal link' }).click();
+  const link = await page.locator('input.secret').inputValue();
+  const portal = await context.newPage();
+  await portal.goto(link);
+  await portal.locator('#boot').waitFor({ state: 'detached' });
+  await portal.locator('.brand-bar').waitFor();
+  const bar = await portal.locator('.brand-bar').evaluate((e) => getComputedStyle(e).borderTopColor);
+  assert.equal(bar, 'rgb(124, 45, 18)');
+  await portal.close();
+
+  // An invoice with two lines and a tax, sent, then voided.
   await page.getByRole('link', { name: 'New invoice' }).click();
   await page.waitForURL(/\/console\/invoices\/new\?customer=cus_/);
   const number = `CON-${stamp}`;
@@ -76,7 +113,9 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   assert.match(await page.locator('.facts').innerText(), /€30\.00/);
   await page.getByRole('button', { name: 'Send invoice email' }).click();
   await page.getByText('The invoice email is on its way.').waitFor();
-  await waitForMail(email, (m) => m.subject.includes(number));
+  const invoiceMail = await waitForMail(email, (m) => m.subject.includes(number));
+  assert.match(invoiceMail.html, /#7c2d12/, 'the next email has the new colour');
+  assert.match(invoiceMail.html, /12 Harbour Road/, 'and the footer');
   await checkPage(page, '33-console-invoice');
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Void invoice' }).click();
