@@ -149,6 +149,16 @@ pub struct Words {
     pub saved: &'static str,
     pub sample_button: &'static str,
     pub sample_link: &'static str,
+    pub api_keys: &'static str,
+    pub key_name: &'static str,
+    pub create_key: &'static str,
+    pub key_shown_once: &'static str,
+    pub prefix: &'static str,
+    pub created: &'static str,
+    pub last_used: &'static str,
+    pub revoked: &'static str,
+    pub edit: &'static str,
+    pub save_changes: &'static str,
 }
 
 impl Words {
@@ -270,6 +280,16 @@ static EN: Words = Words {
     saved: "Saved.",
     sample_button: "Pay now",
     sample_link: "View all invoices",
+    api_keys: "API keys",
+    key_name: "What the key is for",
+    create_key: "Create a key",
+    key_shown_once: "Copy this key now: it is shown only once.",
+    prefix: "Key",
+    created: "Created",
+    last_used: "Last used",
+    revoked: "Revoked",
+    edit: "Edit",
+    save_changes: "Save changes",
 };
 
 static FR: Words = Words {
@@ -380,6 +400,16 @@ static FR: Words = Words {
     saved: "Enregistré.",
     sample_button: "Payer maintenant",
     sample_link: "Voir toutes les factures",
+    api_keys: "Clés d'API",
+    key_name: "À quoi sert la clé",
+    create_key: "Créer une clé",
+    key_shown_once: "Copiez cette clé maintenant : elle n'est affichée qu'une fois.",
+    prefix: "Clé",
+    created: "Créée",
+    last_used: "Dernière utilisation",
+    revoked: "Révoquée",
+    edit: "Modifier",
+    save_changes: "Enregistrer les modifications",
 };
 
 static AR: Words = Words {
@@ -504,4 +534,14 @@ static AR: Words = Words {
     saved: "تم الحفظ.",
     sample_button: "ادفع الآن",
     sample_link: "عرض كل الفواتير",
+    api_keys: "مفاتيح الواجهة البرمجية",
+    key_name: "الغرض من المفتاح",
+    create_key: "إنشاء مفتاح",
+    key_shown_once: "انسخ هذا المفتاح الآن: لن يُعرض إلا مرة واحدة.",
+    prefix: "المفتاح",
+    created: "أُنشئ",
+    last_used: "آخر استخدام",
+    revoked: "ملغى",
+    edit: "تعديل",
+    save_changes: "حفظ التغييرات",
 };

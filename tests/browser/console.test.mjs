@@ -79,6 +79,10 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await page.waitForURL(/\/console\/customers\/cus_/);
   await page.getByRole('heading', { level: 1, name: `Console Buyer ${stamp}` }).waitFor();
   const customerUrl = page.url();
+  await page.getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Name', { exact: true }).fill(`Console Buyer ${stamp} Ltd`);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { level: 1, name: `Console Buyer ${stamp} Ltd` }).waitFor();
   await page.getByRole('link', { name: 'Customers', exact: true }).click();
   await page.getByLabel('Search by name or email').fill(`buyer ${stamp}`);
   await page.getByRole('button', { name: 'Search' }).click();
@@ -132,6 +136,19 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await page.getByText('Invitation sent.').waitFor();
   await page.getByRole('cell', { name: agentEmail }).waitFor();
   await checkPage(page, '34-console-team');
+
+  // An API key: made with a name, shown once, revoked.
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await page.getByLabel('What the key is for').fill('Console test');
+  await page.getByRole('button', { name: 'Create a key' }).click();
+  const key = await page.locator('input.secret').inputValue();
+  assert.match(key, /^sk_/);
+  assert.equal((await fetch(`${BASE}/api/v1/invoices`, { headers: { Authorization: `Bearer ${key}` } })).status, 200);
+  const row = page.getByRole('row', { name: /Console test/ });
+  await row.getByRole('button', { name: /Revoke/ }).click();
+  await row.getByText('Revoked').waitFor();
+  assert.equal((await fetch(`${BASE}/api/v1/invoices`, { headers: { Authorization: `Bearer ${key}` } })).status, 401);
+  await checkPage(page, '37-console-api-keys');
   await context.close();
 
   // The agent, on a tablet: no team page, and nobody else's accounts.

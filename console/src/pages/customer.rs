@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use settle_portal::format::{date, money};
 use settle_shared::api::{
     AssignCustomerRequest, CreatePortalLinkRequest, CustomerResponse, InvoiceResponse,
-    ListResponse, MemberResponse, PortalLinkResponse,
+    ListResponse, MemberResponse, PortalLinkResponse, UpdateCustomerRequest,
 };
 use settle_shared::staff::Capability;
 
@@ -20,8 +20,10 @@ pub fn CustomerPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let t = session.t();
     let id = move || use_params_map().read().get("id").unwrap_or_default();
+    let version = RwSignal::new(0u32);
     let customer = LocalResource::new(move || {
         let id = id();
+        version.track();
         async move { api::get::<CustomerResponse>(&format!("/customers/{id}")).await }
     });
     move || match customer.get() {
@@ -29,13 +31,13 @@ pub fn CustomerPage() -> impl IntoView {
         Some(Err(e)) => view! { <Failure failure=e/> }.into_any(),
         Some(Ok(c)) => {
             set_title(&c.name);
-            view! { <Account customer=c/> }.into_any()
+            view! { <Account customer=c changed=version/> }.into_any()
         }
     }
 }
 
 #[component]
-fn Account(customer: CustomerResponse) -> impl IntoView {
+fn Account(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView {
     let session = expect_context::<Session>();
     let t = session.t();
     let id = customer.id.clone();
@@ -49,10 +51,60 @@ fn Account(customer: CustomerResponse) -> impl IntoView {
             <dt>{t.language}</dt><dd>{customer.locale.clone()}</dd>
             <dt>{t.time_zone}</dt><dd>{customer.time_zone.clone()}</dd>
         </dl>
+        <Edit customer=customer.clone() changed=changed/>
         {session.may(Capability::Approve).then(|| view! { <Assign customer=customer.clone()/> })}
         <PortalLink customer_id=id.clone()/>
         <CustomerInvoices customer_id=id.clone() locale=session.me.member.locale.clone()/>
         <Timeline customer_id=id/>
+    }
+}
+
+/// Name, address, language and time zone, changed in place. A new address
+/// revokes the customer's portal links (they went to the old one).
+#[component]
+fn Edit(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView {
+    let t = expect_context::<Session>().t();
+    let open = RwSignal::new(false);
+    let name = RwSignal::new(customer.name.clone());
+    let email = RwSignal::new(customer.email.clone());
+    let locale = RwSignal::new(customer.locale.clone());
+    let zone = RwSignal::new(customer.time_zone.clone());
+    let problem = RwSignal::new(None::<String>);
+    let id = customer.id.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = UpdateCustomerRequest {
+            name: Some(name.get_untracked()),
+            email: Some(email.get_untracked()),
+            locale: Some(locale.get_untracked()),
+            time_zone: Some(zone.get_untracked()),
+            tags: None,
+            reminders_opt_out: None,
+        };
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            match api::patch::<CustomerResponse, _>(&format!("/customers/{id}"), &body).await {
+                Ok(_) => changed.update(|v| *v += 1),
+                Err(e) => problem.set(Some(e.message(t))),
+            }
+        });
+    };
+    view! {
+        <button type="button" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>{t.edit}</button>
+        <Show when=move || open.get()>
+            <form class="card" on:submit=save.clone()>
+                {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                <label for="e-name">{t.name}</label>
+                <input id="e-name" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <label for="e-email">{t.email}</label>
+                <input id="e-email" type="email" required prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="e-lang">{t.language}</label>
+                <input id="e-lang" prop:value=move || locale.get() on:input=move |ev| locale.set(event_target_value(&ev))/>
+                <label for="e-zone">{t.time_zone}</label>
+                <input id="e-zone" prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev))/>
+                <button type="submit">{t.save_changes}</button>
+            </form>
+        </Show>
     }
 }
 

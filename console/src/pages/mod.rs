@@ -1,6 +1,7 @@
 //! One file per screen.
 
 pub mod account;
+pub mod api_keys;
 pub mod branding;
 pub mod customer;
 pub mod customers;
