@@ -100,12 +100,9 @@ fn chrono_like_days(s: &str) -> Option<i64> {
 
 /// Black or white, whichever reads better on `background` (`#rrggbb`).
 pub fn ink_for(background: &str) -> &'static str {
-    use settle_shared::branding::contrast;
-    match (
-        contrast(background, "#ffffff"),
-        contrast(background, "#000000"),
-    ) {
-        (Some(white), Some(black)) if white < black => "#111111",
+    match settle_shared::branding::luminance(background) {
+        // Contrast with white is 1.05/(l+0.05); with black (l+0.05)/0.05.
+        Some(l) if 1.05 / (l + 0.05) < (l + 0.05) / 0.05 => "#111111",
         _ => "#ffffff",
     }
 }

@@ -52,6 +52,16 @@ pub struct Branding {
     pub default_currency: Option<String>,
 }
 
+/// The part of the branding the portal draws with (what it does not use
+/// stays off the pay path's bundle).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PortalBrand {
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub support_email: String,
+}
+
 /// `POST /api/v1/organizations` (platform operator only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -351,7 +361,7 @@ pub struct PortalSessionResponse {
     pub time_zone: String,
     /// Today's date in the customer's time zone, `YYYY-MM-DD`.
     pub today: String,
-    pub organization: Branding,
+    pub organization: PortalBrand,
     pub payments: PaymentSettings,
     /// The invoice the link was issued for, if any.
     pub landing_invoice_id: Option<String>,

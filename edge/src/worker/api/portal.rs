@@ -9,7 +9,7 @@ use crate::security;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::{db, http};
 use serde_json::json;
-use settle_shared::api::{ListResponse, PortalSessionResponse};
+use settle_shared::api::{ListResponse, PortalBrand, PortalSessionResponse};
 use settle_shared::ids::InvoiceId;
 use worker::{Request, Response};
 
@@ -25,7 +25,12 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             locale: s.customer.locale,
             today: local_date(ctx.now_ms(), &s.customer.time_zone).to_string(),
             time_zone: s.customer.time_zone,
-            organization: org.branding(),
+            organization: PortalBrand {
+                display_name: org.display_name.clone(),
+                logo_url: org.logo_url.clone(),
+                primary_color: org.primary_color.clone(),
+                support_email: org.support_email.clone(),
+            },
             payments: org.payments(),
             landing_invoice_id: s.link_invoice_id,
         },
