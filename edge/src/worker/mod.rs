@@ -84,9 +84,18 @@ async fn console(env: &Env, path: &str) -> worker::Result<Response> {
     } else {
         "/console/"
     };
-    env.assets("ASSETS")?
+    let resp = env
+        .assets("ASSETS")?
         .fetch(format!("https://assets.invalid{target}"), None)
-        .await
+        .await?;
+    // The console is never framed (clickjacking) nor sniffed, whatever the
+    // asset rules say.
+    let headers: worker::Headers = resp.headers().entries().collect();
+    headers.set("X-Frame-Options", "DENY")?;
+    headers.set("Content-Security-Policy", "frame-ancestors 'none'")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    headers.set("Referrer-Policy", "no-referrer")?;
+    Ok(resp.with_headers(headers))
 }
 
 fn method_name(m: Method) -> &'static str {

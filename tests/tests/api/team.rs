@@ -151,6 +151,14 @@ fn an_invitation_signs_a_member_in_once_into_a_session_they_can_list_and_end() {
     };
     let me = first.get("/api/v1/staff/me");
     assert_eq!(me.status, 200, "{}", me.body);
+    // The console's pages cannot be framed.
+    let page = app
+        .http
+        .get(format!("{}/console/customers", app.base))
+        .send()
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert_eq!(me.body["member"]["email"], email);
     assert!(me.body["member"]["last_sign_in_at"].is_string());
 
@@ -506,6 +514,38 @@ fn an_agent_works_only_the_accounts_assigned_to_them() {
         app.get(&format!("/api/v1/invoices/{theirs_inv}")).body["status"],
         "open"
     );
+    // Nor through a dispute, a portal link or a payment of theirs.
+    let dispute = supervisor.post(
+        &format!("/api/v1/invoices/{theirs_inv}/disputes"),
+        json!({ "reason": "Never delivered" }),
+    );
+    assert_eq!(dispute.status, 201, "{}", dispute.body);
+    let r = agent.post(
+        &format!(
+            "/api/v1/disputes/{}/resolve",
+            dispute.body["id"].as_str().unwrap()
+        ),
+        json!({ "resolution": "Sorted" }),
+    );
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let link = supervisor.post(
+        &format!("/api/v1/customers/{theirs_id}/portal-links"),
+        json!({}),
+    );
+    assert_eq!(link.status, 201, "{}", link.body);
+    let r = agent.post(
+        &format!(
+            "/api/v1/portal-links/{}/revoke",
+            link.body["id"].as_str().unwrap()
+        ),
+        json!({}),
+    );
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = agent.post(
+        &format!("/api/v1/invoices/{theirs_inv}/payments"),
+        json!({ "amount": 100, "currency": "EUR", "method": "cash" }),
+    );
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
     // Agents do not assign, and see no organization-wide lists.
     let r = agent.post(
         &format!("/api/v1/customers/{theirs_id}/assign"),

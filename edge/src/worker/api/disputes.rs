@@ -35,8 +35,8 @@ pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response,
             db::stmt(
                 &ctx.db,
                 "INSERT INTO disputes (id, organization_id, invoice_id, customer_id, status, reason, opened_by, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'open', ?5, 'api_key', ?6)",
-                params![did.as_str(), &org.id, &inv.id, &inv.customer_id, &reason, ctx.now_ms()],
+                 VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?7, ?6)",
+                params![did.as_str(), &org.id, &inv.id, &inv.customer_id, &reason, ctx.now_ms(), ctx.actor()],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
@@ -96,6 +96,8 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
         params![id, &org.id],
     )?;
     let d = db::one::<D>(s).await?.ok_or_else(gone)?;
+    // An agent resolves only the disputes of their own accounts.
+    super::customers::load(ctx, &org.id, &d.customer_id).await?;
     // The change and its audit row in one transaction; the audit row only
     // if this request is the one that resolved it.
     let results = db::batch(

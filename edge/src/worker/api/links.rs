@@ -193,6 +193,8 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
     let link: LinkRow = db::one(load()?)
         .await?
         .ok_or_else(|| ApiError::not_found("portal link"))?;
+    // An agent revokes only the links of their own accounts.
+    customers::load(ctx, &org.id, &link.customer_id).await?;
     if link.revoked_at.is_none() {
         db::batch(&ctx.db, vec![
             db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms(), id])?,

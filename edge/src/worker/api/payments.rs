@@ -58,11 +58,13 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
         }
         None => None,
     };
+    // The invoice first: an agent learns nothing of another's accounts,
+    // not even through a replayed key.
+    let inv = load(ctx, &org.id, id).await?;
     if let Some(existing) = by_external_id(ctx, external_id.as_deref()).await? {
         return replay(existing, id);
     }
     let body: RecordPaymentRequest = http::json_body(req).await?;
-    let inv = load(ctx, &org.id, id).await?;
     let currency = Currency::parse(&body.currency)
         .map_err(|e| FieldError::new(ErrorCode::UnsupportedCurrency, "currency", e.to_string()))?;
     if !METHODS.contains(&body.method.as_str()) {

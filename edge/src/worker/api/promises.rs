@@ -56,8 +56,8 @@ pub async fn create_promise(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
             db::stmt(
                 &ctx.db,
                 "INSERT INTO promises (id, organization_id, invoice_id, customer_id, promised_date, note, created_by, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'api_key', ?7)",
-                params![pid.as_str(), &org.id, &inv.id, &inv.customer_id, date.to_string(), note.clone(), ctx.now_ms()],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7)",
+                params![pid.as_str(), &org.id, &inv.id, &inv.customer_id, date.to_string(), note.clone(), ctx.now_ms(), ctx.actor()],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),

@@ -138,7 +138,8 @@ pub async fn sign_in_request_job(
         stmts.push(ctx.audit_if(
             Audit {
                 org: Some(&m.organization_id),
-                actor: &format!("member:{}", m.id),
+                // Anyone may type the address: not the member's own act.
+                actor: "system",
                 action: "member.sign_in_requested",
                 subject: eid.as_str(),
                 detail: json!({ "member_id": m.id, "ip": ip }),
