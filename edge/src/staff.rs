@@ -7,8 +7,9 @@
 //! starts a server-side session (an HttpOnly, Secure, SameSite=Lax cookie),
 //! which the member can list and end, one or all. A request for a link is
 //! answered the same whether or not the address belongs to a team, and is
-//! limited per address and per network (the IP's /24 or /48), so the form
-//! reveals nothing and cannot be used to flood an inbox.
+//! limited per network (the IP's /24 or /48), per address from one network
+//! and per address overall, so the form reveals nothing, cannot flood an
+//! inbox, and one network cannot lock a member out.
 
 use crate::ratelimit::Limit;
 
@@ -23,9 +24,16 @@ pub const SESSION_IDLE_MS: i64 = 12 * 3600 * 1000;
 /// A session's last use is written at most this often.
 pub const SEEN_EVERY_MS: i64 = 5 * 60 * 1000;
 
-/// Sign-in link requests per address.
-pub const SIGN_IN_PER_ADDRESS: Limit = Limit {
+/// Sign-in link requests per address from one network.
+pub const SIGN_IN_PER_ADDRESS_AND_NETWORK: Limit = Limit {
     max: 5,
+    window_secs: 3600,
+};
+/// Sign-in link requests per address from anywhere: higher, so that a
+/// flood from one place does not lock the member out, low enough that
+/// their inbox is not flooded.
+pub const SIGN_IN_PER_ADDRESS: Limit = Limit {
+    max: 20,
     window_secs: 3600,
 };
 /// Sign-in link requests per network (IPv4 /24, IPv6 /48).

@@ -78,23 +78,25 @@ pub async fn request(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let body: SignInRequest = http::json_body(req).await?;
     let email = text::email("email", &body.email)?.to_lowercase();
     let network = staff::network(ctx.ip.as_deref().unwrap_or("unknown"));
-    if let Err(secs) = limits::count(
-        ctx,
-        &format!("signin-net:{network}"),
-        staff::SIGN_IN_PER_NETWORK,
-    )
-    .await?
-    {
-        return Err(limits::limited("sign-in requests", secs));
-    }
-    if let Err(secs) = limits::count(
-        ctx,
-        &format!("signin-email:{}", security::hash_token(&email)),
-        staff::SIGN_IN_PER_ADDRESS,
-    )
-    .await?
-    {
-        return Err(limits::limited("sign-in requests", secs));
+    // Per network; per address from one network (someone flooding an
+    // address from elsewhere does not lock its owner out); and per address
+    // overall, higher, so that an inbox cannot be flooded either.
+    let address = security::hash_token(&email);
+    let counted = [
+        (format!("signin-net:{network}"), staff::SIGN_IN_PER_NETWORK),
+        (
+            format!("signin-email:{address}:{network}"),
+            staff::SIGN_IN_PER_ADDRESS_AND_NETWORK,
+        ),
+        (
+            format!("signin-email:{address}"),
+            staff::SIGN_IN_PER_ADDRESS,
+        ),
+    ];
+    for (key, limit) in counted {
+        if let Err(secs) = limits::count(ctx, &key, limit).await? {
+            return Err(limits::limited("sign-in requests", secs));
+        }
     }
     queue::enqueue(
         ctx,
