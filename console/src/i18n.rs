@@ -159,6 +159,7 @@ pub struct Words {
     pub revoked: &'static str,
     pub edit: &'static str,
     pub save_changes: &'static str,
+    pub preview_email: &'static str,
 }
 
 impl Words {
@@ -290,6 +291,7 @@ static EN: Words = Words {
     revoked: "Revoked",
     edit: "Edit",
     save_changes: "Save changes",
+    preview_email: "Preview the invoice email",
 };
 
 static FR: Words = Words {
@@ -410,6 +412,7 @@ static FR: Words = Words {
     revoked: "Révoquée",
     edit: "Modifier",
     save_changes: "Enregistrer les modifications",
+    preview_email: "Aperçu de l'e-mail de facture",
 };
 
 static AR: Words = Words {
@@ -544,4 +547,5 @@ static AR: Words = Words {
     revoked: "ملغى",
     edit: "تعديل",
     save_changes: "حفظ التغييرات",
+    preview_email: "معاينة رسالة الفاتورة",
 };

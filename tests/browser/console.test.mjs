@@ -64,6 +64,9 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   assert.ok(await page.getByRole('button', { name: 'Save' }).isDisabled());
   await page.getByLabel('Primary colour').fill('#7c2d12');
   await page.getByLabel('Email footer').fill('Northwind Supplies Ltd, 12 Harbour Road');
+  await page.getByRole('button', { name: 'Preview the invoice email' }).click();
+  const preview = page.frameLocator('iframe.email-preview');
+  await preview.getByText('12 Harbour Road').waitFor();
   await checkPage(page, '36-console-branding');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByText('Saved.').waitFor();

@@ -64,24 +64,36 @@ fn Form(branding: Branding) -> impl IntoView {
             .err()
             .map(|f| f.message())
     };
+    let email = RwSignal::new(None::<String>);
+    let current = move || UpdateOrganizationRequest {
+        branding: Some(Branding {
+            display_name: name.get_untracked(),
+            logo_url: logo.get_untracked(),
+            primary_color: Some(primary.get_untracked()),
+            support_email: support.get_untracked(),
+            accent_color: Some(accent.get_untracked()),
+            sender_name: some(sender.get_untracked()),
+            reply_to: some(reply.get_untracked()),
+            footer_text: some(footer.get_untracked()),
+            default_locale: Some(locale.get_untracked()),
+            default_currency: some(currency.get_untracked()),
+        }),
+        payments: None,
+        reminders: None,
+    };
+    // The invoice email as the server would render it with these values.
+    let preview_email = move |_| {
+        let body = current();
+        leptos::task::spawn_local(async move {
+            match api::post::<serde_json::Value, _>("/organization/branding/preview", &body).await {
+                Ok(v) => email.set(v["html"].as_str().map(str::to_owned)),
+                Err(e) => note.set(Some(Err(e))),
+            }
+        });
+    };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = UpdateOrganizationRequest {
-            branding: Some(Branding {
-                display_name: name.get_untracked(),
-                logo_url: logo.get_untracked(),
-                primary_color: Some(primary.get_untracked()),
-                support_email: support.get_untracked(),
-                accent_color: Some(accent.get_untracked()),
-                sender_name: some(sender.get_untracked()),
-                reply_to: some(reply.get_untracked()),
-                footer_text: some(footer.get_untracked()),
-                default_locale: Some(locale.get_untracked()),
-                default_currency: some(currency.get_untracked()),
-            }),
-            payments: None,
-            reminders: None,
-        };
+        let body = current();
         leptos::task::spawn_local(async move {
             let r = api::patch::<OrganizationResponse, _>("/organization", &body).await;
             note.set(Some(r.map(|_| t.saved.to_owned())));
@@ -155,6 +167,10 @@ fn Form(branding: Branding) -> impl IntoView {
                     <p><span class="mail-link" style:color=move || accent.get()>{t.sample_link}</span></p>
                     <p class="mail-footer">{move || footer.get()}</p>
                 </div>
+                <button type="button" on:click=preview_email disabled=move || contrast().is_some()>{t.preview_email}</button>
+                {move || email.get().map(|html| view! {
+                    <iframe class="email-preview" title=t.preview_email sandbox="" srcdoc=html></iframe>
+                })}
             </section>
         </div>
     }

@@ -36,6 +36,7 @@ pub enum Route {
     /// An uploaded logo: `/logos/<organization>/<file>`.
     Logo(String, String),
     UploadLogo,
+    PreviewBranding,
     // Platform operator
     CreateOrganization,
     // Company API (API key)
@@ -124,6 +125,7 @@ impl Route {
             Route::Console => "console",
             Route::Logo(..) => "logos.get",
             Route::UploadLogo => "organization.logo",
+            Route::PreviewBranding => "organization.branding_preview",
             Route::AssignCustomer(_) => "customers.assign",
             Route::StaffSignIn => "staff.sign_in",
             Route::StaffSignInRedeem => "staff.sessions.create",
@@ -234,6 +236,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 };
             }
             ["organization", "logo"] => (Method::Put, Route::UploadLogo),
+            ["organization", "branding", "preview"] => (Post, Route::PreviewBranding),
             ["customers"] => return pick(method, Route::ListCustomers, Route::CreateCustomer),
             ["customers", id] => {
                 return match method {

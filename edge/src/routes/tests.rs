@@ -271,3 +271,19 @@ fn console_paths() {
         Err(NoRoute::MethodNotAllowed)
     );
 }
+
+#[test]
+fn branding_routes() {
+    assert_eq!(
+        match_route(Method::Put, "/api/v1/organization/logo"),
+        Ok(Route::UploadLogo)
+    );
+    assert_eq!(
+        match_route(Method::Post, "/api/v1/organization/branding/preview"),
+        Ok(Route::PreviewBranding)
+    );
+    assert_eq!(
+        match_route(Method::Get, "/logos/org_1/ab.png"),
+        Ok(Route::Logo("org_1".into(), "ab.png".into()))
+    );
+}

@@ -122,6 +122,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         // Answered from the assets before a context is made (see `fetch`).
         Route::Console | Route::Logo(..) => Err(ApiError::not_found("page")),
         Route::UploadLogo => api::logos::upload(ctx, req).await,
+        Route::PreviewBranding => organizations::preview_branding(ctx, req).await,
         Route::CreateOrganization => organizations::create(ctx, req).await,
         Route::GetOrganization => organizations::get(ctx, &req).await,
         Route::UpdateOrganization => organizations::update(ctx, req).await,

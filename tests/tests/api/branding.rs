@@ -191,3 +191,26 @@ fn a_logo_is_checked_by_its_content_and_served_from_r2() {
         "the logo in the email"
     );
 }
+
+#[test]
+fn an_email_is_previewed_with_unsaved_branding_and_nothing_is_stored() {
+    let app = TestApp::new();
+    let before = app.get("/api/v1/organization").body["branding"].clone();
+    let r = app.post(
+        "/api/v1/organization/branding/preview",
+        branding(json!({ "primary_color": "#7c2d12", "footer_text": "Preview Street 1", "sender_name": "Preview Billing" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let html = r.body["html"].as_str().unwrap();
+    assert!(
+        html.contains("#7c2d12") && html.contains("Preview Street 1"),
+        "{html}"
+    );
+    assert!(r.body["from"].as_str().unwrap().contains("Preview Billing"));
+    assert_eq!(app.get("/api/v1/organization").body["branding"], before);
+    let r = app.post(
+        "/api/v1/organization/branding/preview",
+        branding(json!({ "primary_color": "#ffff00" })),
+    );
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+}

@@ -332,3 +332,44 @@ fn checked_branding(b: &Branding) -> Result<Branding, ApiError> {
         default_currency: currency,
     })
 }
+
+/// `POST /api/v1/organization/branding/preview` `{"branding": {…}}`
+/// (admins): an invoice email as it would look with this branding, before
+/// it is saved; nothing is stored. The same checks as saving apply.
+pub async fn preview_branding(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
+    let body: UpdateOrganizationRequest = http::json_body(req).await?;
+    let b = match &body.branding {
+        Some(b) => checked_branding(b)?,
+        None => org.branding(),
+    };
+    let locale = b.default_locale.clone().unwrap_or_else(|| "en".into());
+    let rendered = crate::email::InvoiceEmail {
+        purpose: crate::email::Purpose::Invoice,
+        brand: crate::email::render::Brand {
+            display_name: &b.display_name,
+            logo_url: b.logo_url.as_deref(),
+            primary_color: b.primary_color.as_deref(),
+            support_email: &b.support_email,
+            footer: b.footer_text.as_deref(),
+        },
+        locale: &locale,
+        customer_name: "Ada Lovelace",
+        number: "INV-0001",
+        amount_due: "€120.00",
+        amount_paid: "€0.00",
+        due_date: "2026-12-31",
+        link: &format!("{}/c/[preview]", ctx.config.public_base_url),
+    }
+    .render();
+    http::json(
+        200,
+        &json!({
+            "from": crate::email::mailbox(b.sender_name.as_deref().unwrap_or(&b.display_name), &ctx.config.email_from),
+            "reply_to": b.reply_to.clone().unwrap_or_else(|| b.support_email.clone()),
+            "subject": rendered.subject,
+            "html": rendered.html,
+            "text": rendered.text,
+        }),
+    )
+}
