@@ -1,43 +1,18 @@
 //! The console's words in its three languages (English, French, Arabic),
-//! chosen by the member's language. Counting uses the browser's plural
-//! rules (`Intl.PluralRules`, through the portal's `count`).
+//! chosen by the member's language (the portal's `Lang`). Counting uses the
+//! browser's plural rules (`Intl.PluralRules`, through the portal's `count`).
 
 use settle_portal::i18n::Plural;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Fr,
-    Ar,
-}
+/// The portal's languages, chosen the same way (from a locale).
+pub use settle_portal::i18n::Lang;
 
-impl Lang {
-    pub fn from_locale(locale: &str) -> Lang {
-        match locale.get(..2) {
-            Some("fr") => Lang::Fr,
-            Some("ar") => Lang::Ar,
-            _ => Lang::En,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Fr => "fr",
-            Lang::Ar => "ar",
-        }
-    }
-
-    pub fn dir(self) -> &'static str {
-        if self == Lang::Ar { "rtl" } else { "ltr" }
-    }
-
-    pub fn words(self) -> &'static Words {
-        match self {
-            Lang::En => &EN,
-            Lang::Fr => &FR,
-            Lang::Ar => &AR,
-        }
+/// The console's words in `lang`.
+pub fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::Fr => &FR,
+        Lang::Ar => &AR,
     }
 }
 

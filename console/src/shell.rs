@@ -20,7 +20,7 @@ pub struct Session {
 
 impl Session {
     pub fn t(&self) -> &'static Words {
-        self.lang.words()
+        crate::i18n::words(self.lang)
     }
 
     pub fn may(&self, c: Capability) -> bool {
@@ -56,7 +56,7 @@ pub fn Signed(children: ChildrenFn) -> impl IntoView {
             m
         }
     };
-    let t = Lang::En.words();
+    let t = crate::i18n::words(Lang::En);
     move || match me.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(ApiFailure::SignedOut)) => {

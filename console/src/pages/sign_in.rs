@@ -17,7 +17,7 @@ fn browser_lang() -> Lang {
 #[component]
 pub fn SignIn() -> impl IntoView {
     let lang = browser_lang();
-    let t = lang.words();
+    let t = crate::i18n::words(lang);
     set_title(t.sign_in);
     if let Some(html) = document().document_element() {
         let _ = html.set_attribute("lang", lang.code());

@@ -2,6 +2,7 @@
 //! Decisions live in the plain modules of this crate; this only translates.
 
 mod api;
+mod auth;
 mod cron;
 mod ctx;
 mod db;

@@ -6,7 +6,7 @@
 
 use crate::error::ApiError;
 use crate::params;
-use crate::rows::{MemberRow, OrganizationRow};
+use crate::rows::MemberRow;
 use crate::security::{self, OsRandom, TokenKind};
 use crate::staff::{self, SignInLink, SignInProblem};
 use crate::worker::ctx::{Audit, Caller, Ctx};
@@ -181,49 +181,10 @@ pub async fn redeem(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         expires_at: i64,
         used_at: Option<i64>,
     }
-    let results = db::batch(
-        &ctx.db,
-        vec![
-            db::stmt(
-                &ctx.db,
-                "SELECT expires_at, used_at FROM sign_in_links WHERE token_hash = ?1",
-                params![hash.as_str()],
-            )?,
-            db::stmt(
-                &ctx.db,
-                "SELECT m.* FROM members m WHERE m.id = (SELECT member_id FROM sign_in_links WHERE token_hash = ?1)",
-                params![hash.as_str()],
-            )?,
-            db::stmt(
-                &ctx.db,
-                "SELECT o.* FROM organizations o WHERE o.id = (SELECT organization_id FROM sign_in_links WHERE token_hash = ?1)",
-                params![hash.as_str()],
-            )?,
-        ],
-    )
-    .await?;
-    let decode = |e: worker::Error| ApiError::internal(format!("sign-in link: {e}"));
-    let [link, member, org] = results.as_slice() else {
-        return Err(ApiError::internal("sign-in link: three results expected"));
-    };
-    let link = link
-        .results::<LinkRow>()
-        .map_err(decode)?
-        .into_iter()
-        .next();
-    let member = member
-        .results::<MemberRow>()
-        .map_err(decode)?
-        .into_iter()
-        .next();
-    let org = org
-        .results::<OrganizationRow>()
-        .map_err(decode)?
-        .into_iter()
-        .next();
-    let (link, member, org) = match (link, member, org) {
-        (Some(l), Some(m), Some(o)) => (l, m, o),
-        _ => return Err(problem(SignInProblem::Unknown)),
+    let Some((link, member, org)) =
+        http::with_member::<LinkRow>(ctx, "sign_in_links", "expires_at, used_at", &hash).await?
+    else {
+        return Err(problem(SignInProblem::Unknown));
     };
     let now = ctx.real_now_ms;
     staff::redeem(
