@@ -159,6 +159,17 @@ impl Ctx {
         )
     }
 
+    /// Like [`Ctx::audit`], but only the first time this action is recorded
+    /// for this subject: work that may be repeated (a retried job, a replayed
+    /// request) leaves one row.
+    pub fn audit_once(&self, e: Audit<'_>) -> Result<D1PreparedStatement, ApiError> {
+        self.audit_if(
+            e,
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
+            Vec::new(),
+        )
+    }
+
     /// Today in UTC, `YYYY-MM-DD`.
     pub fn today_utc(&self) -> chrono::NaiveDate {
         settle_shared::time::datetime_from_millis(self.now_ms()).date_naive()

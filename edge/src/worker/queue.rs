@@ -152,23 +152,30 @@ async fn link_request(
             requested_at as u64,
             crate::security::stable_bytes(&format!("link-request:{}:{requested_at}", c.id)),
         );
-        db::batch(&ctx.db, vec![
-            queue_email_stmt(
-                ctx,
-                QueuedEmail { id: &eid, org_id: &c.organization_id, customer_id: &c.id, invoice_id: None, kind: "link", to: &c.email, dedupe_key: None },
-            )?,
-            ctx.audit_if(
-                Audit {
+        db::batch(
+            &ctx.db,
+            vec![
+                queue_email_stmt(
+                    ctx,
+                    QueuedEmail {
+                        id: &eid,
+                        org_id: &c.organization_id,
+                        customer_id: &c.id,
+                        invoice_id: None,
+                        kind: "link",
+                        to: &c.email,
+                        dedupe_key: None,
+                    },
+                )?,
+                ctx.audit_once(Audit {
                     org: Some(&c.organization_id),
                     actor: &format!("customer:{}", c.id),
                     action: "link.requested",
                     subject: eid.as_str(),
                     detail: json!({ "customer_id": c.id, "ip": ip }),
-                },
-                "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
-                Vec::new(),
-            )?,
-        ])
+                })?,
+            ],
+        )
         .await?;
         enqueue_email(ctx, eid.as_str()).await;
     }

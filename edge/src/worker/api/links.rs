@@ -109,17 +109,14 @@ fn link_stmts(ctx: &Ctx, l: LinkSpec<'_>) -> Result<NewLink, ApiError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![l.id.as_str(), l.org_id, l.customer_id, security::hash_token(&l.token), l.invoice_id, l.expires_at, ctx.now_ms()],
         )?,
-        ctx.audit_if(
+        ctx.audit_once(
             Audit {
                 org: Some(l.org_id),
                 actor: l.actor,
                 action: "link.issued",
                 subject: l.id.as_str(),
                 detail: json!({ "customer_id": l.customer_id, "invoice_id": l.invoice_id, "expires_at": settle_shared::time::rfc3339_from_millis(l.expires_at) }),
-            },
-            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
-            Vec::new(),
-        )?,
+            })?,
     ];
     Ok(NewLink {
         url: format!("{}/c/{}", ctx.config.public_base_url, l.token),

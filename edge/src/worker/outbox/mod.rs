@@ -13,7 +13,7 @@
 //! record the outcome. Its decisions are `email::delivery`'s; preparing the
 //! body of each kind is in `prepare`.
 //!
-//! About 440 lines: the send is one sequence of reads and writes whose order
+//! About 500 lines: the send is one sequence of reads and writes whose order
 //! is the point (a crash between any two steps must not send twice), so it
 //! stays in one file to be read top to bottom.
 

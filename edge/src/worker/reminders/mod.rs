@@ -425,17 +425,13 @@ fn occurrence_audit(
     action: &str,
     detail: serde_json::Value,
 ) -> Result<D1PreparedStatement, ApiError> {
-    ctx.audit_if(
-        Audit {
-            org: Some(org_id),
-            actor: "system",
-            action,
-            subject: key,
-            detail,
-        },
-        "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
-        Vec::new(),
-    )
+    ctx.audit_once(Audit {
+        org: Some(org_id),
+        actor: "system",
+        action,
+        subject: key,
+        detail,
+    })
 }
 
 fn skipped_occurrence(

@@ -324,17 +324,14 @@ async fn open_session(
                 (!also.is_empty()).then(|| serde_json::to_string(&all_ids).unwrap_or_default())
             ],
         )?,
-        ctx.audit_if(
+        ctx.audit_once(
             Audit {
                 org: Some(org_id),
                 actor: &format!("customer:{}", customer.id),
                 action: "checkout.created",
                 subject: &created.id,
                 detail: json!({ "invoice_ids": all_ids, "amount": amount, "currency": inv.currency }),
-            },
-            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
-            Vec::new(),
-        )?,
+            })?,
     ])
     .await?;
     http::json(

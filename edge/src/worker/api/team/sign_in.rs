@@ -137,18 +137,14 @@ pub async fn sign_in_request_job(
             security::stable_bytes(&format!("sign-in:{}:{requested_at}", m.id)),
         );
         let mut stmts = link_stmts(ctx, &m.organization_id, &m.id, &m.email, &eid)?;
-        stmts.push(ctx.audit_if(
-            Audit {
-                org: Some(&m.organization_id),
-                // Anyone may type the address: not the member's own act.
-                actor: "system",
-                action: "member.sign_in_requested",
-                subject: eid.as_str(),
-                detail: json!({ "member_id": m.id, "ip": ip }),
-            },
-            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE organization_id = ?2 AND subject = ?5 AND action = ?4)",
-            Vec::new(),
-        )?);
+        stmts.push(ctx.audit_once(Audit {
+            org: Some(&m.organization_id),
+            // Anyone may type the address: not the member's own act.
+            actor: "system",
+            action: "member.sign_in_requested",
+            subject: eid.as_str(),
+            detail: json!({ "member_id": m.id, "ip": ip }),
+        })?);
         db::batch(&ctx.db, stmts).await?;
         queue::enqueue_email(ctx, eid.as_str()).await;
     }

@@ -1,0 +1,113 @@
+//! `organizations`: the row, its payment, reminder and branding settings,
+//! and its API view.
+
+use serde::Deserialize;
+use settle_shared::api::{Branding, OrganizationResponse, PaymentSettings};
+use settle_shared::reminders::ReminderSettings;
+use settle_shared::time::rfc3339_from_millis;
+
+/// `organizations`
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub support_email: String,
+    pub link_ttl_days: i64,
+    pub created_at: i64,
+    #[serde(default)]
+    pub allow_partial_payments: i64,
+    #[serde(default)]
+    pub min_partial_amount: i64,
+    #[serde(default)]
+    pub payment_methods: String,
+    /// JSON of [`ReminderSettings`]; NULL until the organization sets them.
+    #[serde(default)]
+    pub reminder_settings: Option<String>,
+    #[serde(default)]
+    pub accent_color: Option<String>,
+    #[serde(default)]
+    pub sender_name: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub footer_text: Option<String>,
+    #[serde(default)]
+    pub default_locale: Option<String>,
+    #[serde(default)]
+    pub default_currency: Option<String>,
+}
+
+/// The Checkout payment methods Settle offers.
+pub const PAYMENT_METHODS: [&str; 3] = ["card", "sepa_debit", "us_bank_account"];
+
+impl OrganizationRow {
+    pub fn payments(&self) -> PaymentSettings {
+        let mut methods: Vec<String> = self
+            .payment_methods
+            .split(',')
+            .filter(|m| PAYMENT_METHODS.contains(m))
+            .map(str::to_owned)
+            .collect();
+        if !methods.iter().any(|m| m == "card") {
+            methods.insert(0, "card".into());
+        }
+        PaymentSettings {
+            allow_partial: self.allow_partial_payments != 0,
+            min_partial_amount: self.min_partial_amount,
+            methods,
+        }
+    }
+
+    /// The methods offered for an invoice in `currency`: bank debits only
+    /// where they exist for that currency.
+    pub fn methods_for(&self, currency: &str) -> Vec<String> {
+        self.payments()
+            .methods
+            .into_iter()
+            .filter(|m| match m.as_str() {
+                "sepa_debit" => currency.eq_ignore_ascii_case("EUR"),
+                "us_bank_account" => currency.eq_ignore_ascii_case("USD"),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// The reminder settings; the defaults when none are stored or the
+    /// stored JSON is unreadable.
+    pub fn reminders(&self) -> ReminderSettings {
+        self.reminder_settings
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn branding(&self) -> Branding {
+        Branding {
+            display_name: self.display_name.clone(),
+            logo_url: self.logo_url.clone(),
+            primary_color: self.primary_color.clone(),
+            support_email: self.support_email.clone(),
+            accent_color: self.accent_color.clone(),
+            sender_name: self.sender_name.clone(),
+            reply_to: self.reply_to.clone(),
+            footer_text: self.footer_text.clone(),
+            default_locale: self.default_locale.clone(),
+            default_currency: self.default_currency.clone(),
+        }
+    }
+
+    pub fn view(&self) -> OrganizationResponse {
+        OrganizationResponse {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            branding: self.branding(),
+            payments: self.payments(),
+            reminders: self.reminders(),
+            link_ttl_days: self.link_ttl_days as u32,
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
