@@ -49,6 +49,9 @@ pub struct Config {
     pub stripe_secret_key: Option<Secret>,
     /// The signing secret of Settle's Stripe webhook endpoint (`whsec_…`).
     pub stripe_webhook_secret: Option<Secret>,
+    /// Seals organizations' own Stripe keys at rest (`ENCRYPTION_KEY`, at
+    /// least 32 characters); without it, organizations cannot connect one.
+    pub encryption_key: Option<Secret>,
     /// Seconds between attempts of a failed send (`EMAIL_RETRY_SCHEDULE`,
     /// comma-separated; `email::delivery::DEFAULT_RETRY_SCHEDULE` unset).
     pub email_retry_schedule: Vec<u32>,
@@ -119,6 +122,13 @@ impl Config {
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET")
                 .filter(|s| !s.trim().is_empty())
                 .map(Secret::new),
+            encryption_key: match get("ENCRYPTION_KEY").filter(|t| !t.trim().is_empty()) {
+                None => None,
+                Some(t) if t.len() < 32 => {
+                    return Err(ConfigError("ENCRYPTION_KEY", "shorter than 32 characters"));
+                }
+                Some(t) => Some(Secret::new(t)),
+            },
             operator_token: match get("OPERATOR_TOKEN").filter(|t| !t.trim().is_empty()) {
                 None => None,
                 Some(t) if t.len() < 16 => {

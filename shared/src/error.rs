@@ -65,6 +65,11 @@ pub enum ErrorCode {
     MemberRemoved,
     /// The change would leave the organization without an admin.
     LastAdmin,
+    /// Stripe refused the key that was pasted (revoked, another mode,
+    /// missing permissions); nothing was saved.
+    StripeKeyRejected,
+    /// The deployment lacks a setting this needs (named in the message).
+    NotConfigured,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -76,7 +81,7 @@ impl ErrorCode {
         match self {
             InvalidJson | SignatureInvalid => 400,
             UnknownField | MissingField | InvalidField | UnsupportedCurrency | CurrencyMismatch
-            | AmountOutOfRange | StringTooLong | TemplateInvalid => 422,
+            | AmountOutOfRange | StringTooLong | TemplateInvalid | StripeKeyRejected => 422,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             Unauthorized | SessionExpired => 401,
@@ -86,7 +91,7 @@ impl ErrorCode {
             Conflict | LastAdmin => 409,
             LinkInvalid | LinkExpired | SignInInvalid | SignInExpired | SignInUsed => 410,
             RateLimited => 429,
-            PaymentProviderUnavailable => 503,
+            PaymentProviderUnavailable | NotConfigured => 503,
             Internal => 500,
         }
     }
@@ -123,6 +128,8 @@ impl ErrorCode {
             SignInUsed => "sign_in_used",
             MemberRemoved => "member_removed",
             LastAdmin => "last_admin",
+            StripeKeyRejected => "stripe_key_rejected",
+            NotConfigured => "not_configured",
             Internal => "internal",
         }
     }
@@ -172,6 +179,8 @@ mod tests {
             ErrorCode::SignInUsed,
             ErrorCode::MemberRemoved,
             ErrorCode::LastAdmin,
+            ErrorCode::StripeKeyRejected,
+            ErrorCode::NotConfigured,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

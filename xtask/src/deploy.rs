@@ -9,13 +9,14 @@ use crate::tools::{self, Tools};
 use crate::{Result, build, root};
 use std::process::Command;
 
-/// The secrets the worker reads (README, "Configuration").
-pub const SECRETS: [&str; 6] = [
+/// The secrets a deployment needs (README, "Configuration"). The
+/// deployment's own Stripe account (`STRIPE_SECRET_KEY`,
+/// `STRIPE_WEBHOOK_SECRET`) is optional: organizations connect their own.
+pub const SECRETS: [&str; 5] = [
     "EMAIL_API_KEY",
     "TOKEN_SECRET",
     "OPERATOR_TOKEN",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
+    "ENCRYPTION_KEY",
     "EMAIL_WEBHOOK_SECRET",
 ];
 
@@ -196,12 +197,7 @@ mod tests {
         let listed = r#"[{"name":"EMAIL_API_KEY","type":"secret_text"},{"name":"TOKEN_SECRET","type":"secret_text"}]"#;
         assert_eq!(
             missing_secrets(listed),
-            vec![
-                "OPERATOR_TOKEN",
-                "STRIPE_SECRET_KEY",
-                "STRIPE_WEBHOOK_SECRET",
-                "EMAIL_WEBHOOK_SECRET"
-            ]
+            vec!["OPERATOR_TOKEN", "ENCRYPTION_KEY", "EMAIL_WEBHOOK_SECRET"]
         );
         assert_eq!(missing_secrets("not json").len(), SECRETS.len());
     }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub const LOCAL_OPERATOR_TOKEN: &str = "local-operator-token-not-a-secret";
 /// The token-derivation secret of local runs.
 pub const LOCAL_TOKEN_SECRET: &str = "local-token-secret-not-a-secret-0123456789";
+/// Seals organizations' own Stripe keys in the local D1.
+pub const LOCAL_ENCRYPTION_KEY: &str = "local-encryption-key-not-a-secret-0123456789";
 /// The Stripe webhook signing secret of local runs.
 pub const LOCAL_STRIPE_WEBHOOK_SECRET: &str = "whsec_local_not_a_secret";
 /// The Stripe secret key of local runs (the stand-in takes any `sk_`).
@@ -158,6 +160,8 @@ impl Stack {
                 .args([
                     "--webhook-secret",
                     LOCAL_STRIPE_WEBHOOK_SECRET,
+                    "--platform-key",
+                    LOCAL_STRIPE_KEY,
                     "--debit-delay-ms",
                     "2000",
                 ])
@@ -173,6 +177,7 @@ impl Stack {
             ("EMAIL_WEBHOOK_SECRET", LOCAL_EMAIL_WEBHOOK_SECRET),
             ("OPERATOR_TOKEN", LOCAL_OPERATOR_TOKEN),
             ("TOKEN_SECRET", LOCAL_TOKEN_SECRET),
+            ("ENCRYPTION_KEY", LOCAL_ENCRYPTION_KEY),
             ("STRIPE_API_BASE", stripe_url.as_str()),
             ("STRIPE_SECRET_KEY", LOCAL_STRIPE_KEY),
             ("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET),

@@ -37,6 +37,10 @@ pub enum Route {
     Logo(String, String),
     UploadLogo,
     PreviewBranding,
+    GetStripeAccount,
+    ConnectStripeAccount,
+    DisconnectStripeAccount,
+    CheckStripeAccount,
     // Platform operator
     CreateOrganization,
     // Company API (API key)
@@ -126,6 +130,10 @@ impl Route {
             Route::Logo(..) => "logos.get",
             Route::UploadLogo => "organization.logo",
             Route::PreviewBranding => "organization.branding_preview",
+            Route::GetStripeAccount => "stripe_account.get",
+            Route::ConnectStripeAccount => "stripe_account.connect",
+            Route::DisconnectStripeAccount => "stripe_account.disconnect",
+            Route::CheckStripeAccount => "stripe_account.check",
             Route::AssignCustomer(_) => "customers.assign",
             Route::StaffSignIn => "staff.sign_in",
             Route::StaffSignInRedeem => "staff.sessions.create",
@@ -237,6 +245,15 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             }
             ["organization", "logo"] => (Method::Put, Route::UploadLogo),
             ["organization", "branding", "preview"] => (Post, Route::PreviewBranding),
+            ["organization", "stripe"] => {
+                return match method {
+                    Get => Ok(Route::GetStripeAccount),
+                    Method::Put => Ok(Route::ConnectStripeAccount),
+                    Method::Delete => Ok(Route::DisconnectStripeAccount),
+                    _ => Err(NoRoute::MethodNotAllowed),
+                };
+            }
+            ["organization", "stripe", "check"] => (Post, Route::CheckStripeAccount),
             ["customers"] => return pick(method, Route::ListCustomers, Route::CreateCustomer),
             ["customers", id] => {
                 return match method {

@@ -282,6 +282,21 @@ fn branding_routes() {
         match_route(Method::Post, "/api/v1/organization/branding/preview"),
         Ok(Route::PreviewBranding)
     );
+    for (m, route) in [
+        (Method::Get, Route::GetStripeAccount),
+        (Method::Put, Route::ConnectStripeAccount),
+        (Method::Delete, Route::DisconnectStripeAccount),
+    ] {
+        assert_eq!(match_route(m, "/api/v1/organization/stripe"), Ok(route));
+    }
+    assert_eq!(
+        match_route(Method::Patch, "/api/v1/organization/stripe"),
+        Err(NoRoute::MethodNotAllowed)
+    );
+    assert_eq!(
+        match_route(Method::Post, "/api/v1/organization/stripe/check"),
+        Ok(Route::CheckStripeAccount)
+    );
     assert_eq!(
         match_route(Method::Get, "/logos/org_1/ab.png"),
         Ok(Route::Logo("org_1".into(), "ab.png".into()))

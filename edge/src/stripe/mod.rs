@@ -2,6 +2,7 @@
 //! the rules that turn events into ledger rows. The worker glue only moves
 //! bytes between these functions, D1 and Stripe's HTTP API.
 
+pub mod account;
 pub mod api;
 pub mod events;
 pub mod reconcile;

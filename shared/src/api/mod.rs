@@ -8,8 +8,10 @@ use crate::invoice::InvoiceStatus;
 use serde::{Deserialize, Serialize};
 
 mod organization;
+mod stripe_account;
 mod team;
 pub use organization::*;
+pub use stripe_account::*;
 pub use team::*;
 
 /// A page of a collection. `next_cursor` is opaque; pass it back as `?cursor=`.

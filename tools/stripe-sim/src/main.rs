@@ -1,4 +1,4 @@
-//! `settle-stripe-sim --port N --webhook-base URL --webhook-secret S`:
+//! `settle-stripe-sim --port N --webhook-base URL --webhook-secret S [--platform-key K]`:
 //! runs the Stripe stand-in until killed.
 
 fn main() {
@@ -11,6 +11,7 @@ fn main() {
             "--port" => o.port = value().parse().unwrap_or_else(|_| usage("--port")),
             "--webhook-base" => o.webhook_base = value(),
             "--webhook-secret" => o.webhook_secret = value(),
+            "--platform-key" => o.platform_key = Some(value()),
             "--debit-delay-ms" => {
                 o.debit_delay_ms = value()
                     .parse()
@@ -33,7 +34,7 @@ fn main() {
 fn usage(what: &str) -> ! {
     eprintln!(
         "stripe-sim: bad argument {what}\nusage: settle-stripe-sim [--port N] --webhook-base URL --webhook-secret S \
-         [--debit-delay-ms N] [--delay-ms N] [--duplicate] [--reverse]"
+         [--platform-key K] [--debit-delay-ms N] [--delay-ms N] [--duplicate] [--reverse]"
     );
     std::process::exit(2);
 }

@@ -258,7 +258,7 @@ pub async fn void(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
         // closed at Stripe first (a payment that lands anyway is flagged and
         // becomes the customer's credit).
         for session in &plan.expire {
-            close_session(ctx, session).await?;
+            close_session(ctx, &org.id, session).await?;
         }
         let (stmts, _) = books::statements(ctx, &org.id, &plan.effects, &ctx.actor())?;
         match db::batch(&ctx.db, stmts).await {
@@ -297,11 +297,11 @@ pub(super) async fn books_of(
 }
 
 /// Closes an open Checkout Session before a void.
-async fn close_session(ctx: &Ctx, session: &str) -> Result<(), ApiError> {
-    let Some(secret) = ctx.config.stripe_secret_key.clone() else {
+async fn close_session(ctx: &Ctx, org_id: &str, session: &str) -> Result<(), ApiError> {
+    let Some(keys) = super::stripe_account::keys(ctx, org_id).await? else {
         return Ok(());
     };
-    super::checkout::expire(ctx, secret.expose(), session)
+    super::checkout::expire(ctx, keys.secret_key.expose(), session)
         .await
         .map_err(|e| match e {
             super::checkout::Expiry::BeingPaid => ApiError::new(

@@ -18,5 +18,6 @@ pub mod preferences;
 pub mod promises;
 pub mod reminder_config;
 pub mod reminders;
+pub mod stripe_account;
 pub mod team;
 pub mod timeline;

@@ -18,7 +18,7 @@ use crate::stripe::events::Event;
 use crate::stripe::signature;
 use crate::worker::ctx::Ctx;
 use crate::worker::db::{self, WriteError};
-use crate::worker::{http, ledger as books, queue};
+use crate::worker::{api, http, ledger as books, queue};
 use serde_json::json;
 use settle_shared::ErrorCode;
 use settle_shared::ids::{EmailId, OrganizationId};
@@ -29,11 +29,15 @@ const MAX_EVENT_BYTES: usize = 256 * 1024;
 
 /// `POST /api/stripe/webhook/{organization}`
 pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, ApiError> {
-    let secret = ctx
-        .config
-        .stripe_webhook_secret
-        .clone()
-        .ok_or_else(|| ApiError::internal("STRIPE_WEBHOOK_SECRET is not configured"))?;
+    if OrganizationId::parse(org_id).is_err() {
+        return Err(ApiError::not_found("organization"));
+    }
+    // The organization's own account's signing secret, else the
+    // deployment's: an event signed for another organization is refused.
+    let secret = api::stripe_account::keys(ctx, org_id)
+        .await?
+        .and_then(|k| k.webhook_secret)
+        .ok_or_else(|| ApiError::not_found("Stripe account"))?;
     let header = http::header(&req, "Stripe-Signature");
     let body = http::raw_body(req, MAX_EVENT_BYTES).await?;
     // Verify before anything reads the body; a refusal is stored nowhere.
@@ -55,9 +59,6 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
             format!("The body is not a Stripe event: {e}."),
         )
     })?;
-    if OrganizationId::parse(org_id).is_err() {
-        return Err(ApiError::not_found("organization"));
-    }
     // The organization's demo clock comes with the ledger's read.
     let outcome = record(
         ctx,

@@ -15,6 +15,7 @@ use crate::worker::{api, db, fetch};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ids::OrganizationId;
+use std::collections::HashMap;
 
 /// How far back the sweep looks: Stripe retries deliveries for three days.
 const SWEEP_LOOKBACK_SECS: i64 = 3 * 24 * 3600;
@@ -25,36 +26,74 @@ const SWEEP_MAX_PAGES: usize = 5;
 /// the same path as a webhook, every paid one whose payment the ledger lacks
 /// (its webhook was lost: an endpoint down for days, a wrong secret). What it
 /// repairs is recorded as a Stripe event with a note, and in the audit trail.
+///
+/// It asks the deployment's account, whose objects name their organization
+/// (only Settle holds its key), and a few organizations' own accounts per
+/// run, the least recently asked first, whose objects count only for their
+/// organization: an account cannot pay another organization's invoice by
+/// naming it in its metadata. One account failing does not stop the others.
 pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
-    let Some(secret) = ctx.config.stripe_secret_key.clone() else {
-        return Ok(0);
-    };
     // Stripe's clock, not the demo one.
     let since = ctx.real_now_ms / 1000 - SWEEP_LOOKBACK_SECS;
     let mut repaired = 0;
-    // Sessions, then PaymentIntents: a payment whose session event and its
-    // own event were both lost.
-    for session in recent(ctx, secret.expose(), Listed::CheckoutSessions, since).await? {
-        repaired += counted(repair(ctx, &session).await, &session);
-        counted(record_open(ctx, &session).await, &session);
+    if let Some(secret) = ctx.config.stripe_secret_key.clone() {
+        repaired += logged(
+            sweep_account(ctx, secret.expose(), None, since).await,
+            "deployment",
+        );
     }
-    for intent in recent(ctx, secret.expose(), Listed::PaymentIntents, since).await? {
-        repaired += counted(repair_intent(ctx, &intent).await, &intent);
+    #[derive(Deserialize)]
+    struct Due {
+        organization_id: String,
+    }
+    let due = db::stmt(
+        &ctx.db,
+        "UPDATE stripe_accounts SET swept_at = ?1 WHERE organization_id IN \
+         (SELECT organization_id FROM stripe_accounts ORDER BY swept_at LIMIT ?2) RETURNING organization_id",
+        params![ctx.real_now_ms, SWEEP_ACCOUNTS_PER_RUN],
+    )?;
+    for d in db::all::<Due>(due).await? {
+        let org = d.organization_id.as_str();
+        match api::stripe_account::keys(ctx, org).await {
+            Ok(Some(k)) if k.own => {
+                repaired += logged(
+                    sweep_account(ctx, k.secret_key.expose(), Some(org), since).await,
+                    org,
+                );
+            }
+            Ok(_) => {}
+            Err(e) => worker::console_error!("sweep: keys of {org}: {e:?}"),
+        }
     }
     // Bank debits settle days after their session was created, possibly
-    // beyond the look-back: ask for each one still processing here.
+    // beyond the look-back: ask for each one still processing here, at the
+    // account of its organization.
     #[derive(Deserialize)]
     struct Processing {
         id: String,
+        organization_id: String,
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT id FROM checkout_sessions WHERE state = 'processing' ORDER BY created_at LIMIT 50",
+        "SELECT id, organization_id FROM checkout_sessions WHERE state = 'processing' ORDER BY created_at LIMIT 50",
         Vec::new(),
     )?;
+    let mut keys_of: HashMap<String, Option<api::stripe_account::StripeKeys>> = HashMap::new();
     for p in db::all::<Processing>(s).await? {
-        let request =
-            crate::stripe::api::get_checkout(&ctx.config.stripe_api_base, secret.expose(), &p.id);
+        if !keys_of.contains_key(&p.organization_id) {
+            let k = api::stripe_account::keys(ctx, &p.organization_id)
+                .await
+                .unwrap_or(None);
+            keys_of.insert(p.organization_id.clone(), k);
+        }
+        let Some(Some(k)) = keys_of.get(&p.organization_id) else {
+            continue;
+        };
+        let request = crate::stripe::api::get_checkout(
+            &ctx.config.stripe_api_base,
+            k.secret_key.expose(),
+            &p.id,
+        );
         let answer = match fetch::WorkerFetch.send(request).await {
             Ok(a) if (200..300).contains(&a.status) => a,
             _ => continue,
@@ -62,9 +101,52 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
         let Ok(session) = serde_json::from_str::<serde_json::Value>(&answer.body) else {
             continue;
         };
-        repaired += counted(repair(ctx, &session).await, &session);
+        let only = k.own.then_some(p.organization_id.as_str());
+        repaired += counted(repair(ctx, &session, only).await, &session);
     }
     Ok(repaired)
+}
+
+/// Organizations' own accounts asked per run (each takes two to ten
+/// requests to Stripe).
+const SWEEP_ACCOUNTS_PER_RUN: i64 = 20;
+
+fn logged(result: Result<usize, ApiError>, account: &str) -> usize {
+    result.unwrap_or_else(|e| {
+        worker::console_error!("reconciliation sweep of {account}: {e:?}");
+        0
+    })
+}
+
+/// Sweeps one account; with `only`, its objects count for that organization
+/// alone.
+async fn sweep_account(
+    ctx: &Ctx,
+    secret: &str,
+    only: Option<&str>,
+    since: i64,
+) -> Result<usize, ApiError> {
+    let mut repaired = 0;
+    // Sessions, then PaymentIntents: a payment whose session event and its
+    // own event were both lost.
+    for session in recent(ctx, secret, Listed::CheckoutSessions, since).await? {
+        repaired += counted(repair(ctx, &session, only).await, &session);
+        counted(record_open(ctx, &session, only).await, &session);
+    }
+    for intent in recent(ctx, secret, Listed::PaymentIntents, since).await? {
+        repaired += counted(repair_intent(ctx, &intent, only).await, &intent);
+    }
+    Ok(repaired)
+}
+
+/// The organization an object names, if it may count for it: with `only`
+/// (an organization's own account), that organization alone.
+fn organization_of<'a>(object: &'a serde_json::Value, only: Option<&str>) -> Option<&'a str> {
+    let named = object["metadata"][META_ORGANIZATION].as_str()?;
+    match only {
+        Some(o) if o != named => None,
+        _ => Some(named),
+    }
 }
 
 /// Cron: applies waiting events whose payment has arrived meanwhile (a
@@ -138,10 +220,14 @@ fn counted(result: Result<bool, ApiError>, object: &serde_json::Value) -> usize 
 }
 
 /// Applies one paid session the ledger does not know. Returns whether it did.
-async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
+async fn repair(
+    ctx: &Ctx,
+    session: &serde_json::Value,
+    only: Option<&str>,
+) -> Result<bool, ApiError> {
     let paid = session["status"] == "complete" && session["payment_status"] == "paid";
     let (Some(org), Some(pi)) = (
-        session["metadata"][META_ORGANIZATION].as_str(),
+        organization_of(session, only),
         session["payment_intent"].as_str(),
     ) else {
         return Ok(false);
@@ -154,11 +240,12 @@ async fn repair(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError
 
 /// Applies a succeeded PaymentIntent (Settle's metadata on it) whose
 /// payment the ledger lacks.
-async fn repair_intent(ctx: &Ctx, intent: &serde_json::Value) -> Result<bool, ApiError> {
-    let (Some(org), Some(pi)) = (
-        intent["metadata"][META_ORGANIZATION].as_str(),
-        intent["id"].as_str(),
-    ) else {
+async fn repair_intent(
+    ctx: &Ctx,
+    intent: &serde_json::Value,
+    only: Option<&str>,
+) -> Result<bool, ApiError> {
+    let (Some(org), Some(pi)) = (organization_of(intent, only), intent["id"].as_str()) else {
         return Ok(false);
     };
     if intent["status"] != "succeeded" {
@@ -224,11 +311,15 @@ async fn repair_payment(
 /// (the worker stopped, or D1 failed, right after Stripe answered), so that
 /// the next checkout for its invoice closes it first: one payable session
 /// per invoice holds even then. Returns whether it recorded one.
-async fn record_open(ctx: &Ctx, session: &serde_json::Value) -> Result<bool, ApiError> {
+async fn record_open(
+    ctx: &Ctx,
+    session: &serde_json::Value,
+    only: Option<&str>,
+) -> Result<bool, ApiError> {
     let meta = &session["metadata"];
     let (Some(id), Some(org), Some(invoice), Some(url)) = (
         session["id"].as_str(),
-        meta[META_ORGANIZATION].as_str(),
+        organization_of(session, only),
         meta[crate::stripe::reconcile::META_INVOICE].as_str(),
         session["url"].as_str(),
     ) else {

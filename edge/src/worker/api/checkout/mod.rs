@@ -192,12 +192,16 @@ async fn open_session(
     let all_ids: Vec<&str> = std::iter::once(invoice_id)
         .chain(also.iter().map(|(i, _, _)| i.as_str()))
         .collect();
-    let secret = ctx.config.stripe_secret_key.clone().ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::PaymentProviderUnavailable,
-            "Online payment is not set up for this company yet.",
-        )
-    })?;
+    // The organization's own Stripe account, else the deployment's.
+    let secret = crate::worker::api::stripe_account::keys(ctx, org_id)
+        .await?
+        .map(|k| k.secret_key)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::PaymentProviderUnavailable,
+                "Online payment is not set up for this company yet.",
+            )
+        })?;
     let unavailable = |why: &str| {
         worker::console_error!("checkout for {invoice_id}: {why}");
         ApiError::new(

@@ -1,0 +1,504 @@
+//! `/api/v1/organization/stripe` (admins): the organization's own Stripe
+//! account. Its keys are sealed before they are stored
+//! (`crate::stripe::account`) and come back only as their last four
+//! characters. [`keys`] is how checkout, voids, the sweep and the webhook
+//! find the keys of an organization: its own, else the deployment's.
+
+use crate::config::Secret;
+use crate::error::ApiError;
+use crate::params;
+use crate::stripe::account::{self as rules, CheckReport};
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::fetch::WorkerFetch;
+use crate::worker::{db, http};
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{ConnectStripeRequest, StripeAccountResponse, StripeSource};
+use settle_shared::staff::Capability;
+use settle_shared::time::rfc3339_from_millis;
+use worker::{Request, Response};
+
+/// The keys that take an organization's payments.
+#[derive(Debug, Clone)]
+pub struct StripeKeys {
+    pub secret_key: Secret,
+    /// Verifies its webhook events; none when the deployment has no
+    /// `STRIPE_WEBHOOK_SECRET`.
+    pub webhook_secret: Option<Secret>,
+    /// The organization's own account, not the deployment's: objects from
+    /// it are trusted only for this organization.
+    pub own: bool,
+}
+
+#[derive(Deserialize)]
+struct Sealed {
+    secret_key_sealed: String,
+    webhook_secret_sealed: String,
+}
+
+fn sealing_key(ctx: &Ctx) -> Option<[u8; 32]> {
+    ctx.config
+        .encryption_key
+        .as_ref()
+        .map(|k| rules::sealing_key(k.expose()))
+}
+
+/// A sealed value that does not open: `ENCRYPTION_KEY` changed since it was
+/// sealed. Payments wait (503: Stripe retries its events) and the log says
+/// why; the admin pastes the keys again.
+fn unopenable(org_id: &str) -> ApiError {
+    worker::console_error!(
+        "the Stripe keys of {org_id} do not open: ENCRYPTION_KEY is missing or changed since they were saved"
+    );
+    ApiError::new(
+        ErrorCode::PaymentProviderUnavailable,
+        "Online payment is not available right now. Nothing was charged.",
+    )
+}
+
+/// The keys of `org_id`: its own account's, else the deployment's, else none.
+pub async fn keys(ctx: &Ctx, org_id: &str) -> Result<Option<StripeKeys>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT secret_key_sealed, webhook_secret_sealed FROM stripe_accounts WHERE organization_id = ?1",
+        params![org_id],
+    )?;
+    match db::one::<Sealed>(s).await? {
+        Some(row) => {
+            let key = sealing_key(ctx).ok_or_else(|| unopenable(org_id))?;
+            let open = |field: &str, sealed: &str| {
+                rules::open(&key, org_id, field, sealed)
+                    .map(Secret::new)
+                    .ok_or_else(|| unopenable(org_id))
+            };
+            Ok(Some(StripeKeys {
+                secret_key: open("secret_key", &row.secret_key_sealed)?,
+                webhook_secret: Some(open("webhook_secret", &row.webhook_secret_sealed)?),
+                own: true,
+            }))
+        }
+        None => Ok(ctx
+            .config
+            .stripe_secret_key
+            .clone()
+            .map(|secret_key| StripeKeys {
+                secret_key,
+                webhook_secret: ctx.config.stripe_webhook_secret.clone(),
+                own: false,
+            })),
+    }
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    secret_key_last4: String,
+    webhook_secret_last4: String,
+    livemode: i64,
+    account_id: Option<String>,
+    account_name: Option<String>,
+    checked_at: Option<i64>,
+    check_report: Option<String>,
+    connected_at: i64,
+    updated_at: i64,
+}
+
+async fn row(ctx: &Ctx, org_id: &str) -> Result<Option<AccountRow>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT secret_key_last4, webhook_secret_last4, livemode, account_id, account_name, checked_at, check_report, connected_at, updated_at \
+         FROM stripe_accounts WHERE organization_id = ?1",
+        params![org_id],
+    )?;
+    db::one(s).await
+}
+
+/// Where Stripe sends this organization's events.
+fn webhook_url(ctx: &Ctx, org_id: &str) -> String {
+    format!("{}/api/stripe/webhook/{org_id}", ctx.config.public_base_url)
+}
+
+async fn view(ctx: &Ctx, org_id: &str) -> Result<StripeAccountResponse, ApiError> {
+    #[derive(Deserialize)]
+    struct Last {
+        at: Option<i64>,
+    }
+    let last = db::stmt(
+        &ctx.db,
+        "SELECT MAX(received_at) AS at FROM stripe_events WHERE organization_id = ?1",
+        params![org_id],
+    )?;
+    let last_event_at = db::one::<Last>(last)
+        .await?
+        .and_then(|l| l.at)
+        .map(rfc3339_from_millis);
+    let base = StripeAccountResponse {
+        source: if ctx.config.stripe_secret_key.is_some() {
+            StripeSource::Deployment
+        } else {
+            StripeSource::None
+        },
+        mode: None,
+        secret_key_last4: None,
+        webhook_secret_last4: None,
+        account_id: None,
+        account_name: None,
+        connected_at: None,
+        updated_at: None,
+        checked_at: None,
+        check: None,
+        webhook_url: webhook_url(ctx, org_id),
+        needed_events: rules::NEEDED_EVENTS
+            .iter()
+            .map(|e| (*e).to_owned())
+            .collect(),
+        last_event_at,
+        can_connect: ctx.config.encryption_key.is_some(),
+    };
+    Ok(match row(ctx, org_id).await? {
+        None => base,
+        Some(r) => StripeAccountResponse {
+            source: StripeSource::Own,
+            mode: Some(if r.livemode == 1 { "live" } else { "test" }.into()),
+            secret_key_last4: Some(r.secret_key_last4),
+            webhook_secret_last4: Some(r.webhook_secret_last4),
+            account_id: r.account_id,
+            account_name: r.account_name,
+            connected_at: Some(rfc3339_from_millis(r.connected_at)),
+            updated_at: Some(rfc3339_from_millis(r.updated_at)),
+            checked_at: r.checked_at.map(rfc3339_from_millis),
+            check: r
+                .check_report
+                .and_then(|c| serde_json::from_str::<CheckReport>(&c).ok()),
+            ..base
+        },
+    })
+}
+
+/// `GET /api/v1/organization/stripe`
+pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::Configure).await?;
+    http::json(200, &view(ctx, &org.id).await?)
+}
+
+fn field_error(field: &str, problem: rules::KeyProblem) -> ApiError {
+    ApiError::Client {
+        code: ErrorCode::InvalidField,
+        message: problem.to_string(),
+        field: Some(field.into()),
+    }
+}
+
+/// Trims a pasted value; an empty one counts as not given.
+fn pasted(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// `PUT /api/v1/organization/stripe` `{"secret_key", "webhook_secret"}`:
+/// connects the organization's own account, or replaces either secret. A new
+/// key is tried at Stripe first and refused (`422 stripe_key_rejected`,
+/// nothing saved) when Stripe refuses it.
+pub async fn connect(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::Configure).await?;
+    let body: ConnectStripeRequest = http::json_body(req).await?;
+    let Some(key) = sealing_key(ctx) else {
+        return Err(ApiError::new(
+            ErrorCode::NotConfigured,
+            "This deployment cannot store Stripe keys yet: its operator must set the ENCRYPTION_KEY secret (docs/DEPLOY.md).",
+        ));
+    };
+    let (secret_key, webhook_secret) = (pasted(&body.secret_key), pasted(&body.webhook_secret));
+    let mode = match &secret_key {
+        Some(k) => Some(rules::check_secret_key(k).map_err(|p| field_error("secret_key", p))?),
+        None => None,
+    };
+    if let Some(w) = &webhook_secret {
+        rules::check_webhook_secret(w).map_err(|p| field_error("webhook_secret", p))?;
+    }
+    let existing = row(ctx, &org.id).await?;
+    if existing.is_none() {
+        for (name, value) in [
+            ("secret_key", &secret_key),
+            ("webhook_secret", &webhook_secret),
+        ] {
+            if value.is_none() {
+                return Err(ApiError::Client {
+                    code: ErrorCode::MissingField,
+                    message: format!(
+                        "Connecting a Stripe account needs both the secret key and the webhook signing secret; `{name}` is missing."
+                    ),
+                    field: Some(name.into()),
+                });
+            }
+        }
+    } else if secret_key.is_none() && webhook_secret.is_none() {
+        return Err(ApiError::Client {
+            code: ErrorCode::MissingField,
+            message: "Give a new secret key, a new webhook signing secret, or both.".into(),
+            field: Some("secret_key".into()),
+        });
+    }
+    // A new key is tried before it replaces one that works.
+    let report = match &secret_key {
+        Some(k) => {
+            let r = rules::check(
+                &WorkerFetch,
+                &ctx.config.stripe_api_base,
+                k,
+                &webhook_url(ctx, &org.id),
+            )
+            .await;
+            if r.unreachable {
+                return Err(ApiError::new(
+                    ErrorCode::PaymentProviderUnavailable,
+                    "Stripe could not be reached to try the key; nothing was saved. Try again in a moment.",
+                ));
+            }
+            if !r.ok {
+                let why = r
+                    .problems
+                    .first()
+                    .map(|p| p.message.clone())
+                    .unwrap_or_default();
+                return Err(ApiError::Client {
+                    code: ErrorCode::StripeKeyRejected,
+                    message: format!("{why} Nothing was saved."),
+                    field: Some("secret_key".into()),
+                });
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    // A key of another account orphans what is under way at the old one.
+    if let (Some(old), Some(new)) = (&existing, &report)
+        && old.account_id.is_some()
+        && new.account_id != old.account_id
+        && in_flight(ctx, &org.id).await?
+    {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "This key belongs to another Stripe account, and a customer's payment is under way at the current one; replace it once that payment has finished.",
+        ));
+    }
+    let nonce = || {
+        let mut n = [0u8; 12];
+        n.copy_from_slice(&crate::security::Random::bytes::<12>(
+            &mut crate::security::OsRandom,
+        ));
+        n
+    };
+    let sealed = |field: &str, v: &Option<String>| {
+        v.as_ref()
+            .map(|v| rules::seal(&key, &org.id, field, v, nonce()))
+    };
+    let (sealed_key, sealed_hook) = (
+        sealed("secret_key", &secret_key),
+        sealed("webhook_secret", &webhook_secret),
+    );
+    let last4 = |v: &Option<String>| v.as_deref().map(rules::last4);
+    let report_json = report
+        .as_ref()
+        .map(|r| serde_json::to_string(r).unwrap_or_default());
+    let now = ctx.now_ms();
+    let actor = ctx.actor();
+    let action = if existing.is_none() {
+        "stripe_account.connected"
+    } else {
+        "stripe_account.replaced"
+    };
+    let write = match existing {
+        None => db::stmt(
+            &ctx.db,
+            "INSERT INTO stripe_accounts (organization_id, secret_key_sealed, secret_key_last4, webhook_secret_sealed, webhook_secret_last4, \
+             livemode, account_id, account_name, checked_at, check_ok, check_report, connected_at, updated_at, updated_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?9, ?9, ?11)",
+            params![
+                &org.id,
+                sealed_key.clone(),
+                last4(&secret_key),
+                sealed_hook.clone(),
+                last4(&webhook_secret),
+                i64::from(mode == Some(rules::Mode::Live)),
+                report.as_ref().and_then(|r| r.account_id.clone()),
+                report.as_ref().and_then(|r| r.account_name.clone()),
+                now,
+                report_json.clone(),
+                actor.as_str()
+            ],
+        )?,
+        // Each secret given replaces its own; the other stays.
+        Some(_) => db::stmt(
+            &ctx.db,
+            "UPDATE stripe_accounts SET \
+             secret_key_sealed = COALESCE(?2, secret_key_sealed), secret_key_last4 = COALESCE(?3, secret_key_last4), \
+             webhook_secret_sealed = COALESCE(?4, webhook_secret_sealed), webhook_secret_last4 = COALESCE(?5, webhook_secret_last4), \
+             livemode = COALESCE(?6, livemode), \
+             account_id = CASE WHEN ?2 IS NULL THEN account_id ELSE ?7 END, \
+             account_name = CASE WHEN ?2 IS NULL THEN account_name ELSE ?8 END, \
+             checked_at = CASE WHEN ?2 IS NULL THEN checked_at ELSE ?9 END, \
+             check_ok = CASE WHEN ?2 IS NULL THEN check_ok ELSE 1 END, \
+             check_report = CASE WHEN ?2 IS NULL THEN check_report ELSE ?10 END, \
+             updated_at = ?9, updated_by = ?11 WHERE organization_id = ?1",
+            params![
+                &org.id,
+                sealed_key.clone(),
+                last4(&secret_key),
+                sealed_hook.clone(),
+                last4(&webhook_secret),
+                mode.map(|m| i64::from(m == rules::Mode::Live)),
+                report.as_ref().and_then(|r| r.account_id.clone()),
+                report.as_ref().and_then(|r| r.account_name.clone()),
+                now,
+                report_json.clone(),
+                actor.as_str()
+            ],
+        )?,
+    };
+    let written = db::batch(
+        &ctx.db,
+        vec![
+            write,
+            ctx.audit_if(
+                Audit {
+                    org: Some(&org.id),
+                    actor: &actor,
+                    action,
+                    subject: &org.id,
+                    detail: json!({
+                        "secret_key_last4": last4(&secret_key),
+                        "webhook_secret_last4": last4(&webhook_secret),
+                        "account_id": report.as_ref().and_then(|r| r.account_id.clone()),
+                        "mode": mode,
+                    }),
+                },
+                "SELECT 1 FROM stripe_accounts WHERE organization_id = ?9",
+                params![&org.id],
+            )?,
+        ],
+    )
+    .await;
+    match written {
+        Ok(_) => http::json(200, &view(ctx, &org.id).await?),
+        // Connected by another request at the same moment.
+        Err(db::WriteError::Unique(_)) => Err(changed_meanwhile()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checkout sessions whose payment is still under way at the account that
+/// created them (`?2`: now, in Stripe's time).
+const IN_FLIGHT: &str = "((state = 'open' AND expires_at > ?2) OR state = 'processing')";
+
+/// Whether a payment is under way at the organization's account.
+async fn in_flight(ctx: &Ctx, org_id: &str) -> Result<bool, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT 1 AS one FROM checkout_sessions WHERE organization_id = ?1 AND {IN_FLIGHT} LIMIT 1"
+        ),
+        params![org_id, ctx.real_now_ms],
+    )?;
+    Ok(db::one::<serde_json::Value>(s).await?.is_some())
+}
+
+fn changed_meanwhile() -> ApiError {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "The Stripe account was changed by someone else at the same moment; read it again.",
+    )
+}
+
+/// `POST /api/v1/organization/stripe/check`: asks Stripe, with the keys in
+/// use (the organization's own, else the deployment's), whether payments can
+/// be taken and events will arrive; the conclusion of a check of its own
+/// account is kept and shown with it.
+pub async fn check(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::Configure).await?;
+    let Some(k) = keys(ctx, &org.id).await? else {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "No Stripe account is connected: paste a secret key and a webhook signing secret first.",
+        ));
+    };
+    let report = rules::check(
+        &WorkerFetch,
+        &ctx.config.stripe_api_base,
+        k.secret_key.expose(),
+        &webhook_url(ctx, &org.id),
+    )
+    .await;
+    let actor = ctx.actor();
+    let mut stmts = vec![ctx.audit(Audit {
+        org: Some(&org.id),
+        actor: &actor,
+        action: "stripe_account.checked",
+        subject: &org.id,
+        detail: json!({ "ok": report.ok, "own": k.own,
+                        "problems": report.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>() }),
+    })?];
+    // What Stripe could not be asked about changes nothing kept.
+    if k.own && !report.unreachable {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE stripe_accounts SET checked_at = ?2, check_ok = ?3, check_report = ?4, \
+             account_id = COALESCE(?5, account_id), account_name = COALESCE(?6, account_name) WHERE organization_id = ?1",
+            params![
+                &org.id,
+                ctx.now_ms(),
+                i64::from(report.ok),
+                serde_json::to_string(&report).unwrap_or_default(),
+                report.account_id.clone(),
+                report.account_name.clone()
+            ],
+        )?);
+    }
+    db::batch(&ctx.db, stmts).await?;
+    let mut v = view(ctx, &org.id).await?;
+    // The deployment's account, or an unreachable Stripe: this check's
+    // conclusion, not kept.
+    v.check = Some(report);
+    http::json(200, &v)
+}
+
+/// `DELETE /api/v1/organization/stripe`: forgets the organization's own
+/// keys; its payments go back to the deployment's account, if any.
+/// Refused while a payment is under way at that account: its events would
+/// be refused and the sweep could no longer ask for it.
+pub async fn disconnect(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::Configure).await?;
+    let actor = ctx.actor();
+    let deleted = db::stmt(
+        &ctx.db,
+        &format!(
+            "DELETE FROM stripe_accounts WHERE organization_id = ?1 AND NOT EXISTS \
+             (SELECT 1 FROM checkout_sessions WHERE organization_id = ?1 AND {IN_FLIGHT})"
+        ),
+        params![&org.id, ctx.real_now_ms],
+    )?;
+    let results = db::batch(&ctx.db, vec![deleted]).await?;
+    if results.first().map(db::changes).unwrap_or(0) == 0 {
+        return Err(match row(ctx, &org.id).await? {
+            None => ApiError::not_found("Stripe account"),
+            Some(_) => ApiError::new(
+                ErrorCode::Conflict,
+                "A customer's payment is under way at this Stripe account (a checkout open for up to an hour, or a bank debit settling for a few days); disconnect it once that payment has finished.",
+            ),
+        });
+    }
+    db::batch(
+        &ctx.db,
+        vec![ctx.audit(Audit {
+            org: Some(&org.id),
+            actor: &actor,
+            action: "stripe_account.disconnected",
+            subject: &org.id,
+            detail: json!({}),
+        })?],
+    )
+    .await?;
+    http::json(200, &view(ctx, &org.id).await?)
+}
