@@ -20,4 +20,5 @@ mod links;
 mod reminder_config;
 mod reminders;
 mod stripe;
+mod stripe_account;
 mod team;

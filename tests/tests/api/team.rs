@@ -330,6 +330,25 @@ fn each_role_gets_403_where_it_may_not_go_and_nothing_changes() {
     );
     assert_eq!((r.status, r.code()), (403, "forbidden"));
     assert_eq!(supervisor.get("/api/v1/api-keys").code(), "forbidden");
+    // Nor the Stripe account, which only admins see and change.
+    for staff in [&supervisor, &agent] {
+        assert_eq!(staff.get("/api/v1/organization/stripe").code(), "forbidden");
+        let r = staff.send(
+            reqwest::Method::PUT,
+            "/api/v1/organization/stripe",
+            Some(json!({ "secret_key": "sk_test_0123456789abcdefghij", "webhook_secret": "whsec_0123456789abcdefghij" })),
+        );
+        assert_eq!((r.status, r.code()), (403, "forbidden"));
+        let r = staff.send(reqwest::Method::DELETE, "/api/v1/organization/stripe", None);
+        assert_eq!((r.status, r.code()), (403, "forbidden"));
+        let r = staff.post("/api/v1/organization/stripe/check", json!({}));
+        assert_eq!((r.status, r.code()), (403, "forbidden"));
+    }
+    assert_eq!(
+        admin.get("/api/v1/organization/stripe").body["source"],
+        "deployment",
+        "the refused connections changed nothing"
+    );
 
     // Admins do all of it, and the trail names them.
     let r = admin.send(
