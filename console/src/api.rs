@@ -100,6 +100,11 @@ pub async fn patch<T: DeserializeOwned, B: Serialize>(
     send(Request::patch(&url(path)), Some(b)).await
 }
 
+pub async fn put<T: DeserializeOwned, B: Serialize>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let b = serde_json::to_string(body).map_err(|_| ApiFailure::Unavailable)?;
+    send(Request::put(&url(path)), Some(b)).await
+}
+
 pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     send(Request::delete(&url(path)), None).await
 }

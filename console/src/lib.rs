@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/invoices/new") view=|| view! { <shell::Signed><pages::new_invoice::NewInvoice/></shell::Signed> }/>
                 <Route path=path!("/console/invoices/:id") view=|| view! { <shell::Signed><pages::invoice::InvoicePage/></shell::Signed> }/>
                 <Route path=path!("/console/branding") view=|| view! { <shell::Signed><pages::branding::BrandingPage/></shell::Signed> }/>
+                <Route path=path!("/console/stripe") view=|| view! { <shell::Signed><pages::stripe::StripePage/></shell::Signed> }/>
                 <Route path=path!("/console/api-keys") view=|| view! { <shell::Signed><pages::api_keys::ApiKeys/></shell::Signed> }/>
                 <Route path=path!("/console/team") view=|| view! { <shell::Signed><pages::team::Team/></shell::Signed> }/>
                 <Route path=path!("/console/account") view=|| view! { <shell::Signed><pages::account::Account/></shell::Signed> }/>

@@ -114,6 +114,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
                 <A href="/console/invoices" attr:aria-current=current("/console/invoices")>{t.invoices}</A>
                 {team.then(|| view! { <A href="/console/team" attr:aria-current=current("/console/team")>{t.team}</A> })}
                 {configure.then(|| view! { <A href="/console/branding" attr:aria-current=current("/console/branding")>{t.branding}</A> })}
+                {configure.then(|| view! { <A href="/console/stripe" attr:aria-current=current("/console/stripe")>{t.stripe}</A> })}
                 {configure.then(|| view! { <A href="/console/api-keys" attr:aria-current=current("/console/api-keys")>{t.api_keys}</A> })}
                 <A href="/console/account" attr:aria-current=current("/console/account")>{t.account}</A>
             </nav>

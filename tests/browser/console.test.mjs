@@ -5,12 +5,14 @@
 // an agent, who signs in and can neither open the team page nor another
 // agent's customer. Each page is checked with axe-core and saved as a
 // screenshot. It works on accounts of its own: the demo customers the
-// portal journeys read are left as they are.
+// portal journeys read are left as they are. A second organization's admin
+// connects the company's own Stripe account (a second account at the
+// Stripe stand-in), and its customer pays through it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { BASE, MAIL, must, useBrowser, checkPage, waitForMail, newPage } from './support.mjs';
+import { BASE, MAIL, must, useBrowser, checkPage, waitForMail, newPage, phone, openLink } from './support.mjs';
 
 const DEMO = JSON.parse(fs.readFileSync(must('SETTLE_DEMO'), 'utf8'));
 const member = (role) => DEMO.members.find((m) => m.role === role);
@@ -168,4 +170,90 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await agent.page.getByRole('button', { name: 'Sign out' }).click();
   await agent.page.waitForURL(/\/console\/sign-in$/);
   await agent.context.close();
+});
+
+test("a second organization's admin connects its own Stripe account, and its customer pays through it", async () => {
+  const STRIPE = must('SETTLE_STRIPE_URL');
+  const stamp = Date.now();
+  const adminEmail = `owner-${stamp}@globex.example`;
+  const made = await fetch(`${BASE}/api/v1/organizations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: `Globex ${stamp}`,
+      branding: { display_name: 'Globex Corporation', primary_color: '#1d4ed8', support_email: 'billing@globex.example' },
+      admin: { name: 'Hank Scorpio', email: adminEmail },
+    }),
+  });
+  assert.equal(made.status, 201);
+  const org = await made.json();
+  const api = (path, body) => fetch(`${BASE}/api/v1${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then((r) => r.json());
+
+  // The admin signs in from the invitation and opens the Stripe page.
+  const { context, page } = await newPage(LAPTOP);
+  await signInFromOutbox(page, adminEmail, stamp);
+  await page.getByRole('link', { name: 'Stripe' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Stripe' }).waitFor();
+  await page.getByText('Payments go to the Stripe account of this Settle installation').waitFor();
+  const hookUrl = await page.getByLabel('Endpoint address').inputValue();
+  assert.equal(hookUrl, `${BASE}/api/stripe/webhook/${org.organization.id}`);
+
+  // At Stripe (the stand-in's API, as the Stripe CLI would call it): the
+  // company's own account gets an endpoint for that address.
+  const key = `sk_test_globex${stamp}abcdefgh`;
+  const endpoint = await fetch(`${STRIPE}/v1/webhook_endpoints`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ url: hookUrl, 'enabled_events[0]': '*' }),
+  }).then((r) => r.json());
+  assert.match(endpoint.secret, /^whsec_/);
+
+  // A publishable key pasted by mistake is refused, saying why.
+  await page.getByLabel('Secret or restricted key').fill(`pk_test_globex${stamp}abcdefgh`);
+  await page.getByLabel('Webhook signing secret').fill(endpoint.secret);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'This is a publishable key' }).waitFor();
+  // The real key connects; afterwards only its last four characters show.
+  await page.getByLabel('Secret or restricted key').fill(key);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByText('Payments go to your own Stripe account.').waitFor();
+  await page.getByText('Connected: Stripe accepts the key and sends the events Settle needs.').waitFor();
+  await page.getByText(`••••${key.slice(-4)}`).waitFor();
+  assert.ok(!(await page.content()).includes(key), 'the key is never shown again');
+  assert.equal(await page.getByLabel('Secret or restricted key').inputValue(), '');
+  await page.getByRole('button', { name: 'Check connection' }).click();
+  await page.getByText('Connected: Stripe accepts the key').waitFor();
+  await checkPage(page, '38-console-stripe');
+  await context.close();
+
+  // Its customer pays an invoice; the payment lands at the company's own
+  // account, and its event, signed with the endpoint's secret, marks it paid.
+  const customer = await api('/customers', { name: 'Marge Buyer', email: `marge-${stamp}@example.com` });
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `GLX-${stamp}`, currency: 'EUR', due_date: '2099-12-31',
+    lines: [{ description: 'Hammock', quantity: 1, unit_amount: 4900 }],
+  });
+  const link = await api(`/customers/${customer.id}/portal-links`, {});
+  const buyer = await phone();
+  await openLink(buyer.page, link.url);
+  await buyer.page.locator('.card', { hasText: invoice.number }).getByRole('link').click();
+  await buyer.page.getByRole('button', { name: /^Pay / }).first().click();
+  await buyer.page.waitForURL(/\/pay\/cs_test_/);
+  await buyer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await buyer.page.getByRole('button', { name: /^Pay / }).click();
+  await buyer.page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
+  await buyer.page.getByRole('status').filter({ hasText: 'Your payment was received' }).waitFor({ timeout: 30000 });
+  assert.equal(await buyer.page.locator('.invoice .badge').innerText(), 'Paid');
+  await buyer.context.close();
+  const account = await fetch(`${STRIPE}/v1/account`, { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.json());
+  const sessions = await fetch(`${STRIPE}/v1/checkout/sessions?limit=10`, { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.json());
+  assert.equal(sessions.data.length, 1, 'the session is at the company\'s own account');
+  assert.equal(sessions.data[0].client_reference_id, invoice.id);
+  assert.equal(sessions.data[0].payment_status, 'paid');
+  const all = await fetch(`${STRIPE}/__sim/sessions`).then((r) => r.json());
+  assert.equal(all.data.find((s) => s.client_reference_id === invoice.id).x_account, account.id);
 });

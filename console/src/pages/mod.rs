@@ -9,6 +9,7 @@ pub mod invoice;
 pub mod invoices;
 pub mod new_invoice;
 pub mod sign_in;
+pub mod stripe;
 pub mod team;
 
 use crate::shell::Session;
