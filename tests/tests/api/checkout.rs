@@ -551,7 +551,7 @@ fn several_invoices_are_paid_together_once_each() {
             stripe(),
             both.body["id"].as_str().unwrap()
         ))
-        .bearer_auth("sk_test_x")
+        .bearer_auth("sk_test_local_not_a_secret")
         .send()
         .unwrap()
         .json()

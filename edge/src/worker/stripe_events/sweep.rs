@@ -49,7 +49,7 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
     let due = db::stmt(
         &ctx.db,
         "UPDATE stripe_accounts SET swept_at = ?1 WHERE organization_id IN \
-         (SELECT organization_id FROM stripe_accounts ORDER BY swept_at LIMIT ?2) RETURNING organization_id",
+         (SELECT organization_id FROM stripe_accounts WHERE swept_at < ?1 ORDER BY swept_at LIMIT ?2) RETURNING organization_id",
         params![ctx.real_now_ms, SWEEP_ACCOUNTS_PER_RUN],
     )?;
     for d in db::all::<Due>(due).await? {
