@@ -55,6 +55,9 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await signInFromOutbox(page, admin.email, since);
   assert.match(await page.locator('.bar').innerText(), /Northwind Supplies[\s\S]*Grace Hopper · Admin/);
   await page.getByText(/\d+ customers/).waitFor();
+  // Who works each account: the demo agent has Ada and Camille.
+  await page.getByRole('columnheader', { name: 'Assigned to' }).waitFor();
+  await page.getByRole('row', { name: /Ada Lovelace/ }).getByRole('cell', { name: member('agent').name }).waitFor();
   await checkPage(page, '31-console-customers');
 
   // Branding: a colour white text cannot be read on is refused before it

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use settle_portal::i18n::count;
-use settle_shared::api::{CreateCustomerRequest, CustomerResponse, ListResponse};
+use settle_shared::api::{CreateCustomerRequest, CustomerResponse, ListResponse, MemberResponse};
+use settle_shared::staff::Capability;
 
 #[component]
 pub fn Customers() -> impl IntoView {
@@ -29,6 +30,28 @@ pub fn Customers() -> impl IntoView {
         async move { api::get::<ListResponse<CustomerResponse>>(&path).await }
     });
     let locale = session.me.member.locale.clone();
+    // Who works each account, for those who see them all (an agent's are
+    // all their own): names from the team, asked once.
+    let all = session.may(Capability::AllAccounts);
+    let team = LocalResource::new(move || async move {
+        if all {
+            api::get::<ListResponse<MemberResponse>>("/team")
+                .await
+                .map(|l| l.data)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    });
+    let assignee = move |id: &Option<String>| -> String {
+        match id {
+            None => t.nobody.to_owned(),
+            Some(id) => team
+                .get()
+                .and_then(|members| members.iter().find(|m| &m.id == id).map(|m| m.name.clone()))
+                .unwrap_or_default(),
+        }
+    };
     view! {
         <div class="heading">
             <h1>{t.customers}</h1>
@@ -57,14 +80,21 @@ pub fn Customers() -> impl IntoView {
                     } else {
                         view! {
                             <table>
-                                <thead><tr><th scope="col">{t.name}</th><th scope="col">{t.email}</th><th scope="col">{t.language}</th></tr></thead>
+                                <thead><tr>
+                                    <th scope="col">{t.name}</th><th scope="col">{t.email}</th><th scope="col">{t.language}</th>
+                                    {all.then(|| view! { <th scope="col">{t.assigned_to}</th> })}
+                                </tr></thead>
                                 <tbody>
-                                    {rows.into_iter().map(|c| view! {
-                                        <tr>
-                                            <td><A href=format!("/console/customers/{}", c.id)>{c.name.clone()}</A></td>
-                                            <td>{c.email.clone()}</td>
-                                            <td>{c.locale.clone()}</td>
-                                        </tr>
+                                    {rows.into_iter().map(|c| {
+                                        let who = c.assigned_to.clone();
+                                        view! {
+                                            <tr>
+                                                <td><A href=format!("/console/customers/{}", c.id)>{c.name.clone()}</A></td>
+                                                <td>{c.email.clone()}</td>
+                                                <td>{c.locale.clone()}</td>
+                                                {all.then(|| view! { <td>{move || assignee(&who)}</td> })}
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>

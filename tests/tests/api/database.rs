@@ -34,6 +34,28 @@ fn tokens_are_stored_hashed() {
 }
 
 #[test]
+fn stripe_keys_are_sealed_at_rest() {
+    let app = TestApp::new();
+    let (key, hook) = crate::stripe_account::connect(&app);
+    let row = d1(&format!(
+        "SELECT * FROM stripe_accounts WHERE organization_id = '{}'",
+        app.org_id
+    ));
+    let stored = serde_json::to_string(&row).unwrap();
+    assert!(
+        row[0]["secret_key_sealed"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1.")
+    );
+    assert!(
+        !stored.contains(&key[8..]) && !stored.contains(&hook[6..]),
+        "{stored}"
+    );
+    assert_eq!(row[0]["secret_key_last4"], key[key.len() - 4..]);
+}
+
+#[test]
 fn an_expired_link_is_refused() {
     let app = TestApp::new();
     let c = app.create_customer("Eli Expired");
