@@ -167,6 +167,12 @@ test('the demo admin signs in from the outbox, bills a new customer, and invites
   await checkPage(agent.page, '35-console-agent');
   await agent.page.goto(`${BASE}/console/team`);
   await agent.page.getByText('Only a supervisor or an admin can do this.').waitFor();
+  // Nor the branding page, nor the Stripe account: only admins.
+  assert.equal(await agent.page.getByRole('link', { name: 'Branding' }).count(), 0, 'no Branding link for an agent');
+  await agent.page.goto(`${BASE}/console/branding`);
+  await agent.page.getByText('Only an admin can do this.').waitFor();
+  await agent.page.goto(`${BASE}/console/stripe`);
+  await agent.page.getByText('Only an admin can do this.').waitFor();
   await agent.page.goto(customerUrl);
   await agent.page.getByText('This account is not assigned to you.').waitFor();
   // Signing out ends the session: the console asks to sign in again.

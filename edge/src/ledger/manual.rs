@@ -136,6 +136,64 @@ pub fn void(inv: &Invoice, sessions: &[Session]) -> Result<Void, VoidRefusal> {
     })
 }
 
+/// A credit note the company grants on an invoice (resolving a dispute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditNote {
+    /// The credit note's id; the row's external id is `credit:<id>`.
+    pub id: String,
+    pub number: String,
+    pub amount: i64,
+    pub issued_on: String,
+}
+
+/// Why a credit note is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreditRefusal {
+    #[error("invoice {number} is {status}; credit notes go to open invoices")]
+    NotOpen {
+        number: String,
+        status: &'static str,
+    },
+    #[error("must be between 1 and the balance due, {due} minor units")]
+    AmountOutOfRange { due: i64 },
+}
+
+/// Takes a credit note off an open invoice, up to its balance: a ledger row
+/// of kind `credit_note`, so the balance drops and a fully credited invoice
+/// is settled.
+pub fn credit_note(inv: &Invoice, c: &CreditNote) -> Result<Effects, CreditRefusal> {
+    if inv.status != InvoiceStatus::Open {
+        return Err(CreditRefusal::NotOpen {
+            number: inv.number.clone(),
+            status: inv.status.as_str(),
+        });
+    }
+    let due = super::due(inv.status, inv.total, inv.paid());
+    if c.amount <= 0 || c.amount > due {
+        return Err(CreditRefusal::AmountOutOfRange { due });
+    }
+    let mut e = Effects::new(Outcome::Applied);
+    let row = Row {
+        invoice_id: inv.id.clone(),
+        external_id: Some(format!("credit:{}", c.id)),
+        kind: Kind::CreditNote,
+        method: "credit_note".into(),
+        amount: c.amount,
+        currency: inv.currency.clone(),
+        reference: Some(c.number.clone()),
+        received_on: c.issued_on.clone(),
+    };
+    e.book(inv, vec![row]);
+    e.invoice_id = Some(inv.id.clone());
+    e.audit.push(AuditEntry {
+        action: "credit_note.issued".into(),
+        subject: c.id.clone(),
+        detail: json!({ "invoice_id": inv.id, "number": c.number, "amount": c.amount, "currency": inv.currency,
+                        "status_after": e.invoices[0].status.as_str() }),
+    });
+    Ok(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +281,45 @@ mod tests {
             void(&paid, &[]),
             Err(VoidRefusal::NotVoidable { paid: 1, .. })
         ));
+    }
+
+    fn note(amount: i64) -> CreditNote {
+        CreditNote {
+            id: "crn_1".into(),
+            number: "CN-NW-1-1".into(),
+            amount,
+            issued_on: "2026-12-05".into(),
+        }
+    }
+
+    #[test]
+    fn a_credit_note_lowers_the_balance_and_may_settle_the_invoice() {
+        let part = credit_note(&invoice(), &note(2_500)).unwrap();
+        assert_eq!(part.rows[0].kind, Kind::CreditNote);
+        assert_eq!(part.rows[0].external_id.as_deref(), Some("credit:crn_1"));
+        assert_eq!(part.invoices[0].amount_paid, 2_500);
+        assert_eq!(part.invoices[0].status, InvoiceStatus::Open);
+        let mut inv = invoice();
+        inv.rows = part.rows.clone();
+        assert_eq!(super::super::credited(&inv), 2_500);
+        assert_eq!(super::super::due(inv.status, inv.total, inv.paid()), 7_500);
+        let rest = credit_note(&inv, &note(7_500)).unwrap();
+        assert_eq!(rest.invoices[0].status, InvoiceStatus::Paid);
+        assert_eq!(
+            credit_note(&inv, &note(7_501)),
+            Err(CreditRefusal::AmountOutOfRange { due: 7_500 })
+        );
+        assert!(credit_note(&inv, &note(0)).is_err());
+        let mut void = invoice();
+        void.status = InvoiceStatus::Void;
+        assert!(matches!(
+            credit_note(&void, &note(1)),
+            Err(CreditRefusal::NotOpen { .. })
+        ));
+        // A credit note is not money: the customer's credit stays nothing.
+        assert_eq!(
+            super::super::credit(rest.invoices[0].status, 10_000, 10_000),
+            0
+        );
     }
 }

@@ -35,6 +35,10 @@ pub enum Kind {
     Refund,
     Chargeback,
     Reversal,
+    /// The company gave up part of what the invoice asks (a dispute
+    /// resolved with a credit note): it settles the balance like a payment,
+    /// but no money moved.
+    CreditNote,
 }
 
 impl Kind {
@@ -44,6 +48,7 @@ impl Kind {
             Kind::Refund => "refund",
             Kind::Chargeback => "chargeback",
             Kind::Reversal => "reversal",
+            Kind::CreditNote => "credit_note",
         }
     }
 
@@ -53,6 +58,7 @@ impl Kind {
             "refund" => Kind::Refund,
             "chargeback" => Kind::Chargeback,
             "reversal" => Kind::Reversal,
+            "credit_note" => Kind::CreditNote,
             _ => return None,
         })
     }
@@ -60,7 +66,7 @@ impl Kind {
     /// Sign of the row in the paid amount.
     pub fn sign(self) -> i64 {
         match self {
-            Kind::Payment | Kind::Reversal => 1,
+            Kind::Payment | Kind::Reversal | Kind::CreditNote => 1,
             Kind::Refund | Kind::Chargeback => -1,
         }
     }
@@ -114,8 +120,8 @@ impl Invoice {
     }
 }
 
-/// The paid amount in `currency`: payments and won disputes minus refunds
-/// and chargebacks, never below zero. Rows in other currencies (a payment
+/// The paid amount in `currency`: payments, won disputes and credit notes
+/// minus refunds and chargebacks, never below zero. Rows in other currencies (a payment
 /// flagged for a person) are not counted.
 pub fn paid<'a>(rows: impl IntoIterator<Item = &'a Row>, currency: &str) -> i64 {
     rows.into_iter()
@@ -123,6 +129,15 @@ pub fn paid<'a>(rows: impl IntoIterator<Item = &'a Row>, currency: &str) -> i64 
         .map(|r| r.kind.sign() * r.amount)
         .sum::<i64>()
         .max(0)
+}
+
+/// What credit notes took off the invoice, in its currency.
+pub fn credited(inv: &Invoice) -> i64 {
+    inv.rows
+        .iter()
+        .filter(|r| r.kind == Kind::CreditNote && r.currency == inv.currency)
+        .map(|r| r.amount)
+        .sum()
 }
 
 /// What a customer has paid beyond what an invoice asks: the whole paid
