@@ -119,6 +119,12 @@ define_id!(
 define_id!(
     /// Something the company should look at (a bouncing address, …).
     AlertId, "alr");
+define_id!(
+    /// A message in a dispute's thread.
+    MessageId, "msg");
+define_id!(
+    /// A credit note: part of an invoice the company gave up.
+    CreditNoteId, "crn");
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod branding;
 pub mod decimal;
+pub mod dispute;
 pub mod error;
 pub mod ids;
 pub mod invoice;
