@@ -18,6 +18,22 @@ pub const LINK_REQUESTS_PER_IP: Limit = Limit {
     window_secs: 3600,
 };
 
+/// Disputes a customer opens per day.
+pub const DISPUTES_PER_CUSTOMER: Limit = Limit {
+    max: 10,
+    window_secs: 86_400,
+};
+/// Messages a customer writes per hour, in all their threads.
+pub const MESSAGES_PER_CUSTOMER: Limit = Limit {
+    max: 60,
+    window_secs: 3600,
+};
+/// Messages written in one thread per hour, by either side.
+pub const MESSAGES_PER_THREAD: Limit = Limit {
+    max: 120,
+    window_secs: 3600,
+};
+
 impl Limit {
     /// The start of the window that `now_secs` falls in.
     pub fn window_start(self, now_secs: i64) -> i64 {

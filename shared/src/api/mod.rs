@@ -7,9 +7,11 @@ use crate::decimal::Milli;
 use crate::invoice::InvoiceStatus;
 use serde::{Deserialize, Serialize};
 
+mod dispute;
 mod organization;
 mod stripe_account;
 mod team;
+pub use dispute::*;
 pub use organization::*;
 pub use stripe_account::*;
 pub use team::*;

@@ -1,0 +1,533 @@
+//! Disputes: what a customer says is wrong with an invoice (`portal`), or
+//! what the company records, talked through in a thread (`thread`) and
+//! ended with a credit note, a rejection the customer may contest once, or
+//! simply settled. An open dispute pauses its invoice's reminders; ending it
+//! resumes them where they stand. The rules are
+//! `settle_shared::dispute`'s; credit notes are the ledger engine's
+//! (`crate::ledger::manual::credit_note`).
+
+pub mod portal;
+pub mod thread;
+
+use super::{customers, invoices};
+use crate::error::ApiError;
+use crate::ledger;
+use crate::params;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::{db, http, ledger as books};
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{
+    DisputeMessageRequest, ListResponse, RejectDisputeRequest, ResolveDisputeRequest,
+};
+use settle_shared::dispute::{self, Status, Step};
+use settle_shared::ids::{CreditNoteId, DisputeId, MemberId};
+use settle_shared::staff::Capability;
+use settle_shared::text::{self};
+use settle_shared::time::rfc3339_from_millis;
+use thread::{DisputeRow, NewMessage, SELECT, Side};
+use worker::{Request, Response};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisputeRequest {
+    reason: String,
+}
+
+/// `POST /api/v1/invoices/{id}/disputes`: the company records a dispute it
+/// heard of (by phone, by letter); reminders for the invoice pause while it
+/// is open.
+pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
+    let body: DisputeRequest = http::json_body(req).await?;
+    let inv = invoices::load(ctx, &org.id, id).await?;
+    let reason = text::bounded("reason", &body.reason, text::limits::DESCRIPTION)?;
+    let did = DisputeId::generate(ctx.now_ms() as u64, ctx.random10());
+    let due = ledger::due(inv.status(), inv.total, inv.amount_paid);
+    let write = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "INSERT INTO disputes (id, organization_id, invoice_id, customer_id, kind, status, reason, disputed_amount, opened_by, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'company', 'open', ?5, ?8, ?7, ?6, ?6)",
+                params![did.as_str(), &org.id, &inv.id, &inv.customer_id, &reason, ctx.now_ms(), ctx.actor(), due],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: &ctx.actor(),
+                action: "dispute.opened",
+                subject: &inv.id,
+                detail: json!({ "dispute_id": did.as_str(), "customer_id": inv.customer_id, "reason": reason }),
+            })?,
+        ],
+    )
+    .await;
+    match write {
+        Ok(_) => {}
+        Err(db::WriteError::Unique(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("Invoice {} already has an open dispute.", inv.number),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    http::json(
+        201,
+        &json!({ "id": did.as_str(), "invoice_id": inv.id, "status": "open", "reason": reason,
+                 "created_at": rfc3339_from_millis(ctx.now_ms()) }),
+    )
+}
+
+/// A dispute of the organization the caller may work: agents only those of
+/// their accounts (`403`), anyone else's id `404`.
+async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<DisputeRow, ApiError> {
+    if DisputeId::parse(id).is_err() {
+        return Err(ApiError::not_found("dispute"));
+    }
+    let s = db::stmt(
+        &ctx.db,
+        &format!("{SELECT} WHERE d.id = ?1 AND d.organization_id = ?2"),
+        params![id, org_id],
+    )?;
+    let row = db::one::<DisputeRow>(s)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    if ctx.only_accounts_of().is_some() {
+        customers::load(ctx, org_id, &row.customer_id).await?;
+    }
+    Ok(row)
+}
+
+/// `GET /api/v1/disputes`: newest first; `?status=open|resolved|rejected`,
+/// `?kind=customer|company|chargeback`, `?customer_id=`, `?assigned_to=`;
+/// an agent sees the disputes of their accounts.
+pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let status = http::query(req, "status");
+    if let Some(s) = &status
+        && Status::parse(s).is_none()
+    {
+        return Err(ApiError::Client {
+            code: ErrorCode::InvalidField,
+            message: "`status` is open, resolved or rejected.".into(),
+            field: Some("status".into()),
+        });
+    }
+    let kind = http::query(req, "kind");
+    if let Some(k) = &kind
+        && !["customer", "company", "chargeback"].contains(&k.as_str())
+    {
+        return Err(ApiError::Client {
+            code: ErrorCode::InvalidField,
+            message: "`kind` is customer, company or chargeback.".into(),
+            field: Some("kind".into()),
+        });
+    }
+    let limit = http::query(req, "limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(50)
+        .clamp(1, 200);
+    let start = customers::page_start(req)?;
+    let s = db::stmt(
+        &ctx.db,
+        &format!(
+            "{SELECT} WHERE d.organization_id = ?1 AND d.id < ?2 AND (?3 IS NULL OR d.status = ?3) AND (?4 IS NULL OR d.kind = ?4) \
+             AND (?5 IS NULL OR d.customer_id = ?5) AND (?6 IS NULL OR d.assigned_to = ?6) \
+             AND (?7 IS NULL OR c.assigned_to = ?7) ORDER BY d.id DESC LIMIT ?8"
+        ),
+        params![
+            &org.id,
+            start,
+            status,
+            kind,
+            http::query(req, "customer_id"),
+            http::query(req, "assigned_to"),
+            ctx.only_accounts_of(),
+            limit + 1
+        ],
+    )?;
+    let mut rows: Vec<DisputeRow> = db::all(s).await?;
+    let next = customers::next_cursor(&mut rows, limit as u32, |r| &r.id);
+    http::json(
+        200,
+        &ListResponse {
+            data: rows
+                .iter()
+                .map(|r| r.view(Side::Company, Vec::new(), None))
+                .collect(),
+            next_cursor: next,
+            total: None,
+        },
+    )
+}
+
+/// `GET /api/v1/disputes/{id}`: the dispute and its whole thread; the
+/// customer's messages are marked read.
+pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    load(ctx, &org.id, id).await?;
+    respond(ctx, &org.id, id).await
+}
+
+/// The dispute with its thread, as the company reads it.
+async fn respond(ctx: &Ctx, org_id: &str, id: &str) -> Result<Response, ApiError> {
+    let (_, view) = thread::read(ctx, org_id, id, Side::Company)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    http::json(200, &view)
+}
+
+/// `POST /api/v1/disputes/{id}/messages` `{"body"}`: the company answers.
+pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
+    let body: DisputeMessageRequest = http::json_body(req).await?;
+    let d = load(ctx, &org.id, id).await?;
+    let text = thread::checked_body(&body.body)?;
+    dispute::next(d.status(), d.reopened as u32, Step::Message).map_err(thread::refused)?;
+    thread::limit(ctx, &d, Side::Company).await?;
+    let member = match ctx.caller() {
+        crate::worker::ctx::Caller::Member { id, .. } => Some(id),
+        _ => None,
+    };
+    let (mid, stmts) = thread::write(
+        ctx,
+        &d,
+        &NewMessage {
+            side: Side::Company,
+            author: "member",
+            member_id: member.as_deref(),
+            author_name: &org.display_name,
+            body: &text,
+            via: if member.is_some() { "console" } else { "api" },
+        },
+    )?;
+    db::batch(&ctx.db, stmts).await?;
+    let (_, view) = thread::read(ctx, &org.id, id, Side::Company)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let written = view
+        .messages
+        .into_iter()
+        .find(|m| m.id == mid.as_str())
+        .ok_or_else(|| ApiError::internal("the message just written is missing"))?;
+    http::json(201, &written)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignRequest {
+    member_id: Option<String>,
+}
+
+/// `POST /api/v1/disputes/{id}/assign` `{"member_id"}` (or `null`): who
+/// works the dispute. Agents may take one of their accounts' disputes for
+/// themselves; supervisors and admins assign anyone of the team.
+pub async fn assign(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
+    let body: AssignRequest = http::json_body(req).await?;
+    let d = load(ctx, &org.id, id).await?;
+    if let Some(m) = &body.member_id
+        && MemberId::parse(m).is_err()
+    {
+        return Err(ApiError::Client {
+            code: ErrorCode::InvalidField,
+            message: "`member_id` is not a member's id.".into(),
+            field: Some("member_id".into()),
+        });
+    }
+    if let Some(me) = ctx.only_accounts_of()
+        && body.member_id.as_deref() != Some(me.as_str())
+    {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            Capability::Approve.refusal(),
+        ));
+    }
+    let results = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "UPDATE disputes SET assigned_to = ?3, updated_at = ?4 WHERE id = ?1 AND organization_id = ?2 \
+                 AND (?3 IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = ?3 AND organization_id = ?2 AND removed_at IS NULL))",
+                params![&d.id, &org.id, body.member_id.clone(), ctx.now_ms()],
+            )?,
+            ctx.audit_if(
+                Audit {
+                    org: Some(&org.id),
+                    actor: &ctx.actor(),
+                    action: "dispute.assigned",
+                    subject: &d.id,
+                    detail: json!({ "invoice_id": d.invoice_id, "member_id": body.member_id }),
+                },
+                "SELECT 1 WHERE changes() = 1",
+                Vec::new(),
+            )?,
+        ],
+    )
+    .await?;
+    if results.first().map(db::changes) != Some(1) {
+        return Err(ApiError::Client {
+            code: ErrorCode::InvalidField,
+            message: "No active member of this organization has this id.".into(),
+            field: Some("member_id".into()),
+        });
+    }
+    respond(ctx, &org.id, id).await
+}
+
+/// `POST /api/v1/disputes/{id}/resolve`: `{"resolution"}` (settled, nothing
+/// to change) or `{"outcome": "credit_note", "credit_amount", "resolution"}`:
+/// a credit note through the ledger engine (the balance drops; the note is
+/// a document the customer can open). The resolution is the thread's last
+/// message; reminders resume where they stand.
+pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
+    let body: ResolveDisputeRequest = http::json_body(req).await?;
+    let resolution = text::bounded("resolution", &body.resolution, text::limits::MEMO)?;
+    let d = load(ctx, &org.id, id).await?;
+    if d.kind == "chargeback" {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "A chargeback is decided by the card network: answer it in Stripe's dashboard; it ends here when Stripe says so.",
+        ));
+    }
+    dispute::next(d.status(), d.reopened as u32, Step::Resolve).map_err(thread::refused)?;
+    let outcome = body.outcome.as_deref().unwrap_or("resolved");
+    match outcome {
+        "resolved" => {
+            if body.credit_amount.is_some() {
+                return Err(ApiError::Client {
+                    code: ErrorCode::InvalidField,
+                    message: "`credit_amount` goes with the outcome credit_note.".into(),
+                    field: Some("credit_amount".into()),
+                });
+            }
+            let end = End {
+                outcome: "resolved",
+                status: Status::Resolved,
+                words: &resolution,
+                credit_note: None,
+            };
+            finish(ctx, &org.id, &org.display_name, &d, &end).await?;
+        }
+        "credit_note" => {
+            let amount = body.credit_amount.ok_or_else(|| ApiError::Client {
+                code: ErrorCode::MissingField,
+                message:
+                    "A credit note needs `credit_amount`, in minor units of the invoice's currency."
+                        .into(),
+                field: Some("credit_amount".into()),
+            })?;
+            credit(ctx, &org.id, &org.display_name, &d, amount, &resolution).await?;
+        }
+        other => {
+            return Err(ApiError::Client {
+                code: ErrorCode::InvalidField,
+                message: format!("`outcome` is credit_note or resolved, not {other}."),
+                field: Some("outcome".into()),
+            });
+        }
+    }
+    respond(ctx, &org.id, id).await
+}
+
+/// Issues a credit note on the dispute's invoice and resolves the dispute,
+/// in one batch under the ledger's guard (read again when the invoice
+/// changed meanwhile).
+async fn credit(
+    ctx: &Ctx,
+    org_id: &str,
+    company: &str,
+    d: &DisputeRow,
+    amount: i64,
+    resolution: &str,
+) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    for _ in 0..books::MAX_ATTEMPTS {
+        let (inv, _) = invoices::books_of(ctx, org_id, &d.invoice_id).await?;
+        let count = db::stmt(
+            &ctx.db,
+            "SELECT COUNT(*) AS n FROM credit_notes WHERE organization_id = ?1 AND invoice_id = ?2",
+            params![org_id, &d.invoice_id],
+        )?;
+        let n = db::one::<Count>(count).await?.map_or(0, |c| c.n) + 1;
+        let note = ledger::manual::CreditNote {
+            id: CreditNoteId::generate(ctx.now_ms() as u64, ctx.random10())
+                .as_str()
+                .to_owned(),
+            number: format!("CN-{}-{n}", inv.number),
+            amount,
+            issued_on: ctx.today_utc().to_string(),
+        };
+        let effects = ledger::manual::credit_note(&inv, &note).map_err(|e| match e {
+            ledger::manual::CreditRefusal::AmountOutOfRange { .. } => ApiError::Client {
+                code: ErrorCode::AmountOutOfRange,
+                message: format!("`credit_amount` {}.", e),
+                field: Some("credit_amount".into()),
+            },
+            other => ApiError::new(ErrorCode::Conflict, thread::sentence(&other.to_string())),
+        })?;
+        let (mut stmts, _) = books::statements(ctx, org_id, &effects, &ctx.actor())?;
+        stmts.push(db::stmt(
+            &ctx.db,
+            "INSERT INTO credit_notes (id, organization_id, invoice_id, customer_id, dispute_id, number, amount, currency, reason, created_by, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                &note.id,
+                org_id,
+                &d.invoice_id,
+                &d.customer_id,
+                &d.id,
+                &note.number,
+                amount,
+                &inv.currency,
+                resolution,
+                ctx.actor(),
+                ctx.now_ms()
+            ],
+        )?);
+        let end = End {
+            outcome: "credit_note",
+            status: Status::Resolved,
+            words: resolution,
+            credit_note: Some(&note.id),
+        };
+        stmts.extend(finish_stmts(ctx, org_id, company, d, &end)?);
+        match db::batch(&ctx.db, stmts).await {
+            Ok(_) => return Ok(()),
+            // The invoice changed under the credit note, or the number was
+            // taken by a note at the same moment: decide again.
+            Err(db::WriteError::Conflict | db::WriteError::Unique(_)) => continue,
+            Err(db::WriteError::Other(e)) => return Err(e),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::Conflict,
+        "The invoice kept changing while the credit note was issued; try again.",
+    ))
+}
+
+/// How a dispute ends.
+struct End<'a> {
+    outcome: &'a str,
+    status: Status,
+    /// The resolution or the reason of a rejection: the thread's last
+    /// message, which the customer sees.
+    words: &'a str,
+    credit_note: Option<&'a str>,
+}
+
+/// Ends a dispute: its status, outcome and resolution, the resolution as the
+/// thread's last message, and the audit row, in one batch; `409` when it
+/// was ended by someone else meanwhile.
+async fn finish(
+    ctx: &Ctx,
+    org_id: &str,
+    company: &str,
+    d: &DisputeRow,
+    end: &End<'_>,
+) -> Result<(), ApiError> {
+    let stmts = finish_stmts(ctx, org_id, company, d, end)?;
+    db::batch(&ctx.db, stmts).await.map_err(|e| match e {
+        db::WriteError::Conflict => ApiError::new(
+            ErrorCode::Conflict,
+            "The dispute was changed by someone else at the same moment; read it again.",
+        ),
+        other => other.into(),
+    })?;
+    Ok(())
+}
+
+/// The statements of [`finish`], guarded: only a request that finds the
+/// dispute as it read it ends it.
+fn finish_stmts(
+    ctx: &Ctx,
+    org_id: &str,
+    company: &str,
+    d: &DisputeRow,
+    end: &End<'_>,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    let now = ctx.now_ms();
+    let member = match ctx.caller() {
+        crate::worker::ctx::Caller::Member { id, .. } => Some(id),
+        _ => None,
+    };
+    let (_, message) = thread::write(
+        ctx,
+        d,
+        &NewMessage {
+            side: Side::Company,
+            author: "member",
+            member_id: member.as_deref(),
+            author_name: company,
+            body: end.words,
+            via: if member.is_some() { "console" } else { "api" },
+        },
+    )?;
+    let mut stmts = vec![
+        db::conflict_unless(
+            &ctx.db,
+            "EXISTS (SELECT 1 FROM disputes WHERE id = ?1 AND organization_id = ?2 AND status = ?3)",
+            params![&d.id, org_id, &d.status],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "UPDATE disputes SET status = ?3, outcome = ?4, resolution = ?5, resolved_at = ?6, updated_at = ?6, \
+             credit_note_id = COALESCE(?7, credit_note_id) WHERE id = ?1 AND organization_id = ?2",
+            params![
+                &d.id,
+                org_id,
+                end.status.as_str(),
+                end.outcome,
+                end.words,
+                now,
+                end.credit_note
+            ],
+        )?,
+    ];
+    stmts.extend(message);
+    stmts.push(ctx.audit(Audit {
+        org: Some(org_id),
+        actor: &ctx.actor(),
+        action: if end.status == Status::Rejected {
+            "dispute.rejected"
+        } else {
+            "dispute.resolved"
+        },
+        subject: &d.invoice_id,
+        detail: json!({ "dispute_id": d.id, "customer_id": d.customer_id, "outcome": end.outcome,
+                        "resolution": end.words, "credit_note_id": end.credit_note }),
+    })?);
+    Ok(stmts)
+}
+
+/// `POST /api/v1/disputes/{id}/reject` `{"reason"}`: the customer sees the
+/// reason and may contest it once; reminders resume meanwhile.
+pub async fn reject(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
+    let body: RejectDisputeRequest = http::json_body(req).await?;
+    let reason = text::bounded("reason", &body.reason, text::limits::MEMO)?;
+    let d = load(ctx, &org.id, id).await?;
+    if d.kind == "chargeback" {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "A chargeback is decided by the card network: answer it in Stripe's dashboard; it ends here when Stripe says so.",
+        ));
+    }
+    dispute::next(d.status(), d.reopened as u32, Step::Reject).map_err(thread::refused)?;
+    let end = End {
+        outcome: "rejected",
+        status: Status::Rejected,
+        words: &reason,
+        credit_note: None,
+    };
+    finish(ctx, &org.id, &org.display_name, &d, &end).await?;
+    respond(ctx, &org.id, id).await
+}

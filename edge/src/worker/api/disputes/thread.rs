@@ -1,0 +1,349 @@
+//! A dispute and its thread as both sides read them, and a message as both
+//! sides write it: the message, the dispute's marks and the audit row in
+//! one batch.
+
+use crate::error::ApiError;
+use crate::params;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::{db, limits};
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::ErrorCode;
+use settle_shared::api::{CreditNoteResponse, DisputeMessageResponse, DisputeResponse};
+use settle_shared::dispute::{self, Status, Step};
+use settle_shared::ids::MessageId;
+use settle_shared::time::rfc3339_from_millis;
+use worker::D1PreparedStatement;
+
+/// Who reads or writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Customer,
+    Company,
+}
+
+impl Side {
+    /// The column of the dispute this side's read mark is kept in.
+    fn read_column(self) -> &'static str {
+        match self {
+            Side::Customer => "customer_read_at",
+            Side::Company => "company_read_at",
+        }
+    }
+}
+
+/// A dispute with its invoice's number and currency and its customer's
+/// name, and how many messages each side has not read.
+pub const SELECT: &str = "SELECT d.id, d.organization_id, d.invoice_id, d.customer_id, d.kind, d.status, d.reason, d.reason_code, \
+     d.line_ids, d.expected_amount, d.disputed_amount, d.resolution, d.outcome, d.credit_note_id, d.assigned_to, d.reopened, \
+     d.created_at, d.resolved_at, d.updated_at, d.last_message_at, d.customer_read_at, d.company_read_at, \
+     d.stripe_dispute_id, d.currency, d.stripe_status, d.evidence_due_at, \
+     i.number AS invoice_number, i.currency AS invoice_currency, c.name AS customer_name, \
+     (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author != 'customer' \
+        AND m.created_at > COALESCE(d.customer_read_at, 0)) AS unread_by_customer, \
+     (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author = 'customer' \
+        AND m.created_at > COALESCE(d.company_read_at, 0)) AS unread_by_company \
+     FROM disputes d JOIN invoices i ON i.id = d.invoice_id JOIN customers c ON c.id = d.customer_id";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DisputeRow {
+    pub id: String,
+    pub organization_id: String,
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub reason_code: Option<String>,
+    pub line_ids: Option<String>,
+    pub expected_amount: Option<i64>,
+    pub disputed_amount: i64,
+    pub resolution: Option<String>,
+    pub outcome: Option<String>,
+    pub credit_note_id: Option<String>,
+    pub assigned_to: Option<String>,
+    pub reopened: i64,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub updated_at: i64,
+    pub last_message_at: Option<i64>,
+    pub customer_read_at: Option<i64>,
+    pub company_read_at: Option<i64>,
+    pub stripe_dispute_id: Option<String>,
+    pub currency: Option<String>,
+    pub stripe_status: Option<String>,
+    pub evidence_due_at: Option<i64>,
+    pub invoice_number: String,
+    pub invoice_currency: String,
+    pub customer_name: String,
+    pub unread_by_customer: i64,
+    pub unread_by_company: i64,
+}
+
+impl DisputeRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Open)
+    }
+
+    /// The dispute as `side` sees it, with `messages` (oldest first).
+    pub fn view(
+        &self,
+        side: Side,
+        messages: Vec<DisputeMessageResponse>,
+        credit_note: Option<CreditNoteResponse>,
+    ) -> DisputeResponse {
+        let (other_read, unread) = match side {
+            Side::Customer => (self.company_read_at, self.unread_by_customer),
+            Side::Company => (self.customer_read_at, self.unread_by_company),
+        };
+        DisputeResponse {
+            id: self.id.clone(),
+            invoice_id: self.invoice_id.clone(),
+            invoice_number: self.invoice_number.clone(),
+            customer_id: self.customer_id.clone(),
+            customer_name: self.customer_name.clone(),
+            kind: self.kind.clone(),
+            status: self.status.clone(),
+            reason: self
+                .reason_code
+                .clone()
+                .unwrap_or_else(|| self.reason.clone()),
+            lines: self
+                .line_ids
+                .as_deref()
+                .and_then(|l| serde_json::from_str(l).ok()),
+            expected_amount: self.expected_amount,
+            disputed_amount: self.disputed_amount,
+            currency: self
+                .currency
+                .clone()
+                .unwrap_or_else(|| self.invoice_currency.clone()),
+            outcome: self.outcome.clone(),
+            resolution: self.resolution.clone(),
+            credit_note,
+            assigned_to: self.assigned_to.clone(),
+            can_reopen: dispute::next(self.status(), self.reopened as u32, Step::Reopen).is_ok()
+                && self.kind != "chargeback",
+            created_at: rfc3339_from_millis(self.created_at),
+            updated_at: rfc3339_from_millis(self.updated_at.max(self.created_at)),
+            resolved_at: self.resolved_at.map(rfc3339_from_millis),
+            last_message_at: self.last_message_at.map(rfc3339_from_millis),
+            other_side_read_at: other_read.map(rfc3339_from_millis),
+            unread: unread.max(0) as u32,
+            stripe_dispute_id: self.stripe_dispute_id.clone(),
+            stripe_status: self.stripe_status.clone(),
+            evidence_due_at: self.evidence_due_at.map(rfc3339_from_millis),
+            messages,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct MessageRow {
+    id: String,
+    author: String,
+    author_name: String,
+    body: String,
+    via: String,
+    created_at: i64,
+}
+
+/// The thread of a dispute, oldest first.
+pub async fn messages(
+    ctx: &Ctx,
+    dispute_id: &str,
+) -> Result<Vec<DisputeMessageResponse>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, author, author_name, body, via, created_at FROM dispute_messages WHERE dispute_id = ?1 ORDER BY id LIMIT 1000",
+        params![dispute_id],
+    )?;
+    Ok(db::all::<MessageRow>(s)
+        .await?
+        .into_iter()
+        .map(|m| DisputeMessageResponse {
+            id: m.id,
+            author: m.author,
+            author_name: m.author_name,
+            body: m.body,
+            via: m.via,
+            created_at: rfc3339_from_millis(m.created_at),
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct CreditNoteRow {
+    id: String,
+    number: String,
+    invoice_id: String,
+    amount: i64,
+    currency: String,
+    reason: String,
+    created_at: i64,
+}
+
+/// The credit note a dispute was resolved with.
+pub async fn credit_note(
+    ctx: &Ctx,
+    org_id: &str,
+    id: Option<&str>,
+) -> Result<Option<CreditNoteResponse>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, number, invoice_id, amount, currency, reason, created_at FROM credit_notes WHERE id = ?1 AND organization_id = ?2",
+        params![id, org_id],
+    )?;
+    Ok(db::one::<CreditNoteRow>(s)
+        .await?
+        .map(|c| CreditNoteResponse {
+            id: c.id,
+            number: c.number,
+            invoice_id: c.invoice_id,
+            amount: c.amount,
+            currency: c.currency,
+            reason: c.reason,
+            created_at: rfc3339_from_millis(c.created_at),
+        }))
+}
+
+/// One dispute of the organization by id, with its thread; marks it read
+/// for `side`. `None` when there is none (any other organization's).
+pub async fn read(
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    side: Side,
+) -> Result<Option<(DisputeRow, DisputeResponse)>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        &format!("{SELECT} WHERE d.id = ?1 AND d.organization_id = ?2"),
+        params![id, org_id],
+    )?;
+    let Some(row) = db::one::<DisputeRow>(s).await? else {
+        return Ok(None);
+    };
+    let msgs = messages(ctx, id).await?;
+    let note = credit_note(ctx, org_id, row.credit_note_id.as_deref()).await?;
+    let view = row.view(side, msgs, note);
+    if row.last_message_at.is_some() {
+        let mark = db::stmt(
+            &ctx.db,
+            &format!(
+                "UPDATE disputes SET {col} = ?3 WHERE id = ?1 AND organization_id = ?2 AND COALESCE({col}, 0) < ?3",
+                col = side.read_column()
+            ),
+            params![id, org_id, ctx.now_ms()],
+        )?;
+        mark.run()
+            .await
+            .map_err(|e| ApiError::internal(format!("read mark: {e}")))?;
+    }
+    Ok(Some((row, view)))
+}
+
+/// A message as someone writes it.
+pub struct NewMessage<'a> {
+    pub side: Side,
+    /// `customer`, `member` or `system`.
+    pub author: &'a str,
+    pub member_id: Option<&'a str>,
+    /// Shown when no member's name applies (a customer's name, the
+    /// company's for an API key).
+    pub author_name: &'a str,
+    pub body: &'a str,
+    pub via: &'a str,
+}
+
+/// The statements that add a message to a thread: the message (its
+/// author's name looked up when a member wrote it), the dispute's last
+/// message time and the writer's read mark, and the audit row.
+pub fn write(
+    ctx: &Ctx,
+    d: &DisputeRow,
+    m: &NewMessage<'_>,
+) -> Result<(MessageId, Vec<D1PreparedStatement>), ApiError> {
+    let id = MessageId::generate(ctx.now_ms() as u64, ctx.random10());
+    let now = ctx.now_ms();
+    let stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO dispute_messages (id, organization_id, dispute_id, author, member_id, author_name, body, via, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, COALESCE((SELECT name FROM members WHERE id = ?5 AND organization_id = ?2), ?6), ?7, ?8, ?9)",
+            params![
+                id.as_str(),
+                &d.organization_id,
+                &d.id,
+                m.author,
+                m.member_id,
+                m.author_name,
+                m.body,
+                m.via,
+                now
+            ],
+        )?,
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "UPDATE disputes SET last_message_at = ?3, updated_at = ?3, {col} = ?3 WHERE id = ?1 AND organization_id = ?2",
+                col = m.side.read_column()
+            ),
+            params![&d.id, &d.organization_id, now],
+        )?,
+        ctx.audit(Audit {
+            org: Some(&d.organization_id),
+            actor: &ctx.actor(),
+            action: "dispute.message",
+            subject: &d.id,
+            detail: json!({ "message_id": id.as_str(), "invoice_id": d.invoice_id, "author": m.author,
+                            "via": m.via, "length": m.body.chars().count() }),
+        })?,
+    ];
+    Ok((id, stmts))
+}
+
+/// A message body as kept, or `422` naming `body`.
+pub fn checked_body(body: &str) -> Result<String, ApiError> {
+    dispute::check_message(body).map_err(|p| ApiError::Client {
+        code: p.code(),
+        message: sentence(&p.to_string()),
+        field: Some("body".into()),
+    })
+}
+
+/// Counts a message against the thread's limit (and the customer's, when
+/// the customer writes): `429` when over.
+pub async fn limit(ctx: &Ctx, d: &DisputeRow, side: Side) -> Result<(), ApiError> {
+    use crate::ratelimit::{MESSAGES_PER_CUSTOMER, MESSAGES_PER_THREAD};
+    if side == Side::Customer
+        && let Err(retry) = limits::count(
+            ctx,
+            &format!("messages:customer:{}", d.customer_id),
+            MESSAGES_PER_CUSTOMER,
+        )
+        .await?
+    {
+        return Err(limits::limited("messages", retry));
+    }
+    if let Err(retry) = limits::count(
+        ctx,
+        &format!("messages:thread:{}", d.id),
+        MESSAGES_PER_THREAD,
+    )
+    .await?
+    {
+        return Err(limits::limited("messages in this conversation", retry));
+    }
+    Ok(())
+}
+
+/// `409 conflict` with the rule's words, for a step the status refuses.
+pub fn refused(e: dispute::StepRefusal) -> ApiError {
+    ApiError::new(ErrorCode::Conflict, sentence(&e.to_string()))
+}
+
+/// A rule's words as a sentence: capital first, full stop last.
+pub fn sentence(text: &str) -> String {
+    format!("{}.", super::super::invoices::capitalized(text))
+}
