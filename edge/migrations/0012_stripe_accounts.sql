@@ -24,3 +24,6 @@ CREATE TABLE stripe_accounts (
   swept_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX stripe_accounts_by_swept ON stripe_accounts (swept_at);
+-- One organization per Stripe account: every endpoint of an account gets
+-- all its events, and two organizations would each take the other's.
+CREATE UNIQUE INDEX stripe_accounts_by_account ON stripe_accounts (account_id) WHERE account_id IS NOT NULL;

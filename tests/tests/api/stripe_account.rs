@@ -363,3 +363,49 @@ fn an_account_cannot_pay_another_organizations_invoice_through_the_sweep() {
             .is_empty()
     );
 }
+
+#[test]
+fn an_account_serves_one_organization_and_is_not_switched_under_a_payment() {
+    // The same Stripe account for a second organization is refused.
+    let a = TestApp::new();
+    let b = TestApp::new();
+    let (key, _) = connect(&a);
+    let hook = add_endpoint(&b, &key, &["*"]);
+    let r = put(&b, json!({ "secret_key": key, "webhook_secret": hook }));
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert_eq!(
+        b.get("/api/v1/organization/stripe").body["source"],
+        "deployment"
+    );
+
+    // A checkout open at the deployment's account: connecting another
+    // account would orphan it, so it waits until the payment is over.
+    let c = b.create_customer("Paula Pending");
+    let inv = b.create_invoice(c["id"].as_str().unwrap());
+    let cookie = b.session(c["id"].as_str().unwrap());
+    let open = checkout(&b, &cookie, inv["id"].as_str().unwrap());
+    assert_eq!(open.status, 201, "{}", open.body);
+    let own = new_key();
+    let own_hook = add_endpoint(&b, &own, &["*"]);
+    let r = put(&b, json!({ "secret_key": own, "webhook_secret": own_hook }));
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("under way")
+    );
+    assert_eq!(
+        b.get("/api/v1/organization/stripe").body["source"],
+        "deployment"
+    );
+    // Voided, the invoice's checkout is closed at the account that made it;
+    // then the organization connects its own.
+    let void = b.post(
+        &format!("/api/v1/invoices/{}/void", inv["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(void.status, 200, "{}", void.body);
+    let r = put(&b, json!({ "secret_key": own, "webhook_secret": own_hook }));
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -273,16 +273,34 @@ pub async fn connect(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         }
         None => None,
     };
-    // A key of another account orphans what is under way at the old one.
-    if let (Some(old), Some(new)) = (&existing, &report)
-        && old.account_id.is_some()
-        && new.account_id != old.account_id
-        && in_flight(ctx, &org.id).await?
+    // A key that may be of another account (first connection, or an
+    // account either key does not name) must not orphan a payment under
+    // way at the account in use: the write below is refused while one is.
+    let switching = match (&existing, &report) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(old), Some(new)) => {
+            old.account_id.is_none() || new.account_id.is_none() || new.account_id != old.account_id
+        }
+    };
+    // Replacing one secret alone keeps the other: it must still open.
+    if let Some(old) = &existing
+        && (secret_key.is_none() || webhook_secret.is_none())
+        && keys(ctx, &org.id).await.is_err()
     {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "This key belongs to another Stripe account, and a customer's payment is under way at the current one; replace it once that payment has finished.",
-        ));
+        let missing = if secret_key.is_none() {
+            "secret_key"
+        } else {
+            "webhook_secret"
+        };
+        return Err(ApiError::Client {
+            code: ErrorCode::MissingField,
+            message: format!(
+                "The saved keys (ending in {} and {}) can no longer be read on this installation; paste both again.",
+                old.secret_key_last4, old.webhook_secret_last4
+            ),
+            field: Some(missing.into()),
+        });
     }
     let nonce = || {
         let mut n = [0u8; 12];
@@ -358,11 +376,30 @@ pub async fn connect(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             ],
         )?,
     };
+    let mut stmts = Vec::new();
+    if switching {
+        stmts.push(db::conflict_unless(
+            &ctx.db,
+            &format!(
+                "NOT EXISTS (SELECT 1 FROM checkout_sessions WHERE organization_id = ?1 AND {IN_FLIGHT})"
+            ),
+            params![&org.id, ctx.real_now_ms],
+        )?);
+    }
+    // A replacement must find the row it read (not disconnected meanwhile).
+    if existing.is_some() {
+        stmts.push(db::conflict_unless(
+            &ctx.db,
+            "EXISTS (SELECT 1 FROM stripe_accounts WHERE organization_id = ?1)",
+            params![&org.id],
+        )?);
+    }
+    stmts.push(write);
     let written = db::batch(
         &ctx.db,
-        vec![
-            write,
-            ctx.audit_if(
+        stmts
+            .into_iter()
+            .chain([ctx.audit_if(
                 Audit {
                     org: Some(&org.id),
                     actor: &actor,
@@ -377,15 +414,34 @@ pub async fn connect(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 },
                 "SELECT 1 FROM stripe_accounts WHERE organization_id = ?9",
                 params![&org.id],
-            )?,
-        ],
+            )?])
+            .collect(),
     )
     .await;
     match written {
         Ok(_) => http::json(200, &view(ctx, &org.id).await?),
+        Err(db::WriteError::Unique(m)) if m.contains("account_id") => Err(account_taken()),
         // Connected by another request at the same moment.
         Err(db::WriteError::Unique(_)) => Err(changed_meanwhile()),
-        Err(e) => Err(e.into()),
+        Err(db::WriteError::Conflict) if switching && in_flight(ctx, &org.id).await? => {
+            Err(ApiError::new(
+                ErrorCode::Conflict,
+                "A customer's payment is under way at the Stripe account in use (a checkout open for up to an hour, or a bank debit settling for a few days); connect another account once it has finished.",
+            ))
+        }
+        Err(db::WriteError::Conflict) => Err(changed_meanwhile()),
+        Err(db::WriteError::Other(e)) => Err(e),
+    }
+}
+
+/// One Stripe account takes one organization's payments: its events reach
+/// every endpoint of the account, and each organization would take the
+/// other's for its own.
+fn account_taken() -> ApiError {
+    ApiError::Client {
+        code: ErrorCode::Conflict,
+        message: "This Stripe account is already connected to another organization here; each organization connects an account of its own.".into(),
+        field: Some("secret_key".into()),
     }
 }
 
@@ -456,7 +512,23 @@ pub async fn check(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             ],
         )?);
     }
-    db::batch(&ctx.db, stmts).await?;
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => {}
+        Err(db::WriteError::Unique(_)) => return Err(account_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    let mut report = report;
+    if !k.own {
+        // The deployment's account is the operator's: whether it works, not
+        // whose it is.
+        report.account_id = None;
+        report.account_name = None;
+        report.endpoint_found = None;
+        report.missing_events.clear();
+        report
+            .problems
+            .retain(|p| !p.code.starts_with("endpoint") && !p.code.starts_with("events"));
+    }
     let mut v = view(ctx, &org.id).await?;
     // The deployment's account, or an unreachable Stripe: this check's
     // conclusion, not kept.
