@@ -12,6 +12,7 @@ mod checkout;
 mod clock_travel;
 mod customers;
 mod database;
+mod disputes;
 mod email;
 mod invoices;
 mod isolation;

@@ -1,0 +1,311 @@
+//! Disputes as conversations: the customer says from the portal what is
+//! wrong, both sides write in the thread, and the company ends it with a
+//! credit note (through the ledger) or a rejection the customer may contest
+//! once. Bad claims and messages are refused and write nothing; threads are
+//! readable only by the invoice's customer and the organization.
+
+use crate::helpers::{Reply, TestApp};
+use serde_json::{Value, json};
+
+fn portal_post(app: &TestApp, cookie: &str, path: &str, body: Value) -> Reply {
+    TestApp::reply(
+        app.http
+            .post(format!("{}/api/v1/portal{path}", app.base))
+            .header("Cookie", cookie)
+            .header("Sec-Fetch-Site", "same-origin")
+            .json(&body)
+            .send()
+            .unwrap(),
+    )
+}
+
+/// An organization, a customer signed in to the portal, and an open
+/// invoice: line 1 is 3 × 12.50 + 20 % tax = 45.00, line 2 is 50.00.
+fn setup(name: &str) -> (TestApp, String, Value) {
+    let app = TestApp::new();
+    let c = app.create_customer(name);
+    let inv = app.create_invoice(c["id"].as_str().unwrap());
+    let cookie = app.session(c["id"].as_str().unwrap());
+    (app, cookie, inv)
+}
+
+fn open(app: &TestApp, cookie: &str, inv: &Value, body: Value) -> Reply {
+    portal_post(
+        app,
+        cookie,
+        &format!("/invoices/{}/disputes", inv["id"].as_str().unwrap()),
+        body,
+    )
+}
+
+#[test]
+fn a_customer_disputes_a_line_and_it_ends_with_a_credit_note() {
+    let (app, cookie, inv) = setup("Dora Dispute");
+    let r = open(
+        &app,
+        &cookie,
+        &inv,
+        json!({ "reason": "wrong_items", "lines": [1], "message": "Two widgets came, not three." }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["status"], "open");
+    assert_eq!(r.body["kind"], "customer");
+    assert_eq!(r.body["reason"], "wrong_items");
+    assert_eq!(r.body["lines"], json!([1]));
+    assert_eq!(r.body["disputed_amount"], 4500);
+    assert_eq!(r.body["messages"][0]["author"], "customer");
+    assert_eq!(r.body["messages"][0]["author_name"], "Dora Dispute");
+
+    // The company sees it, unread, and answers.
+    let list = app.get("/api/v1/disputes?status=open");
+    assert_eq!(list.status, 200, "{}", list.body);
+    let row = &list.body["data"][0];
+    assert_eq!(row["id"], id.as_str());
+    assert_eq!(row["unread"], 1);
+    assert_eq!(row["invoice_number"], inv["number"]);
+    let read = app.get(&format!("/api/v1/disputes/{id}"));
+    assert_eq!(read.body["messages"].as_array().unwrap().len(), 1);
+    let answer = app.post(
+        &format!("/api/v1/disputes/{id}/messages"),
+        json!({ "body": "Sorry! We will credit the missing widget." }),
+    );
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["author"], "member");
+    // The customer sees the answer, and that the company read theirs.
+    let thread = app.portal_get(&cookie, &format!("/disputes/{id}"));
+    assert_eq!(thread.status, 200, "{}", thread.body);
+    assert_eq!(thread.body["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(thread.body["unread"], 1);
+    assert!(thread.body["other_side_read_at"].is_string());
+    assert_eq!(
+        app.portal_get(&cookie, &format!("/disputes/{id}")).body["unread"],
+        0
+    );
+
+    // Resolved with a credit note: the balance drops through the ledger.
+    let r = app.post(
+        &format!("/api/v1/disputes/{id}/resolve"),
+        json!({ "outcome": "credit_note", "credit_amount": 1500, "resolution": "Credited one widget (15.00)." }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "resolved");
+    assert_eq!(r.body["outcome"], "credit_note");
+    assert_eq!(r.body["credit_note"]["amount"], 1500);
+    assert!(
+        r.body["credit_note"]["number"]
+            .as_str()
+            .unwrap()
+            .starts_with("CN-")
+    );
+    assert_eq!(
+        r.body["messages"].as_array().unwrap().last().unwrap()["body"],
+        "Credited one widget (15.00)."
+    );
+    let after = app.get(&format!("/api/v1/invoices/{}", inv["id"].as_str().unwrap()));
+    assert_eq!(
+        after.body["amount_due"].as_i64().unwrap(),
+        inv["total"].as_i64().unwrap() - 1500
+    );
+    let rows = app.get(&format!(
+        "/api/v1/invoices/{}/payments",
+        inv["id"].as_str().unwrap()
+    ));
+    assert_eq!(rows.body["data"][0]["kind"], "credit_note", "{}", rows.body);
+    // Closed: nothing more is written in it.
+    let late = portal_post(
+        &app,
+        &cookie,
+        &format!("/disputes/{id}/messages"),
+        json!({ "body": "Thanks!" }),
+    );
+    assert_eq!((late.status, late.code()), (409, "conflict"));
+    let again = app.post(
+        &format!("/api/v1/disputes/{id}/resolve"),
+        json!({ "resolution": "again" }),
+    );
+    assert_eq!((again.status, again.code()), (409, "conflict"));
+    let actions = app.audit_actions();
+    for a in [
+        "dispute.opened",
+        "dispute.message",
+        "dispute.resolved",
+        "credit_note.issued",
+    ] {
+        assert!(actions.contains(&a.to_owned()), "{a} in {actions:?}");
+    }
+}
+
+#[test]
+fn a_rejection_can_be_contested_once() {
+    let (app, cookie, inv) = setup("Rita Reject");
+    let r = open(&app, &cookie, &inv, json!({ "reason": "not_received" }));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["disputed_amount"], inv["total"]);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let reject = |why: &str| {
+        app.post(
+            &format!("/api/v1/disputes/{id}/reject"),
+            json!({ "reason": why }),
+        )
+    };
+    let r = reject("Signed for on 2 December by J. Smith.");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "rejected");
+    let seen = app.portal_get(&cookie, &format!("/disputes/{id}"));
+    assert_eq!(seen.body["can_reopen"], true);
+    assert_eq!(
+        seen.body["resolution"],
+        "Signed for on 2 December by J. Smith."
+    );
+    let empty = portal_post(
+        &app,
+        &cookie,
+        &format!("/disputes/{id}/reopen"),
+        json!({ "body": " " }),
+    );
+    assert_eq!(empty.code(), "invalid_field", "a reopening says why");
+    let r = portal_post(
+        &app,
+        &cookie,
+        &format!("/disputes/{id}/reopen"),
+        json!({ "body": "Nobody called J. Smith works here." }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "open");
+    assert_eq!(r.body["can_reopen"], false);
+    assert_eq!(reject("The courier's photo shows your door.").status, 200);
+    let r = portal_post(
+        &app,
+        &cookie,
+        &format!("/disputes/{id}/reopen"),
+        json!({ "body": "Still no." }),
+    );
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert_eq!(
+        app.portal_get(&cookie, &format!("/disputes/{id}")).body["can_reopen"],
+        false
+    );
+}
+
+#[test]
+fn bad_claims_and_messages_are_refused_and_write_nothing() {
+    let (app, cookie, inv) = setup("Bart Bad");
+    let refused = |body: Value, status: u16, code: &str| {
+        let r = open(&app, &cookie, &inv, body.clone());
+        assert_eq!((r.status, r.code()), (status, code), "{body}: {}", r.body);
+    };
+    refused(json!({ "reason": "wrong_amount" }), 422, "missing_field");
+    refused(
+        json!({ "reason": "wrong_amount", "expected_amount": 999_999 }),
+        422,
+        "amount_out_of_range",
+    );
+    refused(
+        json!({ "reason": "wrong_items", "lines": [9] }),
+        422,
+        "invalid_field",
+    );
+    refused(
+        json!({ "reason": "wrong_items", "lines": [1, 1] }),
+        422,
+        "invalid_field",
+    );
+    refused(
+        json!({ "reason": "wrong_items", "lines": [] }),
+        422,
+        "invalid_field",
+    );
+    refused(
+        json!({ "reason": "duplicate", "expected_amount": 10 }),
+        422,
+        "invalid_field",
+    );
+    refused(json!({ "reason": "because" }), 422, "invalid_field");
+    refused(
+        json!({ "reason": "other", "message": "x".repeat(4001) }),
+        422,
+        "string_too_long",
+    );
+    refused(
+        json!({ "reason": "other", "colour": "red" }),
+        422,
+        "unknown_field",
+    );
+    assert!(
+        app.get("/api/v1/disputes").body["data"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing written"
+    );
+
+    // Markup, script and reordering characters are text, kept as typed.
+    let xss = "<script>alert(1)</script><img src=x onerror=alert(2)> <a href=\"javascript:alert(3)\">x</a> \u{202E}fdp.exe";
+    let r = open(
+        &app,
+        &cookie,
+        &inv,
+        json!({ "reason": "other", "message": xss }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["messages"][0]["body"], xss);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let company = app.get(&format!("/api/v1/disputes/{id}"));
+    assert_eq!(company.body["messages"][0]["body"], xss);
+    // One open dispute per invoice.
+    refused(json!({ "reason": "other" }), 409, "conflict");
+
+    // Someone else's: 404, whoever asks.
+    let (other, other_cookie, _) = setup("Olga Other");
+    assert_eq!(
+        other
+            .portal_get(&other_cookie, &format!("/disputes/{id}"))
+            .status,
+        404
+    );
+    assert_eq!(other.get(&format!("/api/v1/disputes/{id}")).status, 404);
+    let r = portal_post(
+        &other,
+        &other_cookie,
+        &format!("/disputes/{id}/messages"),
+        json!({ "body": "hi" }),
+    );
+    assert_eq!(r.status, 404);
+    let r = other.post(
+        &format!("/api/v1/disputes/{id}/messages"),
+        json!({ "body": "hi" }),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(app.portal_get(&cookie, "/disputes/dsp_nope").status, 404);
+    let r = open(&other, &other_cookie, &inv, json!({ "reason": "other" }));
+    assert_eq!(r.status, 404, "another customer's invoice");
+    // A credit note above what is due, or without an amount.
+    let r = app.post(
+        &format!("/api/v1/disputes/{id}/resolve"),
+        json!({ "outcome": "credit_note", "credit_amount": 999_999, "resolution": "x" }),
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "amount_out_of_range"),
+        "{}",
+        r.body
+    );
+    let r = app.post(
+        &format!("/api/v1/disputes/{id}/resolve"),
+        json!({ "outcome": "credit_note", "resolution": "x" }),
+    );
+    assert_eq!(r.code(), "missing_field");
+    let r = app.post(
+        &format!("/api/v1/disputes/{id}/resolve"),
+        json!({ "outcome": "refund", "resolution": "x" }),
+    );
+    assert_eq!(r.code(), "invalid_field");
+    assert_eq!(
+        app.get(&format!("/api/v1/disputes/{id}")).body["status"],
+        "open",
+        "refused resolutions changed nothing"
+    );
+    let r = app.get("/api/v1/disputes?status=closed");
+    assert_eq!(r.code(), "invalid_field");
+}
