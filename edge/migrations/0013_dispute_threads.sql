@@ -52,7 +52,8 @@ ALTER TABLE disputes_new RENAME TO disputes;
 CREATE INDEX disputes_by_invoice ON disputes (invoice_id, status);
 -- One open conversation per invoice; a chargeback may run beside it.
 CREATE UNIQUE INDEX one_open_dispute ON disputes (invoice_id) WHERE status = 'open' AND kind != 'chargeback';
-CREATE UNIQUE INDEX disputes_by_stripe ON disputes (stripe_dispute_id) WHERE stripe_dispute_id IS NOT NULL;
+-- A card dispute has one record per invoice its payment paid.
+CREATE UNIQUE INDEX disputes_by_stripe ON disputes (stripe_dispute_id, invoice_id) WHERE stripe_dispute_id IS NOT NULL;
 CREATE INDEX disputes_by_org ON disputes (organization_id, status, id);
 CREATE INDEX disputes_by_customer ON disputes (organization_id, customer_id, id);
 

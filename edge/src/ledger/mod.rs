@@ -242,6 +242,37 @@ pub enum Guard {
     PaymentAbsent { payment: String },
 }
 
+/// A card dispute's record on one invoice its payment paid (the invoice's
+/// share of the disputed amount): created or updated, never duplicated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chargeback {
+    pub dispute: String,
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reason: String,
+    pub stripe_status: String,
+    /// Unix milliseconds.
+    pub evidence_due_at: Option<i64>,
+    /// Open holds the invoice's reminders.
+    pub open: bool,
+    /// How it ended: `won`, `lost`, or `resolved` (an inquiry closed, the
+    /// charge refunded).
+    pub outcome: Option<&'static str>,
+}
+
+/// Whether a card dispute in Stripe's `status` is still open, and how a
+/// closed one ended.
+pub fn chargeback_state(status: &str) -> (bool, Option<&'static str>) {
+    match status {
+        "won" => (false, Some("won")),
+        "lost" => (false, Some("lost")),
+        "warning_closed" | "charge_refunded" | "prevented" => (false, Some("resolved")),
+        _ => (true, None),
+    }
+}
+
 /// Everything one fact does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Effects {
@@ -259,6 +290,8 @@ pub struct Effects {
     pub emails: Vec<Email>,
     pub audit: Vec<AuditEntry>,
     pub guards: Vec<Guard>,
+    /// Card disputes' records in the company's list of disputes.
+    pub chargebacks: Vec<Chargeback>,
 }
 
 impl Effects {
@@ -274,6 +307,7 @@ impl Effects {
             emails: Vec::new(),
             audit: Vec::new(),
             guards: Vec::new(),
+            chargebacks: Vec::new(),
         }
     }
 

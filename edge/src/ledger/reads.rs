@@ -59,7 +59,9 @@ pub fn reads(event: &Event) -> Reads {
             | Fact::DisputeOpened { payment, .. }
             | Fact::DisputeClosed { payment, .. },
         ) => r.payment = payment,
-        _ => {}
+        // A dispute's other events (updated, funds withdrawn) move no money
+        // but update its record: its payment's invoices are read.
+        _ => r.payment = reconcile::card_dispute(event).and_then(|d| d.payment),
     }
     r
 }

@@ -60,6 +60,41 @@ pub enum Fact {
     },
 }
 
+/// A card dispute as the company's list of disputes shows it, from any
+/// `charge.dispute.*` event (inquiries included: the customer contests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardDispute {
+    pub dispute: String,
+    pub payment: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub reason: Option<String>,
+    /// Stripe's status: `warning_needs_response`, `needs_response`,
+    /// `under_review`, `won`, `lost`, `warning_closed`, …
+    pub status: String,
+    /// The evidence deadline, Unix seconds.
+    pub due_by: Option<i64>,
+}
+
+/// The card dispute an event reports on, if it is one.
+pub fn card_dispute(event: &Event) -> Option<CardDispute> {
+    if !event.kind.starts_with("charge.dispute.") {
+        return None;
+    }
+    match event.object() {
+        Object::Dispute(d) => Some(CardDispute {
+            payment: d.payment_intent.as_ref().map(|p| p.id().to_owned()),
+            amount: d.amount,
+            currency: d.currency.to_ascii_uppercase(),
+            reason: d.reason,
+            status: d.status,
+            due_by: d.evidence_details.and_then(|e| e.due_by),
+            dispute: d.id,
+        }),
+        _ => None,
+    }
+}
+
 /// Reads an event. Unknown or irrelevant events give no facts.
 pub fn facts(event: &Event) -> Vec<Fact> {
     match (event.kind.as_str(), event.object()) {

@@ -213,6 +213,46 @@ pub async fn read(
 
 /// The statements that write `e`, guards first, and the emails to enqueue
 /// once they are written. `actor` signs the audit rows.
+/// A card dispute's record, created or brought up to date; one that ended
+/// stays ended (a late `created` does not reopen it).
+fn chargeback(
+    ctx: &Ctx,
+    org_id: &str,
+    c: &crate::ledger::Chargeback,
+) -> Result<D1PreparedStatement, ApiError> {
+    let id = settle_shared::ids::DisputeId::generate(ctx.now_ms() as u64, ctx.random10());
+    let status = if c.open { "open" } else { "resolved" };
+    db::stmt(
+        &ctx.db,
+        "INSERT INTO disputes (id, organization_id, invoice_id, customer_id, kind, status, reason, reason_code, disputed_amount, currency, \
+         stripe_dispute_id, stripe_status, evidence_due_at, outcome, opened_by, created_at, updated_at, resolved_at) \
+         VALUES (?1, ?2, ?3, ?4, 'chargeback', ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'stripe', ?13, ?13, CASE WHEN ?5 = 'open' THEN NULL ELSE ?13 END) \
+         ON CONFLICT (stripe_dispute_id, invoice_id) WHERE stripe_dispute_id IS NOT NULL DO UPDATE SET \
+         stripe_status = CASE WHEN disputes.status = 'open' THEN excluded.stripe_status ELSE disputes.stripe_status END, \
+         evidence_due_at = COALESCE(excluded.evidence_due_at, disputes.evidence_due_at), \
+         disputed_amount = MAX(disputes.disputed_amount, excluded.disputed_amount), \
+         outcome = CASE WHEN disputes.status = 'open' THEN excluded.outcome ELSE disputes.outcome END, \
+         resolved_at = CASE WHEN disputes.status = 'open' AND excluded.status != 'open' THEN excluded.updated_at ELSE disputes.resolved_at END, \
+         status = CASE WHEN disputes.status = 'open' THEN excluded.status ELSE disputes.status END, \
+         updated_at = excluded.updated_at",
+        params![
+            id.as_str(),
+            org_id,
+            &c.invoice_id,
+            &c.customer_id,
+            status,
+            &c.reason,
+            c.amount,
+            &c.currency,
+            &c.dispute,
+            &c.stripe_status,
+            c.evidence_due_at,
+            c.outcome,
+            ctx.now_ms()
+        ],
+    )
+}
+
 pub fn statements(
     ctx: &Ctx,
     org_id: &str,
@@ -253,6 +293,9 @@ pub fn statements_with_ids(
     }
     for u in &e.invoices {
         stmts.push(update_invoice(ctx, org_id, u)?);
+    }
+    for c in &e.chargebacks {
+        stmts.push(chargeback(ctx, org_id, c)?);
     }
     for (session, state) in &e.sessions {
         stmts.push(db::stmt(

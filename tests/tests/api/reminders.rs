@@ -277,7 +277,12 @@ fn promises_and_disputes_refuse_bad_input() {
         &format!("/api/v1/disputes/{dispute}/resolve"),
         json!({ "resolution": "Twice" }),
     );
-    assert_eq!((r.status, r.code()), (409, "conflict"), "already resolved: {}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "conflict"),
+        "already resolved: {}",
+        r.body
+    );
     let r = app.post(
         "/api/v1/disputes/nope/resolve",
         json!({ "resolution": "x" }),

@@ -466,3 +466,81 @@ fn a_refund_of_a_combined_payment_is_split_over_its_invoices() {
         "the rest of the refund comes off the second"
     );
 }
+
+#[test]
+fn a_chargeback_is_a_dispute_that_holds_reminders_until_it_closes() {
+    let app = TestApp::new();
+    let c = app.create_customer("Carla Chargeback");
+    let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
+    let due = chrono::Utc::now().date_naive() + chrono::Days::new(10);
+    body["due_date"] = json!(due.to_string());
+    let r = app.post("/api/v1/invoices", body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let inv = r.body;
+    let id = inv["id"].as_str().unwrap();
+    let pi = format!("pi_{}", unique());
+    assert_eq!(deliver_paid(&app, &inv, &pi, "paid", "eur").status, 200);
+    let reminded = || {
+        app.get("/api/v1/reminders/upcoming").body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["invoice_id"] == id)
+    };
+    assert!(!reminded(), "paid: no reminders");
+    let dp = format!("dp_{}", unique());
+    let due_by = now() + 7 * 86_400;
+    let dispute = |status: &str| {
+        json!({ "id": dp, "object": "dispute", "amount": inv["total"], "currency": "eur", "status": status,
+                "reason": "fraudulent", "payment_intent": pi, "evidence_details": { "due_by": due_by } })
+    };
+    let r = deliver(
+        &app,
+        &event("charge.dispute.created", dispute("needs_response")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The money is taken back: the invoice is open again, and the
+    // chargeback, open in the list of disputes, holds its reminders.
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{id}")).body["status"],
+        "open"
+    );
+    let list = app.get("/api/v1/disputes?kind=chargeback");
+    assert_eq!(list.status, 200, "{}", list.body);
+    let d = &list.body["data"][0];
+    assert_eq!(d["status"], "open");
+    assert_eq!(d["reason"], "fraudulent");
+    assert_eq!(d["disputed_amount"], inv["total"]);
+    assert_eq!(d["stripe_dispute_id"], dp.as_str());
+    assert_eq!(d["stripe_status"], "needs_response");
+    assert!(d["evidence_due_at"].is_string(), "{d}");
+    assert!(!reminded(), "an open chargeback holds the reminders");
+    // Updated, then lost: the record follows; closed, it holds nothing.
+    let r = deliver(
+        &app,
+        &event("charge.dispute.updated", dispute("under_review")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.get("/api/v1/disputes?kind=chargeback").body["data"][0]["stripe_status"],
+        "under_review"
+    );
+    let r = deliver(&app, &event("charge.dispute.closed", dispute("lost")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = app.get("/api/v1/disputes?kind=chargeback").body;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "one record");
+    assert_eq!(list["data"][0]["status"], "resolved");
+    assert_eq!(list["data"][0]["outcome"], "lost");
+    assert!(
+        reminded(),
+        "the chargeback lost, the invoice is reminded again"
+    );
+    // A late `created` does not reopen it.
+    let late = json!({ "id": format!("evt_{}", unique()), "object": "event", "type": "charge.dispute.created", "created": now(),
+                       "livemode": false, "data": { "object": dispute("needs_response") } });
+    assert_eq!(deliver(&app, &late).status, 200);
+    assert_eq!(
+        app.get("/api/v1/disputes?kind=chargeback").body["data"][0]["status"],
+        "resolved"
+    );
+}
