@@ -472,7 +472,10 @@ fn a_chargeback_is_a_dispute_that_holds_reminders_until_it_closes() {
     let app = TestApp::new();
     let c = app.create_customer("Carla Chargeback");
     let mut body = TestApp::invoice_body(c["id"].as_str().unwrap(), "EUR");
-    let due = chrono::Utc::now().date_naive() + chrono::Days::new(10);
+    let due = chrono::DateTime::from_timestamp(now(), 0)
+        .unwrap()
+        .date_naive()
+        + chrono::Days::new(10);
     body["due_date"] = json!(due.to_string());
     let r = app.post("/api/v1/invoices", body);
     assert_eq!(r.status, 201, "{}", r.body);
