@@ -40,6 +40,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/invoices") view=|| view! { <shell::Signed><pages::invoices::Invoices/></shell::Signed> }/>
                 <Route path=path!("/console/invoices/new") view=|| view! { <shell::Signed><pages::new_invoice::NewInvoice/></shell::Signed> }/>
                 <Route path=path!("/console/invoices/:id") view=|| view! { <shell::Signed><pages::invoice::InvoicePage/></shell::Signed> }/>
+                <Route path=path!("/console/disputes") view=|| view! { <shell::Signed><pages::disputes::Disputes/></shell::Signed> }/>
+                <Route path=path!("/console/disputes/:id") view=|| view! { <shell::Signed><pages::dispute::DisputePage/></shell::Signed> }/>
                 <Route path=path!("/console/branding") view=|| view! { <shell::Signed><pages::branding::BrandingPage/></shell::Signed> }/>
                 <Route path=path!("/console/stripe") view=|| view! { <shell::Signed><pages::stripe::StripePage/></shell::Signed> }/>
                 <Route path=path!("/console/api-keys") view=|| view! { <shell::Signed><pages::api_keys::ApiKeys/></shell::Signed> }/>

@@ -5,6 +5,8 @@ pub mod api_keys;
 pub mod branding;
 pub mod customer;
 pub mod customers;
+pub mod dispute;
+pub mod disputes;
 pub mod invoice;
 pub mod invoices;
 pub mod new_invoice;

@@ -1,0 +1,289 @@
+//! `/console/disputes/{id}`: one dispute: what the customer says is wrong,
+//! the conversation (newest at the bottom, with who wrote and when, and
+//! whether the customer has read the company's answers), an answer box, and
+//! the ways to end it: a credit note, settled as it is, or a rejection the
+//! customer sees. New messages are fetched every few seconds while the page
+//! is open.
+
+use super::disputes::{days_until, kind_word, reason_word, status_word};
+use crate::api::{self, ApiFailure};
+use crate::shell::{Failure, Session, set_title};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use settle_portal::format::{date, money, parse_amount};
+use settle_portal::i18n::fill;
+use settle_shared::api::{
+    DisputeMessageRequest, DisputeMessageResponse, DisputeResponse, RejectDisputeRequest,
+    ResolveDisputeRequest,
+};
+use settle_shared::dispute::shown;
+
+/// How often the page asks for new messages.
+const POLL_MS: u32 = 4000;
+
+#[component]
+pub fn DisputePage() -> impl IntoView {
+    let t = expect_context::<Session>().t();
+    let id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let dispute = RwSignal::new(None::<Result<DisputeResponse, ApiFailure>>);
+    let load = {
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                let r = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await;
+                // A failed refresh keeps what is shown; a failed first load says why.
+                if r.is_ok() || dispute.get_untracked().is_none() {
+                    dispute.set(Some(r));
+                }
+            });
+        }
+    };
+    load();
+    // Fetched again every few seconds while the page stays open.
+    let alive = RwSignal::new(true);
+    on_cleanup(move || alive.set(false));
+    {
+        let load = load.clone();
+        leptos::task::spawn_local(async move {
+            loop {
+                gloo_timers_sleep(POLL_MS).await;
+                if !alive.get_untracked() {
+                    break;
+                }
+                load();
+            }
+        });
+    }
+    move || match dispute.get() {
+        None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
+        Some(Err(e)) => view! { <Failure failure=e/> }.into_any(),
+        Some(Ok(d)) => {
+            set_title(&format!("{} · {}", t.dispute_word, d.invoice_number));
+            view! { <Dispute d=d set=dispute/> }.into_any()
+        }
+    }
+}
+
+/// Waits `ms` milliseconds (the browser's timer).
+async fn gloo_timers_sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[component]
+fn Dispute(
+    d: DisputeResponse,
+    set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>,
+) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let t = session.t();
+    let locale = session.me.member.locale.clone();
+    let open = d.status == "open";
+    let chargeback = d.kind == "chargeback";
+    let (customer_link, customer_name) = (format!("/console/customers/{}", d.customer_id), d.customer_name.clone());
+    let lines = match &d.lines {
+        None => t.whole_invoice.to_owned(),
+        Some(l) => l.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+    };
+    view! {
+        <div class="heading">
+            <h1>{format!("{} · {}", t.dispute_word, d.invoice_number)}</h1>
+            <span class="badge">{status_word(t, &d.status)}</span>
+        </div>
+        <dl class="facts">
+            <dt>{t.customer}</dt><dd><A href=customer_link>{customer_name}</A></dd>
+            <dt>{t.kind}</dt><dd>{kind_word(t, &d.kind)}</dd>
+            <dt>{t.reason_word}</dt><dd>{reason_word(t, &d.reason)}</dd>
+            <dt>{t.lines_disputed}</dt><dd>{lines}</dd>
+            {d.expected_amount.map(|e| view! { <dt>{t.expected}</dt><dd>{money(e, &d.currency, &locale)}</dd> })}
+            <dt>{t.disputed_amount}</dt><dd>{money(d.disputed_amount, &d.currency, &locale)}</dd>
+            {d.evidence_due_at.clone().map(|e| {
+                let soon = days_until(&e) <= 3 && d.status == "open";
+                view! { <dt>{t.evidence_due}</dt><dd class=if soon { "due-soon" } else { "" }>{date(&e[..10], &locale)}</dd> }
+            })}
+            {d.credit_note.clone().map(|c| view! {
+                <dt>{t.resolved}</dt>
+                <dd>{fill(&fill(t.credit_note_issued, "number", &c.number), "amount", &money(c.amount, &c.currency, &locale))}</dd>
+            })}
+        </dl>
+        {chargeback.then(|| view! { <p class="notice">{t.stripe_decides}</p> })}
+        <h2>{t.thread}</h2>
+        <Thread messages=d.messages.clone() read_by_customer=d.other_side_read_at.clone()/>
+        {(d.status != "resolved").then(|| view! { <Answer id=d.id.clone() set=set/> })}
+        {(open && !chargeback).then(|| view! { <End d=d.clone() set=set/> })}
+    }
+}
+
+/// The messages, oldest first, as text (never markup), with the company's
+/// last answer marked read or not by the customer.
+#[component]
+fn Thread(
+    messages: Vec<DisputeMessageResponse>,
+    read_by_customer: Option<String>,
+) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let t = session.t();
+    let locale = session.me.member.locale.clone();
+    let last_ours = messages.iter().rposition(|m| m.author != "customer");
+    view! {
+        <ol class="thread" aria-live="polite">
+            {messages.into_iter().enumerate().map(|(i, m)| {
+                let ours = m.author != "customer";
+                let when = format!("{} {}", date(&m.created_at[..10], &locale), &m.created_at[11..16]);
+                let read = (Some(i) == last_ours).then(|| {
+                    let seen = read_by_customer.as_deref().is_some_and(|r| r >= m.created_at.as_str());
+                    view! { <span class="read">{if seen { t.read_by_customer } else { t.not_read_yet }}</span> }
+                });
+                view! {
+                    <li class=if ours { "message ours" } else { "message theirs" }>
+                        <p class="who"><strong>{m.author_name.clone()}</strong>" · "<time datetime=m.created_at.clone()>{when}" UTC"</time></p>
+                        <p class="body">{shown(&m.body)}</p>
+                        {read}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn Answer(id: String, set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>) -> impl IntoView {
+    let t = expect_context::<Session>().t();
+    let body = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<ApiFailure>);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (id, text) = (id.clone(), body.get_untracked());
+        leptos::task::spawn_local(async move {
+            let r = api::post::<DisputeMessageResponse, _>(
+                &format!("/disputes/{id}/messages"),
+                &DisputeMessageRequest { body: text },
+            )
+            .await;
+            match r {
+                Ok(_) => {
+                    body.set(String::new());
+                    problem.set(None);
+                    if let Ok(d) = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await {
+                        set.set(Some(Ok(d)));
+                    }
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card answer" on:submit=send>
+            {move || problem.get().map(|e| view! { <Failure failure=e/> })}
+            <label for="answer">{t.your_answer}</label>
+            <textarea id="answer" rows="4" maxlength="4000" required
+                prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+            <button type="submit">{t.send}</button>
+        </form>
+    }
+}
+
+/// The ways to end an open dispute.
+#[component]
+fn End(
+    d: DisputeResponse,
+    set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>,
+) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let t = session.t();
+    let locale = session.me.member.locale.clone();
+    let currency = d.currency.clone();
+    let amount = RwSignal::new(format!("{:.2}", d.disputed_amount as f64 / 100.0));
+    let words = RwSignal::new(String::new());
+    let why = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<ApiFailure>);
+    let id = d.id.clone();
+    let finish = move |path: String, body: serde_json::Value| {
+        leptos::task::spawn_local(async move {
+            match api::post::<DisputeResponse, _>(&path, &body).await {
+                Ok(d) => {
+                    problem.set(None);
+                    set.set(Some(Ok(d)));
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    let credit = {
+        let (id, currency) = (id.clone(), currency.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let Some(minor) = parse_amount(&amount.get_untracked(), &currency) else {
+                problem.set(Some(ApiFailure::Refused(t.amount.to_owned())));
+                return;
+            };
+            let body = ResolveDisputeRequest {
+                outcome: Some("credit_note".into()),
+                credit_amount: Some(minor),
+                resolution: words.get_untracked(),
+            };
+            finish(
+                format!("/disputes/{id}/resolve"),
+                serde_json::to_value(body).unwrap_or_default(),
+            );
+        }
+    };
+    let settled = {
+        let id = id.clone();
+        move |_| {
+            let body = ResolveDisputeRequest {
+                outcome: Some("resolved".into()),
+                credit_amount: None,
+                resolution: words.get_untracked(),
+            };
+            finish(
+                format!("/disputes/{id}/resolve"),
+                serde_json::to_value(body).unwrap_or_default(),
+            );
+        }
+    };
+    let reject = {
+        let id = id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let body = RejectDisputeRequest {
+                reason: why.get_untracked(),
+            };
+            finish(
+                format!("/disputes/{id}/reject"),
+                serde_json::to_value(body).unwrap_or_default(),
+            );
+        }
+    };
+    view! {
+        {move || problem.get().map(|e| view! { <Failure failure=e/> })}
+        <form class="card" on:submit=credit>
+            <h2>{t.resolve_credit}</h2>
+            <label for="credit-amount">{format!("{} ({})", t.credit_amount, currency)}</label>
+            <input id="credit-amount" inputmode="decimal" required prop:value=move || amount.get()
+                on:input=move |ev| amount.set(event_target_value(&ev))/>
+            <p class="badge">{format!("{}: {}", t.disputed_amount, money(d.disputed_amount, &d.currency, &locale))}</p>
+            <label for="resolution">{t.resolution_message}</label>
+            <textarea id="resolution" rows="3" required prop:value=move || words.get()
+                on:input=move |ev| words.set(event_target_value(&ev))></textarea>
+            <div class="actions">
+                <button type="submit">{t.resolve_credit}</button>
+                <button type="button" class="secondary" on:click=settled disabled=move || words.get().trim().is_empty()>{t.resolve_settled}</button>
+            </div>
+        </form>
+        <form class="card" on:submit=reject>
+            <h2>{t.reject_dispute}</h2>
+            <label for="reject-why">{t.reject_reason}</label>
+            <textarea id="reject-why" rows="3" required prop:value=move || why.get()
+                on:input=move |ev| why.set(event_target_value(&ev))></textarea>
+            <button type="submit" class="danger">{t.reject_dispute}</button>
+        </form>
+    }
+}
