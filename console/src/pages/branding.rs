@@ -8,18 +8,26 @@ use crate::shell::{Failure, Session, set_title};
 use leptos::prelude::*;
 use settle_shared::api::{Branding, OrganizationResponse, UpdateOrganizationRequest};
 use settle_shared::branding::check_colours;
+use settle_shared::staff::Capability;
 use wasm_bindgen::JsCast;
 
 #[component]
 pub fn BrandingPage() -> impl IntoView {
-    let t = expect_context::<Session>().t();
+    let session = expect_context::<Session>();
+    let t = session.t();
     set_title(t.branding);
+    // Anyone may read the branding; only admins change it: others are told
+    // so instead of being shown a form the server would refuse.
+    if !session.may(Capability::Configure) {
+        return view! { <h1>{t.branding}</h1><p class="error" role="alert">{Capability::Configure.refusal()}</p> }.into_any();
+    }
     let org = LocalResource::new(|| api::get::<OrganizationResponse>("/organization"));
-    move || match org.get() {
+    (move || match org.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(e)) => view! { <Failure failure=e/> }.into_any(),
         Some(Ok(o)) => view! { <Form branding=o.branding/> }.into_any(),
-    }
+    })
+    .into_any()
 }
 
 fn text(v: &Option<String>) -> String {

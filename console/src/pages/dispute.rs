@@ -87,7 +87,10 @@ fn Dispute(
     let locale = session.me.member.locale.clone();
     let open = d.status == "open";
     let chargeback = d.kind == "chargeback";
-    let (customer_link, customer_name) = (format!("/console/customers/{}", d.customer_id), d.customer_name.clone());
+    let (customer_link, customer_name) = (
+        format!("/console/customers/{}", d.customer_id),
+        d.customer_name.clone(),
+    );
     let lines = match &d.lines {
         None => t.whole_invoice.to_owned(),
         Some(l) => l.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
