@@ -83,12 +83,12 @@ pub fn interpret<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiF
     })
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     let (status, body) = send("GET", path, None).await?;
     interpret(status, &body)
 }
 
-async fn post<T: DeserializeOwned, B: Serialize>(
+pub async fn post<T: DeserializeOwned, B: Serialize>(
     path: &str,
     body: Option<&B>,
 ) -> Result<T, ApiFailure> {

@@ -9,6 +9,7 @@ pub mod format;
 pub mod i18n;
 pub mod router;
 pub mod routes;
+pub mod thread;
 
 use api::ApiFailure;
 use leptos::prelude::*;

@@ -10,6 +10,7 @@ use std::process::Command;
 pub fn all(t: &Tools) -> Result<()> {
     portal(t)?;
     console(t)?;
+    disputes(t)?;
     edge(t)
 }
 
@@ -34,6 +35,31 @@ pub fn console(t: &Tools) -> Result<()> {
     })?;
     step("minify the console's JS glue (esbuild)", || {
         minify_glue(t, &root().join("dist").join("console"))
+    })
+}
+
+/// The customer's dispute pages into `dist/disputes/`, a bundle apart from
+/// the portal's pay path (same crate, binary `settle-thread`), served under
+/// `/disputes/`.
+pub fn disputes(t: &Tools) -> Result<()> {
+    step("build the dispute pages (trunk --release)", || {
+        run(Command::new(&t.trunk)
+            .args([
+                "build",
+                "portal/disputes/index.html",
+                "--release",
+                "--offline=true",
+                "--dist",
+                "dist/disputes",
+                "--public-url",
+                "/disputes/",
+            ])
+            .current_dir(root())
+            .env("PATH", &t.path)
+            .env("NO_COLOR", "true"))
+    })?;
+    step("minify the dispute pages' JS glue (esbuild)", || {
+        minify_glue(t, &root().join("dist").join("disputes"))
     })
 }
 

@@ -33,6 +33,8 @@ pub enum Route {
     Health,
     /// The console's pages and files (`/console/…`), served from the assets.
     Console,
+    /// The customer's dispute pages and files (`/disputes/…`), from the assets.
+    DisputePages,
     /// An uploaded logo: `/logos/<organization>/<file>`.
     Logo(String, String),
     UploadLogo,
@@ -139,6 +141,7 @@ impl Route {
         match self {
             Route::Health => "health",
             Route::Console => "console",
+            Route::DisputePages => "dispute_pages",
             Route::Logo(..) => "logos.get",
             Route::UploadLogo => "organization.logo",
             Route::PreviewBranding => "organization.branding_preview",
@@ -247,6 +250,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
         ["console", ..] => (Get, Route::Console),
+        ["disputes", ..] => (Get, Route::DisputePages),
         ["logos", org, file] => (Get, Route::Logo(s(org), s(file))),
         ["u", customer, mac] => {
             return match method {

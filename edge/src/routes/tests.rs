@@ -257,6 +257,38 @@ fn assigning_a_customer() {
 }
 
 #[test]
+fn dispute_pages_and_routes() {
+    for path in [
+        "/disputes",
+        "/disputes/new/inv_1",
+        "/disputes/dsp_1",
+        "/disputes/settle-thread-1a.wasm",
+    ] {
+        assert_eq!(
+            match_route(Method::Get, path),
+            Ok(Route::DisputePages),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        match_route(Method::Get, "/api/v1/disputes"),
+        Ok(Route::ListDisputes)
+    );
+    assert_eq!(
+        match_route(Method::Post, "/api/v1/portal/invoices/inv_1/disputes"),
+        Ok(Route::PortalOpenDispute("inv_1".into()))
+    );
+    assert_eq!(
+        match_route(Method::Post, "/api/v1/portal/disputes/dsp_1/reopen"),
+        Ok(Route::PortalReopenDispute("dsp_1".into()))
+    );
+    assert_eq!(
+        match_route(Method::Post, "/api/v1/disputes/dsp_1/reject"),
+        Ok(Route::RejectDispute("dsp_1".into()))
+    );
+}
+
+#[test]
 fn console_paths() {
     for path in [
         "/console",

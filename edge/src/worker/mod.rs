@@ -52,7 +52,10 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
         return Response::empty();
     }
     if route == Route::Console {
-        return console(&env, &path).await;
+        return app(&env, &path, "/console/").await;
+    }
+    if route == Route::DisputePages {
+        return app(&env, &path, "/disputes/").await;
     }
     if let Route::Logo(org, file) = &route {
         return api::logos::serve(&env, org, file).await;
@@ -76,21 +79,17 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
     }
 }
 
-/// The console's files from the assets; any other path under `/console/`
-/// is one of its pages, which its own index.html draws.
-async fn console(env: &Env, path: &str) -> worker::Result<Response> {
+/// A client-side app's files from the assets (the console, the dispute
+/// pages); any other path under its `root` is one of its pages, which its
+/// own index.html draws.
+async fn app(env: &Env, path: &str, root: &str) -> worker::Result<Response> {
     let file = path.rsplit('/').next().unwrap_or("");
-    let target = if file.contains('.') {
-        path
-    } else {
-        "/console/"
-    };
+    let target = if file.contains('.') { path } else { root };
     let resp = env
         .assets("ASSETS")?
         .fetch(format!("https://assets.invalid{target}"), None)
         .await?;
-    // The console is never framed (clickjacking) nor sniffed, whatever the
-    // asset rules say.
+    // Never framed (clickjacking) nor sniffed, whatever the asset rules say.
     let headers: worker::Headers = resp.headers().entries().collect();
     headers.set("X-Frame-Options", "DENY")?;
     headers.set("Content-Security-Policy", "frame-ancestors 'none'")?;
@@ -121,7 +120,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
             },
         ),
         // Answered from the assets before a context is made (see `fetch`).
-        Route::Console | Route::Logo(..) => Err(ApiError::not_found("page")),
+        Route::Console | Route::DisputePages | Route::Logo(..) => Err(ApiError::not_found("page")),
         Route::UploadLogo => api::logos::upload(ctx, req).await,
         Route::PreviewBranding => organizations::preview_branding(ctx, req).await,
         Route::GetStripeAccount => api::stripe_account::get(ctx, &req).await,

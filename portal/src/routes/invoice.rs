@@ -146,6 +146,10 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
         let label = fill(t.pay_now, "amount", &m(invoice.amount_due));
         view! { <PayButton invoice=invoice.clone() label=label lang=lang locale=loc.clone() payments=session.payments.clone()/> }
     });
+    // "Something's wrong?" opens the dispute pages (their own bundle).
+    let wrong = (invoice.status == InvoiceStatus::Open).then(|| {
+        view! { <a class="wrong" href=format!("/disputes/new/{}", invoice.id)>{t.something_wrong}</a> }
+    });
     let notice = notice(
         back,
         invoice.status == InvoiceStatus::Paid,
@@ -188,6 +192,9 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
             </dl>
             {memo}
         </article>
-        <p class="no-print"><button class="button secondary" on:click=print>{t.print}</button></p>
+        <p class="no-print actions">
+            <button class="button secondary" on:click=print>{t.print}</button>
+            {wrong}
+        </p>
     }
 }
