@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { BASE, MAIL, must, useBrowser, checkPage, waitForMail, newPage, phone, openLink } from './support.mjs';
+import { BASE, must, useBrowser, checkPage, waitForMail, newPage, phone, openLink, signInFromOutbox } from './support.mjs';
 
 const DEMO = JSON.parse(fs.readFileSync(must('SETTLE_DEMO'), 'utf8'));
 const member = (role) => DEMO.members.find((m) => m.role === role);
@@ -20,15 +20,6 @@ const LAPTOP = { width: 1280, height: 800 };
 const TABLET = { width: 820, height: 1180 };
 
 useBrowser();
-
-/** Opens the newest email to `to` in the outbox and clicks its Sign in button. */
-async function signInFromOutbox(page, to, since) {
-  const mail = await waitForMail(to, (m) => m.subject.startsWith('Sign in to') && m.received_at_ms >= since - 1000);
-  await page.goto(`${MAIL}/messages/${mail.id}`);
-  await page.getByRole('link', { name: 'Sign in' }).first().click();
-  await page.waitForURL(/\/console\/customers$/);
-  await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
-}
 
 /** The demo company's branding as the seed made it, whatever happens in
  *  the test (the portal journeys read its colour). */

@@ -88,3 +88,13 @@ export async function openLink(page, url) {
   await page.goto(url);
   await page.locator('#boot').waitFor({ state: 'detached' });
 }
+
+/** Opens the newest email to `to` in the outbox and clicks its Sign in button. */
+export async function signInFromOutbox(page, to, since) {
+  const mail = await waitForMail(to, (m) => m.subject.startsWith('Sign in to') && m.received_at_ms >= since - 1000);
+  await page.goto(`${MAIL}/messages/${mail.id}`);
+  await page.getByRole('link', { name: 'Sign in' }).first().click();
+  await page.waitForURL(/\/console\/customers$/);
+  await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+}
+

@@ -1,0 +1,104 @@
+// Disputes in two browsers at once: a customer on a phone says from the
+// invoice what is wrong, an agent on a laptop answers in the console, and
+// each sees the other's messages appear without reloading. The agent
+// resolves it with a credit note: the customer's balance drops, and the
+// invoice's reminders, paused while the dispute was open, resume. Markup in
+// a message is shown as text and runs nothing. It works on an organization
+// of its own.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, must, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox } from './support.mjs';
+
+useBrowser();
+
+const LAPTOP = { width: 1280, height: 800 };
+
+test('a customer disputes a line, talks it through with an agent live, and gets a credit note', async () => {
+  const stamp = Date.now();
+  const adminEmail = `agent-${stamp}@initech.example`;
+  const made = await fetch(`${BASE}/api/v1/organizations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: `Initech ${stamp}`,
+      branding: { display_name: 'Initech', primary_color: '#0f766e', support_email: 'billing@initech.example' },
+      admin: { name: 'Peter Gibbons', email: adminEmail },
+    }),
+  });
+  assert.equal(made.status, 201);
+  const org = await made.json();
+  const api = (path, body) => fetch(`${BASE}/api/v1${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then((r) => r.json());
+  const customer = await api('/customers', { name: 'Milton Waddams', email: `milton-${stamp}@example.com`, time_zone: 'America/Chicago' });
+  const due = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `ITC-${stamp}`, currency: 'EUR', due_date: due,
+    lines: [
+      { description: 'Red staplers', quantity: 3, unit_amount: 1500 },
+      { description: 'Desk move', quantity: 1, unit_amount: 5000 },
+    ],
+  });
+  const reminded = async () => (await api('/reminders/upcoming')).data.some((s) => s.invoice_id === invoice.id);
+  assert.ok(await reminded(), 'an open invoice due in ten days has reminders ahead');
+
+  // The customer, on a phone: "Something wrong with this invoice?"
+  const link = await api(`/customers/${customer.id}/portal-links`, {});
+  const buyer = await phone();
+  buyer.page.on('dialog', (d) => assert.fail(`a dialog opened: ${d.message()}`));
+  await openLink(buyer.page, link.url);
+  await buyer.page.locator('.card', { hasText: invoice.number }).getByRole('link').click();
+  await buyer.page.getByRole('link', { name: 'Something wrong with this invoice?' }).click();
+  await buyer.page.waitForURL(/\/disputes\/new\/inv_/);
+  await buyer.page.getByRole('heading', { level: 1, name: `What is wrong with invoice ${invoice.number}?` }).waitFor();
+  await buyer.page.getByLabel('Wrong items or quantity').check();
+  await buyer.page.getByLabel('Some lines').check();
+  await buyer.page.getByLabel(/Red staplers/).check();
+  const xss = '<img src=x onerror=alert(1)> Two staplers came, not three.';
+  await buyer.page.getByLabel('Your message').fill(xss);
+  await checkPage(buyer.page, '40-dispute-form');
+  await buyer.page.getByRole('button', { name: 'Send to Initech' }).click();
+  await buyer.page.waitForURL(/\/disputes\/dsp_/);
+  await buyer.page.getByText('You dispute €45.00 of this invoice.').waitFor();
+  // Markup is text: shown as typed, no image element, nothing run.
+  await buyer.page.locator('.message .body', { hasText: xss }).waitFor();
+  assert.equal(await buyer.page.locator('.thread img').count(), 0);
+  assert.ok(!(await reminded()), 'the open dispute pauses the invoice\'s reminders');
+
+  // The agent, on a laptop, in the console.
+  const agent = await newPage(LAPTOP);
+  await signInFromOutbox(agent.page, adminEmail, stamp);
+  await agent.page.getByRole('link', { name: 'Disputes' }).click();
+  const row = agent.page.getByRole('row', { name: new RegExp(invoice.number) });
+  await row.getByText('1 new').waitFor();
+  await row.getByRole('link', { name: invoice.number }).click();
+  await agent.page.locator('.message .body', { hasText: xss }).waitFor();
+  assert.equal(await agent.page.locator('.thread img').count(), 0);
+  await checkPage(agent.page, '42-console-dispute');
+
+  // Each side's message appears on the other without a reload.
+  await agent.page.getByLabel('Your answer').fill('Sorry! We will credit the missing stapler.');
+  await agent.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await buyer.page.getByText('Sorry! We will credit the missing stapler.').waitFor({ timeout: 15000 });
+  await buyer.page.getByLabel('Write a message').fill('Thank you, that works for me.');
+  await buyer.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await agent.page.getByText('Thank you, that works for me.').waitFor({ timeout: 15000 });
+  await buyer.page.getByText('Read', { exact: true }).waitFor({ timeout: 15000 });
+  await checkPage(buyer.page, '41-dispute-thread');
+
+  // A credit note for one stapler (15.00 with no tax): the balance drops.
+  await agent.page.getByLabel(/Credit amount/).fill('15.00');
+  await agent.page.getByLabel('Message to the customer').fill('We have credited one stapler, 15.00.');
+  await agent.page.getByRole('button', { name: 'Resolve with a credit note' }).click();
+  await agent.page.locator('.heading .badge', { hasText: 'Resolved' }).waitFor();
+  await buyer.page.getByText('Initech resolved the dispute:').waitFor({ timeout: 15000 });
+  await buyer.page.getByText(/Credit note CN-ITC-\d+-1: €15\.00 off the invoice\./).waitFor();
+  await buyer.page.getByRole('link', { name: 'See the invoice' }).click();
+  await buyer.page.locator('.due-now').getByText('€80.00').waitFor();
+  assert.ok(await reminded(), 'resolved, the invoice is reminded again for what is left');
+  await buyer.context.close();
+  await agent.context.close();
+});
