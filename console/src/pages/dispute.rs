@@ -2,8 +2,8 @@
 //! the conversation (newest at the bottom, with who wrote and when, and
 //! whether the customer has read the company's answers), an answer box, and
 //! the ways to end it: a credit note, settled as it is, or a rejection the
-//! customer sees. New messages are fetched every few seconds while the page
-//! is open.
+//! customer sees. Changes arrive live over a WebSocket (or, without one,
+//! every few seconds).
 
 use super::disputes::{days_until, kind_word, reason_word, status_word};
 use crate::api::{self, ApiFailure};
@@ -13,14 +13,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use settle_portal::format::{date, money, parse_amount};
 use settle_portal::i18n::fill;
+use settle_portal::thread::{follow, live};
 use settle_shared::api::{
     DisputeMessageRequest, DisputeMessageResponse, DisputeResponse, RejectDisputeRequest,
     ResolveDisputeRequest,
 };
 use settle_shared::dispute::shown;
-
-/// How often the page asks for new messages.
-const POLL_MS: u32 = 4000;
 
 #[component]
 pub fn DisputePage() -> impl IntoView {
@@ -30,51 +28,49 @@ pub fn DisputePage() -> impl IntoView {
         .get("id")
         .unwrap_or_default();
     let dispute = RwSignal::new(None::<Result<DisputeResponse, ApiFailure>>);
-    let load = {
-        let id = id.clone();
+    // Live: a socket to the thread says when it changed; without one the
+    // page asks every few seconds and says so.
+    let (changed, live_now, alive) = (
+        RwSignal::new(0u32),
+        RwSignal::new(false),
+        RwSignal::new(true),
+    );
+    on_cleanup(move || alive.set(false));
+    live::listen(
+        format!("/api/v1/disputes/{id}/live"),
+        changed,
+        live_now,
+        alive,
+    );
+    follow(
         move || {
             let id = id.clone();
-            leptos::task::spawn_local(async move {
+            async move {
                 let r = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await;
                 // A failed refresh keeps what is shown; a failed first load says why.
-                if r.is_ok() || dispute.get_untracked().is_none() {
+                let first = dispute.get_untracked().is_none();
+                let go_on = r.is_ok() || !first;
+                if r.is_ok() || first {
                     dispute.set(Some(r));
                 }
-            });
-        }
-    };
-    load();
-    // Fetched again every few seconds while the page stays open.
-    let alive = RwSignal::new(true);
-    on_cleanup(move || alive.set(false));
-    {
-        let load = load.clone();
-        leptos::task::spawn_local(async move {
-            loop {
-                gloo_timers_sleep(POLL_MS).await;
-                if !alive.get_untracked() {
-                    break;
-                }
-                load();
+                go_on
             }
-        });
-    }
+        },
+        changed,
+        live_now,
+        alive,
+    );
     move || match dispute.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(e)) => view! { <Failure failure=e/> }.into_any(),
         Some(Ok(d)) => {
             set_title(&format!("{} · {}", t.dispute_word, d.invoice_number));
-            view! { <Dispute d=d set=dispute/> }.into_any()
+            view! {
+                <Dispute d=d set=dispute/>
+                <p class="badge" role="status">{move || if live_now.get() { t.live_on } else { t.live_off }}</p>
+            }.into_any()
         }
     }
-}
-
-/// Waits `ms` milliseconds (the browser's timer).
-async fn gloo_timers_sleep(ms: u32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 #[component]

@@ -10,6 +10,7 @@ mod fetch;
 mod http;
 mod ledger;
 mod limits;
+pub mod live;
 mod outbox;
 mod queue;
 mod reminders;
@@ -172,6 +173,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::DisputeMessage(id) => api::disputes::message(ctx, req, &id).await,
         Route::AssignDispute(id) => api::disputes::assign(ctx, req, &id).await,
         Route::RejectDispute(id) => api::disputes::reject(ctx, req, &id).await,
+        Route::DisputeLive(id) => api::disputes::live(ctx, &req, &id).await,
+        Route::PortalDisputeLive(id) => api::disputes::portal::live(ctx, &req, &id).await,
         Route::PortalOpenDispute(id) => api::disputes::portal::open(ctx, req, &id).await,
         Route::PortalDisputes => api::disputes::portal::list(ctx, &req).await,
         Route::PortalDispute(id) => api::disputes::portal::get(ctx, &req, &id).await,

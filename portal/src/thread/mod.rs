@@ -8,6 +8,7 @@
 //! - `/disputes/{id}`: the thread.
 //! - `/disputes`: the customer's disputes.
 
+pub mod live;
 pub mod words;
 
 use crate::api::{self, ApiFailure};
@@ -21,9 +22,6 @@ use settle_shared::api::{
 };
 use settle_shared::dispute::{MAX_MESSAGE_CHARS, Reason, shown};
 use words::Words;
-
-/// How often an open thread asks for new messages.
-const POLL_MS: i32 = 4000;
 
 enum Page {
     New(String),
@@ -264,41 +262,87 @@ fn when(iso: &str, locale: &str, zone: &str) -> String {
     d.to_locale_string(locale, &options).into()
 }
 
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+/// Fetches `path` now, on every change `changed` reports, and every
+/// `POLL_MS` while `live` is false (every `SAFETY_POLL_MS` while it is
+/// true), for as long as `alive` holds.
+pub fn follow<F, Fut>(fetch: F, changed: RwSignal<u32>, live: RwSignal<bool>, alive: RwSignal<bool>)
+where
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = bool> + 'static,
+{
+    leptos::task::spawn_local(async move {
+        let mut seen = changed.get_untracked();
+        loop {
+            if !fetch().await {
+                break;
+            }
+            let mut waited = 0;
+            loop {
+                live::sleep(250).await;
+                waited += 250;
+                if !alive.get_untracked() {
+                    return;
+                }
+                let every = if live.get_untracked() {
+                    live::SAFETY_POLL_MS
+                } else {
+                    live::POLL_MS
+                };
+                let now = changed.get_untracked();
+                if now != seen || waited >= every {
+                    seen = now;
+                    break;
+                }
+            }
         }
     });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// The thread, fetched again every few seconds.
+/// The thread, live: a socket says when it changed; without one, it is
+/// fetched every few seconds, and the page says so.
 #[component]
 fn Thread(session: PortalSessionResponse, id: String) -> impl IntoView {
     let lang = Lang::from_locale(&session.locale);
     let t = lang.text();
     let dispute = RwSignal::new(None::<Result<DisputeResponse, ApiFailure>>);
-    {
-        let id = id.clone();
-        leptos::task::spawn_local(async move {
-            loop {
+    let (changed, live_now, alive) = (
+        RwSignal::new(0u32),
+        RwSignal::new(false),
+        RwSignal::new(true),
+    );
+    on_cleanup(move || alive.set(false));
+    live::listen(
+        format!("/api/v1/portal/disputes/{id}/live"),
+        changed,
+        live_now,
+        alive,
+    );
+    follow(
+        move || {
+            let id = id.clone();
+            async move {
                 let r = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await;
-                let stop = r.is_err() && dispute.get_untracked().is_none();
-                if r.is_ok() || dispute.get_untracked().is_none() {
+                // A failed first load says why and stops; a failed refresh
+                // keeps what is shown.
+                let first = dispute.get_untracked().is_none();
+                let go_on = r.is_ok() || !first;
+                if r.is_ok() || first {
                     dispute.set(Some(r));
                 }
-                if stop {
-                    break;
-                }
-                sleep(POLL_MS).await;
+                go_on
             }
-        });
-    }
+        },
+        changed,
+        live_now,
+        alive,
+    );
     move || match dispute.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(e)) => view! { <Failure failure=e lang=lang/> }.into_any(),
-        Some(Ok(d)) => view! { <Conversation session=session.clone() d=d set=dispute/> }.into_any(),
+        Some(Ok(d)) => {
+            view! { <Conversation session=session.clone() d=d set=dispute live=live_now/> }
+                .into_any()
+        }
     }
 }
 
@@ -307,6 +351,7 @@ fn Conversation(
     session: PortalSessionResponse,
     d: DisputeResponse,
     set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>,
+    live: RwSignal<bool>,
 ) -> impl IntoView {
     let lang = Lang::from_locale(&session.locale);
     let w = words::words(lang);
@@ -371,7 +416,7 @@ fn Conversation(
         <ol class="thread" aria-live="polite">{messages}</ol>
         {(d.status != "resolved").then(|| view! { <Write id=d.id.clone() set=set lang=lang/> })}
         {d.can_reopen.then(|| view! { <Reopen id=d.id.clone() set=set lang=lang/> })}
-        <p class="hint">{w.refreshes}</p>
+        <p class="hint" role="status">{move || if live.get() { w.live_on } else { w.live_off }}</p>
     }
 }
 

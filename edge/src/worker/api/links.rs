@@ -193,6 +193,18 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
     // An agent revokes only the links of their own accounts.
     customers::load(ctx, &org.id, &link.customer_id).await?;
     if link.revoked_at.is_none() {
+        // The sessions the link started, whose open threads lose their
+        // sockets once they are ended.
+        #[derive(serde::Deserialize)]
+        struct Hash {
+            token_hash: String,
+        }
+        let live = db::stmt(
+            &ctx.db,
+            "SELECT token_hash FROM customer_sessions WHERE link_id = ?1 AND ended_at IS NULL",
+            params![id],
+        )?;
+        let hashes: Vec<Hash> = db::all(live).await?;
         db::batch(&ctx.db, vec![
             db::stmt(&ctx.db, "UPDATE access_links SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![ctx.now_ms(), id])?,
             db::stmt(&ctx.db, "UPDATE customer_sessions SET ended_at = ?1 WHERE link_id = ?2 AND ended_at IS NULL", params![ctx.now_ms(), id])?,
@@ -203,6 +215,18 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
             )?,
         ])
         .await?;
+        if !hashes.is_empty() {
+            let threads =
+                super::disputes::thread::of_customer(ctx, &org.id, &link.customer_id).await?;
+            for h in hashes {
+                crate::worker::live::kick(
+                    ctx,
+                    &threads,
+                    &crate::worker::live::session_tag(&h.token_hash),
+                )
+                .await;
+            }
+        }
     }
     let link: LinkRow = db::one(load()?)
         .await?

@@ -172,6 +172,18 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
     respond(ctx, &org.id, id).await
 }
 
+/// `GET /api/v1/disputes/{id}/live` (WebSocket): the thread's changes as
+/// they happen, for the staff who may read it.
+pub async fn live(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let d = load(ctx, &org.id, id).await?;
+    let who = match ctx.caller() {
+        crate::worker::ctx::Caller::Member { id, .. } => crate::worker::live::member_tag(&id),
+        _ => "api_key".to_owned(),
+    };
+    crate::worker::live::connect(ctx, req, &d.id, "company", &who).await
+}
+
 /// The dispute with its thread, as the company reads it.
 async fn respond(ctx: &Ctx, org_id: &str, id: &str) -> Result<Response, ApiError> {
     let (_, view) = thread::read(ctx, org_id, id, Side::Company)
@@ -205,6 +217,7 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
         },
     )?;
     db::batch(&ctx.db, stmts).await?;
+    crate::worker::live::changed(ctx, id).await;
     let (_, view) = thread::read(ctx, &org.id, id, Side::Company)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;
@@ -276,6 +289,7 @@ pub async fn assign(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
             field: Some("member_id".into()),
         });
     }
+    crate::worker::live::changed(ctx, id).await;
     respond(ctx, &org.id, id).await
 }
 
@@ -332,6 +346,7 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
             });
         }
     }
+    crate::worker::live::changed(ctx, id).await;
     respond(ctx, &org.id, id).await
 }
 
@@ -529,5 +544,6 @@ pub async fn reject(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         credit_note: None,
     };
     finish(ctx, &org.id, &org.display_name, &d, &end).await?;
+    crate::worker::live::changed(ctx, id).await;
     respond(ctx, &org.id, id).await
 }

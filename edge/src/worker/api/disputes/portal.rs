@@ -244,6 +244,15 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
     http::json(200, &view)
 }
 
+/// `GET /api/v1/portal/disputes/{id}/live` (WebSocket): the thread's
+/// changes as they happen, for its customer.
+pub async fn live(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, req).await?;
+    let d = load(ctx, &s, id).await?;
+    let who = crate::worker::live::session_tag(&s.token_hash);
+    crate::worker::live::connect(ctx, req, &d.id, "customer", &who).await
+}
+
 /// `POST /api/v1/portal/disputes/{id}/messages` `{"body"}`.
 pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
     let s = http::session(ctx, &req).await?;
@@ -265,6 +274,7 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
         },
     )?;
     db::batch(&ctx.db, stmts).await?;
+    crate::worker::live::changed(ctx, id).await;
     let written = thread::messages(ctx, id)
         .await?
         .into_iter()
@@ -325,6 +335,7 @@ pub async fn reopen(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         }
         Err(e) => return Err(e.into()),
     }
+    crate::worker::live::changed(ctx, id).await;
     let (_, view) = thread::read(ctx, &s.customer.organization_id, id, Side::Customer)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;

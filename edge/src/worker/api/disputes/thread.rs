@@ -227,7 +227,8 @@ pub async fn read(
     let msgs = messages(ctx, id).await?;
     let note = credit_note(ctx, org_id, row.credit_note_id.as_deref()).await?;
     let view = row.view(side, msgs, note);
-    if row.last_message_at.is_some() {
+    // Reading what the other side wrote shows them it was read.
+    if view.unread > 0 {
         let mark = db::stmt(
             &ctx.db,
             &format!(
@@ -239,6 +240,7 @@ pub async fn read(
         mark.run()
             .await
             .map_err(|e| ApiError::internal(format!("read mark: {e}")))?;
+        crate::worker::live::changed(ctx, id).await;
     }
     Ok(Some((row, view)))
 }
@@ -346,4 +348,34 @@ pub fn refused(e: dispute::StepRefusal) -> ApiError {
 /// A rule's words as a sentence: capital first, full stop last.
 pub fn sentence(text: &str) -> String {
     format!("{}.", super::super::invoices::capitalized(text))
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+/// A customer's disputes (whose threads their sockets may be open on).
+pub async fn of_customer(
+    ctx: &Ctx,
+    org_id: &str,
+    customer_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id FROM disputes WHERE organization_id = ?1 AND customer_id = ?2 ORDER BY id DESC LIMIT 200",
+        params![org_id, customer_id],
+    )?;
+    Ok(db::all::<Id>(s).await?.into_iter().map(|i| i.id).collect())
+}
+
+/// The organization's disputes still talked about (open or rejected),
+/// newest first: where a removed member's sockets may be open.
+pub async fn unresolved(ctx: &Ctx, org_id: &str) -> Result<Vec<String>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id FROM disputes WHERE organization_id = ?1 AND status IN ('open', 'rejected') ORDER BY id DESC LIMIT 500",
+        params![org_id],
+    )?;
+    Ok(db::all::<Id>(s).await?.into_iter().map(|i| i.id).collect())
 }

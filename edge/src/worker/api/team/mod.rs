@@ -240,5 +240,8 @@ pub async fn remove(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
         Err(db::WriteError::Conflict) => return Err(changed_meanwhile()),
         Err(e) => return Err(e.into()),
     }
+    // Their open threads lose their sockets at once.
+    let threads = crate::worker::api::disputes::thread::unresolved(ctx, &org.id).await?;
+    crate::worker::live::kick(ctx, &threads, &crate::worker::live::member_tag(&member.id)).await;
     http::json(200, &json!({ "removed": true, "id": member.id }))
 }
