@@ -90,7 +90,9 @@ pub fn install() -> RwSignal<String> {
         let internal = href.starts_with('/')
             && !href.starts_with("//")
             && !href.starts_with("/c/")
-            && !href.starts_with("/api/");
+            && !href.starts_with("/api/")
+            // The dispute pages are an app of their own: a full load.
+            && !href.starts_with("/disputes");
         if !internal || anchor.has_attribute("target") || anchor.has_attribute("download") {
             return;
         }
