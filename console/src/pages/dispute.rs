@@ -113,6 +113,10 @@ fn Dispute(
             })}
         </dl>
         {chargeback.then(|| view! { <p class="notice">{t.stripe_decides}</p> })}
+        <p class="actions no-print">
+            <a href=format!("/api/v1/disputes/{}/transcript", d.id) download>{t.transcript}</a>
+            <button type="button" class="secondary" on:click=|_| { let _ = window().print(); }>{t.print_page}</button>
+        </p>
         <h2>{t.thread}</h2>
         <Thread messages=d.messages.clone() read_by_customer=d.other_side_read_at.clone()/>
         {(d.status != "resolved").then(|| view! { <Answer id=d.id.clone() set=set/> })}

@@ -88,6 +88,7 @@ pub enum Route {
     AssignDispute(String),
     RejectDispute(String),
     DisputeLive(String),
+    DisputeTranscript(String),
     // Disputes, the customer's side (session cookie)
     PortalOpenDispute(String),
     PortalDisputes,
@@ -204,6 +205,7 @@ impl Route {
             Route::AssignDispute(_) => "disputes.assign",
             Route::RejectDispute(_) => "disputes.reject",
             Route::DisputeLive(_) => "disputes.live",
+            Route::DisputeTranscript(_) => "disputes.transcript",
             Route::PortalDisputeLive(_) => "portal.disputes.live",
             Route::PortalOpenDispute(_) => "portal.disputes.open",
             Route::PortalDisputes => "portal.disputes.list",
@@ -307,6 +309,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["disputes", id, "assign"] => (Post, Route::AssignDispute(s(id))),
             ["disputes", id, "reject"] => (Post, Route::RejectDispute(s(id))),
             ["disputes", id, "live"] => (Get, Route::DisputeLive(s(id))),
+            ["disputes", id, "transcript"] => (Get, Route::DisputeTranscript(s(id))),
             ["webhooks", "email"] => (Post, Route::EmailWebhook),
             ["operator", "clock"] => return pick(method, Route::GetClock, Route::MoveClock),
             ["operator", "cron"] => (Post, Route::RunCron),

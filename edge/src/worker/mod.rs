@@ -174,6 +174,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::AssignDispute(id) => api::disputes::assign(ctx, req, &id).await,
         Route::RejectDispute(id) => api::disputes::reject(ctx, req, &id).await,
         Route::DisputeLive(id) => api::disputes::live(ctx, &req, &id).await,
+        Route::DisputeTranscript(id) => api::disputes::transcript(ctx, &req, &id).await,
         Route::PortalDisputeLive(id) => api::disputes::portal::live(ctx, &req, &id).await,
         Route::PortalOpenDispute(id) => api::disputes::portal::open(ctx, req, &id).await,
         Route::PortalDisputes => api::disputes::portal::list(ctx, &req).await,

@@ -184,6 +184,43 @@ pub async fn live(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
     crate::worker::live::connect(ctx, req, &d.id, "company", &who).await
 }
 
+/// `GET /api/v1/disputes/{id}/transcript`: the whole record, as evidence:
+/// the dispute with every message (the full text of emailed replies
+/// included), its credit note, and every audit row about it in order, as a
+/// JSON download.
+pub async fn transcript(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let d = load(ctx, &org.id, id).await?;
+    let messages = thread::messages(ctx, id).await?;
+    let note = thread::credit_note(ctx, &org.id, d.credit_note_id.as_deref()).await?;
+    let audit = db::stmt(
+        &ctx.db,
+        "SELECT id, actor, action, subject, ip, detail, created_at FROM audit_events \
+         WHERE organization_id = ?1 AND (subject = ?2 OR (subject = ?3 AND json_extract(detail, '$.dispute_id') = ?2)) \
+         ORDER BY id LIMIT 5000",
+        params![&org.id, id, &d.invoice_id],
+    )?;
+    let trail: Vec<crate::rows::AuditRow> = db::all(audit).await?;
+    let body = json!({
+        "exported_at": rfc3339_from_millis(ctx.now_ms()),
+        "organization": org.display_name,
+        "dispute": d.view(Side::Company, messages, note),
+        "audit_trail": trail.iter().map(crate::rows::AuditRow::view).collect::<Vec<_>>(),
+    });
+    let resp = http::json(200, &body)?;
+    let headers = resp.headers().clone();
+    headers
+        .set(
+            "Content-Disposition",
+            &format!(
+                "attachment; filename=\"dispute-{}.json\"",
+                d.invoice_number.replace(['"', '\\', '/'], "-")
+            ),
+        )
+        .map_err(|e| ApiError::internal(format!("headers: {e}")))?;
+    Ok(resp.with_headers(headers))
+}
+
 /// The dispute with its thread, as the company reads it.
 async fn respond(ctx: &Ctx, org_id: &str, id: &str) -> Result<Response, ApiError> {
     let (_, view) = thread::read(ctx, org_id, id, Side::Company)
