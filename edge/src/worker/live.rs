@@ -117,25 +117,28 @@ pub fn member_tag(member_id: &str) -> String {
 
 /// Hands an allowed upgrade to the thread's object, its socket tagged with
 /// `side` (`customer` or `company`) and `who` ([`session_tag`],
-/// [`member_tag`]). Refused unless it is a WebSocket from this origin (a
-/// page elsewhere cannot listen with the visitor's cookie).
+/// [`member_tag`]). With a cookie (`by_cookie`), refused unless it comes from
+/// this origin: a page elsewhere cannot listen with the visitor's cookie.
 pub async fn connect(
     ctx: &Ctx,
     req: &Request,
     dispute_id: &str,
     side: &str,
     who: &str,
+    by_cookie: bool,
 ) -> Result<Response, ApiError> {
     let own = req
         .url()
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
     let header = |n: &str| req.headers().get(n).ok().flatten();
-    if !crate::security::same_origin(
-        header("Sec-Fetch-Site").as_deref(),
-        header("Origin").as_deref(),
-        &own,
-    ) {
+    if by_cookie
+        && !crate::security::same_origin(
+            header("Sec-Fetch-Site").as_deref(),
+            header("Origin").as_deref(),
+            &own,
+        )
+    {
         return Err(ApiError::new(
             settle_shared::ErrorCode::CsrfRejected,
             "This connection did not come from Settle's own pages.",

@@ -309,3 +309,103 @@ fn bad_claims_and_messages_are_refused_and_write_nothing() {
     let r = app.get("/api/v1/disputes?status=closed");
     assert_eq!(r.code(), "invalid_field");
 }
+
+/// A WebSocket handshake to `path`, as a browser on `origin` makes it.
+fn upgrade(app: &TestApp, path: &str, cookie: Option<&str>, origin: &str) -> Reply {
+    let mut r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("Origin", origin);
+    if let Some(c) = cookie {
+        r = r.header("Cookie", c);
+    }
+    TestApp::reply(r.send().unwrap())
+}
+
+#[test]
+fn a_thread_is_listened_to_only_by_its_customer_and_company_and_exported_whole() {
+    let (app, cookie, inv) = setup("Lena Listen");
+    let r = open(
+        &app,
+        &cookie,
+        &inv,
+        json!({ "reason": "duplicate", "message": "Billed twice." }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/portal/disputes/{id}/live");
+    assert_eq!(
+        upgrade(&app, &path, Some(&cookie), &app.base).status,
+        101,
+        "its customer listens"
+    );
+    // Another customer's session on this thread's socket: not found.
+    let (other, other_cookie, _) = setup("Omar Other");
+    assert_eq!(
+        upgrade(&other, &path, Some(&other_cookie), &app.base).status,
+        404
+    );
+    // A page on another site with the customer's cookie: refused.
+    let r = upgrade(&app, &path, Some(&cookie), "https://evil.example");
+    assert_eq!((r.status, r.code()), (403, "csrf_rejected"), "{}", r.body);
+    assert_eq!(
+        upgrade(&app, &path, None, &app.base).status,
+        401,
+        "no session"
+    );
+    // Not a WebSocket at all.
+    let plain = app.portal_get(&cookie, &format!("/disputes/{id}/live"));
+    assert_eq!((plain.status, plain.code()), (422, "invalid_field"));
+    // The company, by API key; another organization's key: not found.
+    let company = |who: &TestApp| {
+        TestApp::reply(
+            who.http
+                .get(format!("{}/api/v1/disputes/{id}/live", who.base))
+                .bearer_auth(&who.key)
+                .header("Upgrade", "websocket")
+                .header("Connection", "Upgrade")
+                .header("Sec-WebSocket-Version", "13")
+                .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+                .send()
+                .unwrap(),
+        )
+    };
+    assert_eq!(company(&app).status, 101);
+    assert_eq!(company(&other).status, 404);
+
+    // The record, as evidence: every message and every audit row about it.
+    app.post(
+        &format!("/api/v1/disputes/{id}/messages"),
+        json!({ "body": "Checking now." }),
+    );
+    let r = TestApp::reply(
+        app.http
+            .get(format!("{}/api/v1/disputes/{id}/transcript", app.base))
+            .bearer_auth(&app.key)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["dispute"]["messages"].as_array().unwrap().len(), 2);
+    let actions: Vec<&str> = r.body["audit_trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["dispute.opened", "dispute.message", "dispute.message"],
+        "in order"
+    );
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/disputes/{id}/transcript"))
+            .status,
+        404
+    );
+}

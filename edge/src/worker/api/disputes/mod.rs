@@ -177,11 +177,13 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
 pub async fn live(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let d = load(ctx, &org.id, id).await?;
-    let who = match ctx.caller() {
-        crate::worker::ctx::Caller::Member { id, .. } => crate::worker::live::member_tag(&id),
-        _ => "api_key".to_owned(),
+    let (who, by_cookie) = match ctx.caller() {
+        crate::worker::ctx::Caller::Member { id, .. } => {
+            (crate::worker::live::member_tag(&id), true)
+        }
+        _ => ("api_key".to_owned(), false),
     };
-    crate::worker::live::connect(ctx, req, &d.id, "company", &who).await
+    crate::worker::live::connect(ctx, req, &d.id, "company", &who, by_cookie).await
 }
 
 /// `GET /api/v1/disputes/{id}/transcript`: the whole record, as evidence:

@@ -250,7 +250,7 @@ pub async fn live(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
     let s = http::session(ctx, req).await?;
     let d = load(ctx, &s, id).await?;
     let who = crate::worker::live::session_tag(&s.token_hash);
-    crate::worker::live::connect(ctx, req, &d.id, "customer", &who).await
+    crate::worker::live::connect(ctx, req, &d.id, "customer", &who, true).await
 }
 
 /// `POST /api/v1/portal/disputes/{id}/messages` `{"body"}`.
