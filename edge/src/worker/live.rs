@@ -127,6 +127,19 @@ pub async fn connect(
     who: &str,
     by_cookie: bool,
 ) -> Result<Response, ApiError> {
+    let upgrade = req
+        .headers()
+        .get("Upgrade")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return Err(ApiError::Client {
+            code: settle_shared::ErrorCode::InvalidField,
+            message: "This address takes a WebSocket (`Upgrade: websocket`).".into(),
+            field: None,
+        });
+    }
     let own = req
         .url()
         .map(|u| u.origin().ascii_serialization())
@@ -143,19 +156,6 @@ pub async fn connect(
             settle_shared::ErrorCode::CsrfRejected,
             "This connection did not come from Settle's own pages.",
         ));
-    }
-    let upgrade = req
-        .headers()
-        .get("Upgrade")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    if !upgrade.eq_ignore_ascii_case("websocket") {
-        return Err(ApiError::Client {
-            code: settle_shared::ErrorCode::InvalidField,
-            message: "This address takes a WebSocket (`Upgrade: websocket`).".into(),
-            field: None,
-        });
     }
     let headers = worker::Headers::new();
     let set = |k: &str, v: &str| {
