@@ -199,7 +199,7 @@ pub async fn transcript(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, 
         &ctx.db,
         "SELECT id, actor, action, subject, ip, detail, created_at FROM audit_events \
          WHERE organization_id = ?1 AND (subject = ?2 OR (subject = ?3 AND json_extract(detail, '$.dispute_id') = ?2)) \
-         ORDER BY id LIMIT 5000",
+         ORDER BY created_at, rowid LIMIT 5000",
         params![&org.id, id, &d.invoice_id],
     )?;
     let trail: Vec<crate::rows::AuditRow> = db::all(audit).await?;

@@ -155,7 +155,7 @@ pub async fn messages(
 ) -> Result<Vec<DisputeMessageResponse>, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        "SELECT id, author, author_name, body, via, created_at FROM dispute_messages WHERE dispute_id = ?1 ORDER BY id LIMIT 1000",
+        "SELECT id, author, author_name, body, via, created_at FROM dispute_messages WHERE dispute_id = ?1 ORDER BY created_at, rowid LIMIT 1000",
         params![dispute_id],
     )?;
     Ok(db::all::<MessageRow>(s)
