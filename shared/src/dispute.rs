@@ -131,6 +131,11 @@ pub fn disputed_amount(c: &Claim<'_>, line_totals: &[i64], due: i64) -> Result<i
     Ok(disputed.clamp(0, due.max(0)))
 }
 
+/// What the customer may still pay while part of the invoice is disputed.
+pub fn undisputed(due: i64, disputed: i64) -> i64 {
+    (due - disputed.max(0)).max(0)
+}
+
 /// The longest message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
@@ -339,6 +344,14 @@ mod tests {
         let missing =
             disputed_amount(&claim(Reason::WrongAmount, None, None), &lines, 3_500).unwrap_err();
         assert_eq!(missing.code, ErrorCode::MissingField);
+    }
+
+    #[test]
+    fn the_undisputed_part_is_what_is_due_beyond_the_dispute() {
+        assert_eq!(undisputed(9_500, 4_500), 5_000);
+        assert_eq!(undisputed(9_500, 9_500), 0);
+        assert_eq!(undisputed(3_000, 4_500), 0);
+        assert_eq!(undisputed(3_000, -1), 3_000);
     }
 
     #[test]

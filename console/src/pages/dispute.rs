@@ -15,10 +15,11 @@ use settle_portal::format::{date, money, parse_amount};
 use settle_portal::i18n::fill;
 use settle_portal::thread::{follow, live};
 use settle_shared::api::{
-    DisputeMessageRequest, DisputeMessageResponse, DisputeResponse, RejectDisputeRequest,
-    ResolveDisputeRequest,
+    DisputeMessageRequest, DisputeMessageResponse, DisputeResponse, ListResponse, MemberResponse,
+    RejectDisputeRequest, ResolveDisputeRequest,
 };
 use settle_shared::dispute::shown;
+use settle_shared::staff::Capability;
 
 #[component]
 pub fn DisputePage() -> impl IntoView {
@@ -112,6 +113,7 @@ fn Dispute(
                 <dd>{fill(&fill(t.credit_note_issued, "number", &c.number), "amount", &money(c.amount, &c.currency, &locale))}</dd>
             })}
         </dl>
+        <Assignee id=d.id.clone() assigned=d.assigned_to.clone() set=set/>
         {chargeback.then(|| view! { <p class="notice">{t.stripe_decides}</p> })}
         <p class="actions no-print">
             <a href=format!("/api/v1/disputes/{}/transcript", d.id) download>{t.transcript}</a>
@@ -288,5 +290,91 @@ fn End(
                 on:input=move |ev| why.set(event_target_value(&ev))></textarea>
             <button type="submit" class="danger">{t.reject_dispute}</button>
         </form>
+    }
+}
+
+/// Who works the dispute: supervisors and admins pick anyone of the team;
+/// an agent may take it.
+#[component]
+fn Assignee(
+    id: String,
+    assigned: Option<String>,
+    set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>,
+) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let t = session.t();
+    let me = session.me.member.id.clone();
+    let can_assign = session.may(Capability::Approve);
+    let team = RwSignal::new(Vec::<MemberResponse>::new());
+    if can_assign {
+        leptos::task::spawn_local(async move {
+            if let Ok(l) = api::get::<ListResponse<MemberResponse>>("/team").await {
+                team.set(l.data);
+            }
+        });
+    }
+    let chosen = RwSignal::new(assigned.clone().unwrap_or_default());
+    let problem = RwSignal::new(None::<ApiFailure>);
+    let assign = move |member: Option<String>| {
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            let body = serde_json::json!({ "member_id": member });
+            match api::post::<DisputeResponse, _>(&format!("/disputes/{id}/assign"), &body).await {
+                Ok(d) => {
+                    problem.set(None);
+                    set.set(Some(Ok(d)));
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    let name_of = {
+        let assigned = assigned.clone();
+        let me = me.clone();
+        move || match &assigned {
+            None => t.nobody.to_owned(),
+            Some(a) if *a == me => session.me.member.name.clone(),
+            Some(a) => team
+                .get()
+                .iter()
+                .find(|m| &m.id == a)
+                .map(|m| m.name.clone())
+                .unwrap_or_else(|| a.clone()),
+        }
+    };
+    let mine = assigned.as_deref() == Some(me.as_str());
+    let take = {
+        let (assign, me) = (assign.clone(), me.clone());
+        move |_| assign(Some(me.clone()))
+    };
+    view! {
+        <div class="assign">
+            <p><strong>{t.assigned_to}": "</strong>{name_of}</p>
+            {move || problem.get().map(|e| view! { <Failure failure=e/> })}
+            {if can_assign {
+                view! {
+                    <form class="filters" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        let m = chosen.get_untracked();
+                        assign((!m.is_empty()).then_some(m));
+                    }>
+                        <label>{t.assigned_to}
+                            <select on:change=move |ev| chosen.set(event_target_value(&ev))>
+                                <option value="">{t.nobody}</option>
+                                {move || team.get().into_iter().map(|m| {
+                                    let selected = m.id == chosen.get_untracked();
+                                    view! { <option value=m.id.clone() selected=selected>{m.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <button type="submit">{t.assign}</button>
+                    </form>
+                }.into_any()
+            } else if !mine {
+                view! { <button type="button" on:click=take>{t.take_it}</button> }.into_any()
+            } else {
+                ().into_any()
+            }}
+        </div>
     }
 }

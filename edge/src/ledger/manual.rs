@@ -156,12 +156,30 @@ pub enum CreditRefusal {
     },
     #[error("must be between 1 and the balance due, {due} minor units")]
     AmountOutOfRange { due: i64 },
+    #[error(
+        "a bank debit for invoice {number} is on its way; issue the credit note once it has settled or failed"
+    )]
+    DebitProcessing { number: String },
+}
+
+/// A credit note: the checkouts to close at Stripe first (open for more
+/// than the balance left), then the books' change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credit {
+    pub expire: Vec<String>,
+    pub effects: Effects,
 }
 
 /// Takes a credit note off an open invoice, up to its balance: a ledger row
 /// of kind `credit_note`, so the balance drops and a fully credited invoice
-/// is settled.
-pub fn credit_note(inv: &Invoice, c: &CreditNote) -> Result<Effects, CreditRefusal> {
+/// is settled. Refused while a bank debit is on its way (it could settle
+/// the old balance); an open checkout for more than the new balance is
+/// closed first, so the customer cannot pay what was credited.
+pub fn credit_note(
+    inv: &Invoice,
+    sessions: &[Session],
+    c: &CreditNote,
+) -> Result<Credit, CreditRefusal> {
     if inv.status != InvoiceStatus::Open {
         return Err(CreditRefusal::NotOpen {
             number: inv.number.clone(),
@@ -172,6 +190,17 @@ pub fn credit_note(inv: &Invoice, c: &CreditNote) -> Result<Effects, CreditRefus
     if c.amount <= 0 || c.amount > due {
         return Err(CreditRefusal::AmountOutOfRange { due });
     }
+    let mine = || sessions.iter().filter(|s| s.invoice_id == inv.id);
+    if mine().any(|s| s.state == SessionState::Processing) {
+        return Err(CreditRefusal::DebitProcessing {
+            number: inv.number.clone(),
+        });
+    }
+    let left = due - c.amount;
+    let expire = mine()
+        .filter(|s| s.state == SessionState::Open && s.amount > left)
+        .map(|s| s.id.clone())
+        .collect();
     let mut e = Effects::new(Outcome::Applied);
     let row = Row {
         invoice_id: inv.id.clone(),
@@ -191,7 +220,7 @@ pub fn credit_note(inv: &Invoice, c: &CreditNote) -> Result<Effects, CreditRefus
         detail: json!({ "invoice_id": inv.id, "number": c.number, "amount": c.amount, "currency": inv.currency,
                         "status_after": e.invoices[0].status.as_str() }),
     });
-    Ok(e)
+    Ok(Credit { expire, effects: e })
 }
 
 #[cfg(test)]
@@ -294,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_credit_note_lowers_the_balance_and_may_settle_the_invoice() {
-        let part = credit_note(&invoice(), &note(2_500)).unwrap();
+        let part = credit_note(&invoice(), &[], &note(2_500)).unwrap().effects;
         assert_eq!(part.rows[0].kind, Kind::CreditNote);
         assert_eq!(part.rows[0].external_id.as_deref(), Some("credit:crn_1"));
         assert_eq!(part.invoices[0].amount_paid, 2_500);
@@ -303,19 +332,38 @@ mod tests {
         inv.rows = part.rows.clone();
         assert_eq!(super::super::credited(&inv), 2_500);
         assert_eq!(super::super::due(inv.status, inv.total, inv.paid()), 7_500);
-        let rest = credit_note(&inv, &note(7_500)).unwrap();
+        let rest = credit_note(&inv, &[], &note(7_500)).unwrap().effects;
         assert_eq!(rest.invoices[0].status, InvoiceStatus::Paid);
         assert_eq!(
-            credit_note(&inv, &note(7_501)),
+            credit_note(&inv, &[], &note(7_501)),
             Err(CreditRefusal::AmountOutOfRange { due: 7_500 })
         );
-        assert!(credit_note(&inv, &note(0)).is_err());
+        assert!(credit_note(&inv, &[], &note(0)).is_err());
         let mut void = invoice();
         void.status = InvoiceStatus::Void;
         assert!(matches!(
-            credit_note(&void, &note(1)),
+            credit_note(&void, &[], &note(1)),
             Err(CreditRefusal::NotOpen { .. })
         ));
+        // A debit on its way could settle the old balance: refused. An open
+        // checkout for more than what is left is closed first; one for less
+        // (the undisputed part) stays.
+        let processing = Session {
+            state: SessionState::Processing,
+            ..session(SessionState::Open)
+        };
+        assert!(matches!(
+            credit_note(&invoice(), &[processing], &note(100)),
+            Err(CreditRefusal::DebitProcessing { .. })
+        ));
+        let whole = session(SessionState::Open);
+        let part_session = Session {
+            id: "cs_2".into(),
+            amount: 5_000,
+            ..session(SessionState::Open)
+        };
+        let c = credit_note(&invoice(), &[whole, part_session], &note(2_500)).unwrap();
+        assert_eq!(c.expire, vec!["cs_1".to_owned()]);
         // A credit note is not money: the customer's credit stays nothing.
         assert_eq!(
             super::super::credit(rest.invoices[0].status, 10_000, 10_000),

@@ -211,8 +211,6 @@ pub async fn read(
     }))
 }
 
-/// The statements that write `e`, guards first, and the emails to enqueue
-/// once they are written. `actor` signs the audit rows.
 /// A card dispute's record, created or brought up to date; one that ended
 /// stays ended (a late `created` does not reopen it).
 fn chargeback(
@@ -253,6 +251,8 @@ fn chargeback(
     )
 }
 
+/// The statements that write `e`, guards first, and the emails to enqueue
+/// once they are written. `actor` signs the audit rows.
 pub fn statements(
     ctx: &Ctx,
     org_id: &str,

@@ -7,9 +7,10 @@
 //! side and the session they came with. Messages are still written over
 //! HTTP (checked, rate-limited, audited); after each write the worker tells
 //! the thread's object, which tells every socket `{"type":"changed"}` and
-//! the pages fetch the thread again. When a session ends (a revoked link, a
-//! removed member, a sign-out), the worker asks the objects of that
-//! session's threads to close its sockets.
+//! the pages fetch the thread again. When access is taken away (a revoked
+//! link, a removed member), the worker asks the objects of the threads
+//! concerned to close those sockets. Sockets carry no content (only
+//! "changed"): a page must still read the thread over HTTP, with the checks.
 
 use crate::error::ApiError;
 use crate::worker::ctx::Ctx;

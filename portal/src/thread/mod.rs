@@ -409,14 +409,49 @@ fn Conversation(
             <h1>{fill(w.thread_title, "number", &d.invoice_number)}</h1>
             <span class="badge">{state}</span>
         </header>
-        {open.then(|| view! {
-            <p>{fill(w.in_dispute, "amount", &money(d.disputed_amount, &d.currency, &session.locale))}" "{w.pay_rest}</p>
+        {open.then(|| {
+            // The undisputed part can still be paid, from the invoice.
+            let rest = d.invoice_amount_due > d.disputed_amount;
+            view! {
+                <p>
+                    {fill(w.in_dispute, "amount", &money(d.disputed_amount, &d.currency, &session.locale))}
+                    {rest.then(|| view! { " "{w.pay_rest} })}
+                </p>
+            }
+        })}
+        {(open && d.invoice_amount_due > d.disputed_amount).then(|| {
+            let part = d.invoice_amount_due - d.disputed_amount;
+            let label = fill(w.pay_part, "amount", &money(part, &d.currency, &session.locale));
+            view! { <PayPart invoice_id=d.invoice_id.clone() amount=part label=label lang=lang/> }
         })}
         {ended}
         <ol class="thread" aria-live="polite">{messages}</ol>
         {(d.status != "resolved").then(|| view! { <Write id=d.id.clone() set=set lang=lang/> })}
         {d.can_reopen.then(|| view! { <Reopen id=d.id.clone() set=set lang=lang/> })}
         <p class="hint" role="status">{move || if live.get() { w.live_on } else { w.live_off }}</p>
+    }
+}
+
+/// Pays the part of the invoice not in dispute, through Checkout.
+#[component]
+fn PayPart(invoice_id: String, amount: i64, label: String, lang: Lang) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let pay = move |_| {
+        let id = invoice_id.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match api::checkout(id, Some(amount)).await {
+                Ok(c) => go(&c.url),
+                Err(ApiFailure::Invalid(m) | ApiFailure::RateLimited(m)) => problem.set(Some(m)),
+                Err(_) => problem.set(Some(lang.text().error_generic.into())),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        {move || problem.get().map(|m| view! { <p class="panel" role="alert">{m}</p> })}
+        <p><button class="button" type="button" on:click=pay disabled=move || busy.get()>{label}</button></p>
     }
 }
 

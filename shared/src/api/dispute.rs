@@ -56,6 +56,10 @@ pub struct DisputeMessageResponse {
     pub author_name: String,
     /// Plain text; shown as text, never as markup.
     pub body: String,
+    /// The whole message as received, where the thread shows less of it
+    /// (an emailed reply without its quoted history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_body: Option<String>,
     /// `portal`, `console`, `api`, `email`, `stripe` or `system`.
     pub via: String,
     pub created_at: String,
@@ -93,6 +97,9 @@ pub struct DisputeResponse {
     pub expected_amount: Option<i64>,
     /// The part of the invoice in dispute, in its currency's minor units.
     pub disputed_amount: i64,
+    /// What is left to pay on the invoice (the disputed part included).
+    #[serde(default)]
+    pub invoice_amount_due: i64,
     pub currency: String,
     /// `credit_note`, `corrected_invoice`, `rejected`, `resolved`; chargebacks
     /// `won` or `lost`.

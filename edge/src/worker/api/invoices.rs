@@ -298,6 +298,42 @@ pub(super) async fn books_of(
 
 /// Closes an open Checkout Session before a void.
 async fn close_session(ctx: &Ctx, org_id: &str, session: &str) -> Result<(), ApiError> {
+    close_before(
+        ctx,
+        org_id,
+        session,
+        "void it only if the payment fails",
+        "nothing was voided",
+    )
+    .await
+}
+
+/// Closes an open Checkout Session before a credit note lowers what is due.
+pub(super) async fn close_open_session(
+    ctx: &Ctx,
+    org_id: &str,
+    session: &str,
+) -> Result<(), ApiError> {
+    close_before(
+        ctx,
+        org_id,
+        session,
+        "issue the credit note once that payment has finished",
+        "no credit note was issued",
+    )
+    .await
+}
+
+/// Closes an open Checkout Session at Stripe before a change that would
+/// leave it asking for too much; `then` says what to do when the customer
+/// is paying it right now, `nothing` what did not happen.
+async fn close_before(
+    ctx: &Ctx,
+    org_id: &str,
+    session: &str,
+    then: &str,
+    nothing: &str,
+) -> Result<(), ApiError> {
     let Some(keys) = super::stripe_account::keys(ctx, org_id).await? else {
         return Ok(());
     };
@@ -306,13 +342,13 @@ async fn close_session(ctx: &Ctx, org_id: &str, session: &str) -> Result<(), Api
         .map_err(|e| match e {
             super::checkout::Expiry::BeingPaid => ApiError::new(
                 ErrorCode::Conflict,
-                "The customer is paying this invoice right now; void it only if the payment fails.",
+                format!("The customer is paying this invoice right now; {then}."),
             ),
             super::checkout::Expiry::Unreachable(why) => {
-                worker::console_error!("void: {why}");
+                worker::console_error!("closing {session}: {why}");
                 ApiError::new(
                     ErrorCode::PaymentProviderUnavailable,
-                    "The payment provider could not close the customer's open checkout; nothing was voided. Try again in a moment.",
+                    format!("The payment provider could not close the customer's open checkout; {nothing}. Try again in a moment."),
                 )
             }
             super::checkout::Expiry::Failed(e) => e,

@@ -82,9 +82,38 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     let org = super::organizations::load(ctx, &s.customer.organization_id).await?;
     let amount = match body.amount {
         None => due,
+        // The part not in dispute may always be paid on its own.
+        Some(a)
+            if Some(a) == undisputed(ctx, &s.customer.organization_id, invoice_id, due).await? =>
+        {
+            a
+        }
         Some(a) => org.payments().check_amount(a, due)?,
     };
     start(ctx, &s, org, inv, amount, Vec::new()).await
+}
+
+/// What is due on an invoice beyond the part its open dispute holds, if
+/// one does (and something is left).
+async fn undisputed(
+    ctx: &Ctx,
+    org_id: &str,
+    invoice_id: &str,
+    due: i64,
+) -> Result<Option<i64>, ApiError> {
+    #[derive(Deserialize)]
+    struct Held {
+        disputed_amount: i64,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT disputed_amount FROM disputes WHERE organization_id = ?1 AND invoice_id = ?2 AND status = 'open' AND kind != 'chargeback'",
+        params![org_id, invoice_id],
+    )?;
+    Ok(db::one::<Held>(s)
+        .await?
+        .map(|h| settle_shared::dispute::undisputed(due, h.disputed_amount))
+        .filter(|rest| *rest > 0))
 }
 
 /// `POST /api/v1/portal/checkout`: several open invoices of one currency,

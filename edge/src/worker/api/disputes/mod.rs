@@ -187,9 +187,9 @@ pub async fn live(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErr
 }
 
 /// `GET /api/v1/disputes/{id}/transcript`: the whole record, as evidence:
-/// the dispute with every message (the full text of emailed replies
-/// included), its credit note, and every audit row about it in order, as a
-/// JSON download.
+/// the dispute with every message (`full_body` where the thread shows less
+/// of it), its credit note, and every audit row about it (the credit note's
+/// included) in the order written, as a JSON download.
 pub async fn transcript(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
     let d = load(ctx, &org.id, id).await?;
@@ -198,9 +198,9 @@ pub async fn transcript(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, 
     let audit = db::stmt(
         &ctx.db,
         "SELECT id, actor, action, subject, ip, detail, created_at FROM audit_events \
-         WHERE organization_id = ?1 AND (subject = ?2 OR (subject = ?3 AND json_extract(detail, '$.dispute_id') = ?2)) \
+         WHERE organization_id = ?1 AND (subject = ?2 OR subject = ?4 OR (subject = ?3 AND json_extract(detail, '$.dispute_id') = ?2)) \
          ORDER BY created_at, rowid LIMIT 5000",
-        params![&org.id, id, &d.invoice_id],
+        params![&org.id, id, &d.invoice_id, d.credit_note_id.clone()],
     )?;
     let trail: Vec<crate::rows::AuditRow> = db::all(audit).await?;
     let body = json!({
@@ -255,15 +255,10 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
             via: if member.is_some() { "console" } else { "api" },
         },
     )?;
-    db::batch(&ctx.db, stmts).await?;
+    thread::commit(ctx, stmts).await?;
     crate::worker::live::changed(ctx, id).await;
-    let (_, view) = thread::read(ctx, &org.id, id, Side::Company)
+    let written = thread::message(ctx, mid.as_str())
         .await?
-        .ok_or_else(|| ApiError::not_found("dispute"))?;
-    let written = view
-        .messages
-        .into_iter()
-        .find(|m| m.id == mid.as_str())
         .ok_or_else(|| ApiError::internal("the message just written is missing"))?;
     http::json(201, &written)
 }
@@ -405,7 +400,7 @@ async fn credit(
         n: i64,
     }
     for _ in 0..books::MAX_ATTEMPTS {
-        let (inv, _) = invoices::books_of(ctx, org_id, &d.invoice_id).await?;
+        let (inv, sessions) = invoices::books_of(ctx, org_id, &d.invoice_id).await?;
         let count = db::stmt(
             &ctx.db,
             "SELECT COUNT(*) AS n FROM credit_notes WHERE organization_id = ?1 AND invoice_id = ?2",
@@ -420,7 +415,7 @@ async fn credit(
             amount,
             issued_on: ctx.today_utc().to_string(),
         };
-        let effects = ledger::manual::credit_note(&inv, &note).map_err(|e| match e {
+        let planned = ledger::manual::credit_note(&inv, &sessions, &note).map_err(|e| match e {
             ledger::manual::CreditRefusal::AmountOutOfRange { .. } => ApiError::Client {
                 code: ErrorCode::AmountOutOfRange,
                 message: format!("`credit_amount` {}.", e),
@@ -428,6 +423,12 @@ async fn credit(
             },
             other => ApiError::new(ErrorCode::Conflict, thread::sentence(&other.to_string())),
         })?;
+        // What was credited must not be paid: checkouts open for more than
+        // the balance left are closed at Stripe first.
+        for session in &planned.expire {
+            invoices::close_open_session(ctx, org_id, session).await?;
+        }
+        let effects = planned.effects;
         let (mut stmts, _) = books::statements(ctx, org_id, &effects, &ctx.actor())?;
         stmts.push(db::stmt(
             &ctx.db,
@@ -456,9 +457,17 @@ async fn credit(
         stmts.extend(finish_stmts(ctx, org_id, company, d, &end)?);
         match db::batch(&ctx.db, stmts).await {
             Ok(_) => return Ok(()),
-            // The invoice changed under the credit note, or the number was
-            // taken by a note at the same moment: decide again.
-            Err(db::WriteError::Conflict | db::WriteError::Unique(_)) => continue,
+            // The invoice changed under the credit note, the number was
+            // taken by a note at the same moment, or the dispute was ended
+            // meanwhile: read again (an ended dispute is refused then).
+            Err(db::WriteError::Conflict | db::WriteError::Unique(_)) => {
+                let now = load(ctx, org_id, &d.id).await?;
+                if now.status != d.status {
+                    dispute::next(now.status(), now.reopened as u32, Step::Resolve)
+                        .map_err(thread::refused)?;
+                }
+                continue;
+            }
             Err(db::WriteError::Other(e)) => return Err(e),
         }
     }
@@ -525,12 +534,15 @@ fn finish_stmts(
             via: if member.is_some() { "console" } else { "api" },
         },
     )?;
-    let mut stmts = vec![
-        db::conflict_unless(
-            &ctx.db,
-            "EXISTS (SELECT 1 FROM disputes WHERE id = ?1 AND organization_id = ?2 AND status = ?3)",
-            params![&d.id, org_id, &d.status],
-        )?,
+    let mut stmts = vec![db::conflict_unless(
+        &ctx.db,
+        "EXISTS (SELECT 1 FROM disputes WHERE id = ?1 AND organization_id = ?2 AND status = ?3)",
+        params![&d.id, org_id, &d.status],
+    )?];
+    // The resolution's message first: a message to a resolved dispute is
+    // refused.
+    stmts.extend(message);
+    stmts.push(
         db::stmt(
             &ctx.db,
             "UPDATE disputes SET status = ?3, outcome = ?4, resolution = ?5, resolved_at = ?6, updated_at = ?6, \
@@ -544,9 +556,8 @@ fn finish_stmts(
                 now,
                 end.credit_note
             ],
-        )?,
-    ];
-    stmts.extend(message);
+        )?
+    );
     stmts.push(ctx.audit(Audit {
         org: Some(org_id),
         actor: &ctx.actor(),

@@ -180,6 +180,7 @@ fn opened_row(
         invoice_number: String::new(),
         invoice_currency: String::new(),
         customer_name: customer.name.clone(),
+        invoice_due: 0,
         unread_by_customer: 0,
         unread_by_company: 0,
     }
@@ -273,12 +274,10 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
             via: "portal",
         },
     )?;
-    db::batch(&ctx.db, stmts).await?;
+    thread::commit(ctx, stmts).await?;
     crate::worker::live::changed(ctx, id).await;
-    let written = thread::messages(ctx, id)
+    let written = thread::message(ctx, mid.as_str())
         .await?
-        .into_iter()
-        .find(|m| m.id == mid.as_str())
         .ok_or_else(|| ApiError::internal("the message just written is missing"))?;
     http::json(201, &written)
 }

@@ -39,6 +39,7 @@ pub const SELECT: &str = "SELECT d.id, d.organization_id, d.invoice_id, d.custom
      d.created_at, d.resolved_at, d.updated_at, d.last_message_at, d.customer_read_at, d.company_read_at, \
      d.stripe_dispute_id, d.currency, d.stripe_status, d.evidence_due_at, \
      i.number AS invoice_number, i.currency AS invoice_currency, c.name AS customer_name, \
+     CASE WHEN i.status = 'open' THEN MAX(i.total - i.amount_paid, 0) ELSE 0 END AS invoice_due, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author != 'customer' \
         AND m.created_at > COALESCE(d.customer_read_at, 0)) AS unread_by_customer, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author = 'customer' \
@@ -76,6 +77,8 @@ pub struct DisputeRow {
     pub invoice_number: String,
     pub invoice_currency: String,
     pub customer_name: String,
+    #[serde(default)]
+    pub invoice_due: i64,
     pub unread_by_customer: i64,
     pub unread_by_company: i64,
 }
@@ -104,16 +107,20 @@ impl DisputeRow {
             customer_name: self.customer_name.clone(),
             kind: self.kind.clone(),
             status: self.status.clone(),
-            reason: self
-                .reason_code
-                .clone()
-                .unwrap_or_else(|| self.reason.clone()),
+            reason: match (&self.reason_code, side) {
+                (Some(code), _) => code.clone(),
+                // The company's own words about a dispute it recorded are
+                // its notes, not the customer's.
+                (None, Side::Customer) => "other".into(),
+                (None, Side::Company) => self.reason.clone(),
+            },
             lines: self
                 .line_ids
                 .as_deref()
                 .and_then(|l| serde_json::from_str(l).ok()),
             expected_amount: self.expected_amount,
             disputed_amount: self.disputed_amount,
+            invoice_amount_due: self.invoice_due,
             currency: self
                 .currency
                 .clone()
@@ -144,32 +151,65 @@ struct MessageRow {
     author: String,
     author_name: String,
     body: String,
+    full_body: Option<String>,
     via: String,
     created_at: i64,
 }
 
-/// The thread of a dispute, oldest first.
+impl MessageRow {
+    fn view(self) -> DisputeMessageResponse {
+        DisputeMessageResponse {
+            id: self.id,
+            author: self.author,
+            author_name: self.author_name,
+            body: self.body,
+            full_body: self.full_body,
+            via: self.via,
+            created_at: rfc3339_from_millis(self.created_at),
+        }
+    }
+}
+
+/// The most messages a thread shows: the newest, in the order written.
+const THREAD_LIMIT: i64 = 1000;
+
+/// The thread of a dispute: its newest messages, oldest first.
 pub async fn messages(
     ctx: &Ctx,
     dispute_id: &str,
 ) -> Result<Vec<DisputeMessageResponse>, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        "SELECT id, author, author_name, body, via, created_at FROM dispute_messages WHERE dispute_id = ?1 ORDER BY created_at, rowid LIMIT 1000",
-        params![dispute_id],
+        "SELECT id, author, author_name, body, full_body, via, created_at FROM \
+         (SELECT id, author, author_name, body, full_body, via, created_at, rowid AS seq FROM dispute_messages \
+          WHERE dispute_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2) ORDER BY created_at, seq",
+        params![dispute_id, THREAD_LIMIT],
     )?;
     Ok(db::all::<MessageRow>(s)
         .await?
         .into_iter()
-        .map(|m| DisputeMessageResponse {
-            id: m.id,
-            author: m.author,
-            author_name: m.author_name,
-            body: m.body,
-            via: m.via,
-            created_at: rfc3339_from_millis(m.created_at),
-        })
+        .map(MessageRow::view)
         .collect())
+}
+
+/// One message by id.
+pub async fn message(ctx: &Ctx, id: &str) -> Result<Option<DisputeMessageResponse>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, author, author_name, body, full_body, via, created_at FROM dispute_messages WHERE id = ?1",
+        params![id],
+    )?;
+    Ok(db::one::<MessageRow>(s).await?.map(MessageRow::view))
+}
+
+/// Writes a message's statements; `409` when the dispute was resolved
+/// meanwhile (the batch's guard refused it).
+pub async fn commit(ctx: &Ctx, stmts: Vec<D1PreparedStatement>) -> Result<(), ApiError> {
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => Ok(()),
+        Err(db::WriteError::Conflict) => Err(refused(dispute::StepRefusal::Closed)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -229,18 +269,23 @@ pub async fn read(
     let view = row.view(side, msgs, note);
     // Reading what the other side wrote shows them it was read.
     if view.unread > 0 {
+        // Up to the last message, even one written in this millisecond.
         let mark = db::stmt(
             &ctx.db,
             &format!(
-                "UPDATE disputes SET {col} = ?3 WHERE id = ?1 AND organization_id = ?2 AND COALESCE({col}, 0) < ?3",
+                "UPDATE disputes SET {col} = MAX(?3, COALESCE(last_message_at, 0)) WHERE id = ?1 AND organization_id = ?2 \
+                 AND COALESCE({col}, 0) < MAX(?3, COALESCE(last_message_at, 0))",
                 col = side.read_column()
             ),
             params![id, org_id, ctx.now_ms()],
         )?;
-        mark.run()
+        let r = mark
+            .run()
             .await
             .map_err(|e| ApiError::internal(format!("read mark: {e}")))?;
-        crate::worker::live::changed(ctx, id).await;
+        if r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0 {
+            crate::worker::live::changed(ctx, id).await;
+        }
     }
     Ok(Some((row, view)))
 }
@@ -269,6 +314,14 @@ pub fn write(
     let id = MessageId::generate(ctx.now_ms() as u64, ctx.random10());
     let now = ctx.now_ms();
     let stmts = vec![
+        // Nothing more is written in a resolved dispute, even by a message
+        // that raced its resolution (a resolution's own message comes
+        // before its status in the batch).
+        db::conflict_unless(
+            &ctx.db,
+            "NOT EXISTS (SELECT 1 FROM disputes WHERE id = ?1 AND status = 'resolved')",
+            params![&d.id],
+        )?,
         db::stmt(
             &ctx.db,
             "INSERT INTO dispute_messages (id, organization_id, dispute_id, author, member_id, author_name, body, via, created_at) \
