@@ -195,21 +195,26 @@ pub fn read_checkout(status: u16, body: &str) -> Result<CreatedCheckout, StripeE
     }
 }
 
-/// `GET /v1/checkout/sessions/{id}`
-pub fn get_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
+/// `GET {path}` (path and query) with the key and Settle's API version.
+pub fn get(base: &str, secret_key: &str, path: &str) -> HttpRequest {
     HttpRequest {
         method: "GET",
-        url: format!(
-            "{}/v1/checkout/sessions/{}",
-            base.trim_end_matches('/'),
-            encode(id)
-        ),
+        url: format!("{}{path}", base.trim_end_matches('/')),
         headers: vec![
             ("Authorization".into(), format!("Bearer {secret_key}")),
             ("Stripe-Version".into(), "2025-04-30.basil".into()),
         ],
         body: String::new(),
     }
+}
+
+/// `GET /v1/checkout/sessions/{id}`
+pub fn get_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
+    get(
+        base,
+        secret_key,
+        &format!("/v1/checkout/sessions/{}", encode(id)),
+    )
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`: closes an open session so it
@@ -260,24 +265,15 @@ pub fn list(
     created_gte: i64,
     starting_after: Option<&str>,
 ) -> HttpRequest {
-    let mut url = format!(
-        "{}{}?limit=100&{}={created_gte}",
-        base.trim_end_matches('/'),
+    let mut path = format!(
+        "{}?limit=100&{}={created_gte}",
         what.path(),
         encode("created[gte]")
     );
     if let Some(after) = starting_after {
-        url.push_str(&format!("&starting_after={}", encode(after)));
+        path.push_str(&format!("&starting_after={}", encode(after)));
     }
-    HttpRequest {
-        method: "GET",
-        url,
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {secret_key}")),
-            ("Stripe-Version".into(), "2025-04-30.basil".into()),
-        ],
-        body: String::new(),
-    }
+    get(base, secret_key, &path)
 }
 
 #[derive(Deserialize)]
