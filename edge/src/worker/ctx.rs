@@ -96,11 +96,6 @@ impl Ctx {
         *self.caller.borrow_mut() = caller;
     }
 
-    /// Who the request comes from.
-    pub fn caller(&self) -> Caller {
-        self.caller.borrow().clone()
-    }
-
     /// The member whose accounts alone this request may see: an agent's own
     /// id. Supervisors, admins and API keys see every account.
     pub fn only_accounts_of(&self) -> Option<String> {
@@ -108,6 +103,15 @@ impl Ctx {
             Caller::Member { id, role, .. } if !role.may(Capability::AllAccounts) => {
                 Some(id.clone())
             }
+            _ => None,
+        }
+    }
+
+    /// The member who is asking, if a member is (not an API key, the queue
+    /// or the cron).
+    pub fn member_id(&self) -> Option<String> {
+        match &*self.caller.borrow() {
+            Caller::Member { id, .. } => Some(id.clone()),
             _ => None,
         }
     }

@@ -123,7 +123,7 @@ pub async fn invite(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             email.to_lowercase(),
             body.role.as_str(),
             &locale,
-            inviter(ctx),
+            ctx.member_id(),
             ctx.now_ms()
         ],
     )?];
@@ -154,14 +154,6 @@ pub async fn invite(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     queue::enqueue_email(ctx, email_id.as_str()).await;
     let member = load(ctx, &org.id, id.as_str()).await?;
     http::json(201, &member.view())
-}
-
-/// The member who is asking, if a member is (an API key invites as nobody).
-fn inviter(ctx: &Ctx) -> Option<String> {
-    match ctx.caller() {
-        crate::worker::ctx::Caller::Member { id, .. } => Some(id),
-        _ => None,
-    }
 }
 
 /// `PATCH /api/v1/team/{id}` `{"role": …}`: the last admin stays an admin.
