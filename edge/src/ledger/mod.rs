@@ -14,7 +14,10 @@
 //! - Where is the invoice status decided? [`settle`], through
 //!   `InvoiceStatus::after_payments`.
 //! - Where is the customer's credit? [`credit`].
+//! - Where is a credit note decided? [`manual::credit_note`].
+//! - Where is a card dispute recorded? [`chargebacks`].
 
+pub mod chargebacks;
 pub mod checkout;
 pub mod history;
 pub mod manual;
@@ -27,6 +30,8 @@ mod property;
 
 use serde_json::Value;
 use settle_shared::invoice::InvoiceStatus;
+
+pub use chargebacks::{Chargeback, chargeback_state};
 
 /// The kinds of ledger row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -240,37 +245,6 @@ pub enum Guard {
     },
     /// Still no ledger row of this payment (a fact waits for it).
     PaymentAbsent { payment: String },
-}
-
-/// A card dispute's record on one invoice its payment paid (the invoice's
-/// share of the disputed amount): created or updated, never duplicated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chargeback {
-    pub dispute: String,
-    pub invoice_id: String,
-    pub customer_id: String,
-    pub amount: i64,
-    pub currency: String,
-    pub reason: String,
-    pub stripe_status: String,
-    /// Unix milliseconds.
-    pub evidence_due_at: Option<i64>,
-    /// Open holds the invoice's reminders.
-    pub open: bool,
-    /// How it ended: `won`, `lost`, or `resolved` (an inquiry closed, the
-    /// charge refunded).
-    pub outcome: Option<&'static str>,
-}
-
-/// Whether a card dispute in Stripe's `status` is still open, and how a
-/// closed one ended.
-pub fn chargeback_state(status: &str) -> (bool, Option<&'static str>) {
-    match status {
-        "won" => (false, Some("won")),
-        "lost" => (false, Some("lost")),
-        "warning_closed" | "charge_refunded" | "prevented" => (false, Some("resolved")),
-        _ => (true, None),
-    }
 }
 
 /// Everything one fact does.

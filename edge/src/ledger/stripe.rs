@@ -23,7 +23,7 @@ pub fn decide(org_id: &str, event: &Event, known: &Known, waited: bool) -> Effec
     // payment on a void invoice is flagged, and still paid the session).
     if reconcile::named_organization(event).is_none_or(|o| o == org_id) {
         move_sessions(&mut e, event, known);
-        record_chargebacks(&mut e, event, known);
+        super::chargebacks::record(&mut e, event, known);
     }
     e.audit.push(AuditEntry {
         action: format!("stripe_event.{}", e.outcome.as_str()),
@@ -31,51 +31,6 @@ pub fn decide(org_id: &str, event: &Event, known: &Known, waited: bool) -> Effec
         detail: json!({ "type": event.kind, "invoice_id": e.invoice_id, "note": e.note, "after_waiting": waited }),
     });
     e
-}
-
-/// A card dispute's record on each invoice its payment paid, with that
-/// invoice's share of the amount; a dispute whose payment is not booked yet
-/// gets its record when the event is decided again.
-fn record_chargebacks(e: &mut Effects, event: &Event, known: &Known) {
-    let Some(d) = reconcile::card_dispute(event) else {
-        return;
-    };
-    let Some(key) = d.payment.as_deref() else {
-        return;
-    };
-    let mut parts: Vec<(&Invoice, i64)> = known
-        .invoices
-        .iter()
-        .flat_map(|inv| {
-            inv.rows
-                .iter()
-                .filter(|r| is_row_of_payment(r, key))
-                .map(move |r| (inv, r.amount))
-        })
-        .collect();
-    parts.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-    let amounts: Vec<i64> = parts.iter().map(|(_, a)| *a).collect();
-    let shares = reconcile::fill(d.amount, &amounts);
-    let (open, outcome) = super::chargeback_state(&d.status);
-    for ((inv, _), share) in parts.iter().zip(shares) {
-        e.chargebacks.push(super::Chargeback {
-            dispute: d.dispute.clone(),
-            invoice_id: inv.id.clone(),
-            customer_id: inv.customer_id.clone(),
-            amount: share,
-            currency: d.currency.clone(),
-            reason: d.reason.clone().unwrap_or_else(|| "general".into()),
-            stripe_status: d.status.clone(),
-            evidence_due_at: d.due_by.map(|s| s * 1000),
-            open,
-            outcome,
-        });
-    }
-    // An update that moves no money still updates the record.
-    if !e.chargebacks.is_empty() && e.outcome == Outcome::Ignored {
-        e.outcome = Outcome::Applied;
-        e.invoice_id = e.chargebacks.first().map(|c| c.invoice_id.clone());
-    }
 }
 
 fn decide_fact(org_id: &str, event: &Event, known: &Known) -> Effects {
@@ -307,14 +262,9 @@ fn set_session(e: &mut Effects, s: &Session, to: SessionState) {
 /// Decides an effect on the invoices payment `key` paid, each with its share
 /// of an amount taken back, in a fixed order (by invoice id); waits when the
 /// payment has not arrived.
-fn after_payment(
-    known: &Known,
-    payment: Option<&str>,
-    effect: impl Fn(&Invoice, &dyn Fn(i64) -> i64) -> Vec<Row>,
-) -> Effects {
-    let Some(key) = payment else {
-        return Effects::flag("names no payment");
-    };
+/// The invoices payment `key` paid, each with the part it got, in a fixed
+/// order (by invoice id): refunds and disputes split over them in it.
+pub(super) fn payment_parts<'a>(known: &'a Known, key: &str) -> Vec<(&'a Invoice, i64)> {
     let mut parts: Vec<(&Invoice, i64)> = known
         .invoices
         .iter()
@@ -326,6 +276,18 @@ fn after_payment(
         })
         .collect();
     parts.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    parts
+}
+
+fn after_payment(
+    known: &Known,
+    payment: Option<&str>,
+    effect: impl Fn(&Invoice, &dyn Fn(i64) -> i64) -> Vec<Row>,
+) -> Effects {
+    let Some(key) = payment else {
+        return Effects::flag("names no payment");
+    };
+    let parts = payment_parts(known, key);
     let mut e = Effects::new(Outcome::Applied);
     e.payment_key = Some(key.to_owned());
     if parts.is_empty() {
@@ -423,96 +385,4 @@ fn stripe_row(
         reference: Some(reference.to_owned()),
         received_on: date.to_owned(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use settle_shared::invoice::InvoiceStatus;
-
-    fn paid_invoice(id: &str, amount: i64, key: &str) -> Invoice {
-        Invoice {
-            id: id.into(),
-            number: format!("N-{id}"),
-            customer_id: "cus_1".into(),
-            email: "a@example.com".into(),
-            currency: "EUR".into(),
-            total: amount,
-            status: InvoiceStatus::Paid,
-            version: 1,
-            rows: vec![Row {
-                invoice_id: id.into(),
-                external_id: Some(key.into()),
-                kind: Kind::Payment,
-                method: "stripe".into(),
-                amount,
-                currency: "EUR".into(),
-                reference: None,
-                received_on: "2026-12-01".into(),
-            }],
-        }
-    }
-
-    fn dispute_event(kind: &str, status: &str) -> Event {
-        serde_json::from_value(json!({ "id": format!("evt_{kind}_{status}"), "type": kind, "created": 1_764_000_000,
-            "data": { "object": { "id": "dp_1", "object": "dispute", "amount": 900, "currency": "eur", "status": status,
-                                  "reason": "product_not_received", "payment_intent": "pi_1",
-                                  "evidence_details": { "due_by": 1_765_000_000 } } } }))
-        .unwrap()
-    }
-
-    #[test]
-    fn a_card_dispute_is_recorded_on_each_invoice_its_payment_paid() {
-        // A combined payment of two invoices: each gets its share.
-        let known = Known {
-            invoices: vec![
-                paid_invoice("inv_a", 600, "payment:pi_1:inv_a"),
-                paid_invoice("inv_b", 400, "payment:pi_1:inv_b"),
-            ],
-            sessions: vec![],
-        };
-        let e = decide(
-            "org_1",
-            &dispute_event("charge.dispute.created", "needs_response"),
-            &known,
-            false,
-        );
-        assert_eq!(e.chargebacks.len(), 2);
-        assert_eq!(
-            e.chargebacks.iter().map(|c| c.amount).collect::<Vec<_>>(),
-            vec![600, 300]
-        );
-        let c = &e.chargebacks[0];
-        assert!(c.open && c.outcome.is_none());
-        assert_eq!(c.reason, "product_not_received");
-        assert_eq!(c.evidence_due_at, Some(1_765_000_000_000));
-        // An update moves no money but updates the record.
-        let e = decide(
-            "org_1",
-            &dispute_event("charge.dispute.updated", "under_review"),
-            &known,
-            false,
-        );
-        assert_eq!(e.outcome, Outcome::Applied);
-        assert!(e.rows.is_empty());
-        assert_eq!(e.chargebacks[0].stripe_status, "under_review");
-        // Closed: won or lost, no longer holding reminders.
-        let e = decide(
-            "org_1",
-            &dispute_event("charge.dispute.closed", "lost"),
-            &known,
-            false,
-        );
-        assert!(!e.chargebacks[0].open);
-        assert_eq!(e.chargebacks[0].outcome, Some("lost"));
-        // An inquiry is recorded too; its payment unknown, nothing yet.
-        let none = Known::default();
-        let e = decide(
-            "org_1",
-            &dispute_event("charge.dispute.created", "warning_needs_response"),
-            &none,
-            false,
-        );
-        assert!(e.chargebacks.is_empty());
-    }
 }
