@@ -13,7 +13,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use settle_portal::format::{date, money, parse_amount};
 use settle_portal::i18n::fill;
-use settle_portal::thread::{follow, live};
+use settle_portal::thread::live;
 use settle_shared::api::{
     DisputeMessageRequest, DisputeMessageResponse, DisputeResponse, ListResponse, MemberResponse,
     RejectDisputeRequest, ResolveDisputeRequest,
@@ -31,35 +31,13 @@ pub fn DisputePage() -> impl IntoView {
     let dispute = RwSignal::new(None::<Result<DisputeResponse, ApiFailure>>);
     // Live: a socket to the thread says when it changed; without one the
     // page asks every few seconds and says so.
-    let (changed, live_now, alive) = (
-        RwSignal::new(0u32),
-        RwSignal::new(false),
-        RwSignal::new(true),
-    );
-    on_cleanup(move || alive.set(false));
-    live::listen(
+    let live_now = live::watch(
         format!("/api/v1/disputes/{id}/live"),
-        changed,
-        live_now,
-        alive,
-    );
-    follow(
         move || {
-            let id = id.clone();
-            async move {
-                let r = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await;
-                // A failed refresh keeps what is shown; a failed first load says why.
-                let first = dispute.get_untracked().is_none();
-                let go_on = r.is_ok() || !first;
-                if r.is_ok() || first {
-                    dispute.set(Some(r));
-                }
-                go_on
-            }
+            let path = format!("/disputes/{id}");
+            async move { api::get::<DisputeResponse>(&path).await }
         },
-        changed,
-        live_now,
-        alive,
+        dispute,
     );
     move || match dispute.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),

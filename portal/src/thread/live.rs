@@ -89,3 +89,82 @@ pub fn listen(path: String, changed: RwSignal<u32>, live: RwSignal<bool>, alive:
         }
     });
 }
+
+/// Fetches `path` now, on every change `changed` reports, and every
+/// `POLL_MS` while `live` is false (every `SAFETY_POLL_MS` while it is
+/// true), for as long as `alive` holds.
+pub fn follow<F, Fut>(fetch: F, changed: RwSignal<u32>, live: RwSignal<bool>, alive: RwSignal<bool>)
+where
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = bool> + 'static,
+{
+    leptos::task::spawn_local(async move {
+        let mut seen = changed.get_untracked();
+        loop {
+            if !fetch().await {
+                break;
+            }
+            let mut waited = 0;
+            loop {
+                sleep(250).await;
+                waited += 250;
+                if !alive.get_untracked() {
+                    return;
+                }
+                let every = if live.get_untracked() {
+                    SAFETY_POLL_MS
+                } else {
+                    POLL_MS
+                };
+                let now = changed.get_untracked();
+                if now != seen || waited >= every {
+                    seen = now;
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// Keeps `into` holding the latest answer of `fetch`: now, on every change
+/// the socket at `path` reports, and on a timer (every few seconds without
+/// a socket). A first failure is shown and ends it; a later one keeps what
+/// is shown. Stops when the calling component goes; answers whether a
+/// socket is open, for the page to say.
+pub fn watch<T, E, F, Fut>(
+    path: String,
+    fetch: F,
+    into: RwSignal<Option<Result<T, E>>>,
+) -> RwSignal<bool>
+where
+    T: Send + Sync + 'static,
+    E: Send + Sync + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, E>> + 'static,
+{
+    let (changed, live, alive) = (
+        RwSignal::new(0u32),
+        RwSignal::new(false),
+        RwSignal::new(true),
+    );
+    on_cleanup(move || alive.set(false));
+    listen(path, changed, live, alive);
+    follow(
+        move || {
+            let answer = fetch();
+            async move {
+                let r = answer.await;
+                let first = into.with_untracked(Option::is_none);
+                let go_on = r.is_ok() || !first;
+                if r.is_ok() || first {
+                    into.set(Some(r));
+                }
+                go_on
+            }
+        },
+        changed,
+        live,
+        alive,
+    );
+    live
+}
