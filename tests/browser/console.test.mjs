@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { BASE, must, useBrowser, checkPage, waitForMail, newPage, phone, openLink, signInFromOutbox } from './support.mjs';
+import { BASE, must, useBrowser, checkPage, waitForMail, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
 
 const DEMO = JSON.parse(fs.readFileSync(must('SETTLE_DEMO'), 'utf8'));
 const member = (role) => DEMO.members.find((m) => m.role === role);
@@ -176,22 +176,11 @@ test("a second organization's admin connects its own Stripe account, and its cus
   const STRIPE = must('SETTLE_STRIPE_URL');
   const stamp = Date.now();
   const adminEmail = `owner-${stamp}@globex.example`;
-  const made = await fetch(`${BASE}/api/v1/organizations`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({
+  const { org, api } = await newOrganization({
       name: `Globex ${stamp}`,
       branding: { display_name: 'Globex Corporation', primary_color: '#1d4ed8', support_email: 'billing@globex.example' },
       admin: { name: 'Hank Scorpio', email: adminEmail },
-    }),
   });
-  assert.equal(made.status, 201);
-  const org = await made.json();
-  const api = (path, body) => fetch(`${BASE}/api/v1${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
-    body: body && JSON.stringify(body),
-  }).then((r) => r.json());
 
   // The admin signs in from the invitation and opens the Stripe page.
   const { context, page } = await newPage(LAPTOP);

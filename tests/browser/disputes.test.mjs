@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, must, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox } from './support.mjs';
+import { BASE, must, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
 
 useBrowser();
 
@@ -17,22 +17,11 @@ const LAPTOP = { width: 1280, height: 800 };
 test('a customer disputes a line, talks it through with an agent live, and gets a credit note', async () => {
   const stamp = Date.now();
   const adminEmail = `agent-${stamp}@initech.example`;
-  const made = await fetch(`${BASE}/api/v1/organizations`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({
+  const { org, api } = await newOrganization({
       name: `Initech ${stamp}`,
       branding: { display_name: 'Initech', primary_color: '#0f766e', support_email: 'billing@initech.example' },
       admin: { name: 'Peter Gibbons', email: adminEmail },
-    }),
   });
-  assert.equal(made.status, 201);
-  const org = await made.json();
-  const api = (path, body) => fetch(`${BASE}/api/v1${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
-    body: body && JSON.stringify(body),
-  }).then((r) => r.json());
   const customer = await api('/customers', { name: 'Milton Waddams', email: `milton-${stamp}@example.com`, time_zone: 'America/Chicago' });
   const due = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
   const invoice = await api('/invoices', {

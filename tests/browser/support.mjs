@@ -98,3 +98,23 @@ export async function signInFromOutbox(page, to, since) {
   await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
 }
 
+
+/** A new organization of its own with a first admin (invited by email),
+ *  made through the operator API; answers the organization, its id and
+ *  `api(path, body)`, which calls the company API with its key (POST with
+ *  a body, GET without). */
+export async function newOrganization({ name, branding, admin }) {
+  const made = await fetch(`${BASE}/api/v1/organizations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name, branding, admin }),
+  });
+  assert.equal(made.status, 201);
+  const org = await made.json();
+  const api = (path, body) => fetch(`${BASE}/api/v1${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then((r) => r.json());
+  return { org, id: org.organization.id, api };
+}
