@@ -2,7 +2,7 @@
 //! and Letter.
 
 use crate::api;
-use crate::components::{Failure, PayButton, Shell, StatusBadge, browser_lang, set_title};
+use crate::components::{Failure, PayButton, Shell, StatusBadge, browser_lang, set_title, sleep};
 use crate::format::{date, money, percent};
 use crate::i18n::{Lang, fill};
 use crate::{Loaded, SessionResource};
@@ -73,16 +73,6 @@ pub fn InvoicePage(id: String, checkout: Option<String>) -> impl IntoView {
         _ => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
     }
     }
-}
-
-/// Waits in the browser's event loop.
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// The notice at the top of an invoice after a checkout.

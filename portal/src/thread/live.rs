@@ -18,15 +18,7 @@ const RECONNECT_MS: i32 = 15_000;
 /// Keep-alive, so idle connections are not closed by proxies.
 const PING_MS: i32 = 30_000;
 
-/// Waits in the browser's event loop.
-pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
+pub use crate::components::sleep;
 
 /// Listens on `path` (such as `/api/v1/portal/disputes/dsp_…/live`) for as
 /// long as `alive` holds: `changed` is set to a new value on every change,

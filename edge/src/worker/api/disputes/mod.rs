@@ -169,8 +169,8 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 /// customer's messages are marked read.
 pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
-    load(ctx, &org.id, id).await?;
-    respond(ctx, &org.id, id).await
+    let d = load(ctx, &org.id, id).await?;
+    http::json(200, &thread::read(ctx, d, Side::Company).await?)
 }
 
 /// `GET /api/v1/disputes/{id}/live` (WebSocket): the thread's changes as
@@ -222,12 +222,10 @@ pub async fn transcript(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, 
     Ok(resp.with_headers(headers))
 }
 
-/// The dispute with its thread, as the company reads it.
+/// The dispute as it now stands, with its thread, after a change.
 async fn respond(ctx: &Ctx, org_id: &str, id: &str) -> Result<Response, ApiError> {
-    let (_, view) = thread::read(ctx, org_id, id, Side::Company)
-        .await?
-        .ok_or_else(|| ApiError::not_found("dispute"))?;
-    http::json(200, &view)
+    let d = load(ctx, org_id, id).await?;
+    http::json(200, &thread::read(ctx, d, Side::Company).await?)
 }
 
 /// `POST /api/v1/disputes/{id}/messages` `{"body"}`: the company answers.

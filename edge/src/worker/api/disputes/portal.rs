@@ -137,9 +137,7 @@ pub async fn open(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response,
         Err(db::WriteError::Unique(_)) => return Err(already_open(&inv.number)),
         Err(e) => return Err(e.into()),
     }
-    let (_, view) = thread::read(ctx, org, id.as_str(), Side::Customer)
-        .await?
-        .ok_or_else(|| ApiError::internal("the dispute just opened is missing"))?;
+    let view = thread::read(ctx, load(ctx, &s, id.as_str()).await?, Side::Customer).await?;
     http::json(201, &view)
 }
 
@@ -180,7 +178,9 @@ fn opened_row(
         invoice_number: String::new(),
         invoice_currency: String::new(),
         customer_name: customer.name.clone(),
-        invoice_due: 0,
+        invoice_status: String::new(),
+        invoice_total: 0,
+        invoice_paid: 0,
         unread_by_customer: 0,
         unread_by_company: 0,
     }
@@ -238,11 +238,8 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 /// company's messages are marked read.
 pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let s = http::session(ctx, req).await?;
-    load(ctx, &s, id).await?;
-    let (_, view) = thread::read(ctx, &s.customer.organization_id, id, Side::Customer)
-        .await?
-        .ok_or_else(|| ApiError::not_found("dispute"))?;
-    http::json(200, &view)
+    let d = load(ctx, &s, id).await?;
+    http::json(200, &thread::read(ctx, d, Side::Customer).await?)
 }
 
 /// `GET /api/v1/portal/disputes/{id}/live` (WebSocket): the thread's
@@ -335,9 +332,7 @@ pub async fn reopen(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         Err(e) => return Err(e.into()),
     }
     crate::worker::live::changed(ctx, id).await;
-    let (_, view) = thread::read(ctx, &s.customer.organization_id, id, Side::Customer)
-        .await?
-        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let view = thread::read(ctx, load(ctx, &s, id).await?, Side::Customer).await?;
     debug_assert_eq!(view.status, Status::Open.as_str());
     http::json(200, &view)
 }

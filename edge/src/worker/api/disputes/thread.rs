@@ -39,7 +39,7 @@ pub const SELECT: &str = "SELECT d.id, d.organization_id, d.invoice_id, d.custom
      d.created_at, d.resolved_at, d.updated_at, d.last_message_at, d.customer_read_at, d.company_read_at, \
      d.stripe_dispute_id, d.currency, d.stripe_status, d.evidence_due_at, \
      i.number AS invoice_number, i.currency AS invoice_currency, c.name AS customer_name, \
-     CASE WHEN i.status = 'open' THEN MAX(i.total - i.amount_paid, 0) ELSE 0 END AS invoice_due, \
+     i.status AS invoice_status, i.total AS invoice_total, i.amount_paid AS invoice_paid, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author != 'customer' \
         AND m.created_at > COALESCE(d.customer_read_at, 0)) AS unread_by_customer, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author = 'customer' \
@@ -78,7 +78,11 @@ pub struct DisputeRow {
     pub invoice_currency: String,
     pub customer_name: String,
     #[serde(default)]
-    pub invoice_due: i64,
+    pub invoice_status: String,
+    #[serde(default)]
+    pub invoice_total: i64,
+    #[serde(default)]
+    pub invoice_paid: i64,
     pub unread_by_customer: i64,
     pub unread_by_company: i64,
 }
@@ -120,7 +124,13 @@ impl DisputeRow {
                 .and_then(|l| serde_json::from_str(l).ok()),
             expected_amount: self.expected_amount,
             disputed_amount: self.disputed_amount,
-            invoice_amount_due: self.invoice_due,
+            // What is due is the ledger's rule, not the query's.
+            invoice_amount_due: crate::ledger::due(
+                settle_shared::invoice::InvoiceStatus::parse(&self.invoice_status)
+                    .unwrap_or(settle_shared::invoice::InvoiceStatus::Open),
+                self.invoice_total,
+                self.invoice_paid,
+            ),
             currency: self
                 .currency
                 .clone()
@@ -248,22 +258,10 @@ pub async fn credit_note(
         }))
 }
 
-/// One dispute of the organization by id, with its thread; marks it read
-/// for `side`. `None` when there is none (any other organization's).
-pub async fn read(
-    ctx: &Ctx,
-    org_id: &str,
-    id: &str,
-    side: Side,
-) -> Result<Option<(DisputeRow, DisputeResponse)>, ApiError> {
-    let s = db::stmt(
-        &ctx.db,
-        &format!("{SELECT} WHERE d.id = ?1 AND d.organization_id = ?2"),
-        params![id, org_id],
-    )?;
-    let Some(row) = db::one::<DisputeRow>(s).await? else {
-        return Ok(None);
-    };
+/// A dispute (as loaded, with the reader's checks passed) with its thread;
+/// marks the other side's messages read for `side`.
+pub async fn read(ctx: &Ctx, row: DisputeRow, side: Side) -> Result<DisputeResponse, ApiError> {
+    let (id, org_id) = (row.id.as_str(), row.organization_id.as_str());
     let msgs = messages(ctx, id).await?;
     let note = credit_note(ctx, org_id, row.credit_note_id.as_deref()).await?;
     let view = row.view(side, msgs, note);
@@ -287,7 +285,7 @@ pub async fn read(
             crate::worker::live::changed(ctx, id).await;
         }
     }
-    Ok(Some((row, view)))
+    Ok(view)
 }
 
 /// A message as someone writes it.
