@@ -75,7 +75,7 @@ pub fn disputed_amount(c: &Claim<'_>, line_totals: &[i64], due: i64) -> Result<i
         Some([]) => {
             return Err(FieldError::invalid(
                 "lines",
-                "name at least one line, or leave it out to dispute the whole invoice",
+                "names no line: name at least one, or leave it out to dispute the whole invoice",
             ));
         }
         Some(lines) => {
@@ -87,7 +87,7 @@ pub fn disputed_amount(c: &Claim<'_>, line_totals: &[i64], due: i64) -> Result<i
                     return Err(FieldError::invalid(
                         "lines",
                         format!(
-                            "the invoice has lines 1 to {}; there is no line {n}",
+                            "names line {n}, but the invoice has lines 1 to {}",
                             line_totals.len()
                         ),
                     ));
@@ -95,7 +95,7 @@ pub fn disputed_amount(c: &Claim<'_>, line_totals: &[i64], due: i64) -> Result<i
                 if seen.contains(&n) {
                     return Err(FieldError::invalid(
                         "lines",
-                        format!("line {n} is named twice"),
+                        format!("names line {n} twice"),
                     ));
                 }
                 seen.push(n);
@@ -109,7 +109,7 @@ pub fn disputed_amount(c: &Claim<'_>, line_totals: &[i64], due: i64) -> Result<i
             return Err(FieldError::new(
                 ErrorCode::MissingField,
                 "expected_amount",
-                "say what you expected to pay",
+                "is needed with wrong_amount: what you expected to pay, in minor units",
             ));
         }
         (true, Some(e)) if e < 0 || e >= base => {
@@ -123,7 +123,7 @@ pub fn disputed_amount(c: &Claim<'_>, line_totals: &[i64], due: i64) -> Result<i
         (false, Some(_)) => {
             return Err(FieldError::invalid(
                 "expected_amount",
-                "is only for a wrong amount",
+                "goes only with the reason wrong_amount",
             ));
         }
         (false, None) => base,
