@@ -114,7 +114,22 @@ pub async fn put_file<T: DeserializeOwned>(
     path: &str,
     file: web_sys::File,
 ) -> Result<T, ApiFailure> {
-    let req = Request::put(&url(path))
+    send_file(Request::put(&url(path)), file).await
+}
+
+/// Sends a file as the body, as it is (a file in a dispute's thread).
+pub async fn post_file<T: DeserializeOwned>(
+    path: &str,
+    file: web_sys::File,
+) -> Result<T, ApiFailure> {
+    send_file(Request::post(&url(path)), file).await
+}
+
+async fn send_file<T: DeserializeOwned>(
+    req: RequestBuilder,
+    file: web_sys::File,
+) -> Result<T, ApiFailure> {
+    let req = req
         .header("Accept", "application/json")
         .body(file)
         .map_err(|_| ApiFailure::Unavailable)?;

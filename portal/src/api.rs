@@ -27,8 +27,13 @@ pub enum ApiFailure {
     Unavailable,
 }
 
-/// Sends a request and returns the status and body text.
-async fn send(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ApiFailure> {
+/// Sends a request (a body with its type) and returns the status and body
+/// text.
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<(JsValue, &str)>,
+) -> Result<(u16, String), ApiFailure> {
     let window = web_sys::window().ok_or(ApiFailure::Unavailable)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -37,11 +42,11 @@ async fn send(method: &str, path: &str, body: Option<String>) -> Result<(u16, St
     headers
         .set("Accept", "application/json")
         .map_err(|_| ApiFailure::Unavailable)?;
-    if let Some(b) = body {
+    if let Some((b, kind)) = body {
         headers
-            .set("Content-Type", "application/json")
+            .set("Content-Type", kind)
             .map_err(|_| ApiFailure::Unavailable)?;
-        init.set_body(&JsValue::from_str(&b));
+        init.set_body(&b);
     }
     init.set_headers(&headers);
     let url = format!("/api/v1/portal{path}");
@@ -92,8 +97,25 @@ pub async fn post<T: DeserializeOwned, B: Serialize>(
     path: &str,
     body: Option<&B>,
 ) -> Result<T, ApiFailure> {
-    let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
+    let body = body.map(|b| {
+        let json = serde_json::to_string(b).unwrap_or_default();
+        (JsValue::from_str(&json), "application/json")
+    });
     let (status, text) = send("POST", path, body).await?;
+    interpret(status, &text)
+}
+
+/// Sends a file as the body, as it is (the server reads what it is).
+pub async fn post_file<T: DeserializeOwned>(
+    path: &str,
+    file: &web_sys::File,
+) -> Result<T, ApiFailure> {
+    let (status, text) = send(
+        "POST",
+        path,
+        Some((JsValue::from(file.clone()), "application/octet-stream")),
+    )
+    .await?;
     interpret(status, &text)
 }
 

@@ -125,6 +125,9 @@ define_id!(
 define_id!(
     /// A credit note: part of an invoice the company gave up.
     CreditNoteId, "crn");
+define_id!(
+    /// A file attached to a dispute's thread.
+    AttachmentId, "att");
 
 #[cfg(test)]
 mod tests {

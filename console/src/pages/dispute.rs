@@ -98,7 +98,7 @@ fn Dispute(
             <button type="button" class="secondary" on:click=|_| { let _ = window().print(); }>{t.print_page}</button>
         </p>
         <h2>{t.thread}</h2>
-        <Thread messages=d.messages.clone() read_by_customer=d.other_side_read_at.clone()/>
+        <Thread id=d.id.clone() messages=d.messages.clone() read_by_customer=d.other_side_read_at.clone()/>
         {(d.status != "resolved").then(|| view! { <Answer id=d.id.clone() set=set/> })}
         {(open && !chargeback).then(|| view! { <End d=d.clone() set=set/> })}
     }
@@ -108,6 +108,7 @@ fn Dispute(
 /// last answer marked read or not by the customer.
 #[component]
 fn Thread(
+    id: String,
     messages: Vec<DisputeMessageResponse>,
     read_by_customer: Option<String>,
 ) -> impl IntoView {
@@ -120,6 +121,13 @@ fn Thread(
             {messages.into_iter().enumerate().map(|(i, m)| {
                 let ours = m.author != "customer";
                 let when = format!("{} {}", date(&m.created_at[..10], &locale), &m.created_at[11..16]);
+                let via_email = (m.via == "email").then(|| {
+                    let full = m.full_body.clone().filter(|f| f.trim() != m.body.trim());
+                    view! {
+                        <p class="hint">{t.by_email}</p>
+                        {full.map(|f| view! { <details><summary>{t.whole_email}</summary><pre class="body">{shown(&f)}</pre></details> })}
+                    }
+                });
                 let read = (Some(i) == last_ours).then(|| {
                     let seen = read_by_customer.as_deref().is_some_and(|r| r >= m.created_at.as_str());
                     view! { <span class="read">{if seen { t.read_by_customer } else { t.not_read_yet }}</span> }
@@ -127,7 +135,15 @@ fn Thread(
                 view! {
                     <li class=if ours { "message ours" } else { "message theirs" }>
                         <p class="who"><strong>{m.author_name.clone()}</strong>" · "<time datetime=m.created_at.clone()>{when}" UTC"</time></p>
-                        <p class="body">{shown(&m.body)}</p>
+                        {match &m.attachment {
+                            Some(f) => {
+                                let href = format!("/api/v1/disputes/{id}/attachments/{}", f.id);
+                                let size = format!(" · {} KB", f.bytes.div_ceil(1024));
+                                view! { <p class="body"><a class="file" href=href download=f.name.clone()>{shown(&f.name)}</a>{size}</p> }.into_any()
+                            }
+                            None => view! { <p class="body">{shown(&m.body)}</p> }.into_any(),
+                        }}
+                        {via_email}
                         {read}
                     </li>
                 }
@@ -139,6 +155,7 @@ fn Thread(
 #[component]
 fn Answer(id: String, set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>) -> impl IntoView {
     let t = expect_context::<Session>().t();
+    let id2 = id.clone();
     let body = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<ApiFailure>);
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -162,6 +179,33 @@ fn Answer(id: String, set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>
             }
         });
     };
+    let attach = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let id = id2.clone();
+        leptos::task::spawn_local(async move {
+            let name = js_sys::encode_uri_component(&file.name());
+            let path = format!("/disputes/{id}/attachments?name={name}");
+            match api::post_file::<DisputeMessageResponse>(&path, file).await {
+                Ok(_) => {
+                    problem.set(None);
+                    if let Ok(d) = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await {
+                        set.set(Some(Ok(d)));
+                    }
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
     view! {
         <form class="card answer" on:submit=send>
             {move || problem.get().map(|e| view! { <Failure failure=e/> })}
@@ -169,6 +213,8 @@ fn Answer(id: String, set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>
             <textarea id="answer" rows="4" maxlength="4000" required
                 prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
             <button type="submit">{t.send}</button>
+            <label for="attach">{t.attach_file}</label>
+            <input id="attach" type="file" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf" on:change=attach/>
         </form>
     }
 }

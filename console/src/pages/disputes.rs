@@ -18,6 +18,7 @@ pub fn kind_word(t: &Words, kind: &str) -> &'static str {
     match kind {
         "customer" => t.kind_customer,
         "chargeback" => t.kind_chargeback,
+        "conversation" => t.kind_conversation,
         _ => t.kind_company,
     }
 }

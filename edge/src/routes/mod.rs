@@ -89,6 +89,8 @@ pub enum Route {
     RejectDispute(String),
     DisputeLive(String),
     DisputeTranscript(String),
+    DisputeAttach(String),
+    DisputeFile(String, String),
     // Disputes, the customer's side (session cookie)
     PortalOpenDispute(String),
     PortalDisputes,
@@ -96,6 +98,8 @@ pub enum Route {
     PortalDisputeMessage(String),
     PortalReopenDispute(String),
     PortalDisputeLive(String),
+    PortalDisputeAttach(String),
+    PortalDisputeFile(String, String),
     // Customer links and the portal API (session cookie)
     OpenLink(String),
     PortalSession,
@@ -206,6 +210,10 @@ impl Route {
             Route::RejectDispute(_) => "disputes.reject",
             Route::DisputeLive(_) => "disputes.live",
             Route::DisputeTranscript(_) => "disputes.transcript",
+            Route::DisputeAttach(_) => "disputes.attach",
+            Route::DisputeFile(..) => "disputes.file",
+            Route::PortalDisputeAttach(_) => "portal.disputes.attach",
+            Route::PortalDisputeFile(..) => "portal.disputes.file",
             Route::PortalDisputeLive(_) => "portal.disputes.live",
             Route::PortalOpenDispute(_) => "portal.disputes.open",
             Route::PortalDisputes => "portal.disputes.list",
@@ -310,6 +318,8 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["disputes", id, "reject"] => (Post, Route::RejectDispute(s(id))),
             ["disputes", id, "live"] => (Get, Route::DisputeLive(s(id))),
             ["disputes", id, "transcript"] => (Get, Route::DisputeTranscript(s(id))),
+            ["disputes", id, "attachments"] => (Post, Route::DisputeAttach(s(id))),
+            ["disputes", id, "attachments", f] => (Get, Route::DisputeFile(s(id), s(f))),
             ["webhooks", "email"] => (Post, Route::EmailWebhook),
             ["operator", "clock"] => return pick(method, Route::GetClock, Route::MoveClock),
             ["operator", "cron"] => (Post, Route::RunCron),
@@ -391,6 +401,10 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["portal", "disputes", id, "messages"] => (Post, Route::PortalDisputeMessage(s(id))),
             ["portal", "disputes", id, "reopen"] => (Post, Route::PortalReopenDispute(s(id))),
             ["portal", "disputes", id, "live"] => (Get, Route::PortalDisputeLive(s(id))),
+            ["portal", "disputes", id, "attachments"] => (Post, Route::PortalDisputeAttach(s(id))),
+            ["portal", "disputes", id, "attachments", f] => {
+                (Get, Route::PortalDisputeFile(s(id), s(f)))
+            }
             ["portal", "link-requests"] => (Post, Route::PortalLinkRequest),
             _ => return Err(NoRoute::NotFound),
         },

@@ -66,6 +66,7 @@ fn Conversation(
         _ => w.state_rejected,
     };
     let last_mine = d.messages.iter().rposition(|m| m.author == "customer");
+    let id = d.id.clone();
     let read_at = d.other_side_read_at.clone();
     let messages = d
         .messages
@@ -80,7 +81,10 @@ fn Conversation(
                 <li class=if mine { "message mine" } else { "message theirs" }>
                     <p class="who"><strong>{m.author_name.clone()}</strong>" · "
                         <time datetime=m.created_at.clone()>{when(&m.created_at, &locale, &zone)}</time></p>
-                    <p class="body">{shown(&m.body)}</p>
+                    {match &m.attachment {
+                        Some(f) => view! { <p class="body"><File dispute=id.clone() file=f.clone() label=w.download/></p> }.into_any(),
+                        None => view! { <p class="body">{shown(&m.body)}</p> }.into_any(),
+                    }}
                     {read}
                 </li>
             }
@@ -130,6 +134,7 @@ fn Conversation(
         <ol class="thread" aria-live="polite">{messages}</ol>
         {(d.status != "resolved").then(|| view! {
             <Compose id=d.id.clone() action="messages" heading=None label=w.write button=w.send secondary=false set=set lang=lang/>
+            <Attach id=d.id.clone() set=set lang=lang/>
         })}
         {d.can_reopen.then(|| view! {
             <Compose id=d.id.clone() action="reopen" heading=Some(w.reopen_title) label=w.reopen_hint button=w.reopen secondary=true set=set lang=lang/>
@@ -223,5 +228,71 @@ fn Compose(
                 prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
             <button class=if secondary { "button secondary" } else { "button" } type="submit">{button}</button>
         </form>
+    }
+}
+
+/// A file in the thread: its name and size, downloaded (never shown inline).
+#[component]
+pub fn File(
+    dispute: String,
+    file: settle_shared::api::AttachmentResponse,
+    label: &'static str,
+) -> impl IntoView {
+    let kb = file.bytes.div_ceil(1024);
+    let href = format!("/api/v1/portal/disputes/{dispute}/attachments/{}", file.id);
+    view! {
+        <a class="file" href=href download=file.name.clone()>{shown(&file.name)}</a>
+        <span class="hint">{format!(" · {kb} KB · {label}")}</span>
+    }
+}
+
+/// Sends a photo or a PDF into the thread; the server checks what it is.
+#[component]
+fn Attach(
+    id: String,
+    set: RwSignal<Option<Result<DisputeResponse, ApiFailure>>>,
+    lang: Lang,
+) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let w = words::words(lang);
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let chosen = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let id = id.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let name = js_sys::encode_uri_component(&file.name());
+            let path = format!("/disputes/{id}/attachments?name={name}");
+            match api::post_file::<serde_json::Value>(&path, &file).await {
+                Ok(_) => {
+                    problem.set(None);
+                    if let Ok(d) = api::get::<DisputeResponse>(&format!("/disputes/{id}")).await {
+                        set.set(Some(Ok(d)));
+                    }
+                }
+                Err(ApiFailure::Invalid(m) | ApiFailure::RateLimited(m)) => problem.set(Some(m)),
+                Err(_) => problem.set(Some(lang.text().error_generic.into())),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="write attach">
+            {move || problem.get().map(|m| view! { <p class="panel" role="alert">{m}</p> })}
+            <label for="attach">{w.attach}</label>
+            <input id="attach" type="file" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf"
+                aria-describedby="attach-hint" on:change=chosen disabled=move || busy.get()/>
+            <p id="attach-hint" class="hint">{move || if busy.get() { w.uploading } else { w.attach_hint }}</p>
+        </div>
     }
 }

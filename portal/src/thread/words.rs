@@ -56,6 +56,10 @@ pub struct Words {
     pub already: &'static str,
     pub open_it: &'static str,
     pub your_disputes: &'static str,
+    pub attach: &'static str,
+    pub attach_hint: &'static str,
+    pub uploading: &'static str,
+    pub download: &'static str,
 }
 
 pub static EN: Words = Words {
@@ -101,6 +105,10 @@ pub static EN: Words = Words {
     already: "This invoice is already in dispute.",
     open_it: "Open the conversation",
     your_disputes: "Your disputes",
+    attach: "Attach a photo or PDF",
+    attach_hint: "PNG, JPEG, GIF, WebP or PDF, up to 5 MB.",
+    uploading: "Sending the file…",
+    download: "Download",
 };
 
 pub static FR: Words = Words {
@@ -146,6 +154,10 @@ pub static FR: Words = Words {
     already: "Cette facture est déjà contestée.",
     open_it: "Ouvrir la conversation",
     your_disputes: "Vos contestations",
+    attach: "Joindre une photo ou un PDF",
+    attach_hint: "PNG, JPEG, GIF, WebP ou PDF, 5 Mo au plus.",
+    uploading: "Envoi du fichier…",
+    download: "Télécharger",
 };
 
 pub static AR: Words = Words {
@@ -191,4 +203,8 @@ pub static AR: Words = Words {
     already: "هذه الفاتورة قيد الاعتراض بالفعل.",
     open_it: "فتح المحادثة",
     your_disputes: "اعتراضاتك",
+    attach: "أرفق صورة أو ملف PDF",
+    attach_hint: "PNG أو JPEG أو GIF أو WebP أو PDF، حتى 5 ميغابايت.",
+    uploading: "جارٍ إرسال الملف…",
+    download: "تنزيل",
 };

@@ -63,6 +63,21 @@ pub struct DisputeMessageResponse {
     /// `portal`, `console`, `api`, `email`, `stripe` or `system`.
     pub via: String,
     pub created_at: String,
+    /// The file this message carries, if it carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentResponse>,
+}
+
+/// A file in a thread: downloaded from
+/// `…/disputes/{dispute}/attachments/{id}`, always as a download.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttachmentResponse {
+    pub id: String,
+    pub name: String,
+    /// As recognised from the content: `image/png`, `image/jpeg`,
+    /// `image/gif`, `image/webp` or `application/pdf`.
+    pub content_type: String,
+    pub bytes: u64,
 }
 
 /// A credit note: the document a dispute resolved with.

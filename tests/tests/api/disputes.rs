@@ -409,3 +409,149 @@ fn a_thread_is_listened_to_only_by_its_customer_and_company_and_exported_whole()
         404
     );
 }
+
+/// A file the customer sends into their thread.
+fn portal_attach(app: &TestApp, cookie: &str, id: &str, name: &str, bytes: Vec<u8>) -> Reply {
+    TestApp::reply(
+        app.http
+            .post(format!(
+                "{}/api/v1/portal/disputes/{id}/attachments?name={name}",
+                app.base
+            ))
+            .header("Cookie", cookie)
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Content-Type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn files_are_checked_by_content_and_only_ever_downloaded() {
+    let (app, cookie, inv) = setup("Fiona Files");
+    let r = open(&app, &cookie, &inv, json!({ "reason": "not_received" }));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let count = || {
+        crate::helpers::d1(&format!(
+            "SELECT COUNT(*) AS n FROM dispute_messages WHERE dispute_id = '{id}'"
+        ))[0]["n"]
+            .as_i64()
+            .unwrap()
+    };
+
+    // An HTML page named `.pdf` is refused for what it is; so is a file
+    // over 5 MB and an empty one. Nothing is written.
+    let html = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
+    let r = portal_attach(&app, &cookie, &id, "receipt.pdf", html);
+    assert_eq!(r.status, 415, "{}", r.body);
+    assert_eq!(r.code(), "unsupported_media_type");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("PDF"));
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(5 * 1024 * 1024 + 1, b' ');
+    let r = portal_attach(&app, &cookie, &id, "scan.pdf", big);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.code(), "payload_too_large");
+    let r = portal_attach(&app, &cookie, &id, "empty.pdf", Vec::new());
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(count(), 0);
+
+    // A real PDF under a name with a quote and a script in it.
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let r = portal_attach(
+        &app,
+        &cookie,
+        &id,
+        "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E%22proof.html",
+        pdf.clone(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let file = r.body["attachment"].clone();
+    assert_eq!(file["content_type"], "application/pdf");
+    assert_eq!(file["bytes"], pdf.len());
+    let name = file["name"].as_str().unwrap();
+    assert!(
+        name.ends_with(".pdf") && !name.contains('<') && !name.contains('"'),
+        "{name}"
+    );
+    let file_id = file["id"].as_str().unwrap();
+
+    // The customer and the company download it, as a download only.
+    let check = |r: reqwest::blocking::Response| {
+        assert_eq!(r.status(), 200);
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], "application/pdf");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(
+            h["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename=\"")
+        );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("sandbox")
+        );
+        assert_eq!(r.bytes().unwrap().to_vec(), pdf);
+    };
+    check(
+        app.http
+            .get(format!(
+                "{}/api/v1/portal/disputes/{id}/attachments/{file_id}",
+                app.base
+            ))
+            .header("Cookie", &cookie)
+            .send()
+            .unwrap(),
+    );
+    check(
+        app.http
+            .get(format!(
+                "{}/api/v1/disputes/{id}/attachments/{file_id}",
+                app.base
+            ))
+            .bearer_auth(&app.key)
+            .send()
+            .unwrap(),
+    );
+    let thread = app.get(&format!("/api/v1/disputes/{id}"));
+    assert_eq!(thread.body["messages"][0]["attachment"]["id"], file_id);
+
+    // The company sends one too (a PNG), which the customer sees.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let r = app.post_raw(
+        &format!("/api/v1/disputes/{id}/attachments?name=label.png"),
+        "image/png",
+        png,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let seen = app.portal_get(&cookie, &format!("/disputes/{id}"));
+    assert_eq!(
+        seen.body["messages"][1]["attachment"]["content_type"],
+        "image/png"
+    );
+
+    // Another customer's session, another organization's key: 404, for
+    // the file as for the thread.
+    let other = app.create_customer("Oscar Other");
+    let other_cookie = app.session(other["id"].as_str().unwrap());
+    let r = app
+        .http
+        .get(format!(
+            "{}/api/v1/portal/disputes/{id}/attachments/{file_id}",
+            app.base
+        ))
+        .header("Cookie", &other_cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = portal_attach(&app, &other_cookie, &id, "x.pdf", pdf.clone());
+    assert_eq!(r.status, 404);
+    let stranger = TestApp::new();
+    let r = stranger.get(&format!("/api/v1/disputes/{id}/attachments/{file_id}"));
+    assert_eq!(r.status, 404);
+    assert_eq!(count(), 2);
+}

@@ -107,7 +107,7 @@ async fn undisputed(
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT disputed_amount FROM disputes WHERE organization_id = ?1 AND invoice_id = ?2 AND status = 'open' AND kind != 'chargeback'",
+        "SELECT disputed_amount FROM disputes WHERE organization_id = ?1 AND invoice_id = ?2 AND status = 'open' AND kind IN ('customer', 'company')",
         params![org_id, invoice_id],
     )?;
     Ok(db::one::<Held>(s)

@@ -7,6 +7,7 @@
 //! (`crate::ledger::manual::credit_note`).
 
 mod end;
+mod files;
 pub mod portal;
 pub mod thread;
 
@@ -103,7 +104,7 @@ async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<DisputeRow, ApiError>
 }
 
 /// `GET /api/v1/disputes`: newest first; `?status=open|resolved|rejected`,
-/// `?kind=customer|company|chargeback`, `?customer_id=`, `?assigned_to=`;
+/// `?kind=customer|company|chargeback|conversation`, `?customer_id=`, `?assigned_to=`;
 /// an agent sees the disputes of their accounts.
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
@@ -119,11 +120,11 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     }
     let kind = http::query(req, "kind");
     if let Some(k) = &kind
-        && !["customer", "company", "chargeback"].contains(&k.as_str())
+        && !["customer", "company", "chargeback", "conversation"].contains(&k.as_str())
     {
         return Err(ApiError::Client {
             code: ErrorCode::InvalidField,
-            message: "`kind` is customer, company or chargeback.".into(),
+            message: "`kind` is customer, company, chargeback or conversation.".into(),
             field: Some("kind".into()),
         });
     }
@@ -255,6 +256,35 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
         .await?
         .ok_or_else(|| ApiError::internal("the message just written is missing"))?;
     http::json(201, &written)
+}
+
+/// `POST /api/v1/disputes/{id}/attachments?name=` (the file as the body):
+/// the company sends a photo or a PDF.
+pub async fn attach(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
+    let d = load(ctx, &org.id, id).await?;
+    let member = ctx.member_id();
+    files::attach(
+        ctx,
+        req,
+        &d,
+        files::Sender {
+            side: Side::Company,
+            author: "member",
+            member_id: member.as_deref(),
+            author_name: &org.display_name,
+            via: if member.is_some() { "console" } else { "api" },
+        },
+    )
+    .await
+}
+
+/// `GET /api/v1/disputes/{id}/attachments/{file}`: a file of the thread,
+/// as a download.
+pub async fn file(ctx: &Ctx, req: &Request, id: &str, file: &str) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::WorkAccounts).await?;
+    let d = load(ctx, &org.id, id).await?;
+    files::download(ctx, &d, file).await
 }
 
 #[derive(Deserialize)]

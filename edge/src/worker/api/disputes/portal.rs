@@ -336,3 +336,31 @@ pub async fn reopen(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
     debug_assert_eq!(view.status, Status::Open.as_str());
     http::json(200, &view)
 }
+
+/// `POST /api/v1/portal/disputes/{id}/attachments?name=` (the file as the
+/// body): the customer sends a photo or a PDF.
+pub async fn attach(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, &req).await?;
+    let d = load(ctx, &s, id).await?;
+    super::files::attach(
+        ctx,
+        req,
+        &d,
+        super::files::Sender {
+            side: Side::Customer,
+            author: "customer",
+            member_id: None,
+            author_name: &s.customer.name,
+            via: "portal",
+        },
+    )
+    .await
+}
+
+/// `GET /api/v1/portal/disputes/{id}/attachments/{file}`: a file of the
+/// customer's thread, as a download.
+pub async fn file(ctx: &Ctx, req: &Request, id: &str, file: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, req).await?;
+    let d = load(ctx, &s, id).await?;
+    super::files::download(ctx, &d, file).await
+}

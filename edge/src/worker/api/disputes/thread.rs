@@ -9,7 +9,9 @@ use crate::worker::{db, limits};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{CreditNoteResponse, DisputeMessageResponse, DisputeResponse};
+use settle_shared::api::{
+    AttachmentResponse, CreditNoteResponse, DisputeMessageResponse, DisputeResponse,
+};
 use settle_shared::dispute::{self, Status, Step};
 use settle_shared::ids::MessageId;
 use settle_shared::time::rfc3339_from_millis;
@@ -164,10 +166,23 @@ struct MessageRow {
     full_body: Option<String>,
     via: String,
     created_at: i64,
+    file_id: Option<String>,
+    file_name: Option<String>,
+    file_type: Option<String>,
+    file_bytes: Option<i64>,
 }
 
 impl MessageRow {
     fn view(self) -> DisputeMessageResponse {
+        let attachment = match (self.file_id, self.file_name, self.file_type) {
+            (Some(id), Some(name), Some(content_type)) => Some(AttachmentResponse {
+                id,
+                name,
+                content_type,
+                bytes: self.file_bytes.unwrap_or(0).max(0) as u64,
+            }),
+            _ => None,
+        };
         DisputeMessageResponse {
             id: self.id,
             author: self.author,
@@ -176,9 +191,14 @@ impl MessageRow {
             full_body: self.full_body,
             via: self.via,
             created_at: rfc3339_from_millis(self.created_at),
+            attachment,
         }
     }
 }
+
+/// A message's columns with its file's, if it carries one.
+const MESSAGE_COLUMNS: &str = "m.id, m.author, m.author_name, m.body, m.full_body, m.via, m.created_at, \
+     f.id AS file_id, f.name AS file_name, f.content_type AS file_type, f.bytes AS file_bytes";
 
 /// The most messages a thread shows: the newest, in the order written.
 const THREAD_LIMIT: i64 = 1000;
@@ -190,9 +210,11 @@ pub async fn messages(
 ) -> Result<Vec<DisputeMessageResponse>, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        "SELECT id, author, author_name, body, full_body, via, created_at FROM \
-         (SELECT id, author, author_name, body, full_body, via, created_at, rowid AS seq FROM dispute_messages \
-          WHERE dispute_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2) ORDER BY created_at, seq",
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM \
+             (SELECT *, rowid AS seq FROM dispute_messages WHERE dispute_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2) m \
+             LEFT JOIN dispute_attachments f ON f.message_id = m.id ORDER BY m.created_at, m.seq"
+        ),
         params![dispute_id, THREAD_LIMIT],
     )?;
     Ok(db::all::<MessageRow>(s)
@@ -206,7 +228,9 @@ pub async fn messages(
 pub async fn message(ctx: &Ctx, id: &str) -> Result<Option<DisputeMessageResponse>, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        "SELECT id, author, author_name, body, full_body, via, created_at FROM dispute_messages WHERE id = ?1",
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM dispute_messages m LEFT JOIN dispute_attachments f ON f.message_id = m.id WHERE m.id = ?1"
+        ),
         params![id],
     )?;
     Ok(db::one::<MessageRow>(s).await?.map(MessageRow::view))
