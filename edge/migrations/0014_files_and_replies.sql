@@ -85,9 +85,6 @@ CREATE TABLE emails_new (
     delivery_at      INTEGER,
     -- The thread an email is about (an answer while the customer was away).
     dispute_id       TEXT,
-    -- The unguessable part of the email's reply-to address
-    -- (`reply+<token>@<REPLY_DOMAIN>`): a reply names the email it answers.
-    reply_token      TEXT,
     CHECK ((customer_id IS NULL) = (kind = 'sign_in')),
     CHECK ((member_id IS NULL) = (kind != 'sign_in'))
 );
@@ -103,7 +100,6 @@ CREATE INDEX emails_by_customer ON emails (organization_id, customer_id, created
 CREATE INDEX emails_by_provider ON emails (provider_id);
 CREATE INDEX emails_waiting ON emails (not_before) WHERE status = 'queued' AND not_before IS NOT NULL;
 CREATE INDEX emails_by_member ON emails (member_id, created_at) WHERE member_id IS NOT NULL;
-CREATE UNIQUE INDEX emails_by_reply_token ON emails (reply_token) WHERE reply_token IS NOT NULL;
 
 -- Files in threads: the bytes in R2 (`FILES`), what they are here. The
 -- type is what the content is, never what the name said.

@@ -38,6 +38,11 @@ pub struct Config {
     /// The signing secret of Settle's delivery-event endpoint at the email
     /// provider (`whsec_…`); without it, delivery events are refused.
     pub email_webhook_secret: Option<Secret>,
+    /// The domain replies come back to (`EMAIL_REPLY_DOMAIN`, receiving
+    /// at the provider): each email to a customer says `Reply-To:
+    /// reply+<email>-<tag>@<domain>`, and a reply lands in the customer's
+    /// thread. Unset, emails reply to the organization's own address.
+    pub email_reply_domain: Option<String>,
     /// Token of the platform operator, who may create organizations.
     pub operator_token: Option<Secret>,
     /// Key for tokens derived from an id (the link in an email is the same on
@@ -103,6 +108,21 @@ impl Config {
                     ));
                 }
                 Some(s) => Some(Secret::new(s)),
+            },
+            email_reply_domain: match get("EMAIL_REPLY_DOMAIN")
+                .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+            {
+                None => None,
+                Some(d)
+                    if !d.contains('.')
+                        || !d
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') =>
+                {
+                    return Err(ConfigError("EMAIL_REPLY_DOMAIN", "not a domain name"));
+                }
+                Some(d) => Some(d),
             },
             token_secret: {
                 let t = need("TOKEN_SECRET")?;

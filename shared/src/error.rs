@@ -53,6 +53,8 @@ pub enum ErrorCode {
     SignatureInvalid,
     /// The payment provider could not be reached or refused; nothing was charged.
     PaymentProviderUnavailable,
+    /// The email provider could not be reached; the provider retries.
+    EmailProviderUnavailable,
     /// An email template does not parse or names an unknown variable.
     TemplateInvalid,
     /// A staff sign-in link is unknown or forged.
@@ -91,7 +93,7 @@ impl ErrorCode {
             Conflict | LastAdmin => 409,
             LinkInvalid | LinkExpired | SignInInvalid | SignInExpired | SignInUsed => 410,
             RateLimited => 429,
-            PaymentProviderUnavailable | NotConfigured => 503,
+            PaymentProviderUnavailable | EmailProviderUnavailable | NotConfigured => 503,
             Internal => 500,
         }
     }
@@ -122,6 +124,7 @@ impl ErrorCode {
             CsrfRejected => "csrf_rejected",
             SignatureInvalid => "signature_invalid",
             PaymentProviderUnavailable => "payment_provider_unavailable",
+            EmailProviderUnavailable => "email_provider_unavailable",
             TemplateInvalid => "template_invalid",
             SignInInvalid => "sign_in_invalid",
             SignInExpired => "sign_in_expired",

@@ -175,6 +175,8 @@ impl Stack {
             ("EMAIL_API_BASE", mail_url.as_str()),
             ("EMAIL_API_KEY", LOCAL_EMAIL_KEY),
             ("EMAIL_WEBHOOK_SECRET", LOCAL_EMAIL_WEBHOOK_SECRET),
+            // Replies go to the mail stand-in's "reply" button.
+            ("EMAIL_REPLY_DOMAIN", "reply.settle.test"),
             ("OPERATOR_TOKEN", LOCAL_OPERATOR_TOKEN),
             ("TOKEN_SECRET", LOCAL_TOKEN_SECRET),
             ("ENCRYPTION_KEY", LOCAL_ENCRYPTION_KEY),

@@ -183,5 +183,9 @@ fn test_env(c: &mut Command, stack: &Stack, state: &std::path::Path, demo_file: 
             crate::stack::LOCAL_STRIPE_WEBHOOK_SECRET,
         )
         .env("SETTLE_TOKEN_SECRET", crate::stack::LOCAL_TOKEN_SECRET)
+        .env(
+            "SETTLE_EMAIL_WEBHOOK_SECRET",
+            crate::stack::LOCAL_EMAIL_WEBHOOK_SECRET,
+        )
         .env("SETTLE_SCREENSHOTS", target_dir().join("screenshots"));
 }

@@ -89,7 +89,8 @@ pub fn Customers() -> impl IntoView {
                                         let who = c.assigned_to.clone();
                                         view! {
                                             <tr>
-                                                <td><A href=format!("/console/customers/{}", c.id)>{c.name.clone()}</A></td>
+                                                <td><A href=format!("/console/customers/{}", c.id)>{c.name.clone()}</A>
+                                                    {c.reply_received_at.is_some().then(|| view! { " "<span class="badge reply">{t.reply_received}</span> })}</td>
                                                 <td>{c.email.clone()}</td>
                                                 <td>{c.locale.clone()}</td>
                                                 {all.then(|| view! { <td>{move || assignee(&who)}</td> })}

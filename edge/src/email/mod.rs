@@ -9,6 +9,7 @@
 
 pub mod delivery;
 mod html;
+pub mod inbound;
 pub mod reminder;
 pub mod render;
 pub mod resend;

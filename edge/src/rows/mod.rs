@@ -46,6 +46,9 @@ pub struct CustomerRow {
     pub assigned_to: Option<String>,
     #[serde(default)]
     pub payment_plans_blocked: i64,
+    /// When the customer last replied by email, until the company read it.
+    #[serde(default)]
+    pub reply_received_at: Option<i64>,
 }
 
 fn no_tags() -> String {
@@ -78,6 +81,7 @@ impl CustomerRow {
             flag_reason: self.flag_reason.clone(),
             assigned_to: self.assigned_to.clone(),
             payment_plans_blocked: self.payment_plans_blocked != 0,
+            reply_received_at: self.reply_received_at.map(rfc3339_from_millis),
         }
     }
 }

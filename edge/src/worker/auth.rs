@@ -310,6 +310,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> Result<Session, ApiError> {
         tags: "[]".into(),
         reminders_opt_out: 0,
         opt_out_by: None,
+        reply_received_at: None,
         email_status: "ok".into(),
         flag_reason: None,
         payment_plans_blocked: 0,

@@ -6,7 +6,7 @@ mod auth;
 mod cron;
 mod ctx;
 mod db;
-mod fetch;
+pub(crate) mod fetch;
 mod http;
 mod ledger;
 mod limits;

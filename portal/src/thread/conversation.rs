@@ -109,13 +109,15 @@ fn Conversation(
         _ => None,
     };
     let open = d.status == "open";
+    // A conversation (a reply by email) holds nothing: no amount in dispute.
+    let disputed = open && d.kind != "conversation";
     view! {
         <p class="no-print"><a href=format!("/invoices/{}", d.invoice_id)>{w.see_invoice}</a></p>
         <header class="invoice-head">
             <h1>{fill(w.thread_title, "number", &d.invoice_number)}</h1>
             <span class="badge">{state}</span>
         </header>
-        {open.then(|| {
+        {disputed.then(|| {
             // The undisputed part can still be paid, from the invoice.
             let rest = d.invoice_amount_due > d.disputed_amount;
             view! {
@@ -125,7 +127,7 @@ fn Conversation(
                 </p>
             }
         })}
-        {(open && d.invoice_amount_due > d.disputed_amount).then(|| {
+        {(disputed && d.invoice_amount_due > d.disputed_amount).then(|| {
             let part = d.invoice_amount_due - d.disputed_amount;
             let label = fill(w.pay_part, "amount", &money(part, &d.currency, &session.locale));
             view! { <PayPart invoice_id=d.invoice_id.clone() amount=part label=label lang=lang/> }

@@ -76,6 +76,10 @@ pub struct CustomerResponse {
     /// Self-service payment plans are stopped for this customer.
     #[serde(default)]
     pub payment_plans_blocked: bool,
+    /// "Reply received": the customer answered an email, and no one of the
+    /// company has read their thread since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_received_at: Option<String>,
 }
 
 /// `PATCH /api/v1/customers/{id}`: only the fields given change. A new

@@ -555,3 +555,119 @@ fn files_are_checked_by_content_and_only_ever_downloaded() {
     assert_eq!(r.status, 404);
     assert_eq!(count(), 2);
 }
+
+/// Sends a signed `email.received` event as the provider would.
+fn deliver_received(app: &TestApp, svix_id: &str, body: &Value) -> Reply {
+    let secret = std::env::var("SETTLE_EMAIL_WEBHOOK_SECRET").unwrap();
+    let raw = body.to_string();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let sig = settle_edge::email::webhook::sign(&secret, svix_id, ts, raw.as_bytes());
+    TestApp::reply(
+        app.http
+            .post(format!("{}/api/v1/webhooks/email", app.base))
+            .header("svix-id", svix_id)
+            .header("svix-timestamp", ts.to_string())
+            .header("svix-signature", sig)
+            .header("Content-Type", "application/json")
+            .body(raw)
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_reply_to_an_invoice_email_lands_in_the_customers_thread() {
+    let app = TestApp::new();
+    let c = app.create_customer("Rita Reply");
+    let cid = c["id"].as_str().unwrap().to_owned();
+    let to = app.customer_email(&cid);
+    let inv = app.send_invoice(&cid);
+    let inv_id = inv["id"].as_str().unwrap().to_owned();
+    let mail = app.wait_for_emails(&to, 1);
+    assert_eq!(mail.len(), 1);
+    let reply_to = mail[0]["reply_to"].as_str().unwrap().to_owned();
+    assert!(reply_to.contains("@reply.settle.test>"), "{reply_to}");
+
+    // The customer answers from their mail client, with script in it.
+    let said = "<script>alert(1)</script> Paid on Monday <img src=x onerror=alert(2)>";
+    let r = app
+        .http
+        .post(format!("{}/__sim/reply", app.mail))
+        .json(&json!({ "message_id": mail[0]["id"], "text": said }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let mut thread = Value::Null;
+    crate::helpers::eventually(20, "the reply reaches the thread", || {
+        let l = app.get(&format!("/api/v1/disputes?customer_id={cid}"));
+        match l.body["data"].as_array().and_then(|a| a.first()) {
+            Some(d) => {
+                thread = d.clone();
+                true
+            }
+            None => false,
+        }
+    });
+    assert_eq!(thread["kind"], "conversation");
+    assert_eq!(thread["invoice_id"], inv_id.as_str());
+    // The account is marked until someone of the company reads it.
+    let customer = app.get(&format!("/api/v1/customers/{cid}"));
+    assert!(
+        customer.body["reply_received_at"].is_string(),
+        "{}",
+        customer.body
+    );
+    let id = thread["id"].as_str().unwrap().to_owned();
+    let d = app.get(&format!("/api/v1/disputes/{id}"));
+    let m = &d.body["messages"][0];
+    assert_eq!(m["via"], "email");
+    assert_eq!(m["author"], "customer");
+    // Text as written, the quoted email trimmed from what the thread
+    // shows and kept on record.
+    assert_eq!(m["body"], said);
+    let full = m["full_body"].as_str().unwrap();
+    assert!(full.contains("wrote:") && full.contains("> "), "{full}");
+    let customer = app.get(&format!("/api/v1/customers/{cid}"));
+    assert!(
+        customer.body.get("reply_received_at").is_none(),
+        "{}",
+        customer.body
+    );
+    // A conversation holds no reminders and no amount.
+    assert_eq!(d.body["disputed_amount"], 0);
+
+    // The company answers; the customer reads it in the portal.
+    let r = app.post(
+        &format!("/api/v1/disputes/{id}/messages"),
+        json!({ "body": "Thanks, we see it: marking it paid." }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let cookie = app.session(&cid);
+    let seen = app.portal_get(&cookie, &format!("/disputes/{id}"));
+    assert_eq!(
+        seen.body["messages"][1]["body"],
+        "Thanks, we see it: marking it paid."
+    );
+
+    // The same event again writes nothing more.
+    let event = json!({ "type": "email.received", "created_at": "2026-12-05T10:00:00Z",
+        "data": { "email_id": "nope", "from": to, "to": ["reply+eml_00000000000000000000000000000000-0000000000@reply.settle.test"],
+                  "subject": "Re: forged" } });
+    let r = deliver_received(&app, "msg_forged_1", &event);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["outcome"], "unknown_address");
+    let r = deliver_received(&app, "msg_forged_1", &event);
+    assert_eq!(r.body["duplicate"], true);
+    let d = app.get(&format!("/api/v1/disputes/{id}"));
+    assert_eq!(d.body["messages"].as_array().unwrap().len(), 2);
+    let n = crate::helpers::d1(&format!(
+        "SELECT COUNT(*) AS n FROM dispute_messages WHERE organization_id = '{}'",
+        app.org_id
+    ))[0]["n"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(n, 2);
+}

@@ -23,6 +23,7 @@
 //! caller's timeout. Held answers wait on their own threads.
 
 mod events;
+mod replies;
 
 pub use events::WebhookTarget;
 
@@ -69,6 +70,8 @@ struct State {
     outcome: HashMap<String, Outcome>,
     webhook: Option<WebhookTarget>,
     counter: u64,
+    /// Replies written with `/__sim/reply`, as the receiving API serves them.
+    received: Vec<replies::Received>,
 }
 
 /// Uses up one of the first rule that applies to a send to `to`: its value.
@@ -261,6 +264,34 @@ fn handle(mut req: Request, state: &Mutex<State>) {
             drop(s);
             json_reply(req, 200, json!({ "to": to, "kind": kind }));
         }
+        (Method::Post, "/__sim/reply") => reply_with(req, state),
+        (Method::Get, p) if p.starts_with("/emails/receiving/") => {
+            let authorized = header(&req, "Authorization")
+                .as_deref()
+                .and_then(|a| a.strip_prefix("Bearer "))
+                .is_some_and(|k| !k.trim().is_empty());
+            if !authorized {
+                return resend_error(
+                    req,
+                    401,
+                    "missing_api_key",
+                    "Missing API key in the authorization header.",
+                );
+            }
+            let id = &p["/emails/receiving/".len()..];
+            let s = state.lock().expect("state lock");
+            match s.received.iter().find(|r| r.id == id) {
+                Some(r) => {
+                    let v = serde_json::to_value(r).unwrap_or_default();
+                    drop(s);
+                    json_reply(req, 200, v)
+                }
+                None => {
+                    drop(s);
+                    resend_error(req, 404, "not_found", "Email not found.")
+                }
+            }
+        }
         (Method::Get, "/") => {
             let s = state.lock().expect("state lock");
             reply(
@@ -284,6 +315,68 @@ fn handle(mut req: Request, state: &Mutex<State>) {
             "not_found",
             "The requested endpoint does not exist.",
         ),
+    }
+}
+
+/// `POST /__sim/reply`: the recipient of an outbox message answers it
+/// (JSON from tests, a form from the outbox page).
+fn reply_with(mut req: Request, state: &Mutex<State>) {
+    let form = header(&req, "Content-Type")
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let mut body = String::new();
+    let _ = req.as_reader().take(256 * 1024).read_to_string(&mut body);
+    let (message_id, text) = if form {
+        let field = |name: &str| {
+            body.split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .map(|v| decode(&v.replace('+', " ")))
+                .unwrap_or_default()
+        };
+        (field("message_id"), field("text"))
+    } else {
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        (
+            v["message_id"].as_str().unwrap_or_default().to_owned(),
+            v["text"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    if text.trim().is_empty() {
+        return resend_error(req, 422, "validation_error", "`text` is missing.");
+    }
+    let mut s = state.lock().expect("state lock");
+    let Some(m) = s.messages.iter().find(|m| m.id == message_id).cloned() else {
+        drop(s);
+        return resend_error(req, 404, "not_found", "No such message in the outbox.");
+    };
+    s.counter += 1;
+    let now = now_ms();
+    let id = format!(
+        "{:08x}-0000-4000-9000-{:012x}",
+        (now / 1000) as u32,
+        s.counter
+    );
+    let Some(r) = replies::reply_to(&m, &text, id.clone(), now) else {
+        drop(s);
+        return resend_error(
+            req,
+            422,
+            "validation_error",
+            "That message has no reply-to address.",
+        );
+    };
+    let event = replies::event(&r, now);
+    s.received.push(r);
+    let target = s.webhook.clone();
+    drop(s);
+    if let Some(target) = target {
+        std::thread::spawn(move || events::deliver(&target, &[event]));
+    }
+    if form {
+        let to = format!("/messages/{message_id}?replied=1");
+        let location = Header::from_bytes("Location", to.as_bytes()).expect("header");
+        let _ = req.respond(Response::empty(303).with_header(location));
+    } else {
+        json_reply(req, 200, json!({ "id": id }));
     }
 }
 
@@ -521,24 +614,31 @@ fn outbox_page(messages: &[Message]) -> String {
     let mut rows = String::new();
     for m in messages.iter().rev() {
         rows.push_str(&format!(
-            "<tr><td><a href=\"/messages/{id}\">{subject}</a></td><td>{to}</td><td>{bcc}</td><td>{from}</td><td>{headers}</td></tr>",
+            "<tr><td><a href=\"/messages/{id}\">{subject}</a></td><td>{to}</td><td>{bcc}</td><td>{from}</td><td>{headers}</td><td>{reply}</td></tr>",
             id = esc(&m.id),
             subject = esc(&m.subject),
             to = esc(&m.to.join(", ")),
             bcc = esc(&m.bcc.join(", ")),
             from = esc(&m.from),
             headers = header_lines(&m.headers),
+            reply = if m.reply_to.is_some() {
+                format!("<a class=\"button\" href=\"/messages/{}#reply\">Reply</a>", esc(&m.id))
+            } else {
+                String::new()
+            },
         ));
     }
     if messages.is_empty() {
-        rows.push_str("<tr><td colspan=\"5\">No mail yet. Create an invoice with <code>\"send\": true</code>.</td></tr>");
+        rows.push_str("<tr><td colspan=\"6\">No mail yet. Create an invoice with <code>\"send\": true</code>.</td></tr>");
     }
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>Local outbox</title><style>body{{font-family:system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\
-         td,th{{text-align:start;padding:.5rem;border-block-end:1px solid #ddd}}</style></head><body>\
+         td,th{{text-align:start;padding:.5rem;border-block-end:1px solid #ddd}}\
+         .button{{display:inline-block;padding:.3rem .8rem;border:1px solid #555;border-radius:6px;text-decoration:none;color:#111}}\
+         .sr{{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}}</style></head><body>\
          <h1>Local outbox <small>(mail-sim, {n} messages)</small></h1>\
-         <table><thead><tr><th>Subject</th><th>To</th><th>Bcc</th><th>From</th><th>Headers</th></tr></thead><tbody>{rows}</tbody></table></body></html>",
+         <table><thead><tr><th>Subject</th><th>To</th><th>Bcc</th><th>From</th><th>Headers</th><th><span class=\"sr\">Reply</span></th></tr></thead><tbody>{rows}</tbody></table></body></html>",
         n = messages.len()
     )
 }
@@ -553,6 +653,16 @@ fn message_page(m: &Message) -> String {
         esc(&m.subject),
         header_lines(&m.headers),
     );
+    let form = m.reply_to.as_deref().map(|r| format!(
+        "<form id=\"reply\" method=\"post\" action=\"/__sim/reply\" style=\"font:14px system-ui,sans-serif;padding:8px 12px;border-bottom:1px solid #ddd\">\
+         <input type=\"hidden\" name=\"message_id\" value=\"{}\"><label for=\"reply-text\"><b>Reply</b> as {} to {}</label><br>\
+         <textarea id=\"reply-text\" name=\"text\" rows=\"3\" required style=\"width:100%;max-width:40rem;box-sizing:border-box\"></textarea><br>\
+         <button type=\"submit\">Send reply</button></form>",
+        esc(&m.id),
+        esc(&m.to.join(", ")),
+        esc(r),
+    )).unwrap_or_default();
+    let banner = format!("{banner}{form}");
     let text = m.text.as_deref().map(|t| format!("<hr><h2 style=\"font:600 14px system-ui\">Plain-text part</h2><pre style=\"white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;max-width:100%;box-sizing:border-box;padding:0 12px\">{}</pre>", esc(t))).unwrap_or_default();
     match &m.html {
         Some(html) => match html

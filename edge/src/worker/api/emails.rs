@@ -140,6 +140,11 @@ pub async fn email_webhook(ctx: &Ctx, req: Request) -> Result<Response, ApiError
         ctx.real_now_ms / 1000,
     )
     .map_err(refuse)?;
+    // A reply by a customer (inbound mail), not news of one of our emails.
+    if let Some(received) = crate::email::inbound::received(&body) {
+        let event_id = id.unwrap_or_default();
+        return super::disputes::replies::received(ctx, &event_id, received).await;
+    }
     let event =
         webhook::parse(&body).map_err(|e| ApiError::new(ErrorCode::InvalidJson, e.to_string()))?;
     let event_id = id.unwrap_or_default();

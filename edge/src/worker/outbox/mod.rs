@@ -275,11 +275,22 @@ async fn deliver(
         to: to.to_owned(),
         bcc: ready.bcc,
         headers: ready.headers,
-        reply_to: Some(
-            org.reply_to
+        // A reply to an email to a customer comes back into their thread
+        // when replies are received; otherwise it goes to the company.
+        reply_to: Some(match (&ctx.config.email_reply_domain, &row.customer_id) {
+            (Some(domain), Some(_)) => crate::email::mailbox(
+                org.sender_name.as_deref().unwrap_or(&org.display_name),
+                &crate::email::inbound::reply_address(
+                    ctx.config.token_secret.expose(),
+                    &row.id,
+                    domain,
+                ),
+            ),
+            _ => org
+                .reply_to
                 .clone()
                 .unwrap_or_else(|| org.support_email.clone()),
-        ),
+        }),
         subject: rendered.subject,
         html: rendered.html,
         text: rendered.text,

@@ -227,6 +227,7 @@ fn finish_stmts(
             member_id: member.as_deref(),
             author_name: company,
             body: end.words,
+            full_body: None,
             via: if member.is_some() { "console" } else { "api" },
         },
     )?;

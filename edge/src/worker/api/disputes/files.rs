@@ -84,6 +84,7 @@ pub async fn attach(
             member_id: who.member_id,
             author_name: who.author_name,
             body: &name,
+            full_body: None,
             via: who.via,
         },
     )?;

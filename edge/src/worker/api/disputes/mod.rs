@@ -9,6 +9,7 @@
 mod end;
 mod files;
 pub mod portal;
+pub mod replies;
 pub mod thread;
 
 pub use end::{reject, resolve_dispute};
@@ -247,6 +248,7 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
             member_id: member.as_deref(),
             author_name: &org.display_name,
             body: &text,
+            full_body: None,
             via: if member.is_some() { "console" } else { "api" },
         },
     )?;

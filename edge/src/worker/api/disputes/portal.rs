@@ -117,7 +117,7 @@ pub async fn open(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response,
         })?,
     ];
     if let Some(text) = &message {
-        let row = opened_row(&id, org, invoice_id, customer);
+        let row = thread::new_row(&id, org, invoice_id, &customer.id, &customer.name);
         let (_, more) = thread::write(
             ctx,
             &row,
@@ -127,6 +127,7 @@ pub async fn open(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response,
                 member_id: None,
                 author_name: &customer.name,
                 body: text,
+                full_body: None,
                 via: "portal",
             },
         )?;
@@ -139,51 +140,6 @@ pub async fn open(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response,
     }
     let view = thread::read(ctx, load(ctx, &s, id.as_str()).await?, Side::Customer).await?;
     http::json(201, &view)
-}
-
-/// The dispute row a first message is written against, before it is read.
-fn opened_row(
-    id: &DisputeId,
-    org: &str,
-    invoice_id: &str,
-    customer: &crate::rows::CustomerRow,
-) -> DisputeRow {
-    DisputeRow {
-        id: id.as_str().to_owned(),
-        organization_id: org.to_owned(),
-        invoice_id: invoice_id.to_owned(),
-        customer_id: customer.id.clone(),
-        kind: "customer".into(),
-        status: "open".into(),
-        reason: String::new(),
-        reason_code: None,
-        line_ids: None,
-        expected_amount: None,
-        disputed_amount: 0,
-        resolution: None,
-        outcome: None,
-        credit_note_id: None,
-        assigned_to: None,
-        reopened: 0,
-        created_at: 0,
-        resolved_at: None,
-        updated_at: 0,
-        last_message_at: None,
-        customer_read_at: None,
-        company_read_at: None,
-        stripe_dispute_id: None,
-        currency: None,
-        stripe_status: None,
-        evidence_due_at: None,
-        invoice_number: String::new(),
-        invoice_currency: String::new(),
-        customer_name: customer.name.clone(),
-        invoice_status: String::new(),
-        invoice_total: 0,
-        invoice_paid: 0,
-        unread_by_customer: 0,
-        unread_by_company: 0,
-    }
 }
 
 /// `409`: the invoice has an open dispute already (the customer's list of
@@ -268,6 +224,7 @@ pub async fn message(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiE
             member_id: None,
             author_name: &s.customer.name,
             body: &text,
+            full_body: None,
             via: "portal",
         },
     )?;
@@ -297,6 +254,7 @@ pub async fn reopen(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
             member_id: None,
             author_name: &s.customer.name,
             body: &text,
+            full_body: None,
             via: "portal",
         },
     )?;

@@ -13,7 +13,7 @@ use settle_shared::api::{
     AttachmentResponse, CreditNoteResponse, DisputeMessageResponse, DisputeResponse,
 };
 use settle_shared::dispute::{self, Status, Step};
-use settle_shared::ids::MessageId;
+use settle_shared::ids::{DisputeId, MessageId};
 use settle_shared::time::rfc3339_from_millis;
 use worker::D1PreparedStatement;
 
@@ -289,6 +289,19 @@ pub async fn read(ctx: &Ctx, row: DisputeRow, side: Side) -> Result<DisputeRespo
     let msgs = messages(ctx, id).await?;
     let note = credit_note(ctx, org_id, row.credit_note_id.as_deref()).await?;
     let view = row.view(side, msgs, note);
+    // The company read what the customer wrote: the account's "reply
+    // received" mark goes.
+    if side == Side::Company {
+        let clear = db::stmt(
+            &ctx.db,
+            "UPDATE customers SET reply_received_at = NULL WHERE id = ?1 AND organization_id = ?2 AND reply_received_at IS NOT NULL",
+            params![&row.customer_id, org_id],
+        )?;
+        clear
+            .run()
+            .await
+            .map_err(|e| ApiError::internal(format!("reply mark: {e}")))?;
+    }
     // Reading what the other side wrote shows them it was read.
     if view.unread > 0 {
         // Up to the last message, even one written in this millisecond.
@@ -312,6 +325,52 @@ pub async fn read(ctx: &Ctx, row: DisputeRow, side: Side) -> Result<DisputeRespo
     Ok(view)
 }
 
+/// The dispute row a first message is written against, before it is read.
+pub fn new_row(
+    id: &DisputeId,
+    org: &str,
+    invoice_id: &str,
+    customer_id: &str,
+    customer_name: &str,
+) -> DisputeRow {
+    DisputeRow {
+        id: id.as_str().to_owned(),
+        organization_id: org.to_owned(),
+        invoice_id: invoice_id.to_owned(),
+        customer_id: customer_id.to_owned(),
+        kind: "customer".into(),
+        status: "open".into(),
+        reason: String::new(),
+        reason_code: None,
+        line_ids: None,
+        expected_amount: None,
+        disputed_amount: 0,
+        resolution: None,
+        outcome: None,
+        credit_note_id: None,
+        assigned_to: None,
+        reopened: 0,
+        created_at: 0,
+        resolved_at: None,
+        updated_at: 0,
+        last_message_at: None,
+        customer_read_at: None,
+        company_read_at: None,
+        stripe_dispute_id: None,
+        currency: None,
+        stripe_status: None,
+        evidence_due_at: None,
+        invoice_number: String::new(),
+        invoice_currency: String::new(),
+        customer_name: customer_name.to_owned(),
+        invoice_status: String::new(),
+        invoice_total: 0,
+        invoice_paid: 0,
+        unread_by_customer: 0,
+        unread_by_company: 0,
+    }
+}
+
 /// A message as someone writes it.
 pub struct NewMessage<'a> {
     pub side: Side,
@@ -322,6 +381,8 @@ pub struct NewMessage<'a> {
     /// company's for an API key).
     pub author_name: &'a str,
     pub body: &'a str,
+    /// The whole message as received, where `body` shows less of it.
+    pub full_body: Option<&'a str>,
     pub via: &'a str,
 }
 
@@ -346,8 +407,8 @@ pub fn write(
         )?,
         db::stmt(
             &ctx.db,
-            "INSERT INTO dispute_messages (id, organization_id, dispute_id, author, member_id, author_name, body, via, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, COALESCE((SELECT name FROM members WHERE id = ?5 AND organization_id = ?2), ?6), ?7, ?8, ?9)",
+            "INSERT INTO dispute_messages (id, organization_id, dispute_id, author, member_id, author_name, body, via, created_at, full_body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, COALESCE((SELECT name FROM members WHERE id = ?5 AND organization_id = ?2), ?6), ?7, ?8, ?9, ?10)",
             params![
                 id.as_str(),
                 &d.organization_id,
@@ -357,7 +418,8 @@ pub fn write(
                 m.author_name,
                 m.body,
                 m.via,
-                now
+                now,
+                m.full_body
             ],
         )?,
         db::stmt(
