@@ -302,6 +302,26 @@ pub fn file_name(given: &str, kind: FileType) -> String {
     format!("{stem}.{}", kind.extension())
 }
 
+/// How long after the company answers the customer is emailed, unless
+/// they have read the answer by then (they were not away).
+pub const AWAY_EMAIL_DELAY_MS: i64 = 5 * 60 * 1000;
+
+/// The key of the "the company answered" email of one absence: the time
+/// the customer was last in the thread (read it, or wrote in it, by the
+/// portal or by email). Answers in the same absence share it, so they send
+/// one email, not one per message; coming back starts a new absence.
+pub fn away_email_key(dispute_id: &str, read_at: Option<i64>, wrote_at: Option<i64>) -> String {
+    let last_there = read_at.unwrap_or(0).max(wrote_at.unwrap_or(0));
+    format!("away:{dispute_id}:{last_there}")
+}
+
+/// Whether the email queued by an answer at `answered_at` still goes: not
+/// when the customer has read the thread since, nor once it is resolved
+/// and read.
+pub fn away_email_due(read_at: Option<i64>, answered_at: i64) -> bool {
+    read_at.is_none_or(|r| r < answered_at)
+}
+
 /// Where a dispute stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -376,6 +396,21 @@ pub fn next(status: Status, reopened: u32, step: Step) -> Result<Status, StepRef
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_away_email_per_absence() {
+        let k = |r, w| away_email_key("dsp_1", r, w);
+        // Two answers while the customer is away: one key, one email.
+        assert_eq!(k(Some(100), Some(50)), k(Some(100), Some(50)));
+        // The customer read the thread (or replied by email): a new absence.
+        assert_ne!(k(Some(100), Some(50)), k(Some(200), Some(50)));
+        assert_ne!(k(None, Some(50)), k(None, Some(300)));
+        assert_eq!(k(None, None), "away:dsp_1:0");
+        assert!(away_email_due(None, 10));
+        assert!(away_email_due(Some(9), 10));
+        assert!(!away_email_due(Some(10), 10));
+        assert!(!away_email_due(Some(11), 10));
+    }
 
     #[test]
     fn files_are_recognised_by_content_not_name() {

@@ -88,6 +88,8 @@ mod tests {
             sent_at: None,
             voided_at: None,
             created_at: "2026-11-01T00:00:00Z".into(),
+            dispute_id: None,
+            disputed_amount: 0,
         }
     }
 

@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, must, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
+import { BASE, MAIL, must, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization, waitForMail } from './support.mjs';
 
 useBrowser();
 
@@ -89,5 +89,72 @@ test('a customer disputes a line, talks it through with an agent live, and gets 
   await buyer.page.locator('.due-now').getByText('€80.00').waitFor();
   assert.ok(await reminded(), 'resolved, the invoice is reminded again for what is left');
   await buyer.context.close();
+  await agent.context.close();
+});
+
+test('a reply to a reminder, sent from the outbox, lands in the agent\'s view of the thread', async () => {
+  const stamp = Date.now();
+  const adminEmail = `ar-${stamp}@globex.example`;
+  const { id, org, api } = await newOrganization({
+    name: `Globex ${stamp}`,
+    branding: { display_name: 'Globex', primary_color: '#1d4ed8', support_email: 'billing@globex.example' },
+    admin: { name: 'Hank Scorpio', email: adminEmail },
+  });
+  // Reminders at any hour, so that the one due today goes now.
+  const patched = await fetch(`${BASE}/api/v1/organization`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ reminders: { window_start: '00:00', window_end: '24:00', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] } }),
+  });
+  assert.equal(patched.status, 200);
+  const email = `homer-${stamp}@example.com`;
+  const customer = await api('/customers', { name: 'Homer Simpson', email, time_zone: 'UTC' });
+  // Due in three days: the first reminder ("3 days before") is due today.
+  const due = new Date(Date.now() + 3 * 86400000).toISOString().slice(0, 10);
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `GLX-${stamp}`, currency: 'USD', due_date: due,
+    lines: [{ description: 'Doomsday device', quantity: 1, unit_amount: 99900 }],
+  });
+  const cron = await fetch(`${BASE}/api/v1/operator/cron`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ organization_id: id }),
+  });
+  assert.ok(cron.ok);
+  const reminder = await waitForMail(email, (m) => m.reply_to && m.text.includes(invoice.number));
+
+  // The customer answers it from their mailbox (the outbox's Reply).
+  const mailbox = await newPage(LAPTOP);
+  await mailbox.page.goto(MAIL);
+  await mailbox.page.getByRole('row', { name: new RegExp(`homer-${stamp}`) })
+    .getByRole('link', { name: 'Reply' }).first().click();
+  const said = 'We never received the device. <script>alert(1)</script>';
+  await mailbox.page.getByLabel(/Reply as/).fill(said);
+  await mailbox.page.getByRole('button', { name: 'Send reply' }).click();
+  await mailbox.page.waitForURL(/replied=1/);
+
+  // The agent sees the account marked and the reply in the thread, as text.
+  const agent = await newPage(LAPTOP);
+  agent.page.on('dialog', (d) => assert.fail(`a dialog opened: ${d.message()}`));
+  await signInFromOutbox(agent.page, adminEmail, stamp);
+  const deadline = Date.now() + 20000;
+  while (!(await agent.page.getByRole('row', { name: /Homer Simpson/ }).getByText('Reply received').count())) {
+    assert.ok(Date.now() < deadline, 'the reply reaches the account');
+    await agent.page.reload();
+    await agent.page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+  }
+  await agent.page.getByRole('link', { name: 'Disputes' }).click();
+  const row = agent.page.getByRole('row', { name: new RegExp(invoice.number) });
+  await row.getByText('Email reply').waitFor();
+  await row.getByRole('link', { name: invoice.number }).click();
+  await agent.page.locator('.message .body', { hasText: said }).waitFor();
+  await agent.page.getByText('Received by email').waitFor();
+  assert.equal(await agent.page.locator('.thread script').count(), 0);
+  // The quoted reminder is trimmed from the thread, and kept on record.
+  assert.equal(await agent.page.locator('.message .body', { hasText: 'wrote:' }).count(), 0);
+  await agent.page.getByText('The whole email').click();
+  await agent.page.locator('details pre', { hasText: 'wrote:' }).waitFor();
+  await checkPage(agent.page, '43-console-email-reply');
+  await mailbox.context.close();
   await agent.context.close();
 });

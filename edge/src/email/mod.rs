@@ -16,7 +16,7 @@ pub mod resend;
 pub mod template;
 pub mod webhook;
 
-pub use render::{InvoiceEmail, LinkEmail, Purpose, Rendered, SignInEmail};
+pub use render::{AnswerEmail, InvoiceEmail, LinkEmail, Purpose, Rendered, SignInEmail};
 
 #[cfg(test)]
 mod copy_tests {

@@ -59,6 +59,40 @@ pub struct LinkEmail<'a> {
     pub link: &'a str,
 }
 
+/// The company answered in a thread while the customer was away: its
+/// messages since, as text, and the link back to the thread.
+#[derive(Debug, Clone)]
+pub struct AnswerEmail<'a> {
+    pub brand: Brand<'a>,
+    pub locale: &'a str,
+    pub customer_name: &'a str,
+    pub number: &'a str,
+    /// (who wrote, what they wrote), oldest first.
+    pub messages: &'a [(&'a str, &'a str)],
+    pub link: &'a str,
+}
+
+impl AnswerEmail<'_> {
+    pub fn render(&self) -> Rendered {
+        let lang = Lang::from_locale(self.locale);
+        let t: &EmailText = email_text(lang);
+        let vars = [
+            ("company", self.brand.display_name),
+            ("name", self.customer_name),
+            ("number", self.number),
+        ];
+        let body = Body {
+            greeting: fill(t.greeting, &vars),
+            intro: fill(t.answer_intro, &vars),
+            rows: self.messages,
+            button: t.answer_button,
+            link: self.link,
+            footer: t.answer_footer.to_owned(),
+        };
+        body.render(&self.brand, lang, fill(t.answer_subject, &vars))
+    }
+}
+
 /// A team member's sign-in link; the first one is their invitation.
 #[derive(Debug, Clone)]
 pub struct SignInEmail<'a> {

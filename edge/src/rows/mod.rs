@@ -108,6 +108,11 @@ pub struct InvoiceRow {
     /// 1 when a bank debit for it is on its way.
     #[serde(default)]
     pub processing: i64,
+    /// The invoice's open dispute, and the amount it holds.
+    #[serde(default)]
+    pub dispute_id: Option<String>,
+    #[serde(default)]
+    pub disputed_amount: Option<i64>,
 }
 
 /// `invoice_lines`
@@ -165,6 +170,10 @@ impl InvoiceRow {
             sent_at: self.sent_at.map(rfc3339_from_millis),
             voided_at: self.voided_at.map(rfc3339_from_millis),
             created_at: rfc3339_from_millis(self.created_at),
+            dispute_id: self.dispute_id.clone(),
+            disputed_amount: self.dispute_id.as_ref().map_or(0, |_| {
+                self.disputed_amount.unwrap_or(0).clamp(0, amount_due)
+            }),
         }
     }
 }

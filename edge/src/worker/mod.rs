@@ -166,7 +166,9 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListTemplates => api::reminder_config::list_templates(ctx, &req).await,
         Route::SaveTemplate(key) => api::reminder_config::save_template(ctx, req, &key).await,
         Route::PreviewTemplate => api::reminder_config::preview_template(ctx, req).await,
-        Route::OpenLink(token) => links::open(ctx, &token).await,
+        Route::OpenLink(token) => {
+            links::open(ctx, &token, http::query(&req, "thread").as_deref()).await
+        }
         Route::PortalLinkRequest => links::request_fresh(ctx, req).await,
         Route::ListDisputes => api::disputes::list(ctx, &req).await,
         Route::GetDispute(id) => api::disputes::get(ctx, &req, &id).await,

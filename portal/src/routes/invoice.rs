@@ -137,8 +137,11 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
         view! { <PayButton invoice=invoice.clone() label=label lang=lang locale=loc.clone() payments=session.payments.clone()/> }
     });
     // "Something's wrong?" opens the dispute pages (their own bundle).
-    let wrong = (invoice.status == InvoiceStatus::Open).then(|| {
-        view! { <a class="wrong" href=format!("/disputes/new/{}", invoice.id)>{t.something_wrong}</a> }
+    // In dispute: the mark and the way back to the conversation instead.
+    let wrong = (invoice.status == InvoiceStatus::Open).then(|| match &invoice.dispute_id {
+        Some(d) => view! { <a class="wrong" href=format!("/disputes/{d}")>{t.in_dispute}</a> }.into_any(),
+        None => view! { <a class="wrong" href=format!("/disputes/new/{}", invoice.id)>{t.something_wrong}</a> }
+            .into_any(),
     });
     let notice = notice(
         back,

@@ -179,6 +179,14 @@ pub struct InvoiceResponse {
     pub sent_at: Option<String>,
     pub voided_at: Option<String>,
     pub created_at: String,
+    /// "In dispute": the invoice's open dispute (`dsp_…`), and the part of
+    /// `amount_due` it holds; the rest can still be paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute_id: Option<String>,
+    /// Sent, not read back: the portal's pay path does not carry the code
+    /// to read it (its thread pages show the amount).
+    #[serde(default, skip_deserializing)]
+    pub disputed_amount: i64,
 }
 
 /// `POST /api/v1/invoices/{id}/payments`: money received outside Stripe.

@@ -56,6 +56,13 @@ fn a_customer_disputes_a_line_and_it_ends_with_a_credit_note() {
     assert_eq!(r.body["disputed_amount"], 4500);
     assert_eq!(r.body["messages"][0]["author"], "customer");
     assert_eq!(r.body["messages"][0]["author_name"], "Dora Dispute");
+    // The invoice shows "in dispute", and what it holds.
+    let seen = app.portal_get(
+        &cookie,
+        &format!("/invoices/{}", inv["id"].as_str().unwrap()),
+    );
+    assert_eq!(seen.body["dispute_id"], id.as_str());
+    assert_eq!(seen.body["disputed_amount"], 4500);
 
     // The company sees it, unread, and answers.
     let list = app.get("/api/v1/disputes?status=open");
@@ -670,4 +677,82 @@ fn a_reply_to_an_invoice_email_lands_in_the_customers_thread() {
         .as_i64()
         .unwrap();
     assert_eq!(n, 2);
+
+    // Two answers while the customer is away: one email, a few minutes
+    // later, with both, and a link that lands on the thread.
+    for text in [
+        "We found your transfer.",
+        "The invoice is settled on our side.",
+    ] {
+        let r = app.post(
+            &format!("/api/v1/disputes/{id}/messages"),
+            json!({ "body": text }),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    operator(&app, "clock", json!({ "advance_seconds": 360 }));
+    operator(&app, "cron", json!({}));
+    let answered = |app: &TestApp| -> Vec<Value> {
+        app.emails_to(&to)
+            .into_iter()
+            .filter(|m| m["subject"].as_str().unwrap_or("").contains("answered you"))
+            .collect()
+    };
+    crate::helpers::eventually(30, "the answer email goes out", || {
+        answered(&app).len() == 1
+    });
+    let mail = &answered(&app)[0];
+    let text = mail["text"].as_str().unwrap();
+    assert!(
+        text.contains("We found your transfer.") && text.contains("settled on our side"),
+        "{text}"
+    );
+    // The first answer, read in the portal at once, sent nothing.
+    assert!(!text.contains("marking it paid"), "{text}");
+    let link = crate::helpers::link_in(mail);
+    assert!(link.contains(&format!("?thread={id}")), "{link}");
+    let r = app.open(&link);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/disputes/{id}").as_str()),
+        "{}",
+        r.status
+    );
+    // Read now: a later answer's email is skipped when it falls due.
+    let r = app.post(
+        &format!("/api/v1/disputes/{id}/messages"),
+        json!({ "body": "Anything else?" }),
+    );
+    assert_eq!(r.status, 201);
+    app.portal_get(&cookie, &format!("/disputes/{id}"));
+    operator(&app, "clock", json!({ "advance_seconds": 360 }));
+    operator(&app, "cron", json!({}));
+    crate::helpers::eventually(30, "the last answer email is skipped", || {
+        operator_get(&app)["pending_emails"].as_i64() == Some(0)
+    });
+    assert_eq!(answered(&app).len(), 1);
+}
+
+fn operator(app: &TestApp, path: &str, mut body: Value) -> Value {
+    body["organization_id"] = json!(app.org_id);
+    let r = app
+        .http
+        .post(format!("{}/api/v1/operator/{path}", app.base))
+        .bearer_auth(std::env::var("SETTLE_OPERATOR_TOKEN").unwrap())
+        .json(&body)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "operator {path}: {}", r.status());
+    r.json().unwrap()
+}
+
+fn operator_get(app: &TestApp) -> Value {
+    app.http
+        .get(format!("{}/api/v1/operator/clock", app.base))
+        .query(&[("organization_id", &app.org_id)])
+        .bearer_auth(std::env::var("SETTLE_OPERATOR_TOKEN").unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
 }

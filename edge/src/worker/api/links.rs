@@ -236,7 +236,9 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
 
 /// `GET /c/{token}`: opens a customer link. Always answers with a redirect,
 /// to the portal on success or to the page that offers a fresh link.
-pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
+/// `thread`: a dispute of the link's customer to land on (the link in a
+/// "the company answered" email) instead of the invoice.
+pub async fn open(ctx: &Ctx, token: &str, thread: Option<&str>) -> Result<Response, ApiError> {
     let fail = |p: LinkProblem| http::redirect(&format!("/link?reason={}", p.reason()), None);
     if !security::well_formed(TokenKind::Link, token) {
         return fail(LinkProblem::Unknown);
@@ -310,6 +312,22 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<Response, ApiError> {
         Some(inv) => format!("/invoices/{inv}"),
         None => "/invoices".to_owned(),
     };
+    // The thread's own pages load their own code: a plain redirect.
+    if let Some(thread) = thread.filter(|t| settle_shared::ids::DisputeId::parse(t).is_ok()) {
+        #[derive(serde::Deserialize)]
+        struct Own {
+            #[allow(dead_code)]
+            id: String,
+        }
+        let s = db::stmt(
+            &ctx.db,
+            "SELECT id FROM disputes WHERE id = ?1 AND organization_id = ?2 AND customer_id = ?3",
+            params![thread, &link.organization_id, &link.customer_id],
+        )?;
+        if db::one::<Own>(s).await?.is_some() {
+            return http::redirect(&format!("/disputes/{thread}"), Some(&cookie));
+        }
+    }
     match (shown, landing_index(ctx).await) {
         (Some(shown), Some(index)) => {
             let lang = crate::i18n::Lang::from_locale(&shown.locale);

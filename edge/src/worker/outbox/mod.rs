@@ -97,6 +97,9 @@ pub struct EmailRow {
     pub text: Option<String>,
     #[serde(default)]
     pub bcc: Option<String>,
+    /// The thread an answer email is about.
+    #[serde(default)]
+    pub dispute_id: Option<String>,
 }
 
 /// What is sent, and the occurrences it carries (reminders only).
@@ -227,6 +230,10 @@ async fn for_customer(
                 finish(ctx, row, "skipped", None, Some(reason), None).await?;
                 return Ok(None);
             }
+        },
+        "dispute_answer" => match prepare::prepare_answer(ctx, row, org, &customer).await? {
+            Some(r) => r,
+            None => return Ok(None),
         },
         _ => match prepare_plain(ctx, row, org, &customer).await? {
             Some(r) => r,

@@ -153,6 +153,112 @@ pub(super) async fn prepare_plain(
     }))
 }
 
+/// The company's answer in a thread, to a customer who has not read it
+/// (`settle_shared::dispute::away_email_due`); `None` when they have (the
+/// email is recorded as skipped).
+pub(super) async fn prepare_answer(
+    ctx: &Ctx,
+    row: &EmailRow,
+    org: &OrganizationRow,
+    customer: &CustomerRow,
+) -> Result<Option<Ready>, ApiError> {
+    use settle_shared::dispute;
+    #[derive(Deserialize)]
+    struct D {
+        id: String,
+        customer_read_at: Option<i64>,
+        number: String,
+    }
+    let Some(dispute_id) = row.dispute_id.as_deref() else {
+        finish(
+            ctx,
+            row,
+            "skipped",
+            None,
+            Some("no conversation".into()),
+            None,
+        )
+        .await?;
+        return Ok(None);
+    };
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT d.id, d.customer_read_at, i.number FROM disputes d JOIN invoices i ON i.id = d.invoice_id \
+         WHERE d.id = ?1 AND d.organization_id = ?2 AND d.customer_id = ?3",
+        params![dispute_id, &org.id, &customer.id],
+    )?;
+    let Some(d) = db::one::<D>(s).await? else {
+        finish(
+            ctx,
+            row,
+            "skipped",
+            None,
+            Some("no conversation".into()),
+            None,
+        )
+        .await?;
+        return Ok(None);
+    };
+    if !dispute::away_email_due(d.customer_read_at, row.created_at) {
+        finish(
+            ctx,
+            row,
+            "skipped",
+            None,
+            Some("read in the portal".into()),
+            None,
+        )
+        .await?;
+        return Ok(None);
+    }
+    // The company's messages since the customer was last there (wrote or
+    // read), the last five, each as written (text; the template escapes it).
+    let all = super::super::api::disputes::thread::messages(ctx, &d.id).await?;
+    let since = all
+        .iter()
+        .rposition(|m| m.author == "customer")
+        .map_or(0, |i| i + 1);
+    let read = d
+        .customer_read_at
+        .map(settle_shared::time::rfc3339_from_millis)
+        .unwrap_or_default();
+    let answers: Vec<(String, String)> = all[since..]
+        .iter()
+        .filter(|m| m.author != "customer" && m.created_at > read)
+        .map(|m| {
+            let text = match &m.attachment {
+                Some(f) => format!("[{}]", f.name),
+                None => m.body.clone(),
+            };
+            (m.author_name.clone(), settle_shared::dispute::shown(&text))
+        })
+        .collect();
+    let answers = &answers[answers.len().saturating_sub(5)..];
+    let rows: Vec<(&str, &str)> = answers
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let link = email_link(ctx, row, org, customer)?;
+    // The link signs in and lands on the thread (the customer's own only).
+    let href = format!("{}?thread={}", link.url, d.id);
+    let rendered = crate::email::AnswerEmail {
+        brand: brand(org),
+        locale: &customer.locale,
+        customer_name: &customer.name,
+        number: &d.number,
+        messages: &rows,
+        link: &href,
+    }
+    .render();
+    Ok(Some(Ready {
+        rendered,
+        link: super::SecretLink::customer(ctx, link),
+        bcc: None,
+        headers: Vec::new(),
+        occurrences: Vec::new(),
+    }))
+}
+
 /// The organization's branding, as emails show it.
 pub fn brand(org: &OrganizationRow) -> Brand<'_> {
     Brand {

@@ -13,7 +13,7 @@ use settle_shared::api::{
     AttachmentResponse, CreditNoteResponse, DisputeMessageResponse, DisputeResponse,
 };
 use settle_shared::dispute::{self, Status, Step};
-use settle_shared::ids::{DisputeId, MessageId};
+use settle_shared::ids::{DisputeId, EmailId, MessageId};
 use settle_shared::time::rfc3339_from_millis;
 use worker::D1PreparedStatement;
 
@@ -41,7 +41,8 @@ pub const SELECT: &str = "SELECT d.id, d.organization_id, d.invoice_id, d.custom
      d.created_at, d.resolved_at, d.updated_at, d.last_message_at, d.customer_read_at, d.company_read_at, \
      d.stripe_dispute_id, d.currency, d.stripe_status, d.evidence_due_at, \
      i.number AS invoice_number, i.currency AS invoice_currency, c.name AS customer_name, \
-     i.status AS invoice_status, i.total AS invoice_total, i.amount_paid AS invoice_paid, \
+     i.status AS invoice_status, i.total AS invoice_total, i.amount_paid AS invoice_paid, c.email AS customer_email, \
+     (SELECT MAX(m.created_at) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author = 'customer') AS customer_wrote_at, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author != 'customer' \
         AND m.created_at > COALESCE(d.customer_read_at, 0)) AS unread_by_customer, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author = 'customer' \
@@ -87,6 +88,10 @@ pub struct DisputeRow {
     pub invoice_paid: i64,
     pub unread_by_customer: i64,
     pub unread_by_company: i64,
+    #[serde(default)]
+    pub customer_email: String,
+    #[serde(default)]
+    pub customer_wrote_at: Option<i64>,
 }
 
 impl DisputeRow {
@@ -368,6 +373,8 @@ pub fn new_row(
         invoice_paid: 0,
         unread_by_customer: 0,
         unread_by_company: 0,
+        customer_email: String::new(),
+        customer_wrote_at: None,
     }
 }
 
@@ -439,6 +446,28 @@ pub fn write(
                             "via": m.via, "length": m.body.chars().count() }),
         })?,
     ];
+    let mut stmts = stmts;
+    // The company answered: the customer hears of it by email if they do
+    // not read it within a few minutes (one email per absence).
+    if m.side == Side::Company && !d.customer_email.is_empty() {
+        let email_id = EmailId::generate(now as u64, ctx.random10());
+        stmts.push(db::stmt(
+            &ctx.db,
+            "INSERT OR IGNORE INTO emails (id, organization_id, customer_id, invoice_id, dispute_id, kind, status, to_address, dedupe_key, \
+             created_at, not_before) VALUES (?1, ?2, ?3, ?4, ?5, 'dispute_answer', 'queued', ?6, ?7, ?8, ?9)",
+            params![
+                email_id.as_str(),
+                &d.organization_id,
+                &d.customer_id,
+                &d.invoice_id,
+                &d.id,
+                &d.customer_email,
+                dispute::away_email_key(&d.id, d.customer_read_at, d.customer_wrote_at),
+                now,
+                now + dispute::AWAY_EMAIL_DELAY_MS
+            ],
+        )?);
+    }
     Ok((id, stmts))
 }
 
