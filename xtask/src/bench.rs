@@ -34,6 +34,16 @@ pub fn run(args: &[String]) -> Result<()> {
     let only_reminders = args.first().is_some_and(|a| a == "reminders");
     // `cargo xtask bench webhooks`: only the webhook ingestion figure.
     let only_webhooks = args.first().is_some_and(|a| a == "webhooks");
+    // `cargo xtask bench threads`: only the dispute thread figure.
+    if args.first().is_some_and(|a| a == "threads") {
+        let t = tools::ensure(false)?;
+        build::all(&t)?;
+        let (stack, state) = Stack::for_run(&t, "bench", root().join("target/bench-logs"))?;
+        let figures = thread_load(&stack);
+        drop(stack);
+        remove_dir(&state)?;
+        return figures;
+    }
     let t = tools::ensure(false)?;
     let everything = !only_reminders && !only_webhooks;
     if everything && output(Command::new("brotli").arg("--version")).is_none() {
@@ -188,6 +198,17 @@ fn portal_session(stack: &Stack, demo: &seed::Demo) -> Result<(String, String)> 
 /// Webhook ingestion under load: 1,000 distinct payments for 100 invoices,
 /// each event delivered twice, in shuffled order, from 8 threads. Afterwards
 /// the ledger must hold exactly 1,000 payments: none lost, none twice.
+/// One thread's Durable Object with 50 sockets (`tests/bench/thread.mjs`).
+fn thread_load(stack: &Stack) -> Result<()> {
+    println!("\n## One dispute thread, 50 WebSockets (local wrangler dev)\n");
+    proc::run(
+        Command::new("node")
+            .arg(root().join("tests/bench/thread.mjs"))
+            .env("SETTLE_BASE_URL", &stack.base_url)
+            .env("SETTLE_OPERATOR_TOKEN", crate::stack::LOCAL_OPERATOR_TOKEN),
+    )
+}
+
 fn webhook_load(stack: &Stack, demo: &seed::Demo) -> Result<()> {
     use settle_edge::stripe::signature;
     use std::time::{Duration, Instant};

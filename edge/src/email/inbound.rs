@@ -298,7 +298,7 @@ mod tests {
         let local = a.split('@').next().unwrap();
         assert!(local.len() <= 64, "{a}");
         assert_eq!(
-            replied_email(SECRET, &[a.clone()], "reply.settle.test").as_deref(),
+            replied_email(SECRET, std::slice::from_ref(&a), "reply.settle.test").as_deref(),
             Some(id)
         );
         // Quoted with a display name, in capitals: still the same.
@@ -315,7 +315,10 @@ mod tests {
         // secret, no tag: nothing.
         let other = a.replace("eml_0190", "eml_0191");
         assert_eq!(replied_email(SECRET, &[other], "reply.settle.test"), None);
-        assert_eq!(replied_email(SECRET, &[a.clone()], "evil.test"), None);
+        assert_eq!(
+            replied_email(SECRET, std::slice::from_ref(&a), "evil.test"),
+            None
+        );
         assert_eq!(replied_email("another", &[a], "reply.settle.test"), None);
         let bare = format!("reply+{id}@reply.settle.test");
         assert_eq!(replied_email(SECRET, &[bare], "reply.settle.test"), None);

@@ -326,6 +326,8 @@ mod tests {
             created_at: 0,
             time_zone: tz.into(),
             processing: 0,
+            dispute_id: None,
+            disputed_amount: None,
         }
     }
 
