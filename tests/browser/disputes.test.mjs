@@ -109,12 +109,20 @@ test('a reply to a reminder, sent from the outbox, lands in the agent\'s view of
   assert.equal(patched.status, 200);
   const email = `homer-${stamp}@example.com`;
   const customer = await api('/customers', { name: 'Homer Simpson', email, time_zone: 'UTC' });
-  // Due in three days: the first reminder ("3 days before") is due today.
-  const due = new Date(Date.now() + 3 * 86400000).toISOString().slice(0, 10);
+  // Due in four days; tomorrow (by the organization's demo clock) the first
+  // reminder ("3 days before") is due.
+  const due = new Date(Date.now() + 4 * 86400000).toISOString().slice(0, 10);
   const invoice = await api('/invoices', {
     customer_id: customer.id, number: `GLX-${stamp}`, currency: 'USD', due_date: due,
     lines: [{ description: 'Doomsday device', quantity: 1, unit_amount: 99900 }],
   });
+  const operator = (path, body) => fetch(`${BASE}/api/v1/operator/${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ organization_id: id, ...body }),
+  });
+  assert.ok((await operator('cron', {})).ok);
+  assert.ok((await operator('clock', { advance_seconds: 86400 })).ok);
   const cron = await fetch(`${BASE}/api/v1/operator/cron`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${must('SETTLE_OPERATOR_TOKEN')}`, 'Content-Type': 'application/json' },

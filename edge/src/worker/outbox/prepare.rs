@@ -213,27 +213,24 @@ pub(super) async fn prepare_answer(
     }
     // The company's messages since the customer was last there (wrote or
     // read), the last five, each as written (text; the template escapes it).
-    let all = super::super::api::disputes::thread::messages(ctx, &d.id).await?;
-    let since = all
-        .iter()
-        .rposition(|m| m.author == "customer")
-        .map_or(0, |i| i + 1);
-    let read = d
-        .customer_read_at
-        .map(settle_shared::time::rfc3339_from_millis)
-        .unwrap_or_default();
-    let answers: Vec<(String, String)> = all[since..]
-        .iter()
-        .filter(|m| m.author != "customer" && m.created_at > read)
-        .map(|m| {
-            let text = match &m.attachment {
-                Some(f) => format!("[{}]", f.name),
-                None => m.body.clone(),
-            };
-            (m.author_name.clone(), settle_shared::dispute::shown(&text))
-        })
+    #[derive(Deserialize)]
+    struct M {
+        author_name: String,
+        body: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT author_name, body FROM (SELECT m.author_name, m.body, m.created_at, m.rowid AS seq FROM dispute_messages m \
+         WHERE m.dispute_id = ?1 AND m.author != 'customer' AND m.created_at > ?2 \
+         AND m.created_at > COALESCE((SELECT MAX(c.created_at) FROM dispute_messages c WHERE c.dispute_id = ?1 AND c.author = 'customer'), 0) \
+         ORDER BY m.created_at DESC, m.rowid DESC LIMIT 5) ORDER BY created_at, seq",
+        params![&d.id, d.customer_read_at.unwrap_or(0)],
+    )?;
+    let answers: Vec<(String, String)> = db::all::<M>(s)
+        .await?
+        .into_iter()
+        .map(|m| (m.author_name, dispute::shown(&m.body)))
         .collect();
-    let answers = &answers[answers.len().saturating_sub(5)..];
     let rows: Vec<(&str, &str)> = answers
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
