@@ -155,11 +155,11 @@ test('a reply to a reminder, sent from the outbox, lands in the agent\'s view of
   const row = agent.page.getByRole('row', { name: new RegExp(invoice.number) });
   await row.getByText('Email reply').waitFor();
   await row.getByRole('link', { name: invoice.number }).click();
-  await agent.page.locator('.message .body', { hasText: said }).waitFor();
+  await agent.page.locator('.message p.body', { hasText: said }).waitFor();
   await agent.page.getByText('Received by email').waitFor();
   assert.equal(await agent.page.locator('.thread script').count(), 0);
   // The quoted reminder is trimmed from the thread, and kept on record.
-  assert.equal(await agent.page.locator('.message .body', { hasText: 'wrote:' }).count(), 0);
+  assert.equal(await agent.page.locator('.message p.body', { hasText: 'wrote:' }).count(), 0);
   await agent.page.getByText('The whole email').click();
   await agent.page.locator('details pre', { hasText: 'wrote:' }).waitFor();
   await checkPage(agent.page, '43-console-email-reply');
