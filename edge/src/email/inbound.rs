@@ -63,18 +63,6 @@ pub struct Received {
     pub subject: String,
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Reads an `email.received` event (`None` for any other event type).
 pub fn received(body: &[u8]) -> Option<Received> {
     let v: Value = serde_json::from_slice(body).ok()?;
@@ -85,7 +73,7 @@ pub fn received(body: &[u8]) -> Option<Received> {
     Some(Received {
         email_id: d["email_id"].as_str()?.to_owned(),
         from: d["from"].as_str().unwrap_or_default().to_owned(),
-        to: strings(&d["to"]),
+        to: super::webhook::addresses(&d["to"]),
         subject: d["subject"].as_str().unwrap_or_default().to_owned(),
     })
 }

@@ -217,15 +217,7 @@ pub fn parse(body: &[u8]) -> Result<DeliveryEvent, WebhookError> {
         (None, DeliveryKind::Other(_)) => String::new(),
         (None, _) => return Err(bad("no `data.email_id`")),
     };
-    let to = match &data["to"] {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let to = addresses(&data["to"]);
     let occurred_at = v["created_at"]
         .as_str()
         .or_else(|| data["created_at"].as_str())
@@ -250,6 +242,19 @@ pub fn parse(body: &[u8]) -> Result<DeliveryEvent, WebhookError> {
         occurred_at,
         detail,
     })
+}
+
+/// An address field as the provider writes it: one string or a list.
+pub(crate) fn addresses(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A tag's value: Resend echoes tags as an object (`{"name": "value"}`), and
