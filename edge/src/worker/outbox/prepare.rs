@@ -167,50 +167,31 @@ pub(super) async fn prepare_answer(
     struct D {
         id: String,
         customer_read_at: Option<i64>,
+        customer_wrote_at: Option<i64>,
         number: String,
     }
-    let Some(dispute_id) = row.dispute_id.as_deref() else {
-        finish(
-            ctx,
-            row,
-            "skipped",
-            None,
-            Some("no conversation".into()),
-            None,
-        )
-        .await?;
-        return Ok(None);
-    };
     let s = db::stmt(
         &ctx.db,
-        "SELECT d.id, d.customer_read_at, i.number FROM disputes d JOIN invoices i ON i.id = d.invoice_id \
+        "SELECT d.id, d.customer_read_at, d.customer_wrote_at, i.number FROM disputes d JOIN invoices i ON i.id = d.invoice_id \
          WHERE d.id = ?1 AND d.organization_id = ?2 AND d.customer_id = ?3",
-        params![dispute_id, &org.id, &customer.id],
+        params![row.dispute_id.clone(), &org.id, &customer.id],
     )?;
-    let Some(d) = db::one::<D>(s).await? else {
-        finish(
-            ctx,
-            row,
-            "skipped",
-            None,
-            Some("no conversation".into()),
-            None,
-        )
-        .await?;
+    let d = match row.dispute_id {
+        Some(_) => db::one::<D>(s).await?,
+        None => None,
+    };
+    let skip = match &d {
+        None => Some("no conversation"),
+        Some(d) if !dispute::away_email_due(d.customer_read_at, row.created_at) => {
+            Some("read in the portal")
+        }
+        Some(_) => None,
+    };
+    let (Some(d), None) = (d, skip) else {
+        let reason = skip.unwrap_or("no conversation").to_owned();
+        finish(ctx, row, "skipped", None, Some(reason), None).await?;
         return Ok(None);
     };
-    if !dispute::away_email_due(d.customer_read_at, row.created_at) {
-        finish(
-            ctx,
-            row,
-            "skipped",
-            None,
-            Some("read in the portal".into()),
-            None,
-        )
-        .await?;
-        return Ok(None);
-    }
     // The company's messages since the customer was last there (wrote or
     // read), the last five, each as written (text; the template escapes it).
     #[derive(Deserialize)]
@@ -222,9 +203,11 @@ pub(super) async fn prepare_answer(
         &ctx.db,
         "SELECT author_name, body FROM (SELECT m.author_name, m.body, m.created_at, m.rowid AS seq FROM dispute_messages m \
          WHERE m.dispute_id = ?1 AND m.author != 'customer' AND m.created_at > ?2 \
-         AND m.created_at > COALESCE((SELECT MAX(c.created_at) FROM dispute_messages c WHERE c.dispute_id = ?1 AND c.author = 'customer'), 0) \
          ORDER BY m.created_at DESC, m.rowid DESC LIMIT 5) ORDER BY created_at, seq",
-        params![&d.id, d.customer_read_at.unwrap_or(0)],
+        params![
+            &d.id,
+            dispute::last_there(d.customer_read_at, d.customer_wrote_at)
+        ],
     )?;
     let answers: Vec<(String, String)> = db::all::<M>(s)
         .await?

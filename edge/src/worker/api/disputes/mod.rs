@@ -10,6 +10,7 @@ mod end;
 mod files;
 pub mod portal;
 pub mod replies;
+mod row;
 pub mod thread;
 
 pub use end::{reject, resolve_dispute};

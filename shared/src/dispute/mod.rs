@@ -9,6 +9,12 @@ use crate::ErrorCode;
 use crate::text::FieldError;
 use serde::{Deserialize, Serialize};
 
+mod away;
+mod files;
+
+pub use away::{AWAY_EMAIL_DELAY_MS, away_email_due, away_email_key, last_there};
+pub use files::{FileProblem, FileType, MAX_ATTACHMENT_BYTES, file_name, sniff_file};
+
 /// Why the customer says the invoice is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -192,136 +198,6 @@ pub fn shown(text: &str) -> String {
     out
 }
 
-/// The largest file a thread takes, in bytes (5 MiB).
-pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
-
-/// What a thread's files may be, recognised by their content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileType {
-    Png,
-    Jpeg,
-    Gif,
-    Webp,
-    Pdf,
-}
-
-impl FileType {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            FileType::Png => "image/png",
-            FileType::Jpeg => "image/jpeg",
-            FileType::Gif => "image/gif",
-            FileType::Webp => "image/webp",
-            FileType::Pdf => "application/pdf",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            FileType::Png => "png",
-            FileType::Jpeg => "jpg",
-            FileType::Gif => "gif",
-            FileType::Webp => "webp",
-            FileType::Pdf => "pdf",
-        }
-    }
-}
-
-/// Why a file is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum FileProblem {
-    #[error("the file is empty")]
-    Empty,
-    #[error("the file is larger than 5 MB; send a smaller one")]
-    TooLarge,
-    /// An HTML page or an SVG named `.pdf` or `.png` included.
-    #[error(
-        "only photos (PNG, JPEG, GIF, WebP) and PDF documents can be attached; this file's content is neither, whatever its name says"
-    )]
-    NotAllowed,
-}
-
-impl FileProblem {
-    pub fn code(self) -> ErrorCode {
-        match self {
-            FileProblem::Empty => ErrorCode::InvalidField,
-            FileProblem::TooLarge => ErrorCode::PayloadTooLarge,
-            FileProblem::NotAllowed => ErrorCode::UnsupportedMediaType,
-        }
-    }
-}
-
-/// Recognises a file by its first bytes (never its name), and its size.
-pub fn sniff_file(bytes: &[u8]) -> Result<FileType, FileProblem> {
-    if bytes.is_empty() {
-        return Err(FileProblem::Empty);
-    }
-    if bytes.len() > MAX_ATTACHMENT_BYTES {
-        return Err(FileProblem::TooLarge);
-    }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok(FileType::Png)
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Ok(FileType::Jpeg)
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Ok(FileType::Gif)
-    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Ok(FileType::Webp)
-    } else if bytes.starts_with(b"%PDF-") {
-        Ok(FileType::Pdf)
-    } else {
-        Err(FileProblem::NotAllowed)
-    }
-}
-
-/// The name a file is kept and offered under: the sender's name without
-/// folders, control or reordering characters, quotes or slashes, at most
-/// 100 characters, and always ending in its real type's extension (a
-/// `.html` file that is really a PNG is offered as `….png`).
-pub fn file_name(given: &str, kind: FileType) -> String {
-    let base = given.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base
-        .chars()
-        .filter(|c| {
-            !c.is_control()
-                && !matches!(c, '"' | '\\' | '/' | '<' | '>' | ':' | '*' | '?' | '|')
-                && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-        })
-        .collect();
-    let clean = clean.trim().trim_matches('.');
-    let stem = match clean.rsplit_once('.') {
-        Some((stem, _)) if !stem.trim().is_empty() => stem.trim(),
-        _ => clean,
-    };
-    let stem: String = stem.chars().take(90).collect();
-    let stem = if stem.trim().is_empty() {
-        "file"
-    } else {
-        stem.trim()
-    };
-    format!("{stem}.{}", kind.extension())
-}
-
-/// How long after the company answers the customer is emailed, unless
-/// they have read the answer by then (they were not away).
-pub const AWAY_EMAIL_DELAY_MS: i64 = 5 * 60 * 1000;
-
-/// The key of the "the company answered" email of one absence: the time
-/// the customer was last in the thread (read it, or wrote in it, by the
-/// portal or by email). Answers in the same absence share it, so they send
-/// one email, not one per message; coming back starts a new absence.
-pub fn away_email_key(dispute_id: &str, read_at: Option<i64>, wrote_at: Option<i64>) -> String {
-    let last_there = read_at.unwrap_or(0).max(wrote_at.unwrap_or(0));
-    format!("away:{dispute_id}:{last_there}")
-}
-
-/// Whether the email queued by an answer at `answered_at` still goes: not
-/// when the customer has read the thread since, nor once it is resolved
-/// and read.
-pub fn away_email_due(read_at: Option<i64>, answered_at: i64) -> bool {
-    read_at.is_none_or(|r| r < answered_at)
-}
-
 /// Where a dispute stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -396,64 +272,6 @@ pub fn next(status: Status, reopened: u32, step: Step) -> Result<Status, StepRef
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_away_email_per_absence() {
-        let k = |r, w| away_email_key("dsp_1", r, w);
-        // Two answers while the customer is away: one key, one email.
-        assert_eq!(k(Some(100), Some(50)), k(Some(100), Some(50)));
-        // The customer read the thread (or replied by email): a new absence.
-        assert_ne!(k(Some(100), Some(50)), k(Some(200), Some(50)));
-        assert_ne!(k(None, Some(50)), k(None, Some(300)));
-        assert_eq!(k(None, None), "away:dsp_1:0");
-        assert!(away_email_due(None, 10));
-        assert!(away_email_due(Some(9), 10));
-        assert!(!away_email_due(Some(10), 10));
-        assert!(!away_email_due(Some(11), 10));
-    }
-
-    #[test]
-    fn files_are_recognised_by_content_not_name() {
-        assert_eq!(sniff_file(b"%PDF-1.7\n..."), Ok(FileType::Pdf));
-        assert_eq!(sniff_file(b"\x89PNG\r\n\x1a\n...."), Ok(FileType::Png));
-        assert_eq!(sniff_file(&[0xff, 0xd8, 0xff, 0xe0]), Ok(FileType::Jpeg));
-        assert_eq!(
-            sniff_file(b"<!doctype html><script>alert(1)</script>%PDF-"),
-            Err(FileProblem::NotAllowed)
-        );
-        assert_eq!(
-            sniff_file(b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>"),
-            Err(FileProblem::NotAllowed)
-        );
-        assert_eq!(sniff_file(b""), Err(FileProblem::Empty));
-        let mut big = b"%PDF-".to_vec();
-        big.resize(MAX_ATTACHMENT_BYTES, b' ');
-        assert_eq!(sniff_file(&big), Ok(FileType::Pdf));
-        big.push(b' ');
-        assert_eq!(sniff_file(&big), Err(FileProblem::TooLarge));
-        assert_eq!(
-            FileProblem::NotAllowed.code(),
-            ErrorCode::UnsupportedMediaType
-        );
-    }
-
-    #[test]
-    fn a_file_is_named_by_its_real_type() {
-        assert_eq!(file_name("receipt.pdf", FileType::Pdf), "receipt.pdf");
-        assert_eq!(file_name("invoice.html", FileType::Png), "invoice.png");
-        assert_eq!(
-            file_name("C:\\Users\\me\\scan.PDF", FileType::Pdf),
-            "scan.pdf"
-        );
-        assert_eq!(file_name("../../etc/passwd", FileType::Pdf), "passwd.pdf");
-        assert_eq!(file_name("a\"b\u{202E}fdp.exe", FileType::Pdf), "abfdp.pdf");
-        assert_eq!(file_name("", FileType::Gif), "file.gif");
-        assert_eq!(file_name("...", FileType::Gif), "file.gif");
-        assert_eq!(
-            file_name(&"x".repeat(300), FileType::Pdf).chars().count(),
-            94
-        );
-    }
 
     fn claim(reason: Reason, lines: Option<&[u32]>, expected: Option<i64>) -> Claim<'_> {
         Claim {
