@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod i18n;
+pub mod lines;
 pub mod pages;
 pub mod shell;
 

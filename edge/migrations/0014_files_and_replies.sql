@@ -37,18 +37,16 @@ CREATE TABLE disputes_new (
     currency         TEXT,
     stripe_status    TEXT,
     evidence_due_at  INTEGER,
-    -- The customer's last message (by the portal or by email): with
-    -- their read mark, when they were last in the thread.
-    customer_wrote_at INTEGER
+    -- The last "the company answered" email sent to the customer for this
+    -- thread (one per absence, not one per message).
+    away_emailed_at  INTEGER
 );
 INSERT INTO disputes_new (id, organization_id, invoice_id, customer_id, kind, status, reason, reason_code, line_ids, expected_amount,
     disputed_amount, resolution, outcome, credit_note_id, replaced_by, assigned_to, reopened, opened_by, created_at, resolved_at,
-    updated_at, last_message_at, customer_read_at, company_read_at, stripe_dispute_id, currency, stripe_status, evidence_due_at,
-    customer_wrote_at)
+    updated_at, last_message_at, customer_read_at, company_read_at, stripe_dispute_id, currency, stripe_status, evidence_due_at)
 SELECT id, organization_id, invoice_id, customer_id, kind, status, reason, reason_code, line_ids, expected_amount,
     disputed_amount, resolution, outcome, credit_note_id, replaced_by, assigned_to, reopened, opened_by, created_at, resolved_at,
-    updated_at, last_message_at, customer_read_at, company_read_at, stripe_dispute_id, currency, stripe_status, evidence_due_at,
-    (SELECT MAX(m.created_at) FROM dispute_messages m WHERE m.dispute_id = disputes.id AND m.author = 'customer') FROM disputes;
+    updated_at, last_message_at, customer_read_at, company_read_at, stripe_dispute_id, currency, stripe_status, evidence_due_at FROM disputes;
 DROP TABLE disputes;
 ALTER TABLE disputes_new RENAME TO disputes;
 CREATE INDEX disputes_by_invoice ON disputes (invoice_id, status);

@@ -90,6 +90,8 @@ mod tests {
             created_at: "2026-11-01T00:00:00Z".into(),
             dispute_id: None,
             disputed_amount: 0,
+            replaces: None,
+            replaced_by: None,
         }
     }
 

@@ -166,3 +166,57 @@ test('a reply to a reminder, sent from the outbox, lands in the agent\'s view of
   await mailbox.context.close();
   await agent.context.close();
 });
+
+test('an agent replaces a wrong invoice with a corrected one, and the customer is sent it', async () => {
+  const stamp = Date.now();
+  const adminEmail = `fix-${stamp}@hooli.example`;
+  const { api } = await newOrganization({
+    name: `Hooli ${stamp}`,
+    branding: { display_name: 'Hooli', primary_color: '#7c3aed', support_email: 'billing@hooli.example' },
+    admin: { name: 'Gavin Belson', email: adminEmail },
+  });
+  const email = `richard-${stamp}@example.com`;
+  const customer = await api('/customers', { name: 'Richard Hendricks', email, time_zone: 'America/Los_Angeles' });
+  const due = new Date(Date.now() + 14 * 86400000).toISOString().slice(0, 10);
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `HOO-${stamp}`, currency: 'USD', due_date: due,
+    lines: [
+      { description: 'Consulting hours', quantity: 10, unit_amount: 15000 },
+      { description: 'Travel', quantity: 1, unit_amount: 20000 },
+    ],
+  });
+  // The customer phoned: the agreed rate was 120.00 an hour.
+  await api(`/invoices/${invoice.id}/disputes`, { reason: 'Phoned: the agreed rate is 120.00 an hour, not 150.00.' });
+
+  const agent = await newPage(LAPTOP);
+  agent.page.on('dialog', (d) => assert.fail(`a dialog opened: ${d.message()}`));
+  await signInFromOutbox(agent.page, adminEmail, stamp);
+  await agent.page.getByRole('link', { name: 'Disputes' }).click();
+  await agent.page.getByRole('row', { name: new RegExp(invoice.number) }).getByRole('link', { name: invoice.number }).click();
+  await agent.page.getByText('Replace with a corrected invoice').first().click();
+  // The form starts from the invoice's own lines.
+  const first = agent.page.locator('.correction .line').first();
+  await first.getByLabel('Unit price').waitFor();
+  assert.equal(await first.getByLabel('Unit price').inputValue(), '150.00');
+  assert.equal(await agent.page.locator('.correction .line').count(), 2);
+  await first.getByLabel('Unit price').fill('120.00');
+  await agent.page.getByLabel('What changed (the customer reads this)').fill('Corrected to the agreed rate of 120.00 an hour.');
+  await checkPage(agent.page, '44-console-correction');
+  await agent.page.locator('.correction').getByRole('button', { name: 'Replace with a corrected invoice' }).click();
+  await agent.page.locator('.heading .badge', { hasText: 'Resolved' }).waitFor();
+  await agent.page.getByRole('link', { name: `Replaced by invoice ${invoice.number}-R1` }).waitFor();
+
+  // The customer is emailed the correction, which says what it replaces.
+  const mail = await waitForMail(email, (m) => m.subject.includes(`${invoice.number}-R1`));
+  assert.match(mail.text, new RegExp(`It replaces invoice ${invoice.number}, which is void`));
+  const buyer = await phone();
+  // The email's link opens the corrected invoice itself.
+  await openLink(buyer.page, mail.text.match(/http:\/\/\S+\/c\/\S+/)[0]);
+  await buyer.page.getByRole('heading', { level: 1, name: `Invoice ${invoice.number}-R1` }).waitFor();
+  await buyer.page.locator('.due-now').getByText('$1,400.00').waitFor();
+  // The list: the correction to pay, the old invoice void.
+  await buyer.page.getByRole('link', { name: 'All invoices' }).click();
+  await checkPage(buyer.page, '45-corrected-invoices');
+  await buyer.context.close();
+  await agent.context.close();
+});

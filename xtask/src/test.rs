@@ -137,8 +137,10 @@ pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         None => run_all(),
         Some("api") => api_only(args.get(1).map(String::as_str)),
+        Some("browser") => browser_only(args.get(1).map(String::as_str)),
         Some(a) => Err(format!(
-            "`cargo xtask test` takes no options, or `api [FILTER]` to run only the API tests whose names contain FILTER (got {a})"
+            "`cargo xtask test` takes no options, or `api [FILTER]` to run only the API tests whose names contain FILTER, \
+             or `browser [FILE]` to run only the browser tests of tests/browser/FILE (got {a})"
         )),
     }
 }
@@ -159,6 +161,36 @@ fn api_only(filter: Option<&str>) -> Result<()> {
         .args(filter)
         .args(["--test-threads", "4"])
         .current_dir(&root);
+    test_env(&mut c, &stack, &state, &demo_file);
+    let r = proc::run(&mut c);
+    drop(stack);
+    if r.is_err() {
+        println!("worker and stand-in output: {}", logs.display());
+    } else {
+        remove_dir(&state)?;
+    }
+    r
+}
+
+/// `cargo xtask test browser [FILE]`: builds, starts a stack and runs the
+/// browser tests of `tests/browser/FILE` (all of `tests/browser/` without
+/// one), and nothing else (a developer's loop; CI runs everything).
+fn browser_only(file: Option<&str>) -> Result<()> {
+    let root = root();
+    let t = tools::ensure(true)?;
+    build::all(&t)?;
+    let logs = target_dir().join("test-logs");
+    let (stack, state) = Stack::for_run(&t, "test", logs.clone())?;
+    let demo_file = state.join("demo.json");
+    seed::demo(&stack, &demo_file)?;
+    let target = match file {
+        Some(f) => format!("tests/browser/{f}"),
+        None => "tests/browser/".into(),
+    };
+    let mut c = Command::new("node");
+    c.args(["--test", "--test-concurrency=1", &target])
+        .current_dir(&root)
+        .env("PATH", &t.path);
     test_env(&mut c, &stack, &state, &demo_file);
     let r = proc::run(&mut c);
     drop(stack);

@@ -2,33 +2,11 @@
 //! sent now or later.
 
 use crate::api;
+use crate::lines::{self, Line, LinesEditor};
 use crate::shell::{Failure, Session, set_title};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use settle_portal::format::parse_amount;
-use settle_shared::api::{
-    CreateInvoiceRequest, CustomerResponse, InvoiceResponse, LineRequest, ListResponse,
-};
-use settle_shared::decimal::Milli;
-
-#[derive(Clone)]
-struct Line {
-    description: RwSignal<String>,
-    quantity: RwSignal<String>,
-    unit_price: RwSignal<String>,
-    tax: RwSignal<String>,
-}
-
-impl Line {
-    fn new() -> Line {
-        Line {
-            description: RwSignal::new(String::new()),
-            quantity: RwSignal::new("1".into()),
-            unit_price: RwSignal::new(String::new()),
-            tax: RwSignal::new("0".into()),
-        }
-    }
-}
+use settle_shared::api::{CreateInvoiceRequest, CustomerResponse, InvoiceResponse, ListResponse};
 
 #[component]
 pub fn NewInvoice() -> impl IntoView {
@@ -53,32 +31,13 @@ pub fn NewInvoice() -> impl IntoView {
         ev.prevent_default();
         problem.set(None);
         let cur = currency.get_untracked().trim().to_uppercase();
-        let mut out = Vec::new();
-        for (n, l) in lines.get_untracked().iter().enumerate() {
-            let quantity = Milli::parse(l.quantity.get_untracked().trim());
-            let price = parse_amount(&l.unit_price.get_untracked(), &cur);
-            let tax = Milli::parse(l.tax.get_untracked().trim());
-            match (quantity, price, tax) {
-                (Ok(q), Some(p), Ok(tx)) => out.push(LineRequest {
-                    description: l.description.get_untracked(),
-                    quantity: q,
-                    unit_amount: i128::from(p),
-                    tax_rate: Some(tx),
-                    currency: None,
-                }),
-                _ => {
-                    problem.set(Some(format!(
-                        "{} {}: {} / {} / {}",
-                        t.description,
-                        n + 1,
-                        t.quantity,
-                        t.unit_price,
-                        t.tax_rate
-                    )));
-                    return;
-                }
+        let out = match lines::requests(&lines.get_untracked(), &cur) {
+            Ok(out) => out,
+            Err(n) => {
+                problem.set(Some(lines::unreadable(t, n)));
+                return;
             }
-        }
+        };
         let body = CreateInvoiceRequest {
             customer_id: customer.get_untracked(),
             number: number.get_untracked(),
@@ -121,23 +80,7 @@ pub fn NewInvoice() -> impl IntoView {
             <input id="i-currency" required maxlength="3" prop:value=move || currency.get() on:input=move |ev| currency.set(event_target_value(&ev))/>
             <label for="i-due">{t.due_date}</label>
             <input id="i-due" type="date" required prop:value=move || due.get() on:input=move |ev| due.set(event_target_value(&ev))/>
-            <fieldset>
-                <legend>{t.description}</legend>
-                {move || lines.get().into_iter().enumerate().map(|(n, l)| {
-                    let k = n + 1;
-                    view! {
-                        <div class="line">
-                            <label>{format!("{} {k}", t.description)}<input required prop:value=move || l.description.get() on:input=move |ev| l.description.set(event_target_value(&ev))/></label>
-                            <label>{t.quantity}<input inputmode="decimal" required prop:value=move || l.quantity.get() on:input=move |ev| l.quantity.set(event_target_value(&ev))/></label>
-                            <label>{t.unit_price}<input inputmode="decimal" required prop:value=move || l.unit_price.get() on:input=move |ev| l.unit_price.set(event_target_value(&ev))/></label>
-                            <label>{t.tax_rate}<input inputmode="decimal" prop:value=move || l.tax.get() on:input=move |ev| l.tax.set(event_target_value(&ev))/></label>
-                            <button type="button" class="link" disabled=move || lines.get().len() == 1
-                                on:click=move |_| lines.update(|v| { v.remove(n); })>{t.remove_line}</button>
-                        </div>
-                    }
-                }).collect_view()}
-                <button type="button" on:click=move |_| lines.update(|v| v.push(Line::new()))>{t.add_line}</button>
-            </fieldset>
+            <LinesEditor lines t/>
             <label class="check"><input type="checkbox" prop:checked=move || send.get() on:change=move |ev| send.set(event_target_checked(&ev))/>{t.send_now}</label>
             <button type="submit">{t.create_invoice}</button>
         </form>

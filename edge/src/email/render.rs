@@ -48,6 +48,8 @@ pub struct InvoiceEmail<'a> {
     pub amount_paid: &'a str,
     pub due_date: &'a str,
     pub link: &'a str,
+    /// The number of the void invoice this one corrects.
+    pub replaces: Option<&'a str>,
 }
 
 /// A fresh portal link a customer asked for.
@@ -155,9 +157,14 @@ impl InvoiceEmail<'_> {
             ),
         };
         let subject = fill(subject, &vars);
+        let mut intro = fill(intro, &vars);
+        if let (Purpose::Invoice, Some(old)) = (self.purpose, self.replaces) {
+            intro.push(' ');
+            intro.push_str(&fill(t.invoice_replaces, &[("replaces", old)]));
+        }
         let body = Body {
             greeting: fill(t.greeting, &vars),
-            intro: fill(intro, &vars),
+            intro,
             rows: &rows,
             button,
             link: self.link,
@@ -328,6 +335,7 @@ pub(super) mod tests {
             amount_due: "120.00 EUR",
             due_date: "2026-12-01",
             link: "http://127.0.0.1:8787/c/cl_abc",
+            replaces: None,
         }
         .render();
         assert_eq!(r.subject, "Invoice INV-7 from Acme <Ltd>");
@@ -383,10 +391,20 @@ pub(super) mod tests {
                 amount_paid: "120,00 €",
                 due_date: "1 déc. 2026",
                 link: "https://x/c/y",
+                replaces: Some("F-8"),
             }
             .render()
         };
+        let corrected = email(Purpose::Invoice);
+        assert!(
+            corrected
+                .text
+                .contains("Elle remplace la facture F-8, annulée"),
+            "{}",
+            corrected.text
+        );
         let receipt = email(Purpose::Receipt);
+        assert!(!receipt.text.contains("F-8"), "only the invoice says it");
         assert_eq!(receipt.subject, "Reçu pour la facture F-9 de Acme <Ltd>");
         assert!(receipt.text.contains("Déjà payé: 120,00 €"));
         let failed = email(Purpose::PaymentFailed);

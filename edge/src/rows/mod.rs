@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use settle_shared::api::{
-    AuditEventResponse, CustomerResponse, InvoiceResponse, LineResponse, PaymentResponse,
-    PortalLinkResponse,
+    AuditEventResponse, CustomerResponse, InvoiceRef, InvoiceResponse, LineResponse,
+    PaymentResponse, PortalLinkResponse,
 };
 use settle_shared::decimal::Milli;
 use settle_shared::invoice::{InvoiceStatus, is_overdue};
@@ -113,6 +113,23 @@ pub struct InvoiceRow {
     pub dispute_id: Option<String>,
     #[serde(default)]
     pub disputed_amount: Option<i64>,
+    /// The invoice this one corrects, and the one that corrected it.
+    #[serde(default)]
+    pub replaces_invoice_id: Option<String>,
+    #[serde(default)]
+    pub replaces_number: Option<String>,
+    #[serde(default)]
+    pub replaced_by_id: Option<String>,
+    #[serde(default)]
+    pub replaced_by_number: Option<String>,
+}
+
+/// An invoice named by its id and number, when both were read.
+fn named(id: &Option<String>, number: &Option<String>) -> Option<InvoiceRef> {
+    Some(InvoiceRef {
+        id: id.clone()?,
+        number: number.clone()?,
+    })
 }
 
 /// `invoice_lines`
@@ -174,6 +191,8 @@ impl InvoiceRow {
             disputed_amount: self.dispute_id.as_ref().map_or(0, |_| {
                 self.disputed_amount.unwrap_or(0).clamp(0, amount_due)
             }),
+            replaces: named(&self.replaces_invoice_id, &self.replaces_number),
+            replaced_by: named(&self.replaced_by_id, &self.replaced_by_number),
         }
     }
 }
@@ -328,6 +347,10 @@ mod tests {
             processing: 0,
             dispute_id: None,
             disputed_amount: None,
+            replaces_invoice_id: None,
+            replaces_number: None,
+            replaced_by_id: None,
+            replaced_by_number: None,
         }
     }
 

@@ -104,6 +104,9 @@ fn Conversation(
                 {d.credit_note.clone().map(|c| view! {
                     <p><strong>{fill(&fill(w.credit_note, "number", &c.number), "amount", &money(c.amount, &c.currency, &session.locale))}</strong></p>
                 })}
+                {d.corrected_invoice.clone().map(|c| view! {
+                    <p><a class="corrected" href=format!("/invoices/{}", c.id)>{fill(w.corrected_invoice, "number", &c.number)}</a></p>
+                })}
             </div>
         }.into_any()),
         _ => None,

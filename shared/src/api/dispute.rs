@@ -28,16 +28,44 @@ pub struct DisputeMessageRequest {
 }
 
 /// `POST /api/v1/disputes/{id}/resolve`: `outcome` `credit_note` (with
-/// `credit_amount`, at most what is due) or `resolved` (nothing to change);
-/// `resolution` is the message the customer sees.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// `credit_amount`, at most what is due), `corrected_invoice` (with
+/// `corrected_invoice`: the old invoice is voided, the new one sent) or
+/// `resolved` (nothing to change); `resolution` is the message the customer
+/// sees.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveDisputeRequest {
     #[serde(default)]
     pub outcome: Option<String>,
     #[serde(default)]
     pub credit_amount: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_invoice: Option<CorrectedInvoiceRequest>,
     pub resolution: String,
+}
+
+/// The invoice that replaces the disputed one: same customer and currency,
+/// issued today. `number` defaults to the old number with `-R1` (`-R2` for
+/// a correction of a correction); `due_date` to the old due date, or as many
+/// days from today as the old invoice gave when that date has passed;
+/// `memo` to the old memo.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectedInvoiceRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo: Option<String>,
+    pub lines: Vec<crate::api::LineRequest>,
+}
+
+/// Another invoice, named: the one a dispute's correction issued.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InvoiceRef {
+    pub id: String,
+    pub number: String,
 }
 
 /// `POST /api/v1/disputes/{id}/reject`: the reason the customer sees.
@@ -121,6 +149,9 @@ pub struct DisputeResponse {
     pub outcome: Option<String>,
     pub resolution: Option<String>,
     pub credit_note: Option<CreditNoteResponse>,
+    /// The invoice that replaced this one (`corrected_invoice`).
+    #[serde(default)]
+    pub corrected_invoice: Option<InvoiceRef>,
     pub assigned_to: Option<String>,
     /// A rejection can be contested once.
     pub can_reopen: bool,

@@ -187,6 +187,15 @@ pub struct InvoiceResponse {
     /// to read it (its thread pages show the amount).
     #[serde(default, skip_deserializing)]
     pub disputed_amount: i64,
+    /// The invoice this one corrects (a dispute resolved with a corrected
+    /// invoice), and the one that replaced it once it was voided. Sent, not
+    /// read back: the portal's pay path does not carry the code to read
+    /// them (the invoice email and the thread say it; the console reads the
+    /// dispute).
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub replaces: Option<InvoiceRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub replaced_by: Option<InvoiceRef>,
 }
 
 /// `POST /api/v1/invoices/{id}/payments`: money received outside Stripe.

@@ -144,6 +144,194 @@ fn a_customer_disputes_a_line_and_it_ends_with_a_credit_note() {
 }
 
 #[test]
+fn a_wrong_invoice_is_replaced_by_its_correction_sent_by_email() {
+    let (app, cookie, inv) = setup("Corrie Correct");
+    let old_id = inv["id"].as_str().unwrap().to_owned();
+    let old_number = inv["number"].as_str().unwrap().to_owned();
+    let r = open(
+        &app,
+        &cookie,
+        &inv,
+        json!({ "reason": "wrong_amount", "lines": [1], "expected_amount": 3000, "message": "We agreed 25.00 a widget less." }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let resolve = |body: Value| app.post(&format!("/api/v1/disputes/{id}/resolve"), body);
+    let lines = json!([
+        { "description": "Widgets", "quantity": "3", "unit_amount": 1000, "tax_rate": "20" },
+        { "description": "Setup", "quantity": 1, "unit_amount": 5000 }
+    ]);
+
+    // Bad corrections are refused by field, and change nothing.
+    let missing = resolve(json!({ "outcome": "corrected_invoice", "resolution": "Fixed." }));
+    assert_eq!(
+        (missing.status, missing.code()),
+        (422, "missing_field"),
+        "{}",
+        missing.body
+    );
+    assert_eq!(missing.body["error"]["field"], "corrected_invoice");
+    let stray = resolve(json!({ "outcome": "credit_note", "credit_amount": 100,
+        "corrected_invoice": { "lines": lines }, "resolution": "Fixed." }));
+    assert_eq!(
+        (stray.status, stray.body["error"]["field"].as_str()),
+        (422, Some("corrected_invoice")),
+        "{}",
+        stray.body
+    );
+    let empty = resolve(
+        json!({ "outcome": "corrected_invoice", "corrected_invoice": { "lines": [] }, "resolution": "Fixed." }),
+    );
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert_eq!(empty.body["error"]["field"], "corrected_invoice.lines");
+    let zero = resolve(json!({ "outcome": "corrected_invoice",
+        "corrected_invoice": { "lines": [{ "description": "Widgets", "quantity": "0", "unit_amount": 1000 }] },
+        "resolution": "Fixed." }));
+    assert_eq!(zero.status, 422, "{}", zero.body);
+    assert!(
+        zero.body["error"]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("corrected_invoice.lines[0]"),
+        "{}",
+        zero.body
+    );
+    let same = resolve(json!({ "outcome": "corrected_invoice",
+        "corrected_invoice": { "number": old_number, "lines": lines }, "resolution": "Fixed." }));
+    assert_eq!(
+        (same.status, same.body["error"]["field"].as_str()),
+        (422, Some("corrected_invoice.number")),
+        "{}",
+        same.body
+    );
+    // A number another invoice has: 409 on the field, nothing written.
+    let other = app.create_invoice(inv["customer_id"].as_str().unwrap());
+    let taken = resolve(json!({ "outcome": "corrected_invoice",
+        "corrected_invoice": { "number": other["number"], "lines": lines }, "resolution": "Fixed." }));
+    assert_eq!(
+        (taken.status, taken.code()),
+        (409, "conflict"),
+        "{}",
+        taken.body
+    );
+    assert_eq!(taken.body["error"]["field"], "corrected_invoice.number");
+    let still = app.get(&format!("/api/v1/invoices/{old_id}"));
+    assert_eq!(still.body["status"], "open", "nothing was voided");
+    assert_eq!(
+        app.get(&format!("/api/v1/disputes/{id}")).body["status"],
+        "open"
+    );
+
+    // The correction: the old invoice void, the new one open and emailed.
+    let r = resolve(
+        json!({ "outcome": "corrected_invoice", "corrected_invoice": { "lines": lines },
+        "resolution": "You are right: here is the corrected invoice." }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "resolved");
+    assert_eq!(r.body["outcome"], "corrected_invoice");
+    let new_number = format!("{old_number}-R1");
+    assert_eq!(r.body["corrected_invoice"]["number"], new_number.as_str());
+    let new_id = r.body["corrected_invoice"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let old = app.get(&format!("/api/v1/invoices/{old_id}"));
+    assert_eq!(old.body["status"], "void");
+    assert_eq!(old.body["amount_due"], 0);
+    assert_eq!(old.body["replaced_by"]["id"], new_id.as_str());
+    assert!(old.body["dispute_id"].is_null(), "no longer in dispute");
+    let new = app.get(&format!("/api/v1/invoices/{new_id}"));
+    assert_eq!(new.body["status"], "open");
+    assert_eq!(new.body["customer_id"], inv["customer_id"]);
+    assert_eq!(new.body["currency"], "EUR");
+    assert_eq!(new.body["total"], 3600 + 5000);
+    assert_eq!(
+        new.body["due_date"], inv["due_date"],
+        "the old due date, still ahead"
+    );
+    assert_eq!(new.body["replaces"]["id"], old_id.as_str());
+    // The customer sees both, and the thread says what replaced what.
+    let thread = app.portal_get(&cookie, &format!("/disputes/{id}"));
+    assert_eq!(thread.body["corrected_invoice"]["id"], new_id.as_str());
+    let mine = app.portal_get(&cookie, &format!("/invoices/{new_id}"));
+    assert_eq!(
+        (mine.status, &mine.body["replaces"]["number"]),
+        (200, &json!(old_number))
+    );
+    // The invoice email goes out for the new one, and says it replaces the old.
+    let to = app.customer_email(inv["customer_id"].as_str().unwrap());
+    let mails = app.wait_for_emails(&to, 1);
+    let mail = mails
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap_or("").contains(&new_number))
+        .unwrap_or_else(|| panic!("the corrected invoice's email in {mails:?}"));
+    let text = mail["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(&format!("It replaces invoice {old_number}, which is void")),
+        "{text}"
+    );
+
+    // Once: a resolved dispute is not corrected again, and a void invoice
+    // cannot be replaced twice.
+    let again = resolve(
+        json!({ "outcome": "corrected_invoice", "corrected_invoice": { "lines": lines }, "resolution": "Again." }),
+    );
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "conflict"),
+        "{}",
+        again.body
+    );
+    let actions = app.audit_actions();
+    for a in ["invoice.voided", "invoice.created", "dispute.resolved"] {
+        assert!(actions.contains(&a.to_owned()), "{a} in {actions:?}");
+    }
+}
+
+#[test]
+fn a_part_paid_invoice_is_not_replaced_but_credited() {
+    let (app, cookie, inv) = setup("Parker Part");
+    let inv_id = inv["id"].as_str().unwrap();
+    let paid = app.post(
+        &format!("/api/v1/invoices/{inv_id}/payments"),
+        json!({ "amount": 1000, "currency": "EUR", "method": "bank_transfer" }),
+    );
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    let r = open(
+        &app,
+        &cookie,
+        &inv,
+        json!({ "reason": "wrong_items", "lines": [2] }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    let refused = app.post(
+        &format!("/api/v1/disputes/{id}/resolve"),
+        json!({ "outcome": "corrected_invoice", "resolution": "Fixed.",
+                "corrected_invoice": { "lines": [{ "description": "Widgets", "quantity": 3, "unit_amount": 1250 }] } }),
+    );
+    assert_eq!(
+        (refused.status, refused.code()),
+        (409, "conflict"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("credit note"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invoices/{inv_id}")).body["status"],
+        "open"
+    );
+}
+
+#[test]
 fn a_rejection_can_be_contested_once() {
     let (app, cookie, inv) = setup("Rita Reject");
     let r = open(&app, &cookie, &inv, json!({ "reason": "not_received" }));

@@ -5,7 +5,7 @@ use crate::cursor;
 use crate::error::ApiError;
 use crate::ledger;
 use crate::params;
-use crate::rows::{InvoiceRow, LineRow};
+use crate::rows::{CustomerRow, InvoiceRow, LineRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use crate::worker::{http, ledger as books, outbox, queue};
@@ -14,7 +14,7 @@ use settle_shared::Currency;
 use settle_shared::ErrorCode;
 use settle_shared::api::{CreateInvoiceRequest, ListResponse};
 use settle_shared::ids::{EmailId, InvoiceId};
-use settle_shared::invoice::InvoiceStatus;
+use settle_shared::invoice::{InvoiceStatus, NewInvoice};
 use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError};
 use worker::{Request, Response};
@@ -25,7 +25,10 @@ pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.curren
      EXISTS (SELECT 1 FROM checkout_sessions s WHERE s.organization_id = i.organization_id AND s.state = 'processing' \
      AND (s.invoice_id = i.id OR EXISTS (SELECT 1 FROM json_each(s.invoice_ids) j WHERE j.value = i.id))) AS processing, \
      (SELECT d.id FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind IN ('customer', 'company')) AS dispute_id, \
-     (SELECT d.disputed_amount FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind IN ('customer', 'company')) AS disputed_amount \
+     (SELECT d.disputed_amount FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind IN ('customer', 'company')) AS disputed_amount, \
+     i.replaces_invoice_id, (SELECT r.number FROM invoices r WHERE r.id = i.replaces_invoice_id) AS replaces_number, \
+     (SELECT r.id FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_id, \
+     (SELECT r.number FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_number \
      FROM invoices i JOIN customers c ON c.id = i.customer_id";
 
 /// `POST /api/v1/invoices`
@@ -47,67 +50,20 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             other => other,
         })?;
     let id = InvoiceId::generate(ctx.now_ms() as u64, ctx.random10());
-    let mut stmts = vec![db::stmt(
-        &ctx.db,
-        "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
-         subtotal, tax, total, created_at, next_reminder_at) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-        params![
-            id.as_str(),
-            &org.id,
-            &customer.id,
-            &inv.number,
-            inv.currency.code(),
-            inv.issue_date.to_string(),
-            inv.due_date.to_string(),
-            inv.memo.clone(),
-            inv.totals.subtotal,
-            inv.totals.tax,
-            inv.totals.total,
-            ctx.now_ms()
-        ],
-    )?];
-    // The next cron plans its reminders; its first monthly statement is
-    // looked at from the first of next month (in the customer's window).
-    stmts.push(db::stmt(
-        &ctx.db,
-        "UPDATE customers SET next_statement_at = COALESCE(next_statement_at, ?1) WHERE id = ?2",
-        params![
-            crate::worker::reminders::first_statement_at(ctx.now_ms(), &customer.time_zone),
-            &customer.id
-        ],
-    )?);
-    for (i, l) in inv.lines.iter().enumerate() {
-        stmts.push(db::stmt(
-            &ctx.db,
-            "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id.as_str(), i as i64, &l.description, l.quantity.0, l.unit_amount, l.tax_rate.0, l.net, l.tax],
-        )?);
-    }
-    stmts.push(ctx.audit(Audit {
-        org: Some(&org.id),
-        actor: &ctx.actor(),
-        action: "invoice.created",
-        subject: id.as_str(),
-        detail: json!({ "number": inv.number, "currency": inv.currency.code(), "total": inv.totals.total, "customer_id": customer.id }),
-    })?);
     let email_id = body
         .send
         .then(|| EmailId::generate(ctx.now_ms() as u64, ctx.random10()));
-    if let Some(eid) = &email_id {
-        stmts.push(outbox::queue_email_stmt(
-            ctx,
-            outbox::QueuedEmail {
-                id: eid,
-                org_id: &org.id,
-                customer_id: &customer.id,
-                invoice_id: Some(id.as_str()),
-                kind: "invoice",
-                to: &customer.email,
-                dedupe_key: None,
-            },
-        )?);
-    }
+    let stmts = issue(
+        ctx,
+        &Issue {
+            org_id: &org.id,
+            customer: &customer,
+            id: &id,
+            inv: &inv,
+            replaces: None,
+            email: email_id.as_ref(),
+        },
+    )?;
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
         Err(WriteError::Unique(_)) => {
@@ -126,6 +82,89 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         queue::enqueue_email(ctx, eid.as_str()).await;
     }
     respond_with(ctx, &org.id, id.as_str(), 201).await
+}
+
+/// A new invoice to write: its id, its validated content, the invoice it
+/// replaces (a dispute's correction) and the email that sends it.
+pub(super) struct Issue<'a> {
+    pub org_id: &'a str,
+    pub customer: &'a CustomerRow,
+    pub id: &'a InvoiceId,
+    pub inv: &'a NewInvoice,
+    pub replaces: Option<&'a str>,
+    pub email: Option<&'a EmailId>,
+}
+
+/// The statements that issue an invoice: the invoice and its lines, the
+/// customer's first statement date, the audit row and, when it is sent,
+/// the queued invoice email (enqueued by the caller once written).
+pub(super) fn issue(
+    ctx: &Ctx,
+    i: &Issue<'_>,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    let (inv, id) = (i.inv, i.id.as_str());
+    let mut stmts = vec![db::stmt(
+        &ctx.db,
+        "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
+         subtotal, tax, total, created_at, next_reminder_at, replaces_invoice_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+        params![
+            id,
+            i.org_id,
+            &i.customer.id,
+            &inv.number,
+            inv.currency.code(),
+            inv.issue_date.to_string(),
+            inv.due_date.to_string(),
+            inv.memo.clone(),
+            inv.totals.subtotal,
+            inv.totals.tax,
+            inv.totals.total,
+            ctx.now_ms(),
+            i.replaces
+        ],
+    )?];
+    // The next cron plans its reminders; its first monthly statement is
+    // looked at from the first of next month (in the customer's window).
+    stmts.push(db::stmt(
+        &ctx.db,
+        "UPDATE customers SET next_statement_at = COALESCE(next_statement_at, ?1) WHERE id = ?2",
+        params![
+            crate::worker::reminders::first_statement_at(ctx.now_ms(), &i.customer.time_zone),
+            &i.customer.id
+        ],
+    )?);
+    for (n, l) in inv.lines.iter().enumerate() {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, n as i64, &l.description, l.quantity.0, l.unit_amount, l.tax_rate.0, l.net, l.tax],
+        )?);
+    }
+    stmts.push(ctx.audit(Audit {
+        org: Some(i.org_id),
+        actor: &ctx.actor(),
+        action: "invoice.created",
+        subject: id,
+        detail: json!({ "number": inv.number, "currency": inv.currency.code(), "total": inv.totals.total,
+                        "customer_id": i.customer.id, "replaces_invoice_id": i.replaces }),
+    })?);
+    if let Some(eid) = i.email {
+        stmts.push(outbox::queue_email_stmt(
+            ctx,
+            outbox::QueuedEmail {
+                id: eid,
+                org_id: i.org_id,
+                customer_id: &i.customer.id,
+                invoice_id: Some(id),
+                kind: "invoice",
+                to: &i.customer.email,
+                dedupe_key: None,
+            },
+        )?);
+    }
+    Ok(stmts)
 }
 
 /// `GET /api/v1/invoices?status=&customer_id=&limit=&cursor=`
@@ -329,7 +368,7 @@ pub(super) async fn close_open_session(
 /// Closes an open Checkout Session at Stripe before a change that would
 /// leave it asking for too much; `then` says what to do when the customer
 /// is paying it right now, `nothing` what did not happen.
-async fn close_before(
+pub(super) async fn close_before(
     ctx: &Ctx,
     org_id: &str,
     session: &str,

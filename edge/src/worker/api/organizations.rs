@@ -360,6 +360,7 @@ pub async fn preview_branding(ctx: &Ctx, req: Request) -> Result<Response, ApiEr
         amount_paid: "€0.00",
         due_date: "2026-12-31",
         link: &format!("{}/c/[preview]", ctx.config.public_base_url),
+        replaces: None,
     }
     .render();
     http::json(

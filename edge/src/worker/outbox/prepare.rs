@@ -134,6 +134,7 @@ pub(super) async fn prepare_plain(
             ),
             due_date: &crate::i18n::date(&inv.due_date, &customer.locale),
             link: &link.url,
+            replaces: inv.replaces_number.as_deref(),
         }
         .render(),
         None => LinkEmail {

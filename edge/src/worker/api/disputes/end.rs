@@ -1,5 +1,6 @@
 //! How a dispute ends: resolved as it stands, resolved with a credit note
-//! through the ledger engine, or rejected with a reason the customer sees.
+//! through the ledger engine or with a corrected invoice that replaces the
+//! old one, or rejected with a reason the customer sees.
 //! The end, its message and its audit row are one guarded batch.
 
 use super::thread::{self, DisputeRow, NewMessage, Side};
@@ -7,15 +8,16 @@ use super::{load, respond};
 use crate::error::ApiError;
 use crate::ledger;
 use crate::params;
-use crate::worker::api::invoices;
+use crate::worker::api::{customers, invoices};
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::{db, http, ledger as books};
+use crate::worker::{db, http, ledger as books, queue};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{RejectDisputeRequest, ResolveDisputeRequest};
+use settle_shared::api::{CorrectedInvoiceRequest, RejectDisputeRequest, ResolveDisputeRequest};
 use settle_shared::dispute::{self, Status, Step};
-use settle_shared::ids::CreditNoteId;
+use settle_shared::ids::{CreditNoteId, EmailId, InvoiceId};
+use settle_shared::invoice::correction;
 use settle_shared::staff::Capability;
 use settle_shared::text;
 use worker::{Request, Response};
@@ -32,9 +34,11 @@ fn not_a_chargeback(d: &DisputeRow) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/disputes/{id}/resolve`: `{"resolution"}` (settled, nothing
-/// to change) or `{"outcome": "credit_note", "credit_amount", "resolution"}`:
+/// to change), `{"outcome": "credit_note", "credit_amount", "resolution"}`:
 /// a credit note through the ledger engine (the balance drops; the note is
-/// a document the customer can open). The resolution is the thread's last
+/// a document the customer can open), or `{"outcome": "corrected_invoice",
+/// "corrected_invoice": {…}, "resolution"}`: the invoice is voided and its
+/// correction issued and emailed. The resolution is the thread's last
 /// message; reminders resume where they stand.
 pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
     let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
@@ -44,20 +48,33 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
     not_a_chargeback(&d)?;
     dispute::next(d.status(), d.reopened as u32, Step::Resolve).map_err(thread::refused)?;
     let outcome = body.outcome.as_deref().unwrap_or("resolved");
+    // Each outcome takes its own fields and no other's.
+    let stray = [
+        ("credit_amount", body.credit_amount.is_some(), "credit_note"),
+        (
+            "corrected_invoice",
+            body.corrected_invoice.is_some(),
+            "corrected_invoice",
+        ),
+    ];
+    if let Some((field, _, with)) = stray
+        .iter()
+        .find(|(_, given, with)| *given && *with != outcome)
+    {
+        return Err(ApiError::Client {
+            code: ErrorCode::InvalidField,
+            message: format!("`{field}` goes with the outcome {with}."),
+            field: Some((*field).into()),
+        });
+    }
     match outcome {
         "resolved" => {
-            if body.credit_amount.is_some() {
-                return Err(ApiError::Client {
-                    code: ErrorCode::InvalidField,
-                    message: "`credit_amount` goes with the outcome credit_note.".into(),
-                    field: Some("credit_amount".into()),
-                });
-            }
             let end = End {
                 outcome: "resolved",
                 status: Status::Resolved,
                 words: &resolution,
                 credit_note: None,
+                corrected_invoice: None,
             };
             finish(ctx, &org.id, &org.display_name, &d, &end).await?;
         }
@@ -71,10 +88,25 @@ pub async fn resolve_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
             })?;
             credit(ctx, &org.id, &org.display_name, &d, amount, &resolution).await?;
         }
+        "corrected_invoice" => {
+            let correction = body
+                .corrected_invoice
+                .as_ref()
+                .ok_or_else(|| ApiError::Client {
+                    code: ErrorCode::MissingField,
+                    message:
+                        "A corrected invoice needs `corrected_invoice`, with at least its `lines`."
+                            .into(),
+                    field: Some("corrected_invoice".into()),
+                })?;
+            correct(ctx, &org.display_name, &d, correction, &resolution).await?;
+        }
         other => {
             return Err(ApiError::Client {
                 code: ErrorCode::InvalidField,
-                message: format!("`outcome` is credit_note or resolved, not {other}."),
+                message: format!(
+                    "`outcome` is credit_note, corrected_invoice or resolved, not {other}."
+                ),
                 field: Some("outcome".into()),
             });
         }
@@ -152,6 +184,7 @@ async fn credit(
             status: Status::Resolved,
             words: resolution,
             credit_note: Some(&note.id),
+            corrected_invoice: None,
         };
         stmts.extend(finish_stmts(ctx, org_id, company, d, &end)?);
         match db::batch(&ctx.db, stmts).await {
@@ -176,6 +209,109 @@ async fn credit(
     ))
 }
 
+/// Replaces the dispute's invoice with its correction: the old invoice is
+/// voided through the ledger engine (its open checkouts closed at Stripe
+/// first), the new one issued for the same customer and currency and
+/// emailed, and the dispute resolved, in one batch under the ledger's
+/// guard. Only an unpaid invoice is replaced (a part-paid one takes a
+/// credit note); an invoice is replaced once.
+async fn correct(
+    ctx: &Ctx,
+    company: &str,
+    d: &DisputeRow,
+    req: &CorrectedInvoiceRequest,
+    resolution: &str,
+) -> Result<(), ApiError> {
+    let org_id = d.organization_id.as_str();
+    let old = invoices::load(ctx, org_id, &d.invoice_id).await?;
+    let customer = customers::load(ctx, org_id, &d.customer_id).await?;
+    let date = |s: &str| settle_shared::time::parse_date(s).unwrap_or_else(|| ctx.today_utc());
+    let replaced = correction::Replaced {
+        number: &old.number,
+        currency: &old.currency,
+        issue_date: date(&old.issue_date),
+        due_date: date(&old.due_date),
+        memo: old.memo.as_deref(),
+    };
+    let inv = correction::correction(&replaced, req, ctx.today_utc())?;
+    let id = InvoiceId::generate(ctx.now_ms() as u64, ctx.random10());
+    let email = EmailId::generate(ctx.now_ms() as u64, ctx.random10());
+    for _ in 0..books::MAX_ATTEMPTS {
+        let (books_inv, sessions) = invoices::books_of(ctx, org_id, &d.invoice_id).await?;
+        let void = ledger::manual::void(&books_inv, &sessions).map_err(|e| match e {
+            ledger::manual::VoidRefusal::NotVoidable { paid, .. } if paid > 0 => ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "Invoice {} is part paid; a corrected invoice replaces an unpaid one. Issue a credit note for the difference instead.",
+                    old.number
+                ),
+            ),
+            other => ApiError::new(ErrorCode::Conflict, thread::sentence(&other.to_string())),
+        })?;
+        for session in &void.expire {
+            invoices::close_before(
+                ctx,
+                org_id,
+                session,
+                "correct the invoice once that payment has finished",
+                "nothing was corrected",
+            )
+            .await?;
+        }
+        let (mut stmts, _) = books::statements(ctx, org_id, &void.effects, &ctx.actor())?;
+        stmts.extend(invoices::issue(
+            ctx,
+            &invoices::Issue {
+                org_id,
+                customer: &customer,
+                id: &id,
+                inv: &inv,
+                replaces: Some(&d.invoice_id),
+                email: Some(&email),
+            },
+        )?);
+        let end = End {
+            outcome: "corrected_invoice",
+            status: Status::Resolved,
+            words: resolution,
+            credit_note: None,
+            corrected_invoice: Some(id.as_str()),
+        };
+        stmts.extend(finish_stmts(ctx, org_id, company, d, &end)?);
+        match db::batch(&ctx.db, stmts).await {
+            Ok(_) => {
+                queue::enqueue_email(ctx, email.as_str()).await;
+                return Ok(());
+            }
+            Err(db::WriteError::Unique(m)) if m.contains("invoices.number") => {
+                return Err(ApiError::Client {
+                    code: ErrorCode::Conflict,
+                    message: format!(
+                        "An invoice numbered `{}` already exists in this organization; give the correction another `number`.",
+                        inv.number
+                    ),
+                    field: Some("corrected_invoice.number".into()),
+                });
+            }
+            // The invoice or the dispute changed meanwhile: read again (an
+            // ended dispute or a paid invoice is refused then).
+            Err(db::WriteError::Conflict | db::WriteError::Unique(_)) => {
+                let now = load(ctx, org_id, &d.id).await?;
+                if now.status != d.status {
+                    dispute::next(now.status(), now.reopened as u32, Step::Resolve)
+                        .map_err(thread::refused)?;
+                }
+                continue;
+            }
+            Err(db::WriteError::Other(e)) => return Err(e),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::Conflict,
+        "The invoice kept changing while it was corrected; try again.",
+    ))
+}
+
 /// How a dispute ends.
 struct End<'a> {
     outcome: &'a str,
@@ -184,6 +320,7 @@ struct End<'a> {
     /// message, which the customer sees.
     words: &'a str,
     credit_note: Option<&'a str>,
+    corrected_invoice: Option<&'a str>,
 }
 
 /// Ends a dispute: its status, outcome and resolution, the resolution as the
@@ -243,7 +380,8 @@ fn finish_stmts(
         db::stmt(
             &ctx.db,
             "UPDATE disputes SET status = ?3, outcome = ?4, resolution = ?5, resolved_at = ?6, updated_at = ?6, \
-             credit_note_id = COALESCE(?7, credit_note_id) WHERE id = ?1 AND organization_id = ?2",
+             credit_note_id = COALESCE(?7, credit_note_id), corrected_invoice_id = COALESCE(?8, corrected_invoice_id) \
+             WHERE id = ?1 AND organization_id = ?2",
             params![
                 &d.id,
                 org_id,
@@ -251,7 +389,8 @@ fn finish_stmts(
                 end.outcome,
                 end.words,
                 now,
-                end.credit_note
+                end.credit_note,
+                end.corrected_invoice
             ],
         )?
     );
@@ -265,7 +404,8 @@ fn finish_stmts(
         },
         subject: &d.invoice_id,
         detail: json!({ "dispute_id": d.id, "customer_id": d.customer_id, "outcome": end.outcome,
-                        "resolution": end.words, "credit_note_id": end.credit_note }),
+                        "resolution": end.words, "credit_note_id": end.credit_note,
+                        "corrected_invoice_id": end.corrected_invoice }),
     })?);
     Ok(stmts)
 }
@@ -284,6 +424,7 @@ pub async fn reject(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         status: Status::Rejected,
         words: &reason,
         credit_note: None,
+        corrected_invoice: None,
     };
     finish(ctx, &org.id, &org.display_name, &d, &end).await?;
     crate::worker::live::changed(ctx, id).await;

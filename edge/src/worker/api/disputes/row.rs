@@ -3,7 +3,7 @@
 
 use super::thread::Side;
 use serde::Deserialize;
-use settle_shared::api::{CreditNoteResponse, DisputeMessageResponse, DisputeResponse};
+use settle_shared::api::{CreditNoteResponse, DisputeMessageResponse, DisputeResponse, InvoiceRef};
 use settle_shared::dispute::{self, Status, Step};
 use settle_shared::ids::DisputeId;
 use settle_shared::time::rfc3339_from_millis;
@@ -16,6 +16,7 @@ pub const SELECT: &str = "SELECT d.id, d.organization_id, d.invoice_id, d.custom
      d.stripe_dispute_id, d.currency, d.stripe_status, d.evidence_due_at, \
      i.number AS invoice_number, i.currency AS invoice_currency, c.name AS customer_name, \
      i.status AS invoice_status, i.total AS invoice_total, i.amount_paid AS invoice_paid, c.email AS customer_email, d.customer_wrote_at, \
+     d.corrected_invoice_id, (SELECT r.number FROM invoices r WHERE r.id = d.corrected_invoice_id) AS corrected_invoice_number, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author != 'customer' \
         AND m.created_at > COALESCE(d.customer_read_at, 0)) AS unread_by_customer, \
      (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author = 'customer' \
@@ -65,6 +66,10 @@ pub struct DisputeRow {
     pub customer_email: String,
     #[serde(default)]
     pub customer_wrote_at: Option<i64>,
+    #[serde(default)]
+    pub corrected_invoice_id: Option<String>,
+    #[serde(default)]
+    pub corrected_invoice_number: Option<String>,
 }
 
 impl DisputeRow {
@@ -118,6 +123,11 @@ impl DisputeRow {
             outcome: self.outcome.clone(),
             resolution: self.resolution.clone(),
             credit_note,
+            corrected_invoice: self
+                .corrected_invoice_id
+                .clone()
+                .zip(self.corrected_invoice_number.clone())
+                .map(|(id, number)| InvoiceRef { id, number }),
             assigned_to: self.assigned_to.clone(),
             can_reopen: dispute::next(self.status(), self.reopened as u32, Step::Reopen).is_ok()
                 && self.kind != "chargeback",
@@ -180,5 +190,7 @@ pub fn new_row(
         unread_by_company: 0,
         customer_email: String::new(),
         customer_wrote_at: None,
+        corrected_invoice_id: None,
+        corrected_invoice_number: None,
     }
 }

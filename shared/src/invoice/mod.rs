@@ -13,6 +13,8 @@ use crate::text::{self, FieldError, limits};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub mod correction;
+
 /// The stored lifecycle of an invoice. `overdue` is not a state: it is an
 /// open invoice past its due date, derived when read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
