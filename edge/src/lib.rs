@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod landing;
 pub mod ledger;
 pub mod outbound;
+pub mod promises;
 pub mod ratelimit;
 pub mod reminders;
 pub mod routes;
