@@ -239,11 +239,12 @@ async fn correct(
     for _ in 0..books::MAX_ATTEMPTS {
         let (books_inv, sessions) = invoices::books_of(ctx, org_id, &d.invoice_id).await?;
         let void = ledger::manual::void(&books_inv, &sessions).map_err(|e| match e {
-            ledger::manual::VoidRefusal::NotVoidable { paid, .. } if paid > 0 => ApiError::new(
+            ledger::manual::VoidRefusal::NotVoidable { paid, status, .. } if paid > 0 => ApiError::new(
                 ErrorCode::Conflict,
                 format!(
-                    "Invoice {} is part paid; a corrected invoice replaces an unpaid one. Issue a credit note for the difference instead.",
-                    old.number
+                    "Invoice {} is {}; a corrected invoice replaces an unpaid one. Issue a credit note for the difference instead.",
+                    old.number,
+                    if status == "paid" { "paid" } else { "part paid" }
                 ),
             ),
             other => ApiError::new(ErrorCode::Conflict, thread::sentence(&other.to_string())),
