@@ -40,17 +40,49 @@ fn a_customer_promises_from_today_to_the_organizations_limit() {
 #[test]
 fn only_an_open_invoice_with_something_due_and_nothing_holding_it_is_promised() {
     let r = Rules::default();
-    let refusal = |inv: Invoice<'_>| {
-        customer_promise(&r, &inv, None, d(TODAY), d("2026-12-10")).unwrap_err()
-    };
+    let refusal =
+        |inv: Invoice<'_>| customer_promise(&r, &inv, None, d(TODAY), d("2026-12-10")).unwrap_err();
     let inv = open_invoice();
-    assert_eq!(refusal(Invoice { status: "paid", ..inv }), Refusal::NotOpen("paid"));
-    assert_eq!(refusal(Invoice { status: "void", ..inv }), Refusal::NotOpen("void"));
-    assert_eq!(refusal(Invoice { amount_due: 0, ..inv }), Refusal::NothingDue);
-    assert_eq!(refusal(Invoice { open_dispute: true, ..inv }), Refusal::Disputed);
-    assert_eq!(refusal(Invoice { in_plan: true, ..inv }), Refusal::InPlan);
     assert_eq!(
-        refusal(Invoice { needs_approval: true, ..inv }),
+        refusal(Invoice {
+            status: "paid",
+            ..inv
+        }),
+        Refusal::NotOpen("paid")
+    );
+    assert_eq!(
+        refusal(Invoice {
+            status: "void",
+            ..inv
+        }),
+        Refusal::NotOpen("void")
+    );
+    assert_eq!(
+        refusal(Invoice {
+            amount_due: 0,
+            ..inv
+        }),
+        Refusal::NothingDue
+    );
+    assert_eq!(
+        refusal(Invoice {
+            open_dispute: true,
+            ..inv
+        }),
+        Refusal::Disputed
+    );
+    assert_eq!(
+        refusal(Invoice {
+            in_plan: true,
+            ..inv
+        }),
+        Refusal::InPlan
+    );
+    assert_eq!(
+        refusal(Invoice {
+            needs_approval: true,
+            ..inv
+        }),
         Refusal::NeedsApproval
     );
     assert_eq!(Refusal::NeedsApproval.code(), "promise_needs_approval");
@@ -64,7 +96,8 @@ fn the_date_is_changed_once() {
         date: d("2026-12-10"),
         changes: 0,
     };
-    let p = |c: Current, date: &str| customer_promise(&r, &open_invoice(), Some(c), d(TODAY), d(date));
+    let p =
+        |c: Current, date: &str| customer_promise(&r, &open_invoice(), Some(c), d(TODAY), d(date));
     assert_eq!(
         p(current, "2026-12-20"),
         Ok(Decision::Change {
@@ -120,7 +153,10 @@ fn days_in_dispute_after_the_promise_move_its_deadline() {
             until: Some(d("2026-12-07")),
         },
     ];
-    assert_eq!(breaks_on(&r, made, date, &overlapping), Some(d("2026-12-17")));
+    assert_eq!(
+        breaks_on(&r, made, date, &overlapping),
+        Some(d("2026-12-17"))
+    );
 }
 
 fn window(spec: &WindowSpec) -> Window<'_> {
@@ -146,14 +182,23 @@ fn the_reminder_goes_the_day_before_in_the_send_window() {
     let w = window(&spec);
     let now = at(2026, 12, 4, 8, 0); // Friday morning
     // Promised for Wednesday the 9th: Tuesday at 09:00.
-    assert_eq!(reminder_at(&w, d("2026-12-09"), now), Some(at(2026, 12, 8, 9, 0)));
+    assert_eq!(
+        reminder_at(&w, d("2026-12-09"), now),
+        Some(at(2026, 12, 8, 9, 0))
+    );
     // Promised for Monday the 7th: Sunday is closed, so Friday (today).
-    assert_eq!(reminder_at(&w, d("2026-12-07"), now), Some(at(2026, 12, 4, 9, 0)));
+    assert_eq!(
+        reminder_at(&w, d("2026-12-07"), now),
+        Some(at(2026, 12, 4, 9, 0))
+    );
     // The same, made at 11:00 on Friday: now, the window is open.
     let late = at(2026, 12, 4, 11, 0);
     assert_eq!(reminder_at(&w, d("2026-12-07"), late), Some(late));
     // Made after Friday's window: nothing is left before Monday.
-    assert_eq!(reminder_at(&w, d("2026-12-07"), at(2026, 12, 4, 18, 0)), None);
+    assert_eq!(
+        reminder_at(&w, d("2026-12-07"), at(2026, 12, 4, 18, 0)),
+        None
+    );
     // Promised for today: no day before.
     assert_eq!(reminder_at(&w, d("2026-12-04"), now), None);
 }
