@@ -193,11 +193,7 @@ async fn credit(
             // taken by a note at the same moment, or the dispute was ended
             // meanwhile: read again (an ended dispute is refused then).
             Err(db::WriteError::Conflict | db::WriteError::Unique(_)) => {
-                let now = load(ctx, org_id, &d.id).await?;
-                if now.status != d.status {
-                    dispute::next(now.status(), now.reopened as u32, Step::Resolve)
-                        .map_err(thread::refused)?;
-                }
+                still_open(ctx, org_id, d).await?;
                 continue;
             }
             Err(db::WriteError::Other(e)) => return Err(e),
@@ -297,11 +293,7 @@ async fn correct(
             // The invoice or the dispute changed meanwhile: read again (an
             // ended dispute or a paid invoice is refused then).
             Err(db::WriteError::Conflict | db::WriteError::Unique(_)) => {
-                let now = load(ctx, org_id, &d.id).await?;
-                if now.status != d.status {
-                    dispute::next(now.status(), now.reopened as u32, Step::Resolve)
-                        .map_err(thread::refused)?;
-                }
+                still_open(ctx, org_id, d).await?;
                 continue;
             }
             Err(db::WriteError::Other(e)) => return Err(e),
@@ -311,6 +303,16 @@ async fn correct(
         ErrorCode::Conflict,
         "The invoice kept changing while it was corrected; try again.",
     ))
+}
+
+/// After a lost race: the dispute read again, refused if someone ended it
+/// meanwhile (the caller then tries again against what is now there).
+async fn still_open(ctx: &Ctx, org_id: &str, d: &DisputeRow) -> Result<(), ApiError> {
+    let now = load(ctx, org_id, &d.id).await?;
+    if now.status != d.status {
+        dispute::next(now.status(), now.reopened as u32, Step::Resolve).map_err(thread::refused)?;
+    }
+    Ok(())
 }
 
 /// How a dispute ends.
