@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod branding;
+pub mod correction;
 pub mod customer;
 pub mod customers;
 pub mod dispute;
