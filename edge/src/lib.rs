@@ -24,6 +24,7 @@ pub mod rows;
 pub mod security;
 pub mod staff;
 pub mod stripe;
+pub mod zone;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

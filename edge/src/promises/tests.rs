@@ -1,5 +1,4 @@
 use super::*;
-use chrono::TimeZone;
 use settle_shared::reminders::WindowSpec;
 
 fn d(s: &str) -> NaiveDate {
@@ -160,14 +159,17 @@ fn days_in_dispute_after_the_promise_move_its_deadline() {
 }
 
 fn window(spec: &WindowSpec) -> Window<'_> {
-    Window::new(spec, chrono_tz::America::New_York)
+    Window::new(spec, crate::zone::Zone::parse("America/New_York").unwrap())
 }
 
 fn at(y: i32, m: u32, day: u32, h: u32, min: u32) -> i64 {
-    chrono_tz::America::New_York
-        .with_ymd_and_hms(y, m, day, h, min, 0)
+    let local = NaiveDate::from_ymd_opt(y, m, day)
+        .and_then(|d| d.and_hms_opt(h, min, 0))
+        .unwrap();
+    crate::zone::Zone::parse("America/New_York")
         .unwrap()
-        .timestamp_millis()
+        .resolve(&local)
+        .unwrap()
 }
 
 #[test]

@@ -12,7 +12,6 @@ pub mod window;
 #[cfg(test)]
 mod simulation;
 
-use chrono_tz::Tz;
 use settle_shared::reminders::{ReminderStep, StepAction, Tone};
 
 /// The policy every new organization starts with.
@@ -45,8 +44,8 @@ pub fn occurrence_key(invoice_id: &str, policy_id: &str, offset_days: i32) -> St
 
 /// A time zone by IANA name; UTC for anything unknown (customers are
 /// validated on the way in, so this is only a safety net).
-pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
+pub fn zone(name: &str) -> crate::zone::Zone {
+    crate::zone::Zone::or_utc(name)
 }
 
 /// Why an occurrence was not sent.

@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn steps_land_on_window_openings() {
         let spec = weekdays();
-        let w = Window::new(&spec, "Europe/Paris".parse().unwrap());
+        let w = Window::new(&spec, crate::zone::Zone::parse("Europe/Paris").unwrap());
         let due = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(); // a Friday
         let s = slots(&steps(&[-3, 0, 1, 7]), due, &w);
         assert_eq!(s[0].at_ms, ms("2026-12-01T08:00:00Z"));
@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn a_late_look_sends_only_the_latest_step() {
         let spec = weekdays();
-        let w = Window::new(&spec, "UTC".parse().unwrap());
+        let w = Window::new(&spec, crate::zone::Zone::utc());
         let due = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let st = steps(&[0, 3, 7]);
         let cursor = ms("2026-11-20T00:00:00Z");
@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn outside_the_window_it_waits() {
         let spec = weekdays();
-        let w = Window::new(&spec, "UTC".parse().unwrap());
+        let w = Window::new(&spec, crate::zone::Zone::utc());
         let due = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         assert_eq!(
             look(&steps(&[0]), due, &w, 0, ms("2026-12-01T18:00:00Z")),
@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn issuing_late_skips_the_days_gone() {
         let spec = weekdays();
-        let w = Window::new(&spec, "UTC".parse().unwrap());
+        let w = Window::new(&spec, crate::zone::Zone::utc());
         let due = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let st = steps(&[-3, 0, 3]);
         assert_eq!(

@@ -5,8 +5,8 @@
 //! local times it repeats resolve to the earlier one. Reminders are keyed
 //! by step, never by time, so a repeated hour cannot send twice.
 
-use chrono::{Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike};
-use chrono_tz::Tz;
+use crate::zone::Zone;
+use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use settle_shared::reminders::WindowSpec;
 
 /// How far ahead a window is looked for before giving up (a window that
@@ -17,11 +17,11 @@ const MAX_DAYS_AHEAD: i64 = 400;
 #[derive(Debug, Clone)]
 pub struct Window<'a> {
     pub spec: &'a WindowSpec,
-    pub tz: Tz,
+    pub tz: Zone,
 }
 
 impl<'a> Window<'a> {
-    pub fn new(spec: &'a WindowSpec, tz: Tz) -> Self {
+    pub fn new(spec: &'a WindowSpec, tz: Zone) -> Self {
         Window { spec, tz }
     }
 
@@ -33,12 +33,8 @@ impl<'a> Window<'a> {
 
     /// The local date and minute of the day of an instant.
     pub fn local(&self, at_ms: i64) -> (NaiveDate, u16) {
-        let t = self
-            .tz
-            .timestamp_millis_opt(at_ms)
-            .single()
-            .unwrap_or_else(|| self.tz.timestamp_millis_opt(0).unwrap());
-        (t.date_naive(), (t.hour() * 60 + t.minute()) as u16)
+        let t = self.tz.local(at_ms);
+        (t.date(), (t.hour() * 60 + t.minute()) as u16)
     }
 
     /// Whether an instant is inside the window.
@@ -53,7 +49,7 @@ impl<'a> Window<'a> {
             return None;
         }
         let start = day.and_hms_opt(0, 0, 0)? + Duration::minutes(self.spec.start_min.into());
-        let at = resolve(self.tz, start)?;
+        let at = self.tz.resolve(&start)?;
         // A window that lies wholly inside a skipped hour does not open.
         self.contains(at).then_some(at)
     }
@@ -80,31 +76,10 @@ impl<'a> Window<'a> {
     }
 }
 
-/// The instant of a local date-time: the earlier of a repeated time, the end
-/// of the gap for a skipped one.
-fn resolve(tz: Tz, local: NaiveDateTime) -> Option<i64> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => Some(t.timestamp_millis()),
-        LocalResult::Ambiguous(a, b) => Some(a.timestamp_millis().min(b.timestamp_millis())),
-        LocalResult::None => {
-            // Walk forward minute by minute to the first time that exists
-            // (gaps are at most a few hours).
-            (1..=24 * 60).find_map(|m| {
-                let later = local + Duration::minutes(m);
-                match tz.from_local_datetime(&later) {
-                    LocalResult::Single(t) => Some(t.timestamp_millis()),
-                    LocalResult::Ambiguous(a, _) => Some(a.timestamp_millis()),
-                    LocalResult::None => None,
-                }
-            })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::{TimeZone, Utc};
 
     fn spec(start: u16, end: u16, days: u8) -> WindowSpec {
         WindowSpec {
@@ -134,7 +109,7 @@ mod tests {
     #[test]
     fn opens_at_nine_local_on_weekdays() {
         let s = spec(540, 1020, 0b11111);
-        let w = Window::new(&s, "America/New_York".parse().unwrap());
+        let w = Window::new(&s, Zone::parse("America/New_York").unwrap());
         // Friday 2026-11-27 09:00 EST is 14:00 UTC.
         assert_eq!(
             utc(w.opening_from(d("2026-11-27")).unwrap()),
@@ -162,7 +137,7 @@ mod tests {
     #[test]
     fn daylight_saving_moves_the_utc_time_not_the_local_one() {
         let s = spec(540, 1020, 0b1111111);
-        let w = Window::new(&s, "Europe/Paris".parse().unwrap());
+        let w = Window::new(&s, Zone::parse("Europe/Paris").unwrap());
         assert_eq!(
             utc(w.opening_from(d("2026-10-24")).unwrap()),
             "2026-10-24T07:00:00Z"
@@ -177,7 +152,7 @@ mod tests {
     fn a_skipped_hour_opens_at_the_end_of_the_gap() {
         // 2026-03-08: New York skips 02:00–03:00.
         let s = spec(150, 300, 0b1111111);
-        let w = Window::new(&s, "America/New_York".parse().unwrap());
+        let w = Window::new(&s, Zone::parse("America/New_York").unwrap());
         assert_eq!(
             utc(w.opening_from(d("2026-03-08")).unwrap()),
             "2026-03-08T07:00:00Z",
@@ -185,7 +160,7 @@ mod tests {
         );
         // A window wholly inside the gap does not open that day.
         let s = spec(125, 155, 0b1111111);
-        let w = Window::new(&s, "America/New_York".parse().unwrap());
+        let w = Window::new(&s, Zone::parse("America/New_York").unwrap());
         assert_eq!(
             utc(w.opening_from(d("2026-03-08")).unwrap()),
             "2026-03-09T06:05:00Z"
@@ -196,7 +171,7 @@ mod tests {
     fn a_repeated_hour_takes_the_first() {
         // 2026-11-01: New York repeats 01:00–02:00.
         let s = spec(90, 120, 0b1111111);
-        let w = Window::new(&s, "America/New_York".parse().unwrap());
+        let w = Window::new(&s, Zone::parse("America/New_York").unwrap());
         assert_eq!(
             utc(w.opening_from(d("2026-11-01")).unwrap()),
             "2026-11-01T05:30:00Z",
@@ -208,7 +183,7 @@ mod tests {
     fn holidays_are_skipped_and_a_closed_calendar_gives_up() {
         let mut s = spec(540, 1020, 0b11111);
         s.holidays = vec![d("2026-12-25")];
-        let w = Window::new(&s, "UTC".parse().unwrap());
+        let w = Window::new(&s, Zone::utc());
         assert_eq!(
             utc(w.opening_from(d("2026-12-25")).unwrap()),
             "2026-12-28T09:00:00Z"
@@ -216,7 +191,7 @@ mod tests {
         assert!(!w.contains(ms("2026-12-25T10:00:00Z")));
         let s = spec(540, 1020, 0);
         assert_eq!(
-            Window::new(&s, "UTC".parse().unwrap()).opening_from(d("2026-12-25")),
+            Window::new(&s, Zone::utc()).opening_from(d("2026-12-25")),
             None
         );
     }

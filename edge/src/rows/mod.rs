@@ -9,7 +9,6 @@ pub use organization::{OrganizationRow, PAYMENT_METHODS};
 pub use team::{MemberRow, StaffSessionRow};
 
 use chrono::NaiveDate;
-use chrono_tz::Tz;
 use serde::Deserialize;
 use settle_shared::api::{
     AuditEventResponse, CustomerResponse, InvoiceRef, InvoiceResponse, LineResponse,
@@ -17,7 +16,7 @@ use settle_shared::api::{
 };
 use settle_shared::decimal::Milli;
 use settle_shared::invoice::{InvoiceStatus, is_overdue};
-use settle_shared::time::{datetime_from_millis, rfc3339_from_millis};
+use settle_shared::time::rfc3339_from_millis;
 
 /// `customers`
 #[derive(Debug, Clone, Deserialize)]
@@ -309,16 +308,12 @@ impl AuditRow {
 
 /// Today's date in an IANA time zone (UTC when the zone is unknown).
 pub fn local_date(now_ms: i64, time_zone: &str) -> NaiveDate {
-    let utc = datetime_from_millis(now_ms);
-    match time_zone.parse::<Tz>() {
-        Ok(tz) => utc.with_timezone(&tz).date_naive(),
-        Err(_) => utc.date_naive(),
-    }
+    crate::zone::Zone::or_utc(time_zone).date(now_ms)
 }
 
 /// Whether a name is an IANA time zone.
 pub fn is_time_zone(name: &str) -> bool {
-    name.parse::<Tz>().is_ok()
+    crate::zone::Zone::parse(name).is_some()
 }
 
 #[cfg(test)]

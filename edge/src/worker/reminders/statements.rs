@@ -88,13 +88,9 @@ pub(super) async fn plan(
 /// Midnight of the first of next month in a customer's zone: when their
 /// first monthly statement is looked at.
 pub fn first_statement_at(now_ms: i64, time_zone: &str) -> Option<i64> {
-    use chrono::TimeZone;
     let tz = zone(time_zone);
-    let today = crate::rows::local_date(now_ms, time_zone);
-    let midnight = first_of_next_month(today).and_hms_opt(0, 0, 0)?;
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.timestamp_millis())
+    let midnight = first_of_next_month(tz.date(now_ms)).and_hms_opt(0, 0, 0)?;
+    tz.resolve(&midnight)
 }
 
 /// The first day of the month after `d`.
