@@ -72,6 +72,16 @@ pub enum ErrorCode {
     StripeKeyRejected,
     /// The deployment lacks a setting this needs (named in the message).
     NotConfigured,
+    /// The invoice is paid, void or has nothing due: nothing to promise or plan.
+    InvoiceNotOpen,
+    /// The invoice is in dispute: the dispute is settled first.
+    InvoiceDisputed,
+    /// The invoice is in an instalment plan, which sets its dates.
+    InvoiceInPlan,
+    /// A promise on the invoice was not kept: an agent must agree to another.
+    PromiseNeedsApproval,
+    /// The customer changed the promised date once already.
+    PromiseChangedOnce,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -90,7 +100,8 @@ impl ErrorCode {
             Forbidden | CsrfRejected | MemberRemoved => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            Conflict | LastAdmin => 409,
+            Conflict | LastAdmin | InvoiceNotOpen | InvoiceDisputed | InvoiceInPlan
+            | PromiseNeedsApproval | PromiseChangedOnce => 409,
             LinkInvalid | LinkExpired | SignInInvalid | SignInExpired | SignInUsed => 410,
             RateLimited => 429,
             PaymentProviderUnavailable | EmailProviderUnavailable | NotConfigured => 503,
@@ -133,6 +144,11 @@ impl ErrorCode {
             LastAdmin => "last_admin",
             StripeKeyRejected => "stripe_key_rejected",
             NotConfigured => "not_configured",
+            InvoiceNotOpen => "invoice_not_open",
+            InvoiceDisputed => "invoice_disputed",
+            InvoiceInPlan => "invoice_in_plan",
+            PromiseNeedsApproval => "promise_needs_approval",
+            PromiseChangedOnce => "promise_changed_once",
             Internal => "internal",
         }
     }

@@ -88,6 +88,7 @@ fn Form(branding: Branding) -> impl IntoView {
         }),
         payments: None,
         reminders: None,
+        promises: None,
     };
     // The invoice email as the server would render it with these values.
     let preview_email = move |_| {

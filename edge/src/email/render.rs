@@ -32,6 +32,9 @@ pub enum Purpose {
     Receipt,
     /// A bank debit failed; the invoice is open again.
     PaymentFailed,
+    /// The customer promised to pay by a date: tomorrow, or the last day
+    /// the send window opens before it.
+    PromiseDue,
 }
 
 /// An email about one invoice to its customer.
@@ -50,6 +53,8 @@ pub struct InvoiceEmail<'a> {
     pub link: &'a str,
     /// The number of the void invoice this one corrects.
     pub replaces: Option<&'a str>,
+    /// Already formatted: the date the customer promised (promise reminders).
+    pub promised_date: Option<&'a str>,
 }
 
 /// A fresh portal link a customer asked for.
@@ -127,11 +132,13 @@ impl InvoiceEmail<'_> {
         let lang = Lang::from_locale(self.locale);
         let t = email_text(lang);
         let company = self.brand.display_name;
+        let promised = self.promised_date.unwrap_or(self.due_date);
         let vars = [
             ("company", company),
             ("number", self.number),
             ("name", self.customer_name),
             ("support", self.brand.support_email),
+            ("date", promised),
         ];
         let (subject, intro, rows, button) = match self.purpose {
             Purpose::Invoice => (
@@ -153,6 +160,12 @@ impl InvoiceEmail<'_> {
                 t.failed_subject,
                 t.failed_intro,
                 [(t.amount_due, self.amount_due), (t.due_date, self.due_date)],
+                t.view_and_pay,
+            ),
+            Purpose::PromiseDue => (
+                t.promise_subject,
+                t.promise_intro,
+                [(t.amount_due, self.amount_due), (t.promised_date, promised)],
                 t.view_and_pay,
             ),
         };
@@ -336,6 +349,7 @@ pub(super) mod tests {
             due_date: "2026-12-01",
             link: "http://127.0.0.1:8787/c/cl_abc",
             replaces: None,
+            promised_date: None,
         }
         .render();
         assert_eq!(r.subject, "Invoice INV-7 from Acme <Ltd>");
@@ -392,6 +406,7 @@ pub(super) mod tests {
                 due_date: "1 déc. 2026",
                 link: "https://x/c/y",
                 replaces: Some("F-8"),
+                promised_date: Some("12 déc. 2026"),
             }
             .render()
         };
@@ -410,6 +425,16 @@ pub(super) mod tests {
         let failed = email(Purpose::PaymentFailed);
         assert!(failed.subject.contains("n'a pas abouti"));
         assert!(failed.text.contains("Voir et payer la facture"));
+        let promise = email(Purpose::PromiseDue);
+        assert_eq!(
+            promise.subject,
+            "Rappel : vous avez promis de régler la facture F-9 d’ici le 12 déc. 2026"
+        );
+        assert!(
+            promise.text.contains("Date promise: 12 déc. 2026"),
+            "{}",
+            promise.text
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 use crate::reminders::window::Window;
 use chrono::{Duration, NaiveDate};
+use settle_shared::ErrorCode;
 
 /// The organization's rules for promises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,14 +94,14 @@ pub enum Refusal {
 
 impl Refusal {
     /// The stable error code of the refusal.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            Refusal::NotOpen(_) | Refusal::NothingDue => "invoice_not_open",
-            Refusal::Disputed => "invoice_disputed",
-            Refusal::InPlan => "invoice_in_plan",
-            Refusal::NeedsApproval => "promise_needs_approval",
-            Refusal::ChangedOnce => "promise_changed_once",
-            Refusal::SameDate | Refusal::Past | Refusal::TooFar(_) => "invalid_date",
+            Refusal::NotOpen(_) | Refusal::NothingDue => ErrorCode::InvoiceNotOpen,
+            Refusal::Disputed => ErrorCode::InvoiceDisputed,
+            Refusal::InPlan => ErrorCode::InvoiceInPlan,
+            Refusal::NeedsApproval => ErrorCode::PromiseNeedsApproval,
+            Refusal::ChangedOnce => ErrorCode::PromiseChangedOnce,
+            Refusal::SameDate | Refusal::Past | Refusal::TooFar(_) => ErrorCode::InvalidField,
         }
     }
 }
@@ -159,12 +160,51 @@ pub fn can_promise(inv: &Invoice<'_>, current: Option<Current>) -> Result<(), Re
     }
 }
 
+/// Whether an agent may record `date` for the customer (a promise made by
+/// phone): the invoice as for a customer, the date from today up to
+/// [`MAX_DAYS_CAP`] days. It replaces an active promise however often that
+/// one changed, and stands for the agent's agreement after a broken one.
+pub fn staff_promise(
+    inv: &Invoice<'_>,
+    current: Option<Current>,
+    today: NaiveDate,
+    date: NaiveDate,
+) -> Result<Decision, Refusal> {
+    let fresh = Invoice {
+        needs_approval: false,
+        ..*inv
+    };
+    can_promise(&fresh, None)?;
+    let rules = Rules {
+        max_days: MAX_DAYS_CAP,
+        grace_days: 0,
+    };
+    customer_promise(&rules, &fresh, None, today, date)?;
+    match current {
+        None => Ok(Decision::New),
+        Some(c) if c.date == date => Err(Refusal::SameDate),
+        Some(c) => Ok(Decision::Change { from: c.date }),
+    }
+}
+
 /// A dispute on the invoice, by local dates: opened, and resolved (or not
 /// yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pause {
     pub from: NaiveDate,
     pub until: Option<NaiveDate>,
+}
+
+/// Disputes on the invoice, from their opening and resolving instants
+/// (ms), as local dates in the customer's zone.
+pub fn pauses(zone: &crate::zone::Zone, disputes: &[(i64, Option<i64>)]) -> Vec<Pause> {
+    disputes
+        .iter()
+        .map(|&(opened, resolved)| Pause {
+            from: zone.date(opened),
+            until: resolved.map(|at| zone.date(at)),
+        })
+        .collect()
 }
 
 /// The day an unpaid promise made on `made` for `date` is broken: the day
@@ -210,6 +250,36 @@ pub fn is_broken(
     today: NaiveDate,
 ) -> bool {
     amount_due > 0 && breaks_on(rules, made, date, pauses).is_some_and(|d| today >= d)
+}
+
+/// How an active promise ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The invoice was paid.
+    Kept,
+    /// The invoice was voided: nothing is owed any more.
+    Cancelled,
+    /// Unpaid past the date and grace.
+    Broken,
+}
+
+/// Whether an active promise ends today (the customer's date), and how.
+pub fn ending(
+    rules: &Rules,
+    invoice_status: &str,
+    amount_due: i64,
+    made: NaiveDate,
+    date: NaiveDate,
+    pauses: &[Pause],
+    today: NaiveDate,
+) -> Option<Ending> {
+    match invoice_status {
+        "paid" => Some(Ending::Kept),
+        "void" => Some(Ending::Cancelled),
+        _ if amount_due <= 0 => Some(Ending::Kept),
+        _ if is_broken(rules, made, date, pauses, amount_due, today) => Some(Ending::Broken),
+        _ => None,
+    }
 }
 
 /// When the reminder of a promise for `date` goes: the window's opening on

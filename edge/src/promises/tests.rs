@@ -84,8 +84,11 @@ fn only_an_open_invoice_with_something_due_and_nothing_holding_it_is_promised() 
         }),
         Refusal::NeedsApproval
     );
-    assert_eq!(Refusal::NeedsApproval.code(), "promise_needs_approval");
-    assert_eq!(Refusal::Past.code(), "invalid_date");
+    assert_eq!(
+        Refusal::NeedsApproval.code().as_str(),
+        "promise_needs_approval"
+    );
+    assert_eq!(Refusal::Past.code().as_str(), "invalid_field");
 }
 
 #[test]
@@ -255,4 +258,66 @@ mod properties {
             prop_assert_eq!(ok, date >= first && date <= last);
         }
     }
+}
+
+#[test]
+fn an_agent_records_past_the_customer_limit_and_after_a_broken_promise() {
+    let inv = Invoice {
+        needs_approval: true,
+        ..open_invoice()
+    };
+    assert_eq!(
+        staff_promise(&inv, None, d(TODAY), d(TODAY) + Duration::days(90)),
+        Ok(Decision::New)
+    );
+    assert_eq!(
+        staff_promise(&inv, None, d(TODAY), d(TODAY) + Duration::days(181)),
+        Err(Refusal::TooFar(MAX_DAYS_CAP))
+    );
+    let current = Current {
+        date: d(TODAY) + Duration::days(5),
+        changes: 3,
+    };
+    assert_eq!(
+        staff_promise(&inv, Some(current), d(TODAY), d(TODAY) + Duration::days(9)),
+        Ok(Decision::Change { from: current.date })
+    );
+    let disputed = Invoice {
+        open_dispute: true,
+        ..open_invoice()
+    };
+    assert_eq!(
+        staff_promise(&disputed, None, d(TODAY), d(TODAY)),
+        Err(Refusal::Disputed)
+    );
+}
+
+#[test]
+fn a_promise_ends_kept_when_paid_cancelled_when_void_and_broken_after_grace() {
+    let r = Rules::default();
+    let (made, date) = (d("2026-12-01"), d("2026-12-10"));
+    let end =
+        |status: &str, due: i64, today: &str| ending(&r, status, due, made, date, &[], d(today));
+    assert_eq!(end("paid", 0, "2026-12-05"), Some(Ending::Kept));
+    assert_eq!(
+        end("open", 0, "2026-12-05"),
+        Some(Ending::Kept),
+        "paid in full, not yet closed"
+    );
+    assert_eq!(end("void", 500, "2026-12-05"), Some(Ending::Cancelled));
+    assert_eq!(
+        end("open", 500, "2026-12-13"),
+        None,
+        "the last day of grace"
+    );
+    assert_eq!(end("open", 500, "2026-12-14"), Some(Ending::Broken));
+    let open_dispute = [Pause {
+        from: d("2026-12-09"),
+        until: None,
+    }];
+    assert_eq!(
+        ending(&r, "open", 500, made, date, &open_dispute, d("2027-01-30")),
+        None,
+        "an open dispute holds it"
+    );
 }

@@ -33,7 +33,8 @@ pub enum Route {
     Health,
     /// The console's pages and files (`/console/…`), served from the assets.
     Console,
-    /// The customer's dispute pages and files (`/disputes/…`), from the assets.
+    /// The customer's pages beyond the pay path (`/disputes/…`, `/promise/…`),
+    /// one bundle from the assets.
     DisputePages,
     /// An uploaded logo: `/logos/<organization>/<file>`.
     Logo(String, String),
@@ -118,6 +119,11 @@ pub enum Route {
     ListReminders,
     UpcomingReminders,
     CreatePromise(String),
+    ListPromises,
+    CancelPromise(String),
+    ApprovePromise(String),
+    GetPortalPromise(String),
+    MakePortalPromise(String),
     OpenDispute(String),
     ResolveDispute(String),
     // The email provider's delivery events
@@ -234,6 +240,11 @@ impl Route {
             Route::ListReminders => "reminders.list",
             Route::UpcomingReminders => "reminders.upcoming",
             Route::CreatePromise(_) => "promises.create",
+            Route::ListPromises => "promises.list",
+            Route::CancelPromise(_) => "promises.cancel",
+            Route::ApprovePromise(_) => "promises.approve",
+            Route::GetPortalPromise(_) => "portal.promise.get",
+            Route::MakePortalPromise(_) => "portal.promise.make",
             Route::OpenDispute(_) => "disputes.open",
             Route::ResolveDispute(_) => "disputes.resolve",
             Route::EmailWebhook => "email.webhook",
@@ -264,7 +275,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
         ["console", ..] => (Get, Route::Console),
-        ["disputes", ..] => (Get, Route::DisputePages),
+        ["disputes", ..] | ["promise", ..] => (Get, Route::DisputePages),
         ["logos", org, file] => (Get, Route::Logo(s(org), s(file))),
         ["u", customer, mac] => {
             return match method {
@@ -309,6 +320,9 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["reminders"] => (Get, Route::ListReminders),
             ["reminders", "upcoming"] => (Get, Route::UpcomingReminders),
             ["invoices", id, "promises"] => (Post, Route::CreatePromise(s(id))),
+            ["invoices", id, "promises", "approval"] => (Post, Route::ApprovePromise(s(id))),
+            ["promises"] => (Get, Route::ListPromises),
+            ["promises", id, "cancel"] => (Post, Route::CancelPromise(s(id))),
             ["invoices", id, "disputes"] => (Post, Route::OpenDispute(s(id))),
             ["disputes", id, "resolve"] => (Post, Route::ResolveDispute(s(id))),
             ["disputes"] => (Get, Route::ListDisputes),
@@ -393,6 +407,13 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["portal", "sign-out"] => (Post, Route::PortalSignOut),
             ["portal", "invoices"] => (Get, Route::PortalInvoices),
             ["portal", "invoices", id] => (Get, Route::PortalInvoice(s(id))),
+            ["portal", "invoices", id, "promise"] => {
+                return pick(
+                    method,
+                    Route::GetPortalPromise(s(id)),
+                    Route::MakePortalPromise(s(id)),
+                );
+            }
             ["portal", "invoices", id, "checkout"] => (Post, Route::PortalCheckout(s(id))),
             ["portal", "checkout"] => (Post, Route::PortalCombinedCheckout),
             ["portal", "invoices", id, "disputes"] => (Post, Route::PortalOpenDispute(s(id))),

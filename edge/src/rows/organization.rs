@@ -2,7 +2,7 @@
 //! and its API view.
 
 use serde::Deserialize;
-use settle_shared::api::{Branding, OrganizationResponse, PaymentSettings};
+use settle_shared::api::{Branding, OrganizationResponse, PaymentSettings, PromiseSettings};
 use settle_shared::reminders::ReminderSettings;
 use settle_shared::time::rfc3339_from_millis;
 
@@ -38,6 +38,18 @@ pub struct OrganizationRow {
     pub default_locale: Option<String>,
     #[serde(default)]
     pub default_currency: Option<String>,
+    #[serde(default = "default_promise_max_days")]
+    pub promise_max_days: i64,
+    #[serde(default = "default_promise_grace_days")]
+    pub promise_grace_days: i64,
+}
+
+fn default_promise_max_days() -> i64 {
+    crate::promises::Rules::default().max_days.into()
+}
+
+fn default_promise_grace_days() -> i64 {
+    crate::promises::Rules::default().grace_days.into()
 }
 
 /// The Checkout payment methods Settle offers.
@@ -84,6 +96,18 @@ impl OrganizationRow {
             .unwrap_or_default()
     }
 
+    /// The limits of customers' promises to pay.
+    pub fn promise_rules(&self) -> crate::promises::Rules {
+        crate::promises::Rules {
+            max_days: self
+                .promise_max_days
+                .clamp(1, crate::promises::MAX_DAYS_CAP.into()) as u32,
+            grace_days: self
+                .promise_grace_days
+                .clamp(0, crate::promises::MAX_GRACE_DAYS.into()) as u32,
+        }
+    }
+
     pub fn branding(&self) -> Branding {
         Branding {
             display_name: self.display_name.clone(),
@@ -106,6 +130,13 @@ impl OrganizationRow {
             branding: self.branding(),
             payments: self.payments(),
             reminders: self.reminders(),
+            promises: {
+                let r = self.promise_rules();
+                PromiseSettings {
+                    max_days: r.max_days,
+                    grace_days: r.grace_days,
+                }
+            },
             link_ttl_days: self.link_ttl_days as u32,
             created_at: rfc3339_from_millis(self.created_at),
         }

@@ -1,4 +1,5 @@
-//! The cron (every 5 minutes): plan and queue reminders, enqueue emails that
+//! The cron (every 5 minutes): plan and queue reminders, remind and end
+//! promises to pay, enqueue emails that
 //! wait for their window or whose message was lost, reconcile with Stripe,
 //! forget old rate-limit windows.
 
@@ -75,6 +76,17 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
             reminders::TickReport::default()
         }
     };
+    // Promises: the reminder the day before, and their ends.
+    match super::api::promises::sweep::sweep(ctx, scope).await {
+        Ok(r) if r.reminded + r.kept + r.broken + r.cancelled > 0 => {
+            worker::console_log!(
+                "promises: {}",
+                serde_json::to_string(&r).unwrap_or_default()
+            );
+        }
+        Ok(_) => {}
+        Err(e) => worker::console_error!("promise sweep: {e:?}"),
+    }
     // Emails whose window has opened, then emails whose message was lost.
     let mut args = params![ctx.now_ms()];
     args.extend(scope.params(ctx));

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 
 mod dispute;
 mod organization;
+mod promise;
 mod stripe_account;
 mod team;
 pub use dispute::*;
 pub use organization::*;
+pub use promise::*;
 pub use stripe_account::*;
 pub use team::*;
 

@@ -94,6 +94,9 @@ pub struct UpdateOrganizationRequest {
     /// When reminders may go out; replaces the settings as a whole.
     #[serde(default)]
     pub reminders: Option<crate::reminders::ReminderSettings>,
+    /// The limits of customers' promises to pay.
+    #[serde(default)]
+    pub promises: Option<super::PromiseSettings>,
 }
 
 /// An organization as the API shows it.
@@ -106,6 +109,8 @@ pub struct OrganizationResponse {
     /// The reminder send window and related settings (defaults until set).
     #[serde(default)]
     pub reminders: crate::reminders::ReminderSettings,
+    #[serde(default)]
+    pub promises: super::PromiseSettings,
     pub link_ttl_days: u32,
     pub created_at: String,
 }

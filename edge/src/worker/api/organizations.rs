@@ -171,6 +171,23 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     if let Some(r) = &body.reminders {
         r.validate()?;
     }
+    if let Some(p) = &body.promises {
+        use crate::promises::{MAX_DAYS_CAP, MAX_GRACE_DAYS};
+        if !(1..=MAX_DAYS_CAP).contains(&p.max_days) {
+            return Err(FieldError::invalid(
+                "promises.max_days",
+                format!("must be from 1 to {MAX_DAYS_CAP} days"),
+            )
+            .into());
+        }
+        if p.grace_days > MAX_GRACE_DAYS {
+            return Err(FieldError::invalid(
+                "promises.grace_days",
+                format!("must be from 0 to {MAX_GRACE_DAYS} days"),
+            )
+            .into());
+        }
+    }
     let branding = body.branding.as_ref().map(checked_branding).transpose()?;
     if let Some(p) = &body.payments {
         if !(0..=settle_shared::money::MAX_AMOUNT_MINOR).contains(&p.min_partial_amount) {
@@ -209,6 +226,26 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 detail: json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods }),
             })?,
         ])
+        .await?;
+    }
+    if let Some(p) = &body.promises {
+        db::batch(
+            &ctx.db,
+            vec![
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE organizations SET promise_max_days = ?1, promise_grace_days = ?2 WHERE id = ?3",
+                    params![i64::from(p.max_days), i64::from(p.grace_days), &org.id],
+                )?,
+                ctx.audit(Audit {
+                    org: Some(&org.id),
+                    actor: &ctx.actor(),
+                    action: "organization.promises_updated",
+                    subject: &org.id,
+                    detail: json!({ "before": org.view().promises, "after": p }),
+                })?,
+            ],
+        )
         .await?;
     }
     if let Some(b) = &branding {
@@ -361,6 +398,7 @@ pub async fn preview_branding(ctx: &Ctx, req: Request) -> Result<Response, ApiEr
         due_date: "2026-12-31",
         link: &format!("{}/c/[preview]", ctx.config.public_base_url),
         replaces: None,
+        promised_date: None,
     }
     .render();
     http::json(

@@ -93,7 +93,7 @@ pub(super) async fn prepare_plain(
     customer: &CustomerRow,
 ) -> Result<Option<Ready>, ApiError> {
     let invoice = match (&row.kind[..], &row.invoice_id) {
-        (kind @ ("invoice" | "receipt" | "payment_failed"), Some(id)) => {
+        (kind @ ("invoice" | "receipt" | "payment_failed" | "promise_reminder"), Some(id)) => {
             let inv = invoices::load(ctx, &org.id, id).await?;
             // A receipt is due whatever happened since; asking for payment is not.
             if kind != "receipt" && inv.status != "open" {
@@ -111,16 +111,29 @@ pub(super) async fn prepare_plain(
             let purpose = match kind {
                 "receipt" => Purpose::Receipt,
                 "payment_failed" => Purpose::PaymentFailed,
+                "promise_reminder" => Purpose::PromiseDue,
                 _ => Purpose::Invoice,
             };
-            Some((purpose, inv))
+            // A promise reminder only while the promise stands.
+            let promised = if purpose == Purpose::PromiseDue {
+                let date = crate::worker::api::promises::active_date(ctx, &inv.id).await?;
+                if date.is_none() {
+                    let why = Some("the promise ended".to_owned());
+                    finish(ctx, row, "skipped", None, why, None).await?;
+                    return Ok(None);
+                }
+                date
+            } else {
+                None
+            };
+            Some((purpose, inv, promised))
         }
         _ => None,
     };
     let link = email_link(ctx, row, org, customer)?;
     let brand = brand(org);
     let rendered = match &invoice {
-        Some((purpose, inv)) => InvoiceEmail {
+        Some((purpose, inv, promised)) => InvoiceEmail {
             purpose: *purpose,
             amount_paid: &crate::i18n::amount(inv.amount_paid, &inv.currency, &customer.locale),
             brand,
@@ -135,6 +148,10 @@ pub(super) async fn prepare_plain(
             due_date: &crate::i18n::date(&inv.due_date, &customer.locale),
             link: &link.url,
             replaces: inv.replaces_number.as_deref(),
+            promised_date: promised
+                .as_deref()
+                .map(|d| crate::i18n::date(d, &customer.locale))
+                .as_deref(),
         }
         .render(),
         None => LinkEmail {

@@ -73,9 +73,9 @@ pub async fn prepare(
         &ctx.db,
         "SELECT i.id AS invoice_id, \
          EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind != 'conversation') AS disputed, \
-         EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.promised_date >= ?3) AS promised \
+         EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') AS promised \
          FROM invoices i WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open'",
-        params![&org.id, &customer.id, today.to_string()],
+        params![&org.id, &customer.id],
     )?;
     let holds: HashMap<String, Hold> = db::all::<Hold>(s)
         .await?

@@ -29,7 +29,7 @@ struct OpenRow {
     tags: String,
     stopped: i64,
     disputed: i64,
-    promised_until: Option<String>,
+    promised: i64,
 }
 
 /// The reminder steps of an organization's open invoices due after now
@@ -44,7 +44,7 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
         "SELECT i.id, i.customer_id, i.number, i.currency, i.due_date, i.total, i.amount_paid, i.reminder_cursor, i.created_at, \
          c.time_zone, c.tags, (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS stopped, \
          EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind != 'conversation') AS disputed, \
-         (SELECT MAX(p.promised_date) FROM promises p WHERE p.invoice_id = i.id) AS promised_until \
+         EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') AS promised \
          FROM invoices i JOIN customers c ON c.id = i.customer_id \
          WHERE i.organization_id = ?1 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 1000",
         params![org_id],
@@ -60,15 +60,11 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
     };
     let mut out = Vec::new();
     for r in &rows {
-        let w = Window::new(&plan.spec, zone(&r.time_zone));
-        let today = w.local(ctx.now_ms()).0;
-        let promised = r
-            .promised_until
-            .as_deref()
-            .is_some_and(|p| p >= today.to_string().as_str());
-        if r.stopped != 0 || r.disputed != 0 || promised {
+        if r.stopped != 0 || r.disputed != 0 || r.promised != 0 {
             continue;
         }
+        let w = Window::new(&plan.spec, zone(&r.time_zone));
+        let today = w.local(ctx.now_ms()).0;
         let (Some(due), Ok(currency)) = (
             settle_shared::time::parse_date(&r.due_date),
             Currency::parse(&r.currency),
