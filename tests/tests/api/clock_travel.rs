@@ -287,6 +287,18 @@ fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should
         json!({ "resolution": "Quantity confirmed" }),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    // Day 10 in Kolkata: the promise broke and flagged the account for its
+    // agent (the +14 step flags it again later, with its own reason).
+    clock.travel_to(start + Duration::days(10) + Duration::hours(12));
+    let r = app.get(&format!("/api/v1/customers/{k}"));
+    assert!(
+        r.body["flag_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not kept"),
+        "{}",
+        r.body
+    );
     clock.travel_to(start + Duration::days(20));
 
     let nine = 9 * 60;
@@ -347,19 +359,61 @@ fn three_weeks_of_reminders_go_out_once_in_local_hours_and_stop_when_they_should
     let k_sent = reminders_sent(&app, &k, kolkata);
     assert_eq!(
         k_sent,
-        vec![
-            (day(7), 9 * 60 + 30),
-            (day(10), 9 * 60 + 30),
-            (day(17), 9 * 60 + 30)
-        ],
-        "Kolkata: held by the promise until it passed"
+        vec![(day(10), 9 * 60 + 30), (day(17), 9 * 60 + 30)],
+        "Kolkata: held by the promise until it broke (day 6 + 3 days of grace)"
     );
     let f_occ = occurrences(&app, &f);
     let held: Vec<&Value> = f_occ
         .iter()
         .filter(|o| o["skip_reason"] == "promise_to_pay")
         .collect();
-    assert_eq!(held.len(), 2, "{f_occ:?}");
+    assert_eq!(held.len(), 3, "−3, 0 and +3 (moved to day 7): {f_occ:?}");
+    // One reminder of the promise: day 5 is a Saturday, so Friday (day 4)
+    // at the window's opening, at the first cron after it.
+    let r = app.get(&format!(
+        "/api/v1/emails?kind=promise_reminder&customer_id={k}"
+    ));
+    let sent: Vec<(NaiveDate, u32)> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let at: DateTime<Utc> = e["sent_at"].as_str().unwrap().parse().unwrap();
+            let local = at.with_timezone(&kolkata);
+            (
+                local.date_naive(),
+                (local.hour() * 60 + local.minute()) / 10 * 10,
+            )
+        })
+        .collect();
+    assert_eq!(sent, vec![(day(4), 9 * 60 + 30)], "{}", r.body);
+    // Broken on day 10: the account is flagged for its agent, and only an
+    // agent's agreement lets the customer promise again.
+    let r = app.get(&format!("/api/v1/promises?invoice_id={f}"));
+    assert_eq!(r.body["data"][0]["status"], "broken", "{}", r.body);
+    let broken_at = app
+        .audit_events("promise.broken")
+        .iter()
+        .map(|e| {
+            e["created_at"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(broken_at.len(), 1);
+    assert_eq!(broken_at[0].with_timezone(&kolkata).date_naive(), day(10));
+    let r = app.post(
+        &format!("/api/v1/invoices/{f}/promises/approval"),
+        json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.post(
+        &format!("/api/v1/invoices/{f}/promises/approval"),
+        json!({}),
+    );
+    assert_eq!((r.status, r.code()), (409, "conflict"), "approved once");
     assert_eq!(
         reminders_sent(&app, &p2, paris),
         vec![(day(11), nine), (day(18), nine)],

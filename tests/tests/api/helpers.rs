@@ -271,6 +271,13 @@ impl TestApp {
             .collect()
     }
 
+    /// The organization's latest 100 audit rows with one action.
+    pub fn audit_events(&self, action: &str) -> Vec<Value> {
+        let trail = self.get(&format!("/api/v1/audit-events?limit=100&action={action}"));
+        assert_eq!(trail.status, 200, "{}", trail.body);
+        trail.body["data"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The email address of a customer.
     pub fn customer_email(&self, customer_id: &str) -> String {
         self.get(&format!("/api/v1/customers/{customer_id}")).body["email"]

@@ -12,7 +12,7 @@ use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
-/// `GET /api/v1/audit-events?subject=&limit=&cursor=`
+/// `GET /api/v1/audit-events?subject=&action=&limit=&cursor=`
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::ReadAudit).await?;
     let limit = cursor::limit(http::query(req, "limit").as_deref())
@@ -25,6 +25,10 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     if let Some(subject) = http::query(req, "subject") {
         sql.push_str(" AND subject = ?4");
         args.push(subject.into());
+    }
+    if let Some(action) = http::query(req, "action") {
+        sql.push_str(&format!(" AND action = ?{}", args.len() + 1));
+        args.push(action.into());
     }
     sql.push_str(" ORDER BY id DESC LIMIT ?3");
     let mut rows: Vec<AuditRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;

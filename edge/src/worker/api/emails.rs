@@ -84,6 +84,8 @@ pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
             "reminder",
             "statement",
             "sign_in",
+            "dispute_answer",
+            "promise_reminder",
         ],
     )?;
     let customer = http::query(req, "customer_id");
