@@ -153,7 +153,9 @@ pub async fn checkout_many(invoice_ids: Vec<String>) -> Result<CheckoutResponse,
     post("/checkout", Some(&CombinedCheckoutRequest { invoice_ids })).await
 }
 
-pub async fn sign_out() -> Result<serde_json::Value, ApiFailure> {
+/// Ends the session; the answer's body is not read (decoding it as a JSON
+/// value would carry serde_json's `Value` into the pay path's bundle).
+pub async fn sign_out() -> Result<serde::de::IgnoredAny, ApiFailure> {
     post::<_, ()>("/sign-out", None).await
 }
 

@@ -91,8 +91,9 @@ pub fn install() -> RwSignal<String> {
             && !href.starts_with("//")
             && !href.starts_with("/c/")
             && !href.starts_with("/api/")
-            // The dispute pages are an app of their own: a full load.
-            && !href.starts_with("/disputes");
+            // The dispute and promise pages are an app of their own: a full load.
+            && !href.starts_with("/disputes")
+            && !href.starts_with("/promise/");
         if !internal || anchor.has_attribute("target") || anchor.has_attribute("download") {
             return;
         }

@@ -143,6 +143,10 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
         None => view! { <a class="wrong" href=format!("/disputes/new/{}", invoice.id)>{t.something_wrong}</a> }
             .into_any(),
     });
+    // "Can't pay today?" opens the promise page (the same bundle).
+    let promise = (payable && invoice.dispute_id.is_none()).then(|| {
+        view! { <a class="wrong" href=format!("/promise/{}", invoice.id)>{t.choose_date}</a> }
+    });
     let notice = notice(
         back,
         invoice.status == InvoiceStatus::Paid,
@@ -187,6 +191,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
         </article>
         <p class="no-print actions">
             <button class="button secondary" on:click=print>{t.print}</button>
+            {promise}
             {wrong}
         </p>
     }

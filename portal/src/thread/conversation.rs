@@ -11,7 +11,7 @@ use settle_shared::api::{DisputeMessageRequest, DisputeResponse, PortalSessionRe
 use settle_shared::dispute::{MAX_MESSAGE_CHARS, shown};
 
 /// A time in the customer's time zone and language.
-fn when(iso: &str, locale: &str, zone: &str) -> String {
+pub(super) fn when(iso: &str, locale: &str, zone: &str) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
     let options = js_sys::Object::new();
     let set = |k: &str, v: &str| {

@@ -7,10 +7,12 @@
 //! - `/disputes/new/{invoice}`: the form.
 //! - `/disputes/{id}`: the thread.
 //! - `/disputes`: the customer's disputes.
+//! - `/promise/{invoice}`: choose a date to pay (promises to pay).
 
 mod conversation;
 mod form;
 pub mod live;
+mod promise;
 pub mod words;
 
 use crate::api::{self, ApiFailure};
@@ -22,6 +24,7 @@ use settle_shared::api::{DisputeResponse, ListResponse, PortalSessionResponse};
 enum Page {
     New(String),
     Thread(String),
+    Promise(String),
     List,
 }
 
@@ -33,6 +36,7 @@ fn page() -> Page {
     match parts.as_slice() {
         ["disputes", "new", invoice] => Page::New((*invoice).to_owned()),
         ["disputes", id] if !id.is_empty() => Page::Thread((*id).to_owned()),
+        ["promise", invoice] if !invoice.is_empty() => Page::Promise((*invoice).to_owned()),
         _ => Page::List,
     }
 }
@@ -63,6 +67,9 @@ pub fn ThreadApp() -> impl IntoView {
                 }
                 Page::Thread(id) => {
                     view! { <conversation::Thread session=s.clone() id=id/> }.into_any()
+                }
+                Page::Promise(invoice) => {
+                    view! { <promise::Promise session=s.clone() invoice_id=invoice/> }.into_any()
                 }
                 Page::List => view! { <Disputes lang=lang/> }.into_any(),
             };
