@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/invoices/:id") view=|| view! { <shell::Signed><pages::invoice::InvoicePage/></shell::Signed> }/>
                 <Route path=path!("/console/disputes") view=|| view! { <shell::Signed><pages::disputes::Disputes/></shell::Signed> }/>
                 <Route path=path!("/console/disputes/:id") view=|| view! { <shell::Signed><pages::dispute::DisputePage/></shell::Signed> }/>
+                <Route path=path!("/console/payment-dates") view=|| view! { <shell::Signed><pages::payment_dates::PaymentDates/></shell::Signed> }/>
                 <Route path=path!("/console/branding") view=|| view! { <shell::Signed><pages::branding::BrandingPage/></shell::Signed> }/>
                 <Route path=path!("/console/stripe") view=|| view! { <shell::Signed><pages::stripe::StripePage/></shell::Signed> }/>
                 <Route path=path!("/console/api-keys") view=|| view! { <shell::Signed><pages::api_keys::ApiKeys/></shell::Signed> }/>

@@ -113,6 +113,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
                 <A href="/console/customers" attr:aria-current=current("/console/customers")>{t.customers}</A>
                 <A href="/console/invoices" attr:aria-current=current("/console/invoices")>{t.invoices}</A>
                 <A href="/console/disputes" attr:aria-current=current("/console/disputes")>{t.disputes}</A>
+                <A href="/console/payment-dates" attr:aria-current=current("/console/payment-dates")>{t.payment_dates}</A>
                 {team.then(|| view! { <A href="/console/team" attr:aria-current=current("/console/team")>{t.team}</A> })}
                 {configure.then(|| view! { <A href="/console/branding" attr:aria-current=current("/console/branding")>{t.branding}</A> })}
                 {configure.then(|| view! { <A href="/console/stripe" attr:aria-current=current("/console/stripe")>{t.stripe}</A> })}

@@ -46,6 +46,9 @@ fn Account(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView 
             <h1>{customer.name.clone()}</h1>
             <A href=format!("/console/invoices/new?customer={id}")>{t.new_invoice}</A>
         </div>
+        {customer.flag_reason.clone().map(|why| view! {
+            <p class="notice flagged" role="status"><span class="badge broken">{t.flagged}</span>" "{why}</p>
+        })}
         <dl class="facts">
             <dt>{t.email}</dt><dd>{customer.email.clone()}</dd>
             <dt>{t.language}</dt><dd>{customer.locale.clone()}</dd>

@@ -90,7 +90,8 @@ pub fn Customers() -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td><A href=format!("/console/customers/{}", c.id)>{c.name.clone()}</A>
-                                                    {c.reply_received_at.is_some().then(|| view! { " "<span class="badge reply">{t.reply_received}</span> })}</td>
+                                                    {c.reply_received_at.is_some().then(|| view! { " "<span class="badge reply">{t.reply_received}</span> })}
+                                                    {c.flag_reason.clone().map(|why| view! { " "<span class="badge broken" title=why>{t.flagged}</span> })}</td>
                                                 <td>{c.email.clone()}</td>
                                                 <td>{c.locale.clone()}</td>
                                                 {all.then(|| view! { <td>{move || assignee(&who)}</td> })}

@@ -112,6 +112,7 @@ fn Invoice(invoice: InvoiceResponse, changed: RwSignal<u32>) -> impl IntoView {
             </div>
             <RecordPayment invoice=invoice.clone() changed=changed/>
         })}
+        <super::payment_dates::InvoicePromises invoice_id=id.clone() open=open changed=changed/>
         <Payments invoice_id=id.clone() currency=i.currency.clone() locale=locale.clone()/>
     }
 }

@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod invoice;
 pub mod invoices;
 pub mod new_invoice;
+pub mod payment_dates;
 pub mod sign_in;
 pub mod stripe;
 pub mod team;

@@ -60,6 +60,9 @@ pub struct PromiseResponse {
     pub breaks_on: Option<String>,
     pub created_at: String,
     pub ended_at: Option<String>,
+    /// A promise on the invoice broke and no agent has agreed to another
+    /// yet (`POST /invoices/{id}/promises/approval`).
+    pub needs_approval: bool,
 }
 
 /// `GET /api/v1/portal/invoices/{id}/promise`: what the customer may do.

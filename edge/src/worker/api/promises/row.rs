@@ -16,7 +16,7 @@ use settle_shared::time::{parse_date, rfc3339_from_millis};
 /// Every column a [`PromiseRow`] reads.
 pub const SELECT: &str = "SELECT p.id, p.organization_id, p.invoice_id, i.number AS invoice_number, p.customer_id, \
      c.name AS customer_name, c.email AS customer_email, c.time_zone, \
-     (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders, i.status AS invoice_status, \
+     (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders, i.status AS invoice_status, i.promise_needs_approval, \
      i.total - i.amount_paid AS amount_due, i.currency, p.promised_date, p.note, p.status, p.source, p.changes, \
      p.made_on, p.remind_at, p.reminded_at, p.created_at, p.ended_at, \
      (SELECT json_group_array(json_array(d.created_at, d.resolved_at)) FROM disputes d \
@@ -37,6 +37,7 @@ pub struct PromiseRow {
     /// The customer opted out of reminders, or mail to them fails.
     pub no_reminders: i64,
     pub invoice_status: String,
+    pub promise_needs_approval: i64,
     pub amount_due: i64,
     pub currency: String,
     pub promised_date: String,
@@ -115,6 +116,7 @@ impl PromiseRow {
             breaks_on: self.breaks_on(rules).map(|d| d.to_string()),
             created_at: rfc3339_from_millis(self.created_at),
             ended_at: self.ended_at.map(rfc3339_from_millis),
+            needs_approval: self.promise_needs_approval != 0,
         }
     }
 }
