@@ -16,6 +16,8 @@ pub(super) fn Promise(session: PortalSessionResponse, invoice_id: String) -> imp
     let lang = Lang::from_locale(&session.locale);
     let t = lang.text();
     let state = RwSignal::new(None::<Result<PortalPromiseResponse, ApiFailure>>);
+    // Outlives each redraw of the page, which a saved promise causes.
+    let saved = RwSignal::new(false);
     let path = format!("/invoices/{invoice_id}/promise");
     {
         let path = path.clone();
@@ -25,7 +27,7 @@ pub(super) fn Promise(session: PortalSessionResponse, invoice_id: String) -> imp
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(e)) => view! { <Failure failure=e lang=lang/> }.into_any(),
         Some(Ok(p)) => view! {
-            <Page p=p session=session.clone() path=path.clone() state=state lang=lang/>
+            <Page p=p session=session.clone() path=path.clone() state=state saved=saved lang=lang/>
         }
         .into_any(),
     }
@@ -37,6 +39,7 @@ fn Page(
     session: PortalSessionResponse,
     path: String,
     state: RwSignal<Option<Result<PortalPromiseResponse, ApiFailure>>>,
+    saved: RwSignal<bool>,
     lang: Lang,
 ) -> impl IntoView {
     let w = words::words(lang);
@@ -51,7 +54,6 @@ fn Page(
     );
     let note = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -1,0 +1,94 @@
+// Payment dates: a customer on a phone who cannot pay today picks a date
+// from the invoice, sees the promise and when it will be reminded, and
+// changes the date once; the invoice's reminders hold meanwhile. An agent
+// on a laptop finds it under Payment dates, cancels it (reminders resume),
+// and records one made by phone on the invoice page. A note with markup is
+// shown as text. It works on an organization of its own.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
+
+useBrowser();
+
+const LAPTOP = { width: 1280, height: 800 };
+
+const plusDays = (iso, n) => {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+};
+
+test('a customer promises a date, changes it once, and an agent cancels it and records one by phone', async () => {
+  const stamp = Date.now();
+  const adminEmail = `dates-${stamp}@globex.example`;
+  const { api } = await newOrganization({
+    name: `Globex ${stamp}`,
+    branding: { display_name: 'Globex', primary_color: '#1d4ed8', support_email: 'ar@globex.example' },
+    admin: { name: 'Hank Scorpio', email: adminEmail },
+  });
+  const customer = await api('/customers', { name: 'Homer Simpson', email: `homer-${stamp}@example.com`, time_zone: 'Asia/Tokyo' });
+  const due = new Date(Date.now() + 5 * 86400000).toISOString().slice(0, 10);
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `GLX-${stamp}`, currency: 'USD', due_date: due,
+    lines: [{ description: 'Hammock district survey', quantity: 1, unit_amount: 125000 }],
+  });
+  const reminded = async () => (await api('/reminders/upcoming')).data.some((s) => s.invoice_id === invoice.id);
+  assert.ok(await reminded(), 'reminders ahead before the promise');
+
+  // The customer, on a phone: "Can't pay today? Choose a date".
+  const link = await api(`/customers/${customer.id}/portal-links`, {});
+  const buyer = await phone();
+  buyer.page.on('dialog', (d) => assert.fail(`a dialog opened: ${d.message()}`));
+  await openLink(buyer.page, link.url);
+  await buyer.page.locator('.card', { hasText: invoice.number }).getByRole('link').click();
+  await buyer.page.getByRole('link', { name: "Can't pay today? Choose a date" }).click();
+  await buyer.page.waitForURL(/\/promise\/inv_/);
+  await buyer.page.getByRole('heading', { level: 1, name: `Choose a date to pay invoice ${invoice.number}` }).waitFor();
+  await buyer.page.getByText('$1,250.00').waitFor();
+  const input = buyer.page.getByLabel('I will pay by');
+  const first = await input.getAttribute('min');
+  const last = await input.getAttribute('max');
+  assert.equal(last, plusDays(first, 30), 'the default limit, from the customer\'s today');
+  await input.fill(plusDays(first, 7));
+  const note = '<script>alert(1)</script> Paid on payday';
+  await buyer.page.getByLabel('A note for Globex (optional)').fill(note);
+  await checkPage(buyer.page, '50-promise-form');
+  await buyer.page.getByRole('button', { name: 'Promise to pay by this date' }).click();
+  await buyer.page.getByText('Saved. Thank you for letting us know.').waitFor();
+  await buyer.page.getByText(/You promised to pay by/).waitFor();
+  await buyer.page.getByText(/We will remind you on/).waitFor();
+  await buyer.page.locator('.promise-made .note', { hasText: note }).waitFor();
+  assert.equal(await buyer.page.locator('main script').count(), 0, 'markup is text');
+  assert.ok(!(await reminded()), 'the promise holds the invoice\'s reminders');
+
+  // One change, and then no more.
+  await buyer.page.getByText('Need another date? You can change it once.').waitFor();
+  await input.fill(plusDays(first, 10));
+  await buyer.page.getByRole('button', { name: 'Change the date' }).click();
+  await buyer.page.getByText(/You have changed the date once already/).waitFor();
+  assert.ok(await buyer.page.locator('form.promise-form').isHidden(), 'no second change');
+  await checkPage(buyer.page, '51-promise-made');
+
+  // The agent, on a laptop: Payment dates.
+  const agent = await newPage(LAPTOP);
+  await signInFromOutbox(agent.page, adminEmail, stamp);
+  await agent.page.getByRole('link', { name: 'Payment dates' }).click();
+  const row = agent.page.getByRole('row', { name: new RegExp(invoice.number) });
+  await row.getByText('the customer, in the portal').waitFor();
+  await row.getByText(note).waitFor();
+  await checkPage(agent.page, '52-console-payment-dates');
+  await row.getByRole('button', { name: 'Cancel the promise' }).click();
+  await row.waitFor({ state: 'detached' });
+  assert.ok(await reminded(), 'reminders resume when the promise is cancelled');
+
+  // A promise made by phone, recorded on the invoice.
+  await agent.page.goto(`${new URL(agent.page.url()).origin}/console/invoices/${invoice.id}`);
+  await agent.page.getByRole('heading', { name: 'Record a promise' }).waitFor();
+  await agent.page.getByLabel('Promised date').fill(plusDays(first, 45));
+  await agent.page.getByLabel('Note (optional)').fill('Called: paying after the audit');
+  await agent.page.getByRole('button', { name: 'Record a promise' }).click();
+  await agent.page.locator('.promise-list li', { hasText: 'made by an agent' }).getByText('Active').waitFor();
+  await checkPage(agent.page, '53-console-invoice-promise');
+  assert.ok(!(await reminded()), 'held again');
+});
