@@ -78,6 +78,15 @@ test('a customer promises a date, changes it once, and an agent cancels it and r
   await row.getByText('the customer, in the portal').waitFor();
   await row.getByText(note).waitFor();
   await checkPage(agent.page, '52-console-payment-dates');
+  // The admin narrows the limits: a bad number is refused by the server.
+  await agent.page.getByLabel(/Latest date a customer may pick/).fill('365');
+  await agent.page.getByRole('button', { name: 'Save changes' }).click();
+  await agent.page.getByRole('alert').getByText(/from 1 to 180 days/).waitFor();
+  await agent.page.getByLabel(/Latest date a customer may pick/).fill('14');
+  await agent.page.getByLabel(/Days of grace/).fill('1');
+  await agent.page.getByRole('button', { name: 'Save changes' }).click();
+  await agent.page.getByRole('status').getByText('Saved').waitFor();
+  assert.deepEqual((await api('/organization')).promises, { max_days: 14, grace_days: 1 });
   await row.getByRole('button', { name: 'Cancel the promise' }).click();
   await row.waitFor({ state: 'detached' });
   assert.ok(await reminded(), 'reminders resume when the promise is cancelled');

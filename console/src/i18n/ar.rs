@@ -242,4 +242,8 @@ pub(super) static AR: Words = Words {
     note_optional: "ملاحظة (اختياري)",
     promise_line: "بالدفع بحلول {date}، قدّمه {who}",
     flagged: "مُعلَّم",
+    promise_limits: "حدود وعود العملاء",
+    promise_max_days: "أبعد تاريخ يمكن للعميل اختياره، بالأيام من اليوم (1 إلى 180)",
+    promise_grace_days: "أيام السماح بعد التاريخ قبل اعتبار الوعد غير مُوفى به (0 إلى 30)",
+    whole_days: "أدخل أعدادًا صحيحة من الأيام.",
 };

@@ -228,4 +228,8 @@ pub(super) static EN: Words = Words {
     note_optional: "Note (optional)",
     promise_line: "to pay by {date}, made by {who}",
     flagged: "Flagged",
+    promise_limits: "Limits for customers' promises",
+    promise_max_days: "Latest date a customer may pick, in days from today (1 to 180)",
+    promise_grace_days: "Days of grace after the date before an unpaid promise is broken (0 to 30)",
+    whole_days: "Enter whole numbers of days.",
 };

@@ -228,4 +228,8 @@ pub(super) static FR: Words = Words {
     note_optional: "Note (facultative)",
     promise_line: "de payer d'ici le {date}, faite par {who}",
     flagged: "Signalé",
+    promise_limits: "Limites des promesses des clients",
+    promise_max_days: "Date la plus lointaine qu'un client peut choisir, en jours à partir d'aujourd'hui (1 à 180)",
+    promise_grace_days: "Jours de grâce après la date avant qu'une promesse impayée ne soit rompue (0 à 30)",
+    whole_days: "Saisissez des nombres entiers de jours.",
 };

@@ -254,6 +254,10 @@ pub struct Words {
     pub note_optional: &'static str,
     pub promise_line: &'static str,
     pub flagged: &'static str,
+    pub promise_limits: &'static str,
+    pub promise_max_days: &'static str,
+    pub promise_grace_days: &'static str,
+    pub whole_days: &'static str,
 }
 
 impl Words {

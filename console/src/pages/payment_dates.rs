@@ -13,7 +13,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use settle_portal::format::{date, money};
 use settle_portal::i18n::fill;
-use settle_shared::api::{ListResponse, PromiseRequest, PromiseResponse};
+use settle_shared::api::{
+    ListResponse, OrganizationResponse, PromiseRequest, PromiseResponse, PromiseSettings,
+    UpdateOrganizationRequest,
+};
+use settle_shared::staff::Capability;
 
 /// A promise's state in words.
 pub fn state_word(t: &Words, status: &str) -> &'static str {
@@ -126,6 +130,60 @@ pub fn PaymentDates() -> impl IntoView {
                 }.into_any()
             }
         }}
+        {session.may(Capability::Configure).then(|| view! { <Limits/> })}
+    }
+}
+
+/// The organization's limits (admins): how far ahead customers may promise,
+/// and the grace after the date before a promise is broken.
+#[component]
+fn Limits() -> impl IntoView {
+    let t = expect_context::<Session>().t();
+    let max_days = RwSignal::new(String::new());
+    let grace_days = RwSignal::new(String::new());
+    let note = RwSignal::new(None::<Result<&'static str, String>>);
+    leptos::task::spawn_local(async move {
+        if let Ok(org) = api::get::<OrganizationResponse>("/organization").await {
+            max_days.set(org.promises.max_days.to_string());
+            grace_days.set(org.promises.grace_days.to_string());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Ok(max), Ok(grace)) = (
+            max_days.get_untracked().trim().parse::<u32>(),
+            grace_days.get_untracked().trim().parse::<u32>(),
+        ) else {
+            note.set(Some(Err(t.whole_days.to_owned())));
+            return;
+        };
+        let body = UpdateOrganizationRequest {
+            branding: None,
+            payments: None,
+            reminders: None,
+            promises: Some(PromiseSettings {
+                max_days: max,
+                grace_days: grace,
+            }),
+        };
+        leptos::task::spawn_local(async move {
+            let r = api::patch::<OrganizationResponse, _>("/organization", &body).await;
+            note.set(Some(r.map(|_| t.saved).map_err(|e| e.message(t))));
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h2>{t.promise_limits}</h2>
+            {move || note.get().map(|r| match r {
+                Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
+                Err(m) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
+            })}
+            <label for="pl-max">{t.promise_max_days}</label>
+            <input id="pl-max" inputmode="numeric" required prop:value=move || max_days.get() on:input=move |ev| max_days.set(event_target_value(&ev))/>
+            <label for="pl-grace">{t.promise_grace_days}</label>
+            <input id="pl-grace" inputmode="numeric" required prop:value=move || grace_days.get() on:input=move |ev| grace_days.set(event_target_value(&ev))/>
+            <button type="submit">{t.save_changes}</button>
+        </form>
     }
 }
 
