@@ -82,6 +82,10 @@ pub enum ErrorCode {
     PromiseNeedsApproval,
     /// The customer changed the promised date once already.
     PromiseChangedOnce,
+    /// The company does not take instalment plans from this customer.
+    PaymentPlansBlocked,
+    /// The customer has not agreed to the plan's terms.
+    TermsNotAccepted,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -101,7 +105,8 @@ impl ErrorCode {
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict | LastAdmin | InvoiceNotOpen | InvoiceDisputed | InvoiceInPlan
-            | PromiseNeedsApproval | PromiseChangedOnce => 409,
+            | PromiseNeedsApproval | PromiseChangedOnce | PaymentPlansBlocked => 409,
+            TermsNotAccepted => 422,
             LinkInvalid | LinkExpired | SignInInvalid | SignInExpired | SignInUsed => 410,
             RateLimited => 429,
             PaymentProviderUnavailable | EmailProviderUnavailable | NotConfigured => 503,
@@ -149,6 +154,8 @@ impl ErrorCode {
             InvoiceInPlan => "invoice_in_plan",
             PromiseNeedsApproval => "promise_needs_approval",
             PromiseChangedOnce => "promise_changed_once",
+            PaymentPlansBlocked => "payment_plans_blocked",
+            TermsNotAccepted => "terms_not_accepted",
             Internal => "internal",
         }
     }

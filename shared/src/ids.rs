@@ -114,6 +114,9 @@ define_id!(
     /// A customer's promise to pay an invoice by a date.
     PromiseId, "prm");
 define_id!(
+    /// An instalment plan on an invoice.
+    PlanId, "pln");
+define_id!(
     /// A dispute about an invoice.
     DisputeId, "dsp");
 define_id!(

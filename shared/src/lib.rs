@@ -13,6 +13,7 @@ pub mod ids;
 pub mod invoice;
 pub mod money;
 pub mod pay_all;
+pub mod plan;
 pub mod reminders;
 pub mod staff;
 pub mod text;

@@ -89,6 +89,7 @@ fn Form(branding: Branding) -> impl IntoView {
         payments: None,
         reminders: None,
         promises: None,
+        plans: None,
     };
     // The invoice email as the server would render it with these values.
     let preview_email = move |_| {

@@ -165,6 +165,7 @@ fn Limits() -> impl IntoView {
                 max_days: max,
                 grace_days: grace,
             }),
+            plans: None,
         };
         leptos::task::spawn_local(async move {
             let r = api::patch::<OrganizationResponse, _>("/organization", &body).await;

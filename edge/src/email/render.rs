@@ -35,6 +35,13 @@ pub enum Purpose {
     /// The customer promised to pay by a date: tomorrow, or the last day
     /// the send window opens before it.
     PromiseDue,
+    /// An instalment of the customer's plan falls due (`promised_date` is
+    /// its date, `amount_due` what is left of it).
+    InstalmentDue,
+    /// The customer's instalment plan is set up (accepted or approved).
+    PlanAccepted,
+    /// A supervisor rejected the proposed plan (`message` says why).
+    PlanRejected,
 }
 
 /// An email about one invoice to its customer.
@@ -55,6 +62,8 @@ pub struct InvoiceEmail<'a> {
     pub replaces: Option<&'a str>,
     /// Already formatted: the date the customer promised (promise reminders).
     pub promised_date: Option<&'a str>,
+    /// The company's words to the customer (a plan's decision), as text.
+    pub message: Option<&'a str>,
 }
 
 /// A fresh portal link a customer asked for.
@@ -168,12 +177,33 @@ impl InvoiceEmail<'_> {
                 [(t.amount_due, self.amount_due), (t.promised_date, promised)],
                 t.view_and_pay,
             ),
+            Purpose::InstalmentDue => (
+                t.instalment_subject,
+                t.instalment_intro,
+                [(t.next_instalment, self.amount_due), (t.due_date, promised)],
+                t.view_and_pay,
+            ),
+            Purpose::PlanAccepted => (
+                t.plan_accepted_subject,
+                t.plan_accepted_intro,
+                [(t.next_instalment, self.amount_due), (t.due_date, promised)],
+                t.view_invoice,
+            ),
+            Purpose::PlanRejected => (
+                t.plan_rejected_subject,
+                t.plan_rejected_intro,
+                [(t.amount_due, self.amount_due), (t.due_date, self.due_date)],
+                t.view_and_pay,
+            ),
         };
         let subject = fill(subject, &vars);
         let mut intro = fill(intro, &vars);
         if let (Purpose::Invoice, Some(old)) = (self.purpose, self.replaces) {
             intro.push(' ');
             intro.push_str(&fill(t.invoice_replaces, &[("replaces", old)]));
+        }
+        if let Some(words) = self.message {
+            intro.push_str(&format!("\n\n“{words}”"));
         }
         let body = Body {
             greeting: fill(t.greeting, &vars),
@@ -350,6 +380,7 @@ pub(super) mod tests {
             link: "http://127.0.0.1:8787/c/cl_abc",
             replaces: None,
             promised_date: None,
+            message: None,
         }
         .render();
         assert_eq!(r.subject, "Invoice INV-7 from Acme <Ltd>");
@@ -407,6 +438,7 @@ pub(super) mod tests {
                 link: "https://x/c/y",
                 replaces: Some("F-8"),
                 promised_date: Some("12 déc. 2026"),
+                message: None,
             }
             .render()
         };

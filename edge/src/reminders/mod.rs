@@ -55,6 +55,8 @@ pub enum Skip {
     Void,
     Disputed,
     Promised,
+    /// An instalment plan sets the invoice's dates (it has its own reminders).
+    InPlan,
     OptedOut,
     AddressFailing,
     /// A later step was due at the same time; only that one is sent.
@@ -68,6 +70,7 @@ impl Skip {
             Skip::Void => "invoice_void",
             Skip::Disputed => "invoice_disputed",
             Skip::Promised => "promise_to_pay",
+            Skip::InPlan => "instalment_plan",
             Skip::OptedOut => "customer_opted_out",
             Skip::AddressFailing => "address_failing",
             Skip::Superseded => "superseded",
@@ -82,6 +85,7 @@ pub struct Check<'a> {
     pub balance: i64,
     pub open_dispute: bool,
     pub active_promise: bool,
+    pub active_plan: bool,
     pub opted_out: bool,
     pub address_failing: bool,
 }
@@ -99,6 +103,9 @@ pub fn recheck(c: &Check<'_>) -> Result<(), Skip> {
     }
     if c.active_promise {
         return Err(Skip::Promised);
+    }
+    if c.active_plan {
+        return Err(Skip::InPlan);
     }
     if c.opted_out {
         return Err(Skip::OptedOut);

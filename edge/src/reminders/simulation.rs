@@ -133,6 +133,7 @@ impl World {
                         balance: inv.balance,
                         open_dispute: inv.disputed,
                         active_promise: inv.promised_until.is_some_and(|u| u >= today),
+                        active_plan: false,
                         opted_out: self.opted_out[customer],
                         address_failing: false,
                     };

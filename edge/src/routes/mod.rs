@@ -123,6 +123,12 @@ pub enum Route {
     CancelPromise(String),
     ApprovePromise(String),
     GetPortalPromise(String),
+    ListPlans,
+    ApprovePlan(String),
+    RejectPlan(String),
+    CancelPlan(String),
+    GetPortalPlan(String),
+    ProposePortalPlan(String),
     MakePortalPromise(String),
     OpenDispute(String),
     ResolveDispute(String),
@@ -244,6 +250,12 @@ impl Route {
             Route::CancelPromise(_) => "promises.cancel",
             Route::ApprovePromise(_) => "promises.approve",
             Route::GetPortalPromise(_) => "portal.promise.get",
+            Route::ListPlans => "plans.list",
+            Route::ApprovePlan(_) => "plans.approve",
+            Route::RejectPlan(_) => "plans.reject",
+            Route::CancelPlan(_) => "plans.cancel",
+            Route::GetPortalPlan(_) => "portal.plan.get",
+            Route::ProposePortalPlan(_) => "portal.plan.propose",
             Route::MakePortalPromise(_) => "portal.promise.make",
             Route::OpenDispute(_) => "disputes.open",
             Route::ResolveDispute(_) => "disputes.resolve",
@@ -275,7 +287,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
         ["console", ..] => (Get, Route::Console),
-        ["disputes", ..] | ["promise", ..] => (Get, Route::DisputePages),
+        ["disputes", ..] | ["promise", ..] | ["plan", ..] => (Get, Route::DisputePages),
         ["logos", org, file] => (Get, Route::Logo(s(org), s(file))),
         ["u", customer, mac] => {
             return match method {
@@ -322,6 +334,10 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["invoices", id, "promises"] => (Post, Route::CreatePromise(s(id))),
             ["invoices", id, "promises", "approval"] => (Post, Route::ApprovePromise(s(id))),
             ["promises"] => (Get, Route::ListPromises),
+            ["plans"] => (Get, Route::ListPlans),
+            ["plans", id, "approve"] => (Post, Route::ApprovePlan(s(id))),
+            ["plans", id, "reject"] => (Post, Route::RejectPlan(s(id))),
+            ["plans", id, "cancel"] => (Post, Route::CancelPlan(s(id))),
             ["promises", id, "cancel"] => (Post, Route::CancelPromise(s(id))),
             ["invoices", id, "disputes"] => (Post, Route::OpenDispute(s(id))),
             ["disputes", id, "resolve"] => (Post, Route::ResolveDispute(s(id))),
@@ -407,6 +423,13 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["portal", "sign-out"] => (Post, Route::PortalSignOut),
             ["portal", "invoices"] => (Get, Route::PortalInvoices),
             ["portal", "invoices", id] => (Get, Route::PortalInvoice(s(id))),
+            ["portal", "invoices", id, "plan"] => {
+                return pick(
+                    method,
+                    Route::GetPortalPlan(s(id)),
+                    Route::ProposePortalPlan(s(id)),
+                );
+            }
             ["portal", "invoices", id, "promise"] => {
                 return pick(
                     method,

@@ -42,6 +42,12 @@ pub struct OrganizationRow {
     pub promise_max_days: i64,
     #[serde(default = "default_promise_grace_days")]
     pub promise_grace_days: i64,
+    #[serde(default)]
+    pub plan_max_count: Option<i64>,
+    #[serde(default)]
+    pub plan_min_instalment: Option<i64>,
+    #[serde(default)]
+    pub plan_max_span_days: Option<i64>,
 }
 
 fn default_promise_max_days() -> i64 {
@@ -108,6 +114,21 @@ impl OrganizationRow {
         }
     }
 
+    /// The rules of instalment plans (the defaults where unset).
+    pub fn plan_rules(&self) -> settle_shared::plan::PlanRules {
+        let d = settle_shared::plan::PlanRules::default();
+        let rules = settle_shared::plan::PlanRules {
+            max_count: self
+                .plan_max_count
+                .map_or(d.max_count, |v| v.clamp(2, 24) as u32),
+            min_instalment: self.plan_min_instalment.unwrap_or(d.min_instalment),
+            max_span_days: self
+                .plan_max_span_days
+                .map_or(d.max_span_days, |v| v.clamp(7, 730) as u32),
+        };
+        if rules.validate().is_ok() { rules } else { d }
+    }
+
     pub fn branding(&self) -> Branding {
         Branding {
             display_name: self.display_name.clone(),
@@ -137,6 +158,7 @@ impl OrganizationRow {
                     grace_days: r.grace_days,
                 }
             },
+            plans: self.plan_rules(),
             link_ttl_days: self.link_ttl_days as u32,
             created_at: rfc3339_from_millis(self.created_at),
         }

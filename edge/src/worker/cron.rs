@@ -87,6 +87,14 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("promise sweep: {e:?}"),
     }
+    // Instalment plans: each instalment's reminder, and their ends.
+    match super::api::plans::sweep::sweep(ctx, scope).await {
+        Ok(r) if r.reminded + r.completed + r.broken + r.cancelled > 0 => {
+            worker::console_log!("plans: {}", serde_json::to_string(&r).unwrap_or_default());
+        }
+        Ok(_) => {}
+        Err(e) => worker::console_error!("plan sweep: {e:?}"),
+    }
     // Emails whose window has opened, then emails whose message was lost.
     let mut args = params![ctx.now_ms()];
     args.extend(scope.params(ctx));

@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 
 mod dispute;
 mod organization;
+mod plan;
 mod promise;
 mod stripe_account;
 mod team;
 pub use dispute::*;
 pub use organization::*;
+pub use plan::*;
 pub use promise::*;
 pub use stripe_account::*;
 pub use team::*;

@@ -97,6 +97,9 @@ pub struct UpdateOrganizationRequest {
     /// The limits of customers' promises to pay.
     #[serde(default)]
     pub promises: Option<super::PromiseSettings>,
+    /// The rules of instalment plans customers may set up themselves.
+    #[serde(default)]
+    pub plans: Option<crate::plan::PlanRules>,
 }
 
 /// An organization as the API shows it.
@@ -111,6 +114,8 @@ pub struct OrganizationResponse {
     pub reminders: crate::reminders::ReminderSettings,
     #[serde(default)]
     pub promises: super::PromiseSettings,
+    #[serde(default)]
+    pub plans: crate::plan::PlanRules,
     pub link_ttl_days: u32,
     pub created_at: String,
 }

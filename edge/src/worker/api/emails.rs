@@ -86,6 +86,8 @@ pub async fn list_emails(ctx: &Ctx, req: &Request) -> Result<Response, ApiError>
             "sign_in",
             "dispute_answer",
             "promise_reminder",
+            "instalment_reminder",
+            "plan_decision",
         ],
     )?;
     let customer = http::query(req, "customer_id");

@@ -13,6 +13,7 @@ pub mod logos;
 pub mod operator;
 pub mod organizations;
 pub mod payments;
+pub mod plans;
 pub mod portal;
 pub mod preferences;
 pub mod promises;

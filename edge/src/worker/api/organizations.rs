@@ -171,6 +171,10 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     if let Some(r) = &body.reminders {
         r.validate()?;
     }
+    if let Some(p) = &body.plans {
+        p.validate()
+            .map_err(|(field, why)| FieldError::invalid(field, why))?;
+    }
     if let Some(p) = &body.promises {
         use crate::promises::{MAX_DAYS_CAP, MAX_GRACE_DAYS};
         if !(1..=MAX_DAYS_CAP).contains(&p.max_days) {
@@ -243,6 +247,31 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                     action: "organization.promises_updated",
                     subject: &org.id,
                     detail: json!({ "before": org.view().promises, "after": p }),
+                })?,
+            ],
+        )
+        .await?;
+    }
+    if let Some(p) = &body.plans {
+        db::batch(
+            &ctx.db,
+            vec![
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE organizations SET plan_max_count = ?1, plan_min_instalment = ?2, plan_max_span_days = ?3 WHERE id = ?4",
+                    params![
+                        i64::from(p.max_count),
+                        p.min_instalment,
+                        i64::from(p.max_span_days),
+                        &org.id
+                    ],
+                )?,
+                ctx.audit(Audit {
+                    org: Some(&org.id),
+                    actor: &ctx.actor(),
+                    action: "organization.plans_updated",
+                    subject: &org.id,
+                    detail: json!({ "before": org.plan_rules(), "after": p }),
                 })?,
             ],
         )
@@ -399,6 +428,7 @@ pub async fn preview_branding(ctx: &Ctx, req: Request) -> Result<Response, ApiEr
         link: &format!("{}/c/[preview]", ctx.config.public_base_url),
         replaces: None,
         promised_date: None,
+        message: None,
     }
     .render();
     http::json(

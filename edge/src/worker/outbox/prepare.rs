@@ -93,7 +93,15 @@ pub(super) async fn prepare_plain(
     customer: &CustomerRow,
 ) -> Result<Option<Ready>, ApiError> {
     let invoice = match (&row.kind[..], &row.invoice_id) {
-        (kind @ ("invoice" | "receipt" | "payment_failed" | "promise_reminder"), Some(id)) => {
+        (
+            kind @ ("invoice"
+            | "receipt"
+            | "payment_failed"
+            | "promise_reminder"
+            | "instalment_reminder"
+            | "plan_decision"),
+            Some(id),
+        ) => {
             let inv = invoices::load(ctx, &org.id, id).await?;
             // A receipt is due whatever happened since; asking for payment is not.
             if kind != "receipt" && inv.status != "open" {
@@ -108,32 +116,61 @@ pub(super) async fn prepare_plain(
                 .await?;
                 return Ok(None);
             }
-            let purpose = match kind {
+            let mut purpose = match kind {
                 "receipt" => Purpose::Receipt,
                 "payment_failed" => Purpose::PaymentFailed,
                 "promise_reminder" => Purpose::PromiseDue,
+                "instalment_reminder" => Purpose::InstalmentDue,
+                "plan_decision" => Purpose::PlanAccepted,
                 _ => Purpose::Invoice,
             };
-            // A promise reminder only while the promise stands.
-            let promised = if purpose == Purpose::PromiseDue {
-                let date = crate::worker::api::promises::active_date(ctx, &inv.id).await?;
-                if date.is_none() {
-                    let why = Some("the promise ended".to_owned());
-                    finish(ctx, row, "skipped", None, why, None).await?;
-                    return Ok(None);
+            // A promise or plan email only while what it is about stands:
+            // (the date it names, what is due then, the company's words).
+            let (mut promised, mut due_then, mut message) = (None, None, None);
+            let gone = match purpose {
+                Purpose::PromiseDue => {
+                    promised = crate::worker::api::promises::active_date(ctx, &inv.id).await?;
+                    promised.is_none().then_some("the promise ended")
                 }
-                date
-            } else {
-                None
+                Purpose::InstalmentDue => {
+                    let next = crate::worker::api::plans::next_due(ctx, &inv.id).await?;
+                    (promised, due_then) =
+                        next.map(|(d, a)| (Some(d), Some(a))).unwrap_or_default();
+                    promised.is_none().then_some("the plan ended or is paid")
+                }
+                Purpose::PlanAccepted => match crate::worker::api::plans::decided(ctx, &inv.id)
+                    .await?
+                {
+                    Some(p) if p.status == "rejected" => {
+                        purpose = Purpose::PlanRejected;
+                        message = p.decision_message.clone();
+                        None
+                    }
+                    Some(p) if p.status == "active" => {
+                        let inst = p.instalments();
+                        if let Some((k, left)) = settle_shared::plan::next_due(&inst, p.paid()) {
+                            promised = Some(inst[k].date.to_string());
+                            due_then = Some(left);
+                        }
+                        message = p.decision_message.clone();
+                        None
+                    }
+                    _ => Some("the plan is no longer live"),
+                },
+                _ => None,
             };
-            Some((purpose, inv, promised))
+            if let Some(why) = gone {
+                finish(ctx, row, "skipped", None, Some(why.to_owned()), None).await?;
+                return Ok(None);
+            }
+            Some((purpose, inv, promised, due_then, message))
         }
         _ => None,
     };
     let link = email_link(ctx, row, org, customer)?;
     let brand = brand(org);
     let rendered = match &invoice {
-        Some((purpose, inv, promised)) => InvoiceEmail {
+        Some((purpose, inv, promised, due_then, message)) => InvoiceEmail {
             purpose: *purpose,
             amount_paid: &crate::i18n::amount(inv.amount_paid, &inv.currency, &customer.locale),
             brand,
@@ -141,7 +178,7 @@ pub(super) async fn prepare_plain(
             customer_name: &customer.name,
             number: &inv.number,
             amount_due: &crate::i18n::amount(
-                inv.total - inv.amount_paid,
+                due_then.unwrap_or(inv.total - inv.amount_paid),
                 &inv.currency,
                 &customer.locale,
             ),
@@ -152,6 +189,7 @@ pub(super) async fn prepare_plain(
                 .as_deref()
                 .map(|d| crate::i18n::date(d, &customer.locale))
                 .as_deref(),
+            message: message.as_deref(),
         }
         .render(),
         None => LinkEmail {

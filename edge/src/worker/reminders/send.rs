@@ -27,6 +27,7 @@ struct Hold {
     invoice_id: String,
     disputed: i64,
     promised: i64,
+    planned: i64,
 }
 
 /// Checks a reminder or statement again just before sending and renders it.
@@ -73,7 +74,8 @@ pub async fn prepare(
         &ctx.db,
         "SELECT i.id AS invoice_id, \
          EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind != 'conversation') AS disputed, \
-         EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') AS promised \
+         EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') AS promised, \
+         EXISTS (SELECT 1 FROM payment_plans pp WHERE pp.invoice_id = i.id AND pp.status = 'active') AS planned \
          FROM invoices i WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open'",
         params![&org.id, &customer.id],
     )?;
@@ -97,6 +99,7 @@ pub async fn prepare(
             balance: inv.total - inv.amount_paid,
             open_dispute: hold.is_some_and(|h| h.disputed != 0),
             active_promise: hold.is_some_and(|h| h.promised != 0),
+            active_plan: hold.is_some_and(|h| h.planned != 0),
             opted_out: customer.reminders_opt_out != 0,
             address_failing: customer.email_status != "ok",
         };
@@ -143,7 +146,7 @@ pub async fn prepare(
                 || (i.due_date < today.to_string()
                     && holds
                         .get(&i.id)
-                        .is_none_or(|h| h.disputed == 0 && h.promised == 0))
+                        .is_none_or(|h| h.disputed == 0 && h.promised == 0 && h.planned == 0))
         })
         .collect();
     if listed.is_empty() {

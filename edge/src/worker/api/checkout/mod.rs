@@ -88,6 +88,14 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
         {
             a
         }
+        // So may the next instalment of the invoice's plan.
+        Some(a)
+            if super::plans::next_due(ctx, invoice_id)
+                .await?
+                .is_some_and(|(_, left)| left == a) =>
+        {
+            a
+        }
         Some(a) => org.payments().check_amount(a, due)?,
     };
     start(ctx, &s, org, inv, amount, Vec::new()).await

@@ -150,15 +150,17 @@ pub async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<Invoice<'static>, ApiE
     #[derive(Deserialize)]
     struct F {
         promise_needs_approval: i64,
+        in_plan: i64,
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT promise_needs_approval FROM invoices WHERE id = ?1",
+        "SELECT promise_needs_approval, EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = ?1 \
+         AND p.status IN ('proposed', 'active')) AS in_plan FROM invoices WHERE id = ?1",
         params![&inv.id],
     )?;
-    let needs_approval = db::one::<F>(s)
-        .await?
-        .is_some_and(|f| f.promise_needs_approval != 0);
+    let f = db::one::<F>(s).await?;
+    let needs_approval = f.as_ref().is_some_and(|f| f.promise_needs_approval != 0);
+    let in_plan = f.as_ref().is_some_and(|f| f.in_plan != 0);
     let status = match inv.status.as_str() {
         "open" => "open",
         "paid" => "paid",
@@ -169,8 +171,7 @@ pub async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<Invoice<'static>, ApiE
         status,
         amount_due: inv.total - inv.amount_paid,
         open_dispute: inv.dispute_id.is_some(),
-        // Instalment plans are not offered yet: nothing holds an invoice.
-        in_plan: false,
+        in_plan,
         needs_approval,
     })
 }

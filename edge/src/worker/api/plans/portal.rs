@@ -1,0 +1,236 @@
+//! The customer's side: `GET` and `POST /api/v1/portal/invoices/{id}/plan`.
+//! A proposal inside the organization's rules is active at once; past them
+//! it waits for a supervisor. Either way the customer's agreement (the terms
+//! word for word, the time, their IP address and browser) is kept.
+
+use super::row;
+use super::{decision_email, refused};
+
+use crate::error::ApiError;
+use crate::params;
+use crate::rows::{InvoiceRow, OrganizationRow};
+use crate::worker::api::{invoices, organizations};
+use crate::worker::auth::Session;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db::{self, WriteError};
+use crate::worker::http;
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::Currency;
+use settle_shared::ErrorCode;
+use settle_shared::api::{PlanRequest, PortalPlanResponse, PortalRefusal};
+use settle_shared::ids::PlanId;
+use settle_shared::plan::{self, Facts, PlanError};
+use settle_shared::text::FieldError;
+use worker::{Request, Response};
+
+async fn own_invoice(ctx: &Ctx, s: &Session, id: &str) -> Result<InvoiceRow, ApiError> {
+    let inv = invoices::load(ctx, &s.customer.organization_id, id).await?;
+    if inv.customer_id != s.customer.id || !["open", "paid"].contains(&inv.status.as_str()) {
+        return Err(ApiError::not_found("invoice"));
+    }
+    Ok(inv)
+}
+
+/// What the rules ask about the invoice and its customer.
+async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<(bool, bool, bool), ApiError> {
+    #[derive(Deserialize)]
+    struct F {
+        blocked: i64,
+        live: i64,
+        needs_approval: i64,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT c.payment_plans_blocked AS blocked, i.promise_needs_approval AS needs_approval, \
+         EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = i.id AND p.status IN ('proposed', 'active')) AS live \
+         FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1",
+        params![&inv.id],
+    )?;
+    let f = db::one::<F>(s)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invoice"))?;
+    Ok((f.blocked != 0, f.live != 0, f.needs_approval != 0))
+}
+
+async fn view(
+    ctx: &Ctx,
+    org: &OrganizationRow,
+    inv: &InvoiceRow,
+) -> Result<PortalPlanResponse, ApiError> {
+    let (blocked, live, needs_approval) = facts(ctx, inv).await?;
+    let balance = (inv.total - inv.amount_paid).max(0);
+    let may = plan::may_propose(&Facts {
+        status: &inv.status,
+        balance,
+        open_dispute: inv.dispute_id.is_some(),
+        plans_blocked: blocked,
+        live_plan: live,
+        needs_approval,
+    });
+    Ok(PortalPlanResponse {
+        invoice_id: inv.id.clone(),
+        number: inv.number.clone(),
+        currency: inv.currency.clone(),
+        balance,
+        today: crate::rows::local_date(ctx.now_ms(), &inv.time_zone).to_string(),
+        rules: org.plan_rules(),
+        plan: row::latest(ctx, &inv.id).await?.map(|p| p.view()),
+        refusal: may.err().map(|r| {
+            let body = refused(r).body();
+            PortalRefusal {
+                code: body.error.code.as_str().to_owned(),
+                message: body.error.message,
+            }
+        }),
+    })
+}
+
+/// `GET /api/v1/portal/invoices/{id}/plan`
+pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, req).await?;
+    let inv = own_invoice(ctx, &s, id).await?;
+    let org = organizations::load(ctx, &s.customer.organization_id).await?;
+    http::json(200, &view(ctx, &org, &inv).await?)
+}
+
+fn plan_error(e: PlanError) -> ApiError {
+    let field = e.field();
+    let s = e.to_string();
+    let mut c = s.chars();
+    let message = c
+        .next()
+        .map(|f| format!("{}{}.", f.to_uppercase(), c.as_str()))
+        .unwrap_or(s);
+    FieldError::invalid(field, message).into()
+}
+
+/// `POST /api/v1/portal/invoices/{id}/plan`: the customer proposes a plan.
+pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiError> {
+    let s = http::session(ctx, &req).await?;
+    let user_agent =
+        http::header(&req, "User-Agent").map(|u| u.chars().take(300).collect::<String>());
+    let body: PlanRequest = http::json_body(req).await?;
+    let inv = own_invoice(ctx, &s, id).await?;
+    let org = organizations::load(ctx, &s.customer.organization_id).await?;
+    let (blocked, live, needs_approval) = facts(ctx, &inv).await?;
+    let balance = (inv.total - inv.amount_paid).max(0);
+    plan::may_propose(&Facts {
+        status: &inv.status,
+        balance,
+        open_dispute: inv.dispute_id.is_some(),
+        plans_blocked: blocked,
+        live_plan: live,
+        needs_approval,
+    })
+    .map_err(refused)?;
+    let today = crate::rows::local_date(ctx.now_ms(), &inv.time_zone);
+    let outside =
+        plan::check(&org.plan_rules(), balance, today, &body.instalments).map_err(plan_error)?;
+    if !body.accept_terms {
+        return Err(ApiError::Client {
+            code: ErrorCode::TermsNotAccepted,
+            message: "Tick the box to agree to the plan's terms.".into(),
+            field: Some("accept_terms".into()),
+        });
+    }
+    let currency =
+        Currency::parse(&inv.currency).map_err(|e| ApiError::internal(format!("currency: {e}")))?;
+    let terms = plan::terms(
+        &org.display_name,
+        &inv.number,
+        currency,
+        &body.instalments,
+        org.promise_rules().grace_days,
+    );
+    let status = if outside.is_empty() {
+        "active"
+    } else {
+        "proposed"
+    };
+    let pid = PlanId::generate(ctx.now_ms() as u64, ctx.random10());
+    let actor = format!("customer:{}", s.customer.id);
+    let instalments = serde_json::to_string(&body.instalments)
+        .map_err(|e| ApiError::internal(format!("encode instalments: {e}")))?;
+    let outside_json = serde_json::to_string(&outside)
+        .map_err(|e| ApiError::internal(format!("encode rules: {e}")))?;
+    let mut stmts = vec![
+        db::conflict_unless(
+            &ctx.db,
+            "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total - amount_paid = ?2)",
+            params![&inv.id, balance],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO payment_plans (id, organization_id, invoice_id, customer_id, currency, total, start_paid, instalments, \
+             status, outside_rules, terms, agreed_at, agreed_ip, agreed_user_agent, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?12)",
+            params![
+                pid.as_str(),
+                &org.id,
+                &inv.id,
+                &inv.customer_id,
+                &inv.currency,
+                balance,
+                inv.amount_paid,
+                instalments,
+                status,
+                outside_json,
+                &terms,
+                ctx.now_ms(),
+                ctx.ip.clone(),
+                user_agent.clone()
+            ],
+        )?,
+    ];
+    // A plan replaces the invoice's promise, if it had one.
+    stmts.push(db::stmt(
+        &ctx.db,
+        "UPDATE promises SET status = 'cancelled', ended_at = ?1, ended_by = ?2 WHERE invoice_id = ?3 AND status = 'active'",
+        params![ctx.now_ms(), &actor, &inv.id],
+    )?);
+    stmts.push(ctx.audit(Audit {
+        org: Some(&org.id),
+        actor: &actor,
+        action: if outside.is_empty() {
+            "plan.accepted"
+        } else {
+            "plan.proposed"
+        },
+        subject: &inv.id,
+        detail: json!({
+            "plan_id": pid.as_str(), "customer_id": inv.customer_id, "invoice_number": inv.number,
+            "instalments": body.instalments, "total": balance, "currency": inv.currency,
+            "outside_rules": outside, "terms": terms, "user_agent": user_agent,
+        }),
+    })?);
+    let email = if outside.is_empty() {
+        let (stmt, id) = decision_email(
+            ctx,
+            &org.id,
+            &inv.id,
+            &inv.customer_id,
+            &s.customer.email,
+            pid.as_str(),
+            "active",
+        )?;
+        stmts.push(stmt);
+        Some(id)
+    } else {
+        None
+    };
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => {}
+        Err(WriteError::Conflict | WriteError::Unique(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "The invoice changed meanwhile; reload and try again.",
+            ));
+        }
+        Err(WriteError::Other(e)) => return Err(e),
+    }
+    if let Some(id) = email {
+        crate::worker::queue::enqueue_email(ctx, id.as_str()).await;
+    }
+    http::json(201, &view(ctx, &org, &inv).await?)
+}

@@ -1,0 +1,181 @@
+//! The cron's part: each active plan's next instalment is reminded the day
+//! before (at the send window's opening; on its day when the window is
+//! closed the day before), and a plan ends when the invoice is paid
+//! (completed), voided (cancelled) or an instalment is missed past the grace
+//! days (broken: the account is flagged and only an agent's agreement lets
+//! the customer set new dates). Each plan is one conditional batch, so a
+//! repeated run changes nothing twice.
+
+use super::row::{PlanRow, SELECT};
+use crate::error::ApiError;
+use crate::params;
+use crate::reminders::window::Window;
+use crate::worker::api::organizations;
+use crate::worker::cron::Scope;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db::{self, WriteError};
+use crate::worker::outbox::{QueuedEmail, queue_email_stmt};
+use crate::worker::queue::enqueue_email;
+use crate::worker::reminders::window_spec;
+use chrono::Duration;
+use serde_json::json;
+use settle_shared::ids::EmailId;
+use settle_shared::plan::{self, Standing};
+use std::collections::HashMap;
+
+/// What a sweep did.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct SweepReport {
+    pub reminded: usize,
+    pub completed: usize,
+    pub broken: usize,
+    pub cancelled: usize,
+}
+
+/// Reminds and ends the active plans.
+pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError> {
+    let mut report = SweepReport::default();
+    let s = db::stmt(
+        &ctx.db,
+        &format!(
+            "{SELECT} WHERE p.status = 'active' AND {} ORDER BY p.id LIMIT 500",
+            Scope::filter("p.organization_id", 1, 2)
+        ),
+        scope.params(ctx),
+    )?;
+    let mut orgs = HashMap::new();
+    for p in db::all::<PlanRow>(s).await? {
+        if !orgs.contains_key(&p.organization_id) {
+            let org = organizations::load(ctx, &p.organization_id).await?;
+            orgs.insert(p.organization_id.clone(), org);
+        }
+        let org = &orgs[&p.organization_id];
+        let inst = p.instalments();
+        let zone = p.zone();
+        let today = zone.date(ctx.now_ms());
+        let ending = match p.invoice_status.as_str() {
+            "void" => Some(("cancelled", "plan.cancelled")),
+            "paid" => Some(("completed", "plan.completed")),
+            _ => match plan::standing(&inst, p.paid(), org.promise_rules().grace_days, today) {
+                Standing::Completed => Some(("completed", "plan.completed")),
+                Standing::Broken { .. } => Some(("broken", "plan.broken")),
+                Standing::OnTrack => None,
+            },
+        };
+        if let Some((status, action)) = ending {
+            if end(ctx, &p, status, action).await? {
+                match status {
+                    "completed" => report.completed += 1,
+                    "broken" => report.broken += 1,
+                    _ => report.cancelled += 1,
+                }
+            }
+            continue;
+        }
+        let Some((k, left)) = plan::next_due(&inst, p.paid()) else {
+            continue;
+        };
+        let spec = window_spec(&org.reminders());
+        let w = Window::new(&spec, zone);
+        let date = inst[k].date;
+        let due_day = today == date - Duration::days(1)
+            || (today == date && !w.allows_day(date - Duration::days(1)));
+        if (k as i64) > p.reminded_through
+            && due_day
+            && w.contains(ctx.now_ms())
+            && remind(ctx, &p, k, left).await?
+        {
+            report.reminded += 1;
+        }
+    }
+    Ok(report)
+}
+
+async fn run(ctx: &Ctx, stmts: Vec<worker::D1PreparedStatement>) -> Result<bool, ApiError> {
+    match db::batch(&ctx.db, stmts).await {
+        Ok(_) => Ok(true),
+        Err(WriteError::Conflict) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn remind(ctx: &Ctx, p: &PlanRow, k: usize, left: i64) -> Result<bool, ApiError> {
+    let key = format!("plan:{}:instalment:{k}", p.id);
+    let email = (p.no_reminders == 0)
+        .then(|| EmailId::generate(ctx.now_ms() as u64, crate::security::stable_bytes(&key)));
+    let mut stmts = vec![db::conflict_unless(
+        &ctx.db,
+        "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = 'active' AND reminded_through < ?2)",
+        params![&p.id, k as i64],
+    )?];
+    if let Some(id) = &email {
+        stmts.push(queue_email_stmt(
+            ctx,
+            QueuedEmail {
+                id,
+                org_id: &p.organization_id,
+                customer_id: &p.customer_id,
+                invoice_id: Some(&p.invoice_id),
+                kind: "instalment_reminder",
+                to: &p.customer_email,
+                dedupe_key: Some(key),
+            },
+        )?);
+    }
+    stmts.push(db::stmt(
+        &ctx.db,
+        "UPDATE payment_plans SET reminded_through = ?1 WHERE id = ?2",
+        params![k as i64, &p.id],
+    )?);
+    stmts.push(ctx.audit(Audit {
+        org: Some(&p.organization_id),
+        actor: "system",
+        action: "plan.instalment_reminded",
+        subject: &p.invoice_id,
+        detail: json!({ "plan_id": p.id, "customer_id": p.customer_id, "instalment": k + 1, "amount": left }),
+    })?);
+    let done = run(ctx, stmts).await?;
+    if let (true, Some(id)) = (done, &email) {
+        enqueue_email(ctx, id.as_str()).await;
+    }
+    Ok(done)
+}
+
+async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool, ApiError> {
+    let mut stmts = vec![
+        db::conflict_unless(
+            &ctx.db,
+            "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = 'active')",
+            params![&p.id],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "UPDATE payment_plans SET status = ?1, ended_at = ?2 WHERE id = ?3",
+            params![status, ctx.now_ms(), &p.id],
+        )?,
+    ];
+    if status == "broken" {
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE invoices SET promise_needs_approval = 1 WHERE id = ?1",
+            params![&p.invoice_id],
+        )?);
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3",
+            params![
+                ctx.now_ms(),
+                format!("Instalment plan on invoice {} not kept", p.invoice_number),
+                &p.customer_id
+            ],
+        )?);
+    }
+    stmts.push(ctx.audit(Audit {
+        org: Some(&p.organization_id),
+        actor: "system",
+        action,
+        subject: &p.invoice_id,
+        detail: json!({ "plan_id": p.id, "customer_id": p.customer_id, "paid": p.paid(), "total": p.total, "currency": p.currency }),
+    })?);
+    run(ctx, stmts).await
+}
