@@ -83,6 +83,7 @@ fn Edit(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView {
             time_zone: Some(zone.get_untracked()),
             tags: None,
             reminders_opt_out: None,
+            payment_plans_blocked: None,
         };
         let id = id.clone();
         leptos::task::spawn_local(async move {

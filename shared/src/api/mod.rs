@@ -103,6 +103,10 @@ pub struct UpdateCustomerRequest {
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub reminders_opt_out: Option<bool>,
+    /// Whether the customer may no longer set up instalment plans (a
+    /// reminder step's `stop_payment_plans` sets it too).
+    #[serde(default)]
+    pub payment_plans_blocked: Option<bool>,
 }
 
 /// One line of `CreateInvoiceRequest`.

@@ -18,6 +18,7 @@ mod invoices;
 mod isolation;
 mod ledger;
 mod links;
+mod plans;
 mod promises;
 mod reminder_config;
 mod reminders;

@@ -131,7 +131,8 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         &ctx.db,
         "UPDATE customers SET name = ?1, email = ?2, email_lower = ?3, locale = ?4, time_zone = ?5, tags = ?6, \
          reminders_opt_out = ?7, opt_out_by = ?10, email_status = CASE WHEN ?8 = 1 THEN 'ok' ELSE email_status END, \
-         email_status_at = CASE WHEN ?8 = 1 THEN NULL ELSE email_status_at END WHERE id = ?9",
+         email_status_at = CASE WHEN ?8 = 1 THEN NULL ELSE email_status_at END, \
+         payment_plans_blocked = COALESCE(?11, payment_plans_blocked) WHERE id = ?9",
         params![
             &name,
             &email,
@@ -142,7 +143,8 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
             i64::from(opt_out.opted_out()),
             i64::from(address_changed),
             &c.id,
-            opt_out.by()
+            opt_out.by(),
+            body.payment_plans_blocked.map(i64::from)
         ],
     )?];
     if address_changed {
@@ -168,6 +170,7 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
                 detail: json!({ "customer_id": c.id, "changed": {
                     "name": body.name.is_some(), "email": address_changed, "locale": body.locale.is_some(),
                     "time_zone": body.time_zone.is_some(), "tags": body.tags.is_some(), "reminders_opt_out": body.reminders_opt_out,
+                    "payment_plans_blocked": body.payment_plans_blocked,
                 }, "email_status_cleared": address_changed && c.email_status != "ok", "links_revoked": address_changed }),
             })?);
     db::batch(&ctx.db, stmts).await?;
