@@ -792,3 +792,126 @@ fn each_organization_has_its_own_demo_clock() {
     let body: Value = r.json().unwrap();
     assert_eq!(body["error"]["code"], "invalid_field", "{body}");
 }
+
+/// Sent emails of one kind to a customer, as (local date, minute of the
+/// day to ten minutes).
+fn sent_local(
+    app: &TestApp,
+    kind: &str,
+    customer_id: &str,
+    tz: chrono_tz::Tz,
+) -> Vec<(NaiveDate, u32)> {
+    let r = app.get(&format!(
+        "/api/v1/emails?kind={kind}&customer_id={customer_id}&limit=100"
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut out: Vec<(NaiveDate, u32)> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "sent")
+        .map(|e| {
+            let at: DateTime<Utc> = e["sent_at"].as_str().unwrap().parse().unwrap();
+            let local = at.with_timezone(&tz);
+            (
+                local.date_naive(),
+                (local.hour() * 60 + local.minute()) / 10 * 10,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn an_instalment_plan_reminds_each_instalment_and_breaks_when_one_is_missed() {
+    let app = TestApp::new();
+    let clock = Clock::new(&app);
+    let start = next_monday(clock.now());
+    clock.set(start);
+    no_statements(&app);
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let day = |n: i64| start.date_naive() + Duration::days(n);
+    let (c, _) = customer(&app, "Ines", "Europe/Paris", "fr-FR");
+    let inv = invoice(&app, &c, day(3));
+    let cookie = app.session(&c);
+    // Three Wednesdays: 40.00, 30.00, 30.00 of the 100.00 due.
+    let instalments = json!([
+        { "date": day(2).to_string(), "amount": 4000 },
+        { "date": day(9).to_string(), "amount": 3000 },
+        { "date": day(16).to_string(), "amount": 3000 },
+    ]);
+    let r = TestApp::reply(
+        app.http
+            .post(format!("{}/api/v1/portal/invoices/{inv}/plan", app.base))
+            .header("Cookie", &cookie)
+            .header("Sec-Fetch-Site", "same-origin")
+            .json(&json!({ "instalments": instalments, "accept_terms": true }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["plan"]["status"], "active");
+
+    // The first instalment is paid on its eve; the second is not.
+    clock.travel_to(start + Duration::days(1) + Duration::hours(12));
+    let r = app.post(
+        &format!("/api/v1/invoices/{inv}/payments"),
+        json!({ "amount": 4000, "currency": "EUR", "method": "bank_transfer", "received_on": day(1).to_string() }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    clock.travel_to(start + Duration::days(18));
+
+    let nine = 9 * 60;
+    assert_eq!(
+        sent_local(&app, "instalment_reminder", &c, paris),
+        vec![(day(1), nine), (day(8), nine)],
+        "each instalment the day before, at the window's opening; none after the plan broke"
+    );
+    let r = app.get(&format!("/api/v1/plans?invoice_id={inv}"));
+    let p = &r.body["data"][0];
+    assert_eq!(p["status"], "broken", "{}", r.body);
+    assert_eq!(p["paid"], 4000);
+    let broken = app.audit_events("plan.broken");
+    assert_eq!(broken.len(), 1);
+    let at: DateTime<Utc> = broken[0]["created_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        at.with_timezone(&paris).date_naive(),
+        day(13),
+        "the second instalment (day 9) plus three days of grace"
+    );
+    // The invoice's own reminders held while the plan stood, then resumed.
+    let occ = occurrences(&app, &inv);
+    let held = occ
+        .iter()
+        .filter(|o| o["skip_reason"] == "instalment_plan")
+        .count();
+    assert_eq!(held, 4, "−3, 0, +3 and +7 held: {occ:?}");
+    assert_eq!(
+        sent_local(&app, "reminder", &c, paris),
+        vec![(day(17), nine)],
+        "+14 after the plan broke"
+    );
+    // Only an agent's agreement lets the customer set new dates (a new
+    // session: the first one ended meanwhile).
+    let cookie = app.session(&c);
+    let r = app.portal_get(&cookie, &format!("/invoices/{inv}/plan"));
+    assert_eq!(
+        r.body["refusal"]["code"], "promise_needs_approval",
+        "{}",
+        r.body
+    );
+    let r = app.get(&format!("/api/v1/customers/{c}"));
+    assert!(
+        r.body["flag_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Instalment plan")
+            || r.body["flag_reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Reminder +14"),
+        "{}",
+        r.body
+    );
+}
