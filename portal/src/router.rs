@@ -93,7 +93,8 @@ pub fn install() -> RwSignal<String> {
             && !href.starts_with("/api/")
             // The dispute and promise pages are an app of their own: a full load.
             && !href.starts_with("/disputes")
-            && !href.starts_with("/promise/");
+            && !href.starts_with("/promise/")
+            && !href.starts_with("/plan/");
         if !internal || anchor.has_attribute("target") || anchor.has_attribute("download") {
             return;
         }

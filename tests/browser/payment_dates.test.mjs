@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
+import { BASE, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
 
 useBrowser();
 
@@ -100,4 +100,78 @@ test('a customer promises a date, changes it once, and an agent cancels it and r
   await agent.page.locator('.promise-list li', { hasText: 'made by an agent' }).getByText('Active').waitFor();
   await checkPage(agent.page, '53-console-invoice-promise');
   assert.ok(!(await reminded()), 'held again');
+});
+
+test('a customer proposes three instalments past the rules, a supervisor approves, and the first is paid', async () => {
+  const stamp = Date.now();
+  const adminEmail = `plans-${stamp}@globex.example`;
+  const { org, api } = await newOrganization({
+    name: `Globex Plans ${stamp}`,
+    branding: { display_name: 'Globex', primary_color: '#1d4ed8', support_email: 'ar@globex.example' },
+    admin: { name: 'Hank Scorpio', email: adminEmail },
+  });
+  const patched = await fetch(`${BASE}/api/v1/organization`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${org.api_key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ plans: { max_count: 6, min_instalment: 1000, max_span_days: 30 } }),
+  });
+  assert.equal(patched.status, 200);
+  const customer = await api('/customers', { name: 'Marge Simpson', email: `marge-${stamp}@example.com`, time_zone: 'America/Chicago' });
+  const due = new Date(Date.now() + 5 * 86400000).toISOString().slice(0, 10);
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `GLP-${stamp}`, currency: 'USD', due_date: due,
+    lines: [{ description: 'Monorail feasibility study', quantity: 1, unit_amount: 90000 }],
+  });
+
+  // The customer, on a phone: three monthly instalments, past the 30 days.
+  const link = await api(`/customers/${customer.id}/portal-links`, {});
+  const buyer = await phone();
+  await openLink(buyer.page, link.url);
+  await buyer.page.locator('.card', { hasText: invoice.number }).getByRole('link').click();
+  await buyer.page.getByRole('link', { name: 'Pay in instalments' }).click();
+  await buyer.page.waitForURL(/\/plan\/inv_/);
+  await buyer.page.getByRole('heading', { level: 1, name: `Pay invoice ${invoice.number} in instalments` }).waitFor();
+  await buyer.page.getByLabel('Number of instalments').selectOption('3');
+  assert.equal(await buyer.page.locator('.instalment .num').allInnerTexts().then((a) => a.join('|')), '$300.00|$300.00|$300.00');
+  await buyer.page.getByText('a last instalment more than 30 days away').waitFor();
+  await buyer.page.locator('.terms', { hasText: '900.00 USD for invoice' }).waitFor();
+  await buyer.page.getByRole('button', { name: 'Send my plan to Globex' }).click();
+  await buyer.page.getByRole('alert').getByText('Tick the box to agree to the terms.').waitFor();
+  await buyer.page.getByLabel('I agree to pay these instalments on these dates').check();
+  await checkPage(buyer.page, '54-plan-proposal');
+  await buyer.page.getByRole('button', { name: 'Send my plan to Globex' }).click();
+  await buyer.page.getByText('Globex is looking at your plan; you will get an email with their answer.').waitFor();
+
+  // The supervisor approves it in the console.
+  const boss = await newPage(LAPTOP);
+  await signInFromOutbox(boss.page, adminEmail, stamp);
+  await boss.page.getByRole('link', { name: 'Payment dates' }).click();
+  const row = boss.page.getByRole('row', { name: new RegExp(invoice.number) });
+  await row.getByText('Past your rules').waitFor();
+  await checkPage(boss.page, '55-console-plan-proposed');
+  await row.getByLabel('Message to the customer').fill('Fine by us, thank you for asking.');
+  await row.getByRole('button', { name: 'Approve' }).click();
+  await row.getByText('Active').waitFor();
+
+  // The customer sees it set up and pays the first instalment.
+  await buyer.page.reload();
+  await buyer.page.getByText('Your instalment plan is set up.').waitFor();
+  await buyer.page.getByText('Fine by us, thank you for asking.').waitFor();
+  await checkPage(buyer.page, '56-plan-active');
+  await buyer.page.getByRole('button', { name: 'Pay the next instalment: $300.00' }).click();
+  await buyer.page.waitForURL(/\/pay\/cs_test_/);
+  await buyer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await buyer.page.getByRole('button', { name: /^Pay / }).click();
+  await buyer.page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
+  // Part paid: the invoice stays open with the rest due.
+  await buyer.page.waitForFunction(() => document.querySelector('.due-now')?.innerText.includes('$600.00'), null, { timeout: 30000 });
+  let plan;
+  for (let i = 0; i < 50; i++) {
+    plan = (await api(`/plans?invoice_id=${invoice.id}`)).data[0];
+    if (plan.paid === 30000) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(plan.paid, 30000, 'the first instalment is paid');
+  assert.deepEqual(plan.instalments.map((i) => i.paid), [true, false, false]);
+  assert.equal(plan.next_due.amount, 30000);
 });

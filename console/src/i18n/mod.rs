@@ -258,6 +258,17 @@ pub struct Words {
     pub promise_max_days: &'static str,
     pub promise_grace_days: &'static str,
     pub whole_days: &'static str,
+    pub instalment_plans: &'static str,
+    pub plan_proposed: &'static str,
+    pub plan_completed: &'static str,
+    pub plan_broken: &'static str,
+    pub no_plans: &'static str,
+    pub instalments_word: &'static str,
+    pub message_to_customer: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub cancel_plan: &'static str,
+    pub past_rules: &'static str,
 }
 
 impl Words {

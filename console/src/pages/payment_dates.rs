@@ -14,8 +14,8 @@ use leptos_router::components::A;
 use settle_portal::format::{date, money};
 use settle_portal::i18n::fill;
 use settle_shared::api::{
-    ListResponse, OrganizationResponse, PromiseRequest, PromiseResponse, PromiseSettings,
-    UpdateOrganizationRequest,
+    ListResponse, OrganizationResponse, PlanDecisionRequest, PlanResponse, PromiseRequest,
+    PromiseResponse, PromiseSettings, UpdateOrganizationRequest,
 };
 use settle_shared::staff::Capability;
 
@@ -130,7 +130,123 @@ pub fn PaymentDates() -> impl IntoView {
                 }.into_any()
             }
         }}
+        <Plans/>
         {session.may(Capability::Configure).then(|| view! { <Limits/> })}
+    }
+}
+
+/// A plan's state in words.
+fn plan_word(t: &Words, status: &str) -> &'static str {
+    match status {
+        "proposed" => t.plan_proposed,
+        "active" => t.promise_active,
+        "completed" => t.plan_completed,
+        "broken" => t.plan_broken,
+        "rejected" => t.rejected,
+        _ => t.promise_cancelled,
+    }
+}
+
+/// Instalment plans: proposals past the rules wait here for a supervisor,
+/// who approves or rejects each with a message the customer is emailed.
+#[component]
+fn Plans() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let t = session.t();
+    let approver = session.may(Capability::Approve);
+    let status = RwSignal::new(String::new());
+    let changed = RwSignal::new(0u32);
+    let problem = RwSignal::new(None::<String>);
+    let list = LocalResource::new(move || {
+        changed.track();
+        let path = format!(
+            "/plans{}",
+            api::query(&[("status", &status.get()), ("limit", "50")])
+        );
+        async move { api::get::<ListResponse<PlanResponse>>(&path).await }
+    });
+    let locale = session.me.member.locale.clone();
+    view! {
+        <section aria-labelledby="plans-h">
+            <h2 id="plans-h">{t.instalment_plans}</h2>
+            <div class="filters">
+                <label>{t.status}
+                    <select on:change=move |ev| status.set(event_target_value(&ev))>
+                        <option value="" selected>{t.any}</option>
+                        <option value="proposed">{t.plan_proposed}</option>
+                        <option value="active">{t.promise_active}</option>
+                        <option value="broken">{t.plan_broken}</option>
+                        <option value="completed">{t.plan_completed}</option>
+                    </select>
+                </label>
+            </div>
+            {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || match list.get() {
+                None => view! { <p class="loading">{t.loading}</p> }.into_any(),
+                Some(Err(e)) => view! { <Failure failure=e/> }.into_any(),
+                Some(Ok(page)) if page.data.is_empty() => view! { <p>{t.no_plans}</p> }.into_any(),
+                Some(Ok(page)) => {
+                    let locale = locale.clone();
+                    view! {
+                        <table class="plans">
+                            <thead><tr>
+                                <th scope="col">{t.invoice_word}</th><th scope="col">{t.customer}</th>
+                                <th scope="col">{t.instalments_word}</th><th scope="col" class="num">{t.total}</th>
+                                <th scope="col">{t.status}</th><th scope="col">{t.actions}</th>
+                            </tr></thead>
+                            <tbody>{page.data.into_iter().map(|p| {
+                                let schedule = p.instalments.iter()
+                                    .map(|i| format!("{} · {}{}", date(&i.date, &locale), money(i.amount, &p.currency, &locale), if i.paid { " ✓" } else { "" }))
+                                    .collect::<Vec<_>>();
+                                let message = RwSignal::new(String::new());
+                                let decide = move |path: String| {
+                                    let body = PlanDecisionRequest { message: Some(message.get_untracked()).filter(|m| !m.trim().is_empty()) };
+                                    leptos::task::spawn_local(async move {
+                                        match api::post::<PlanResponse, _>(&path, &body).await {
+                                            Ok(_) => { problem.set(None); changed.update(|v| *v += 1) }
+                                            Err(e) => problem.set(Some(e.message(t))),
+                                        }
+                                    });
+                                };
+                                let (approve, reject, cancel) = (
+                                    format!("/plans/{}/approve", p.id),
+                                    format!("/plans/{}/reject", p.id),
+                                    format!("/plans/{}/cancel", p.id),
+                                );
+                                let input_id = format!("msg-{}", p.id);
+                                let actions = match p.status.as_str() {
+                                    "proposed" if approver => Some(view! {
+                                        <div class="decide">
+                                            <label for=input_id.clone()>{t.message_to_customer}</label>
+                                            <input id=input_id maxlength="1000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))/>
+                                            <button type="button" on:click=move |_| decide(approve.clone())>{t.approve}</button>
+                                            <button type="button" class="danger" on:click=move |_| decide(reject.clone())>{t.reject}</button>
+                                        </div>
+                                    }.into_any()),
+                                    "proposed" | "active" => Some(view! {
+                                        <button type="button" class="secondary" on:click=move |_| act(cancel.clone(), changed, problem, t)>{t.cancel_plan}</button>
+                                    }.into_any()),
+                                    _ => None,
+                                };
+                                let past = p.outside_rules.len();
+                                view! {
+                                    <tr>
+                                        <td><A href=format!("/console/invoices/{}", p.invoice_id)>{p.invoice_number.clone()}</A></td>
+                                        <td><A href=format!("/console/customers/{}", p.customer_id)>{p.customer_name.clone()}</A></td>
+                                        <td><ul class="plain">{schedule.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                                            {(past > 0).then(|| view! { <span class="badge broken">{t.past_rules}</span> })}</td>
+                                        <td class="num">{money(p.total, &p.currency, &locale)}</td>
+                                        <td><span class=format!("badge {}", p.status)>{plan_word(t, &p.status)}</span>
+                                            {p.decision_message.clone().map(|m| view! { <br/><span class="hint">{m}</span> })}</td>
+                                        <td>{actions}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any()
+                }
+            }}
+        </section>
     }
 }
 

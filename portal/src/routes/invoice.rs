@@ -145,7 +145,10 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
     });
     // "Can't pay today?" opens the promise page (the same bundle).
     let promise = (payable && invoice.dispute_id.is_none()).then(|| {
-        view! { <a class="wrong" href=format!("/promise/{}", invoice.id)>{t.choose_date}</a> }
+        view! {
+            <a class="wrong" href=format!("/promise/{}", invoice.id)>{t.choose_date}</a>
+            <a class="wrong" href=format!("/plan/{}", invoice.id)>{t.in_instalments}</a>
+        }
     });
     let notice = notice(
         back,

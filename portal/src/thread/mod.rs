@@ -8,10 +8,12 @@
 //! - `/disputes/{id}`: the thread.
 //! - `/disputes`: the customer's disputes.
 //! - `/promise/{invoice}`: choose a date to pay (promises to pay).
+//! - `/plan/{invoice}`: pay in instalments.
 
 mod conversation;
 mod form;
 pub mod live;
+mod plan;
 mod promise;
 pub mod words;
 
@@ -25,6 +27,7 @@ enum Page {
     New(String),
     Thread(String),
     Promise(String),
+    Plan(String),
     List,
 }
 
@@ -37,6 +40,7 @@ fn page() -> Page {
         ["disputes", "new", invoice] => Page::New((*invoice).to_owned()),
         ["disputes", id] if !id.is_empty() => Page::Thread((*id).to_owned()),
         ["promise", invoice] if !invoice.is_empty() => Page::Promise((*invoice).to_owned()),
+        ["plan", invoice] if !invoice.is_empty() => Page::Plan((*invoice).to_owned()),
         _ => Page::List,
     }
 }
@@ -70,6 +74,9 @@ pub fn ThreadApp() -> impl IntoView {
                 }
                 Page::Promise(invoice) => {
                     view! { <promise::Promise session=s.clone() invoice_id=invoice/> }.into_any()
+                }
+                Page::Plan(invoice) => {
+                    view! { <plan::Plan session=s.clone() invoice_id=invoice/> }.into_any()
                 }
                 Page::List => view! { <Disputes lang=lang/> }.into_any(),
             };

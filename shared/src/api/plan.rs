@@ -84,6 +84,9 @@ pub struct PortalPlanResponse {
     /// The customer's today.
     pub today: String,
     pub rules: PlanRules,
+    /// Days after an instalment's date before a missed one ends the plan
+    /// (they appear in the terms).
+    pub grace_days: u32,
     /// The live or latest plan on the invoice.
     pub plan: Option<PlanResponse>,
     /// Why the customer cannot propose a plan now (code and sentence).

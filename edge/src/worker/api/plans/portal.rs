@@ -75,6 +75,7 @@ async fn view(
         balance,
         today: crate::rows::local_date(ctx.now_ms(), &inv.time_zone).to_string(),
         rules: org.plan_rules(),
+        grace_days: org.promise_rules().grace_days,
         plan: row::latest(ctx, &inv.id).await?.map(|p| p.view()),
         refusal: may.err().map(|r| {
             let body = refused(r).body();
