@@ -258,7 +258,7 @@ fn Proposal(
             <h2>{w.plan_terms}</h2>
             <p class="terms">{terms}</p>
             <label class="choice" for="plan-agree">
-                <input type="checkbox" id="plan-agree" on:change=move |ev| agree.set(event_target_checked(&ev))/>
+                <input type="checkbox" id="plan-agree" on:change=move |ev| { agree.set(event_target_checked(&ev)); problem.set(None); }/>
                 {w.plan_agree}
             </label>
             {move || problem.get().map(|m| view! { <p class="panel" role="alert">{m}</p> })}
