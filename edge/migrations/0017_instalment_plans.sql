@@ -25,6 +25,9 @@ CREATE TABLE payment_plans (
     decided_by          TEXT,
     decided_at          INTEGER,
     decision_message    TEXT,
+    -- Days after an instalment's date before a missed one ends the plan,
+    -- as written in the terms the customer agreed to.
+    grace_days          INTEGER NOT NULL DEFAULT 3,
     -- The last instalment whose reminder went (-1: none yet).
     reminded_through    INTEGER NOT NULL DEFAULT -1,
     created_at          INTEGER NOT NULL,
@@ -32,7 +35,8 @@ CREATE TABLE payment_plans (
 );
 CREATE UNIQUE INDEX one_live_plan ON payment_plans (invoice_id) WHERE status IN ('proposed', 'active');
 CREATE INDEX plans_by_org ON payment_plans (organization_id, status, id);
-CREATE INDEX plans_live ON payment_plans (status, id) WHERE status = 'active';
+CREATE INDEX plans_by_invoice ON payment_plans (invoice_id, id);
+CREATE INDEX plans_live ON payment_plans (id) WHERE status IN ('proposed', 'active');
 
 ALTER TABLE organizations ADD COLUMN plan_max_count INTEGER NOT NULL DEFAULT 6;
 ALTER TABLE organizations ADD COLUMN plan_min_instalment INTEGER NOT NULL DEFAULT 1000;

@@ -257,4 +257,5 @@ pub(super) static AR: Words = Words {
     reject: "ارفض",
     cancel_plan: "ألغِ الخطة",
     past_rules: "خارج قواعدك",
+    plans_blocked: "لا خطط تقسيط لهذا العميل",
 };

@@ -243,4 +243,5 @@ pub(super) static EN: Words = Words {
     reject: "Reject",
     cancel_plan: "Cancel the plan",
     past_rules: "Past your rules",
+    plans_blocked: "No instalment plans for this customer",
 };

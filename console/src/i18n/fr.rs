@@ -243,4 +243,5 @@ pub(super) static FR: Words = Words {
     reject: "Refuser",
     cancel_plan: "Annuler l'échéancier",
     past_rules: "Hors de vos règles",
+    plans_blocked: "Pas d'échéancier pour ce client",
 };

@@ -258,6 +258,7 @@ pub struct Words {
     pub promise_max_days: &'static str,
     pub promise_grace_days: &'static str,
     pub whole_days: &'static str,
+    pub plans_blocked: &'static str,
     pub instalment_plans: &'static str,
     pub plan_proposed: &'static str,
     pub plan_completed: &'static str,

@@ -72,6 +72,7 @@ fn Edit(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView {
     let email = RwSignal::new(customer.email.clone());
     let locale = RwSignal::new(customer.locale.clone());
     let zone = RwSignal::new(customer.time_zone.clone());
+    let blocked = RwSignal::new(customer.payment_plans_blocked);
     let problem = RwSignal::new(None::<String>);
     let id = customer.id.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -83,7 +84,7 @@ fn Edit(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView {
             time_zone: Some(zone.get_untracked()),
             tags: None,
             reminders_opt_out: None,
-            payment_plans_blocked: None,
+            payment_plans_blocked: Some(blocked.get_untracked()),
         };
         let id = id.clone();
         leptos::task::spawn_local(async move {
@@ -106,6 +107,10 @@ fn Edit(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView {
                 <input id="e-lang" prop:value=move || locale.get() on:input=move |ev| locale.set(event_target_value(&ev))/>
                 <label for="e-zone">{t.time_zone}</label>
                 <input id="e-zone" prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev))/>
+                <label class="check" for="e-plans">
+                    <input id="e-plans" type="checkbox" prop:checked=move || blocked.get() on:change=move |ev| blocked.set(event_target_checked(&ev))/>
+                    " "{t.plans_blocked}
+                </label>
                 <button type="submit">{t.save_changes}</button>
             </form>
         </Show>

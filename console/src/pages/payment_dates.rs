@@ -218,7 +218,7 @@ fn Plans() -> impl IntoView {
                                     "proposed" if approver => Some(view! {
                                         <div class="decide">
                                             <label for=input_id.clone()>{t.message_to_customer}</label>
-                                            <input id=input_id maxlength="1000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))/>
+                                            <input id=input_id maxlength="500" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))/>
                                             <button type="button" on:click=move |_| decide(approve.clone())>{t.approve}</button>
                                             <button type="button" class="danger" on:click=move |_| decide(reject.clone())>{t.reject}</button>
                                         </div>
@@ -384,7 +384,7 @@ pub fn InvoicePromises(invoice_id: String, open: bool, changed: RwSignal<u32>) -
                     <label for="pr-date">{t.promised_date}</label>
                     <input id="pr-date" type="date" required prop:value=move || day.get() on:input=move |ev| day.set(event_target_value(&ev))/>
                     <label for="pr-note">{t.note_optional}</label>
-                    <input id="pr-note" maxlength="1000" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/>
+                    <input id="pr-note" maxlength="500" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/>
                     <button type="submit">{t.record_promise}</button>
                 </form>
             })}

@@ -145,7 +145,7 @@ fn Page(
                 prop:value=move || chosen.get() on:input=move |ev| chosen.set(event_target_value(&ev))/>
             <p id="promise-range" class="hint">{range}" "{fill(w.promise_grace, "days", &p.grace_days.to_string())}</p>
             <label for="promise-note">{fill(w.promise_note, "company", &company)}</label>
-            <textarea id="promise-note" rows="3" maxlength="1000" aria-describedby="promise-note-hint"
+            <textarea id="promise-note" rows="3" maxlength="500" aria-describedby="promise-note-hint"
                 prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
             <p id="promise-note-hint" class="hint">{w.promise_note_hint}</p>
             <button class="button" type="submit" disabled=move || busy.get()>{submit_label}</button>

@@ -137,12 +137,13 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
     }
     let currency =
         Currency::parse(&inv.currency).map_err(|e| ApiError::internal(format!("currency: {e}")))?;
+    let grace_days = org.promise_rules().grace_days;
     let terms = plan::terms(
         &org.display_name,
         &inv.number,
         currency,
         &body.instalments,
-        org.promise_rules().grace_days,
+        grace_days,
     );
     let status = if outside.is_empty() {
         "active"
@@ -164,8 +165,8 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
         db::stmt(
             &ctx.db,
             "INSERT INTO payment_plans (id, organization_id, invoice_id, customer_id, currency, total, start_paid, instalments, \
-             status, outside_rules, terms, agreed_at, agreed_ip, agreed_user_agent, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?12)",
+             status, outside_rules, terms, agreed_at, agreed_ip, agreed_user_agent, created_at, grace_days) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?12, ?15)",
             params![
                 pid.as_str(),
                 &org.id,
@@ -180,7 +181,8 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
                 &terms,
                 ctx.now_ms(),
                 ctx.ip.clone(),
-                user_agent.clone()
+                user_agent.clone(),
+                i64::from(grace_days)
             ],
         )?,
     ];

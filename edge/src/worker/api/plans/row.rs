@@ -13,7 +13,7 @@ use settle_shared::time::rfc3339_from_millis;
 /// Every column a [`PlanRow`] reads.
 pub const SELECT: &str = "SELECT p.id, p.organization_id, p.invoice_id, p.customer_id, p.currency, p.total, p.start_paid, \
      p.instalments, p.status, p.outside_rules, p.terms, p.agreed_at, p.agreed_ip, p.agreed_user_agent, p.decided_by, \
-     p.decided_at, p.decision_message, p.reminded_through, p.created_at, p.ended_at, \
+     p.decided_at, p.decision_message, p.grace_days, p.reminded_through, p.created_at, p.ended_at, \
      i.number AS invoice_number, i.status AS invoice_status, i.amount_paid AS invoice_paid, \
      c.name AS customer_name, c.email AS customer_email, c.time_zone, \
      (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders \
@@ -39,6 +39,7 @@ pub struct PlanRow {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub decision_message: Option<String>,
+    pub grace_days: i64,
     pub reminded_through: i64,
     pub created_at: i64,
     pub ended_at: Option<i64>,

@@ -23,6 +23,10 @@ use settle_shared::ids::EmailId;
 use settle_shared::plan::{self, Standing};
 use std::collections::HashMap;
 
+/// Plans read per query, and queries per run (20,000 live plans a run).
+const PAGE: usize = 500;
+const MAX_PAGES: usize = 40;
+
 /// What a sweep did.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct SweepReport {
@@ -35,16 +39,40 @@ pub struct SweepReport {
 /// Reminds and ends the active plans.
 pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError> {
     let mut report = SweepReport::default();
-    let s = db::stmt(
-        &ctx.db,
-        &format!(
-            "{SELECT} WHERE p.status = 'active' AND {} ORDER BY p.id LIMIT 500",
-            Scope::filter("p.organization_id", 1, 2)
-        ),
-        scope.params(ctx),
-    )?;
     let mut orgs = HashMap::new();
-    for p in db::all::<PlanRow>(s).await? {
+    // Every live plan, a page at a time (a cursor on the id), so that none
+    // waits behind others however many there are.
+    let mut after = String::new();
+    let mut plans: Vec<PlanRow> = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let mut args = params![after.clone()];
+        args.extend(scope.params(ctx));
+        let s = db::stmt(
+            &ctx.db,
+            &format!(
+                "{SELECT} WHERE p.status IN ('proposed', 'active') AND p.id > ?1 AND {} ORDER BY p.id LIMIT {PAGE}",
+                Scope::filter("p.organization_id", 2, 3)
+            ),
+            args,
+        )?;
+        let page: Vec<PlanRow> = db::all(s).await?;
+        let full = page.len() == PAGE;
+        after = page.last().map(|p| p.id.clone()).unwrap_or_default();
+        plans.extend(page);
+        if !full {
+            break;
+        }
+    }
+    for p in plans {
+        // A proposal ends only with its invoice (paid or void meanwhile).
+        if p.status == "proposed" {
+            if matches!(p.invoice_status.as_str(), "paid" | "void")
+                && end(ctx, &p, "cancelled", "plan.cancelled").await?
+            {
+                report.cancelled += 1;
+            }
+            continue;
+        }
         if !orgs.contains_key(&p.organization_id) {
             let org = organizations::load(ctx, &p.organization_id).await?;
             orgs.insert(p.organization_id.clone(), org);
@@ -56,7 +84,7 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
         let ending = match p.invoice_status.as_str() {
             "void" => Some(("cancelled", "plan.cancelled")),
             "paid" => Some(("completed", "plan.completed")),
-            _ => match plan::standing(&inst, p.paid(), org.promise_rules().grace_days, today) {
+            _ => match plan::standing(&inst, p.paid(), p.grace_days.clamp(0, 30) as u32, today) {
                 Standing::Completed => Some(("completed", "plan.completed")),
                 Standing::Broken { .. } => Some(("broken", "plan.broken")),
                 Standing::OnTrack => None,
@@ -145,8 +173,8 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
     let mut stmts = vec![
         db::conflict_unless(
             &ctx.db,
-            "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = 'active')",
-            params![&p.id],
+            "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = ?2)",
+            params![&p.id, &p.status],
         )?,
         db::stmt(
             &ctx.db,
