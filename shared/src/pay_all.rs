@@ -92,6 +92,7 @@ mod tests {
             disputed_amount: 0,
             replaces: None,
             replaced_by: None,
+            early_payment: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub fn NewInvoice() -> impl IntoView {
             memo: None,
             lines: out,
             send: send.get_untracked(),
+            early_payment: None,
         };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {

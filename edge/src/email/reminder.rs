@@ -16,6 +16,9 @@ pub struct ReminderLine<'a> {
     pub days_overdue: i64,
     /// Already formatted.
     pub amount_due: &'a str,
+    /// What paying early saves, while the invoice's offer stands (already
+    /// worded: "Pay 980.00 € by 14 Dec 2026 to save 20.00 €").
+    pub saving: Option<&'a str>,
 }
 
 /// A reminder or statement about a customer's open invoices, worded by a
@@ -81,7 +84,10 @@ impl ReminderEmail<'_> {
         let statuses: Vec<String> = self
             .lines
             .iter()
-            .map(|l| status(lang, t, l.days_overdue))
+            .map(|l| match l.saving {
+                Some(s) => format!("{} · {s}", status(lang, t, l.days_overdue)),
+                None => status(lang, t, l.days_overdue),
+            })
             .collect();
         let html = super::html::render(&super::html::Reminder {
             frame: frame(&self.brand, lang, &subject),
@@ -118,14 +124,10 @@ impl ReminderEmail<'_> {
         });
 
         let mut text = format!("{}\n\n{}\n\n", self.brand.display_name, body.trim_end());
-        for line in self.lines {
+        for (line, status) in self.lines.iter().zip(&statuses) {
             text.push_str(&format!(
                 "- {}: {} · {}: {} · {}\n",
-                line.number,
-                line.amount_due,
-                t.due_date,
-                line.due_date,
-                status(lang, t, line.days_overdue),
+                line.number, line.amount_due, t.due_date, line.due_date, status,
             ));
         }
         text.push_str(&format!(
@@ -192,12 +194,14 @@ pub fn preview(template: &Template, brand: Brand<'_>, locale: &str, links_base: 
             number: "INV-1001",
             due_date: &dates[0],
             days_overdue: 14,
+            saving: None,
             amount_due: &amounts[0],
         },
         ReminderLine {
             number: "INV-1002",
             due_date: &dates[1],
             days_overdue: -5,
+            saving: None,
             amount_due: &amounts[1],
         },
     ];
@@ -248,12 +252,14 @@ mod tests {
             number: "INV-1",
             due_date: "1 Mar 2026",
             days_overdue: 14,
+            saving: None,
             amount_due: "120.00 USD",
         },
         ReminderLine {
             number: "INV-<2>",
             due_date: "20 Mar 2026",
             days_overdue: -5,
+            saving: None,
             amount_due: "80.00 EUR",
         },
     ];

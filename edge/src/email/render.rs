@@ -64,6 +64,9 @@ pub struct InvoiceEmail<'a> {
     pub promised_date: Option<&'a str>,
     /// The company's words to the customer (a plan's decision), as text.
     pub message: Option<&'a str>,
+    /// What paying early saves, already worded (invoice emails while the
+    /// offer stands).
+    pub saving: Option<&'a str>,
 }
 
 /// A fresh portal link a customer asked for.
@@ -201,6 +204,11 @@ impl InvoiceEmail<'_> {
         if let (Purpose::Invoice, Some(old)) = (self.purpose, self.replaces) {
             intro.push(' ');
             intro.push_str(&fill(t.invoice_replaces, &[("replaces", old)]));
+        }
+        if let (Purpose::Invoice, Some(saving)) = (self.purpose, self.saving) {
+            intro.push(' ');
+            intro.push_str(saving);
+            intro.push('.');
         }
         if let Some(words) = self.message {
             intro.push_str(&format!("\n\n“{words}”"));
@@ -381,6 +389,7 @@ pub(super) mod tests {
             replaces: None,
             promised_date: None,
             message: None,
+            saving: None,
         }
         .render();
         assert_eq!(r.subject, "Invoice INV-7 from Acme <Ltd>");
@@ -439,6 +448,7 @@ pub(super) mod tests {
                 replaces: Some("F-8"),
                 promised_date: Some("12 déc. 2026"),
                 message: None,
+                saving: None,
             }
             .render()
         };

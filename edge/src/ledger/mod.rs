@@ -44,6 +44,9 @@ pub enum Kind {
     /// resolved with a credit note): it settles the balance like a payment,
     /// but no money moved.
     CreditNote,
+    /// An early-payment discount the company allowed with a payment that
+    /// came in time: it settles the rest like a credit note.
+    Discount,
 }
 
 impl Kind {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Chargeback => "chargeback",
             Kind::Reversal => "reversal",
             Kind::CreditNote => "credit_note",
+            Kind::Discount => "discount",
         }
     }
 
@@ -64,6 +68,7 @@ impl Kind {
             "chargeback" => Kind::Chargeback,
             "reversal" => Kind::Reversal,
             "credit_note" => Kind::CreditNote,
+            "discount" => Kind::Discount,
             _ => return None,
         })
     }
@@ -71,7 +76,7 @@ impl Kind {
     /// Sign of the row in the paid amount.
     pub fn sign(self) -> i64 {
         match self {
-            Kind::Payment | Kind::Reversal | Kind::CreditNote => 1,
+            Kind::Payment | Kind::Reversal | Kind::CreditNote | Kind::Discount => 1,
             Kind::Refund | Kind::Chargeback => -1,
         }
     }

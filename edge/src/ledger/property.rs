@@ -259,3 +259,69 @@ fn generated_histories_end_in_the_same_books_delivered_twice_in_any_order() {
         assert_eq!(summary(&s), expected, "seed {seed}");
     }
 }
+
+/// An early-payment discount travels in the payment's metadata: paid at
+/// the discounted amount, the allowance closes the invoice at zero, once,
+/// whichever of the session's and the PaymentIntent's events comes first
+/// and however often; a payment that does not match gets no allowance.
+#[test]
+fn an_early_payment_discount_closes_the_invoice_once() {
+    use super::memory::Store;
+    use super::{Invoice, Kind};
+    let store = |inv: &str| {
+        let mut s = Store::new(ORG);
+        s.add_invoice(Invoice {
+            id: inv.into(),
+            number: "NW-1".into(),
+            customer_id: "cus_1".into(),
+            email: "c@example.com".into(),
+            currency: "EUR".into(),
+            total: 10_000,
+            status: InvoiceStatus::Open,
+            version: 0,
+            rows: vec![],
+        });
+        s
+    };
+    let events = |inv: &str, amount: i64| -> Vec<Event> {
+        let meta = serde_json::json!({
+            "settle_organization_id": ORG, "settle_invoice_id": inv, "settle_discount": "200"
+        });
+        let session = serde_json::json!({ "id": "cs_d", "object": "checkout.session", "status": "complete",
+            "payment_status": "paid", "amount_total": amount, "currency": "eur", "payment_intent": "pi_d", "metadata": meta });
+        let pi = serde_json::json!({ "id": "pi_d", "object": "payment_intent", "amount": amount,
+            "amount_received": amount, "currency": "eur", "status": "succeeded", "metadata": meta });
+        [
+            ("evt_s", "checkout.session.completed", session),
+            ("evt_p", "payment_intent.succeeded", pi),
+        ]
+        .into_iter()
+        .map(|(id, kind, object)| {
+            serde_json::from_value(
+                serde_json::json!({ "id": id, "type": kind, "created": 1_764_000_000,
+                    "data": { "object": object } }),
+            )
+            .unwrap()
+        })
+        .collect()
+    };
+    let inv = invoice_id(0);
+    for order in [[0, 1, 0, 1], [1, 0, 1, 1]] {
+        let mut s = store(&inv);
+        let evs = events(&inv, 9_800);
+        for i in order {
+            s.deliver(&evs[i]);
+        }
+        assert_eq!(s.amount_paid[&inv], 10_000, "{order:?}");
+        assert_eq!(s.status(&inv), Some(InvoiceStatus::Paid));
+        let kinds: Vec<(Kind, i64)> = s.rows(&inv).iter().map(|r| (r.kind, r.amount)).collect();
+        assert_eq!(kinds, vec![(Kind::Payment, 9_800), (Kind::Discount, 200)]);
+    }
+    // Half paid with the discount's metadata: booked as it is.
+    let mut s = store(&inv);
+    for e in events(&inv, 5_000) {
+        s.deliver(&e);
+    }
+    assert_eq!(s.amount_paid[&inv], 5_000);
+    assert_eq!(s.status(&inv), Some(InvoiceStatus::Open));
+}

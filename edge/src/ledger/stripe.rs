@@ -70,7 +70,14 @@ fn decide_fact(org_id: &str, event: &Event, known: &Known) -> Effects {
             invoice,
             amount,
             currency,
-        } => paid(known, key, invoice.as_deref(), *amount, currency, &date),
+        } => paid(
+            known,
+            key,
+            invoice.as_deref(),
+            (*amount, reconcile::discount(event)),
+            currency,
+            &date,
+        ),
         Fact::RefundedTotal {
             charge,
             payment,
@@ -122,7 +129,7 @@ fn paid(
     known: &Known,
     key: &str,
     invoice: Option<&str>,
-    amount: i64,
+    (amount, discount): (i64, i64),
     currency: &str,
     date: &str,
 ) -> Effects {
@@ -156,8 +163,33 @@ fn paid(
             inv.number
         ));
     }
-    let row = stripe_row(inv, Kind::Payment, amount, currency, key, external_id, date);
-    e.book(inv, row.into_iter().collect());
+    let mut rows: Vec<Row> =
+        stripe_row(inv, Kind::Payment, amount, currency, key, external_id, date)
+            .into_iter()
+            .collect();
+    // An early-payment discount is allowed when the payment and it settle
+    // exactly what was due (in the invoice's currency, on an open invoice).
+    if e.outcome == Outcome::Applied {
+        let due = super::due(inv.status, inv.total, inv.paid());
+        let allowed = settle_shared::invoice::discount::allowance(discount, amount, due);
+        rows.extend(stripe_row(
+            inv,
+            Kind::Discount,
+            allowed,
+            currency,
+            key,
+            format!("discount:{key}"),
+            date,
+        ));
+        if allowed > 0 {
+            e.audit.push(AuditEntry {
+                action: "discount.allowed".into(),
+                subject: inv.id.clone(),
+                detail: json!({ "payment": key, "discount": allowed, "currency": currency }),
+            });
+        }
+    }
+    e.book(inv, rows);
     if currency == inv.currency {
         e.email(inv, "receipt", format!("receipt:{key}"));
     }

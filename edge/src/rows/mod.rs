@@ -15,6 +15,7 @@ use settle_shared::api::{
     PaymentResponse, PortalLinkResponse,
 };
 use settle_shared::decimal::Milli;
+use settle_shared::invoice::discount::{self, EarlyPayment};
 use settle_shared::invoice::{InvoiceStatus, is_overdue};
 use settle_shared::time::rfc3339_from_millis;
 
@@ -121,6 +122,11 @@ pub struct InvoiceRow {
     pub replaced_by_id: Option<String>,
     #[serde(default)]
     pub replaced_by_number: Option<String>,
+    /// Early-payment terms: basis points off, days from issue.
+    #[serde(default)]
+    pub early_payment_bp: Option<i64>,
+    #[serde(default)]
+    pub early_payment_days: Option<i64>,
 }
 
 /// An invoice named by its id and number, when both were read.
@@ -192,7 +198,35 @@ impl InvoiceRow {
             }),
             replaces: named(&self.replaces_invoice_id, &self.replaces_number),
             replaced_by: named(&self.replaced_by_id, &self.replaced_by_number),
+            early_payment: self.early_offer(now_ms).map(|(terms, o)| {
+                settle_shared::api::EarlyPaymentOffer {
+                    until: o.until.to_string(),
+                    discount: o.discount,
+                    pay: o.pay,
+                    basis_points: terms.basis_points,
+                }
+            }),
         }
+    }
+
+    /// The invoice's early-payment terms, if it has any.
+    pub fn early_terms(&self) -> Option<EarlyPayment> {
+        Some(EarlyPayment {
+            basis_points: u32::try_from(self.early_payment_bp?).ok()?,
+            days: u32::try_from(self.early_payment_days?).ok()?,
+        })
+    }
+
+    /// What paying early saves now (the customer's today): only on an open
+    /// invoice, not in dispute, with nothing paid or credited yet.
+    pub fn early_offer(&self, now_ms: i64) -> Option<(EarlyPayment, discount::Offer)> {
+        let terms = self.early_terms()?;
+        if self.status() != InvoiceStatus::Open || self.dispute_id.is_some() {
+            return None;
+        }
+        let issued = NaiveDate::parse_from_str(&self.issue_date, "%Y-%m-%d").ok()?;
+        let today = local_date(now_ms, &self.time_zone);
+        discount::offer(&terms, issued, today, self.total, self.amount_paid).map(|o| (terms, o))
     }
 }
 
@@ -346,6 +380,8 @@ mod tests {
             replaces_number: None,
             replaced_by_id: None,
             replaced_by_number: None,
+            early_payment_bp: None,
+            early_payment_days: None,
         }
     }
 

@@ -30,6 +30,9 @@ pub struct NewCheckout<'a> {
     /// The session then has a line per invoice and its metadata says how the
     /// payment splits (`settle_allocation`).
     pub also: &'a [(String, String, i64)],
+    /// The early-payment discount taken off `amount` (0: none); the ledger
+    /// allows it when the payment lands, whenever that is.
+    pub discount: i64,
 }
 
 /// Percent-encodes a form value (application/x-www-form-urlencoded).
@@ -113,6 +116,13 @@ pub fn create_checkout(
             format!("Invoice {number} — {}", c.company),
         ));
         allocation.push(format!("{id}:{amount}"));
+    }
+    if c.discount > 0 {
+        pairs.push((s("metadata[settle_discount]"), c.discount.to_string()));
+        pairs.push((
+            s("payment_intent_data[metadata][settle_discount]"),
+            c.discount.to_string(),
+        ));
     }
     if !c.also.is_empty() {
         pairs.push((s("metadata[settle_allocation]"), allocation.join(",")));
@@ -316,6 +326,7 @@ mod tests {
             payment_method_types: &["card", "sepa_debit"],
             locale: "fr-FR",
             also: &[],
+            discount: 0,
         }
     }
 

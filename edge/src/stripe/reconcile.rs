@@ -12,6 +12,8 @@ pub const META_ORGANIZATION: &str = "settle_organization_id";
 pub const META_INVOICE: &str = "settle_invoice_id";
 /// How a payment for several invoices splits: `inv_a:9500,inv_b:500`.
 pub const META_ALLOCATION: &str = "settle_allocation";
+/// The early-payment discount a session was opened with (minor units).
+pub const META_DISCOUNT: &str = "settle_discount";
 
 /// What an event says happened, independent of any stored state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +215,19 @@ pub fn allocation(event: &Event) -> Option<Vec<(String, i64)>> {
             Some((id.to_owned(), amount.parse().ok()?))
         })
         .collect()
+}
+
+/// The early-payment discount the payment came with (0 when none or
+/// unreadable).
+pub fn discount(event: &Event) -> i64 {
+    match event.object() {
+        Object::CheckoutSession(s) => s.metadata.get(META_DISCOUNT).cloned(),
+        Object::PaymentIntent(p) => p.metadata.get(META_DISCOUNT).cloned(),
+        _ => None,
+    }
+    .and_then(|d| d.parse().ok())
+    .filter(|d: &i64| *d > 0)
+    .unwrap_or(0)
 }
 
 /// The organization Settle's metadata names on the object, if any.

@@ -132,8 +132,26 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
     let paid = m(invoice.amount_paid);
     let payable =
         invoice.status == InvoiceStatus::Open && !invoice.processing && invoice.amount_due > 0;
+    // Early payment: the discounted amount is what Checkout charges.
+    let early = invoice.early_payment.clone().filter(|_| payable);
+    let early_note = early.as_ref().map(|o| {
+        let text = fill(
+            &fill(
+                &fill(t.early_offer, "date", &date(&o.until, &loc)),
+                "saving",
+                &m(o.discount),
+            ),
+            "percent",
+            &percent(i64::from(o.basis_points) * 10, &loc),
+        );
+        view! { <p class="notice early" role="note">{text}</p> }
+    });
     let pay = payable.then(|| {
-        let label = fill(t.pay_now, "amount", &m(invoice.amount_due));
+        let label = fill(
+            t.pay_now,
+            "amount",
+            &m(early.as_ref().map_or(invoice.amount_due, |o| o.pay)),
+        );
         view! { <PayButton invoice=invoice.clone() label=label lang=lang locale=loc.clone() payments=session.payments.clone()/> }
     });
     // "Something's wrong?" opens the dispute pages (their own bundle).
@@ -170,6 +188,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
                 <div><dt>{t.due}</dt><dd>{date(&invoice.due_date, &loc)}</dd></div>
                 <div class="due-now"><dt>{t.amount_due}</dt><dd>{m(invoice.amount_due)}</dd></div>
             </dl>
+            {early_note}
             {pay}
             <table class="lines">
                 <thead>

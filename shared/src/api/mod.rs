@@ -109,6 +109,18 @@ pub struct UpdateCustomerRequest {
     pub payment_plans_blocked: Option<bool>,
 }
 
+/// An invoice's early-payment offer as it stands today.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EarlyPaymentOffer {
+    /// The last day (the customer's) the discounted amount may be paid.
+    pub until: String,
+    pub discount: i64,
+    /// What paying by then costs instead of the total.
+    pub pay: i64,
+    /// The discount in basis points of the total (200 is 2 %).
+    pub basis_points: u32,
+}
+
 /// One line of `CreateInvoiceRequest`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +155,9 @@ pub struct CreateInvoiceRequest {
     #[serde(default)]
     pub memo: Option<String>,
     pub lines: Vec<LineRequest>,
+    /// Early-payment terms, such as 2 % off within 10 days of issue.
+    #[serde(default)]
+    pub early_payment: Option<crate::invoice::discount::EarlyPayment>,
     /// Email the invoice to the customer now.
     #[serde(default)]
     pub send: bool,
@@ -204,6 +219,9 @@ pub struct InvoiceResponse {
     pub replaces: Option<InvoiceRef>,
     #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub replaced_by: Option<InvoiceRef>,
+    /// What paying early saves today, while the invoice's terms offer it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_payment: Option<EarlyPaymentOffer>,
 }
 
 /// `POST /api/v1/invoices/{id}/payments`: money received outside Stripe.

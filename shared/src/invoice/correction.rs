@@ -74,6 +74,7 @@ pub fn correction(
         memo: req.memo.clone().or_else(|| old.memo.map(str::to_owned)),
         lines: req.lines.clone(),
         send: true,
+        early_payment: None,
     };
     let inv = create.validate(today).map_err(|mut e| {
         e.field = format!("corrected_invoice.{}", e.field);

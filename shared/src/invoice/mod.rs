@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub mod correction;
+pub mod discount;
 
 /// The stored lifecycle of an invoice. `overdue` is not a state: it is an
 /// open invoice past its due date, derived when read.
@@ -101,6 +102,7 @@ pub struct NewInvoice {
     pub memo: Option<String>,
     pub lines: Vec<ComputedLine>,
     pub totals: Totals,
+    pub early_payment: Option<discount::EarlyPayment>,
 }
 
 /// Highest tax rate accepted, in percent.
@@ -248,6 +250,11 @@ impl CreateInvoiceRequest {
             .map(|(i, l)| compute_line(&format!("lines[{i}]"), l, currency))
             .collect::<Result<Vec<_>, _>>()?;
         let totals = totals(&lines)?;
+        if let Some(terms) = &self.early_payment {
+            terms
+                .validate()
+                .map_err(|(field, why)| FieldError::invalid(field, why))?;
+        }
         Ok(NewInvoice {
             number,
             currency,
@@ -256,6 +263,7 @@ impl CreateInvoiceRequest {
             memo,
             lines,
             totals,
+            early_payment: self.early_payment,
         })
     }
 }
@@ -317,6 +325,7 @@ mod tests {
             memo: None,
             lines,
             send: false,
+            early_payment: None,
         }
     }
 

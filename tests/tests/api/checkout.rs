@@ -682,3 +682,100 @@ fn a_session_stripe_made_but_settle_never_wrote_down_is_closed_before_the_next()
         "the orphan was closed first"
     );
 }
+
+#[test]
+fn an_early_payment_discount_is_charged_and_allowed_so_the_invoice_closes_at_zero() {
+    let app = TestApp::new();
+    let c = app.create_customer("Erin Early");
+    let cid = c["id"].as_str().unwrap();
+    // Bad terms are refused by field.
+    for (terms, field) in [
+        (
+            json!({ "basis_points": 0, "days": 10 }),
+            "early_payment.basis_points",
+        ),
+        (
+            json!({ "basis_points": 200, "days": 0 }),
+            "early_payment.days",
+        ),
+        (
+            json!({ "basis_points": 9000, "days": 10 }),
+            "early_payment.basis_points",
+        ),
+    ] {
+        let mut body = TestApp::invoice_body(cid, "EUR");
+        body["early_payment"] = terms;
+        let r = app.post("/api/v1/invoices", body);
+        assert_eq!(
+            (r.status, r.body["error"]["field"].as_str()),
+            (422, Some(field)),
+            "{}",
+            r.body
+        );
+    }
+    // 2 % off within 10 days of issue on 95.00: 1.90 off, 93.10 to pay.
+    let mut body = TestApp::invoice_body(cid, "EUR");
+    body["early_payment"] = json!({ "basis_points": 200, "days": 10 });
+    body["send"] = json!(true);
+    let r = app.post("/api/v1/invoices", body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let offer = &r.body["early_payment"];
+    assert_eq!(
+        (offer["discount"].as_i64(), offer["pay"].as_i64()),
+        (Some(190), Some(9310)),
+        "{}",
+        r.body
+    );
+    let email = app.customer_email(cid);
+    let mail = app.wait_for_emails(&email, 1);
+    assert!(
+        mail[0]["text"].as_str().unwrap().contains("to save €1.90"),
+        "the invoice email says what paying early saves: {}",
+        mail[0]["text"]
+    );
+
+    let cookie = app.session(cid);
+    let session = checkout(&app, &cookie, &id);
+    assert_eq!(session.status, 201, "{}", session.body);
+    let at_stripe = sessions_for(&app, &id);
+    assert_eq!(
+        at_stripe[0]["amount_total"], 9310,
+        "Checkout charges the discounted amount"
+    );
+    assert_eq!(at_stripe[0]["metadata"]["settle_discount"], "190");
+    let paid = pay_at(
+        &app,
+        session.body["url"].as_str().unwrap(),
+        &[("method", "card"), ("card", "4242 4242 4242 4242")],
+    );
+    assert_eq!(paid.status().as_u16(), 303);
+    app.wait_for_status(
+        &id,
+        "paid",
+        "the discounted payment never closed the invoice",
+    );
+    let ledger = app.get(&format!("/api/v1/invoices/{id}/payments"));
+    let rows: Vec<(String, i64)> = ledger.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_owned(),
+                p["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rows.contains(&("payment".into(), 9310)), "{rows:?}");
+    assert!(rows.contains(&("discount".into(), 190)), "{rows:?}");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let inv = app.get(&format!("/api/v1/invoices/{id}"));
+    assert_eq!(
+        (
+            inv.body["amount_due"].as_i64(),
+            inv.body["early_payment"].is_null()
+        ),
+        (Some(0), true)
+    );
+}

@@ -28,7 +28,8 @@ pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.curren
      (SELECT d.disputed_amount FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind IN ('customer', 'company')) AS disputed_amount, \
      i.replaces_invoice_id, (SELECT r.number FROM invoices r WHERE r.id = i.replaces_invoice_id) AS replaces_number, \
      (SELECT r.id FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_id, \
-     (SELECT r.number FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_number \
+     (SELECT r.number FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_number, \
+     i.early_payment_bp, i.early_payment_days \
      FROM invoices i JOIN customers c ON c.id = i.customer_id";
 
 /// `POST /api/v1/invoices`
@@ -106,8 +107,8 @@ pub(super) fn issue(
     let mut stmts = vec![db::stmt(
         &ctx.db,
         "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
-         subtotal, tax, total, created_at, next_reminder_at, replaces_invoice_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+         subtotal, tax, total, created_at, next_reminder_at, replaces_invoice_id, early_payment_bp, early_payment_days) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15)",
         params![
             id,
             i.org_id,
@@ -121,7 +122,9 @@ pub(super) fn issue(
             inv.totals.tax,
             inv.totals.total,
             ctx.now_ms(),
-            i.replaces
+            i.replaces,
+            inv.early_payment.map(|t| i64::from(t.basis_points)),
+            inv.early_payment.map(|t| i64::from(t.days))
         ],
     )?];
     // The next cron plans its reminders; its first monthly statement is

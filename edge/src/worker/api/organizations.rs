@@ -429,6 +429,7 @@ pub async fn preview_branding(ctx: &Ctx, req: Request) -> Result<Response, ApiEr
         replaces: None,
         promised_date: None,
         message: None,
+        saving: None,
     }
     .render();
     http::json(

@@ -169,6 +169,29 @@ pub(super) async fn prepare_plain(
     };
     let link = email_link(ctx, row, org, customer)?;
     let brand = brand(org);
+    // The invoice email says what paying early saves while the offer stands.
+    let saving = invoice.as_ref().and_then(|(_, inv, ..)| {
+        let t = crate::i18n::email_text(crate::i18n::Lang::from_locale(&customer.locale));
+        inv.early_offer(ctx.now_ms()).map(|(_, o)| {
+            crate::i18n::fill(
+                t.early_saving,
+                &[
+                    (
+                        "pay",
+                        &crate::i18n::amount(o.pay, &inv.currency, &customer.locale),
+                    ),
+                    (
+                        "date",
+                        &crate::i18n::date(&o.until.to_string(), &customer.locale),
+                    ),
+                    (
+                        "saving",
+                        &crate::i18n::amount(o.discount, &inv.currency, &customer.locale),
+                    ),
+                ],
+            )
+        })
+    });
     let rendered = match &invoice {
         Some((purpose, inv, promised, due_then, message)) => InvoiceEmail {
             purpose: *purpose,
@@ -190,6 +213,7 @@ pub(super) async fn prepare_plain(
                 .map(|d| crate::i18n::date(d, &customer.locale))
                 .as_deref(),
             message: message.as_deref(),
+            saving: saving.as_deref(),
         }
         .render(),
         None => LinkEmail {

@@ -177,10 +177,32 @@ pub async fn prepare(
         .iter()
         .map(|i| crate::i18n::date(&i.due_date, locale))
         .collect();
+    // While an invoice's early-payment offer stands, its line says what
+    // paying now saves; after it, the full amount is what the line shows.
+    let t = crate::i18n::email_text(crate::i18n::Lang::from_locale(locale));
+    let savings: Vec<Option<String>> = listed
+        .iter()
+        .map(|i| {
+            i.early_offer(ctx.now_ms()).map(|(_, o)| {
+                crate::i18n::fill(
+                    t.early_saving,
+                    &[
+                        ("pay", &crate::i18n::amount(o.pay, &i.currency, locale)),
+                        ("date", &crate::i18n::date(&o.until.to_string(), locale)),
+                        (
+                            "saving",
+                            &crate::i18n::amount(o.discount, &i.currency, locale),
+                        ),
+                    ],
+                )
+            })
+        })
+        .collect();
     let lines: Vec<ReminderLine<'_>> = listed
         .iter()
         .enumerate()
         .map(|(n, i)| ReminderLine {
+            saving: savings[n].as_deref(),
             number: &i.number,
             due_date: &dates[n],
             days_overdue: settle_shared::time::parse_date(&i.due_date)

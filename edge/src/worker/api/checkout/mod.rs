@@ -80,8 +80,12 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
     let body: CheckoutRequest = http::json_body_or_default(req).await?;
     let (inv, due) = payable(ctx, &s, invoice_id).await?;
     let org = super::organizations::load(ctx, &s.customer.organization_id).await?;
+    // Paid in full while the early-payment offer stands: the total less
+    // the discount (the ledger allows the rest when the payment lands).
+    let early = inv.early_offer(ctx.now_ms()).map(|(_, o)| o.pay);
     let amount = match body.amount {
-        None => due,
+        None => early.unwrap_or(due),
+        Some(a) if Some(a) == early => a,
         // The part not in dispute may always be paid on its own.
         Some(a)
             if Some(a) == undisputed(ctx, &s.customer.organization_id, invoice_id, due).await? =>
@@ -229,6 +233,12 @@ async fn open_session(
     let all_ids: Vec<&str> = std::iter::once(invoice_id)
         .chain(also.iter().map(|(i, _, _)| i.as_str()))
         .collect();
+    // The early-payment discount this amount takes (one invoice, paid at
+    // the offered amount): it travels with the session.
+    let discount = inv
+        .early_offer(ctx.now_ms())
+        .filter(|(_, o)| also.is_empty() && o.pay == amount)
+        .map_or(0, |(_, o)| o.discount);
     // The organization's own Stripe account, else the deployment's.
     let secret = crate::worker::api::stripe_account::keys(ctx, org_id)
         .await?
@@ -319,6 +329,7 @@ async fn open_session(
             payment_method_types: &methods.iter().map(String::as_str).collect::<Vec<_>>(),
             locale: &customer.locale,
             also,
+            discount,
         },
     );
     // The key covers every parameter sent (and the attempt): a retry in the
@@ -349,8 +360,8 @@ async fn open_session(
         release(ctx, &all_ids, fingerprint)?,
         db::stmt(
             &ctx.db,
-            "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at, invoice_ids) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT OR IGNORE INTO checkout_sessions (id, organization_id, customer_id, invoice_id, fingerprint, amount, currency, url, expires_at, created_at, invoice_ids, discount) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 &created.id,
                 org_id,
@@ -362,7 +373,8 @@ async fn open_session(
                 &created.url,
                 expires_at,
                 ctx.now_ms(),
-                (!also.is_empty()).then(|| serde_json::to_string(&all_ids).unwrap_or_default())
+                (!also.is_empty()).then(|| serde_json::to_string(&all_ids).unwrap_or_default()),
+                discount
             ],
         )?,
         ctx.audit_once(
