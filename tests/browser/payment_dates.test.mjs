@@ -175,3 +175,34 @@ test('a customer proposes three instalments past the rules, a supervisor approve
   assert.deepEqual(plan.instalments.map((i) => i.paid), [true, false, false]);
   assert.equal(plan.next_due.amount, 30000);
 });
+
+test('a customer pays an invoice early with its discount, and it closes at zero', async () => {
+  const stamp = Date.now();
+  const { api } = await newOrganization({
+    name: `Globex Early ${stamp}`,
+    branding: { display_name: 'Globex', primary_color: '#1d4ed8', support_email: 'ar@globex.example' },
+    admin: { name: 'Hank Scorpio', email: `early-${stamp}@globex.example` },
+  });
+  const customer = await api('/customers', { name: 'Lisa Simpson', email: `lisa-${stamp}@example.com`, time_zone: 'Pacific/Auckland' });
+  const due = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  const invoice = await api('/invoices', {
+    customer_id: customer.id, number: `GLE-${stamp}`, currency: 'USD', due_date: due,
+    early_payment: { basis_points: 200, days: 10 },
+    lines: [{ description: 'Saxophone lessons', quantity: 10, unit_amount: 10000 }],
+  });
+  assert.equal(invoice.early_payment.pay, 98000);
+  const link = await api(`/customers/${customer.id}/portal-links`, {});
+  const buyer = await phone();
+  await openLink(buyer.page, link.url);
+  await buyer.page.locator('.card', { hasText: invoice.number }).getByRole('link').click();
+  await buyer.page.getByText(/Pay by .* and save \$20\.00 \(2% off\)\./).waitFor();
+  await checkPage(buyer.page, '57-early-payment');
+  await buyer.page.getByRole('button', { name: 'Pay $980.00' }).click();
+  await buyer.page.waitForURL(/\/pay\/cs_test_/);
+  await buyer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await buyer.page.getByRole('button', { name: /^Pay / }).click();
+  await buyer.page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
+  await buyer.page.getByRole('status').filter({ hasText: 'Your payment was received' }).waitFor({ timeout: 30000 });
+  const rows = (await api(`/invoices/${invoice.id}/payments`)).data.map((p) => [p.kind, p.amount]).sort();
+  assert.deepEqual(rows, [['discount', 2000], ['payment', 98000]]);
+});
