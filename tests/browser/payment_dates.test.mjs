@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
+import { BASE, eventually, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization } from './support.mjs';
 
 useBrowser();
 
@@ -165,13 +165,10 @@ test('a customer proposes three instalments past the rules, a supervisor approve
   await buyer.page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
   // Part paid: the invoice stays open with the rest due.
   await buyer.page.waitForFunction(() => document.querySelector('.due-now')?.innerText.includes('$600.00'), null, { timeout: 30000 });
-  let plan;
-  for (let i = 0; i < 50; i++) {
-    plan = (await api(`/plans?invoice_id=${invoice.id}`)).data[0];
-    if (plan.paid === 30000) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.equal(plan.paid, 30000, 'the first instalment is paid');
+  const plan = await eventually(async () => {
+    const p = (await api(`/plans?invoice_id=${invoice.id}`)).data[0];
+    return p.paid === 30000 && p;
+  }, 'the first instalment is paid');
   assert.deepEqual(plan.instalments.map((i) => i.paid), [true, false, false]);
   assert.equal(plan.next_due.amount, 30000);
 });

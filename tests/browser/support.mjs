@@ -69,6 +69,18 @@ export async function checkPage(page, name) {
 }
 
 /** The latest email to `to` that `predicate` accepts, waiting for it. */
+/** Polls `check` (async) until it returns a truthy value, which it
+ * answers; fails saying `what` after `timeoutMs`. */
+export async function eventually(check, what, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await check();
+    if (v) return v;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
 export async function waitForMail(to, predicate, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
