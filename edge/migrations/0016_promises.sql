@@ -14,8 +14,17 @@ ALTER TABLE promises ADD COLUMN remind_at INTEGER;
 ALTER TABLE promises ADD COLUMN reminded_at INTEGER;
 ALTER TABLE promises ADD COLUMN ended_at INTEGER;
 ALTER TABLE promises ADD COLUMN ended_by TEXT;
--- Promises recorded before this migration end on their date.
+-- Promises recorded before this migration: the latest one per invoice
+-- stands if its date is still ahead and the invoice open; every other one
+-- ends here (kept when the invoice is paid), never as broken.
 UPDATE promises SET made_on = date(created_at / 1000, 'unixepoch');
+UPDATE promises SET status = CASE
+        WHEN (SELECT i.status FROM invoices i WHERE i.id = promises.invoice_id) = 'paid' THEN 'kept'
+        ELSE 'cancelled' END,
+    ended_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000, ended_by = 'migration'
+WHERE id NOT IN (SELECT MAX(id) FROM promises GROUP BY invoice_id)
+   OR promised_date < date('now')
+   OR (SELECT i.status FROM invoices i WHERE i.id = promises.invoice_id) != 'open';
 CREATE UNIQUE INDEX promises_one_active ON promises (invoice_id) WHERE status = 'active';
 CREATE INDEX promises_by_org ON promises (organization_id, status, promised_date, id);
 CREATE INDEX promises_reminder_due ON promises (remind_at) WHERE status = 'active' AND reminded_at IS NULL;

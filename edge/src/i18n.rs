@@ -234,7 +234,7 @@ pub fn email_text(lang: Lang) -> &'static EmailText {
             instalment_subject: "Votre échéance pour la facture {number} est due le {date}",
             instalment_intro: "Rappel de votre échéancier avec {company} : la prochaine échéance de la facture {number} est due le {date}. Vous pouvez la régler avec le bouton ci-dessous.",
             plan_accepted_subject: "Votre échéancier pour la facture {number} est en place",
-            plan_accepted_intro: "{company} a mis en place votre échéancier pour la facture {number}. La prochaine échéance est due le {date} ; nous vous la rappellerons la veille de chaque échéance.",
+            plan_accepted_intro: "{company} a mis en place votre échéancier pour la facture {number}. La prochaine échéance est due le {date} ; nous vous rappellerons chaque échéance la veille.",
             plan_rejected_subject: "Votre échéancier pour la facture {number} n’a pas été accepté",
             plan_rejected_intro: "{company} n’a pas pu accepter l’échéancier proposé pour la facture {number}. La facture reste due comme avant ; vous pouvez la régler ou écrire à {support}.",
             next_instalment: "Prochaine échéance",

@@ -23,7 +23,7 @@ pub struct Zone {
 impl Zone {
     /// The zone named `name`, if the runtime knows it.
     pub fn parse(name: &str) -> Option<Zone> {
-        if name.is_empty() || name.len() > 64 {
+        if !iana_form(name) {
             return None;
         }
         #[cfg(not(target_arch = "wasm32"))]
@@ -125,6 +125,22 @@ impl Zone {
     }
 }
 
+/// Whether a name has the IANA form (`Europe/Paris`, `UTC`,
+/// `America/Argentina/Buenos_Aires`, `Etc/GMT+5`): each part starts with a
+/// capital letter. The runtime's Intl also takes `europe/paris` or
+/// `+05:30`, which tools reading the same row natively would not; both
+/// sides take the same names.
+fn iana_form(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.split('/').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_uppercase())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
+}
+
 fn utc(at_ms: i64) -> NaiveDateTime {
     DateTime::from_timestamp_millis(at_ms)
         .unwrap_or_default()
@@ -142,18 +158,19 @@ mod intl {
     use wasm_bindgen::{JsCast, JsValue};
 
     thread_local! {
-        static FORMATS: RefCell<HashMap<String, Option<Intl::DateTimeFormat>>> =
+        static FORMATS: RefCell<HashMap<String, Intl::DateTimeFormat>> =
             RefCell::new(HashMap::new());
     }
 
+    /// The zone's formatter; only known zones are kept (a name someone
+    /// typed wrong is not remembered).
     fn format(name: &str) -> Option<Intl::DateTimeFormat> {
-        FORMATS.with(|cache| {
-            cache
-                .borrow_mut()
-                .entry(name.to_owned())
-                .or_insert_with(|| build(name))
-                .clone()
-        })
+        if let Some(f) = FORMATS.with(|cache| cache.borrow().get(name).cloned()) {
+            return Some(f);
+        }
+        let f = build(name)?;
+        FORMATS.with(|cache| cache.borrow_mut().insert(name.to_owned(), f.clone()));
+        Some(f)
     }
 
     fn build(name: &str) -> Option<Intl::DateTimeFormat> {
@@ -238,6 +255,10 @@ mod tests {
         assert!(Zone::parse("UTC").is_some());
         assert!(Zone::parse("Mars/Olympus").is_none());
         assert!(Zone::parse("").is_none());
+        assert!(Zone::parse("europe/paris").is_none(), "the IANA form only");
+        assert!(Zone::parse("+05:30").is_none());
+        assert!(Zone::parse("Etc/GMT+5").is_some());
+        assert!(Zone::parse("America/Argentina/Buenos_Aires").is_some());
         assert_eq!(Zone::or_utc("Mars/Olympus"), Zone::utc());
     }
 

@@ -237,7 +237,7 @@ pub(super) static AR: Words = Words {
     made_by: "بواسطة",
     actions: "إجراءات",
     cancel_promise: "ألغِ الوعد",
-    allow_new_promise: "اسمح بوعد جديد",
+    allow_new_promise: "اسمح بموعد أو خطة جديدة",
     record_promise: "سجّل وعدًا",
     note_optional: "ملاحظة (اختياري)",
     promise_line: "بالدفع بحلول {date}، قدّمه {who}",

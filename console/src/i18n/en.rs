@@ -223,7 +223,7 @@ pub(super) static EN: Words = Words {
     made_by: "Made by",
     actions: "Actions",
     cancel_promise: "Cancel the promise",
-    allow_new_promise: "Allow a new promise",
+    allow_new_promise: "Allow a new date or plan",
     record_promise: "Record a promise",
     note_optional: "Note (optional)",
     promise_line: "to pay by {date}, made by {who}",

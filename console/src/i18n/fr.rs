@@ -223,7 +223,7 @@ pub(super) static FR: Words = Words {
     made_by: "Faite par",
     actions: "Actions",
     cancel_promise: "Annuler la promesse",
-    allow_new_promise: "Autoriser une nouvelle promesse",
+    allow_new_promise: "Autoriser une nouvelle date ou un échéancier",
     record_promise: "Noter une promesse",
     note_optional: "Note (facultative)",
     promise_line: "de payer d'ici le {date}, faite par {who}",

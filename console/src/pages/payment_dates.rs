@@ -226,6 +226,13 @@ fn Plans() -> impl IntoView {
                                     "proposed" | "active" => Some(view! {
                                         <button type="button" class="secondary" on:click=move |_| act(cancel.clone(), changed, problem, t)>{t.cancel_plan}</button>
                                     }.into_any()),
+                                    // A broken plan locks new dates until an agent agrees.
+                                    "broken" => {
+                                        let path = format!("/invoices/{}/promises/approval", p.invoice_id);
+                                        Some(view! {
+                                            <button type="button" on:click=move |_| act(path.clone(), changed, problem, t)>{t.allow_new_promise}</button>
+                                        }.into_any())
+                                    }
                                     _ => None,
                                 };
                                 let past = p.outside_rules.len();

@@ -91,6 +91,7 @@ mod tests {
             total: amount,
             status: InvoiceStatus::Paid,
             version: 1,
+            discount_cap: 0,
             rows: vec![Row {
                 invoice_id: id.into(),
                 external_id: Some(key.into()),

@@ -91,6 +91,7 @@ impl History {
                 },
                 version: 0,
                 rows: vec![],
+                discount_cap: 0,
             });
         }
         for (n, a) in self.attempts.iter().enumerate().filter(|_| sessions) {

@@ -238,6 +238,7 @@ mod tests {
             status: InvoiceStatus::Open,
             version: 0,
             rows: vec![],
+            discount_cap: 0,
         }
     }
 

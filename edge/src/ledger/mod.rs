@@ -114,6 +114,9 @@ pub struct Invoice {
     /// Raised by every write of money or status; writes are conditional on it.
     pub version: i64,
     pub rows: Vec<Row>,
+    /// The most an early-payment discount may be on it (its terms' share of
+    /// the total; 0 without terms): a payment's metadata never asks more.
+    pub discount_cap: i64,
 }
 
 impl Invoice {
@@ -360,6 +363,7 @@ mod tests {
             status: InvoiceStatus::Open,
             version: 3,
             rows: vec![],
+            discount_cap: 0,
         };
         let u = settle(&inv, &[row(Kind::Payment, 1_000, "EUR")]);
         assert_eq!(

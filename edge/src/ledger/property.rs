@@ -280,6 +280,7 @@ fn an_early_payment_discount_closes_the_invoice_once() {
             status: InvoiceStatus::Open,
             version: 0,
             rows: vec![],
+            discount_cap: 200,
         });
         s
     };
@@ -324,4 +325,11 @@ fn an_early_payment_discount_closes_the_invoice_once() {
     }
     assert_eq!(s.amount_paid[&inv], 5_000);
     assert_eq!(s.status(&inv), Some(InvoiceStatus::Open));
+    // Metadata asking more than the invoice's terms allow gets nothing.
+    let mut s = store(&inv);
+    for mut e in events(&inv, 9_700) {
+        e.data.object["metadata"]["settle_discount"] = serde_json::json!("300");
+        s.deliver(&e);
+    }
+    assert_eq!(s.amount_paid[&inv], 9_700, "no allowance past the terms");
 }

@@ -171,7 +171,13 @@ fn paid(
     // exactly what was due (in the invoice's currency, on an open invoice).
     if e.outcome == Outcome::Applied {
         let due = super::due(inv.status, inv.total, inv.paid());
-        let allowed = settle_shared::invoice::discount::allowance(discount, amount, due);
+        // Never more than the invoice's own terms allow.
+        let asked = if discount <= inv.discount_cap {
+            discount
+        } else {
+            0
+        };
+        let allowed = settle_shared::invoice::discount::allowance(asked, amount, due);
         rows.extend(stripe_row(
             inv,
             Kind::Discount,

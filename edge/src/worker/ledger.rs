@@ -37,6 +37,7 @@ struct InvoiceRow {
     total: i64,
     status: String,
     version: i64,
+    early_payment_bp: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -99,7 +100,7 @@ pub async fn read(
         db::stmt(
             &ctx.db,
             &format!(
-                "{CONCERNED}SELECT i.id, i.number, i.customer_id, c.email, i.currency, i.total, i.status, i.version \
+                "{CONCERNED}SELECT i.id, i.number, i.customer_id, c.email, i.currency, i.total, i.status, i.version, i.early_payment_bp \
                  FROM invoices i JOIN customers c ON c.id = i.customer_id \
                  WHERE i.organization_id = ?1 AND i.id IN (SELECT id FROM concerned)"
             ),
@@ -185,6 +186,10 @@ pub async fn read(
                 currency: i.currency,
                 total: i.total,
                 version: i.version,
+                discount_cap: i.early_payment_bp.map_or(0, |bp| {
+                    settle_shared::money::round_div(i128::from(i.total) * i128::from(bp), 10_000)
+                        as i64
+                }),
             })
             .collect(),
         sessions: sessions

@@ -142,7 +142,9 @@ fn Card(invoice: InvoiceResponse, lang: Lang, locale: String, today: String) -> 
     };
     let label = format!("{} {}", t.view_invoice, invoice.number);
     let pay = (is_open && !invoice.processing && invoice.amount_due > 0).then(|| {
-        let pay_label = fill(t.pay_now, "amount", &money(invoice.amount_due, &invoice.currency, &locale));
+        // While an early-payment offer stands, Checkout charges its amount.
+        let amount = invoice.early_payment.as_ref().map_or(invoice.amount_due, |o| o.pay);
+        let pay_label = fill(t.pay_now, "amount", &money(amount, &invoice.currency, &locale));
         let described = format!("{pay_label} · {} {}", t.invoice, invoice.number);
         let whole = PaymentSettings { allow_partial: false, min_partial_amount: 0, methods: Vec::new() };
         view! { <PayButton invoice=invoice.clone() label=pay_label lang=lang locale=locale.clone() payments=whole aria_label=described/> }

@@ -267,8 +267,8 @@ pub fn terms(
         .collect();
     format!(
         "I agree to pay {company} {} for invoice {number} in {} instalments, each by its date: {}. \
-         If an instalment is still unpaid {grace_days} days after its date, the plan ends and \
-         reminders for the whole balance resume.",
+         If an instalment is still unpaid more than {grace_days} days after its date, the plan \
+         ends, reminders for the whole balance resume and new dates need the company's agreement.",
         amount(total),
         instalments.len(),
         lines.join("; ")

@@ -100,6 +100,9 @@ pub struct EmailRow {
     /// The thread an answer email is about.
     #[serde(default)]
     pub dispute_id: Option<String>,
+    /// Set for emails due once per fact (a plan's decision names its plan).
+    #[serde(default)]
+    pub dedupe_key: Option<String>,
 }
 
 /// What is sent, and the occurrences it carries (reminders only).

@@ -138,15 +138,19 @@ pub(super) async fn prepare_plain(
                         next.map(|(d, a)| (Some(d), Some(a))).unwrap_or_default();
                     promised.is_none().then_some("the plan ended or is paid")
                 }
-                Purpose::PlanAccepted => match crate::worker::api::plans::decided(ctx, &inv.id)
-                    .await?
+                Purpose::PlanAccepted => match crate::worker::api::plans::decided(
+                    ctx,
+                    &org.id,
+                    row.dedupe_key.as_deref().unwrap_or_default(),
+                )
+                .await?
                 {
-                    Some(p) if p.status == "rejected" => {
+                    Some((p, outcome)) if outcome == "rejected" => {
                         purpose = Purpose::PlanRejected;
                         message = p.decision_message.clone();
                         None
                     }
-                    Some(p) if p.status == "active" => {
+                    Some((p, _)) if p.status == "active" => {
                         let inst = p.instalments();
                         if let Some((k, left)) = settle_shared::plan::next_due(&inst, p.paid()) {
                             promised = Some(inst[k].date.to_string());

@@ -65,8 +65,10 @@ pub async fn prepare(
     // holds reminders back on each.
     let s = db::stmt(
         &ctx.db,
-        "SELECT i.*, c.time_zone FROM invoices i JOIN customers c ON c.id = i.customer_id \
-         WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 50",
+        &format!(
+            "{} WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 50",
+            invoices::SELECT_INVOICE
+        ),
         params![&org.id, &customer.id],
     )?;
     let open: Vec<InvoiceRow> = db::all(s).await?;

@@ -64,6 +64,20 @@ pub fn decision_email(
     Ok((stmt, id))
 }
 
+/// The statement that ends the invoice's active promise when a plan takes
+/// over its dates.
+pub fn replace_promise(
+    ctx: &Ctx,
+    invoice_id: &str,
+    actor: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "UPDATE promises SET status = 'cancelled', ended_at = ?1, ended_by = ?2 WHERE invoice_id = ?3 AND status = 'active'",
+        params![ctx.now_ms(), actor, invoice_id],
+    )
+}
+
 /// `GET /api/v1/plans`: the organization's plans (agents: of their
 /// accounts), newest first, by `status`, `customer_id` or `invoice_id`.
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
@@ -139,6 +153,25 @@ pub async fn decide(
             format!("The plan is {}: only a proposed plan is decided.", p.status),
         ));
     }
+    // An approval starts the plan: its dates must still be ahead of a
+    // missed instalment (the customer's today).
+    if approve {
+        let today = p.zone().date(ctx.now_ms());
+        if let settle_shared::plan::Standing::Broken { instalment } = settle_shared::plan::standing(
+            &p.instalments(),
+            p.paid(),
+            p.grace_days.clamp(0, 30) as u32,
+            today,
+        ) {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "Instalment {} of this proposal is already past its date; reject it and ask the customer for new dates.",
+                    instalment + 1
+                ),
+            ));
+        }
+    }
     let outcome = if approve { "active" } else { "rejected" };
     let (email, email_id) = decision_email(
         ctx,
@@ -149,7 +182,7 @@ pub async fn decide(
         &p.id,
         outcome,
     )?;
-    let stmts = vec![
+    let mut stmts = vec![
         db::conflict_unless(
             &ctx.db,
             "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = 'proposed') \
@@ -175,6 +208,10 @@ pub async fn decide(
         })?,
         email,
     ];
+    if approve {
+        // An approved plan takes over from the invoice's promise.
+        stmts.push(replace_promise(ctx, &p.invoice_id, &ctx.actor())?);
+    }
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
         Err(WriteError::Conflict) => {
@@ -245,8 +282,20 @@ pub async fn next_due(ctx: &Ctx, invoice_id: &str) -> Result<Option<(String, i64
     }))
 }
 
-/// The invoice's latest decided plan: its status and the message (what the
-/// decision email says).
-pub async fn decided(ctx: &Ctx, invoice_id: &str) -> Result<Option<PlanRow>, ApiError> {
-    row::latest(ctx, invoice_id).await
+/// The plan a decision email is about, named by its dedupe key
+/// (`plan:{id}:{outcome}`), with the outcome it tells.
+pub async fn decided(
+    ctx: &Ctx,
+    org_id: &str,
+    dedupe_key: &str,
+) -> Result<Option<(PlanRow, String)>, ApiError> {
+    let mut parts = dedupe_key.splitn(3, ':');
+    let (Some("plan"), Some(id), Some(outcome)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    match row::load(ctx, org_id, id).await {
+        Ok(p) => Ok(Some((p, outcome.to_owned()))),
+        Err(ApiError::Client { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }

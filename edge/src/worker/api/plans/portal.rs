@@ -159,7 +159,9 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
     let mut stmts = vec![
         db::conflict_unless(
             &ctx.db,
-            "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total - amount_paid = ?2)",
+            "EXISTS (SELECT 1 FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1 AND i.status = 'open' \
+               AND i.total - i.amount_paid = ?2 AND i.promise_needs_approval = 0 AND c.payment_plans_blocked = 0) \
+             AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company'))",
             params![&inv.id, balance],
         )?,
         db::stmt(
@@ -186,12 +188,11 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
             ],
         )?,
     ];
-    // A plan replaces the invoice's promise, if it had one.
-    stmts.push(db::stmt(
-        &ctx.db,
-        "UPDATE promises SET status = 'cancelled', ended_at = ?1, ended_by = ?2 WHERE invoice_id = ?3 AND status = 'active'",
-        params![ctx.now_ms(), &actor, &inv.id],
-    )?);
+    // A plan that starts replaces the invoice's promise, if it had one (a
+    // proposal leaves it standing until a supervisor approves).
+    if outside.is_empty() {
+        stmts.push(super::replace_promise(ctx, &inv.id, &actor)?);
+    }
     stmts.push(ctx.audit(Audit {
         org: Some(&org.id),
         actor: &actor,

@@ -176,6 +176,12 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
             "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = ?2)",
             params![&p.id, &p.status],
         )?,
+        // Broken only as read: no payment landed meanwhile.
+        db::conflict_unless(
+            &ctx.db,
+            "?3 = 0 OR EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND amount_paid = ?2)",
+            params![&p.invoice_id, p.invoice_paid, i64::from(status == "broken")],
+        )?,
         db::stmt(
             &ctx.db,
             "UPDATE payment_plans SET status = ?1, ended_at = ?2 WHERE id = ?3",

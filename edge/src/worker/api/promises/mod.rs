@@ -76,11 +76,15 @@ pub fn write(ctx: &Ctx, m: &Made<'_>) -> Result<(Vec<D1PreparedStatement>, Strin
     let zone = crate::zone::Zone::or_utc(&m.inv.time_zone);
     let today = zone.date(ctx.now_ms());
     let remind_at = promises::reminder_at(&Window::new(&spec, zone), m.date, ctx.now_ms());
+    // As read: open with something due, no dispute, no plan, and (for the
+    // customer) no broken promise waiting for an agent.
     let mut stmts = vec![db::conflict_unless(
         &ctx.db,
-        "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total > amount_paid) \
-         AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company'))",
-        params![&m.inv.id],
+        "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total > amount_paid \
+           AND (?2 = 'staff' OR promise_needs_approval = 0)) \
+         AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company')) \
+         AND NOT EXISTS (SELECT 1 FROM payment_plans WHERE invoice_id = ?1 AND status IN ('proposed', 'active'))",
+        params![&m.inv.id, m.source],
     )?];
     let (id, action, from) = match (m.decision, m.current) {
         (Decision::Change { from }, Some(cur)) => {

@@ -19,6 +19,10 @@ use settle_shared::ids::EmailId;
 use std::collections::HashMap;
 use worker::D1PreparedStatement;
 
+/// Promises read per query, and queries per run.
+const PAGE: usize = 500;
+const MAX_PAGES: usize = 40;
+
 /// What a sweep did.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct SweepReport {
@@ -48,20 +52,34 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
     }
     // Dates up to tomorrow in UTC cover every zone's today; invoices paid
     // or voided end their promise whatever its date.
+    // A page at a time by id, so that promises an open dispute holds (which
+    // come back every run) never keep the others from their end.
     let tomorrow = ctx.today_utc() + chrono::Duration::days(1);
-    let mut args = params![tomorrow.to_string()];
-    args.extend(scope.params(ctx));
-    let s = db::stmt(
-        &ctx.db,
-        &format!(
-            "{SELECT} WHERE p.status = 'active' AND (p.promised_date <= ?1 OR i.status != 'open' OR i.total <= i.amount_paid) \
-             AND {} ORDER BY p.promised_date, p.id LIMIT 500",
-            Scope::filter("p.organization_id", 2, 3)
-        ),
-        args,
-    )?;
+    let mut candidates: Vec<PromiseRow> = Vec::new();
+    let mut after = String::new();
+    for _ in 0..MAX_PAGES {
+        let mut args = params![tomorrow.to_string(), after.clone()];
+        args.extend(scope.params(ctx));
+        let s = db::stmt(
+            &ctx.db,
+            &format!(
+                "{SELECT} WHERE p.status = 'active' AND p.id > ?2 \
+                 AND (p.promised_date <= ?1 OR i.status != 'open' OR i.total <= i.amount_paid) \
+                 AND {} ORDER BY p.id LIMIT {PAGE}",
+                Scope::filter("p.organization_id", 3, 4)
+            ),
+            args,
+        )?;
+        let page: Vec<PromiseRow> = db::all(s).await?;
+        let full = page.len() == PAGE;
+        after = page.last().map(|p| p.id.clone()).unwrap_or_default();
+        candidates.extend(page);
+        if !full {
+            break;
+        }
+    }
     let mut rules: HashMap<String, Rules> = HashMap::new();
-    for p in db::all::<PromiseRow>(s).await? {
+    for p in candidates {
         if !rules.contains_key(&p.organization_id) {
             let org = organizations::load(ctx, &p.organization_id).await?;
             rules.insert(p.organization_id.clone(), org.promise_rules());
@@ -160,6 +178,17 @@ async fn end(ctx: &Ctx, p: &PromiseRow, ending: Ending) -> Result<bool, ApiError
             &ctx.db,
             "EXISTS (SELECT 1 FROM promises WHERE id = ?1 AND status = 'active' AND promised_date = ?2)",
             params![&p.id, &p.promised_date],
+        )?,
+        // Broken only as read: no payment or dispute landed meanwhile.
+        db::conflict_unless(
+            &ctx.db,
+            "?3 = 0 OR (EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total - amount_paid = ?2) \
+             AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind != 'conversation'))",
+            params![
+                &p.invoice_id,
+                p.amount_due,
+                i64::from(ending == Ending::Broken)
+            ],
         )?,
         db::stmt(
             &ctx.db,
