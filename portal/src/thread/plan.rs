@@ -179,9 +179,9 @@ fn Proposal(
     let checked = move || plan::check(&rules, balance, today, &instalments());
     let code = Currency::parse(&currency).ok();
     let terms = {
-        let (company, number) = (company.clone(), p.number.clone());
+        let (company, number, lang) = (company.clone(), p.number.clone(), locale.clone());
         move || {
-            code.map(|c| plan::terms(&company, &number, c, &instalments(), grace))
+            code.map(|c| plan::terms(&lang, &company, &number, c, &instalments(), grace))
                 .unwrap_or_default()
         }
     };

@@ -242,10 +242,12 @@ pub fn may_propose(f: &Facts<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The terms the customer agrees to, word for word the same in the portal
-/// (before they agree) and on record (after): plain text, ISO dates,
-/// amounts in the currency's decimals.
+/// The terms the customer agrees to, in their language (`locale`: French
+/// for `fr…`, Arabic for `ar…`, English otherwise), word for word the same
+/// in the portal (before they agree) and on record (after): plain text, ISO
+/// dates, amounts in the currency's decimals.
 pub fn terms(
+    locale: &str,
     company: &str,
     number: &str,
     currency: crate::Currency,
@@ -265,14 +267,27 @@ pub fn terms(
         .enumerate()
         .map(|(k, i)| format!("{}. {}: {}", k + 1, i.date, amount(i.amount)))
         .collect();
-    format!(
-        "I agree to pay {company} {} for invoice {number} in {} instalments, each by its date: {}. \
-         If an instalment is still unpaid more than {grace_days} days after its date, the plan \
-         ends, reminders for the whole balance resume and new dates need the company's agreement.",
-        amount(total),
-        instalments.len(),
-        lines.join("; ")
-    )
+    let (total, n, lines) = (amount(total), instalments.len(), lines.join("; "));
+    let lang = locale.get(..2).unwrap_or("").to_ascii_lowercase();
+    match lang.as_str() {
+        "fr" => format!(
+            "J’accepte de payer à {company} {total} pour la facture {number} en {n} échéances, \
+             chacune à sa date : {lines}. Si une échéance reste impayée plus de {grace_days} jours \
+             après sa date, l’échéancier prend fin, les relances reprennent pour tout le solde et \
+             de nouvelles dates demandent l’accord de l’entreprise."
+        ),
+        "ar" => format!(
+            "أوافق على أن أدفع إلى {company} مبلغ {total} عن الفاتورة {number} على {n} أقساط، \
+             كل قسط في تاريخه: {lines}. إذا بقي قسط غير مدفوع أكثر من {grace_days} أيام بعد \
+             تاريخه، تنتهي الخطة وتُستأنف التذكيرات بالرصيد كله ولا تُقبل تواريخ جديدة إلا بموافقة الشركة."
+        ),
+        _ => format!(
+            "I agree to pay {company} {total} for invoice {number} in {n} instalments, each by its \
+             date: {lines}. If an instalment is still unpaid more than {grace_days} days after its \
+             date, the plan ends, reminders for the whole balance resume and new dates need the \
+             company's agreement."
+        ),
+    }
 }
 
 /// `total` split into `n` instalments that differ by at most one minor

@@ -118,7 +118,16 @@ fn who_may_propose_and_the_terms_they_agree_to() {
         Err(Refusal::InPlan)
     );
     let p = plan(&["2026-12-10", "2027-01-10"], &[62_500, 62_500]);
+    let usd = crate::Currency::parse("USD").unwrap();
+    let fr = terms("fr-FR", "Globex", "GLX-1", usd, &p, 3);
+    assert!(
+        fr.starts_with(
+            "J’accepte de payer à Globex 1250.00 USD pour la facture GLX-1 en 2 échéances"
+        ),
+        "{fr}"
+    );
     let t = terms(
+        "en-US",
         "Globex",
         "GLX-1",
         crate::Currency::parse("USD").unwrap(),

@@ -139,6 +139,7 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
         Currency::parse(&inv.currency).map_err(|e| ApiError::internal(format!("currency: {e}")))?;
     let grace_days = org.promise_rules().grace_days;
     let terms = plan::terms(
+        &s.customer.locale,
         &org.display_name,
         &inv.number,
         currency,
