@@ -1,7 +1,8 @@
 -- Early-payment discounts: an invoice's terms (basis points off the total,
 -- days from issue), the discount a Checkout session was opened with (paid
 -- later, it is still honoured), and a new ledger row kind, `discount`: the
--- allowance that closes the invoice at zero. SQLite cannot change a CHECK
+-- allowance that closes the invoice at zero, and `discount_reversal`: the
+-- allowance taken back when its payment is refunded in full. SQLite cannot change a CHECK
 -- in place: `payments` is rebuilt with its rows, index and triggers.
 ALTER TABLE invoices ADD COLUMN early_payment_bp INTEGER;
 ALTER TABLE invoices ADD COLUMN early_payment_days INTEGER;
@@ -11,7 +12,7 @@ CREATE TABLE payments_new (
     id               TEXT PRIMARY KEY,
     organization_id  TEXT NOT NULL REFERENCES organizations(id),
     invoice_id       TEXT NOT NULL REFERENCES invoices(id),
-    kind             TEXT NOT NULL CHECK (kind IN ('payment', 'refund', 'chargeback', 'reversal', 'credit_note', 'discount')),
+    kind             TEXT NOT NULL CHECK (kind IN ('payment', 'refund', 'chargeback', 'reversal', 'credit_note', 'discount', 'discount_reversal')),
     method           TEXT NOT NULL,
     amount           INTEGER NOT NULL CHECK (amount > 0),
     currency         TEXT NOT NULL,

@@ -47,6 +47,8 @@ pub enum Kind {
     /// An early-payment discount the company allowed with a payment that
     /// came in time: it settles the rest like a credit note.
     Discount,
+    /// The discount taken back when its payment was refunded in full.
+    DiscountReversal,
 }
 
 impl Kind {
@@ -58,6 +60,7 @@ impl Kind {
             Kind::Reversal => "reversal",
             Kind::CreditNote => "credit_note",
             Kind::Discount => "discount",
+            Kind::DiscountReversal => "discount_reversal",
         }
     }
 
@@ -69,6 +72,7 @@ impl Kind {
             "reversal" => Kind::Reversal,
             "credit_note" => Kind::CreditNote,
             "discount" => Kind::Discount,
+            "discount_reversal" => Kind::DiscountReversal,
             _ => return None,
         })
     }
@@ -77,7 +81,7 @@ impl Kind {
     pub fn sign(self) -> i64 {
         match self {
             Kind::Payment | Kind::Reversal | Kind::CreditNote | Kind::Discount => 1,
-            Kind::Refund | Kind::Chargeback => -1,
+            Kind::Refund | Kind::Chargeback | Kind::DiscountReversal => -1,
         }
     }
 }

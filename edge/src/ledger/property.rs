@@ -318,6 +318,32 @@ fn an_early_payment_discount_closes_the_invoice_once() {
         let kinds: Vec<(Kind, i64)> = s.rows(&inv).iter().map(|r| (r.kind, r.amount)).collect();
         assert_eq!(kinds, vec![(Kind::Payment, 9_800), (Kind::Discount, 200)]);
     }
+    // Refunded in part, the discount stands; refunded in full, it goes
+    // with the payment (in any order, however often).
+    let refund = |total: i64, n: u32| -> Event {
+        serde_json::from_value(serde_json::json!({ "id": format!("evt_r{n}"), "type": "charge.refunded",
+            "created": 1_764_000_000, "data": { "object": { "id": "ch_d", "object": "charge", "amount": 9_800,
+            "amount_refunded": total, "currency": "eur", "payment_intent": "pi_d" } } }))
+        .unwrap()
+    };
+    let mut s = store(&inv);
+    for e in events(&inv, 9_800) {
+        s.deliver(&e);
+    }
+    s.deliver(&refund(4_000, 1));
+    assert_eq!(
+        s.amount_paid[&inv], 6_000,
+        "part refunded: the discount stands"
+    );
+    for e in [refund(9_800, 2), refund(4_000, 1), refund(9_800, 2)] {
+        s.deliver(&e);
+    }
+    assert_eq!(
+        s.amount_paid[&inv], 0,
+        "refunded in full: nothing paid, nothing allowed"
+    );
+    assert_eq!(s.status(&inv), Some(InvoiceStatus::Open));
+
     // Half paid with the discount's metadata: booked as it is.
     let mut s = store(&inv);
     for e in events(&inv, 5_000) {

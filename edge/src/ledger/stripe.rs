@@ -84,7 +84,15 @@ fn decide_fact(org_id: &str, event: &Event, known: &Known) -> Effects {
             total,
             currency,
         } => after_payment(known, payment.as_deref(), |inv, share| {
-            refund(inv, charge, share(*total), currency, &date)
+            let mut rows = refund(inv, charge, share(*total), currency, &date);
+            rows.extend(take_back_discount(
+                inv,
+                payment.as_deref(),
+                share(*total),
+                currency,
+                &date,
+            ));
+            rows
         }),
         Fact::DisputeOpened {
             dispute,
@@ -362,6 +370,48 @@ fn refund(inv: &Invoice, charge: &str, target: i64, currency: &str, date: &str) 
         currency,
         charge,
         format!("refund:{charge}:{}:{target}", inv.id),
+        date,
+    )
+    .into_iter()
+    .collect()
+}
+
+/// A payment refunded in full takes its early-payment discount back with
+/// it: the discount was allowed for that payment, not for none.
+fn take_back_discount(
+    inv: &Invoice,
+    payment: Option<&str>,
+    refunded: i64,
+    currency: &str,
+    date: &str,
+) -> Vec<Row> {
+    let Some(key) = payment else {
+        return Vec::new();
+    };
+    let paid = inv
+        .rows
+        .iter()
+        .find(|r| {
+            r.kind == Kind::Payment && r.external_id.as_deref() == Some(&payment_row_id(key, None))
+        })
+        .map_or(0, |r| r.amount);
+    let discount = inv
+        .rows
+        .iter()
+        .find(|r| {
+            r.kind == Kind::Discount && r.external_id.as_deref() == Some(&format!("discount:{key}"))
+        })
+        .map_or(0, |r| r.amount);
+    if paid == 0 || refunded < paid {
+        return Vec::new();
+    }
+    stripe_row(
+        inv,
+        Kind::DiscountReversal,
+        discount,
+        currency,
+        key,
+        format!("discount_reversal:{key}"),
         date,
     )
     .into_iter()
