@@ -9,6 +9,7 @@ pub mod row;
 pub mod sweep;
 
 use super::customers;
+use super::disputes::thread::sentence;
 use crate::error::ApiError;
 use crate::params;
 use crate::worker::ctx::{Audit, Ctx};
@@ -27,13 +28,7 @@ use worker::{D1PreparedStatement, Request, Response};
 
 /// A refusal of the rules as the API's error.
 pub fn refused(r: Refusal) -> ApiError {
-    let s = r.to_string();
-    let mut c = s.chars();
-    let message = c
-        .next()
-        .map(|f| format!("{}{}.", f.to_uppercase(), c.as_str()))
-        .unwrap_or(s);
-    ApiError::new(r.code(), message)
+    ApiError::new(r.code(), sentence(&r.to_string()))
 }
 
 /// The email telling the customer how their plan was decided (accepted at

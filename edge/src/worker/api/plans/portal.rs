@@ -9,8 +9,8 @@ use super::{decision_email, refused};
 use crate::error::ApiError;
 use crate::params;
 use crate::rows::{InvoiceRow, OrganizationRow};
-use crate::worker::api::{invoices, organizations};
-use crate::worker::auth::Session;
+use crate::worker::api::organizations;
+use crate::worker::api::promises::portal::own_invoice;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use crate::worker::http;
@@ -23,14 +23,6 @@ use settle_shared::ids::PlanId;
 use settle_shared::plan::{self, Facts, PlanError};
 use settle_shared::text::FieldError;
 use worker::{Request, Response};
-
-async fn own_invoice(ctx: &Ctx, s: &Session, id: &str) -> Result<InvoiceRow, ApiError> {
-    let inv = invoices::load(ctx, &s.customer.organization_id, id).await?;
-    if inv.customer_id != s.customer.id || !["open", "paid"].contains(&inv.status.as_str()) {
-        return Err(ApiError::not_found("invoice"));
-    }
-    Ok(inv)
-}
 
 /// What the rules ask about the invoice and its customer.
 async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<(bool, bool, bool), ApiError> {
@@ -96,14 +88,8 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
 }
 
 fn plan_error(e: PlanError) -> ApiError {
-    let field = e.field();
-    let s = e.to_string();
-    let mut c = s.chars();
-    let message = c
-        .next()
-        .map(|f| format!("{}{}.", f.to_uppercase(), c.as_str()))
-        .unwrap_or(s);
-    FieldError::invalid(field, message).into()
+    let message = crate::worker::api::disputes::thread::sentence(&e.to_string());
+    FieldError::invalid(e.field(), message).into()
 }
 
 /// `POST /api/v1/portal/invoices/{id}/plan`: the customer proposes a plan.

@@ -189,19 +189,12 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
         )?,
     ];
     if status == "broken" {
-        stmts.push(db::stmt(
-            &ctx.db,
-            "UPDATE invoices SET promise_needs_approval = 1 WHERE id = ?1",
-            params![&p.invoice_id],
-        )?);
-        stmts.push(db::stmt(
-            &ctx.db,
-            "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3",
-            params![
-                ctx.now_ms(),
-                format!("Instalment plan on invoice {} not kept", p.invoice_number),
-                &p.customer_id
-            ],
+        let why = format!("Instalment plan on invoice {} not kept", p.invoice_number);
+        stmts.extend(crate::worker::api::promises::lock_after_break(
+            ctx,
+            &p.invoice_id,
+            &p.customer_id,
+            why,
         )?);
     }
     stmts.push(ctx.audit(Audit {

@@ -9,6 +9,7 @@ pub mod portal;
 pub mod row;
 pub mod sweep;
 
+use super::disputes::thread::sentence;
 use super::{customers, invoices, organizations};
 use crate::error::ApiError;
 use crate::params;
@@ -31,14 +32,7 @@ use worker::{D1PreparedStatement, Request, Response};
 
 /// A refusal of the rules as the API's error.
 pub fn refused(r: Refusal) -> ApiError {
-    let message = {
-        let s = r.to_string();
-        let mut c = s.chars();
-        match c.next() {
-            Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
-            None => s,
-        }
-    };
+    let message = sentence(&r.to_string());
     let field = (r.code() == ErrorCode::InvalidField).then(|| "promised_date".to_owned());
     ApiError::Client {
         code: r.code(),
@@ -322,6 +316,29 @@ pub async fn approve(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Api
         200,
         &json!({ "invoice_id": inv.id, "promise_needs_approval": false }),
     )
+}
+
+/// The statements that follow a broken promise or plan: the invoice needs
+/// an agent's agreement before new dates, and the account is flagged for
+/// its agent with why.
+pub fn lock_after_break(
+    ctx: &Ctx,
+    invoice_id: &str,
+    customer_id: &str,
+    why: String,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    Ok(vec![
+        db::stmt(
+            &ctx.db,
+            "UPDATE invoices SET promise_needs_approval = 1 WHERE id = ?1",
+            params![invoice_id],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3",
+            params![ctx.now_ms(), why, customer_id],
+        )?,
+    ])
 }
 
 /// The date of the invoice's active promise (what its reminder says).

@@ -18,7 +18,7 @@ use worker::{Request, Response};
 
 /// The customer's own invoice (404 for anyone else's, and for drafts and
 /// void ones, which the portal does not show).
-async fn own_invoice(ctx: &Ctx, s: &Session, id: &str) -> Result<InvoiceRow, ApiError> {
+pub async fn own_invoice(ctx: &Ctx, s: &Session, id: &str) -> Result<InvoiceRow, ApiError> {
     let inv = invoices::load(ctx, &s.customer.organization_id, id).await?;
     if inv.customer_id != s.customer.id || !["open", "paid"].contains(&inv.status.as_str()) {
         return Err(ApiError::not_found("invoice"));

@@ -197,22 +197,15 @@ async fn end(ctx: &Ctx, p: &PromiseRow, ending: Ending) -> Result<bool, ApiError
         )?,
     ];
     if ending == Ending::Broken {
-        stmts.push(db::stmt(
-            &ctx.db,
-            "UPDATE invoices SET promise_needs_approval = 1 WHERE id = ?1",
-            params![&p.invoice_id],
-        )?);
-        stmts.push(db::stmt(
-            &ctx.db,
-            "UPDATE customers SET flagged_at = COALESCE(flagged_at, ?1), flag_reason = ?2 WHERE id = ?3",
-            params![
-                ctx.now_ms(),
-                format!(
-                    "Promise to pay invoice {} by {} not kept",
-                    p.invoice_number, p.promised_date
-                ),
-                &p.customer_id
-            ],
+        let why = format!(
+            "Promise to pay invoice {} by {} not kept",
+            p.invoice_number, p.promised_date
+        );
+        stmts.extend(super::lock_after_break(
+            ctx,
+            &p.invoice_id,
+            &p.customer_id,
+            why,
         )?);
     }
     stmts.push(ctx.audit(Audit {
