@@ -19,6 +19,7 @@
 
 pub mod chargebacks;
 pub mod checkout;
+pub mod discounts;
 pub mod history;
 pub mod manual;
 pub mod memory;

@@ -85,7 +85,7 @@ fn decide_fact(org_id: &str, event: &Event, known: &Known) -> Effects {
             currency,
         } => after_payment(known, payment.as_deref(), |inv, share| {
             let mut rows = refund(inv, charge, share(*total), currency, &date);
-            rows.extend(take_back_discount(
+            rows.extend(super::discounts::take_back(
                 inv,
                 payment.as_deref(),
                 share(*total),
@@ -175,33 +175,17 @@ fn paid(
         stripe_row(inv, Kind::Payment, amount, currency, key, external_id, date)
             .into_iter()
             .collect();
-    // An early-payment discount is allowed when the payment and it settle
+    // An early-payment discount is allowed with it when the two settle
     // exactly what was due (in the invoice's currency, on an open invoice).
-    if e.outcome == Outcome::Applied {
-        let due = super::due(inv.status, inv.total, inv.paid());
-        // Never more than the invoice's own terms allow.
-        let asked = if discount <= inv.discount_cap {
-            discount
-        } else {
-            0
-        };
-        let allowed = settle_shared::invoice::discount::allowance(asked, amount, due);
-        rows.extend(stripe_row(
-            inv,
-            Kind::Discount,
-            allowed,
-            currency,
-            key,
-            format!("discount:{key}"),
-            date,
-        ));
-        if allowed > 0 {
-            e.audit.push(AuditEntry {
-                action: "discount.allowed".into(),
-                subject: inv.id.clone(),
-                detail: json!({ "payment": key, "discount": allowed, "currency": currency }),
-            });
-        }
+    if e.outcome == Outcome::Applied
+        && let Some(row) = super::discounts::allowed(inv, key, amount, discount, currency, date)
+    {
+        e.audit.push(AuditEntry {
+            action: "discount.allowed".into(),
+            subject: inv.id.clone(),
+            detail: json!({ "payment": key, "discount": row.amount, "currency": currency }),
+        });
+        rows.push(row);
     }
     e.book(inv, rows);
     if currency == inv.currency {
@@ -376,48 +360,6 @@ fn refund(inv: &Invoice, charge: &str, target: i64, currency: &str, date: &str) 
     .collect()
 }
 
-/// A payment refunded in full takes its early-payment discount back with
-/// it: the discount was allowed for that payment, not for none.
-fn take_back_discount(
-    inv: &Invoice,
-    payment: Option<&str>,
-    refunded: i64,
-    currency: &str,
-    date: &str,
-) -> Vec<Row> {
-    let Some(key) = payment else {
-        return Vec::new();
-    };
-    let paid = inv
-        .rows
-        .iter()
-        .find(|r| {
-            r.kind == Kind::Payment && r.external_id.as_deref() == Some(&payment_row_id(key, None))
-        })
-        .map_or(0, |r| r.amount);
-    let discount = inv
-        .rows
-        .iter()
-        .find(|r| {
-            r.kind == Kind::Discount && r.external_id.as_deref() == Some(&format!("discount:{key}"))
-        })
-        .map_or(0, |r| r.amount);
-    if paid == 0 || refunded < paid {
-        return Vec::new();
-    }
-    stripe_row(
-        inv,
-        Kind::DiscountReversal,
-        discount,
-        currency,
-        key,
-        format!("discount_reversal:{key}"),
-        date,
-    )
-    .into_iter()
-    .collect()
-}
-
 /// A dispute takes this invoice's share back; winning it returns the share.
 /// A closed dispute implies it was opened, even if that event is late.
 fn dispute_rows(
@@ -454,7 +396,7 @@ fn dispute_rows(
 }
 
 /// A row from Stripe, unless it is already booked or moves no money.
-fn stripe_row(
+pub(super) fn stripe_row(
     inv: &Invoice,
     kind: Kind,
     amount: i64,

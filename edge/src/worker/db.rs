@@ -146,6 +146,20 @@ pub async fn batch(
     }
 }
 
+/// Runs a conditional batch for a background job: `false` (nothing
+/// written) when its condition no longer held because another run got
+/// there first, so repeated and overlapping runs change nothing twice.
+pub async fn batch_unless_raced(
+    db: &D1Database,
+    stmts: Vec<D1PreparedStatement>,
+) -> Result<bool, ApiError> {
+    match batch(db, stmts).await {
+        Ok(_) => Ok(true),
+        Err(WriteError::Conflict) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A statement that fails its whole batch ([`WriteError::Conflict`]) unless
 /// `condition` holds when it runs: the batch is conditional on what was read.
 pub fn conflict_unless(

@@ -13,7 +13,7 @@ use crate::reminders::window::Window;
 use crate::worker::api::organizations;
 use crate::worker::cron::Scope;
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::db::{self, WriteError};
+use crate::worker::db;
 use crate::worker::outbox::{QueuedEmail, queue_email_stmt};
 use crate::worker::queue::enqueue_email;
 use crate::worker::reminders::window_spec;
@@ -119,14 +119,6 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
     Ok(report)
 }
 
-async fn run(ctx: &Ctx, stmts: Vec<worker::D1PreparedStatement>) -> Result<bool, ApiError> {
-    match db::batch(&ctx.db, stmts).await {
-        Ok(_) => Ok(true),
-        Err(WriteError::Conflict) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn remind(ctx: &Ctx, p: &PlanRow, k: usize, left: i64) -> Result<bool, ApiError> {
     let key = format!("plan:{}:instalment:{k}", p.id);
     let email = (p.no_reminders == 0)
@@ -162,7 +154,7 @@ async fn remind(ctx: &Ctx, p: &PlanRow, k: usize, left: i64) -> Result<bool, Api
         subject: &p.invoice_id,
         detail: json!({ "plan_id": p.id, "customer_id": p.customer_id, "instalment": k + 1, "amount": left }),
     })?);
-    let done = run(ctx, stmts).await?;
+    let done = db::batch_unless_raced(&ctx.db, stmts).await?;
     if let (true, Some(id)) = (done, &email) {
         enqueue_email(ctx, id.as_str()).await;
     }
@@ -204,5 +196,5 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
         subject: &p.invoice_id,
         detail: json!({ "plan_id": p.id, "customer_id": p.customer_id, "paid": p.paid(), "total": p.total, "currency": p.currency }),
     })?);
-    run(ctx, stmts).await
+    db::batch_unless_raced(&ctx.db, stmts).await
 }

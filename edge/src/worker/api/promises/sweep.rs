@@ -11,7 +11,7 @@ use crate::promises::{self, Ending, Rules};
 use crate::worker::api::organizations;
 use crate::worker::cron::Scope;
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::db::{self, WriteError};
+use crate::worker::db;
 use crate::worker::outbox::{QueuedEmail, queue_email_stmt};
 use crate::worker::queue::enqueue_email;
 use serde_json::json;
@@ -117,15 +117,6 @@ fn still_active(ctx: &Ctx, p: &PromiseRow) -> Result<D1PreparedStatement, ApiErr
     )
 }
 
-async fn run(ctx: &Ctx, stmts: Vec<D1PreparedStatement>) -> Result<bool, ApiError> {
-    match db::batch(&ctx.db, stmts).await {
-        Ok(_) => Ok(true),
-        // Another run got there first.
-        Err(WriteError::Conflict) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The reminder the day before: an email about the invoice, once per
 /// promise and date (a changed date is reminded again).
 async fn remind(ctx: &Ctx, p: &PromiseRow) -> Result<bool, ApiError> {
@@ -156,7 +147,7 @@ async fn remind(ctx: &Ctx, p: &PromiseRow) -> Result<bool, ApiError> {
         "UPDATE promises SET reminded_at = ?1 WHERE id = ?2",
         params![ctx.now_ms(), &p.id],
     )?);
-    let done = run(ctx, stmts).await?;
+    let done = db::batch_unless_raced(&ctx.db, stmts).await?;
     if let (true, Some(id)) = (done, &email) {
         enqueue_email(ctx, id.as_str()).await;
     }
@@ -218,5 +209,5 @@ async fn end(ctx: &Ctx, p: &PromiseRow, ending: Ending) -> Result<bool, ApiError
             "promised_date": p.promised_date, "amount_due": p.amount_due.max(0), "currency": p.currency,
         }),
     })?);
-    run(ctx, stmts).await
+    db::batch_unless_raced(&ctx.db, stmts).await
 }
