@@ -8,6 +8,7 @@
 //! module is the thin Cloudflare Workers glue (D1, Queues, fetch): it reads,
 //! calls a rule, writes what the rule returns. It exists only on wasm32.
 
+pub mod autopay;
 pub mod config;
 pub mod cursor;
 pub mod email;

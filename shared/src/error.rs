@@ -86,6 +86,13 @@ pub enum ErrorCode {
     PaymentPlansBlocked,
     /// The customer has not agreed to the plan's terms.
     TermsNotAccepted,
+    /// An automatic payment is scheduled on the invoice: it sets the date.
+    PaymentScheduled,
+    /// The saved card or bank account was removed (or belongs to someone else).
+    PaymentMethodRemoved,
+    /// A scheduled payment can no longer be changed or cancelled: its day
+    /// has come, or it is being charged.
+    ScheduleLocked,
     /// Something failed on our side; nothing was changed.
     Internal,
 }
@@ -105,7 +112,8 @@ impl ErrorCode {
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict | LastAdmin | InvoiceNotOpen | InvoiceDisputed | InvoiceInPlan
-            | PromiseNeedsApproval | PromiseChangedOnce | PaymentPlansBlocked => 409,
+            | PromiseNeedsApproval | PromiseChangedOnce | PaymentPlansBlocked
+            | PaymentScheduled | PaymentMethodRemoved | ScheduleLocked => 409,
             TermsNotAccepted => 422,
             LinkInvalid | LinkExpired | SignInInvalid | SignInExpired | SignInUsed => 410,
             RateLimited => 429,
@@ -156,6 +164,9 @@ impl ErrorCode {
             PromiseChangedOnce => "promise_changed_once",
             PaymentPlansBlocked => "payment_plans_blocked",
             TermsNotAccepted => "terms_not_accepted",
+            PaymentScheduled => "payment_scheduled",
+            PaymentMethodRemoved => "payment_method_removed",
+            ScheduleLocked => "schedule_locked",
             Internal => "internal",
         }
     }
@@ -207,6 +218,9 @@ mod tests {
             ErrorCode::LastAdmin,
             ErrorCode::StripeKeyRejected,
             ErrorCode::NotConfigured,
+            ErrorCode::PaymentScheduled,
+            ErrorCode::PaymentMethodRemoved,
+            ErrorCode::ScheduleLocked,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

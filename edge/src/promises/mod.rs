@@ -48,6 +48,8 @@ pub struct Invoice<'a> {
     pub open_dispute: bool,
     /// An instalment plan holds it.
     pub in_plan: bool,
+    /// An automatic payment is scheduled on it.
+    pub scheduled: bool,
     /// A promise broke and no agent has approved another since.
     pub needs_approval: bool,
 }
@@ -80,6 +82,8 @@ pub enum Refusal {
     Disputed,
     #[error("the invoice is in an instalment plan, which sets its dates")]
     InPlan,
+    #[error("an automatic payment is scheduled on this invoice; change or cancel it instead")]
+    Scheduled,
     #[error("a promise on this invoice was not kept; the company must agree to another")]
     NeedsApproval,
     #[error("the promised date was changed once already")]
@@ -99,6 +103,7 @@ impl Refusal {
             Refusal::NotOpen(_) | Refusal::NothingDue => ErrorCode::InvoiceNotOpen,
             Refusal::Disputed => ErrorCode::InvoiceDisputed,
             Refusal::InPlan => ErrorCode::InvoiceInPlan,
+            Refusal::Scheduled => ErrorCode::PaymentScheduled,
             Refusal::NeedsApproval => ErrorCode::PromiseNeedsApproval,
             Refusal::ChangedOnce => ErrorCode::PromiseChangedOnce,
             Refusal::SameDate | Refusal::Past | Refusal::TooFar(_) => ErrorCode::InvalidField,
@@ -151,6 +156,9 @@ pub fn can_promise(inv: &Invoice<'_>, current: Option<Current>) -> Result<(), Re
     }
     if inv.in_plan {
         return Err(Refusal::InPlan);
+    }
+    if inv.scheduled {
+        return Err(Refusal::Scheduled);
     }
     match current {
         Some(c) if c.changes >= 1 => Err(Refusal::ChangedOnce),

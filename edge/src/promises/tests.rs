@@ -11,6 +11,7 @@ fn open_invoice() -> Invoice<'static> {
         amount_due: 10_000,
         open_dispute: false,
         in_plan: false,
+        scheduled: false,
         needs_approval: false,
     }
 }
@@ -76,6 +77,13 @@ fn only_an_open_invoice_with_something_due_and_nothing_holding_it_is_promised() 
             ..inv
         }),
         Refusal::InPlan
+    );
+    assert_eq!(
+        refusal(Invoice {
+            scheduled: true,
+            ..inv
+        }),
+        Refusal::Scheduled
     );
     assert_eq!(
         refusal(Invoice {

@@ -187,6 +187,8 @@ pub struct Facts<'a> {
     pub live_plan: bool,
     /// A promise or plan on the invoice broke and no agent agreed since.
     pub needs_approval: bool,
+    /// An automatic payment is scheduled on the invoice.
+    pub scheduled: bool,
 }
 
 /// Why a customer cannot propose a plan; each has a stable error code.
@@ -200,6 +202,8 @@ pub enum Refusal {
     Blocked,
     #[error("the invoice already has an instalment plan")]
     InPlan,
+    #[error("an automatic payment is scheduled on this invoice; cancel it first")]
+    Scheduled,
     #[error(
         "an earlier payment date on this invoice was missed; the company must agree to a new one"
     )]
@@ -214,6 +218,7 @@ impl Refusal {
             Refusal::Disputed => ErrorCode::InvoiceDisputed,
             Refusal::Blocked => ErrorCode::PaymentPlansBlocked,
             Refusal::InPlan => ErrorCode::InvoiceInPlan,
+            Refusal::Scheduled => ErrorCode::PaymentScheduled,
             Refusal::NeedsApproval => ErrorCode::PromiseNeedsApproval,
         }
     }
@@ -235,6 +240,9 @@ pub fn may_propose(f: &Facts<'_>) -> Result<(), Refusal> {
     }
     if f.live_plan {
         return Err(Refusal::InPlan);
+    }
+    if f.scheduled {
+        return Err(Refusal::Scheduled);
     }
     if f.needs_approval {
         return Err(Refusal::NeedsApproval);

@@ -96,6 +96,7 @@ fn who_may_propose_and_the_terms_they_agree_to() {
         plans_blocked: false,
         live_plan: false,
         needs_approval: false,
+        scheduled: false,
     };
     assert_eq!(may_propose(&f), Ok(()));
     assert_eq!(

@@ -25,24 +25,35 @@ use settle_shared::text::FieldError;
 use worker::{Request, Response};
 
 /// What the rules ask about the invoice and its customer.
-async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<(bool, bool, bool), ApiError> {
+async fn facts<'a>(ctx: &Ctx, inv: &'a InvoiceRow) -> Result<Facts<'a>, ApiError> {
     #[derive(Deserialize)]
     struct F {
         blocked: i64,
         live: i64,
         needs_approval: i64,
+        scheduled: i64,
     }
     let s = db::stmt(
         &ctx.db,
         "SELECT c.payment_plans_blocked AS blocked, i.promise_needs_approval AS needs_approval, \
-         EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = i.id AND p.status IN ('proposed', 'active')) AS live \
+         EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = i.id AND p.status IN ('proposed', 'active')) AS live, \
+         EXISTS (SELECT 1 FROM scheduled_payments s WHERE s.invoice_id = i.id \
+           AND s.status IN ('scheduled', 'charging', 'processing', 'retrying')) AS scheduled \
          FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1",
         params![&inv.id],
     )?;
     let f = db::one::<F>(s)
         .await?
         .ok_or_else(|| ApiError::not_found("invoice"))?;
-    Ok((f.blocked != 0, f.live != 0, f.needs_approval != 0))
+    Ok(Facts {
+        status: &inv.status,
+        balance: (inv.total - inv.amount_paid).max(0),
+        open_dispute: inv.dispute_id.is_some(),
+        plans_blocked: f.blocked != 0,
+        live_plan: f.live != 0,
+        needs_approval: f.needs_approval != 0,
+        scheduled: f.scheduled != 0,
+    })
 }
 
 async fn view(
@@ -50,16 +61,9 @@ async fn view(
     org: &OrganizationRow,
     inv: &InvoiceRow,
 ) -> Result<PortalPlanResponse, ApiError> {
-    let (blocked, live, needs_approval) = facts(ctx, inv).await?;
-    let balance = (inv.total - inv.amount_paid).max(0);
-    let may = plan::may_propose(&Facts {
-        status: &inv.status,
-        balance,
-        open_dispute: inv.dispute_id.is_some(),
-        plans_blocked: blocked,
-        live_plan: live,
-        needs_approval,
-    });
+    let f = facts(ctx, inv).await?;
+    let balance = f.balance;
+    let may = plan::may_propose(&f);
     Ok(PortalPlanResponse {
         invoice_id: inv.id.clone(),
         number: inv.number.clone(),
@@ -100,17 +104,9 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
     let body: PlanRequest = http::json_body(req).await?;
     let inv = own_invoice(ctx, &s, id).await?;
     let org = organizations::load(ctx, &s.customer.organization_id).await?;
-    let (blocked, live, needs_approval) = facts(ctx, &inv).await?;
-    let balance = (inv.total - inv.amount_paid).max(0);
-    plan::may_propose(&Facts {
-        status: &inv.status,
-        balance,
-        open_dispute: inv.dispute_id.is_some(),
-        plans_blocked: blocked,
-        live_plan: live,
-        needs_approval,
-    })
-    .map_err(refused)?;
+    let f = facts(ctx, &inv).await?;
+    let balance = f.balance;
+    plan::may_propose(&f).map_err(refused)?;
     let today = crate::rows::local_date(ctx.now_ms(), &inv.time_zone);
     let outside =
         plan::check(&org.plan_rules(), balance, today, &body.instalments).map_err(plan_error)?;
@@ -148,7 +144,9 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
             &ctx.db,
             "EXISTS (SELECT 1 FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1 AND i.status = 'open' \
                AND i.total - i.amount_paid = ?2 AND i.promise_needs_approval = 0 AND c.payment_plans_blocked = 0) \
-             AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company'))",
+             AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company')) \
+             AND NOT EXISTS (SELECT 1 FROM scheduled_payments WHERE invoice_id = ?1 \
+               AND status IN ('scheduled', 'charging', 'processing', 'retrying'))",
             params![&inv.id, balance],
         )?,
         db::stmt(

@@ -151,16 +151,20 @@ pub async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<Invoice<'static>, ApiE
     struct F {
         promise_needs_approval: i64,
         in_plan: i64,
+        scheduled: i64,
     }
     let s = db::stmt(
         &ctx.db,
         "SELECT promise_needs_approval, EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = ?1 \
-         AND p.status IN ('proposed', 'active')) AS in_plan FROM invoices WHERE id = ?1",
+         AND p.status IN ('proposed', 'active')) AS in_plan, EXISTS (SELECT 1 FROM scheduled_payments s \
+         WHERE s.invoice_id = ?1 AND s.status IN ('scheduled', 'charging', 'processing', 'retrying')) AS scheduled \
+         FROM invoices WHERE id = ?1",
         params![&inv.id],
     )?;
     let f = db::one::<F>(s).await?;
     let needs_approval = f.as_ref().is_some_and(|f| f.promise_needs_approval != 0);
     let in_plan = f.as_ref().is_some_and(|f| f.in_plan != 0);
+    let scheduled = f.as_ref().is_some_and(|f| f.scheduled != 0);
     let status = match inv.status.as_str() {
         "open" => "open",
         "paid" => "paid",
@@ -172,6 +176,7 @@ pub async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<Invoice<'static>, ApiE
         amount_due: inv.total - inv.amount_paid,
         open_dispute: inv.dispute_id.is_some(),
         in_plan,
+        scheduled,
         needs_approval,
     })
 }
