@@ -101,6 +101,9 @@ pub struct CheckoutSession {
     pub currency: Option<String>,
     #[serde(default)]
     pub payment_intent: Option<Expandable>,
+    /// `payment`, or `setup` (a method saved: no money moves).
+    #[serde(default)]
+    pub mode: Option<String>,
 }
 
 /// `payment_intent`

@@ -4,8 +4,11 @@
 
 pub mod account;
 pub mod api;
+#[cfg(test)]
+pub(crate) mod conformance;
 pub mod events;
 pub mod reconcile;
+pub mod saved;
 pub mod signature;
 
 /// Stripe's reference data (`shared/stripe/` beside the repository: API

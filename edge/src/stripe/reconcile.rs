@@ -103,7 +103,7 @@ pub fn facts(event: &Event) -> Vec<Fact> {
         (
             "checkout.session.completed" | "checkout.session.async_payment_succeeded",
             Object::CheckoutSession(s),
-        ) => {
+        ) if s.mode.as_deref() != Some("setup") => {
             let invoice = s
                 .metadata
                 .get(META_INVOICE)
@@ -307,5 +307,13 @@ mod tests {
             json!({ "id": "cus_1", "object": "customer" }),
         );
         assert!(facts(&e).is_empty());
+        // A card saved through Checkout in setup mode moves no money.
+        let setup = event(
+            "evt_s",
+            "checkout.session.completed",
+            json!({ "id": "cs_1", "object": "checkout.session", "mode": "setup", "status": "complete",
+                    "payment_status": "no_payment_required", "setup_intent": "seti_1" }),
+        );
+        assert!(facts(&setup).is_empty());
     }
 }
