@@ -4,8 +4,10 @@
 
 use super::*;
 
-pub(crate) const KNOWN: [&str; 11] = [
+pub(crate) const KNOWN: [&str; 13] = [
     "mode",
+    "customer",
+    "setup_intent_data",
     "success_url",
     "cancel_url",
     "client_reference_id",
@@ -39,79 +41,16 @@ pub(crate) fn create_session(
     account: &str,
 ) {
     let params = decode_form(body);
-    // Idempotency keys are per account, as at Stripe.
-    let key = header(&req, "Idempotency-Key").map(|k| format!("{account}/{k}"));
-    let fingerprint = hex::encode(Sha256::digest(body.as_bytes()));
-    {
-        let mut st = shared.0.lock().expect("state");
-        if let Some(i) = st
-            .fail
-            .iter()
-            .position(|(m, n, _)| *n > 0 && body.contains(m.as_str()))
-        {
-            let status = st.fail[i].2;
-            st.fail[i].1 -= 1;
-            st.fail.retain(|(_, n, _)| *n > 0);
-            drop(st);
-            if status == 0 {
-                // A timeout: hold the request past the client's patience.
-                std::thread::sleep(Duration::from_secs(30));
-                return stripe_error(
-                    req,
-                    504,
-                    "api_error",
-                    "Simulated timeout (stripe-sim /__sim/fail).",
-                    None,
-                );
-            }
-            let kind = if status == 429 {
-                "rate_limit_error"
-            } else {
-                "api_error"
-            };
-            return stripe_error(
-                req,
-                status,
-                kind,
-                "Simulated failure (stripe-sim /__sim/fail).",
-                None,
-            );
+    idempotent(req, shared, account, body, || {
+        match build_session(&params, shared, addr, account) {
+            Ok(s) => (200, s.to_string()),
+            Err((msg, param)) => (
+                400,
+                json!({ "error": { "type": "invalid_request_error", "message": msg, "param": param } })
+                    .to_string(),
+            ),
         }
-        if let Some(k) = &key
-            && let Some((fp, status, saved)) = st.idempotency.get(k)
-        {
-            if *fp != fingerprint {
-                drop(st);
-                return stripe_error(
-                    req,
-                    400,
-                    "idempotency_error",
-                    "Keys for idempotent requests can only be used with the same parameters they were first used with.",
-                    None,
-                );
-            }
-            let (status, saved) = (*status, saved.clone());
-            drop(st);
-            return reply(req, status, "application/json", saved);
-        }
-    }
-    let (status, answer) = match build_session(&params, shared, addr, account) {
-        Ok(s) => (200, s.to_string()),
-        Err((msg, param)) => (
-            400,
-            json!({ "error": { "type": "invalid_request_error", "message": msg, "param": param } })
-                .to_string(),
-        ),
-    };
-    if let Some(k) = key {
-        shared
-            .0
-            .lock()
-            .expect("state")
-            .idempotency
-            .insert(k, (fingerprint, status, answer.clone()));
-    }
-    reply(req, status, "application/json", answer);
+    });
 }
 
 pub(crate) fn build_session(
@@ -128,10 +67,23 @@ pub(crate) fn build_session(
     }
     let missing = |p: &str| (format!("Missing required param: {p}."), p.to_owned());
     let mode = get(params, "mode").ok_or_else(|| missing("mode"))?;
+    if mode == "setup" {
+        return super::saved::build_setup(params, shared, addr, account);
+    }
     if mode != "payment" {
         return Err((
-            format!("Invalid mode: {mode}; the stand-in supports payment"),
+            format!("Invalid mode: {mode}; the stand-in supports payment and setup"),
             "mode".into(),
+        ));
+    }
+    if get(params, "customer").is_some()
+        || params
+            .iter()
+            .any(|(k, _)| k.starts_with("setup_intent_data"))
+    {
+        return Err((
+            "customer and setup_intent_data are taken in setup mode only by the stand-in".into(),
+            "customer".into(),
         ));
     }
     let success_url = get(params, "success_url").ok_or_else(|| missing("success_url"))?;
@@ -283,6 +235,19 @@ pub(crate) fn list(req: Request, shared: &Shared, account: &str, list_path: &str
         .unwrap_or(10)
         .clamp(1, 100);
     let st = shared.0.lock().expect("state");
+    let stored: Vec<Value> = st
+        .intents
+        .values()
+        .filter(|p| p["created"].as_i64().unwrap_or(0) >= since)
+        .filter(|p| {
+            p["id"]
+                .as_str()
+                .and_then(|id| st.owner.get(id))
+                .map(String::as_str)
+                == Some(account)
+        })
+        .cloned()
+        .collect();
     let sessions: Vec<Value> = st
         .sessions
         .values()
@@ -313,6 +278,12 @@ pub(crate) fn list(req: Request, shared: &Shared, account: &str, list_path: &str
                 pi["livemode"] = json!(false);
                 pi
             })
+            .chain(stored.into_iter().map(|mut p| {
+                if let Some(o) = p.as_object_mut() {
+                    o.retain(|k, _| !k.starts_with("x_"));
+                }
+                p
+            }))
             .collect()
     } else {
         sessions

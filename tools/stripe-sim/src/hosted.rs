@@ -11,6 +11,9 @@ fn esc(s: &str) -> String {
 }
 
 pub(crate) fn page(s: &Value, error: Option<&str>) -> String {
+    if s["mode"] == "setup" {
+        return setup_page(s, error);
+    }
     let id = s["id"].as_str().unwrap_or_default();
     let amount = s["amount_total"].as_i64().unwrap_or(0);
     let currency = s["currency"].as_str().unwrap_or_default().to_uppercase();
@@ -51,6 +54,46 @@ pub(crate) fn page(s: &Value, error: Option<&str>) -> String {
     )
 }
 
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}\
+     label{display:block;font-weight:600;margin-top:1rem}input{font:inherit;width:100%;padding:.6rem;margin:.3rem 0 1rem;box-sizing:border-box}\
+     button{font:inherit;padding:.7rem 1rem;background:#635bff;color:#fff;border:0;border-radius:6px;margin:.2rem 0}button.alt{background:#444}\
+     .err{color:#a40e26;background:#ffebe9;padding:.5rem;border-radius:6px}.note{color:#555;font-size:.9rem}";
+
+/// Checkout in setup mode: save a test card or IBAN for later charges.
+fn setup_page(s: &Value, error: Option<&str>) -> String {
+    let id = s["id"].as_str().unwrap_or_default();
+    let error = error
+        .map(|e| format!("<p role=\"alert\" class=\"err\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    let sepa = s["payment_method_types"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|x| x == "sepa_debit"));
+    let sepa_form = if sepa {
+        format!(
+            "<h2>Bank account (SEPA Direct Debit)</h2><form method=\"post\" action=\"/pay/{id}\"><input type=\"hidden\" name=\"method\" value=\"sepa_debit\">\
+             <label for=\"iban\">IBAN</label><input id=\"iban\" name=\"iban\" placeholder=\"DE89 3704 0044 0532 0130 00\" required>\
+             <button type=\"submit\">Save bank account</button></form>"
+        )
+    } else {
+        String::new()
+    };
+    let body = if s["status"] != "open" {
+        "<p>This setup is already finished.</p>".to_owned()
+    } else {
+        format!(
+            "{error}<form method=\"post\" action=\"/pay/{id}\"><input type=\"hidden\" name=\"method\" value=\"card\">\
+             <label for=\"card\">Card number</label><input id=\"card\" name=\"card\" inputmode=\"numeric\" autocomplete=\"cc-number\" placeholder=\"4242 4242 4242 4242\" required>\
+             <button type=\"submit\">Save card</button></form>{sepa_form}"
+        )
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Save a payment method (Stripe stand-in)</title><style>{STYLE}</style></head><body>\
+         <p class=\"note\">Local Stripe stand-in — test mode. Nothing is charged now; the card or account is saved for later payments.</p>\
+         <h1>Save a card or bank account</h1>{body}</body></html>"
+    )
+}
+
 pub(crate) fn pay(req: Request, shared: &Shared, id: &str, body: &str) {
     let form = decode_form(body);
     let Some(mut s) = shared.0.lock().expect("state").sessions.get(id).cloned() else {
@@ -63,6 +106,9 @@ pub(crate) fn pay(req: Request, shared: &Shared, id: &str, body: &str) {
             "text/html; charset=utf-8",
             page(&s, Some("This checkout is already finished.")),
         );
+    }
+    if s["mode"] == "setup" {
+        return super::saved::complete_setup(req, shared, s, &form);
     }
     s["payment_intent"] = json!(format!("pi_sim{}", &id[id.len().saturating_sub(12)..]));
     if let Some(d) = get(&form, "delivery") {

@@ -38,6 +38,7 @@ mod accounts;
 mod checkout;
 mod events;
 mod hosted;
+mod saved;
 
 use accounts::Endpoint;
 pub use accounts::account_id;
@@ -77,6 +78,14 @@ struct State {
     /// status; 0 = hang like a timeout).
     fail: Vec<(String, u32, u16)>,
     counter: u64,
+    /// Customers, saved methods, SetupIntents and off-session
+    /// PaymentIntents by id (their accounts in `owner`).
+    customers: HashMap<String, Value>,
+    methods: HashMap<String, Value>,
+    setup_intents: HashMap<String, Value>,
+    intents: HashMap<String, Value>,
+    /// The next `n` charges are held this many seconds after they are made.
+    hold_charges: Option<(u32, u64)>,
 }
 
 type Shared = Arc<(Mutex<State>, Options)>;
@@ -225,6 +234,59 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
             let id = after("/v1/checkout/sessions/").trim_end_matches("/expire");
             checkout::expire(req, shared, &account, id)
         }
+        (Method::Post, "/v1/customers") => saved::create_customer(req, shared, &account, &body),
+        (Method::Post, "/v1/payment_intents") => saved::charge(req, shared, &account, &body),
+        (Method::Get, p) if p.starts_with("/v1/payment_intents/") => saved::retrieve(
+            req,
+            shared,
+            &account,
+            "payment_intent",
+            after("/v1/payment_intents/"),
+            query,
+        ),
+        (Method::Get, p) if p.starts_with("/v1/setup_intents/") => saved::retrieve(
+            req,
+            shared,
+            &account,
+            "setup_intent",
+            after("/v1/setup_intents/"),
+            query,
+        ),
+        (Method::Get, p) if p.starts_with("/v1/payment_methods/") => saved::retrieve(
+            req,
+            shared,
+            &account,
+            "payment_method",
+            after("/v1/payment_methods/"),
+            query,
+        ),
+        (Method::Post, p) if p.starts_with("/v1/payment_methods/") && p.ends_with("/detach") => {
+            let id = after("/v1/payment_methods/").trim_end_matches("/detach");
+            saved::detach(req, shared, &account, id)
+        }
+        (Method::Post, "/__sim/hold_charges") => {
+            let v: Value = serde_json::from_str(&body).unwrap_or_default();
+            let count = v["count"].as_u64().unwrap_or(1) as u32;
+            let seconds = v["seconds"].as_u64().unwrap_or(60);
+            shared.0.lock().expect("state").hold_charges = Some((count, seconds));
+            reply(
+                req,
+                200,
+                "application/json",
+                json!({ "holding_next": count, "seconds": seconds }).to_string(),
+            );
+        }
+        (Method::Get, "/__sim/payment_intents") => {
+            let st = shared.0.lock().expect("state");
+            let list: Vec<Value> = st.intents.values().cloned().collect();
+            drop(st);
+            reply(
+                req,
+                200,
+                "application/json",
+                json!({ "data": list }).to_string(),
+            );
+        }
         (Method::Get, list_path @ ("/v1/checkout/sessions" | "/v1/payment_intents")) => {
             checkout::list(req, shared, &account, list_path, query)
         }
@@ -292,6 +354,99 @@ fn handle(mut req: Request, shared: &Shared, addr: SocketAddr) {
             None,
         ),
     }
+}
+
+/// Answers a POST once per `Idempotency-Key` (per account, as at Stripe):
+/// a failure asked for with `/__sim/fail` first, then the saved answer to
+/// a repeated key (refused when the parameters differ), else `make`'s,
+/// saved under the key.
+pub(crate) fn idempotent(
+    req: Request,
+    shared: &Shared,
+    account: &str,
+    body: &str,
+    make: impl FnOnce() -> (u16, String),
+) {
+    let key = header(&req, "Idempotency-Key").map(|k| format!("{account}/{k}"));
+    let fingerprint = hex::encode(Sha256::digest(body.as_bytes()));
+    {
+        let mut st = shared.0.lock().expect("state");
+        if let Some(i) = st
+            .fail
+            .iter()
+            .position(|(m, n, _)| *n > 0 && body.contains(m.as_str()))
+        {
+            let status = st.fail[i].2;
+            st.fail[i].1 -= 1;
+            st.fail.retain(|(_, n, _)| *n > 0);
+            drop(st);
+            if status == 0 {
+                // A timeout: hold the request past the client's patience.
+                std::thread::sleep(Duration::from_secs(30));
+                return stripe_error(
+                    req,
+                    504,
+                    "api_error",
+                    "Simulated timeout (stripe-sim /__sim/fail).",
+                    None,
+                );
+            }
+            let kind = if status == 429 {
+                "rate_limit_error"
+            } else {
+                "api_error"
+            };
+            return stripe_error(
+                req,
+                status,
+                kind,
+                "Simulated failure (stripe-sim /__sim/fail).",
+                None,
+            );
+        }
+        if let Some(k) = &key
+            && let Some((fp, status, saved)) = st.idempotency.get(k)
+        {
+            if *fp != fingerprint {
+                drop(st);
+                return stripe_error(
+                    req,
+                    400,
+                    "idempotency_error",
+                    "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                    None,
+                );
+            }
+            let (status, saved) = (*status, saved.clone());
+            drop(st);
+            return reply(req, status, "application/json", saved);
+        }
+    }
+    let (status, answer) = make();
+    if let Some(k) = key {
+        shared
+            .0
+            .lock()
+            .expect("state")
+            .idempotency
+            .insert(k, (fingerprint, status, answer.clone()));
+    }
+    // A charge may be held after it is made (`/__sim/hold_charges`): the
+    // caller waits as if its answer were slow, or dies waiting.
+    let hold = {
+        let mut st = shared.0.lock().expect("state");
+        match st.hold_charges.as_mut() {
+            Some((n, secs)) if *n > 0 && answer.contains("\"object\":\"payment_intent\"") => {
+                *n -= 1;
+                Some(*secs)
+            }
+            _ => None,
+        }
+    };
+    if let Some(secs) = hold {
+        std::thread::sleep(Duration::from_secs(secs));
+    }
+    reply(req, status, "application/json", answer);
 }
 
 fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
