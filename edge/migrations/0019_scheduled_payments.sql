@@ -46,6 +46,8 @@ CREATE TABLE scheduled_payments (
     attempts            INTEGER NOT NULL DEFAULT 0,
     attempt_key         TEXT,
     attempt_amount      INTEGER,
+    -- The early-payment discount the attempt's amount takes (0: none).
+    attempt_discount    INTEGER NOT NULL DEFAULT 0,
     -- When the job is due next (ms): the first charge, a retry, or a check
     -- on a charge under way.
     next_attempt_at     INTEGER,

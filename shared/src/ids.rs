@@ -117,6 +117,9 @@ define_id!(
     /// An instalment plan on an invoice.
     PlanId, "pln");
 define_id!(
+    /// A scheduled automatic payment of an invoice.
+    ScheduleId, "sch");
+define_id!(
     /// A dispute about an invoice.
     DisputeId, "dsp");
 define_id!(

@@ -57,6 +57,8 @@ pub enum Skip {
     Promised,
     /// An instalment plan sets the invoice's dates (it has its own reminders).
     InPlan,
+    /// An automatic payment is scheduled (or being made, or retried).
+    Scheduled,
     OptedOut,
     AddressFailing,
     /// A later step was due at the same time; only that one is sent.
@@ -71,6 +73,7 @@ impl Skip {
             Skip::Disputed => "invoice_disputed",
             Skip::Promised => "promise_to_pay",
             Skip::InPlan => "instalment_plan",
+            Skip::Scheduled => "scheduled_payment",
             Skip::OptedOut => "customer_opted_out",
             Skip::AddressFailing => "address_failing",
             Skip::Superseded => "superseded",
@@ -86,6 +89,7 @@ pub struct Check<'a> {
     pub open_dispute: bool,
     pub active_promise: bool,
     pub active_plan: bool,
+    pub scheduled_payment: bool,
     pub opted_out: bool,
     pub address_failing: bool,
 }
@@ -106,6 +110,9 @@ pub fn recheck(c: &Check<'_>) -> Result<(), Skip> {
     }
     if c.active_plan {
         return Err(Skip::InPlan);
+    }
+    if c.scheduled_payment {
+        return Err(Skip::Scheduled);
     }
     if c.opted_out {
         return Err(Skip::OptedOut);
@@ -151,6 +158,14 @@ mod tests {
             ..open.clone()
         };
         assert_eq!(recheck(&disputed), Err(Skip::Disputed));
+        let scheduled = Check {
+            scheduled_payment: true,
+            ..open.clone()
+        };
+        assert_eq!(
+            recheck(&scheduled).unwrap_err().as_str(),
+            "scheduled_payment"
+        );
         let bouncing = Check {
             address_failing: true,
             ..open

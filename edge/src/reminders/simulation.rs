@@ -134,6 +134,7 @@ impl World {
                         open_dispute: inv.disputed,
                         active_promise: inv.promised_until.is_some_and(|u| u >= today),
                         active_plan: false,
+                        scheduled_payment: false,
                         opted_out: self.opted_out[customer],
                         address_failing: false,
                     };

@@ -130,6 +130,17 @@ pub enum Route {
     GetPortalPlan(String),
     ProposePortalPlan(String),
     MakePortalPromise(String),
+    // Saved methods, scheduled payments and autopay
+    PortalPaymentMethods,
+    PortalSetupMethod,
+    PortalConfirmMethod,
+    PortalRemoveMethod(String),
+    PortalAutopay,
+    GetPortalSchedule(String),
+    MakePortalSchedule(String),
+    CancelPortalSchedule(String),
+    ListSchedules,
+    CancelSchedule(String),
     OpenDispute(String),
     ResolveDispute(String),
     // The email provider's delivery events
@@ -257,6 +268,16 @@ impl Route {
             Route::GetPortalPlan(_) => "portal.plan.get",
             Route::ProposePortalPlan(_) => "portal.plan.propose",
             Route::MakePortalPromise(_) => "portal.promise.make",
+            Route::PortalPaymentMethods => "portal.payment_methods.list",
+            Route::PortalSetupMethod => "portal.payment_methods.setup",
+            Route::PortalConfirmMethod => "portal.payment_methods.confirm",
+            Route::PortalRemoveMethod(_) => "portal.payment_methods.remove",
+            Route::PortalAutopay => "portal.autopay",
+            Route::GetPortalSchedule(_) => "portal.schedule.get",
+            Route::MakePortalSchedule(_) => "portal.schedule.make",
+            Route::CancelPortalSchedule(_) => "portal.schedule.cancel",
+            Route::ListSchedules => "scheduled_payments.list",
+            Route::CancelSchedule(_) => "scheduled_payments.cancel",
             Route::OpenDispute(_) => "disputes.open",
             Route::ResolveDispute(_) => "disputes.resolve",
             Route::EmailWebhook => "email.webhook",
@@ -287,7 +308,9 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
         ["console", ..] => (Get, Route::Console),
-        ["disputes", ..] | ["promise", ..] | ["plan", ..] => (Get, Route::DisputePages),
+        ["disputes", ..] | ["promise", ..] | ["plan", ..] | ["payment-methods"] => {
+            (Get, Route::DisputePages)
+        }
         ["logos", org, file] => (Get, Route::Logo(s(org), s(file))),
         ["u", customer, mac] => {
             return match method {
@@ -339,6 +362,8 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["plans", id, "reject"] => (Post, Route::RejectPlan(s(id))),
             ["plans", id, "cancel"] => (Post, Route::CancelPlan(s(id))),
             ["promises", id, "cancel"] => (Post, Route::CancelPromise(s(id))),
+            ["scheduled-payments"] => (Get, Route::ListSchedules),
+            ["scheduled-payments", id, "cancel"] => (Post, Route::CancelSchedule(s(id))),
             ["invoices", id, "disputes"] => (Post, Route::OpenDispute(s(id))),
             ["disputes", id, "resolve"] => (Post, Route::ResolveDispute(s(id))),
             ["disputes"] => (Get, Route::ListDisputes),
@@ -437,6 +462,19 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                     Route::MakePortalPromise(s(id)),
                 );
             }
+            ["portal", "invoices", id, "schedule"] => {
+                return match method {
+                    Get => Ok(Route::GetPortalSchedule(s(id))),
+                    Post => Ok(Route::MakePortalSchedule(s(id))),
+                    Method::Delete => Ok(Route::CancelPortalSchedule(s(id))),
+                    _ => Err(NoRoute::MethodNotAllowed),
+                };
+            }
+            ["portal", "payment-methods"] => (Get, Route::PortalPaymentMethods),
+            ["portal", "payment-methods", "setup"] => (Post, Route::PortalSetupMethod),
+            ["portal", "payment-methods", "confirm"] => (Post, Route::PortalConfirmMethod),
+            ["portal", "payment-methods", id] => (Method::Delete, Route::PortalRemoveMethod(s(id))),
+            ["portal", "autopay"] => (Method::Put, Route::PortalAutopay),
             ["portal", "invoices", id, "checkout"] => (Post, Route::PortalCheckout(s(id))),
             ["portal", "checkout"] => (Post, Route::PortalCombinedCheckout),
             ["portal", "invoices", id, "disputes"] => (Post, Route::PortalOpenDispute(s(id))),

@@ -42,6 +42,9 @@ pub struct OrganizationRow {
     pub promise_max_days: i64,
     #[serde(default = "default_promise_grace_days")]
     pub promise_grace_days: i64,
+    /// Days after the date a declined scheduled payment is tried again.
+    #[serde(default = "default_retry_days")]
+    pub autopay_retry_days: String,
     #[serde(default)]
     pub plan_max_count: Option<i64>,
     #[serde(default)]
@@ -52,6 +55,10 @@ pub struct OrganizationRow {
 
 fn default_promise_max_days() -> i64 {
     crate::promises::Rules::default().max_days.into()
+}
+
+fn default_retry_days() -> String {
+    "3,7".into()
 }
 
 fn default_promise_grace_days() -> i64 {
@@ -100,6 +107,12 @@ impl OrganizationRow {
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default()
+    }
+
+    /// The days after its date a declined scheduled payment is tried again
+    /// (the default where the stored value is unreadable).
+    pub fn retry_days(&self) -> Vec<u32> {
+        crate::autopay::parse_retry_days(&self.autopay_retry_days).unwrap_or_else(|_| vec![3, 7])
     }
 
     /// The limits of customers' promises to pay.

@@ -59,7 +59,7 @@ fn form(pairs: &[(String, String)]) -> String {
 }
 
 /// Stripe's Checkout locales are a fixed list; others fall back to `auto`.
-fn checkout_locale(locale: &str) -> &'static str {
+pub fn checkout_locale(locale: &str) -> &'static str {
     match locale.split('-').next().unwrap_or("") {
         "fr" => "fr",
         "en" => "en",

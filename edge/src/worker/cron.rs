@@ -95,6 +95,12 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("plan sweep: {e:?}"),
     }
+    // Scheduled payments whose time has come: a queued job charges each.
+    match super::api::autopay::charge::sweep(ctx, scope).await {
+        Ok(n) if n > 0 => worker::console_log!("scheduled payments: {n} queued"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("scheduled payment sweep: {e:?}"),
+    }
     // Emails whose window has opened, then emails whose message was lost.
     let mut args = params![ctx.now_ms()];
     args.extend(scope.params(ctx));

@@ -212,6 +212,18 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::GetPortalPlan(id) => api::plans::portal::get(ctx, &req, &id).await,
         Route::ProposePortalPlan(id) => api::plans::portal::post(ctx, req, &id).await,
         Route::MakePortalPromise(id) => api::promises::portal::post(ctx, req, &id).await,
+        Route::PortalPaymentMethods => api::autopay::methods::list(ctx, &req).await,
+        Route::PortalSetupMethod => api::autopay::methods::setup(ctx, req).await,
+        Route::PortalConfirmMethod => api::autopay::methods::confirm(ctx, req).await,
+        Route::PortalRemoveMethod(id) => api::autopay::methods::remove(ctx, &req, &id).await,
+        Route::PortalAutopay => api::autopay::methods::set_autopay(ctx, req).await,
+        Route::GetPortalSchedule(id) => api::autopay::schedules::get(ctx, &req, &id).await,
+        Route::MakePortalSchedule(id) => api::autopay::schedules::post(ctx, req, &id).await,
+        Route::CancelPortalSchedule(id) => {
+            api::autopay::schedules::cancel_own(ctx, &req, &id).await
+        }
+        Route::ListSchedules => api::autopay::schedules::list(ctx, &req).await,
+        Route::CancelSchedule(id) => api::autopay::schedules::cancel(ctx, &req, &id).await,
         Route::OpenDispute(id) => api::disputes::open_dispute(ctx, req, &id).await,
         Route::ResolveDispute(id) => api::disputes::resolve_dispute(ctx, req, &id).await,
         Route::EmailWebhook => api::emails::email_webhook(ctx, req).await,

@@ -34,6 +34,11 @@ pub enum Job {
         requested_at: i64,
         ip: Option<String>,
     },
+    /// A scheduled payment's time has come (its charge, a retry, a look at
+    /// a debit still settling).
+    Charge {
+        schedule_id: String,
+    },
 }
 
 /// Puts a job on the queue. A failure is logged, not returned: for emails
@@ -104,6 +109,9 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
             } => {
                 super::api::team::sign_in_request_job(&ctx, email, *requested_at, ip.as_deref())
                     .await
+            }
+            Job::Charge { schedule_id } => {
+                super::api::autopay::charge::run(&ctx, schedule_id).await
             }
         };
         match outcome {

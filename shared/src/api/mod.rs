@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod autopay;
 mod dispute;
 mod invoice;
 mod organization;
@@ -12,6 +13,7 @@ mod plan;
 mod promise;
 mod stripe_account;
 mod team;
+pub use autopay::*;
 pub use dispute::*;
 pub use invoice::*;
 pub use organization::*;

@@ -42,6 +42,11 @@ pub enum Purpose {
     PlanAccepted,
     /// A supervisor rejected the proposed plan (`message` says why).
     PlanRejected,
+    /// A scheduled automatic payment was declined and will be tried again
+    /// on `promised_date`; `message` names the method and the bank's reason.
+    ScheduledRetry,
+    /// A scheduled automatic payment was declined for the last time.
+    ScheduledGaveUp,
 }
 
 /// An email about one invoice to its customer.
@@ -195,6 +200,18 @@ impl InvoiceEmail<'_> {
             Purpose::PlanRejected => (
                 t.plan_rejected_subject,
                 t.plan_rejected_intro,
+                [(t.amount_due, self.amount_due), (t.due_date, self.due_date)],
+                t.view_and_pay,
+            ),
+            Purpose::ScheduledRetry => (
+                t.scheduled_failed_subject,
+                t.scheduled_retry_intro,
+                [(t.amount_due, self.amount_due), (t.next_attempt, promised)],
+                t.view_and_pay,
+            ),
+            Purpose::ScheduledGaveUp => (
+                t.scheduled_failed_subject,
+                t.scheduled_gave_up_intro,
                 [(t.amount_due, self.amount_due), (t.due_date, self.due_date)],
                 t.view_and_pay,
             ),

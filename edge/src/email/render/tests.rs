@@ -114,6 +114,23 @@ fn receipts_and_failures_say_what_happened() {
         "{}",
         promise.text
     );
+    let retry = email(Purpose::ScheduledRetry);
+    assert_eq!(
+        retry.subject,
+        "Le paiement automatique de la facture F-9 n'a pas abouti"
+    );
+    assert!(
+        retry.text.contains("Nous réessaierons le 12 déc. 2026")
+            && retry.text.contains("Prochaine tentative: 12 déc. 2026"),
+        "{}",
+        retry.text
+    );
+    let gave_up = email(Purpose::ScheduledGaveUp);
+    assert!(
+        gave_up.text.contains("ne sera pas retenté"),
+        "{}",
+        gave_up.text
+    );
 }
 
 #[test]

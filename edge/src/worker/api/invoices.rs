@@ -54,7 +54,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let email_id = body
         .send
         .then(|| EmailId::generate(ctx.now_ms() as u64, ctx.random10()));
-    let stmts = issue(
+    let mut stmts = issue(
         ctx,
         &Issue {
             org_id: &org.id,
@@ -65,6 +65,17 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             email: email_id.as_ref(),
         },
     )?;
+    // Autopay: the customer's saved method pays it on its due date.
+    stmts.extend(
+        crate::worker::api::autopay::schedules::for_new_invoice(
+            ctx,
+            &org,
+            &customer,
+            id.as_str(),
+            inv.due_date,
+        )
+        .await?,
+    );
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
         Err(WriteError::Unique(_)) => {

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+pub mod autopay;
 pub mod checkout;
 pub mod customers;
 pub mod disputes;

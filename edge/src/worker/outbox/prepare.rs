@@ -99,7 +99,8 @@ pub(super) async fn prepare_plain(
             | "payment_failed"
             | "promise_reminder"
             | "instalment_reminder"
-            | "plan_decision"),
+            | "plan_decision"
+            | "scheduled_payment_failed"),
             Some(id),
         ) => {
             let inv = invoices::load(ctx, &org.id, id).await?;
@@ -122,6 +123,7 @@ pub(super) async fn prepare_plain(
                 "promise_reminder" => Purpose::PromiseDue,
                 "instalment_reminder" => Purpose::InstalmentDue,
                 "plan_decision" => Purpose::PlanAccepted,
+                "scheduled_payment_failed" => Purpose::ScheduledRetry,
                 _ => Purpose::Invoice,
             };
             // A promise or plan email only while what it is about stands:
@@ -161,6 +163,22 @@ pub(super) async fn prepare_plain(
                     }
                     _ => Some("the plan is no longer live"),
                 },
+                Purpose::ScheduledRetry => {
+                    match crate::worker::api::autopay::charge::failure_email(
+                        ctx,
+                        row.dedupe_key.as_deref().unwrap_or_default(),
+                    )
+                    .await?
+                    {
+                        Some((p, next, words)) => {
+                            purpose = p;
+                            promised = next;
+                            message = Some(words);
+                            None
+                        }
+                        None => Some("the scheduled payment moved on"),
+                    }
+                }
                 _ => None,
             };
             if let Some(why) = gone {

@@ -28,6 +28,7 @@ struct Hold {
     disputed: i64,
     promised: i64,
     planned: i64,
+    scheduled: i64,
 }
 
 /// Checks a reminder or statement again just before sending and renders it.
@@ -77,7 +78,9 @@ pub async fn prepare(
         "SELECT i.id AS invoice_id, \
          EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind != 'conversation') AS disputed, \
          EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') AS promised, \
-         EXISTS (SELECT 1 FROM payment_plans pp WHERE pp.invoice_id = i.id AND pp.status = 'active') AS planned \
+         EXISTS (SELECT 1 FROM payment_plans pp WHERE pp.invoice_id = i.id AND pp.status = 'active') AS planned, \
+         EXISTS (SELECT 1 FROM scheduled_payments sp WHERE sp.invoice_id = i.id \
+           AND sp.status IN ('scheduled', 'charging', 'processing', 'retrying')) AS scheduled \
          FROM invoices i WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open'",
         params![&org.id, &customer.id],
     )?;
@@ -102,6 +105,7 @@ pub async fn prepare(
             open_dispute: hold.is_some_and(|h| h.disputed != 0),
             active_promise: hold.is_some_and(|h| h.promised != 0),
             active_plan: hold.is_some_and(|h| h.planned != 0),
+            scheduled_payment: hold.is_some_and(|h| h.scheduled != 0),
             opted_out: customer.reminders_opt_out != 0,
             address_failing: customer.email_status != "ok",
         };

@@ -59,6 +59,8 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
             format!("The body is not a Stripe event: {e}."),
         )
     })?;
+    // A card or bank account saved through Checkout in setup mode.
+    api::autopay::methods::from_event(ctx, org_id, &event).await?;
     // The organization's demo clock comes with the ledger's read.
     let outcome = record(
         ctx,
@@ -139,6 +141,25 @@ pub async fn record(
         }
     }
     Err(busy())
+}
+
+/// Books an off-session PaymentIntent Settle made and saw succeed (a
+/// scheduled payment), through the same path as its webhook; nothing
+/// changes when the webhook came first, or when this runs again.
+pub async fn record_charged(
+    ctx: &Ctx,
+    org_id: &str,
+    intent: &serde_json::Value,
+) -> Result<(), ApiError> {
+    let id = intent["id"].as_str().unwrap_or_default();
+    let payload = json!({ "id": format!("evt_charge_{id}"), "object": "event", "type": "payment_intent.succeeded",
+                          "created": intent["created"], "livemode": intent["livemode"], "data": { "object": intent } })
+    .to_string();
+    let event = Event::parse(payload.as_bytes())
+        .map_err(|e| ApiError::internal(format!("charge event: {e}")))?;
+    record(ctx, org_id, &event, &payload, "autopay")
+        .await
+        .map(|_| ())
 }
 
 fn busy() -> ApiError {

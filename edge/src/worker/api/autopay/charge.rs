@@ -1,0 +1,386 @@
+//! The charge: the cron finds schedules whose time has come and queues a
+//! job for each; the job charges the saved method off-session.
+//!
+//! Exactly once: an attempt is written down (its Idempotency-Key and
+//! amount) before Stripe is asked, conditional on the schedule not having
+//! moved, so two jobs cannot both start it. A job that dies after Stripe
+//! charged and before the outcome was recorded leaves the attempt
+//! `charging`; the next run asks Stripe again with the same key and the
+//! same parameters, Stripe answers with the same PaymentIntent, and the
+//! ledger (keyed by the PaymentIntent) books it once.
+
+use super::schedules::{SELECT, ScheduleRow};
+use super::{account, send};
+use crate::autopay::{self, Answer, Next, Status};
+use crate::email::Purpose;
+use crate::error::ApiError;
+use crate::params;
+use crate::stripe::api::StripeError;
+use crate::stripe::saved::{self, NewCharge};
+use crate::worker::api::{invoices, organizations};
+use crate::worker::cron::Scope;
+use crate::worker::ctx::{Audit, Ctx};
+use crate::worker::db;
+use crate::worker::outbox::{QueuedEmail, queue_email_stmt};
+use crate::worker::queue::{self, Job, Outcome, enqueue_email};
+use crate::worker::stripe_events;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use settle_shared::ids::EmailId;
+
+/// An attempt not recorded for this long is asked again (the job died).
+const STALLED_MS: i64 = 10 * 60 * 1000;
+/// How often a bank debit still settling is looked at.
+const PROCESSING_CHECK_MS: i64 = 60 * 60 * 1000;
+
+/// Cron: queues a job for every schedule whose time has come (its charge,
+/// a retry, a stalled attempt, a debit to look at again). Answers how many.
+pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<usize, ApiError> {
+    #[derive(Deserialize)]
+    struct Due {
+        id: String,
+    }
+    let mut args = params![ctx.now_ms()];
+    args.extend(scope.params(ctx));
+    let s = db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT id FROM scheduled_payments WHERE status IN {} AND next_attempt_at <= ?1 AND {} ORDER BY next_attempt_at LIMIT 200",
+            super::LIVE,
+            Scope::filter("organization_id", 2, 3)
+        ),
+        args,
+    )?;
+    let due: Vec<Due> = db::all(s).await?;
+    for d in &due {
+        let job = Job::Charge {
+            schedule_id: d.id.clone(),
+        };
+        if let Err(e) = queue::enqueue(ctx, job).await {
+            worker::console_error!("enqueue charge {}: {e}; the next run will", d.id);
+        }
+    }
+    Ok(due.len())
+}
+
+async fn load(ctx: &Ctx, id: &str) -> Result<Option<ScheduleRow>, ApiError> {
+    let s = db::stmt(&ctx.db, &format!("{SELECT} WHERE s.id = ?1"), params![id])?;
+    db::one(s).await
+}
+
+/// The queued job: one step of a schedule whose time has come.
+pub async fn run(ctx: &Ctx, id: &str) -> Result<Outcome, ApiError> {
+    let Some(row) = load(ctx, id).await? else {
+        return Ok(Outcome::Done);
+    };
+    ctx.use_clock_of(&row.organization_id).await?;
+    if row.next_attempt_at.is_none_or(|at| at > ctx.now_ms()) {
+        return Ok(Outcome::Done);
+    }
+    match row.status() {
+        Status::Scheduled | Status::Retrying => start(ctx, row).await,
+        Status::Charging => attempt(ctx, row).await,
+        Status::Processing => look_again(ctx, row).await,
+        _ => Ok(Outcome::Done),
+    }
+}
+
+/// Writes the next attempt down, then makes it; or ends the schedule when
+/// there is nothing to charge.
+async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
+    let inv = invoices::load(ctx, &row.organization_id, &row.invoice_id).await?;
+    let now = ctx.now_ms();
+    let offer = inv.early_offer(now).map(|(_, o)| o);
+    let due = (inv.total - inv.amount_paid).max(0);
+    let amount = autopay::amount(due, offer.map(|o| o.pay));
+    let discount = offer.filter(|o| o.pay == amount).map_or(0, |o| o.discount);
+    // Nothing to charge, or nothing that may be: the schedule ends here.
+    let ended = if inv.status != "open" || amount == 0 {
+        Some("invoice_settled")
+    } else if inv.dispute_id.is_some() {
+        Some("invoice_disputed")
+    } else {
+        None
+    };
+    if let Some(why) = ended {
+        db::batch_unless_raced(
+            &ctx.db,
+            vec![
+                db::conflict_unless(
+                    &ctx.db,
+                    "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3)",
+                    params![&row.id, &row.status, row.attempts],
+                )?,
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE scheduled_payments SET status = 'cancelled', ended_at = ?1, ended_by = ?2, updated_at = ?1, next_attempt_at = NULL WHERE id = ?3",
+                    params![now, why, &row.id],
+                )?,
+                ctx.audit(Audit {
+                    org: Some(&row.organization_id),
+                    actor: "autopay",
+                    action: "scheduled_payment.cancelled",
+                    subject: &row.invoice_id,
+                    detail: json!({ "scheduled_payment_id": row.id, "reason": why }),
+                })?,
+            ],
+        )
+        .await?;
+        return Ok(Outcome::Done);
+    }
+    let n = row.attempts.max(0) as u32 + 1;
+    let key = autopay::attempt_key(&row.id, n);
+    let started = db::batch_unless_raced(
+        &ctx.db,
+        vec![
+            db::conflict_unless(
+                &ctx.db,
+                "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3)",
+                params![&row.id, &row.status, row.attempts],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "UPDATE scheduled_payments SET status = 'charging', attempts = ?1, attempt_key = ?2, attempt_amount = ?3, \
+                 attempt_discount = ?4, next_attempt_at = ?5, updated_at = ?6 WHERE id = ?7",
+                params![i64::from(n), &key, amount, discount, now + STALLED_MS, now, &row.id],
+            )?,
+        ],
+    )
+    .await?;
+    if !started {
+        return Ok(Outcome::Done);
+    }
+    match load(ctx, &row.id).await? {
+        Some(r) => attempt(ctx, r).await,
+        None => Ok(Outcome::Done),
+    }
+}
+
+/// Asks Stripe to charge the attempt written down (again, after a crash:
+/// the same key and parameters get the same PaymentIntent back).
+async fn attempt(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
+    let (Some(key), Some(amount)) = (row.attempt_key.clone(), row.attempt_amount) else {
+        return Ok(Outcome::Done);
+    };
+    let org = organizations::load(ctx, &row.organization_id).await?;
+    let answer = match account(ctx, &org.id).await? {
+        Some(acct) if acct.name == row.method_account && row.method_removed_at.is_none() => {
+            let description = format!("Invoice {}", row.invoice_number);
+            let currency = row.currency.to_ascii_lowercase();
+            let request = saved::create_charge(
+                &ctx.config.stripe_api_base,
+                acct.key.expose(),
+                &key,
+                &NewCharge {
+                    organization_id: &org.id,
+                    invoice_id: &row.invoice_id,
+                    schedule_id: &row.id,
+                    description: &description,
+                    amount,
+                    currency: &currency,
+                    stripe_customer: &row.stripe_customer_id,
+                    payment_method: &row.payment_method_id,
+                    kind: &row.method_kind,
+                    discount: row.attempt_discount,
+                },
+            );
+            let Ok(reply) = send(request).await else {
+                return Ok(Outcome::RetryIn(60));
+            };
+            match saved::read_charge(reply.status, &reply.body) {
+                Ok(a) => (a, serde_json::from_str::<Value>(&reply.body).ok()),
+                Err(StripeError::Unavailable(m)) => {
+                    worker::console_error!("charge {}: {m}; retried", row.id);
+                    return Ok(Outcome::RetryIn(60));
+                }
+                Err(StripeError::Refused(m)) => (
+                    Answer::Declined {
+                        payment_intent: None,
+                        code: "payment_refused".into(),
+                        message: m,
+                    },
+                    None,
+                ),
+            }
+        }
+        // The method was removed, or the company changed Stripe accounts.
+        _ => (
+            Answer::MethodGone {
+                message: "The saved card or bank account can no longer be used.".into(),
+            },
+            None,
+        ),
+    };
+    settle(ctx, &org, &row, answer.0, answer.1).await
+}
+
+/// A bank debit still settling: where it stands at Stripe now.
+async fn look_again(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
+    let org = organizations::load(ctx, &row.organization_id).await?;
+    let (Some(pi), Some(acct)) = (row.payment_intent_id.clone(), account(ctx, &org.id).await?)
+    else {
+        return Ok(Outcome::Done);
+    };
+    let Ok(reply) = send(saved::get_charge(
+        &ctx.config.stripe_api_base,
+        acct.key.expose(),
+        &pi,
+    ))
+    .await
+    else {
+        return Ok(Outcome::RetryIn(300));
+    };
+    match saved::read_charge(reply.status, &reply.body) {
+        Ok(Answer::Processing { .. }) => {
+            db::stmt(
+                &ctx.db,
+                "UPDATE scheduled_payments SET next_attempt_at = ?1 WHERE id = ?2 AND status = 'processing'",
+                params![ctx.now_ms() + PROCESSING_CHECK_MS, &row.id],
+            )?
+            .run()
+            .await
+            .map_err(|e| ApiError::internal(format!("schedule check: {e}")))?;
+            Ok(Outcome::Done)
+        }
+        Ok(a) => {
+            let body = serde_json::from_str::<Value>(&reply.body).ok();
+            settle(ctx, &org, &row, a, body).await
+        }
+        Err(_) => Ok(Outcome::RetryIn(300)),
+    }
+}
+
+/// Records what an attempt came to: the payment in the ledger (as its
+/// webhook would), then the schedule's next state, its email and audit row,
+/// conditional on the attempt still being the one under way.
+async fn settle(
+    ctx: &Ctx,
+    org: &crate::rows::OrganizationRow,
+    row: &ScheduleRow,
+    answer: Answer,
+    intent: Option<Value>,
+) -> Result<Outcome, ApiError> {
+    let date = row.date().unwrap_or_else(|| row.zone().date(ctx.now_ms()));
+    let n = row.attempts.max(0) as u32;
+    let next = autopay::after(&answer, n, date, &org.retry_days());
+    if let (Next::Paid, Some(pi)) = (next, &intent) {
+        // First the money: if the job dies here, the next run books the
+        // same PaymentIntent, which the ledger takes once.
+        stripe_events::record_charged(ctx, &org.id, pi).await?;
+    }
+    let now = ctx.now_ms();
+    let pi = match &answer {
+        Answer::Succeeded { payment_intent } | Answer::Processing { payment_intent } => {
+            Some(payment_intent.clone())
+        }
+        Answer::Declined { payment_intent, .. } => payment_intent.clone(),
+        Answer::MethodGone { .. } => None,
+    };
+    let (error, code) = match &answer {
+        Answer::Declined { code, message, .. } => (Some(message.clone()), Some(code.clone())),
+        Answer::MethodGone { message } => (
+            Some(message.clone()),
+            Some("payment_method_removed".to_owned()),
+        ),
+        _ => (None, None),
+    };
+    let was = if row.status() == Status::Processing {
+        "processing"
+    } else {
+        "charging"
+    };
+    let mut stmts = vec![db::conflict_unless(
+        &ctx.db,
+        "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3)",
+        params![&row.id, was, row.attempts],
+    )?];
+    let (status, next_at, ended, action) = match next {
+        Next::Paid => ("paid", None, Some(now), "scheduled_payment.charged"),
+        Next::Processing => (
+            "processing",
+            Some(now + PROCESSING_CHECK_MS),
+            None,
+            "scheduled_payment.processing",
+        ),
+        Next::RetryOn(day) => {
+            let spec = crate::worker::reminders::window_spec(&org.reminders());
+            let at = autopay::charge_at(&row.zone(), spec.start_min, day);
+            ("retrying", Some(at), None, "scheduled_payment.failed")
+        }
+        Next::GiveUp => ("failed", None, Some(now), "scheduled_payment.failed"),
+    };
+    stmts.push(db::stmt(
+        &ctx.db,
+        "UPDATE scheduled_payments SET status = ?1, next_attempt_at = ?2, ended_at = ?3, ended_by = CASE WHEN ?3 IS NULL THEN NULL ELSE 'autopay' END, \
+         payment_intent_id = COALESCE(?4, payment_intent_id), last_error = ?5, last_error_code = ?6, updated_at = ?7 WHERE id = ?8",
+        params![status, next_at, ended, pi.clone(), error.clone(), code.clone(), now, &row.id],
+    )?);
+    let mut email = None;
+    if matches!(next, Next::RetryOn(_) | Next::GiveUp) {
+        let key = format!("schedule:{}:{n}", row.id);
+        let eid = EmailId::generate(now as u64, crate::security::stable_bytes(&key));
+        stmts.push(queue_email_stmt(
+            ctx,
+            QueuedEmail {
+                id: &eid,
+                org_id: &row.organization_id,
+                customer_id: &row.customer_id,
+                invoice_id: Some(&row.invoice_id),
+                kind: "scheduled_payment_failed",
+                to: &row.customer_email,
+                dedupe_key: Some(key),
+            },
+        )?);
+        email = Some(eid);
+    }
+    stmts.push(ctx.audit(Audit {
+        org: Some(&row.organization_id),
+        actor: "autopay",
+        action,
+        subject: &row.invoice_id,
+        detail: json!({ "scheduled_payment_id": row.id, "attempt": n, "amount": row.attempt_amount, "currency": row.currency,
+                        "payment_intent": pi, "error": error, "code": code, "method": row.method(),
+                        "next_attempt_on": match next { Next::RetryOn(d) => Some(d.to_string()), _ => None } }),
+    })?);
+    if db::batch_unless_raced(&ctx.db, stmts).await?
+        && let Some(eid) = email
+    {
+        enqueue_email(ctx, eid.as_str()).await;
+    }
+    Ok(Outcome::Done)
+}
+
+/// What a `scheduled_payment_failed` email says, from its dedupe key
+/// (`schedule:{id}:{attempt}`): the purpose, the next attempt's date (the
+/// customer's) and the method with the bank's words; `None` when the
+/// schedule moved on since (paid, cancelled, tried again).
+pub async fn failure_email(
+    ctx: &Ctx,
+    dedupe_key: &str,
+) -> Result<Option<(Purpose, Option<String>, String)>, ApiError> {
+    let mut parts = dedupe_key.split(':');
+    let (Some("schedule"), Some(id), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let Some(row) = load(ctx, id).await? else {
+        return Ok(None);
+    };
+    if row.attempts.to_string() != n {
+        return Ok(None);
+    }
+    let words = format!(
+        "{}: {}",
+        row.method(),
+        row.last_error.clone().unwrap_or_default()
+    );
+    Ok(match row.status() {
+        Status::Retrying => {
+            let next = row
+                .next_attempt_at
+                .map(|at| row.zone().date(at).to_string());
+            Some((Purpose::ScheduledRetry, next, words))
+        }
+        Status::Failed => Some((Purpose::ScheduledGaveUp, None, words)),
+        _ => None,
+    })
+}
