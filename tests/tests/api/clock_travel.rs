@@ -3,80 +3,9 @@
 //! Each test moves its own organization's demo clock, so they run beside
 //! every other test.
 
-use crate::helpers::{TestApp, unique};
+use crate::helpers::{Clock, TestApp, unique};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use serde_json::{Value, json};
-use std::time::Instant;
-
-struct Clock {
-    base: String,
-    organization_id: String,
-    token: String,
-    http: reqwest::blocking::Client,
-}
-
-impl Clock {
-    /// The demo clock of `app`'s organization.
-    fn new(app: &TestApp) -> Clock {
-        Clock {
-            base: std::env::var("SETTLE_BASE_URL").unwrap(),
-            organization_id: app.org_id.clone(),
-            token: std::env::var("SETTLE_OPERATOR_TOKEN").unwrap(),
-            http: reqwest::blocking::Client::builder()
-                .timeout(std::time::Duration::from_secs(120))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn call(&self, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/api/v1/operator/{path}", self.base);
-        let r = match body {
-            Some(mut b) => {
-                b["organization_id"] = json!(self.organization_id);
-                self.http.post(url).json(&b)
-            }
-            None => self
-                .http
-                .get(url)
-                .query(&[("organization_id", &self.organization_id)]),
-        }
-        .bearer_auth(&self.token)
-        .send()
-        .unwrap();
-        assert!(r.status().is_success(), "operator {path}: {}", r.status());
-        r.json().unwrap()
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        let v = self.call("clock", None);
-        v["now"].as_str().unwrap().parse().unwrap()
-    }
-
-    fn set(&self, at: DateTime<Utc>) {
-        self.call("clock", Some(json!({ "set": at.to_rfc3339() })));
-    }
-
-    /// Waits until no email is ready to go.
-    fn drain(&self) {
-        let start = Instant::now();
-        while self.call("clock", None)["pending_emails"].as_i64() != Some(0) {
-            assert!(start.elapsed().as_secs() < 90, "emails still pending");
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-    }
-
-    /// An hour at a time up to `until`, with the cron and the queue each hour.
-    fn travel_to(&self, until: DateTime<Utc>) {
-        self.call("cron", Some(json!({})));
-        self.drain();
-        while self.now() + Duration::hours(1) <= until {
-            self.call("clock", Some(json!({ "advance_seconds": 3600 })));
-            self.call("cron", Some(json!({})));
-            self.drain();
-        }
-    }
-}
 
 /// The next Monday 00:00 UTC at least a day after the demo clock.
 fn next_monday(now: DateTime<Utc>) -> DateTime<Utc> {

@@ -1,6 +1,7 @@
 //! The test app: a fresh organization on the running worker, and helpers
 //! that build fixtures through the public API.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -360,4 +361,76 @@ pub fn first_of_next_month(d: chrono::NaiveDate) -> chrono::NaiveDate {
         (d.year(), d.month() + 1)
     };
     chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap()
+}
+
+/// An organization's demo clock, moved by the operator API, with the cron
+/// and the queue run as `cargo xtask clock` does.
+pub struct Clock {
+    base: String,
+    organization_id: String,
+    token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Clock {
+    /// The demo clock of `app`'s organization.
+    pub fn new(app: &TestApp) -> Clock {
+        Clock {
+            base: std::env::var("SETTLE_BASE_URL").unwrap(),
+            organization_id: app.org_id.clone(),
+            token: std::env::var("SETTLE_OPERATOR_TOKEN").unwrap(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn call(&self, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/api/v1/operator/{path}", self.base);
+        let r = match body {
+            Some(mut b) => {
+                b["organization_id"] = json!(self.organization_id);
+                self.http.post(url).json(&b)
+            }
+            None => self
+                .http
+                .get(url)
+                .query(&[("organization_id", &self.organization_id)]),
+        }
+        .bearer_auth(&self.token)
+        .send()
+        .unwrap();
+        assert!(r.status().is_success(), "operator {path}: {}", r.status());
+        r.json().unwrap()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        let v = self.call("clock", None);
+        v["now"].as_str().unwrap().parse().unwrap()
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.call("clock", Some(json!({ "set": at.to_rfc3339() })));
+    }
+
+    /// Waits until no email is ready to go.
+    pub fn drain(&self) {
+        let start = Instant::now();
+        while self.call("clock", None)["pending_emails"].as_i64() != Some(0) {
+            assert!(start.elapsed().as_secs() < 90, "emails still pending");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// An hour at a time up to `until`, with the cron and the queue each hour.
+    pub fn travel_to(&self, until: DateTime<Utc>) {
+        self.call("cron", Some(json!({})));
+        self.drain();
+        while self.now() + chrono::Duration::hours(1) <= until {
+            self.call("clock", Some(json!({ "advance_seconds": 3600 })));
+            self.call("cron", Some(json!({})));
+            self.drain();
+        }
+    }
 }

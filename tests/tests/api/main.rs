@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api_keys;
+mod autopay;
 mod bad_input;
 mod branding;
 mod checkout;
