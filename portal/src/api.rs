@@ -97,11 +97,20 @@ pub async fn post<T: DeserializeOwned, B: Serialize>(
     path: &str,
     body: Option<&B>,
 ) -> Result<T, ApiFailure> {
+    call("POST", path, body).await
+}
+
+/// A request with a JSON body (or none) by `method`.
+pub async fn call<T: DeserializeOwned, B: Serialize>(
+    method: &str,
+    path: &str,
+    body: Option<&B>,
+) -> Result<T, ApiFailure> {
     let body = body.map(|b| {
         let json = serde_json::to_string(b).unwrap_or_default();
         (JsValue::from_str(&json), "application/json")
     });
-    let (status, text) = send("POST", path, body).await?;
+    let (status, text) = send(method, path, body).await?;
     interpret(status, &text)
 }
 

@@ -9,7 +9,9 @@
 //! - `/disputes`: the customer's disputes.
 //! - `/promise/{invoice}`: choose a date to pay (promises to pay).
 //! - `/plan/{invoice}`: pay in instalments.
+//! - `/payment-methods`: saved cards and autopay.
 
+mod autopay;
 mod conversation;
 mod form;
 pub mod live;
@@ -28,6 +30,7 @@ enum Page {
     Thread(String),
     Promise(String),
     Plan(String),
+    Methods,
     List,
 }
 
@@ -41,11 +44,12 @@ fn page() -> Page {
         ["disputes", id] if !id.is_empty() => Page::Thread((*id).to_owned()),
         ["promise", invoice] if !invoice.is_empty() => Page::Promise((*invoice).to_owned()),
         ["plan", invoice] if !invoice.is_empty() => Page::Plan((*invoice).to_owned()),
+        ["payment-methods"] => Page::Methods,
         _ => Page::List,
     }
 }
 
-fn go(to: &str) {
+pub(crate) fn go(to: &str) {
     if let Some(w) = web_sys::window() {
         let _ = w.location().assign(to);
     }
@@ -78,6 +82,7 @@ pub fn ThreadApp() -> impl IntoView {
                 Page::Plan(invoice) => {
                     view! { <plan::Plan session=s.clone() invoice_id=invoice/> }.into_any()
                 }
+                Page::Methods => view! { <autopay::Methods session=s.clone()/> }.into_any(),
                 Page::List => view! { <Disputes lang=lang/> }.into_any(),
             };
             view! { <Shell session=s>{body}</Shell> }.into_any()

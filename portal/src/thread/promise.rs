@@ -16,20 +16,23 @@ pub(super) fn Promise(session: PortalSessionResponse, invoice_id: String) -> imp
     let lang = Lang::from_locale(&session.locale);
     let t = lang.text();
     let state = RwSignal::new(None::<Result<PortalPromiseResponse, ApiFailure>>);
-    // Outlives each redraw of the page, which a saved promise causes.
+    // Outlive each redraw of the page, which a saved promise or schedule causes.
     let saved = RwSignal::new(false);
+    let scheduled = RwSignal::new(None::<&'static str>);
     let path = format!("/invoices/{invoice_id}/promise");
     {
         let path = path.clone();
         leptos::task::spawn_local(async move { state.set(Some(api::get(&path).await)) });
     }
-    move || match state.get() {
+    move || {
+        match state.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(e)) => view! { <Failure failure=e lang=lang/> }.into_any(),
         Some(Ok(p)) => view! {
-            <Page p=p session=session.clone() path=path.clone() state=state saved=saved lang=lang/>
+            <Page p=p session=session.clone() path=path.clone() state=state saved=saved scheduled=scheduled lang=lang/>
         }
         .into_any(),
+    }
     }
 }
 
@@ -40,6 +43,7 @@ fn Page(
     path: String,
     state: RwSignal<Option<Result<PortalPromiseResponse, ApiFailure>>>,
     saved: RwSignal<bool>,
+    scheduled: RwSignal<Option<&'static str>>,
     lang: Lang,
 ) -> impl IntoView {
     let w = words::words(lang);
@@ -55,6 +59,14 @@ fn Page(
     let note = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // A schedule made or cancelled below changes what may be promised.
+    let reread = {
+        let path = path.clone();
+        Callback::new(move |()| {
+            let path = path.clone();
+            leptos::task::spawn_local(async move { state.set(Some(api::get(&path).await)) });
+        })
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let day = chosen.get_untracked();
@@ -151,5 +163,7 @@ fn Page(
             <button class="button" type="submit" disabled=move || busy.get()>{submit_label}</button>
         </form>
         <p><a class="button secondary" href=invoice_link>{w.promise_pay_now}</a></p>
+        <super::autopay::Schedule session=session.clone() invoice_id=p.invoice_id.clone()
+            notice=scheduled changed=reread/>
     }
 }
