@@ -200,3 +200,188 @@ pub fn run(stack: &mut Stack) -> Result<()> {
     println!("killed mid-send and restarted: 1 email at the provider, recorded sent once");
     Ok(())
 }
+
+/// A worker killed between Stripe's charge and its record must not charge
+/// twice:
+///
+/// 1. a customer saves a test card and schedules an invoice's payment for
+///    tomorrow; on that day the cron queues the charge;
+/// 2. the Stripe stand-in makes the charge and holds its answer, so the
+///    worker waits between "Stripe charged" and "recorded"; workerd and
+///    wrangler are killed right then and started again;
+/// 3. the schedule is still `charging`; ten minutes on the cron queues it
+///    again, the job asks Stripe with the same Idempotency-Key and gets the
+///    same PaymentIntent;
+/// 4. the stand-in has exactly one PaymentIntent, the invoice is paid once.
+pub fn charge(stack: &mut Stack) -> Result<()> {
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let org: Value = http
+        .post(format!("{}/api/v1/organizations", stack.base_url))
+        .bearer_auth(&stack.operator_token)
+        .json(&json!({ "name": "Crash Charge Co", "branding": { "display_name": "Crash Charge Co", "support_email": "ar@crash.example" } }))
+        .send()
+        .and_then(|r| r.json())
+        .map_err(|e| e.to_string())?;
+    let co = Company {
+        base: stack.base_url.clone(),
+        key: org["api_key"].as_str().ok_or("no api key")?.to_owned(),
+        http: http.clone(),
+    };
+    let op = Operator::new(
+        &stack.base_url,
+        org["organization"]["id"]
+            .as_str()
+            .ok_or("no organization")?,
+    );
+    let now: chrono::DateTime<Utc> = op.now()?["now"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or("no clock")?;
+    let today = now.date_naive();
+    let customer = co.call(
+        reqwest::Method::POST,
+        "/customers",
+        Some(json!({ "name": "Crash Payer", "email": format!("payer-{}@example.com", std::process::id()), "time_zone": "UTC" })),
+    )?;
+    let cid = customer["id"].as_str().ok_or("no customer")?.to_owned();
+    let inv = co.call(
+        reqwest::Method::POST,
+        "/invoices",
+        Some(
+            json!({ "customer_id": cid, "number": "CRASH-PAY-1", "currency": "EUR",
+            "due_date": (today + Duration::days(10)).to_string(),
+            "lines": [{ "description": "Service", "quantity": 1, "unit_amount": 10000 }] }),
+        ),
+    )?;
+    let iid = inv["id"].as_str().ok_or("no invoice")?.to_owned();
+    // The customer's session, a saved card, and tomorrow's charge.
+    let link = co.call(
+        reqwest::Method::POST,
+        &format!("/customers/{cid}/portal-links"),
+        Some(json!({})),
+    )?;
+    let opened = http
+        .get(link["url"].as_str().ok_or("no link")?)
+        .send()
+        .map_err(|e| e.to_string())?;
+    let cookie = opened
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned();
+    let portal = |method: reqwest::Method, path: &str, body: Value| -> Result<Value> {
+        let r = http
+            .request(method, format!("{}/api/v1/portal{path}", stack.base_url))
+            .header("Cookie", &cookie)
+            .header("Sec-Fetch-Site", "same-origin")
+            .json(&body)
+            .send()
+            .map_err(|e| format!("{path}: {e}"))?;
+        let status = r.status();
+        let v: Value = r.json().map_err(|e| format!("{path}: {e}"))?;
+        if status.is_success() {
+            Ok(v)
+        } else {
+            Err(format!("{path}: {status} {v}"))
+        }
+    };
+    let setup = portal(reqwest::Method::POST, "/payment-methods/setup", json!({}))?;
+    let back = http
+        .post(setup["url"].as_str().ok_or("no setup url")?)
+        .form(&[("method", "card"), ("card", "4242424242424242")])
+        .send()
+        .map_err(|e| e.to_string())?;
+    let session = back
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.split("saved=").nth(1))
+        .ok_or("the stand-in did not send the customer back")?
+        .to_owned();
+    let methods = portal(
+        reqwest::Method::POST,
+        "/payment-methods/confirm",
+        json!({ "session_id": session }),
+    )?;
+    let pm = methods["methods"][0]["id"]
+        .as_str()
+        .ok_or("no saved card")?
+        .to_owned();
+    let tomorrow = today + Duration::days(1);
+    portal(
+        reqwest::Method::POST,
+        &format!("/invoices/{iid}/schedule"),
+        json!({ "charge_on": tomorrow.to_string(), "payment_method_id": pm }),
+    )?;
+    // Stripe will take the next charge and not answer for a minute.
+    http.post(format!("{}/__sim/hold_charges", stack.stripe_url))
+        .json(&json!({ "count": 1, "seconds": 60 }))
+        .send()
+        .map_err(|e| e.to_string())?;
+    op.set(
+        &tomorrow
+            .and_hms_opt(9, 30, 0)
+            .ok_or("time")?
+            .and_utc()
+            .to_rfc3339(),
+    )?;
+    op.cron()?;
+    let stripe_url = stack.stripe_url.clone();
+    let intents = |http: &reqwest::blocking::Client| -> Result<usize> {
+        let v: Value = http
+            .get(format!("{stripe_url}/__sim/payment_intents"))
+            .send()
+            .and_then(|r| r.json())
+            .map_err(|e| e.to_string())?;
+        Ok(v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["metadata"]["settle_invoice_id"] == iid.as_str())
+            .count())
+    };
+    wait("Stripe makes the charge", 30, || Ok(intents(&http)? == 1))?;
+    // The worker now waits for Stripe's answer: kill it.
+    stack.crash_worker_and_restart()?;
+    let schedule = |co: &Company| -> Result<Value> {
+        let v = co.call(
+            reqwest::Method::GET,
+            &format!("/scheduled-payments?invoice_id={iid}"),
+            None,
+        )?;
+        Ok(v["data"][0].clone())
+    };
+    let s = schedule(&co)?;
+    if s["status"] != "charging" {
+        return Err(format!(
+            "after the crash the charge should be under way: {s}"
+        ));
+    }
+    // Ten minutes on, the cron finds the attempt and asks again.
+    op.advance(11 * 60)?;
+    op.cron()?;
+    wait("the charge is recorded", 60, || {
+        Ok(schedule(&co)?["status"] == "paid")
+    })?;
+    let invoice = co.call(reqwest::Method::GET, &format!("/invoices/{iid}"), None)?;
+    let payments = co.call(
+        reqwest::Method::GET,
+        &format!("/invoices/{iid}/payments"),
+        None,
+    )?;
+    let charged = intents(&http)?;
+    let booked = payments["data"].as_array().map_or(0, Vec::len);
+    if charged != 1 || booked != 1 || invoice["status"] != "paid" {
+        return Err(format!(
+            "{charged} charges at Stripe, {booked} payments booked, invoice {}",
+            invoice["status"]
+        ));
+    }
+    println!("killed between charge and record and restarted: 1 charge at Stripe, booked once");
+    Ok(())
+}

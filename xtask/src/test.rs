@@ -107,6 +107,12 @@ pub fn run_all() -> Result<()> {
     // Kills the worker mid-send and starts it again: after everything else.
     let crash = step("a worker killed mid-send sends once (demo clock)", || {
         crate::crash::run(&mut stack)
+    })
+    .and_then(|_| {
+        step(
+            "a worker killed between charge and record charges once (demo clock)",
+            || crate::crash::charge(&mut stack),
+        )
     });
     drop(stack);
     let plans = crate::plans::check(&logs);

@@ -92,16 +92,13 @@ pub(super) fn Methods(session: PortalSessionResponse) -> impl IntoView {
         state.set(Some(r));
     });
     let company = session.organization.display_name.clone();
-    let locale = session.locale.clone();
-    move || {
-        match state.get() {
+    move || match state.get() {
         None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
         Some(Err(e)) => view! { <Failure failure=e lang=lang/> }.into_any(),
         Some(Ok(m)) => view! {
-            <MethodsPage m=m w=w company=company.clone() locale=locale.clone() state=state notice=notice/>
+            <MethodsPage m=m w=w lang=lang company=company.clone() state=state notice=notice/>
         }
         .into_any(),
-    }
     }
 }
 
@@ -109,15 +106,16 @@ pub(super) fn Methods(session: PortalSessionResponse) -> impl IntoView {
 fn MethodsPage(
     m: PortalMethodsResponse,
     w: &'static Words,
+    lang: Lang,
     company: String,
-    locale: String,
     state: RwSignal<Option<Result<PortalMethodsResponse, ApiFailure>>>,
     notice: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
+    let t = lang.text();
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Applies a change and shows the fresh list, or says what went wrong.
-    let apply = move |done: &'static str,
+    let apply = move |done: Option<&'static str>,
                       fut: std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<PortalMethodsResponse, ApiFailure>>>,
     >| {
@@ -128,7 +126,7 @@ fn MethodsPage(
             busy.set(false);
             match r {
                 Ok(fresh) => {
-                    notice.set(Some(done));
+                    notice.set(done);
                     state.set(Some(Ok(fresh)));
                 }
                 Err(ApiFailure::Invalid(msg) | ApiFailure::RateLimited(msg)) => {
@@ -142,7 +140,7 @@ fn MethodsPage(
         return view! {
             <h1>{w.ap_title}</h1>
             <p class="panel">{fill(w.ap_unavailable, "company", &company)}</p>
-            <p><a href="/invoices">{w.promise_back}</a></p>
+            <p><a href="/invoices">{t.back_to_invoices}</a></p>
         }
         .into_any();
     }
@@ -168,7 +166,7 @@ fn MethodsPage(
             let remove = move |_| {
                 let path = format!("/payment-methods/{id}");
                 apply(
-                    w.ap_removed,
+                    Some(w.ap_removed),
                     Box::pin(async move { api::call::<_, ()>("DELETE", &path, None).await }),
                 );
             };
@@ -191,6 +189,8 @@ fn MethodsPage(
         None => w.ap_autopay_is_off.to_owned(),
     };
     let on = m.autopay_method_id.is_some();
+    // With one method and autopay on, there is nothing to choose.
+    let single = m.methods.len() == 1;
     let options = m
         .methods
         .iter()
@@ -202,7 +202,7 @@ fn MethodsPage(
             payment_method_id: Some(chosen.get_untracked()),
         };
         apply(
-            w.ap_autopay_on,
+            None,
             Box::pin(async move { api::call("PUT", "/autopay", Some(&body)).await }),
         );
     };
@@ -211,13 +211,12 @@ fn MethodsPage(
             payment_method_id: None,
         };
         apply(
-            w.ap_autopay_off,
+            None,
             Box::pin(async move { api::call("PUT", "/autopay", Some(&body)).await }),
         );
     };
-    let _ = locale;
     view! {
-        <p class="no-print"><a href="/invoices">{w.promise_back}</a></p>
+        <p class="no-print"><a href="/invoices">{t.back_to_invoices}</a></p>
         <h1>{w.ap_title}</h1>
         <p>{fill(w.ap_lead, "company", &company)}</p>
         {move || notice.get().map(|n| view! { <p class="panel ok" role="status">{n}</p> })}
@@ -234,7 +233,7 @@ fn MethodsPage(
             <h2 id="autopay-title">{w.ap_autopay}</h2>
             <p>{fill(w.ap_autopay_lead, "company", &company)}</p>
             <p role="status"><strong>{status}</strong></p>
-            <form on:submit=turn_on>
+            <form on:submit=turn_on hidden=on && single>
                 <label for="autopay-method">{w.ap_autopay_with}</label>
                 <select id="autopay-method" prop:value=move || chosen.get()
                     on:change=move |ev| chosen.set(event_target_value(&ev))>{options}</select>
@@ -365,7 +364,6 @@ fn SchedulePanel(
         let path = path.clone();
         move |_| send("DELETE", None, w.sch_cancelled, path.clone())
     };
-    let amount = money(p.amount_due, &p.currency, &locale);
     let status = current.as_ref().map(|c| {
         let method = c.payment_method.clone();
         let line = fill(
@@ -458,7 +456,6 @@ fn SchedulePanel(
                     <legend>{w.sch_method}</legend>
                     {options}
                 </fieldset>
-                <p class="amount-line">{amount}</p>
                 {retry}
                 <button class="button" type="submit" disabled=move || busy.get()>
                     {if has_schedule { w.sch_change } else { w.sch_submit }}
