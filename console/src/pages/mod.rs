@@ -12,6 +12,7 @@ pub mod invoice;
 pub mod invoices;
 pub mod new_invoice;
 pub mod payment_dates;
+pub mod schedules;
 pub mod sign_in;
 pub mod stripe;
 pub mod team;

@@ -3,7 +3,8 @@
 //! unpaid one breaks and whether its reminder went; agents cancel them, and
 //! after a broken promise agree that the customer may promise again. The
 //! invoice page carries [`InvoicePromises`]: its promise, and a form to
-//! record one made by phone.
+//! record one made by phone. Scheduled payments have their section
+//! (`schedules`).
 
 use super::{Pager, PagerButtons};
 use crate::api;
@@ -131,6 +132,7 @@ pub fn PaymentDates() -> impl IntoView {
             }
         }}
         <Plans/>
+        <super::schedules::Schedules/>
         {session.may(Capability::Configure).then(|| view! { <Limits/> })}
     }
 }

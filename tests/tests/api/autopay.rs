@@ -376,7 +376,7 @@ fn autopay_schedules_new_invoices_and_a_removed_card_cannot_be_used() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["autopay_method_id"], visa);
     let inv = app.create_invoice(&c);
-    let s = schedule_of(&app, &inv["id"].as_str().unwrap().to_owned());
+    let s = schedule_of(&app, inv["id"].as_str().unwrap());
     assert_eq!(
         (s["source"].as_str(), s["status"].as_str()),
         (Some("autopay"), Some("scheduled")),

@@ -22,6 +22,13 @@
 //! `{webhook_base}/api/stripe/webhook/{org}` with `--webhook-secret`, as a
 //! deployment-wide account does. Deliveries may be duplicated, delayed or
 //! reversed.
+//!
+//! Saved methods (`saved`): customers, Checkout in `setup` mode with its
+//! hosted page, SetupIntents, PaymentMethods and their detach, and
+//! PaymentIntents created off-session with `confirm=true`, charged as the
+//! saved test card says. `POST /__sim/hold_charges` holds the answer to the
+//! next charges after making them (the crash test), and `GET
+//! /__sim/payment_intents` lists them.
 
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
