@@ -66,8 +66,9 @@ CREATE INDEX schedules_due ON scheduled_payments (next_attempt_at)
     WHERE status IN ('scheduled', 'charging', 'processing', 'retrying');
 CREATE INDEX schedules_by_org ON scheduled_payments (organization_id, id);
 CREATE INDEX schedules_by_invoice ON scheduled_payments (invoice_id, id);
-CREATE INDEX schedules_by_method ON scheduled_payments (payment_method_id)
-    WHERE status IN ('scheduled', 'retrying');
+-- Whole, not partial: SQLite looks children up by it when a method is
+-- written (the foreign key), and removing a method finds its schedules.
+CREATE INDEX schedules_by_method ON scheduled_payments (payment_method_id);
 
 -- Days after the charge date that a failed charge is tried again.
 ALTER TABLE organizations ADD COLUMN autopay_retry_days TEXT NOT NULL DEFAULT '3,7';

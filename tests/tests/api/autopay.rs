@@ -2,7 +2,8 @@
 //! clock: a card saved through the stand-in's setup page, a charge on the
 //! chosen local day and not before, once however often the job runs; a
 //! declined card emailed and retried on the organization's days, then given
-//! up; the bad inputs with their codes; autopay on a new invoice.
+//! up; a bank debit that settles later; the bad inputs with their codes;
+//! autopay on a new invoice.
 
 use crate::helpers::{Clock, Reply, TestApp, eventually, unique};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -32,6 +33,17 @@ fn portal(
 
 /// Saves a test card through the stand-in's setup page and the way back.
 fn save_card(app: &TestApp, cookie: &str, card: &str) -> String {
+    save_method(
+        app,
+        cookie,
+        &[("method", "card"), ("card", card)],
+        &card[card.len() - 4..],
+    )
+}
+
+/// Fills the stand-in's setup page with `form`, comes back, and answers
+/// the id of the method saved, ending in `last4`.
+fn save_method(app: &TestApp, cookie: &str, form: &[(&str, &str)], last4: &str) -> String {
     let r = portal(
         app,
         cookie,
@@ -41,13 +53,8 @@ fn save_card(app: &TestApp, cookie: &str, card: &str) -> String {
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let url = r.body["url"].as_str().unwrap().to_owned();
-    let back = app
-        .http
-        .post(&url)
-        .form(&[("method", "card"), ("card", card)])
-        .send()
-        .unwrap();
-    assert_eq!(back.status().as_u16(), 303, "the stand-in saved the card");
+    let back = app.http.post(&url).form(form).send().unwrap();
+    assert_eq!(back.status().as_u16(), 303, "the stand-in saved it");
     let location = back.headers()["location"].to_str().unwrap().to_owned();
     let session = location.split("saved=").nth(1).unwrap().to_owned();
     let r = portal(
@@ -58,13 +65,12 @@ fn save_card(app: &TestApp, cookie: &str, card: &str) -> String {
         Some(json!({ "session_id": session })),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let last4 = &card[card.len() - 4..];
     let m = r.body["methods"]
         .as_array()
         .unwrap()
         .iter()
         .find(|m| m["last4"] == last4)
-        .unwrap_or_else(|| panic!("the card ending {last4} is saved: {}", r.body));
+        .unwrap_or_else(|| panic!("the method ending {last4} is saved: {}", r.body));
     m["id"].as_str().unwrap().to_owned()
 }
 
@@ -466,4 +472,75 @@ fn autopay_schedules_new_invoices_and_a_removed_card_cannot_be_used() {
         Some(json!({ "return_to": "https://evil.example/" })),
     );
     assert_eq!((r.status, r.code()), (422, "invalid_field"), "{}", r.body);
+}
+
+#[test]
+fn a_bank_debit_settles_later_and_the_schedule_follows_it() {
+    let app = TestApp::new();
+    let r = app.patch(
+        "/api/v1/organization",
+        json!({ "payments": { "allow_partial": true, "min_partial_amount": 1000, "methods": ["sepa_debit"] } }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let clock = Clock::new(&app);
+    let start = (clock.now() + Duration::days(2)).date_naive();
+    clock.set(Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).unwrap()));
+    let at = |day: i64, h: u32, m: u32| {
+        Utc.from_utc_datetime(&(start + Duration::days(day)).and_hms_opt(h, m, 0).unwrap())
+    };
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": "Greta", "email": format!("greta-{}@example.com", unique()), "time_zone": "UTC" }),
+    );
+    let c = r.body["id"].as_str().unwrap().to_owned();
+    let inv = invoice(
+        &app,
+        &c,
+        start + Duration::days(10),
+        &format!("DD-{}", unique()),
+    );
+    let cookie = app.session(&c);
+    let iban = save_method(
+        &app,
+        &cookie,
+        &[
+            ("method", "sepa_debit"),
+            ("iban", "DE89 3704 0044 0532 0130 00"),
+        ],
+        "3000",
+    );
+    let r = portal(
+        &app,
+        &cookie,
+        reqwest::Method::POST,
+        &format!("/invoices/{inv}/schedule"),
+        Some(
+            json!({ "charge_on": (start + Duration::days(1)).to_string(), "payment_method_id": iban }),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["schedule"]["payment_method"], "SEPA ···· 3000");
+
+    // The debit is accepted on the day and settles a little later.
+    cron_at(&clock, at(1, 9, 5));
+    eventually(30, "the debit is under way", || {
+        matches!(
+            schedule_of(&app, &inv)["status"].as_str(),
+            Some("processing" | "paid")
+        )
+    });
+    app.wait_for_status(&inv, "paid", "the settled debit pays the invoice");
+    // An hour on the job looks again and the schedule is paid.
+    cron_at(&clock, at(1, 10, 10));
+    eventually(30, "the schedule follows the debit", || {
+        schedule_of(&app, &inv)["status"] == "paid"
+    });
+    assert_eq!(intents(&app, &inv).len(), 1, "one debit");
+    let payments = app.get(&format!("/api/v1/invoices/{inv}/payments"));
+    assert_eq!(
+        payments.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        payments.body
+    );
 }
