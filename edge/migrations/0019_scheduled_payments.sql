@@ -37,8 +37,13 @@ CREATE TABLE scheduled_payments (
     -- The customer's date, and the instant (ms) the first charge is due:
     -- the opening of the send window on that date.
     charge_on           TEXT NOT NULL,
-    -- `portal` (the customer chose the date) or `autopay` (the due date).
-    source              TEXT NOT NULL CHECK (source IN ('portal', 'autopay')),
+    -- `portal` (the customer chose the date), `autopay` (the due date) or
+    -- `plan` (an instalment of an active plan, with autopay on).
+    source              TEXT NOT NULL CHECK (source IN ('portal', 'autopay', 'plan')),
+    -- An instalment's charge takes at most what is left of it.
+    amount_cap          INTEGER,
+    plan_id             TEXT REFERENCES payment_plans(id),
+    instalment          INTEGER,
     status              TEXT NOT NULL CHECK (status IN ('scheduled', 'charging', 'processing', 'retrying', 'paid', 'failed', 'cancelled')),
     -- Attempts made or under way; the one under way is written down before
     -- Stripe is asked (its key and amount), so a retried job asks again with
@@ -64,6 +69,9 @@ CREATE UNIQUE INDEX one_live_schedule ON scheduled_payments (invoice_id)
     WHERE status IN ('scheduled', 'charging', 'processing', 'retrying');
 CREATE INDEX schedules_due ON scheduled_payments (next_attempt_at)
     WHERE status IN ('scheduled', 'charging', 'processing', 'retrying');
+-- One charge per instalment, ever: a declined one is retried, not remade.
+CREATE UNIQUE INDEX one_charge_per_instalment ON scheduled_payments (plan_id, instalment)
+    WHERE plan_id IS NOT NULL;
 CREATE INDEX schedules_by_org ON scheduled_payments (organization_id, id);
 CREATE INDEX schedules_by_invoice ON scheduled_payments (invoice_id, id);
 -- Whole, not partial: SQLite looks children up by it when a method is

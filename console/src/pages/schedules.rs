@@ -88,7 +88,11 @@ pub fn Schedules() -> impl IntoView {
                                 let action = matches!(s.status.as_str(), "scheduled" | "retrying").then(|| view! {
                                     <button type="button" class="secondary" on:click=move |_| cancel(path.clone())>{t.cancel_schedule}</button>
                                 });
-                                let by = if s.source == "autopay" { t.by_autopay } else { t.by_customer };
+                                let by = match s.source.as_str() {
+                                    "autopay" => t.by_autopay,
+                                    "plan" => t.instalments_word,
+                                    _ => t.by_customer,
+                                };
                                 view! {
                                     <tr class=if s.status == "failed" { "broken" } else { "" }>
                                         <td><A href=format!("/console/invoices/{}", s.invoice_id)>{s.invoice_number.clone()}</A></td>

@@ -18,7 +18,8 @@
 //!   after the last it gives up and the invoice's reminders resume. A method
 //!   that was removed is not tried again.
 //! - Autopay: an invoice issued to a customer with autopay on is scheduled
-//!   on its due date (tomorrow when that has passed).
+//!   on its due date (tomorrow when that has passed); each instalment of an
+//!   active plan is charged on its date, at most what is left of it.
 
 #[cfg(test)]
 mod tests;
@@ -185,12 +186,21 @@ pub fn charge_at(zone: &Zone, window_start_min: u16, date: NaiveDate) -> i64 {
 }
 
 /// What an attempt charges: what is due, at the early-payment price while
-/// that offer stands (`offer_pay`). Nothing when nothing is due.
-pub fn amount(amount_due: i64, offer_pay: Option<i64>) -> i64 {
-    match offer_pay {
+/// that offer stands (`offer_pay`), never more than `cap` (what is left of
+/// an instalment). Nothing when nothing is due.
+pub fn amount(amount_due: i64, offer_pay: Option<i64>, cap: Option<i64>) -> i64 {
+    let full = match offer_pay {
         Some(pay) if pay > 0 && pay < amount_due => pay,
         _ => amount_due.max(0),
-    }
+    };
+    cap.map_or(full, |c| full.min(c.max(0)))
+}
+
+/// Whether an active plan's instalment dated `date` is charged on `today`
+/// (the customer's): with autopay on, from its day on, when something is
+/// left of it.
+pub fn charges_instalment(autopay_on: bool, date: NaiveDate, left: i64, today: NaiveDate) -> bool {
+    autopay_on && left > 0 && today >= date
 }
 
 /// The Idempotency-Key of a schedule's `attempt` (1 for the first): the same

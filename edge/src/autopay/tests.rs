@@ -152,12 +152,28 @@ fn retry_days_are_read_strictly() {
 
 #[test]
 fn amounts_take_the_early_price_while_it_stands() {
-    assert_eq!(amount(10_000, None), 10_000);
-    assert_eq!(amount(10_000, Some(9_800)), 9_800);
-    assert_eq!(amount(0, None), 0);
-    assert_eq!(amount(-5, None), 0);
+    assert_eq!(amount(10_000, None, None), 10_000);
+    assert_eq!(amount(10_000, Some(9_800), None), 9_800);
+    assert_eq!(amount(0, None, None), 0);
+    assert_eq!(amount(-5, None, None), 0);
     // An offer that is not a saving is ignored.
-    assert_eq!(amount(5_000, Some(9_800)), 5_000);
+    assert_eq!(amount(5_000, Some(9_800), None), 5_000);
+    // An instalment: what is left of it, never more than is due.
+    assert_eq!(amount(10_000, None, Some(4_000)), 4_000);
+    assert_eq!(amount(3_000, None, Some(4_000)), 3_000);
+}
+
+#[test]
+fn instalments_are_charged_from_their_day_with_autopay_on() {
+    let on = d("2026-12-10");
+    assert!(!charges_instalment(true, on, 4_000, d("2026-12-09")));
+    assert!(charges_instalment(true, on, 4_000, on));
+    assert!(charges_instalment(true, on, 4_000, d("2026-12-11")));
+    assert!(
+        !charges_instalment(false, on, 4_000, on),
+        "autopay off: reminded only"
+    );
+    assert!(!charges_instalment(true, on, 0, on), "already covered");
 }
 
 #[test]

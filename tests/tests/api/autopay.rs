@@ -544,3 +544,78 @@ fn a_bank_debit_settles_later_and_the_schedule_follows_it() {
         payments.body
     );
 }
+
+#[test]
+fn with_autopay_on_each_instalment_of_a_plan_is_charged_on_its_day() {
+    let app = TestApp::new();
+    let clock = Clock::new(&app);
+    let start = (clock.now() + Duration::days(2)).date_naive();
+    clock.set(Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).unwrap()));
+    let at = |day: i64, h: u32| {
+        Utc.from_utc_datetime(&(start + Duration::days(day)).and_hms_opt(h, 5, 0).unwrap())
+    };
+    let day = |n: i64| start + Duration::days(n);
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": "Olu", "email": format!("olu-{}@example.com", unique()), "time_zone": "UTC" }),
+    );
+    let c = r.body["id"].as_str().unwrap().to_owned();
+    let inv = invoice(&app, &c, day(10), &format!("PL-{}", unique()));
+    let cookie = app.session(&c);
+    // Two instalments of the 95.00: 45.00 on day 2, 50.00 on day 9.
+    let r = portal(
+        &app,
+        &cookie,
+        reqwest::Method::POST,
+        &format!("/invoices/{inv}/plan"),
+        Some(
+            json!({ "instalments": [{ "date": day(2).to_string(), "amount": 4500 }, { "date": day(9).to_string(), "amount": 5000 }],
+                     "accept_terms": true }),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let visa = save_card(&app, &cookie, "4242424242424242");
+    let r = portal(
+        &app,
+        &cookie,
+        reqwest::Method::PUT,
+        "/autopay",
+        Some(json!({ "payment_method_id": visa })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The day before: reminded, not charged.
+    cron_at(&clock, at(1, 9));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(intents(&app, &inv).is_empty());
+    // Its day: 45.00, once.
+    cron_at(&clock, at(2, 9));
+    eventually(30, "the first instalment is charged", || {
+        app.get(&format!("/api/v1/invoices/{inv}")).body["amount_paid"] == 4500
+    });
+    cron_at(&clock, at(2, 10));
+    cron_at(&clock, at(3, 9));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let charged: Vec<i64> = intents(&app, &inv)
+        .iter()
+        .map(|p| p["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(charged, vec![4500], "one charge for the first instalment");
+    // The second on day 9 pays the invoice and completes the plan.
+    cron_at(&clock, at(9, 9));
+    app.wait_for_status(&inv, "paid", "the last instalment pays the invoice");
+    let mut charged: Vec<i64> = intents(&app, &inv)
+        .iter()
+        .map(|p| p["amount"].as_i64().unwrap())
+        .collect();
+    charged.sort_unstable();
+    assert_eq!(charged, vec![4500, 5000]);
+    let r = app.get(&format!("/api/v1/scheduled-payments?invoice_id={inv}"));
+    let sources: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, vec!["plan", "plan"], "{}", r.body);
+}

@@ -34,7 +34,7 @@ use worker::{D1PreparedStatement, Request, Response};
 
 /// Every column a [`ScheduleRow`] reads.
 pub const SELECT: &str = "SELECT s.id, s.organization_id, s.customer_id, s.invoice_id, s.payment_method_id, s.charge_on, s.source, \
-     s.status, s.attempts, s.attempt_key, s.attempt_amount, s.attempt_discount, s.next_attempt_at, s.payment_intent_id, s.last_error, \
+     s.status, s.attempts, s.attempt_key, s.attempt_amount, s.attempt_discount, s.amount_cap, s.plan_id, s.next_attempt_at, s.payment_intent_id, s.last_error, \
      s.last_error_code, s.created_at, s.updated_at, s.ended_at, s.ended_by, i.number AS invoice_number, \
      i.total - i.amount_paid AS amount_due, i.currency, c.name AS customer_name, c.email AS customer_email, c.time_zone, \
      m.kind AS method_kind, m.brand AS method_brand, m.last4 AS method_last4, m.stripe_customer_id, m.account AS method_account, \
@@ -57,6 +57,9 @@ pub struct ScheduleRow {
     pub attempt_key: Option<String>,
     pub attempt_amount: Option<i64>,
     pub attempt_discount: i64,
+    /// An instalment's charge: what is left of it at most.
+    pub amount_cap: Option<i64>,
+    pub plan_id: Option<String>,
     pub next_attempt_at: Option<i64>,
     pub payment_intent_id: Option<String>,
     pub last_error: Option<String>,
@@ -122,7 +125,7 @@ impl ScheduleRow {
             payment_method: self.method(),
             amount: match (live, self.attempt_amount) {
                 (false, Some(a)) => a,
-                _ => self.amount_due.max(0),
+                _ => autopay::amount(self.amount_due, None, self.amount_cap),
             },
             currency: self.currency.clone(),
             attempts: self.attempts.max(0) as u32,

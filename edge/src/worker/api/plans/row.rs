@@ -16,7 +16,8 @@ pub const SELECT: &str = "SELECT p.id, p.organization_id, p.invoice_id, p.custom
      p.decided_at, p.decision_message, p.grace_days, p.reminded_through, p.created_at, p.ended_at, \
      i.number AS invoice_number, i.status AS invoice_status, i.amount_paid AS invoice_paid, \
      c.name AS customer_name, c.email AS customer_email, c.time_zone, \
-     (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders \
+     (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders, \
+     (c.autopay_method_id IS NOT NULL) AS autopay_on \
      FROM payment_plans p JOIN invoices i ON i.id = p.invoice_id JOIN customers c ON c.id = p.customer_id";
 
 /// `payment_plans`, with what the rules and the views need.
@@ -50,6 +51,9 @@ pub struct PlanRow {
     pub customer_email: String,
     pub time_zone: String,
     pub no_reminders: i64,
+    /// The customer has autopay on: instalments are charged on their day.
+    #[serde(default)]
+    pub autopay_on: i64,
 }
 
 impl PlanRow {

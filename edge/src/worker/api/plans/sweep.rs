@@ -3,8 +3,9 @@
 //! closed the day before), and a plan ends when the invoice is paid
 //! (completed), voided (cancelled) or an instalment is missed past the grace
 //! days (broken: the account is flagged and only an agent's agreement lets
-//! the customer set new dates). Each plan is one conditional batch, so a
-//! repeated run changes nothing twice.
+//! the customer set new dates). With the customer's autopay on, each
+//! instalment is charged on its day (`autopay::charge`). Each plan is one
+//! conditional batch, so a repeated run changes nothing twice.
 
 use super::row::{PlanRow, SELECT};
 use crate::error::ApiError;
@@ -31,6 +32,8 @@ const MAX_PAGES: usize = 40;
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct SweepReport {
     pub reminded: usize,
+    /// Instalments handed to the charge job (autopay).
+    pub charges: usize,
     pub completed: usize,
     pub broken: usize,
     pub cancelled: usize,
@@ -114,6 +117,13 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
             && remind(ctx, &p, k, left).await?
         {
             report.reminded += 1;
+        }
+        // With autopay on, the instalment is charged on its day.
+        if crate::autopay::charges_instalment(p.autopay_on != 0, date, left, today)
+            && crate::worker::api::autopay::charge::schedule_instalment(ctx, org, &p, k, date, left)
+                .await?
+        {
+            report.charges += 1;
         }
     }
     Ok(report)
