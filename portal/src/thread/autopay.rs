@@ -25,7 +25,8 @@ fn label(m: &SavedMethodResponse) -> String {
                 .unwrap_or_default()
         }
         ("sepa_debit", _) => "SEPA".into(),
-        _ => "Card".into(),
+        ("card", None) => "Card".into(),
+        _ => "Bank account".into(),
     };
     format!("{name} ···· {}", m.last4)
 }
@@ -429,7 +430,8 @@ fn SchedulePanel(
             .join(", ");
         view! { <p class="hint">{fill(w.sch_retry_days, "days", &days)}</p> }
     });
-    let has_schedule = current.is_some();
+    // A failed one is shown, and a new one may be scheduled in its place.
+    let has_schedule = current.as_ref().is_some_and(|c| c.status != "failed");
     let may_cancel = current.as_ref().is_some_and(|c| c.can_change);
     let invoice = p.invoice_id.clone();
     let no_methods = p.methods.is_empty() && p.refusal.is_none();

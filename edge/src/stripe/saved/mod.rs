@@ -205,7 +205,9 @@ fn message(body: &str) -> String {
 
 fn unavailable_or_refused(status: u16, body: &str) -> StripeError {
     match status {
-        409 | 429 | 500..=599 => {
+        // The company's key was revoked or lacks a permission: theirs to mend,
+        // and nothing was charged; asked again later.
+        401 | 403 | 409 | 429 | 500..=599 => {
             StripeError::Unavailable(format!("HTTP {status}: {}", message(body)))
         }
         _ => StripeError::Refused(format!("HTTP {status}: {}", message(body))),

@@ -186,6 +186,11 @@ fn reads_what_an_off_session_charge_came_to() {
         read_charge(429, "{}"),
         Err(StripeError::Unavailable(_))
     ));
+    // A revoked key: nothing charged, asked again once the company mends it.
+    assert!(matches!(
+        read_charge(401, r#"{"error":{"message":"Expired API Key provided"}}"#),
+        Err(StripeError::Unavailable(_))
+    ));
     // An idempotency clash (a retry with other parameters) is refused, never
     // taken for a decline.
     assert!(matches!(

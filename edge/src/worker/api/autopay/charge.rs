@@ -125,7 +125,10 @@ pub async fn run(ctx: &Ctx, id: &str) -> Result<Outcome, ApiError> {
         return Ok(Outcome::Done);
     };
     ctx.use_clock_of(&row.organization_id).await?;
-    if row.next_attempt_at.is_none_or(|at| at > ctx.now_ms()) {
+    // An attempt under way may always be asked again (same key, same
+    // answer); anything else waits for its time.
+    let early = row.next_attempt_at.is_none_or(|at| at > ctx.now_ms());
+    if early && row.status() != Status::Charging {
         return Ok(Outcome::Done);
     }
     match row.status() {
@@ -157,6 +160,27 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
         }
         None => true,
     };
+    // A Checkout payment of the invoice is on its way (a bank debit
+    // settling): look again in an hour rather than charge it twice.
+    if inv.processing != 0 {
+        db::batch_unless_raced(
+            &ctx.db,
+            vec![
+                db::conflict_unless(
+                    &ctx.db,
+                    "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
+                    params![&row.id, &row.status, row.attempts, row.updated_at],
+                )?,
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE scheduled_payments SET next_attempt_at = ?1 WHERE id = ?2",
+                    params![now + PROCESSING_CHECK_MS, &row.id],
+                )?,
+            ],
+        )
+        .await?;
+        return Ok(Outcome::Done);
+    }
     // Nothing to charge, or nothing that may be: the schedule ends here.
     let ended = if inv.status != "open" || amount == 0 {
         Some("invoice_settled")
@@ -173,8 +197,8 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
             vec![
                 db::conflict_unless(
                     &ctx.db,
-                    "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3)",
-                    params![&row.id, &row.status, row.attempts],
+                    "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
+                    params![&row.id, &row.status, row.attempts, row.updated_at],
                 )?,
                 db::stmt(
                     &ctx.db,
@@ -200,8 +224,8 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
         vec![
             db::conflict_unless(
                 &ctx.db,
-                "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3)",
-                params![&row.id, &row.status, row.attempts],
+                "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
+                params![&row.id, &row.status, row.attempts, row.updated_at],
             )?,
             db::stmt(
                 &ctx.db,
@@ -215,88 +239,103 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     if !started {
         return Ok(Outcome::Done);
     }
-    match load(ctx, &row.id).await? {
-        Some(r) => attempt(ctx, r).await,
-        None => Ok(Outcome::Done),
+    let Some(r) = load(ctx, &row.id).await? else {
+        return Ok(Outcome::Done);
+    };
+    // A method removed, or saved at another Stripe account than the one
+    // the company uses now: this attempt fails without asking Stripe.
+    let usable = r.method_removed_at.is_none()
+        && account(ctx, &r.organization_id)
+            .await?
+            .is_some_and(|a| a.name == r.method_account);
+    if !usable {
+        let org = organizations::load(ctx, &r.organization_id).await?;
+        let gone = Answer::MethodGone {
+            message: "The saved card or bank account can no longer be used.".into(),
+        };
+        return settle(ctx, &org, &r, gone, None).await;
     }
+    attempt(ctx, r).await
 }
 
 /// Asks Stripe to charge the attempt written down (again, after a crash:
-/// the same key and parameters get the same PaymentIntent back).
+/// the same key and parameters get the same PaymentIntent back, whatever
+/// happened to the method since).
 async fn attempt(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     let (Some(key), Some(amount)) = (row.attempt_key.clone(), row.attempt_amount) else {
         return Ok(Outcome::Done);
     };
     let org = organizations::load(ctx, &row.organization_id).await?;
-    let answer = match account(ctx, &org.id).await? {
-        Some(acct) if acct.name == row.method_account && row.method_removed_at.is_none() => {
-            let description = format!("Invoice {}", row.invoice_number);
-            let currency = row.currency.to_ascii_lowercase();
-            let request = saved::create_charge(
-                &ctx.config.stripe_api_base,
-                acct.key.expose(),
-                &key,
-                &NewCharge {
-                    organization_id: &org.id,
-                    invoice_id: &row.invoice_id,
-                    schedule_id: &row.id,
-                    description: &description,
-                    amount,
-                    currency: &currency,
-                    stripe_customer: &row.stripe_customer_id,
-                    payment_method: &row.payment_method_id,
-                    kind: &row.method_kind,
-                    discount: row.attempt_discount,
-                },
-            );
-            let Ok(reply) = send(request).await else {
-                return Ok(Outcome::RetryIn(60));
-            };
-            match saved::read_charge(reply.status, &reply.body) {
-                Ok(a) => (a, serde_json::from_str::<Value>(&reply.body).ok()),
-                Err(StripeError::Unavailable(m)) => {
-                    worker::console_error!("charge {}: {m}; retried", row.id);
-                    return Ok(Outcome::RetryIn(60));
-                }
-                Err(StripeError::Refused(m)) => (
-                    Answer::Declined {
-                        payment_intent: None,
-                        code: "payment_refused".into(),
-                        message: m,
-                    },
-                    None,
-                ),
-            }
-        }
-        // The method was removed, or the company changed Stripe accounts.
-        _ => (
-            Answer::MethodGone {
-                message: "The saved card or bank account can no longer be used.".into(),
-            },
-            None,
-        ),
+    let Some(acct) = account(ctx, &org.id).await? else {
+        // Payments were switched off meanwhile: the attempt waits.
+        return Ok(Outcome::RetryIn(600));
     };
-    settle(ctx, &org, &row, answer.0, answer.1).await
-}
-
-/// A bank debit still settling: where it stands at Stripe now.
-async fn look_again(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
-    let org = organizations::load(ctx, &row.organization_id).await?;
-    let (Some(pi), Some(acct)) = (row.payment_intent_id.clone(), account(ctx, &org.id).await?)
-    else {
-        return Ok(Outcome::Done);
-    };
-    let Ok(reply) = send(saved::get_charge(
+    let description = format!("Invoice {}", row.invoice_number);
+    let currency = row.currency.to_ascii_lowercase();
+    let request = saved::create_charge(
         &ctx.config.stripe_api_base,
         acct.key.expose(),
-        &pi,
-    ))
-    .await
-    else {
-        return Ok(Outcome::RetryIn(300));
+        &key,
+        &NewCharge {
+            organization_id: &org.id,
+            invoice_id: &row.invoice_id,
+            schedule_id: &row.id,
+            description: &description,
+            amount,
+            currency: &currency,
+            stripe_customer: &row.stripe_customer_id,
+            payment_method: &row.payment_method_id,
+            kind: &row.method_kind,
+            discount: row.attempt_discount,
+        },
+    );
+    let Ok(reply) = send(request).await else {
+        return Ok(Outcome::RetryIn(60));
     };
-    match saved::read_charge(reply.status, &reply.body) {
-        Ok(Answer::Processing { .. }) => {
+    let answer = match saved::read_charge(reply.status, &reply.body) {
+        Ok(a) => a,
+        Err(StripeError::Unavailable(m)) => {
+            worker::console_error!("charge {}: {m}; asked again", row.id);
+            return Ok(Outcome::RetryIn(60));
+        }
+        // Stripe refused the request itself (nothing was charged).
+        Err(StripeError::Refused(m)) => Answer::Declined {
+            payment_intent: None,
+            code: "payment_refused".into(),
+            message: m,
+        },
+    };
+    let intent = serde_json::from_str::<Value>(&reply.body).ok();
+    settle(ctx, &org, &row, answer, intent).await
+}
+
+/// A bank debit still settling: where it stands at Stripe now. Only a
+/// success or a failure moves it; anything else (no answer, an account
+/// changed meanwhile) is looked at again in an hour.
+async fn look_again(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
+    let org = organizations::load(ctx, &row.organization_id).await?;
+    let answer = match (row.payment_intent_id.clone(), account(ctx, &org.id).await?) {
+        (Some(pi), Some(acct)) => {
+            match send(saved::get_charge(
+                &ctx.config.stripe_api_base,
+                acct.key.expose(),
+                &pi,
+            ))
+            .await
+            {
+                Ok(reply) => saved::read_charge(reply.status, &reply.body)
+                    .ok()
+                    .map(|a| (a, serde_json::from_str::<Value>(&reply.body).ok())),
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    };
+    match answer {
+        Some((a @ (Answer::Succeeded { .. } | Answer::Declined { .. }), intent)) => {
+            settle(ctx, &org, &row, a, intent).await
+        }
+        _ => {
             db::stmt(
                 &ctx.db,
                 "UPDATE scheduled_payments SET next_attempt_at = ?1 WHERE id = ?2 AND status = 'processing'",
@@ -307,11 +346,6 @@ async fn look_again(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
             .map_err(|e| ApiError::internal(format!("schedule check: {e}")))?;
             Ok(Outcome::Done)
         }
-        Ok(a) => {
-            let body = serde_json::from_str::<Value>(&reply.body).ok();
-            settle(ctx, &org, &row, a, body).await
-        }
-        Err(_) => Ok(Outcome::RetryIn(300)),
     }
 }
 
@@ -325,7 +359,10 @@ async fn settle(
     answer: Answer,
     intent: Option<Value>,
 ) -> Result<Outcome, ApiError> {
-    let date = row.date().unwrap_or_else(|| row.zone().date(ctx.now_ms()));
+    // Retries count from the date, or from today when a debit failed days
+    // after it (never a retry in the past).
+    let today = row.zone().date(ctx.now_ms());
+    let date = row.date().map_or(today, |d| d.max(today));
     let n = row.attempts.max(0) as u32;
     let next = autopay::after(&answer, n, date, &org.retry_days());
     if let (Next::Paid, Some(pi)) = (next, &intent) {

@@ -315,17 +315,29 @@ pub async fn confirm(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     }
     let seti = saved::read_session_setup_intent(answer.status, &answer.body)
         .map_err(|e| unavailable(&e.to_string()))?;
-    if let Some(seti) = seti {
-        save(
-            ctx,
-            &s.customer.organization_id,
-            &acct,
-            &seti,
-            Some(&s.customer.id),
-        )
-        .await?;
+    let saved = match seti {
+        Some(seti) => {
+            save(
+                ctx,
+                &s.customer.organization_id,
+                &acct,
+                &seti,
+                Some(&s.customer.id),
+            )
+            .await?
+        }
+        None => false,
+    };
+    // Not complete at Stripe, and not saved by Stripe's event either: the
+    // customer is told so rather than shown "saved".
+    let known = view(ctx, &s).await?;
+    if !saved && known.methods.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "The card or bank account was not saved. Please try again.",
+        ));
     }
-    http::json(200, &view(ctx, &s).await?)
+    http::json(200, &known)
 }
 
 /// A verified Stripe event that saved a method (`setup_intent.succeeded`,
@@ -360,6 +372,18 @@ pub async fn remove(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
         .await?
         .filter(|m| m.removed_at.is_none())
         .ok_or_else(|| ApiError::not_found("payment method"))?;
+    // A charge with it is being made or is settling: it stays until that ends.
+    let busy = db::stmt(
+        &ctx.db,
+        "SELECT id FROM scheduled_payments WHERE payment_method_id = ?1 AND status IN ('charging', 'processing') LIMIT 1",
+        params![&m.id],
+    )?;
+    if db::one::<serde_json::Value>(busy).await?.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::ScheduleLocked,
+            "A payment with this card or bank account is being made; you can remove it once it has gone through.",
+        ));
+    }
     if let Some(acct) = account(ctx, &s.customer.organization_id).await?
         && acct.name == m.account
     {
@@ -369,8 +393,8 @@ pub async fn remove(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
             &m.id,
         ))
         .await?;
-        // Already detached (or gone) at Stripe is as good as detached.
-        if answer.status == 429 || answer.status >= 500 {
+        // Detached now, or already (400) or gone (404) at Stripe.
+        if !matches!(answer.status, 200..=299 | 400 | 404) {
             return Err(unavailable(&format!(
                 "detach {}: HTTP {}",
                 m.id, answer.status

@@ -154,6 +154,19 @@ pub async fn live(ctx: &Ctx, invoice_id: &str) -> Result<Option<ScheduleRow>, Ap
     db::one(s).await
 }
 
+/// The invoice's latest schedule when it failed (its payment did not go
+/// through), while the invoice is open.
+async fn last_failed(ctx: &Ctx, invoice_id: &str) -> Result<Option<ScheduleRow>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT * FROM ({SELECT} WHERE s.invoice_id = ?1 ORDER BY s.id DESC LIMIT 1) WHERE status = 'failed'"
+        ),
+        params![invoice_id],
+    )?;
+    db::one(s).await
+}
+
 /// One schedule by id (of the organization, agents: of their accounts).
 pub async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<ScheduleRow, ApiError> {
     let s = db::stmt(
@@ -195,6 +208,12 @@ async fn view(
     };
     let autopay = methods::autopay_method(ctx, &inv.customer_id).await?;
     let current = live(ctx, &inv.id).await?;
+    // With none live, the last one that failed is shown, so the customer
+    // knows (they may schedule again).
+    let shown = match &current {
+        Some(c) => Some(c.clone()),
+        None => last_failed(ctx, &inv.id).await?,
+    };
     let facts = promise_row::facts(ctx, inv).await?;
     let today = Zone::or_utc(&inv.time_zone).date(ctx.now_ms());
     let rules = org.promise_rules();
@@ -210,7 +229,7 @@ async fn view(
         amount_due: (inv.total - inv.amount_paid).max(0),
         first_date: first.to_string(),
         last_date: last.to_string(),
-        schedule: current.map(|c| c.view(ctx.now_ms())),
+        schedule: shown.map(|c| c.view(ctx.now_ms())),
         methods: methods.iter().map(|m| m.view(autopay.as_deref())).collect(),
         refusal: refusal.map(|r| {
             let body = refused(r).body();
@@ -295,11 +314,8 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
             let sid = ScheduleId::generate(now as u64, ctx.random10());
             stmts.push(db::stmt(
                 &ctx.db,
-                &format!(
-                    "INSERT INTO scheduled_payments (id, organization_id, customer_id, invoice_id, payment_method_id, charge_on, source, \
-                     status, next_attempt_at, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'portal', 'scheduled', ?7, ?8, ?8 \
-                     WHERE NOT EXISTS (SELECT 1 FROM scheduled_payments WHERE invoice_id = ?4 AND status IN {LIVE})"
-                ),
+                "INSERT INTO scheduled_payments (id, organization_id, customer_id, invoice_id, payment_method_id, charge_on, source, \
+                 status, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'portal', 'scheduled', ?7, ?8, ?8)",
                 params![sid.as_str(), &org.id, &s.customer.id, &inv.id, &method.id, date.to_string(), at, now],
             )?);
             (sid.as_str().to_owned(), "scheduled_payment.created")
