@@ -359,10 +359,8 @@ async fn settle(
     answer: Answer,
     intent: Option<Value>,
 ) -> Result<Outcome, ApiError> {
-    // Retries count from the date, or from today when a debit failed days
-    // after it (never a retry in the past).
     let today = row.zone().date(ctx.now_ms());
-    let date = row.date().map_or(today, |d| d.max(today));
+    let date = row.date().unwrap_or(today);
     let n = row.attempts.max(0) as u32;
     let next = autopay::after(&answer, n, date, &org.retry_days());
     if let (Next::Paid, Some(pi)) = (next, &intent) {
@@ -406,7 +404,16 @@ async fn settle(
         ),
         Next::RetryOn(day) => {
             let spec = crate::worker::reminders::window_spec(&org.reminders());
-            let at = autopay::charge_at(&row.zone(), spec.start_min, day);
+            let mut at = autopay::charge_at(&row.zone(), spec.start_min, day);
+            // A debit that failed days after its date: its retry day may
+            // have passed already; then tomorrow, never in the past.
+            if at <= now {
+                at = autopay::charge_at(
+                    &row.zone(),
+                    spec.start_min,
+                    today + chrono::Duration::days(1),
+                );
+            }
             ("retrying", Some(at), None, "scheduled_payment.failed")
         }
         Next::GiveUp => ("failed", None, Some(now), "scheduled_payment.failed"),
