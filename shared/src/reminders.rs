@@ -243,6 +243,10 @@ pub struct SegmentRequest {
     #[serde(default)]
     pub rules: SegmentRules,
     pub policy_id: String,
+    /// Early-payment terms for the segment's invoices that have none of
+    /// their own ("2 % off if paid within 10 days").
+    #[serde(default)]
+    pub early_payment: Option<crate::invoice::discount::EarlyPayment>,
 }
 
 impl SegmentRequest {
@@ -253,6 +257,11 @@ impl SegmentRequest {
                 "priority",
                 "must be between 0 and 10000",
             ));
+        }
+        if let Some(terms) = &self.early_payment {
+            terms
+                .validate()
+                .map_err(|(field, why)| FieldError::invalid(field, why))?;
         }
         self.rules.validate()
     }
@@ -267,6 +276,8 @@ pub struct SegmentResponse {
     pub rules: SegmentRules,
     pub policy_id: String,
     pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_payment: Option<crate::invoice::discount::EarlyPayment>,
 }
 
 /// When reminders may go out, in each customer's local time.

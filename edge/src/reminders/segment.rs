@@ -11,6 +11,8 @@ pub struct Segment {
     pub priority: i32,
     pub rules: SegmentRules,
     pub policy_id: String,
+    /// Early-payment terms for its invoices that have none of their own.
+    pub early_payment: Option<settle_shared::invoice::discount::EarlyPayment>,
 }
 
 /// What segment rules look at, for one invoice of one customer.
@@ -48,6 +50,17 @@ pub fn matches(rules: &SegmentRules, f: &Facts<'_>) -> bool {
     tags && amount && overdue && history
 }
 
+/// The early-payment terms a new invoice takes: its own, else those of the
+/// segment its customer and amount fall in (none when that segment has
+/// none: a segment without terms is not skipped for a later one that has).
+pub fn early_terms(
+    own: Option<settle_shared::invoice::discount::EarlyPayment>,
+    segments: &[Segment],
+    f: &Facts<'_>,
+) -> Option<settle_shared::invoice::discount::EarlyPayment> {
+    own.or_else(|| pick(segments, f).and_then(|s| s.early_payment))
+}
+
 /// The segment that takes these facts: lowest priority first, then id.
 pub fn pick<'s>(segments: &'s [Segment], f: &Facts<'_>) -> Option<&'s Segment> {
     let mut sorted: Vec<&Segment> = segments.iter().collect();
@@ -66,6 +79,7 @@ mod tests {
             priority,
             rules,
             policy_id: format!("pol_{id}"),
+            early_payment: None,
         }
     }
 
@@ -133,6 +147,48 @@ mod tests {
             pick(&segments, &facts(&[], eur, 0, 0)),
             None,
             "an amount in another currency does not match"
+        );
+    }
+
+    #[test]
+    fn new_invoices_take_their_own_terms_else_their_segments() {
+        use settle_shared::invoice::discount::EarlyPayment;
+        let two = EarlyPayment {
+            basis_points: 200,
+            days: 10,
+        };
+        let mut trade = seg(
+            "trade",
+            10,
+            SegmentRules {
+                tags_any: vec!["trade".into()],
+                ..Default::default()
+            },
+        );
+        trade.early_payment = Some(two);
+        let plain = seg("plain", 20, SegmentRules::default());
+        let segments = vec![trade, plain];
+        let tags = vec!["trade".to_string()];
+        let f = |tags| Facts {
+            tags,
+            balance: usd(5_000),
+            days_overdue: -30,
+            late_payments_12m: 0,
+        };
+        assert_eq!(early_terms(None, &segments, &f(&tags)), Some(two));
+        assert_eq!(
+            early_terms(None, &segments, &f(&[])),
+            None,
+            "its segment has none"
+        );
+        let own = EarlyPayment {
+            basis_points: 100,
+            days: 5,
+        };
+        assert_eq!(
+            early_terms(Some(own), &segments, &f(&tags)),
+            Some(own),
+            "the invoice's own win"
         );
     }
 }

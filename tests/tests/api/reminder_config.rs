@@ -653,3 +653,61 @@ fn reminder_settings_are_checked_and_round_trip() {
     assert_eq!(payments.status, 200, "{}", payments.body);
     assert_eq!(payments.body["reminders"], good);
 }
+
+#[test]
+fn a_segment_gives_its_invoices_its_early_payment_terms() {
+    let app = TestApp::new();
+    let standard = default_policy(&app);
+    // Bad terms are refused by field, nothing stored.
+    let bad = app.post(
+        "/api/v1/segments",
+        json!({ "name": "Trade", "priority": 0, "policy_id": id(&standard), "rules": { "tags_any": ["trade"] },
+                "early_payment": { "basis_points": 9000, "days": 10 } }),
+    );
+    assert_eq!(
+        (bad.status, bad.code(), field(&bad)),
+        (422, "invalid_field", "early_payment.basis_points"),
+        "{}",
+        bad.body
+    );
+    let made = app.post(
+        "/api/v1/segments",
+        json!({ "name": "Trade", "priority": 0, "policy_id": id(&standard), "rules": { "tags_any": ["trade"] },
+                "early_payment": { "basis_points": 200, "days": 10 } }),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(
+        made.body["early_payment"],
+        json!({ "basis_points": 200, "days": 10 })
+    );
+    let trade = app.post(
+        "/api/v1/customers",
+        json!({ "name": "Trader", "email": format!("trade-{}@example.com", crate::helpers::unique()), "tags": ["trade"] }),
+    );
+    assert_eq!(trade.status, 201, "{}", trade.body);
+    let other = app.create_customer("Walk-in");
+    // The segment's customer gets the terms; another customer none; an
+    // invoice's own terms win over the segment's.
+    let inv = app.create_invoice(id(&trade.body));
+    assert_eq!(inv["early_payment"]["basis_points"], 200, "{inv}");
+    let plain = app.create_invoice(id(&other));
+    assert_eq!(plain["early_payment"], Value::Null, "{plain}");
+    let mut body = TestApp::invoice_body(id(&trade.body), "EUR");
+    body["early_payment"] = json!({ "basis_points": 100, "days": 5 });
+    let own = app.post("/api/v1/invoices", body);
+    assert_eq!(
+        own.body["early_payment"]["basis_points"], 100,
+        "{}",
+        own.body
+    );
+    // Replaced without terms: new invoices get none.
+    let replaced = put(
+        &app,
+        &format!("/api/v1/segments/{}", id(&made.body)),
+        json!({ "name": "Trade", "priority": 0, "policy_id": id(&standard), "rules": { "tags_any": ["trade"] } }),
+    );
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(replaced.body["early_payment"], Value::Null);
+    let later = app.create_invoice(id(&trade.body));
+    assert_eq!(later["early_payment"], Value::Null, "{later}");
+}

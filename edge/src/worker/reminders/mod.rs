@@ -536,7 +536,7 @@ async fn late_payments(
 
 /// Invoices of these customers paid after their due date in the last 12
 /// months (by the indexes on organization and customer, and on the ledger).
-async fn late_payments_of(
+pub(crate) async fn late_payments_of(
     ctx: &Ctx,
     org_id: &str,
     customers: &[&str],

@@ -87,9 +87,21 @@ struct SegmentRow {
     rules: String,
     policy_id: String,
     created_at: i64,
+    #[serde(default)]
+    early_payment_bp: Option<i64>,
+    #[serde(default)]
+    early_payment_days: Option<i64>,
 }
 
 impl SegmentRow {
+    /// Its early-payment terms, if it has any.
+    fn early_payment(&self) -> Option<settle_shared::invoice::discount::EarlyPayment> {
+        Some(settle_shared::invoice::discount::EarlyPayment {
+            basis_points: u32::try_from(self.early_payment_bp?).ok()?,
+            days: u32::try_from(self.early_payment_days?).ok()?,
+        })
+    }
+
     fn rules(&self) -> Result<SegmentRules, ApiError> {
         serde_json::from_str(&self.rules).map_err(|e| {
             ApiError::internal(format!("segment {} has unreadable rules: {e}", self.id))
@@ -104,6 +116,7 @@ impl SegmentRow {
             rules: self.rules()?,
             policy_id: self.policy_id.clone(),
             created_at: rfc3339_from_millis(self.created_at),
+            early_payment: self.early_payment(),
         })
     }
 }
@@ -237,6 +250,7 @@ pub async fn load_segments(ctx: &Ctx, org_id: &str) -> Result<Vec<Segment>, ApiE
                 priority: r.priority as i32,
                 rules: r.rules()?,
                 policy_id: r.policy_id.clone(),
+                early_payment: r.early_payment(),
             })
         })
         .collect()

@@ -79,8 +79,8 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
         vec![
             db::stmt(
                 &ctx.db,
-                "INSERT INTO segments (id, organization_id, name, priority, rules, policy_id, created_at) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 \
+                "INSERT INTO segments (id, organization_id, name, priority, rules, policy_id, created_at, early_payment_bp, early_payment_days) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10 \
                  WHERE (SELECT COUNT(*) FROM segments WHERE organization_id = ?2) < ?8",
                 params![
                     id.as_str(),
@@ -90,7 +90,9 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
                     &rules,
                     policy_id,
                     ctx.now_ms(),
-                    MAX_SEGMENTS
+                    MAX_SEGMENTS,
+                    body.early_payment.map(|t| i64::from(t.basis_points)),
+                    body.early_payment.map(|t| i64::from(t.days))
                 ],
             )?,
             ctx.audit_if(
@@ -99,7 +101,8 @@ pub async fn create_segment(ctx: &Ctx, req: Request) -> Result<Response, ApiErro
                     actor: &ctx.actor(),
                     action: "segment.created",
                     subject: id.as_str(),
-                    detail: json!({ "name": name, "priority": body.priority, "rules": body.rules, "policy_id": policy_id }),
+                    detail: json!({ "name": name, "priority": body.priority, "rules": body.rules, "policy_id": policy_id,
+                                    "early_payment": body.early_payment }),
                 },
                 "SELECT 1 FROM segments WHERE id = ?9",
                 params![id.as_str()],
@@ -129,15 +132,26 @@ pub async fn replace_segment(ctx: &Ctx, req: Request, id: &str) -> Result<Respon
         vec![
             db::stmt(
                 &ctx.db,
-                "UPDATE segments SET name = ?1, priority = ?2, rules = ?3, policy_id = ?4 WHERE id = ?5 AND organization_id = ?6",
-                params![&name, i64::from(body.priority), &rules, policy_id, &segment.id, &org.id],
+                "UPDATE segments SET name = ?1, priority = ?2, rules = ?3, policy_id = ?4, early_payment_bp = ?7, early_payment_days = ?8 \
+                 WHERE id = ?5 AND organization_id = ?6",
+                params![
+                    &name,
+                    i64::from(body.priority),
+                    &rules,
+                    policy_id,
+                    &segment.id,
+                    &org.id,
+                    body.early_payment.map(|t| i64::from(t.basis_points)),
+                    body.early_payment.map(|t| i64::from(t.days))
+                ],
             )?,
             ctx.audit(Audit {
                 org: Some(&org.id),
                 actor: &ctx.actor(),
                 action: "segment.updated",
                 subject: &segment.id,
-                detail: json!({ "name": name, "priority": body.priority, "rules": body.rules, "policy_id": policy_id }),
+                detail: json!({ "name": name, "priority": body.priority, "rules": body.rules, "policy_id": policy_id,
+                                    "early_payment": body.early_payment }),
             })?,
         ],
     )
