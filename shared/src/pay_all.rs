@@ -93,6 +93,7 @@ mod tests {
             replaces: None,
             replaced_by: None,
             early_payment: None,
+            scheduled_on: None,
         }
     }
 

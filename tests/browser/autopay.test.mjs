@@ -74,6 +74,9 @@ test('a customer saves a card, schedules the payment, is charged on the day, and
   await buyer.page.getByText(/an automatic payment is scheduled on this invoice/i).waitFor();
   assert.ok(await buyer.page.locator('form.promise-form').isHidden(), 'no promise beside it');
   await checkPage(buyer.page, '61-schedule-made');
+  // The invoice says so, with the way back to change it.
+  await buyer.page.getByRole('link', { name: 'Back to the invoice' }).click();
+  await buyer.page.getByRole('link', { name: /An automatic payment is scheduled for/ }).waitFor();
 
   // That day, 10:00 in Chicago: the cron charges it, once.
   const [y, m, d] = day.split('-').map(Number);

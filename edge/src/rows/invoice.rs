@@ -51,6 +51,9 @@ pub struct InvoiceRow {
     pub early_payment_bp: Option<i64>,
     #[serde(default)]
     pub early_payment_days: Option<i64>,
+    /// The date an automatic payment of it is scheduled for (the customer's).
+    #[serde(default)]
+    pub scheduled_on: Option<String>,
 }
 
 /// An invoice named by its id and number, when both were read.
@@ -122,6 +125,7 @@ impl InvoiceRow {
             }),
             replaces: named(&self.replaces_invoice_id, &self.replaces_number),
             replaced_by: named(&self.replaced_by_id, &self.replaced_by_number),
+            scheduled_on: self.scheduled_on.clone(),
             early_payment: self.early_offer(now_ms).map(|(terms, o)| {
                 settle_shared::api::EarlyPaymentOffer {
                     until: o.until.to_string(),

@@ -236,6 +236,7 @@ mod tests {
             replaced_by_number: None,
             early_payment_bp: None,
             early_payment_days: None,
+            scheduled_on: None,
         }
     }
 

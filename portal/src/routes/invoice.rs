@@ -146,6 +146,10 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
         );
         view! { <p class="notice early" role="note">{text}</p> }
     });
+    // A scheduled automatic payment: when, and the way to its page.
+    let scheduled = invoice.scheduled_on.clone().filter(|_| payable).map(|d| {
+        view! { <p class="notice early" role="note"><a href=format!("/promise/{}", invoice.id)>{fill(t.scheduled_note, "date", &date(&d, &loc))}</a></p> }
+    });
     let pay = payable.then(|| {
         let label = fill(
             t.pay_now,
@@ -189,6 +193,7 @@ fn Detail(session: PortalSessionResponse, invoice: InvoiceResponse, back: Return
                 <div class="due-now"><dt>{t.amount_due}</dt><dd>{m(invoice.amount_due)}</dd></div>
             </dl>
             {early_note}
+            {scheduled}
             {pay}
             <table class="lines">
                 <thead>

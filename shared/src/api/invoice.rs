@@ -118,4 +118,8 @@ pub struct InvoiceResponse {
     /// What paying early saves today, while the invoice's terms offer it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_payment: Option<EarlyPaymentOffer>,
+    /// The day (the customer's) an automatic payment of it is scheduled
+    /// for, while it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_on: Option<String>,
 }

@@ -30,7 +30,8 @@ pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.curren
      i.replaces_invoice_id, (SELECT r.number FROM invoices r WHERE r.id = i.replaces_invoice_id) AS replaces_number, \
      (SELECT r.id FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_id, \
      (SELECT r.number FROM invoices r WHERE r.replaces_invoice_id = i.id) AS replaced_by_number, \
-     i.early_payment_bp, i.early_payment_days \
+     i.early_payment_bp, i.early_payment_days, \
+     (SELECT sp.charge_on FROM scheduled_payments sp WHERE sp.invoice_id = i.id AND sp.status = 'scheduled') AS scheduled_on \
      FROM invoices i JOIN customers c ON c.id = i.customer_id";
 
 /// `POST /api/v1/invoices`
