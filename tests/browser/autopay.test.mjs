@@ -76,7 +76,7 @@ test('a customer saves a card, schedules the payment, is charged on the day, and
   await checkPage(buyer.page, '61-schedule-made');
   // The invoice says so, with the way back to change it.
   await buyer.page.getByRole('link', { name: 'Back to the invoice' }).click();
-  await buyer.page.getByRole('link', { name: /An automatic payment is scheduled for/ }).waitFor();
+  await buyer.page.getByRole('link', { name: /Automatic payment on/ }).waitFor();
 
   // That day, 10:00 in Chicago: the cron charges it, once.
   const [y, m, d] = day.split('-').map(Number);
