@@ -74,6 +74,7 @@ CREATE UNIQUE INDEX one_charge_per_instalment ON scheduled_payments (plan_id, in
     WHERE plan_id IS NOT NULL;
 CREATE INDEX schedules_by_org ON scheduled_payments (organization_id, id);
 CREATE INDEX schedules_by_invoice ON scheduled_payments (invoice_id, id);
+CREATE INDEX schedules_by_customer ON scheduled_payments (customer_id, status);
 -- Whole, not partial: SQLite looks children up by it when a method is
 -- written (the foreign key), and removing a method finds its schedules.
 CREATE INDEX schedules_by_method ON scheduled_payments (payment_method_id);

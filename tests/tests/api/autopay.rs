@@ -389,6 +389,22 @@ fn autopay_schedules_new_invoices_and_a_removed_card_cannot_be_used() {
         "{s}"
     );
     assert_eq!(s["charge_on"], inv["due_date"]);
+    // The customer moves to Tokyo: the charge keeps its date, at 09:00 there.
+    let before = s["next_attempt_at"].as_str().unwrap().to_owned();
+    let r = app.patch(
+        &format!("/api/v1/customers/{c}"),
+        json!({ "time_zone": "Asia/Tokyo" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = schedule_of(&app, inv["id"].as_str().unwrap());
+    assert_eq!(s["charge_on"], inv["due_date"]);
+    let at: DateTime<Utc> = s["next_attempt_at"].as_str().unwrap().parse().unwrap();
+    assert_ne!(s["next_attempt_at"].as_str().unwrap(), before);
+    assert_eq!(
+        at.format("%H:%M").to_string(),
+        "00:00",
+        "09:00 in Tokyo: {at}"
+    );
 
     // Removing the card turns autopay off and cancels what it scheduled.
     let r = portal(

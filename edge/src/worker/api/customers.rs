@@ -178,6 +178,10 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
         // Another segment or another window may now apply.
         crate::worker::reminders::replan(ctx, &org.id, Some(&c.id)).await?;
     }
+    if time_zone != c.time_zone {
+        // Scheduled charges keep their date, now in the new zone.
+        crate::worker::api::autopay::schedules::rezone(ctx, &org, &c.id, &time_zone).await?;
+    }
     let c = load(ctx, &org.id, &c.id).await?;
     http::json(200, &c.view())
 }

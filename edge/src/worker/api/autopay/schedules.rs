@@ -467,6 +467,42 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     )
 }
 
+/// The customer's time zone changed: each charge still waiting keeps its
+/// date, at the window's opening in the new zone.
+pub async fn rezone(
+    ctx: &Ctx,
+    org: &OrganizationRow,
+    customer_id: &str,
+    time_zone: &str,
+) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Waiting {
+        id: String,
+        charge_on: String,
+        updated_at: i64,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT id, charge_on, updated_at FROM scheduled_payments WHERE customer_id = ?1 AND status = 'scheduled'",
+        params![customer_id],
+    )?;
+    let mut stmts = Vec::new();
+    for w in db::all::<Waiting>(s).await? {
+        let Some(date) = parse_date(&w.charge_on) else {
+            continue;
+        };
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE scheduled_payments SET next_attempt_at = ?1 WHERE id = ?2 AND status = 'scheduled' AND updated_at = ?3",
+            params![charge_at(org, time_zone, date), &w.id, w.updated_at],
+        )?);
+    }
+    if !stmts.is_empty() {
+        db::batch(&ctx.db, stmts).await.map_err(ApiError::from)?;
+    }
+    Ok(())
+}
+
 /// Autopay: the statement that schedules a new invoice's charge on its due
 /// date (tomorrow when that has passed) with the customer's autopay method,
 /// when autopay is on and the method can still be charged; part of the
