@@ -65,7 +65,8 @@ pub fn run(args: &[String]) -> Result<()> {
         stack.stripe_url
     );
     println!(
-        "   pay with card 4242 4242 4242 4242; 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has no funds"
+        "   pay with card 4242 4242 4242 4242; 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has no funds\n   \
+         saved for later (\"Pay automatically\"): 4242… is charged, 4000 0000 0000 0341 is declined, 4000 0027 6000 3184 needs authentication"
     );
     println!(
         " Company API:                          {}/api/v1/  (see docs/API.md)",
