@@ -43,6 +43,33 @@ impl Company {
     }
 }
 
+/// A new organization of its own, its company API and its demo clock.
+fn company(
+    stack: &Stack,
+    name: &str,
+    http: &reqwest::blocking::Client,
+) -> Result<(Company, Operator)> {
+    let org: Value = http
+        .post(format!("{}/api/v1/organizations", stack.base_url))
+        .bearer_auth(&stack.operator_token)
+        .json(&json!({ "name": name, "branding": { "display_name": name, "support_email": "ar@crash.example" } }))
+        .send()
+        .and_then(|r| r.json())
+        .map_err(|e| e.to_string())?;
+    let co = Company {
+        base: stack.base_url.clone(),
+        key: org["api_key"].as_str().ok_or("no api key")?.to_owned(),
+        http: http.clone(),
+    };
+    let op = Operator::new(
+        &stack.base_url,
+        org["organization"]["id"]
+            .as_str()
+            .ok_or("no organization")?,
+    );
+    Ok((co, op))
+}
+
 fn wait(what: &str, secs: u64, mut ok: impl FnMut() -> Result<bool>) -> Result<()> {
     let start = Instant::now();
     while !ok()? {
@@ -56,18 +83,7 @@ fn wait(what: &str, secs: u64, mut ok: impl FnMut() -> Result<bool>) -> Result<(
 
 pub fn run(stack: &mut Stack) -> Result<()> {
     let http = reqwest::blocking::Client::new();
-    let org: Value = http
-        .post(format!("{}/api/v1/organizations", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "name": "Crash Co", "branding": { "display_name": "Crash Co", "support_email": "ar@crash.example" } }))
-        .send()
-        .and_then(|r| r.json())
-        .map_err(|e| e.to_string())?;
-    let co = Company {
-        base: stack.base_url.clone(),
-        key: org["api_key"].as_str().ok_or("no api key")?.to_owned(),
-        http: http.clone(),
-    };
+    let (co, op) = company(stack, "Crash Co", &http)?;
     co.call(
         reqwest::Method::PATCH,
         "/organization",
@@ -78,12 +94,6 @@ pub fn run(stack: &mut Stack) -> Result<()> {
     )?;
     // Next Monday 08:30 UTC; the invoice is due Thursday, so its −3 step
     // is due Monday 09:00.
-    let op = Operator::new(
-        &stack.base_url,
-        org["organization"]["id"]
-            .as_str()
-            .ok_or("no organization")?,
-    );
     let now: chrono::DateTime<Utc> = op.now()?["now"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -218,24 +228,7 @@ pub fn charge(stack: &mut Stack) -> Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
-    let org: Value = http
-        .post(format!("{}/api/v1/organizations", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "name": "Crash Charge Co", "branding": { "display_name": "Crash Charge Co", "support_email": "ar@crash.example" } }))
-        .send()
-        .and_then(|r| r.json())
-        .map_err(|e| e.to_string())?;
-    let co = Company {
-        base: stack.base_url.clone(),
-        key: org["api_key"].as_str().ok_or("no api key")?.to_owned(),
-        http: http.clone(),
-    };
-    let op = Operator::new(
-        &stack.base_url,
-        org["organization"]["id"]
-            .as_str()
-            .ok_or("no organization")?,
-    );
+    let (co, op) = company(stack, "Crash Charge Co", &http)?;
     let now: chrono::DateTime<Utc> = op.now()?["now"]
         .as_str()
         .and_then(|s| s.parse().ok())

@@ -17,6 +17,7 @@ mod form;
 pub mod live;
 mod plan;
 mod promise;
+mod schedule;
 pub mod words;
 
 use crate::api::{self, ApiFailure};

@@ -163,7 +163,7 @@ fn Page(
             <button class="button" type="submit" disabled=move || busy.get()>{submit_label}</button>
         </form>
         <p><a class="button secondary" href=invoice_link>{w.promise_pay_now}</a></p>
-        <super::autopay::Schedule session=session.clone() invoice_id=p.invoice_id.clone()
+        <super::schedule::Schedule session=session.clone() invoice_id=p.invoice_id.clone()
             notice=scheduled changed=reread/>
     }
 }

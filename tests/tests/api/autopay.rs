@@ -252,7 +252,22 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
 
     // Day 2, 08:59 in Kolkata: nothing is charged yet.
     cron_at(&clock, local(2, 8, 59));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Not due, so the cron queued no charge (it queues only what is due).
+    let s = schedule_of(&app, &bad);
+    assert_eq!(
+        (s["status"].as_str(), s["attempts"].as_u64()),
+        (Some("scheduled"), Some(0)),
+        "{s}"
+    );
+    assert_eq!(
+        s["next_attempt_at"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap(),
+        local(2, 9, 0),
+        "due at the window's opening in Kolkata"
+    );
     assert!(
         intents(&app, &bad).is_empty(),
         "not before the window opens"
@@ -294,9 +309,10 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
         schedule_of(&app, &good)["status"] == "paid"
     });
     // Running again (a repeated cron, a redelivered job) charges nothing more.
+    // A paid schedule is no longer due: the cron queues nothing for it.
     cron_at(&clock, local(4, 10, 0));
     cron_at(&clock, local(4, 11, 0));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(schedule_of(&app, &good)["attempts"], 1);
     let paid = intents(&app, &good);
     assert_eq!(paid.len(), 1, "one charge: {paid:?}");
     assert_eq!(paid[0]["amount"], 9_500, "the balance due");
@@ -328,7 +344,11 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
         schedule_of(&app, &bad)["status"] == "failed"
     });
     cron_at(&clock, local(12, 9, 5));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        schedule_of(&app, &bad)["attempts"],
+        3,
+        "a failed schedule is not tried again"
+    );
     assert_eq!(intents(&app, &bad).len(), 3, "three attempts, one each");
     let failed = app.wait_for_emails(&email, 4);
     let about: Vec<&Value> = failed
@@ -602,7 +622,11 @@ fn with_autopay_on_each_instalment_of_a_plan_is_charged_on_its_day() {
 
     // The day before: reminded, not charged.
     cron_at(&clock, at(1, 9));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        schedule_of(&app, &inv),
+        Value::Null,
+        "no charge before its day"
+    );
     assert!(intents(&app, &inv).is_empty());
     // Its day: 45.00, once.
     cron_at(&clock, at(2, 9));
@@ -611,7 +635,14 @@ fn with_autopay_on_each_instalment_of_a_plan_is_charged_on_its_day() {
     });
     cron_at(&clock, at(2, 10));
     cron_at(&clock, at(3, 9));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let r = app.get(&format!("/api/v1/scheduled-payments?invoice_id={inv}"));
+    assert_eq!(
+        r.body["data"].as_array().unwrap().len(),
+        1,
+        "one charge per instalment: {}",
+        r.body
+    );
+    assert_eq!(r.body["data"][0]["status"], "paid");
     let charged: Vec<i64> = intents(&app, &inv)
         .iter()
         .map(|p| p["amount"].as_i64().unwrap())

@@ -164,7 +164,7 @@ pub(super) async fn prepare_plain(
                     _ => Some("the plan is no longer live"),
                 },
                 Purpose::ScheduledRetry => {
-                    match crate::worker::api::autopay::charge::failure_email(
+                    match crate::worker::api::autopay::row::failure_email(
                         ctx,
                         row.dedupe_key.as_deref().unwrap_or_default(),
                     )

@@ -62,7 +62,7 @@ pub async fn receive(ctx: &Ctx, req: Request, org_id: &str) -> Result<Response, 
     // A card or bank account saved through Checkout in setup mode. A
     // failure is logged, not answered: the customer's way back saves it
     // too, and the event's own record must not wait on it.
-    if let Err(e) = api::autopay::methods::from_event(ctx, org_id, &event).await {
+    if let Err(e) = api::autopay::setup::from_event(ctx, org_id, &event).await {
         worker::console_error!("saving the method of {}: {e:?}", event.id);
     }
     // The organization's demo clock comes with the ledger's read.

@@ -9,10 +9,10 @@
 //! same parameters, Stripe answers with the same PaymentIntent, and the
 //! ledger (keyed by the PaymentIntent) books it once.
 
-use super::schedules::{SELECT, ScheduleRow};
+use super::row::ScheduleRow;
 use super::{account, send};
 use crate::autopay::{self, Answer, Next, Status};
-use crate::email::Purpose;
+
 use crate::error::ApiError;
 use crate::params;
 use crate::stripe::api::StripeError;
@@ -32,57 +32,6 @@ use settle_shared::ids::EmailId;
 const STALLED_MS: i64 = 10 * 60 * 1000;
 /// How often a bank debit still settling is looked at.
 const PROCESSING_CHECK_MS: i64 = 60 * 60 * 1000;
-
-/// Cron (from the plans' sweep): an active plan's instalment, on its day,
-/// becomes a charge with the customer's autopay method, at most what is
-/// left of it; once per instalment, and not while another charge of the
-/// invoice is under way.
-pub async fn schedule_instalment(
-    ctx: &Ctx,
-    org: &crate::rows::OrganizationRow,
-    plan: &crate::worker::api::plans::row::PlanRow,
-    k: usize,
-    date: chrono::NaiveDate,
-    left: i64,
-) -> Result<bool, ApiError> {
-    let Some(acct) = account(ctx, &org.id).await? else {
-        return Ok(false);
-    };
-    let spec = crate::worker::reminders::window_spec(&org.reminders());
-    let at = autopay::charge_at(&plan.zone(), spec.start_min, date);
-    let now = ctx.now_ms();
-    let sid = settle_shared::ids::ScheduleId::generate(now as u64, ctx.random10());
-    let stmts = vec![
-        db::stmt(
-            &ctx.db,
-            &format!(
-                "INSERT INTO scheduled_payments (id, organization_id, customer_id, invoice_id, payment_method_id, charge_on, source, status, \
-                 next_attempt_at, amount_cap, plan_id, instalment, created_at, updated_at) \
-                 SELECT ?1, ?2, ?3, ?4, m.id, ?5, 'plan', 'scheduled', ?6, ?7, ?8, ?9, ?10, ?10 \
-                 FROM customers c JOIN payment_methods m ON m.id = c.autopay_method_id AND m.removed_at IS NULL AND m.account = ?11 \
-                 WHERE c.id = ?3 AND NOT EXISTS (SELECT 1 FROM scheduled_payments WHERE invoice_id = ?4 AND status IN {}) \
-                 AND NOT EXISTS (SELECT 1 FROM scheduled_payments WHERE plan_id = ?8 AND instalment = ?9)",
-                super::LIVE
-            ),
-            params![sid.as_str(), &org.id, &plan.customer_id, &plan.invoice_id, date.to_string(), at.max(now), left,
-                    &plan.id, k as i64, now, &acct.name],
-        )?,
-        ctx.audit_if(
-            Audit {
-                org: Some(&org.id),
-                actor: "autopay",
-                action: "scheduled_payment.created",
-                subject: &plan.invoice_id,
-                detail: json!({ "scheduled_payment_id": sid.as_str(), "charge_on": date.to_string(), "plan_id": plan.id,
-                                "instalment": k + 1, "amount": left }),
-            },
-            "SELECT 1 FROM scheduled_payments WHERE id = ?9",
-            params![sid.as_str()],
-        )?,
-    ];
-    let results = db::batch(&ctx.db, stmts).await.map_err(ApiError::from)?;
-    Ok(results.first().is_some_and(|r| db::changes(r) > 0))
-}
 
 /// Cron: queues a job for every schedule whose time has come (its charge,
 /// a retry, a stalled attempt, a debit to look at again). Answers how many.
@@ -114,14 +63,9 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<usize, ApiError> {
     Ok(due.len())
 }
 
-async fn load(ctx: &Ctx, id: &str) -> Result<Option<ScheduleRow>, ApiError> {
-    let s = db::stmt(&ctx.db, &format!("{SELECT} WHERE s.id = ?1"), params![id])?;
-    db::one(s).await
-}
-
 /// The queued job: one step of a schedule whose time has come.
 pub async fn run(ctx: &Ctx, id: &str) -> Result<Outcome, ApiError> {
-    let Some(row) = load(ctx, id).await? else {
+    let Some(row) = super::row::by_id(ctx, id).await? else {
         return Ok(Outcome::Done);
     };
     ctx.use_clock_of(&row.organization_id).await?;
@@ -137,6 +81,16 @@ pub async fn run(ctx: &Ctx, id: &str) -> Result<Outcome, ApiError> {
         Status::Processing => look_again(ctx, row).await,
         _ => Ok(Outcome::Done),
     }
+}
+
+/// A statement that fails its batch unless the schedule is still as it was
+/// read: a repeated job, or the customer's change meanwhile, writes nothing.
+fn as_read(ctx: &Ctx, row: &ScheduleRow) -> Result<worker::D1PreparedStatement, ApiError> {
+    db::conflict_unless(
+        &ctx.db,
+        "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
+        params![&row.id, &row.status, row.attempts, row.updated_at],
+    )
 }
 
 /// Writes the next attempt down, then makes it; or ends the schedule when
@@ -166,11 +120,7 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
         db::batch_unless_raced(
             &ctx.db,
             vec![
-                db::conflict_unless(
-                    &ctx.db,
-                    "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
-                    params![&row.id, &row.status, row.attempts, row.updated_at],
-                )?,
+                as_read(ctx, &row)?,
                 db::stmt(
                     &ctx.db,
                     "UPDATE scheduled_payments SET next_attempt_at = ?1 WHERE id = ?2",
@@ -195,11 +145,7 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
         db::batch_unless_raced(
             &ctx.db,
             vec![
-                db::conflict_unless(
-                    &ctx.db,
-                    "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
-                    params![&row.id, &row.status, row.attempts, row.updated_at],
-                )?,
+                as_read(ctx, &row)?,
                 db::stmt(
                     &ctx.db,
                     "UPDATE scheduled_payments SET status = 'cancelled', ended_at = ?1, ended_by = ?2, updated_at = ?1, next_attempt_at = NULL WHERE id = ?3",
@@ -222,11 +168,7 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     let started = db::batch_unless_raced(
         &ctx.db,
         vec![
-            db::conflict_unless(
-                &ctx.db,
-                "EXISTS (SELECT 1 FROM scheduled_payments WHERE id = ?1 AND status = ?2 AND attempts = ?3 AND updated_at = ?4)",
-                params![&row.id, &row.status, row.attempts, row.updated_at],
-            )?,
+            as_read(ctx, &row)?,
             db::stmt(
                 &ctx.db,
                 "UPDATE scheduled_payments SET status = 'charging', attempts = ?1, attempt_key = ?2, attempt_amount = ?3, \
@@ -239,7 +181,7 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     if !started {
         return Ok(Outcome::Done);
     }
-    let Some(r) = load(ctx, &row.id).await? else {
+    let Some(r) = super::row::by_id(ctx, &row.id).await? else {
         return Ok(Outcome::Done);
     };
     // A method removed, or saved at another Stripe account than the one
@@ -457,39 +399,4 @@ async fn settle(
         enqueue_email(ctx, eid.as_str()).await;
     }
     Ok(Outcome::Done)
-}
-
-/// What a `scheduled_payment_failed` email says, from its dedupe key
-/// (`schedule:{id}:{attempt}`): the purpose, the next attempt's date (the
-/// customer's) and the method with the bank's words; `None` when the
-/// schedule moved on since (paid, cancelled, tried again).
-pub async fn failure_email(
-    ctx: &Ctx,
-    dedupe_key: &str,
-) -> Result<Option<(Purpose, Option<String>, String)>, ApiError> {
-    let mut parts = dedupe_key.split(':');
-    let (Some("schedule"), Some(id), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
-        return Ok(None);
-    };
-    let Some(row) = load(ctx, id).await? else {
-        return Ok(None);
-    };
-    if row.attempts.to_string() != n {
-        return Ok(None);
-    }
-    let words = format!(
-        "{}: {}",
-        row.method(),
-        row.last_error.clone().unwrap_or_default()
-    );
-    Ok(match row.status() {
-        Status::Retrying => {
-            let next = row
-                .next_attempt_at
-                .map(|at| row.zone().date(at).to_string());
-            Some((Purpose::ScheduledRetry, next, words))
-        }
-        Status::Failed => Some((Purpose::ScheduledGaveUp, None, words)),
-        _ => None,
-    })
 }

@@ -9,8 +9,11 @@
 //! row, in one batch.
 
 pub mod charge;
+pub mod instalments;
 pub mod methods;
+pub mod row;
 pub mod schedules;
+pub mod setup;
 
 use crate::error::ApiError;
 use crate::outbound::{HttpClient, HttpRequest, HttpResponse};

@@ -120,8 +120,10 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
         }
         // With autopay on, the instalment is charged on its day.
         if crate::autopay::charges_instalment(p.autopay_on != 0, date, left, today)
-            && crate::worker::api::autopay::charge::schedule_instalment(ctx, org, &p, k, date, left)
-                .await?
+            && crate::worker::api::autopay::instalments::schedule_instalment(
+                ctx, org, &p, k, date, left,
+            )
+            .await?
         {
             report.charges += 1;
         }
