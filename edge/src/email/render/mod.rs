@@ -38,6 +38,8 @@ pub enum Purpose {
     /// An instalment of the customer's plan falls due (`promised_date` is
     /// its date, `amount_due` what is left of it).
     InstalmentDue,
+    /// As `InstalmentDue`, with autopay on: it will be charged on its date.
+    InstalmentCharged,
     /// The customer's instalment plan is set up (accepted or approved).
     PlanAccepted,
     /// A supervisor rejected the proposed plan (`message` says why).
@@ -190,6 +192,12 @@ impl InvoiceEmail<'_> {
                 t.instalment_intro,
                 [(t.next_instalment, self.amount_due), (t.due_date, promised)],
                 t.view_and_pay,
+            ),
+            Purpose::InstalmentCharged => (
+                t.instalment_subject,
+                t.instalment_charge_intro,
+                [(t.next_instalment, self.amount_due), (t.due_date, promised)],
+                t.view_invoice,
             ),
             Purpose::PlanAccepted => (
                 t.plan_accepted_subject,

@@ -125,6 +125,12 @@ fn receipts_and_failures_say_what_happened() {
         "{}",
         retry.text
     );
+    let charged = email(Purpose::InstalmentCharged);
+    assert!(
+        charged.text.contains("sera débitée le 12 déc. 2026"),
+        "{}",
+        charged.text
+    );
     let gave_up = email(Purpose::ScheduledGaveUp);
     assert!(
         gave_up.text.contains("ne sera pas retenté"),

@@ -138,6 +138,13 @@ pub(super) async fn prepare_plain(
                     let next = crate::worker::api::plans::next_due(ctx, &inv.id).await?;
                     (promised, due_then) =
                         next.map(|(d, a)| (Some(d), Some(a))).unwrap_or_default();
+                    // With autopay on, the instalment will be charged.
+                    if crate::worker::api::autopay::methods::autopay_method(ctx, &customer.id)
+                        .await?
+                        .is_some()
+                    {
+                        purpose = Purpose::InstalmentCharged;
+                    }
                     promised.is_none().then_some("the plan ended or is paid")
                 }
                 Purpose::PlanAccepted => match crate::worker::api::plans::decided(
