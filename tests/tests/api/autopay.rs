@@ -591,9 +591,10 @@ fn with_autopay_on_each_instalment_of_a_plan_is_charged_on_its_day() {
         Utc.from_utc_datetime(&(start + Duration::days(day)).and_hms_opt(h, 5, 0).unwrap())
     };
     let day = |n: i64| start + Duration::days(n);
+    let olu = format!("olu-{}@example.com", unique());
     let r = app.post(
         "/api/v1/customers",
-        json!({ "name": "Olu", "email": format!("olu-{}@example.com", unique()), "time_zone": "UTC" }),
+        json!({ "name": "Olu", "email": olu, "time_zone": "UTC" }),
     );
     let c = r.body["id"].as_str().unwrap().to_owned();
     let inv = invoice(&app, &c, day(10), &format!("PL-{}", unique()));
@@ -626,6 +627,15 @@ fn with_autopay_on_each_instalment_of_a_plan_is_charged_on_its_day() {
         schedule_of(&app, &inv),
         Value::Null,
         "no charge before its day"
+    );
+    // The plan's set-up email, then the instalment's reminder.
+    let mails = app.wait_for_emails(&olu, 2);
+    assert!(
+        mails.iter().any(|m| m["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("will be charged on")),
+        "the reminder says it will be charged: {mails:?}"
     );
     assert!(intents(&app, &inv).is_empty());
     // Its day: 45.00, once.
