@@ -52,7 +52,8 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             },
             other => other,
         })?;
-    inv.early_payment = segment_terms(ctx, &org.id, &customer, &inv).await?;
+    inv.early_payment =
+        crate::worker::api::reminder_config::early_terms(ctx, &org.id, &customer, &inv).await?;
     let id = InvoiceId::generate(ctx.now_ms() as u64, ctx.random10());
     let email_id = body
         .send
@@ -97,44 +98,6 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         queue::enqueue_email(ctx, eid.as_str()).await;
     }
     respond_with(ctx, &org.id, id.as_str(), 201).await
-}
-
-/// The early-payment terms of a new invoice: its own, else those of the
-/// customer's segment for it (`reminders::segment::early_terms`).
-async fn segment_terms(
-    ctx: &Ctx,
-    org_id: &str,
-    customer: &CustomerRow,
-    inv: &NewInvoice,
-) -> Result<Option<settle_shared::invoice::discount::EarlyPayment>, ApiError> {
-    use crate::reminders::segment;
-    if inv.early_payment.is_some() {
-        return Ok(inv.early_payment);
-    }
-    let segments = crate::worker::api::reminder_config::load_segments(ctx, org_id).await?;
-    if segments.iter().all(|s| s.early_payment.is_none()) {
-        return Ok(None);
-    }
-    let late = if segment::needs_history(&segments) {
-        crate::worker::reminders::late_payments_of(ctx, org_id, &[customer.id.as_str()])
-            .await?
-            .0
-            .get(&customer.id)
-            .copied()
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let tags = customer.tag_list();
-    let balance = settle_shared::Money::new(inv.totals.total, inv.currency)
-        .map_err(|e| ApiError::internal(format!("invoice total: {e}")))?;
-    let facts = segment::Facts {
-        tags: &tags,
-        balance,
-        days_overdue: (inv.issue_date - inv.due_date).num_days(),
-        late_payments_12m: late,
-    };
-    Ok(segment::early_terms(None, &segments, &facts))
 }
 
 /// A new invoice to write: its id, its validated content, the invoice it

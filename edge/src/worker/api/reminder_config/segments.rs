@@ -197,3 +197,41 @@ pub async fn delete_segment(ctx: &Ctx, req: &Request, id: &str) -> Result<Respon
     crate::worker::reminders::replan(ctx, &org.id, None).await?;
     http::json(200, &json!({ "id": segment.id, "deleted": true }))
 }
+
+/// The early-payment terms of a new invoice: its own, else those of the
+/// customer's segment for it (`reminders::segment::early_terms`).
+pub async fn early_terms(
+    ctx: &Ctx,
+    org_id: &str,
+    customer: &crate::rows::CustomerRow,
+    inv: &settle_shared::invoice::NewInvoice,
+) -> Result<Option<settle_shared::invoice::discount::EarlyPayment>, ApiError> {
+    use crate::reminders::segment;
+    if inv.early_payment.is_some() {
+        return Ok(inv.early_payment);
+    }
+    let segments = load_segments(ctx, org_id).await?;
+    if segments.iter().all(|s| s.early_payment.is_none()) {
+        return Ok(None);
+    }
+    let late = if segment::needs_history(&segments) {
+        crate::worker::reminders::late_payments_of(ctx, org_id, &[customer.id.as_str()])
+            .await?
+            .0
+            .get(&customer.id)
+            .copied()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let tags = customer.tag_list();
+    let balance = settle_shared::Money::new(inv.totals.total, inv.currency)
+        .map_err(|e| ApiError::internal(format!("invoice total: {e}")))?;
+    let facts = segment::Facts {
+        tags: &tags,
+        balance,
+        days_overdue: (inv.issue_date - inv.due_date).num_days(),
+        late_payments_12m: late,
+    };
+    Ok(segment::early_terms(None, &segments, &facts))
+}
