@@ -78,7 +78,7 @@ pub async fn prepare(
         "SELECT i.id AS invoice_id, \
          EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind != 'conversation') AS disputed, \
          EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') AS promised, \
-         EXISTS (SELECT 1 FROM payment_plans pp WHERE pp.invoice_id = i.id AND pp.status = 'active') AS planned, \
+         EXISTS (SELECT 1 FROM plan_invoices pi JOIN payment_plans pp ON pp.id = pi.plan_id WHERE pi.invoice_id = i.id AND pp.status = 'active') AS planned, \
          EXISTS (SELECT 1 FROM scheduled_payments sp WHERE sp.invoice_id = i.id \
            AND sp.status IN ('scheduled', 'charging', 'processing', 'retrying')) AS scheduled \
          FROM invoices i WHERE i.organization_id = ?1 AND i.customer_id = ?2 AND i.status = 'open'",

@@ -45,7 +45,7 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
          c.time_zone, c.tags, (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS stopped, \
          EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind != 'conversation') AS disputed, \
          EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active') \
-         OR EXISTS (SELECT 1 FROM payment_plans pp WHERE pp.invoice_id = i.id AND pp.status = 'active') AS promised \
+         OR EXISTS (SELECT 1 FROM plan_invoices pi JOIN payment_plans pp ON pp.id = pi.plan_id WHERE pi.invoice_id = i.id AND pp.status = 'active') AS promised \
          FROM invoices i JOIN customers c ON c.id = i.customer_id \
          WHERE i.organization_id = ?1 AND i.status = 'open' ORDER BY i.due_date, i.id LIMIT 1000",
         params![org_id],

@@ -141,7 +141,7 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
         &ctx.db,
         "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total > amount_paid AND promise_needs_approval = 0) \
          AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company')) \
-         AND NOT EXISTS (SELECT 1 FROM payment_plans WHERE invoice_id = ?1 AND status IN ('proposed', 'active')) \
+         AND NOT EXISTS (SELECT 1 FROM plan_invoices pi JOIN payment_plans p ON p.id = pi.plan_id WHERE pi.invoice_id = ?1 AND p.status IN ('proposed', 'active')) \
          AND EXISTS (SELECT 1 FROM payment_methods WHERE id = ?2 AND removed_at IS NULL)",
         params![&inv.id, &method.id],
     )?];

@@ -98,7 +98,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         &ctx.db,
         &format!(
             "{} WHERE p.organization_id = ?1 AND p.id < ?2 AND (?3 IS NULL OR p.status = ?3) AND (?4 IS NULL OR p.customer_id = ?4) \
-             AND (?5 IS NULL OR p.invoice_id = ?5) AND (?6 IS NULL OR c.assigned_to = ?6) ORDER BY p.id DESC LIMIT ?7",
+             AND (?5 IS NULL OR p.id IN (SELECT plan_id FROM plan_invoices WHERE invoice_id = ?5)) AND (?6 IS NULL OR c.assigned_to = ?6) ORDER BY p.id DESC LIMIT ?7",
             row::SELECT
         ),
         params![

@@ -36,7 +36,7 @@ async fn facts<'a>(ctx: &Ctx, inv: &'a InvoiceRow) -> Result<Facts<'a>, ApiError
     let s = db::stmt(
         &ctx.db,
         "SELECT c.payment_plans_blocked AS blocked, i.promise_needs_approval AS needs_approval, \
-         EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = i.id AND p.status IN ('proposed', 'active')) AS live, \
+         EXISTS (SELECT 1 FROM plan_invoices pi JOIN payment_plans p ON p.id = pi.plan_id WHERE pi.invoice_id = i.id AND p.status IN ('proposed', 'active')) AS live, \
          EXISTS (SELECT 1 FROM scheduled_payments s WHERE s.invoice_id = i.id \
            AND s.status IN ('scheduled', 'charging', 'processing', 'retrying')) AS scheduled \
          FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1",
@@ -171,6 +171,12 @@ pub async fn post(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiErro
                 user_agent.clone(),
                 i64::from(grace_days)
             ],
+        )?,
+        // The invoices the plan covers: this one.
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO plan_invoices (plan_id, invoice_id, start_paid) VALUES (?1, ?2, ?3)",
+            params![pid.as_str(), &inv.id, inv.amount_paid],
         )?,
     ];
     // A plan that starts replaces the invoice's promise, if it had one (a

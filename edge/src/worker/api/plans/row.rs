@@ -121,7 +121,8 @@ pub async fn latest(ctx: &Ctx, invoice_id: &str) -> Result<Option<PlanRow>, ApiE
     let s = db::stmt(
         &ctx.db,
         &format!(
-            "{SELECT} WHERE p.invoice_id = ?1 ORDER BY p.status IN ('proposed', 'active') DESC, p.id DESC LIMIT 1"
+            "{SELECT} WHERE p.id IN (SELECT plan_id FROM plan_invoices WHERE invoice_id = ?1) \
+             ORDER BY p.status IN ('proposed', 'active') DESC, p.id DESC LIMIT 1"
         ),
         params![invoice_id],
     )?;
@@ -132,7 +133,9 @@ pub async fn latest(ctx: &Ctx, invoice_id: &str) -> Result<Option<PlanRow>, ApiE
 pub async fn active(ctx: &Ctx, invoice_id: &str) -> Result<Option<PlanRow>, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        &format!("{SELECT} WHERE p.invoice_id = ?1 AND p.status = 'active'"),
+        &format!(
+            "{SELECT} WHERE p.id IN (SELECT plan_id FROM plan_invoices WHERE invoice_id = ?1) AND p.status = 'active'"
+        ),
         params![invoice_id],
     )?;
     db::one(s).await

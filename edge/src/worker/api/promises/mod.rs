@@ -77,7 +77,7 @@ pub fn write(ctx: &Ctx, m: &Made<'_>) -> Result<(Vec<D1PreparedStatement>, Strin
         "EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND total > amount_paid \
            AND (?2 = 'staff' OR promise_needs_approval = 0)) \
          AND NOT EXISTS (SELECT 1 FROM disputes WHERE invoice_id = ?1 AND status = 'open' AND kind IN ('customer', 'company')) \
-         AND NOT EXISTS (SELECT 1 FROM payment_plans WHERE invoice_id = ?1 AND status IN ('proposed', 'active')) \
+         AND NOT EXISTS (SELECT 1 FROM plan_invoices pi JOIN payment_plans p ON p.id = pi.plan_id WHERE pi.invoice_id = ?1 AND p.status IN ('proposed', 'active')) \
          AND NOT EXISTS (SELECT 1 FROM scheduled_payments WHERE invoice_id = ?1 AND status IN ('scheduled', 'charging', 'processing', 'retrying'))",
         params![&m.inv.id, m.source],
     )?];

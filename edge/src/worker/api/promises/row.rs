@@ -155,8 +155,8 @@ pub async fn facts(ctx: &Ctx, inv: &InvoiceRow) -> Result<Invoice<'static>, ApiE
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT promise_needs_approval, EXISTS (SELECT 1 FROM payment_plans p WHERE p.invoice_id = ?1 \
-         AND p.status IN ('proposed', 'active')) AS in_plan, EXISTS (SELECT 1 FROM scheduled_payments s \
+        "SELECT promise_needs_approval, EXISTS (SELECT 1 FROM plan_invoices pi JOIN payment_plans p ON p.id = pi.plan_id \
+         WHERE pi.invoice_id = ?1 AND p.status IN ('proposed', 'active')) AS in_plan, EXISTS (SELECT 1 FROM scheduled_payments s \
          WHERE s.invoice_id = ?1 AND s.status IN ('scheduled', 'charging', 'processing', 'retrying')) AS scheduled \
          FROM invoices WHERE id = ?1",
         params![&inv.id],
