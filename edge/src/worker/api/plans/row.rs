@@ -11,13 +11,15 @@ use settle_shared::plan::{self, Instalment, Outside};
 use settle_shared::time::rfc3339_from_millis;
 
 /// Every column a [`PlanRow`] reads.
-pub const SELECT: &str = "SELECT p.id, p.organization_id, p.invoice_id, p.customer_id, p.currency, p.total, p.start_paid, \
+pub const SELECT: &str = "SELECT p.id, p.organization_id, p.invoice_id, p.customer_id, p.currency, p.total, \
      p.instalments, p.status, p.outside_rules, p.terms, p.agreed_at, p.agreed_ip, p.agreed_user_agent, p.decided_by, \
      p.decided_at, p.decision_message, p.grace_days, p.reminded_through, p.created_at, p.ended_at, \
      i.number AS invoice_number, i.status AS invoice_status, i.amount_paid AS invoice_paid, \
      c.name AS customer_name, c.email AS customer_email, c.time_zone, \
      (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders, \
-     (c.autopay_method_id IS NOT NULL) AS autopay_on \
+     (c.autopay_method_id IS NOT NULL) AS autopay_on, \
+     (SELECT COALESCE(SUM(MAX(m.amount_paid - pi.start_paid, 0)), 0) FROM plan_invoices pi \
+      JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = p.id) AS paid_since \
      FROM payment_plans p JOIN invoices i ON i.id = p.invoice_id JOIN customers c ON c.id = p.customer_id";
 
 /// `payment_plans`, with what the rules and the views need.
@@ -29,7 +31,6 @@ pub struct PlanRow {
     pub customer_id: String,
     pub currency: String,
     pub total: i64,
-    pub start_paid: i64,
     pub instalments: String,
     pub status: String,
     pub outside_rules: String,
@@ -54,6 +55,10 @@ pub struct PlanRow {
     /// The customer has autopay on: instalments are charged on their day.
     #[serde(default)]
     pub autopay_on: i64,
+    /// What the invoices it covers were paid since it was proposed (each
+    /// from what it had then).
+    #[serde(default)]
+    pub paid_since: i64,
 }
 
 impl PlanRow {
@@ -65,9 +70,10 @@ impl PlanRow {
         serde_json::from_str(&self.instalments).unwrap_or_default()
     }
 
-    /// Paid towards the plan since it was proposed.
+    /// Paid towards the plan since it was proposed, over the invoices it
+    /// covers.
     pub fn paid(&self) -> i64 {
-        (self.invoice_paid - self.start_paid).max(0)
+        self.paid_since.max(0)
     }
 
     pub fn view(&self) -> PlanResponse {
