@@ -134,20 +134,13 @@ pub fn create_checkout(
     for (i, t) in c.payment_method_types.iter().enumerate() {
         pairs.push((format!("payment_method_types[{i}]"), s(t)));
     }
-    HttpRequest {
-        method: "POST",
-        url: format!("{}/v1/checkout/sessions", base.trim_end_matches('/')),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {secret_key}")),
-            (
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("Idempotency-Key".into(), idempotency_key.to_owned()),
-            ("Stripe-Version".into(), "2025-04-30.basil".into()),
-        ],
-        body: form(&pairs),
-    }
+    post(
+        base,
+        secret_key,
+        "/v1/checkout/sessions",
+        idempotency_key,
+        &pairs,
+    )
 }
 
 /// The parts of a Checkout Session Settle keeps.
@@ -205,6 +198,34 @@ pub fn read_checkout(status: u16, body: &str) -> Result<CreatedCheckout, StripeE
     }
 }
 
+/// Settle's Stripe API version, sent with every request.
+const VERSION: &str = "2025-04-30.basil";
+
+/// `POST {path}` with a form body, the key, an `Idempotency-Key` and
+/// Settle's API version.
+pub fn post(
+    base: &str,
+    secret_key: &str,
+    path: &str,
+    idempotency_key: &str,
+    pairs: &[(String, String)],
+) -> HttpRequest {
+    HttpRequest {
+        method: "POST",
+        url: format!("{}{path}", base.trim_end_matches('/')),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {secret_key}")),
+            (
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("Idempotency-Key".into(), idempotency_key.to_owned()),
+            ("Stripe-Version".into(), VERSION.into()),
+        ],
+        body: form(pairs),
+    }
+}
+
 /// `GET {path}` (path and query) with the key and Settle's API version.
 pub fn get(base: &str, secret_key: &str, path: &str) -> HttpRequest {
     HttpRequest {
@@ -212,7 +233,7 @@ pub fn get(base: &str, secret_key: &str, path: &str) -> HttpRequest {
         url: format!("{}{path}", base.trim_end_matches('/')),
         headers: vec![
             ("Authorization".into(), format!("Bearer {secret_key}")),
-            ("Stripe-Version".into(), "2025-04-30.basil".into()),
+            ("Stripe-Version".into(), VERSION.into()),
         ],
         body: String::new(),
     }
@@ -230,24 +251,13 @@ pub fn get_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
 /// `POST /v1/checkout/sessions/{id}/expire`: closes an open session so it
 /// can no longer be paid.
 pub fn expire_checkout(base: &str, secret_key: &str, id: &str) -> HttpRequest {
-    HttpRequest {
-        method: "POST",
-        url: format!(
-            "{}/v1/checkout/sessions/{}/expire",
-            base.trim_end_matches('/'),
-            encode(id)
-        ),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {secret_key}")),
-            (
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("Idempotency-Key".into(), format!("settle-expire-{id}")),
-            ("Stripe-Version".into(), "2025-04-30.basil".into()),
-        ],
-        body: String::new(),
-    }
+    post(
+        base,
+        secret_key,
+        &format!("/v1/checkout/sessions/{}/expire", encode(id)),
+        &format!("settle-expire-{id}"),
+        &[],
+    )
 }
 
 /// What the reconciliation sweep lists.

@@ -5,40 +5,11 @@
 //! with an Idempotency-Key per attempt. Requests are built and answers read
 //! here, without a runtime.
 
-use super::api::{StripeError, encode};
+use super::api::{StripeError, encode, post};
 use crate::autopay::Answer;
 use crate::outbound::HttpRequest;
 use serde::Deserialize;
 use serde_json::Value;
-
-const VERSION: &str = "2025-04-30.basil";
-
-fn post(
-    base: &str,
-    key: &str,
-    path: &str,
-    idempotency: &str,
-    pairs: &[(String, String)],
-) -> HttpRequest {
-    HttpRequest {
-        method: "POST",
-        url: format!("{}{path}", base.trim_end_matches('/')),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {key}")),
-            (
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("Idempotency-Key".into(), idempotency.to_owned()),
-            ("Stripe-Version".into(), VERSION.into()),
-        ],
-        body: pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&"),
-    }
-}
 
 fn pair(k: &str, v: impl Into<String>) -> (String, String) {
     (k.to_owned(), v.into())
