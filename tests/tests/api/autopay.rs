@@ -31,6 +31,11 @@ fn portal(
     TestApp::reply(r.send().unwrap())
 }
 
+/// A POST to the portal API as the signed-in customer.
+fn portal_post(app: &TestApp, cookie: &str, path: &str, body: Value) -> Reply {
+    portal(app, cookie, reqwest::Method::POST, path, Some(body))
+}
+
 /// Saves a test card through the stand-in's setup page and the way back.
 fn save_card(app: &TestApp, cookie: &str, card: &str) -> String {
     save_method(
@@ -181,43 +186,34 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
             "missing_field",
         ),
     ] {
-        let r = portal(
-            &app,
-            &cookie,
-            reqwest::Method::POST,
-            &path,
-            Some(body.clone()),
-        );
+        let r = portal_post(&app, &cookie, &path, body.clone());
         assert_eq!((r.status, r.code()), (status, code), "{body}: {}", r.body);
     }
     assert_eq!(schedule_of(&app, &good), Value::Null);
 
     // Scheduled on day 3, moved to day 4; a promise now gives way to it.
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &path,
-        Some(json!({ "charge_on": day(3).to_string(), "payment_method_id": visa })),
+        json!({ "charge_on": day(3).to_string(), "payment_method_id": visa }),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["schedule"]["status"], "scheduled");
     assert_eq!(r.body["schedule"]["payment_method"], "Visa ···· 4242");
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &path,
-        Some(json!({ "charge_on": day(4).to_string(), "payment_method_id": visa })),
+        json!({ "charge_on": day(4).to_string(), "payment_method_id": visa }),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["schedule"]["charge_on"], day(4).to_string());
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &format!("/invoices/{good}/promise"),
-        Some(json!({ "promised_date": day(5).to_string() })),
+        json!({ "promised_date": day(5).to_string() }),
     );
     assert_eq!(
         (r.status, r.code()),
@@ -225,14 +221,11 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
         "{}",
         r.body
     );
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &format!("/invoices/{good}/plan"),
-        Some(
-            json!({ "instalments": [{ "date": day(5).to_string(), "amount": 5000 }, { "date": day(9).to_string(), "amount": 5000 }], "accept_terms": true }),
-        ),
+        json!({ "instalments": [{ "date": day(5).to_string(), "amount": 5000 }, { "date": day(9).to_string(), "amount": 5000 }], "accept_terms": true }),
     );
     assert_eq!(
         (r.status, r.code()),
@@ -241,12 +234,11 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
         r.body
     );
     let bad_path = format!("/invoices/{bad}/schedule");
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &bad_path,
-        Some(json!({ "charge_on": day(2).to_string(), "payment_method_id": declining })),
+        json!({ "charge_on": day(2).to_string(), "payment_method_id": declining }),
     );
     assert_eq!(r.status, 201, "{}", r.body);
 
@@ -450,12 +442,11 @@ fn autopay_schedules_new_invoices_and_a_removed_card_cannot_be_used() {
         None,
     );
     let tomorrow = r.body["first_date"].as_str().unwrap().to_owned();
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &format!("/invoices/{oid}/schedule"),
-        Some(json!({ "charge_on": tomorrow, "payment_method_id": visa })),
+        json!({ "charge_on": tomorrow, "payment_method_id": visa }),
     );
     assert_eq!(
         (r.status, r.code()),
@@ -483,12 +474,11 @@ fn autopay_schedules_new_invoices_and_a_removed_card_cannot_be_used() {
         .to_owned();
     let cookie2 = app.session(&c2);
     let theirs = save_card(&app, &cookie2, "4242424242424242");
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &format!("/invoices/{oid}/schedule"),
-        Some(json!({ "charge_on": tomorrow, "payment_method_id": theirs })),
+        json!({ "charge_on": tomorrow, "payment_method_id": theirs }),
     );
     assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
     let r = portal(
@@ -500,12 +490,11 @@ fn autopay_schedules_new_invoices_and_a_removed_card_cannot_be_used() {
     );
     assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
     // A return address that is not one of the portal's pages is refused.
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         "/payment-methods/setup",
-        Some(json!({ "return_to": "https://evil.example/" })),
+        json!({ "return_to": "https://evil.example/" }),
     );
     assert_eq!((r.status, r.code()), (422, "invalid_field"), "{}", r.body);
 }
@@ -545,14 +534,11 @@ fn a_bank_debit_settles_later_and_the_schedule_follows_it() {
         ],
         "3000",
     );
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &format!("/invoices/{inv}/schedule"),
-        Some(
-            json!({ "charge_on": (start + Duration::days(1)).to_string(), "payment_method_id": iban }),
-        ),
+        json!({ "charge_on": (start + Duration::days(1)).to_string(), "payment_method_id": iban }),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["schedule"]["payment_method"], "SEPA ···· 3000");
@@ -600,15 +586,12 @@ fn with_autopay_on_each_instalment_of_a_plan_is_charged_on_its_day() {
     let inv = invoice(&app, &c, day(10), &format!("PL-{}", unique()));
     let cookie = app.session(&c);
     // Two instalments of the 95.00: 45.00 on day 2, 50.00 on day 9.
-    let r = portal(
+    let r = portal_post(
         &app,
         &cookie,
-        reqwest::Method::POST,
         &format!("/invoices/{inv}/plan"),
-        Some(
-            json!({ "instalments": [{ "date": day(2).to_string(), "amount": 4500 }, { "date": day(9).to_string(), "amount": 5000 }],
+        json!({ "instalments": [{ "date": day(2).to_string(), "amount": 4500 }, { "date": day(9).to_string(), "amount": 5000 }],
                      "accept_terms": true }),
-        ),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let visa = save_card(&app, &cookie, "4242424242424242");
