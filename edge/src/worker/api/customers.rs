@@ -325,6 +325,34 @@ pub fn page_start(req: &Request) -> Result<String, ApiError> {
     }
 }
 
+/// `limit` of a list: 50 unless asked, from 1 to 200. Lists fetch one row
+/// more to learn whether another page exists (see [`page`]).
+pub fn page_limit(req: &Request) -> i64 {
+    http::query(req, "limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(50)
+        .clamp(1, 200)
+}
+
+/// One page of a list answer: up to `limit` rows as their views, and the
+/// cursor of the next page when the extra row says there is one.
+pub fn page<T, V: serde::Serialize>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> &str,
+    view: impl Fn(&T) -> V,
+) -> Result<Response, ApiError> {
+    let next = next_cursor(&mut rows, limit as u32, id);
+    http::json(
+        200,
+        &settle_shared::api::ListResponse {
+            data: rows.iter().map(view).collect(),
+            next_cursor: next,
+            total: None,
+        },
+    )
+}
+
 /// Trims the extra row fetched to learn whether another page exists.
 pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> &str) -> Option<String> {
     if rows.len() > limit as usize {

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{ListResponse, PortalRefusal, PortalScheduleResponse, ScheduleRequest};
+use settle_shared::api::{PortalRefusal, PortalScheduleResponse, ScheduleRequest};
 use settle_shared::ids::ScheduleId;
 use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
@@ -284,10 +284,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         )
         .into());
     }
-    let limit = http::query(req, "limit")
-        .and_then(|l| l.parse::<i64>().ok())
-        .unwrap_or(50)
-        .clamp(1, 200);
+    let limit = customers::page_limit(req);
     let start = customers::page_start(req)?;
     let s = db::stmt(
         &ctx.db,
@@ -305,16 +302,8 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             limit + 1
         ],
     )?;
-    let mut rows: Vec<ScheduleRow> = db::all(s).await?;
-    let next = customers::next_cursor(&mut rows, limit as u32, |r| &r.id);
-    http::json(
-        200,
-        &ListResponse {
-            data: rows.iter().map(|r| r.view(ctx.now_ms())).collect(),
-            next_cursor: next,
-            total: None,
-        },
-    )
+    let rows: Vec<ScheduleRow> = db::all(s).await?;
+    customers::page(rows, limit, |r| &r.id, |r| r.view(ctx.now_ms()))
 }
 
 /// The customer's time zone changed: each charge still waiting keeps its

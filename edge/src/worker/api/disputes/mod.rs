@@ -24,7 +24,7 @@ use crate::worker::{db, http};
 use serde::Deserialize;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{DisputeMessageRequest, ListResponse};
+use settle_shared::api::DisputeMessageRequest;
 use settle_shared::dispute::{self, Status, Step};
 use settle_shared::ids::{DisputeId, MemberId};
 use settle_shared::staff::Capability;
@@ -130,10 +130,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             field: Some("kind".into()),
         });
     }
-    let limit = http::query(req, "limit")
-        .and_then(|l| l.parse::<i64>().ok())
-        .unwrap_or(50)
-        .clamp(1, 200);
+    let limit = customers::page_limit(req);
     let start = customers::page_start(req)?;
     let s = db::stmt(
         &ctx.db,
@@ -153,18 +150,12 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             limit + 1
         ],
     )?;
-    let mut rows: Vec<DisputeRow> = db::all(s).await?;
-    let next = customers::next_cursor(&mut rows, limit as u32, |r| &r.id);
-    http::json(
-        200,
-        &ListResponse {
-            data: rows
-                .iter()
-                .map(|r| r.view(Side::Company, Vec::new(), None))
-                .collect(),
-            next_cursor: next,
-            total: None,
-        },
+    let rows: Vec<DisputeRow> = db::all(s).await?;
+    customers::page(
+        rows,
+        limit,
+        |r| &r.id,
+        |r| r.view(Side::Company, Vec::new(), None),
     )
 }
 

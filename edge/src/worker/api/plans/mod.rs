@@ -19,7 +19,7 @@ use crate::worker::outbox::{QueuedEmail, queue_email_stmt};
 use row::PlanRow;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{ListResponse, PlanDecisionRequest};
+use settle_shared::api::PlanDecisionRequest;
 use settle_shared::ids::EmailId;
 use settle_shared::plan::Refusal;
 use settle_shared::staff::Capability;
@@ -89,10 +89,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "cancelled",
         ],
     )?;
-    let limit = http::query(req, "limit")
-        .and_then(|l| l.parse::<i64>().ok())
-        .unwrap_or(50)
-        .clamp(1, 200);
+    let limit = customers::page_limit(req);
     let start = customers::page_start(req)?;
     let s = db::stmt(
         &ctx.db,
@@ -111,16 +108,8 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             limit + 1
         ],
     )?;
-    let mut rows: Vec<PlanRow> = db::all(s).await?;
-    let next = customers::next_cursor(&mut rows, limit as u32, |r| &r.id);
-    http::json(
-        200,
-        &ListResponse {
-            data: rows.iter().map(PlanRow::view).collect(),
-            next_cursor: next,
-            total: None,
-        },
-    )
+    let rows: Vec<PlanRow> = db::all(s).await?;
+    customers::page(rows, limit, |r| &r.id, PlanRow::view)
 }
 
 /// `POST /api/v1/plans/{id}/approve` and `…/reject`: a supervisor decides a

@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 use row::PromiseRow;
 use serde_json::json;
 use settle_shared::ErrorCode;
-use settle_shared::api::{ListResponse, PromiseRequest};
+use settle_shared::api::PromiseRequest;
 use settle_shared::ids::PromiseId;
 use settle_shared::staff::Capability;
 use settle_shared::text::{self, FieldError};
@@ -207,10 +207,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     {
         return Err(FieldError::invalid("status", "is active, kept, broken or cancelled").into());
     }
-    let limit = http::query(req, "limit")
-        .and_then(|l| l.parse::<i64>().ok())
-        .unwrap_or(50)
-        .clamp(1, 200);
+    let limit = customers::page_limit(req);
     let start = customers::page_start(req)?;
     let s = db::stmt(
         &ctx.db,
@@ -229,17 +226,9 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             limit + 1
         ],
     )?;
-    let mut rows: Vec<PromiseRow> = db::all(s).await?;
-    let next = customers::next_cursor(&mut rows, limit as u32, |r| &r.id);
+    let rows: Vec<PromiseRow> = db::all(s).await?;
     let rules = org.promise_rules();
-    http::json(
-        200,
-        &ListResponse {
-            data: rows.iter().map(|r| r.view(&rules)).collect(),
-            next_cursor: next,
-            total: None,
-        },
-    )
+    customers::page(rows, limit, |r| &r.id, |r| r.view(&rules))
 }
 
 /// `POST /api/v1/promises/{id}/cancel`: an agent withdraws an active
