@@ -240,7 +240,8 @@ fn Plans() -> impl IntoView {
                                 let past = p.outside_rules.len();
                                 view! {
                                     <tr>
-                                        <td><A href=format!("/console/invoices/{}", p.invoice_id)>{p.invoice_number.clone()}</A></td>
+                                        <td><A href=format!("/console/invoices/{}", p.invoice_id)>{p.invoice_number.clone()}</A>
+                                            {(p.invoice_numbers.len() > 1).then(|| view! { <br/><span class="hint">{p.invoice_numbers.join(", ")}</span> })}</td>
                                         <td><A href=format!("/console/customers/{}", p.customer_id)>{p.customer_name.clone()}</A></td>
                                         <td><ul class="plain">{schedule.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
                                             {(past > 0).then(|| view! { <span class="badge broken">{t.past_rules}</span> })}</td>

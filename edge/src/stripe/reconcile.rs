@@ -209,6 +209,11 @@ pub fn allocation(event: &Event) -> Option<Vec<(String, i64)>> {
         Object::PaymentIntent(p) => p.metadata.get(META_ALLOCATION).cloned(),
         _ => None,
     }?;
+    parse_allocation(&raw)
+}
+
+/// Reads an allocation as Settle writes it (`inv_a:9500,inv_b:500`).
+pub fn parse_allocation(raw: &str) -> Option<Vec<(String, i64)>> {
     raw.split(',')
         .map(|part| {
             let (id, amount) = part.split_once(':')?;

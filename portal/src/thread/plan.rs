@@ -130,8 +130,11 @@ fn Standing(plan: PlanResponse, company: String, locale: String, lang: Lang) -> 
         view! { <button class="button" type="button" on:click=click>{label}</button> }
     });
     let currency = plan.currency.clone();
+    let covers = (plan.invoice_numbers.len() > 1)
+        .then(|| view! { <p class="note">{fill(w.plan_covers, "numbers", &plan.invoice_numbers.join(", "))}</p> });
     view! {
         <p class="panel ok" role="status">{status}</p>
+        {covers}
         {plan.decision_message.clone().map(|m| view! { <p class="note">"“"{m}"”"</p> })}
         <h2>{w.plan_schedule}</h2>
         <table class="schedule">
@@ -167,21 +170,30 @@ fn Proposal(
     let agree = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let (balance, rules, currency, grace) = (p.balance, p.rules, p.currency.clone(), p.grace_days);
+    let (rules, currency, grace) = (p.rules, p.currency.clone(), p.grace_days);
+    // This invoice, or the whole overdue balance (when other invoices can
+    // join it).
+    let whole = RwSignal::new(false);
+    let whole_total: i64 = p.whole_balance.iter().map(|m| m.balance).sum();
+    let this_balance = p.balance;
+    let balance = move || if whole.get() { whole_total } else { this_balance };
+    let whole_numbers: Vec<String> = p.whole_balance.iter().map(|m| m.number.clone()).collect();
     let instalments = move || -> Vec<Instalment> {
         let ds = dates.get();
-        plan::even_split(balance, ds.len() as u32)
+        plan::even_split(balance(), ds.len() as u32)
             .into_iter()
             .zip(ds)
             .map(|(amount, date)| Instalment { date, amount })
             .collect()
     };
-    let checked = move || plan::check(&rules, balance, today, &instalments());
+    let checked = move || plan::check(&rules, balance(), today, &instalments());
     let code = Currency::parse(&currency).ok();
     let terms = {
-        let (company, number, lang) = (company.clone(), p.number.clone(), locale.clone());
+        let (company, lang) = (company.clone(), locale.clone());
+        let (one, several) = (vec![p.number.clone()], whole_numbers.clone());
         move || {
-            code.map(|c| plan::terms(&lang, &company, &number, c, &instalments(), grace))
+            let numbers = if whole.get() { &several } else { &one };
+            code.map(|c| plan::terms(&lang, &company, numbers, c, &instalments(), grace))
                 .unwrap_or_default()
         }
     };
@@ -194,6 +206,7 @@ fn Proposal(
         let body = PlanRequest {
             instalments: instalments(),
             accept_terms: true,
+            whole_balance: whole.get_untracked(),
         };
         let path = path.clone();
         busy.set(true);
@@ -211,9 +224,31 @@ fn Proposal(
     let max = p.rules.max_count.clamp(12, plan::HARD_MAX_COUNT);
     let (loc, cur) = (locale.clone(), currency.clone());
     let company2 = company.clone();
+    let choice = (!whole_numbers.is_empty()).then(|| {
+        let this = fill(w.plan_this, "amount", &money(this_balance, &currency, &locale));
+        let all = fill(
+            &fill(w.plan_whole, "amount", &money(whole_total, &currency, &locale)),
+            "numbers",
+            &whole_numbers.join(", "),
+        );
+        view! {
+            <fieldset>
+                <legend>{w.plan_what}</legend>
+                <label class="choice" for="plan-this">
+                    <input type="radio" id="plan-this" name="plan-what" checked on:change=move |_| whole.set(false)/>
+                    {this}
+                </label>
+                <label class="choice" for="plan-whole">
+                    <input type="radio" id="plan-whole" name="plan-what" on:change=move |_| whole.set(true)/>
+                    {all}
+                </label>
+            </fieldset>
+        }
+    });
     view! {
         <p>{w.plan_lead}</p>
         <form class="promise-form plan-form" on:submit=submit>
+            {choice}
             <label for="plan-count">{w.plan_count}</label>
             <select id="plan-count" on:change=move |ev| {
                 let n: u32 = event_target_value(&ev).parse().unwrap_or(3);

@@ -12,6 +12,11 @@ pub struct PlanRequest {
     pub instalments: Vec<Instalment>,
     /// The customer ticked "I agree to pay these instalments on these dates".
     pub accept_terms: bool,
+    /// Split the customer's whole overdue balance in the invoice's currency
+    /// (the invoices `PortalPlanResponse::whole_balance` lists) instead of
+    /// this invoice alone.
+    #[serde(default)]
+    pub whole_balance: bool,
 }
 
 /// `POST /api/v1/plans/{id}/approve` and `…/reject`: a supervisor's decision,
@@ -51,6 +56,10 @@ pub struct PlanResponse {
     pub status: String,
     /// Where the proposal went past the organization's rules.
     pub outside_rules: Vec<Outside>,
+    /// The invoices it covers (one, or the whole overdue balance), the
+    /// oldest due first.
+    #[serde(default)]
+    pub invoice_numbers: Vec<String>,
     /// The terms the customer agreed to, as shown to them, with the time,
     /// IP address and browser of the agreement.
     pub terms: String,
@@ -91,4 +100,9 @@ pub struct PortalPlanResponse {
     pub plan: Option<PlanResponse>,
     /// Why the customer cannot propose a plan now (code and sentence).
     pub refusal: Option<super::PortalRefusal>,
+    /// The customer's whole overdue balance in the invoice's currency, when
+    /// other overdue invoices could join this one in a plan: each invoice
+    /// with what is left on it, the oldest due first.
+    #[serde(default)]
+    pub whole_balance: Vec<crate::plan::Member>,
 }

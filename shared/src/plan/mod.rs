@@ -257,7 +257,7 @@ pub fn may_propose(f: &Facts<'_>) -> Result<(), Refusal> {
 pub fn terms(
     locale: &str,
     company: &str,
-    number: &str,
+    numbers: &[String],
     currency: crate::Currency,
     instalments: &[Instalment],
     grace_days: u32,
@@ -277,23 +277,46 @@ pub fn terms(
         .collect();
     let (total, n, lines) = (amount(total), instalments.len(), lines.join("; "));
     let lang = locale.get(..2).unwrap_or("").to_ascii_lowercase();
+    // "invoice A", or "invoices A, B and C" (a plan over the whole overdue
+    // balance).
+    let list = |comma: &str, and: &str| match numbers {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{}{and}{last}", rest.join(comma)),
+    };
+    let several = numbers.len() > 1;
     match lang.as_str() {
         "fr" => format!(
-            "J’accepte de payer à {company} {total} pour la facture {number} en {n} échéances, \
+            "J’accepte de payer à {company} {total} pour {} en {n} échéances, \
              chacune à sa date : {lines}. Si une échéance reste impayée plus de {grace_days} jours \
              après sa date, l’échéancier prend fin, les relances reprennent pour tout le solde et \
-             de nouvelles dates demandent l’accord de l’entreprise."
+             de nouvelles dates demandent l’accord de l’entreprise.",
+            if several {
+                format!("les factures {}", list(", ", " et "))
+            } else {
+                format!("la facture {}", list("", ""))
+            }
         ),
         "ar" => format!(
-            "أوافق على أن أدفع إلى {company} مبلغ {total} عن الفاتورة {number} على {n} أقساط، \
+            "أوافق على أن أدفع إلى {company} مبلغ {total} عن {} على {n} أقساط، \
              كل قسط في تاريخه: {lines}. إذا بقي قسط غير مدفوع أكثر من {grace_days} أيام بعد \
-             تاريخه، تنتهي الخطة وتُستأنف التذكيرات بالرصيد كله ولا تُقبل تواريخ جديدة إلا بموافقة الشركة."
+             تاريخه، تنتهي الخطة وتُستأنف التذكيرات بالرصيد كله ولا تُقبل تواريخ جديدة إلا بموافقة الشركة.",
+            if several {
+                format!("الفواتير {}", list("، ", " و"))
+            } else {
+                format!("الفاتورة {}", list("", ""))
+            }
         ),
         _ => format!(
-            "I agree to pay {company} {total} for invoice {number} in {n} instalments, each by its \
+            "I agree to pay {company} {total} for {} in {n} instalments, each by its \
              date: {lines}. If an instalment is still unpaid more than {grace_days} days after its \
              date, the plan ends, reminders for the whole balance resume and new dates need the \
-             company's agreement."
+             company's agreement.",
+            if several {
+                format!("invoices {}", list(", ", " and "))
+            } else {
+                format!("invoice {}", list("", ""))
+            }
         ),
     }
 }
@@ -369,6 +392,9 @@ pub fn standing(
         _ => Standing::OnTrack,
     }
 }
+
+mod balance;
+pub use balance::{Candidate, Member, allocate, ending, whole_balance};
 
 #[cfg(test)]
 mod tests;

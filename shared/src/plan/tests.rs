@@ -120,26 +120,31 @@ fn who_may_propose_and_the_terms_they_agree_to() {
     );
     let p = plan(&["2026-12-10", "2027-01-10"], &[62_500, 62_500]);
     let usd = crate::Currency::parse("USD").unwrap();
-    let fr = terms("fr-FR", "Globex", "GLX-1", usd, &p, 3);
+    let one = ["GLX-1".to_owned()];
+    let fr = terms("fr-FR", "Globex", &one, usd, &p, 3);
     assert!(
         fr.starts_with(
             "J’accepte de payer à Globex 1250.00 USD pour la facture GLX-1 en 2 échéances"
         ),
         "{fr}"
     );
-    let t = terms(
-        "en-US",
-        "Globex",
-        "GLX-1",
-        crate::Currency::parse("USD").unwrap(),
-        &p,
-        3,
-    );
+    let t = terms("en-US", "Globex", &one, usd, &p, 3);
     assert!(
         t.starts_with("I agree to pay Globex 1250.00 USD for invoice GLX-1 in 2 instalments, each by its date: 1. 2026-12-10: 625.00 USD; 2. 2027-01-10: 625.00 USD."),
         "{t}"
     );
     assert!(t.contains("3 days after its date"));
+    // A plan over the whole overdue balance names every invoice.
+    let three = ["GLX-1".to_owned(), "GLX-2".to_owned(), "GLX-3".to_owned()];
+    let t = terms("en", "Globex", &three, usd, &p, 3);
+    assert!(
+        t.starts_with("I agree to pay Globex 1250.00 USD for invoices GLX-1, GLX-2 and GLX-3 in 2 instalments"),
+        "{t}"
+    );
+    let fr = terms("fr", "Globex", &three[..2], usd, &p, 3);
+    assert!(fr.contains("pour les factures GLX-1 et GLX-2 en 2 échéances"), "{fr}");
+    let ar = terms("ar", "Globex", &three[..2], usd, &p, 3);
+    assert!(ar.contains("عن الفواتير GLX-1 وGLX-2 على"), "{ar}");
 }
 
 #[test]

@@ -132,6 +132,9 @@ pub struct NewCharge<'a> {
     pub kind: &'a str,
     /// The early-payment discount taken off (0: none).
     pub discount: i64,
+    /// How the charge spreads over several invoices (an instalment of a
+    /// plan over them): (invoice id, part). Empty: all for `invoice_id`.
+    pub allocation: &'a [(String, i64)],
 }
 
 /// `POST /v1/payment_intents`, confirmed at once and off-session, under
@@ -152,6 +155,13 @@ pub fn create_charge(base: &str, key: &str, idempotency: &str, c: &NewCharge<'_>
     ];
     if c.discount > 0 {
         pairs.push(pair("metadata[settle_discount]", c.discount.to_string()));
+    }
+    if c.allocation.len() > 1 {
+        let split: Vec<String> = c.allocation.iter().map(|(i, a)| format!("{i}:{a}")).collect();
+        pairs.push(pair(
+            &format!("metadata[{}]", crate::stripe::reconcile::META_ALLOCATION),
+            split.join(","),
+        ));
     }
     post(base, key, "/v1/payment_intents", idempotency, &pairs)
 }

@@ -15,6 +15,7 @@ fn charge() -> NewCharge<'static> {
         payment_method: "pm_1",
         kind: "card",
         discount: 200,
+        allocation: &[],
     }
 }
 
@@ -62,6 +63,32 @@ fn every_request_is_in_stripes_description() {
         assert!(p.body.split('&').any(|x| x == part), "{part} in {}", p.body);
     }
     conformance::check("/v1/payment_intents", &p.body);
+    assert!(!p.body.contains("settle_allocation"));
+    // An instalment of a plan over two invoices says how it splits, as a
+    // combined Checkout payment does, and the ledger reads it back.
+    let split = [("inv_1".to_owned(), 9_000), ("inv_2".to_owned(), 800)];
+    let p = create_charge(
+        BASE,
+        "sk_x",
+        "settle-schedule-sch_1-2",
+        &NewCharge {
+            discount: 0,
+            allocation: &split,
+            ..charge()
+        },
+    );
+    assert!(
+        p.body
+            .split('&')
+            .any(|x| x == "metadata%5Bsettle_allocation%5D=inv_1%3A9000%2Cinv_2%3A800"),
+        "{}",
+        p.body
+    );
+    conformance::check("/v1/payment_intents", &p.body);
+    assert_eq!(
+        crate::stripe::reconcile::parse_allocation("inv_1:9000,inv_2:800"),
+        Some(split.to_vec())
+    );
     let d = detach(BASE, "sk_x", "pm_1");
     assert_eq!(
         d.url,

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::params;
 use crate::stripe::api::StripeError;
 use crate::stripe::saved::{self, NewCharge};
-use crate::worker::api::{invoices, organizations};
+use crate::worker::api::{invoices, organizations, plans};
 use crate::worker::cron::Scope;
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db;
@@ -100,20 +100,23 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     let now = ctx.now_ms();
     let offer = inv.early_offer(now).map(|(_, o)| o);
     let due = (inv.total - inv.amount_paid).max(0);
-    let amount = autopay::amount(due, offer.map(|o| o.pay), row.amount_cap);
-    let discount = offer.filter(|o| o.pay == amount).map_or(0, |o| o.discount);
-    // An instalment's charge stands only while its plan does.
-    let plan_live = match &row.plan_id {
-        Some(plan) => {
-            let s = db::stmt(
-                &ctx.db,
-                "SELECT 1 AS live FROM payment_plans WHERE id = ?1 AND status = 'active'",
-                params![plan],
-            )?;
-            db::one::<Value>(s).await?.is_some()
-        }
-        None => true,
+    let mut amount = autopay::amount(due, offer.map(|o| o.pay), row.amount_cap);
+    let mut discount = offer.filter(|o| o.pay == amount).map_or(0, |o| o.discount);
+    // An instalment's charge stands only while its plan does; for a plan
+    // over several invoices it spreads over them, the oldest due first.
+    let plan = match &row.plan_id {
+        Some(id) => Some(plans::row::load(ctx, &row.organization_id, id).await?),
+        None => None,
     };
+    let plan_live = plan.as_ref().is_none_or(|p| p.status == "active");
+    let mut allocation = None;
+    if let Some(p) = plan.as_ref().filter(|p| p.members().len() > 1) {
+        let parts = p.split(row.amount_cap.unwrap_or(0));
+        amount = parts.iter().map(|(_, _, a)| a).sum();
+        discount = 0;
+        let split: Vec<String> = parts.iter().map(|(i, _, a)| format!("{i}:{a}")).collect();
+        allocation = Some(split.join(","));
+    }
     // A Checkout payment of the invoice is on its way (a bank debit
     // settling): look again in an hour rather than charge it twice.
     if inv.processing != 0 {
@@ -132,7 +135,7 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
         return Ok(Outcome::Done);
     }
     // Nothing to charge, or nothing that may be: the schedule ends here.
-    let ended = if inv.status != "open" || amount == 0 {
+    let ended = if (allocation.is_none() && inv.status != "open") || amount == 0 {
         Some("invoice_settled")
     } else if inv.dispute_id.is_some() {
         Some("invoice_disputed")
@@ -172,8 +175,8 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
             db::stmt(
                 &ctx.db,
                 "UPDATE scheduled_payments SET status = 'charging', attempts = ?1, attempt_key = ?2, attempt_amount = ?3, \
-                 attempt_discount = ?4, next_attempt_at = ?5, updated_at = ?6 WHERE id = ?7",
-                params![i64::from(n), &key, amount, discount, now + STALLED_MS, now, &row.id],
+                 attempt_discount = ?4, attempt_allocation = ?8, next_attempt_at = ?5, updated_at = ?6 WHERE id = ?7",
+                params![i64::from(n), &key, amount, discount, now + STALLED_MS, now, &row.id, allocation],
             )?,
         ],
     )
@@ -214,13 +217,21 @@ async fn attempt(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     };
     let description = format!("Invoice {}", row.invoice_number);
     let currency = row.currency.to_ascii_lowercase();
+    // A plan's instalment over several invoices: the split written down
+    // with the attempt, and the first invoice it names.
+    let allocation = row
+        .attempt_allocation
+        .as_deref()
+        .and_then(crate::stripe::reconcile::parse_allocation)
+        .unwrap_or_default();
+    let invoice_id = allocation.first().map_or(row.invoice_id.as_str(), |(i, _)| i);
     let request = saved::create_charge(
         &ctx.config.stripe_api_base,
         acct.key.expose(),
         &key,
         &NewCharge {
             organization_id: &org.id,
-            invoice_id: &row.invoice_id,
+            invoice_id,
             schedule_id: &row.id,
             description: &description,
             amount,
@@ -229,6 +240,7 @@ async fn attempt(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
             payment_method: &row.payment_method_id,
             kind: &row.method_kind,
             discount: row.attempt_discount,
+            allocation: &allocation,
         },
     );
     let Ok(reply) = send(request).await else {

@@ -28,6 +28,9 @@ pub async fn schedule_instalment(
     let at = autopay::charge_at(&plan.zone(), spec.start_min, date);
     let now = ctx.now_ms();
     let sid = settle_shared::ids::ScheduleId::generate(now as u64, ctx.random10());
+    // The charge is filed under the plan's oldest open invoice; it spreads
+    // over the plan's invoices when it is made (`charge::start`).
+    let invoice_id = plan.open_member();
     let stmts = vec![
         db::stmt(
             &ctx.db,
@@ -40,7 +43,7 @@ pub async fn schedule_instalment(
                  AND NOT EXISTS (SELECT 1 FROM scheduled_payments WHERE plan_id = ?8 AND instalment = ?9)",
                 super::LIVE
             ),
-            params![sid.as_str(), &org.id, &plan.customer_id, &plan.invoice_id, date.to_string(), at.max(now), left,
+            params![sid.as_str(), &org.id, &plan.customer_id, &invoice_id, date.to_string(), at.max(now), left,
                     &plan.id, k as i64, now, &acct.name],
         )?,
         ctx.audit_if(
@@ -48,7 +51,7 @@ pub async fn schedule_instalment(
                 org: Some(&org.id),
                 actor: "autopay",
                 action: "scheduled_payment.created",
-                subject: &plan.invoice_id,
+                subject: &invoice_id,
                 detail: json!({ "scheduled_payment_id": sid.as_str(), "charge_on": date.to_string(), "plan_id": plan.id,
                                 "instalment": k + 1, "amount": left }),
             },

@@ -16,7 +16,7 @@ use settle_shared::time::{parse_date, rfc3339_from_millis};
 
 /// Every column a [`ScheduleRow`] reads.
 pub const SELECT: &str = "SELECT s.id, s.organization_id, s.customer_id, s.invoice_id, s.payment_method_id, s.charge_on, s.source, \
-     s.status, s.attempts, s.attempt_key, s.attempt_amount, s.attempt_discount, s.amount_cap, s.plan_id, s.next_attempt_at, s.payment_intent_id, s.last_error, \
+     s.status, s.attempts, s.attempt_key, s.attempt_amount, s.attempt_discount, s.attempt_allocation, s.amount_cap, s.plan_id, s.next_attempt_at, s.payment_intent_id, s.last_error, \
      s.last_error_code, s.created_at, s.updated_at, s.ended_at, s.ended_by, i.number AS invoice_number, \
      i.total - i.amount_paid AS amount_due, i.currency, c.name AS customer_name, c.email AS customer_email, c.time_zone, \
      m.kind AS method_kind, m.brand AS method_brand, m.last4 AS method_last4, m.stripe_customer_id, m.account AS method_account, \
@@ -39,6 +39,10 @@ pub struct ScheduleRow {
     pub attempt_key: Option<String>,
     pub attempt_amount: Option<i64>,
     pub attempt_discount: i64,
+    /// How the attempt spreads over a plan's invoices
+    /// (`inv_a:9500,inv_b:500`), when it covers several.
+    #[serde(default)]
+    pub attempt_allocation: Option<String>,
     /// An instalment's charge: what is left of it at most.
     pub amount_cap: Option<i64>,
     pub plan_id: Option<String>,

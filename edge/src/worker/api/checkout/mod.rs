@@ -78,8 +78,23 @@ async fn payable(
 pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response, ApiError> {
     let s = http::session(ctx, &req).await?;
     let body: CheckoutRequest = http::json_body_or_default(req).await?;
-    let (inv, due) = payable(ctx, &s, invoice_id).await?;
     let org = super::organizations::load(ctx, &s.customer.organization_id).await?;
+    // The next instalment of the invoice's plan may be paid on its own,
+    // spread over the plan's invoices, the oldest due first (from any of
+    // them, paid already or not).
+    if let Some(a) = body.amount
+        && let Some(parts) = super::plans::instalment_parts(ctx, invoice_id, a).await?
+    {
+        // Each part is at most what is left on its invoice.
+        let amount = parts.iter().map(|(_, _, p)| p).sum();
+        let mut parts = parts.into_iter();
+        let Some((first, _, _)) = parts.next() else {
+            return Err(ApiError::internal("an instalment with no invoice"));
+        };
+        let (first, _) = payable(ctx, &s, &first).await?;
+        return start(ctx, &s, org, first, amount, parts.collect()).await;
+    }
+    let (inv, due) = payable(ctx, &s, invoice_id).await?;
     // Paid in full while the early-payment offer stands: the total less
     // the discount (the ledger allows the rest when the payment lands).
     let early = inv.early_offer(ctx.now_ms()).map(|(_, o)| o.pay);
@@ -89,14 +104,6 @@ pub async fn create(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Respons
         // The part not in dispute may always be paid on its own.
         Some(a)
             if Some(a) == undisputed(ctx, &s.customer.organization_id, invoice_id, due).await? =>
-        {
-            a
-        }
-        // So may the next instalment of the invoice's plan.
-        Some(a)
-            if super::plans::next_due(ctx, invoice_id)
-                .await?
-                .is_some_and(|(_, left)| left == a) =>
         {
             a
         }

@@ -59,17 +59,18 @@ pub fn decision_email(
     Ok((stmt, id))
 }
 
-/// The statement that ends the invoice's active promise when a plan takes
-/// over its dates.
+/// The statement that ends the active promises of the plan's invoices when
+/// the plan takes over their dates (after its `plan_invoices` rows).
 pub fn replace_promise(
     ctx: &Ctx,
-    invoice_id: &str,
+    plan_id: &str,
     actor: &str,
 ) -> Result<D1PreparedStatement, ApiError> {
     db::stmt(
         &ctx.db,
-        "UPDATE promises SET status = 'cancelled', ended_at = ?1, ended_by = ?2 WHERE invoice_id = ?3 AND status = 'active'",
-        params![ctx.now_ms(), actor, invoice_id],
+        "UPDATE promises SET status = 'cancelled', ended_at = ?1, ended_by = ?2 \
+         WHERE invoice_id IN (SELECT invoice_id FROM plan_invoices WHERE plan_id = ?3) AND status = 'active'",
+        params![ctx.now_ms(), actor, plan_id],
     )
 }
 
@@ -170,8 +171,8 @@ pub async fn decide(
         db::conflict_unless(
             &ctx.db,
             "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = 'proposed') \
-             AND EXISTS (SELECT 1 FROM invoices WHERE id = ?2 AND status = 'open')",
-            params![&p.id, &p.invoice_id],
+             AND NOT EXISTS (SELECT 1 FROM plan_invoices pi JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = ?1 AND m.status != 'open')",
+            params![&p.id],
         )?,
         db::stmt(
             &ctx.db,
@@ -194,14 +195,14 @@ pub async fn decide(
     ];
     if approve {
         // An approved plan takes over from the invoice's promise.
-        stmts.push(replace_promise(ctx, &p.invoice_id, &ctx.actor())?);
+        stmts.push(replace_promise(ctx, &p.id, &ctx.actor())?);
     }
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
         Err(WriteError::Conflict) => {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
-                "The plan or its invoice changed meanwhile; reload and try again.",
+                "The plan or its invoices changed meanwhile; reload and try again.",
             ));
         }
         Err(e) => return Err(e.into()),
@@ -264,6 +265,24 @@ pub async fn next_due(ctx: &Ctx, invoice_id: &str) -> Result<Option<(String, i64
         settle_shared::plan::next_due(&inst, p.paid())
             .map(|(k, left)| (inst[k].date.to_string(), left))
     }))
+}
+
+/// When `amount` is what is left of the next instalment of the invoice's
+/// active plan: how it spreads over the plan's invoices (see
+/// [`PlanRow::split`]); what Checkout charges for it.
+pub async fn instalment_parts(
+    ctx: &Ctx,
+    invoice_id: &str,
+    amount: i64,
+) -> Result<Option<Vec<(String, String, i64)>>, ApiError> {
+    let Some(p) = row::active(ctx, invoice_id).await? else {
+        return Ok(None);
+    };
+    let next = settle_shared::plan::next_due(&p.instalments(), p.paid());
+    Ok(next
+        .filter(|(_, left)| *left == amount)
+        .map(|_| p.split(amount))
+        .filter(|parts| !parts.is_empty()))
 }
 
 /// The plan a decision email is about, named by its dedupe key

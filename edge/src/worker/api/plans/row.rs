@@ -14,12 +14,15 @@ use settle_shared::time::rfc3339_from_millis;
 pub const SELECT: &str = "SELECT p.id, p.organization_id, p.invoice_id, p.customer_id, p.currency, p.total, \
      p.instalments, p.status, p.outside_rules, p.terms, p.agreed_at, p.agreed_ip, p.agreed_user_agent, p.decided_by, \
      p.decided_at, p.decision_message, p.grace_days, p.reminded_through, p.created_at, p.ended_at, \
-     i.number AS invoice_number, i.status AS invoice_status, i.amount_paid AS invoice_paid, \
+     i.number AS invoice_number, \
      c.name AS customer_name, c.email AS customer_email, c.time_zone, \
      (c.reminders_opt_out != 0 OR c.email_status != 'ok') AS no_reminders, \
      (c.autopay_method_id IS NOT NULL) AS autopay_on, \
      (SELECT COALESCE(SUM(MAX(m.amount_paid - pi.start_paid, 0)), 0) FROM plan_invoices pi \
-      JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = p.id) AS paid_since \
+      JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = p.id) AS paid_since, \
+     (SELECT json_group_array(json_object('id', m.id, 'number', m.number, 'due_date', m.due_date, 'status', m.status, \
+        'total', m.total, 'amount_paid', m.amount_paid)) FROM plan_invoices pi \
+      JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = p.id) AS members \
      FROM payment_plans p JOIN invoices i ON i.id = p.invoice_id JOIN customers c ON c.id = p.customer_id";
 
 /// `payment_plans`, with what the rules and the views need.
@@ -46,8 +49,6 @@ pub struct PlanRow {
     pub created_at: i64,
     pub ended_at: Option<i64>,
     pub invoice_number: String,
-    pub invoice_status: String,
-    pub invoice_paid: i64,
     pub customer_name: String,
     pub customer_email: String,
     pub time_zone: String,
@@ -59,6 +60,30 @@ pub struct PlanRow {
     /// from what it had then).
     #[serde(default)]
     pub paid_since: i64,
+    /// The invoices it covers, as JSON ([`PlanRow::members`]).
+    #[serde(default)]
+    pub members: Option<String>,
+}
+
+/// An invoice a plan covers, as it stands now.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberNow {
+    pub id: String,
+    pub number: String,
+    pub due_date: String,
+    pub status: String,
+    pub total: i64,
+    pub amount_paid: i64,
+}
+
+impl MemberNow {
+    pub fn balance(&self) -> i64 {
+        if self.status == "open" {
+            (self.total - self.amount_paid).max(0)
+        } else {
+            0
+        }
+    }
 }
 
 impl PlanRow {
@@ -68,6 +93,60 @@ impl PlanRow {
 
     pub fn instalments(&self) -> Vec<Instalment> {
         serde_json::from_str(&self.instalments).unwrap_or_default()
+    }
+
+    /// The invoices it covers, the oldest due first.
+    pub fn members(&self) -> Vec<MemberNow> {
+        let mut m: Vec<MemberNow> = self
+            .members
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        m.sort_by(|a, b| (&a.due_date, &a.number, &a.id).cmp(&(&b.due_date, &b.number, &b.id)));
+        m
+    }
+
+    /// The open invoice a message about the plan names: the oldest still
+    /// open, else its own.
+    pub fn open_member(&self) -> String {
+        self.members()
+            .into_iter()
+            .find(|m| m.status == "open")
+            .map_or_else(|| self.invoice_id.clone(), |m| m.id)
+    }
+
+    /// How a payment of `amount` towards the plan spreads over its open
+    /// invoices, the oldest due first (`settle_shared::plan::allocate`):
+    /// (invoice id, number, part), each part more than zero. The parts add
+    /// up to `amount`, or less when its invoices have less left on them.
+    pub fn split(&self, amount: i64) -> Vec<(String, String, i64)> {
+        let members = self.members();
+        let balances: Vec<i64> = members.iter().map(MemberNow::balance).collect();
+        plan::allocate(&balances, amount)
+            .into_iter()
+            .zip(members)
+            .filter(|(part, _)| *part > 0)
+            .map(|(part, m)| (m.id, m.number, part))
+            .collect()
+    }
+
+    /// How it ends now, if it does (`settle_shared::plan::ending`).
+    pub fn ending(&self, today: chrono::NaiveDate) -> Option<(&'static str, &'static str)> {
+        let members = self.members();
+        let count = |s: &str| members.iter().filter(|m| m.status == s).count();
+        let standing = plan::standing(
+            &self.instalments(),
+            self.paid(),
+            self.grace_days.clamp(0, 30) as u32,
+            today,
+        );
+        plan::ending(count("open"), count("void"), standing)
+    }
+
+    /// What the invoices it covers were paid in all (what a break's guard
+    /// checks did not move).
+    pub fn members_paid(&self) -> i64 {
+        self.members().iter().map(|m| m.amount_paid).sum()
     }
 
     /// Paid towards the plan since it was proposed, over the invoices it
@@ -108,6 +187,7 @@ impl PlanRow {
             status: self.status.clone(),
             outside_rules: serde_json::from_str::<Vec<Outside>>(&self.outside_rules)
                 .unwrap_or_default(),
+            invoice_numbers: self.members().into_iter().map(|m| m.number).collect(),
             terms: self.terms.clone(),
             agreed_at: rfc3339_from_millis(self.agreed_at),
             agreed_ip: self.agreed_ip.clone(),

@@ -21,7 +21,7 @@ use crate::worker::reminders::window_spec;
 use chrono::Duration;
 use serde_json::json;
 use settle_shared::ids::EmailId;
-use settle_shared::plan::{self, Standing};
+use settle_shared::plan;
 use std::collections::HashMap;
 
 /// Plans read per query, and queries per run (20,000 live plans a run).
@@ -67,9 +67,10 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
         }
     }
     for p in plans {
-        // A proposal ends only with its invoice (paid or void meanwhile).
+        // A proposal ends only when one of its invoices was paid or voided
+        // meanwhile (what it splits is no longer there).
         if p.status == "proposed" {
-            if matches!(p.invoice_status.as_str(), "paid" | "void")
+            if p.members().iter().any(|m| m.status != "open")
                 && end(ctx, &p, "cancelled", "plan.cancelled").await?
             {
                 report.cancelled += 1;
@@ -84,16 +85,7 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<SweepReport, ApiError>
         let inst = p.instalments();
         let zone = p.zone();
         let today = zone.date(ctx.now_ms());
-        let ending = match p.invoice_status.as_str() {
-            "void" => Some(("cancelled", "plan.cancelled")),
-            "paid" => Some(("completed", "plan.completed")),
-            _ => match plan::standing(&inst, p.paid(), p.grace_days.clamp(0, 30) as u32, today) {
-                Standing::Completed => Some(("completed", "plan.completed")),
-                Standing::Broken { .. } => Some(("broken", "plan.broken")),
-                Standing::OnTrack => None,
-            },
-        };
-        if let Some((status, action)) = ending {
+        if let Some((status, action)) = p.ending(today) {
             if end(ctx, &p, status, action).await? {
                 match status {
                     "completed" => report.completed += 1,
@@ -147,7 +139,7 @@ async fn remind(ctx: &Ctx, p: &PlanRow, k: usize, left: i64) -> Result<bool, Api
                 id,
                 org_id: &p.organization_id,
                 customer_id: &p.customer_id,
-                invoice_id: Some(&p.invoice_id),
+                invoice_id: Some(&p.open_member()),
                 kind: "instalment_reminder",
                 to: &p.customer_email,
                 dedupe_key: Some(key),
@@ -180,11 +172,13 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
             "EXISTS (SELECT 1 FROM payment_plans WHERE id = ?1 AND status = ?2)",
             params![&p.id, &p.status],
         )?,
-        // Broken only as read: no payment landed meanwhile.
+        // Broken only as read: no payment landed on any of its invoices
+        // meanwhile, and none was settled or voided.
         db::conflict_unless(
             &ctx.db,
-            "?3 = 0 OR EXISTS (SELECT 1 FROM invoices WHERE id = ?1 AND status = 'open' AND amount_paid = ?2)",
-            params![&p.invoice_id, p.invoice_paid, i64::from(status == "broken")],
+            "?3 = 0 OR ((SELECT SUM(m.amount_paid) FROM plan_invoices pi JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = ?1) = ?2 \
+             AND NOT EXISTS (SELECT 1 FROM plan_invoices pi JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = ?1 AND m.status != 'open'))",
+            params![&p.id, p.members_paid(), i64::from(status == "broken")],
         )?,
         db::stmt(
             &ctx.db,
@@ -193,12 +187,19 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
         )?,
     ];
     if status == "broken" {
-        let why = format!("Instalment plan on invoice {} not kept", p.invoice_number);
+        let numbers: Vec<String> = p.members().into_iter().map(|m| m.number).collect();
+        let why = format!("Instalment plan on invoice {} not kept", numbers.join(", "));
         stmts.extend(crate::worker::api::promises::lock_after_break(
             ctx,
             &p.invoice_id,
             &p.customer_id,
             why,
+        )?);
+        // Every invoice it covered needs an agent's agreement for new dates.
+        stmts.push(db::stmt(
+            &ctx.db,
+            "UPDATE invoices SET promise_needs_approval = 1 WHERE id IN (SELECT invoice_id FROM plan_invoices WHERE plan_id = ?1) AND status = 'open'",
+            params![&p.id],
         )?);
     }
     stmts.push(ctx.audit(Audit {
