@@ -176,7 +176,13 @@ fn Proposal(
     let whole = RwSignal::new(false);
     let whole_total: i64 = p.whole_balance.iter().map(|m| m.balance).sum();
     let this_balance = p.balance;
-    let balance = move || if whole.get() { whole_total } else { this_balance };
+    let balance = move || {
+        if whole.get() {
+            whole_total
+        } else {
+            this_balance
+        }
+    };
     let whole_numbers: Vec<String> = p.whole_balance.iter().map(|m| m.number.clone()).collect();
     let instalments = move || -> Vec<Instalment> {
         let ds = dates.get();

@@ -86,7 +86,11 @@ pub fn allocate(balances: &[i64], amount: i64) -> Vec<i64> {
 /// `Some(("completed", …))` when none is left open or the payments cover
 /// it, `Some(("broken", …))` when an instalment was missed; `None` while on
 /// track. The second part is the audit action.
-pub fn ending(open: usize, void: usize, standing: Standing) -> Option<(&'static str, &'static str)> {
+pub fn ending(
+    open: usize,
+    void: usize,
+    standing: Standing,
+) -> Option<(&'static str, &'static str)> {
     if void > 0 {
         return Some(("cancelled", "plan.cancelled"));
     }

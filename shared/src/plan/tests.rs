@@ -138,11 +138,16 @@ fn who_may_propose_and_the_terms_they_agree_to() {
     let three = ["GLX-1".to_owned(), "GLX-2".to_owned(), "GLX-3".to_owned()];
     let t = terms("en", "Globex", &three, usd, &p, 3);
     assert!(
-        t.starts_with("I agree to pay Globex 1250.00 USD for invoices GLX-1, GLX-2 and GLX-3 in 2 instalments"),
+        t.starts_with(
+            "I agree to pay Globex 1250.00 USD for invoices GLX-1, GLX-2 and GLX-3 in 2 instalments"
+        ),
         "{t}"
     );
     let fr = terms("fr", "Globex", &three[..2], usd, &p, 3);
-    assert!(fr.contains("pour les factures GLX-1 et GLX-2 en 2 échéances"), "{fr}");
+    assert!(
+        fr.contains("pour les factures GLX-1 et GLX-2 en 2 échéances"),
+        "{fr}"
+    );
     let ar = terms("ar", "Globex", &three[..2], usd, &p, 3);
     assert!(ar.contains("عن الفواتير GLX-1 وGLX-2 على"), "{ar}");
 }

@@ -13,7 +13,7 @@ fn stripe() -> String {
     std::env::var("SETTLE_STRIPE_URL").expect("SETTLE_STRIPE_URL: run with `cargo xtask test`")
 }
 
-fn portal(
+pub fn portal(
     app: &TestApp,
     cookie: &str,
     method: reqwest::Method,
@@ -32,12 +32,12 @@ fn portal(
 }
 
 /// A POST to the portal API as the signed-in customer.
-fn portal_post(app: &TestApp, cookie: &str, path: &str, body: Value) -> Reply {
+pub fn portal_post(app: &TestApp, cookie: &str, path: &str, body: Value) -> Reply {
     portal(app, cookie, reqwest::Method::POST, path, Some(body))
 }
 
 /// Saves a test card through the stand-in's setup page and the way back.
-fn save_card(app: &TestApp, cookie: &str, card: &str) -> String {
+pub fn save_card(app: &TestApp, cookie: &str, card: &str) -> String {
     save_method(
         app,
         cookie,
@@ -80,7 +80,7 @@ fn save_method(app: &TestApp, cookie: &str, form: &[(&str, &str)], last4: &str) 
 }
 
 /// The stand-in's PaymentIntents for an invoice.
-fn intents(app: &TestApp, invoice: &str) -> Vec<Value> {
+pub fn intents(app: &TestApp, invoice: &str) -> Vec<Value> {
     let v: Value = app
         .http
         .get(format!("{}/__sim/payment_intents", stripe()))
@@ -103,7 +103,7 @@ fn schedule_of(app: &TestApp, invoice: &str) -> Value {
     r.body["data"][0].clone()
 }
 
-fn invoice(app: &TestApp, customer: &str, due: NaiveDate, number: &str) -> String {
+pub fn invoice(app: &TestApp, customer: &str, due: NaiveDate, number: &str) -> String {
     let mut body = TestApp::invoice_body(customer, "EUR");
     body["number"] = json!(number);
     body["due_date"] = json!(due.to_string());
@@ -113,7 +113,7 @@ fn invoice(app: &TestApp, customer: &str, due: NaiveDate, number: &str) -> Strin
 }
 
 /// Runs the cron at `at` and waits until the schedule is no longer due.
-fn cron_at(clock: &Clock, at: DateTime<Utc>) {
+pub fn cron_at(clock: &Clock, at: DateTime<Utc>) {
     clock.set(at);
     clock.call("cron", Some(json!({})));
 }

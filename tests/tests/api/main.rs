@@ -8,6 +8,7 @@ mod helpers;
 mod api_keys;
 mod autopay;
 mod bad_input;
+mod balance_plans;
 mod branding;
 mod checkout;
 mod clock_travel;

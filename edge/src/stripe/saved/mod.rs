@@ -157,7 +157,11 @@ pub fn create_charge(base: &str, key: &str, idempotency: &str, c: &NewCharge<'_>
         pairs.push(pair("metadata[settle_discount]", c.discount.to_string()));
     }
     if c.allocation.len() > 1 {
-        let split: Vec<String> = c.allocation.iter().map(|(i, a)| format!("{i}:{a}")).collect();
+        let split: Vec<String> = c
+            .allocation
+            .iter()
+            .map(|(i, a)| format!("{i}:{a}"))
+            .collect();
         pairs.push(pair(
             &format!("metadata[{}]", crate::stripe::reconcile::META_ALLOCATION),
             split.join(","),

@@ -224,7 +224,9 @@ async fn attempt(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
         .as_deref()
         .and_then(crate::stripe::reconcile::parse_allocation)
         .unwrap_or_default();
-    let invoice_id = allocation.first().map_or(row.invoice_id.as_str(), |(i, _)| i);
+    let invoice_id = allocation
+        .first()
+        .map_or(row.invoice_id.as_str(), |(i, _)| i);
     let request = saved::create_charge(
         &ctx.config.stripe_api_base,
         acct.key.expose(),

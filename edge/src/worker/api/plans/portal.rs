@@ -114,7 +114,11 @@ async fn whole_balance(
         .collect();
     let today = crate::rows::local_date(ctx.now_ms(), &inv.time_zone);
     let members = plan::whole_balance(&inv.id, &candidates, today);
-    Ok(if members.len() > 1 { members } else { Vec::new() })
+    Ok(if members.len() > 1 {
+        members
+    } else {
+        Vec::new()
+    })
 }
 
 /// A statement that fails the batch unless the invoice is as a new plan
