@@ -103,7 +103,7 @@ fn schedule_of(app: &TestApp, invoice: &str) -> Value {
     r.body["data"][0].clone()
 }
 
-pub fn invoice(app: &TestApp, customer: &str, due: NaiveDate, number: &str) -> String {
+fn invoice(app: &TestApp, customer: &str, due: NaiveDate, number: &str) -> String {
     let mut body = TestApp::invoice_body(customer, "EUR");
     body["number"] = json!(number);
     body["due_date"] = json!(due.to_string());
