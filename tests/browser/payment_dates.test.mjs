@@ -102,7 +102,7 @@ test('a customer promises a date, changes it once, and an agent cancels it and r
   assert.ok(!(await reminded()), 'held again');
 });
 
-test('a customer proposes three instalments past the rules, a supervisor approves, and the first is paid', async () => {
+test('a customer splits their whole overdue balance into three instalments past the rules, a supervisor approves, and the first is paid', async () => {
   const stamp = Date.now();
   const adminEmail = `plans-${stamp}@globex.example`;
   const { org, api } = await newOrganization({
@@ -122,6 +122,12 @@ test('a customer proposes three instalments past the rules, a supervisor approve
     customer_id: customer.id, number: `GLP-${stamp}`, currency: 'USD', due_date: due,
     lines: [{ description: 'Monorail feasibility study', quantity: 1, unit_amount: 90000 }],
   });
+  // An older invoice, ten days overdue: it may join the plan.
+  const daysAgo = (n) => new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+  const older = await api('/invoices', {
+    customer_id: customer.id, number: `GLO-${stamp}`, currency: 'USD', issue_date: daysAgo(40), due_date: daysAgo(10),
+    lines: [{ description: 'Monorail survey', quantity: 1, unit_amount: 30000 }],
+  });
 
   // The customer, on a phone: three monthly instalments, past the 30 days.
   const link = await api(`/customers/${customer.id}/portal-links`, {});
@@ -133,8 +139,12 @@ test('a customer proposes three instalments past the rules, a supervisor approve
   await buyer.page.getByRole('heading', { level: 1, name: `Pay invoice ${invoice.number} in instalments` }).waitFor();
   await buyer.page.getByLabel('Number of instalments').selectOption('3');
   assert.equal(await buyer.page.locator('.instalment .num').allInnerTexts().then((a) => a.join('|')), '$300.00|$300.00|$300.00');
+  await buyer.page.locator('.terms', { hasText: `900.00 USD for invoice ${invoice.number} in 3` }).waitFor();
+  // The whole overdue balance instead: both invoices, $1,200.00.
+  await buyer.page.getByLabel(`My whole overdue balance: $1,200.00 (invoices ${older.number}, ${invoice.number})`).check();
+  assert.equal(await buyer.page.locator('.instalment .num').allInnerTexts().then((a) => a.join('|')), '$400.00|$400.00|$400.00');
   await buyer.page.getByText('a last instalment more than 30 days away').waitFor();
-  await buyer.page.locator('.terms', { hasText: '900.00 USD for invoice' }).waitFor();
+  await buyer.page.locator('.terms', { hasText: `1200.00 USD for invoices ${older.number} and ${invoice.number} in 3` }).waitFor();
   await buyer.page.getByRole('button', { name: 'Send my plan to Globex' }).click();
   await buyer.page.getByRole('alert').getByText('Tick the box to agree to the terms.').waitFor();
   await buyer.page.getByLabel('I agree to pay these instalments on these dates').check();
@@ -148,6 +158,7 @@ test('a customer proposes three instalments past the rules, a supervisor approve
   await boss.page.getByRole('link', { name: 'Payment dates' }).click();
   const row = boss.page.getByRole('row', { name: new RegExp(invoice.number) });
   await row.getByText('Past your rules').waitFor();
+  await row.getByText(`${older.number}, ${invoice.number}`).waitFor();
   await checkPage(boss.page, '55-console-plan-proposed');
   await row.getByLabel('Message to the customer').fill('Fine by us, thank you for asking.');
   await row.getByRole('button', { name: 'Approve' }).click();
@@ -157,20 +168,22 @@ test('a customer proposes three instalments past the rules, a supervisor approve
   await buyer.page.reload();
   await buyer.page.getByText('Your instalment plan is set up.').waitFor();
   await buyer.page.getByText('Fine by us, thank you for asking.').waitFor();
+  await buyer.page.getByText(`Invoices in this plan: ${older.number}, ${invoice.number}.`).waitFor();
   await checkPage(buyer.page, '56-plan-active');
-  await buyer.page.getByRole('button', { name: 'Pay the next instalment: $300.00' }).click();
+  await buyer.page.getByRole('button', { name: 'Pay the next instalment: $400.00' }).click();
   await buyer.page.waitForURL(/\/pay\/cs_test_/);
   await buyer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
   await buyer.page.getByRole('button', { name: /^Pay / }).click();
   await buyer.page.waitForURL(/\/invoices\/inv_[0-9a-f]+\?checkout=cs_test_/);
-  // Part paid: the invoice stays open with the rest due.
-  await buyer.page.waitForFunction(() => document.querySelector('.due-now')?.innerText.includes('$600.00'), null, { timeout: 30000 });
+  // The oldest invoice is paid first; the rest goes to the newer one.
   const plan = await eventually(async () => {
     const p = (await api(`/plans?invoice_id=${invoice.id}`)).data[0];
-    return p.paid === 30000 && p;
+    return p.paid === 40000 && p;
   }, 'the first instalment is paid');
   assert.deepEqual(plan.instalments.map((i) => i.paid), [true, false, false]);
-  assert.equal(plan.next_due.amount, 30000);
+  assert.equal(plan.next_due.amount, 40000);
+  assert.equal((await api(`/invoices/${older.id}`)).status, 'paid');
+  assert.equal((await api(`/invoices/${invoice.id}`)).amount_paid, 10000);
 });
 
 test('a customer pays an invoice early with its discount, and it closes at zero', async () => {
