@@ -238,10 +238,16 @@ fn Plans() -> impl IntoView {
                                     _ => None,
                                 };
                                 let past = p.outside_rules.len();
+                                // A plan over the whole overdue balance: its other invoices.
+                                let others = (p.invoice_numbers.len() > 1).then(|| {
+                                    let o: Vec<&str> = p.invoice_numbers.iter().map(String::as_str).filter(|n| *n != p.invoice_number).collect();
+                                    format!("+ {}", o.join(", "))
+                                });
                                 view! {
                                     <tr>
                                         <td><A href=format!("/console/invoices/{}", p.invoice_id)>{p.invoice_number.clone()}</A>
-                                            {(p.invoice_numbers.len() > 1).then(|| view! { <br/><span class="hint">{p.invoice_numbers.join(", ")}</span> })}</td>
+                                            // A plan over the whole overdue balance: its other invoices.
+                                            {others.map(|o| view! { <br/><span class="hint">{o}</span> })}</td>
                                         <td><A href=format!("/console/customers/{}", p.customer_id)>{p.customer_name.clone()}</A></td>
                                         <td><ul class="plain">{schedule.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
                                             {(past > 0).then(|| view! { <span class="badge broken">{t.past_rules}</span> })}</td>

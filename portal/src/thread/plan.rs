@@ -62,15 +62,20 @@ fn Page(
     let company = session.organization.display_name.clone();
     set_title(&fill(w.plan_title, "number", &p.number));
     let invoice_link = format!("/invoices/{}", p.invoice_id);
-    let head = view! {
-        <p class="no-print"><a href=invoice_link.clone()>{w.promise_back}</a></p>
-        <h1>{fill(w.plan_title, "number", &p.number)}</h1>
-        <p class="amount-line">{money(p.balance, &p.currency, &locale)}</p>
-    };
     let live = p
         .plan
         .clone()
         .filter(|x| x.status == "active" || x.status == "proposed");
+    // A live plan over several invoices: what is left of the plan.
+    let left = live
+        .as_ref()
+        .filter(|x| x.invoice_numbers.len() > 1)
+        .map_or(p.balance, |x| x.total - x.paid);
+    let head = view! {
+        <p class="no-print"><a href=invoice_link.clone()>{w.promise_back}</a></p>
+        <h1>{fill(w.plan_title, "number", &p.number)}</h1>
+        <p class="amount-line">{money(left, &p.currency, &locale)}</p>
+    };
     let body = match (live, &p.refusal) {
         (Some(plan), _) => view! {
             <Standing plan=plan company=company.clone() locale=locale.clone() lang=lang/>
