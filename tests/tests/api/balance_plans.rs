@@ -274,18 +274,28 @@ fn autopay_charges_a_whole_balance_instalment_across_invoices_and_a_missed_one_l
     );
     assert_eq!(r.status, 200, "{}", r.body);
 
-    // Bea: the same plan without autopay, and she misses the first.
+    // Bea: a plan over three invoices without autopay. She pays the first
+    // instalment by bank transfer (the oldest invoice and part of the
+    // next), then misses the second.
     let (bea, _) = customer(&app, "Bea");
     let b_old = invoice(&app, &bea, day(-5), &format!("WB-{n}-1"));
-    let b_new = invoice(&app, &bea, day(10), &format!("WB-{n}-2"));
+    let b_mid = invoice(&app, &bea, day(-3), &format!("WB-{n}-2"));
+    let b_new = invoice(&app, &bea, day(10), &format!("WB-{n}-3"));
     let b_cookie = app.session(&bea);
     let r = portal_post(
         &app,
         &b_cookie,
         &format!("/invoices/{b_new}/plan"),
-        json!({ "instalments": instalments(&[day(2), day(9)], &[12000, 7000]), "accept_terms": true, "whole_balance": true }),
+        json!({ "instalments": instalments(&[day(2), day(5)], &[12000, 16500]), "accept_terms": true, "whole_balance": true }),
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    for (id, amount) in [(&b_old, 9500), (&b_mid, 2500)] {
+        let r = app.post(
+            &format!("/api/v1/invoices/{id}/payments"),
+            json!({ "amount": amount, "currency": "EUR", "method": "bank_transfer", "received_on": day(0).to_string() }),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
 
     // Day 2: Ada's first instalment is one charge, split oldest first.
     cron_at(&clock, at(2, 9));
@@ -312,13 +322,15 @@ fn autopay_charges_a_whole_balance_instalment_across_invoices_and_a_missed_one_l
     let r = app.get(&format!("/api/v1/plans?customer_id={ada}"));
     assert_eq!(r.body["data"][0]["status"], "completed", "{}", r.body);
 
-    // Bea's plan broke after the grace days (3): each of her invoices now
-    // needs an agent's agreement before new dates, and her account is
-    // flagged (a new link: a week on, the first session has ended).
+    // Bea's plan broke after the second instalment's grace days (3), her
+    // oldest invoice paid: each invoice still open now needs an agent's
+    // agreement before new dates, and her account is flagged (a new link:
+    // a week on, the first session has ended).
     let b_cookie = app.session(&bea);
     let r = app.get(&format!("/api/v1/plans?customer_id={bea}"));
     assert_eq!(r.body["data"][0]["status"], "broken", "{}", r.body);
-    for id in [&b_old, &b_new] {
+    assert_eq!(r.body["data"][0]["paid"], 12000, "{}", r.body);
+    for id in [&b_mid, &b_new] {
         let r = app.portal_get(&b_cookie, &format!("/invoices/{id}/plan"));
         assert_eq!(
             r.body["refusal"]["code"], "promise_needs_approval",
@@ -335,7 +347,7 @@ fn autopay_charges_a_whole_balance_instalment_across_invoices_and_a_missed_one_l
         json!({}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    for id in [&b_old, &b_new] {
+    for id in [&b_mid, &b_new] {
         let r = app.portal_get(&b_cookie, &format!("/invoices/{id}/plan"));
         assert_eq!(r.body["refusal"], Value::Null, "{}", r.body);
     }

@@ -24,7 +24,9 @@ pub const SELECT_INVOICE: &str = "SELECT i.id, i.customer_id, i.number, i.curren
      i.subtotal, i.tax, i.total, i.amount_paid, i.sent_at, i.voided_at, i.created_at, c.time_zone, \
      EXISTS (SELECT 1 FROM checkout_sessions s WHERE s.organization_id = i.organization_id AND s.state = 'processing' \
      AND (s.invoice_id = i.id OR EXISTS (SELECT 1 FROM json_each(s.invoice_ids) j WHERE j.value = i.id))) \
-     OR EXISTS (SELECT 1 FROM scheduled_payments sp WHERE sp.invoice_id = i.id AND sp.status IN ('charging', 'processing')) AS processing, \
+     OR EXISTS (SELECT 1 FROM scheduled_payments sp WHERE sp.invoice_id = i.id AND sp.status IN ('charging', 'processing')) \
+     OR EXISTS (SELECT 1 FROM plan_invoices pi JOIN scheduled_payments sp ON sp.plan_id = pi.plan_id \
+       WHERE pi.invoice_id = i.id AND sp.status IN ('charging', 'processing')) AS processing, \
      (SELECT d.id FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind IN ('customer', 'company')) AS dispute_id, \
      (SELECT d.disputed_amount FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open' AND d.kind IN ('customer', 'company')) AS disputed_amount, \
      i.replaces_invoice_id, (SELECT r.number FROM invoices r WHERE r.id = i.replaces_invoice_id) AS replaces_number, \

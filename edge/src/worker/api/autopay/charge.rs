@@ -110,16 +110,23 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     };
     let plan_live = plan.as_ref().is_none_or(|p| p.status == "active");
     let mut allocation = None;
+    // A payment on its way, or a dispute, on any invoice the charge covers.
+    let (mut held, mut disputed) = (inv.processing != 0, inv.dispute_id.is_some());
     if let Some(p) = plan.as_ref().filter(|p| p.members().len() > 1) {
         let parts = p.split(row.amount_cap.unwrap_or(0));
         amount = parts.iter().map(|(_, _, a)| a).sum();
         discount = 0;
         let split: Vec<String> = parts.iter().map(|(i, _, a)| format!("{i}:{a}")).collect();
         allocation = Some(split.join(","));
+        for (id, _, _) in parts.iter().filter(|(id, _, _)| *id != inv.id) {
+            let other = invoices::load(ctx, &row.organization_id, id).await?;
+            held |= other.processing != 0;
+            disputed |= other.dispute_id.is_some();
+        }
     }
     // A Checkout payment of the invoice is on its way (a bank debit
     // settling): look again in an hour rather than charge it twice.
-    if inv.processing != 0 {
+    if held {
         db::batch_unless_raced(
             &ctx.db,
             vec![
@@ -137,7 +144,7 @@ async fn start(ctx: &Ctx, row: ScheduleRow) -> Result<Outcome, ApiError> {
     // Nothing to charge, or nothing that may be: the schedule ends here.
     let ended = if (allocation.is_none() && inv.status != "open") || amount == 0 {
         Some("invoice_settled")
-    } else if inv.dispute_id.is_some() {
+    } else if disputed {
         Some("invoice_disputed")
     } else if !plan_live {
         Some("plan_ended")

@@ -173,11 +173,11 @@ async fn end(ctx: &Ctx, p: &PlanRow, status: &str, action: &str) -> Result<bool,
             params![&p.id, &p.status],
         )?,
         // Broken only as read: no payment landed on any of its invoices
-        // meanwhile, and none was settled or voided.
+        // meanwhile and none was voided (those already paid stay paid).
         db::conflict_unless(
             &ctx.db,
             "?3 = 0 OR ((SELECT SUM(m.amount_paid) FROM plan_invoices pi JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = ?1) = ?2 \
-             AND NOT EXISTS (SELECT 1 FROM plan_invoices pi JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = ?1 AND m.status != 'open'))",
+             AND NOT EXISTS (SELECT 1 FROM plan_invoices pi JOIN invoices m ON m.id = pi.invoice_id WHERE pi.plan_id = ?1 AND m.status = 'void'))",
             params![&p.id, p.members_paid(), i64::from(status == "broken")],
         )?,
         db::stmt(

@@ -291,12 +291,14 @@ pub async fn approve(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Api
                 &ctx.db,
                 // With it, the other invoices of its last plan when that
                 // plan broke (a plan over the whole overdue balance locked
-                // them all).
+                // them all), unless a promise of theirs broke since.
                 "UPDATE invoices SET promise_needs_approval = 0 WHERE id = ?1 OR (status = 'open' AND id IN \
                  (SELECT pi.invoice_id FROM plan_invoices pi WHERE pi.plan_id = \
                    (SELECT p.id FROM plan_invoices x JOIN payment_plans p ON p.id = x.plan_id WHERE x.invoice_id = ?1 \
                     ORDER BY p.id DESC LIMIT 1 ) \
-                  AND EXISTS (SELECT 1 FROM payment_plans b WHERE b.id = pi.plan_id AND b.status = 'broken')))",
+                  AND EXISTS (SELECT 1 FROM payment_plans b WHERE b.id = pi.plan_id AND b.status = 'broken' \
+                    AND NOT EXISTS (SELECT 1 FROM promises pr WHERE pr.invoice_id = pi.invoice_id AND pr.status = 'broken' \
+                      AND pr.ended_at > b.ended_at))))",
                 params![&inv.id],
             )?,
             ctx.audit(Audit {
