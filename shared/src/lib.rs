@@ -5,6 +5,7 @@
 //! a value of one of these types is valid.
 
 pub mod api;
+pub mod billing;
 pub mod branding;
 pub mod decimal;
 pub mod dispute;
