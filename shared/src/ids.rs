@@ -134,6 +134,15 @@ define_id!(
 define_id!(
     /// A file attached to a dispute's thread.
     AttachmentId, "att");
+define_id!(
+    /// A plan or add-on of an organization's catalog.
+    CatalogItemId, "cat");
+define_id!(
+    /// A customer's subscription to a catalog plan.
+    SubscriptionId, "sub");
+define_id!(
+    /// One organization's billing run on one date.
+    BillingRunId, "brn");
 
 #[cfg(test)]
 mod tests {

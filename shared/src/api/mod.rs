@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 mod autopay;
+mod billing;
 mod dispute;
 mod invoice;
 mod organization;
@@ -14,6 +15,7 @@ mod promise;
 mod stripe_account;
 mod team;
 pub use autopay::*;
+pub use billing::*;
 pub use dispute::*;
 pub use invoice::*;
 pub use organization::*;

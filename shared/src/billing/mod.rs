@@ -9,9 +9,16 @@
 //! - [`proration`]: the one proration rule. Every prorated amount in Settle
 //!   (a first partial period, a change of quantity or plan, a cancellation
 //!   with credit) is [`proration::part`] of a period's price, to the day.
+//! - [`catalog`]: plans and add-ons, checked.
+//! - [`subscription`]: a subscriber's checked choice and the invoice it
+//!   issues for a period.
 
+pub mod catalog;
 pub mod period;
 pub mod proration;
+pub mod subscription;
 
-pub use period::{Interval, Period};
+pub use catalog::{Item, Kind};
+pub use period::{Interval, NextBill, Period, next_bill};
 pub use proration::{Change, part};
+pub use subscription::{Selection, choose};

@@ -100,7 +100,9 @@ impl Period {
     /// The day of the period `date` falls on, counted from 0, clamped to
     /// the period.
     pub fn day_of(&self, date: NaiveDate) -> u32 {
-        let d = (date - self.start).num_days().clamp(0, i64::from(self.days()));
+        let d = (date - self.start)
+            .num_days()
+            .clamp(0, i64::from(self.days()));
         d as u32
     }
 
@@ -214,21 +216,48 @@ mod tests {
     fn a_start_between_cutoffs_bills_the_part_to_the_next_cutoff() {
         let b = next_bill(d("2027-03-10"), 1, Interval::Month);
         assert!(b.is_partial());
-        assert_eq!(b.billed, Period { start: d("2027-03-10"), end: d("2027-04-01") });
-        assert_eq!(b.full, Period { start: d("2027-03-01"), end: d("2027-04-01") });
+        assert_eq!(
+            b.billed,
+            Period {
+                start: d("2027-03-10"),
+                end: d("2027-04-01")
+            }
+        );
+        assert_eq!(
+            b.full,
+            Period {
+                start: d("2027-03-01"),
+                end: d("2027-04-01")
+            }
+        );
         assert_eq!((b.billed.days(), b.full.days()), (22, 31));
         // Quarterly: the part runs to the next cut-off date, and the whole
         // periods then run three months at a time from there.
         let q = next_bill(d("2027-02-20"), 15, Interval::Quarter);
-        assert_eq!(q.billed, Period { start: d("2027-02-20"), end: d("2027-03-15") });
+        assert_eq!(
+            q.billed,
+            Period {
+                start: d("2027-02-20"),
+                end: d("2027-03-15")
+            }
+        );
         assert_eq!(q.full.start, d("2026-12-15"));
-        assert_eq!(next_bill(q.billed.end, 15, Interval::Quarter).billed.end, d("2027-06-15"));
+        assert_eq!(
+            next_bill(q.billed.end, 15, Interval::Quarter).billed.end,
+            d("2027-06-15")
+        );
     }
 
     #[test]
     fn the_current_period_ends_where_billing_got_to() {
         let p = current(d("2027-03-31"), 31, Interval::Month);
-        assert_eq!(p, Period { start: d("2027-02-28"), end: d("2027-03-31") });
+        assert_eq!(
+            p,
+            Period {
+                start: d("2027-02-28"),
+                end: d("2027-03-31")
+            }
+        );
         assert_eq!(p.day_of(d("2027-03-01")), 1);
         assert_eq!(p.day_of(d("2027-05-01")), 31);
         assert_eq!(p.last_day(), d("2027-03-30"));
@@ -243,7 +272,11 @@ mod tests {
         }
 
         fn interval() -> impl Strategy<Value = Interval> {
-            prop_oneof![Just(Interval::Month), Just(Interval::Quarter), Just(Interval::Year)]
+            prop_oneof![
+                Just(Interval::Month),
+                Just(Interval::Quarter),
+                Just(Interval::Year)
+            ]
         }
 
         proptest! {

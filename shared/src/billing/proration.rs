@@ -106,7 +106,11 @@ mod tests {
     fn rounding_is_half_away_from_zero_per_share() {
         // 1000 over 3 days: shares 333, 667, 1000 → parts 333, 334, 333.
         assert_eq!(
-            [part(1000, 0, 1, 3), part(1000, 1, 2, 3), part(1000, 2, 3, 3)],
+            [
+                part(1000, 0, 1, 3),
+                part(1000, 1, 2, 3),
+                part(1000, 2, 3, 3)
+            ],
             [333, 334, 333]
         );
         // A first partial month: 10 March to 1 April of a 31-day period.
