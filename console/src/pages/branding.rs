@@ -90,6 +90,7 @@ fn Form(branding: Branding) -> impl IntoView {
         reminders: None,
         promises: None,
         plans: None,
+        billing: None,
     };
     // The invoice email as the server would render it with these values.
     let preview_email = move |_| {

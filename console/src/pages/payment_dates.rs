@@ -298,6 +298,7 @@ fn Limits() -> impl IntoView {
                 grace_days: grace,
             }),
             plans: None,
+            billing: None,
         };
         leptos::task::spawn_local(async move {
             let r = api::patch::<OrganizationResponse, _>("/organization", &body).await;

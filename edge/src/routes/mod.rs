@@ -141,6 +141,16 @@ pub enum Route {
     CancelPortalSchedule(String),
     ListSchedules,
     CancelSchedule(String),
+    ListCatalogPlans,
+    CreateCatalogPlan,
+    ReplaceCatalogPlan(String),
+    ListCatalogAddOns,
+    CreateCatalogAddOn,
+    ListSubscriptions,
+    CreateSubscription,
+    GetSubscription(String),
+    ListBillingRuns,
+    StartBillingRun,
     OpenDispute(String),
     ResolveDispute(String),
     // The email provider's delivery events
@@ -278,6 +288,16 @@ impl Route {
             Route::CancelPortalSchedule(_) => "portal.schedule.cancel",
             Route::ListSchedules => "scheduled_payments.list",
             Route::CancelSchedule(_) => "scheduled_payments.cancel",
+            Route::ListCatalogPlans => "catalog.plans.list",
+            Route::CreateCatalogPlan => "catalog.plans.create",
+            Route::ReplaceCatalogPlan(_) => "catalog.plans.replace",
+            Route::ListCatalogAddOns => "catalog.add_ons.list",
+            Route::CreateCatalogAddOn => "catalog.add_ons.create",
+            Route::ListSubscriptions => "subscriptions.list",
+            Route::CreateSubscription => "subscriptions.create",
+            Route::GetSubscription(_) => "subscriptions.get",
+            Route::ListBillingRuns => "billing_runs.list",
+            Route::StartBillingRun => "billing_runs.start",
             Route::OpenDispute(_) => "disputes.open",
             Route::ResolveDispute(_) => "disputes.resolve",
             Route::EmailWebhook => "email.webhook",
@@ -364,6 +384,20 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["promises", id, "cancel"] => (Post, Route::CancelPromise(s(id))),
             ["scheduled-payments"] => (Get, Route::ListSchedules),
             ["scheduled-payments", id, "cancel"] => (Post, Route::CancelSchedule(s(id))),
+            ["catalog", "plans"] => {
+                return pick(method, Route::ListCatalogPlans, Route::CreateCatalogPlan);
+            }
+            ["catalog", "plans", code] => (Method::Put, Route::ReplaceCatalogPlan(s(code))),
+            ["catalog", "add-ons"] => {
+                return pick(method, Route::ListCatalogAddOns, Route::CreateCatalogAddOn);
+            }
+            ["subscriptions"] => {
+                return pick(method, Route::ListSubscriptions, Route::CreateSubscription);
+            }
+            ["subscriptions", id] => (Get, Route::GetSubscription(s(id))),
+            ["billing-runs"] => {
+                return pick(method, Route::ListBillingRuns, Route::StartBillingRun);
+            }
             ["invoices", id, "disputes"] => (Post, Route::OpenDispute(s(id))),
             ["disputes", id, "resolve"] => (Post, Route::ResolveDispute(s(id))),
             ["disputes"] => (Get, Route::ListDisputes),

@@ -2,7 +2,9 @@
 //! and its API view.
 
 use serde::Deserialize;
-use settle_shared::api::{Branding, OrganizationResponse, PaymentSettings, PromiseSettings};
+use settle_shared::api::{
+    BillingSettings, Branding, OrganizationResponse, PaymentSettings, PromiseSettings,
+};
 use settle_shared::reminders::ReminderSettings;
 use settle_shared::time::rfc3339_from_millis;
 
@@ -51,6 +53,14 @@ pub struct OrganizationRow {
     pub plan_min_instalment: Option<i64>,
     #[serde(default)]
     pub plan_max_span_days: Option<i64>,
+    #[serde(default)]
+    pub billing_cutoff_day: Option<i64>,
+    #[serde(default)]
+    pub billing_time_zone: Option<String>,
+    #[serde(default)]
+    pub billing_due_days: Option<i64>,
+    #[serde(default)]
+    pub billing_immediate_cancel: Option<i64>,
 }
 
 fn default_promise_max_days() -> i64 {
@@ -157,6 +167,21 @@ impl OrganizationRow {
         }
     }
 
+    /// How subscriptions are billed (the defaults where unset).
+    pub fn billing(&self) -> BillingSettings {
+        let d = BillingSettings::default();
+        BillingSettings {
+            cutoff_day: self
+                .billing_cutoff_day
+                .map_or(d.cutoff_day, |v| v.clamp(1, 31) as u32),
+            time_zone: self.billing_time_zone.clone().unwrap_or(d.time_zone),
+            due_days: self
+                .billing_due_days
+                .map_or(d.due_days, |v| v.clamp(0, 365) as u32),
+            immediate_cancel: self.billing_immediate_cancel.is_some_and(|v| v != 0),
+        }
+    }
+
     pub fn view(&self) -> OrganizationResponse {
         OrganizationResponse {
             id: self.id.clone(),
@@ -172,6 +197,7 @@ impl OrganizationRow {
                 }
             },
             plans: self.plan_rules(),
+            billing: self.billing(),
             link_ttl_days: self.link_ttl_days as u32,
             created_at: rfc3339_from_millis(self.created_at),
         }

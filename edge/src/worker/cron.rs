@@ -1,5 +1,5 @@
 //! The cron (every 5 minutes): plan and queue reminders, remind and end
-//! promises to pay, enqueue emails that
+//! promises to pay, open billing runs, enqueue emails that
 //! wait for their window or whose message was lost, reconcile with Stripe,
 //! forget old rate-limit windows.
 
@@ -100,6 +100,12 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(n) if n > 0 => worker::console_log!("scheduled payments: {n} queued"),
         Ok(_) => {}
         Err(e) => worker::console_error!("scheduled payment sweep: {e:?}"),
+    }
+    // Subscriptions whose period has started: the billing run.
+    match super::api::subscriptions::runs::sweep(ctx, scope).await {
+        Ok(n) if n > 0 => worker::console_log!("billing runs: {n} queued"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("billing run sweep: {e:?}"),
     }
     // Emails whose window has opened, then emails whose message was lost.
     let mut args = params![ctx.now_ms()];

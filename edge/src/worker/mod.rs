@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::routes::{Method, NoRoute, Route, match_route};
 use ctx::Ctx;
 use settle_shared::ErrorCode;
+use settle_shared::billing::Kind;
 use worker::{
     Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event,
 };
@@ -224,6 +225,16 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         }
         Route::ListSchedules => api::autopay::schedules::list(ctx, &req).await,
         Route::CancelSchedule(id) => api::autopay::schedules::cancel(ctx, &req, &id).await,
+        Route::ListCatalogPlans => api::catalog::list(ctx, &req, Kind::Plan).await,
+        Route::CreateCatalogPlan => api::catalog::create_plan(ctx, req).await,
+        Route::ReplaceCatalogPlan(code) => api::catalog::replace_plan(ctx, req, &code).await,
+        Route::ListCatalogAddOns => api::catalog::list(ctx, &req, Kind::AddOn).await,
+        Route::CreateCatalogAddOn => api::catalog::create_add_on(ctx, req).await,
+        Route::ListSubscriptions => api::subscriptions::list(ctx, &req).await,
+        Route::CreateSubscription => api::subscriptions::create(ctx, req).await,
+        Route::GetSubscription(id) => api::subscriptions::get(ctx, &req, &id).await,
+        Route::ListBillingRuns => api::subscriptions::runs::list(ctx, &req).await,
+        Route::StartBillingRun => api::subscriptions::runs::start(ctx, &req).await,
         Route::OpenDispute(id) => api::disputes::open_dispute(ctx, req, &id).await,
         Route::ResolveDispute(id) => api::disputes::resolve_dispute(ctx, req, &id).await,
         Route::EmailWebhook => api::emails::email_webhook(ctx, req).await,

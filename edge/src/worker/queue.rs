@@ -39,6 +39,10 @@ pub enum Job {
     Charge {
         schedule_id: String,
     },
+    /// The next batch of a billing run.
+    BillingBatch {
+        run_id: String,
+    },
 }
 
 /// Puts a job on the queue. A failure is logged, not returned: for emails
@@ -112,6 +116,9 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
             }
             Job::Charge { schedule_id } => {
                 super::api::autopay::charge::run(&ctx, schedule_id).await
+            }
+            Job::BillingBatch { run_id } => {
+                super::api::subscriptions::runs::batch(&ctx, run_id).await
             }
         };
         match outcome {

@@ -100,6 +100,10 @@ pub struct UpdateOrganizationRequest {
     /// The rules of instalment plans customers may set up themselves.
     #[serde(default)]
     pub plans: Option<crate::plan::PlanRules>,
+    /// How subscriptions are billed: the cut-off day, its time zone, the
+    /// days to pay and whether subscribers may cancel at once.
+    #[serde(default)]
+    pub billing: Option<super::BillingSettings>,
 }
 
 /// An organization as the API shows it.
@@ -116,6 +120,8 @@ pub struct OrganizationResponse {
     pub promises: super::PromiseSettings,
     #[serde(default)]
     pub plans: crate::plan::PlanRules,
+    #[serde(default)]
+    pub billing: super::BillingSettings,
     pub link_ttl_days: u32,
     pub created_at: String,
 }

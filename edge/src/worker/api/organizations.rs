@@ -192,6 +192,9 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             .into());
         }
     }
+    if let Some(b) = &body.billing {
+        checked_billing(b)?;
+    }
     let branding = body.branding.as_ref().map(checked_branding).transpose()?;
     if let Some(p) = &body.payments {
         if !(0..=settle_shared::money::MAX_AMOUNT_MINOR).contains(&p.min_partial_amount) {
@@ -272,6 +275,33 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                     action: "organization.plans_updated",
                     subject: &org.id,
                     detail: json!({ "before": org.plan_rules(), "after": p }),
+                })?,
+            ],
+        )
+        .await?;
+    }
+    if let Some(b) = &body.billing {
+        db::batch(
+            &ctx.db,
+            vec![
+                db::stmt(
+                    &ctx.db,
+                    "UPDATE organizations SET billing_cutoff_day = ?1, billing_time_zone = ?2, billing_due_days = ?3, \
+                     billing_immediate_cancel = ?4 WHERE id = ?5",
+                    params![
+                        i64::from(b.cutoff_day),
+                        &b.time_zone,
+                        i64::from(b.due_days),
+                        i64::from(b.immediate_cancel),
+                        &org.id
+                    ],
+                )?,
+                ctx.audit(Audit {
+                    org: Some(&org.id),
+                    actor: &ctx.actor(),
+                    action: "organization.billing_updated",
+                    subject: &org.id,
+                    detail: json!({ "before": org.billing(), "after": b }),
                 })?,
             ],
         )
@@ -442,4 +472,27 @@ pub async fn preview_branding(ctx: &Ctx, req: Request) -> Result<Response, ApiEr
             "text": rendered.text,
         }),
     )
+}
+
+/// Checks billing settings: a cut-off day of the month, a time zone the
+/// runtime knows, and days to pay of at most a year.
+fn checked_billing(b: &settle_shared::api::BillingSettings) -> Result<(), ApiError> {
+    if !settle_shared::billing::period::CUTOFF_DAYS.contains(&b.cutoff_day) {
+        return Err(FieldError::invalid(
+            "billing.cutoff_day",
+            "must be a day of the month from 1 to 31 (past a short month's end, its last day)",
+        )
+        .into());
+    }
+    if crate::zone::Zone::parse(&b.time_zone).is_none() {
+        return Err(FieldError::invalid(
+            "billing.time_zone",
+            "must be an IANA time zone such as Europe/Paris",
+        )
+        .into());
+    }
+    if b.due_days > 365 {
+        return Err(FieldError::invalid("billing.due_days", "must be from 0 to 365 days").into());
+    }
+    Ok(())
 }
