@@ -26,4 +26,5 @@ mod reminder_config;
 mod reminders;
 mod stripe;
 mod stripe_account;
+mod subscriptions;
 mod team;

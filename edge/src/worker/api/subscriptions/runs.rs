@@ -411,16 +411,17 @@ async fn bill(
                 tally.emails.push(email.to_string());
                 from = end;
             }
-            // Billed already (the period's row exists), or changed meanwhile.
-            Err(WriteError::Unique(m)) if m.contains("subscription_periods") => {
-                tally.skipped += 1;
-                return Ok(());
-            }
             Err(WriteError::Conflict) => {
                 tally.skipped += 1;
                 return Ok(());
             }
+            // Billed already (its number or its period's row exists), or
+            // a number taken by another invoice.
             Err(WriteError::Unique(_)) => {
+                if catch_up(ctx, sub, &from).await? {
+                    tally.skipped += 1;
+                    return Ok(());
+                }
                 let why = format!("an invoice numbered {} exists already", inv.number);
                 return fail(ctx, org, sub, &from, &why, tally).await;
             }
@@ -428,6 +429,34 @@ async fn bill(
         }
     }
     Ok(())
+}
+
+/// Whether the period from `from` was billed already; if so, `billed_to`
+/// (which did not follow: restored from a backup, say) is moved to the
+/// end of the period recorded for it.
+async fn catch_up(ctx: &Ctx, sub: &SubscriptionRow, from: &str) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct End {
+        period_end: String,
+    }
+    let Some(end) = db::one::<End>(db::stmt(
+        &ctx.db,
+        "SELECT period_end FROM subscription_periods WHERE subscription_id = ?1 AND period_start = ?2",
+        params![&sub.id, from],
+    )?)
+    .await?
+    else {
+        return Ok(false);
+    };
+    db::stmt(
+        &ctx.db,
+        "UPDATE subscriptions SET billed_to = ?3, updated_at = ?4 WHERE id = ?1 AND billed_to = ?2",
+        params![&sub.id, from, &end.period_end, ctx.now_ms()],
+    )?
+    .run()
+    .await
+    .map_err(|e| ApiError::internal(format!("billed_to catch-up: {e}")))?;
+    Ok(true)
 }
 
 /// Marks a period the run cannot bill, with the reason in the audit trail.
