@@ -63,6 +63,11 @@ pub struct Config {
     /// The demo clock may be moved (`CLOCK_TRAVEL=1`, local only; never
     /// set in production).
     pub clock_travel: bool,
+    /// Webhook endpoints may be `http://127.0.0.1:<port>` or
+    /// `http://localhost:<port>` (`WEBHOOK_ALLOW_LOCAL_HTTP=1`, set by
+    /// `cargo xtask dev` and `test` for local receivers; never in
+    /// production, where only `https://` is taken).
+    pub webhook_allow_local_http: bool,
     /// Log each distinct SQL statement once per isolate (`SQL_TRACE=1`, set
     /// by `cargo xtask test`, whose query-plan check reads them).
     pub sql_trace: bool,
@@ -166,6 +171,10 @@ impl Config {
             },
             clock_travel: flag(get("CLOCK_TRAVEL"), "CLOCK_TRAVEL")?,
             sql_trace: flag(get("SQL_TRACE"), "SQL_TRACE")?,
+            webhook_allow_local_http: flag(
+                get("WEBHOOK_ALLOW_LOCAL_HTTP"),
+                "WEBHOOK_ALLOW_LOCAL_HTTP",
+            )?,
         })
     }
 }

@@ -25,6 +25,7 @@ pub mod rows;
 pub mod security;
 pub mod staff;
 pub mod stripe;
+pub mod webhooks;
 pub mod zone;
 
 #[cfg(target_arch = "wasm32")]

@@ -68,6 +68,14 @@ pub fn new_token(kind: TokenKind, rng: &mut impl Random) -> String {
     )
 }
 
+/// HMAC-SHA256 of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 /// A token derived from `purpose` with a server secret: the same input
 /// always gives the same token, and nobody without the secret can make one.
 /// Used where a retry must reproduce the token it sent the first time.

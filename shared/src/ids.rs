@@ -143,6 +143,15 @@ define_id!(
 define_id!(
     /// One organization's billing run on one date.
     BillingRunId, "brn");
+define_id!(
+    /// An organization's endpoint for outgoing webhooks.
+    WebhookEndpointId, "whe");
+define_id!(
+    /// An outgoing webhook event.
+    WebhookEventId, "evt");
+define_id!(
+    /// One event's delivery to one endpoint.
+    WebhookDeliveryId, "whd");
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ pub const SECRETS: [&str; 5] = [
 const PLACEHOLDER_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// The queues `wrangler.toml` binds.
-const QUEUES: [&str; 2] = ["settle-jobs", "settle-jobs-dlq"];
+const QUEUES: [&str; 3] = ["settle-jobs", "settle-jobs-dlq", "settle-webhooks"];
 
 /// The worker's gzip budget (README).
 const WORKER_BUDGET_GZIP_KIB: f64 = 1024.0;

@@ -185,6 +185,8 @@ impl Stack {
             ("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET),
             // The demo clock (`cargo xtask clock`); never set in production.
             ("CLOCK_TRAVEL", "1"),
+            // Webhook endpoints on this machine (`http://127.0.0.1:…`).
+            ("WEBHOOK_ALLOW_LOCAL_HTTP", "1"),
             // Retries 1, 2, 4, 8 s apart instead of 30 s, 2, 8, 32 min.
             ("EMAIL_RETRY_SCHEDULE", "1,2,4,8"),
         ];

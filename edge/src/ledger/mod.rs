@@ -184,6 +184,8 @@ pub struct Update {
     pub expected_version: i64,
     pub amount_paid: i64,
     pub status: InvoiceStatus,
+    /// Its status before the change.
+    pub was: InvoiceStatus,
     /// Set when the invoice is voided by this change.
     pub voided: bool,
 }
@@ -201,6 +203,7 @@ pub fn settle(inv: &Invoice, new: &[Row]) -> Update {
         expected_version: inv.version,
         amount_paid,
         status: inv.status.after_payments(inv.total, amount_paid),
+        was: inv.status,
         voided: false,
     }
 }

@@ -107,6 +107,12 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("billing run sweep: {e:?}"),
     }
+    // Outgoing webhooks due (and sends lost with their worker).
+    match super::api::webhooks::deliveries::sweep(ctx, scope).await {
+        Ok(n) if n > 0 => worker::console_log!("webhooks: {n} organizations queued"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("webhook sweep: {e:?}"),
+    }
     // Emails whose window has opened, then emails whose message was lost.
     let mut args = params![ctx.now_ms()];
     args.extend(scope.params(ctx));

@@ -30,6 +30,9 @@ pub struct Ctx {
     /// The request's context, for work after the answer (`waitUntil`);
     /// none in the queue consumer and the cron.
     pub background: Option<worker::Context>,
+    /// The organization whose webhook events this request or job emitted
+    /// (`webhooks::emit`): they are sent once it ends.
+    pub webhooks_emitted: RefCell<Option<String>>,
 }
 
 impl Ctx {
@@ -60,6 +63,7 @@ impl Ctx {
             real_now_ms: worker::Date::now().as_millis() as i64,
             ip: None,
             background: None,
+            webhooks_emitted: RefCell::new(None),
             config,
         })
     }

@@ -335,6 +335,9 @@ pub fn statements_with_ids(
             detail: a.detail.clone(),
         })?);
     }
+    for (kind, object) in crate::webhooks::from_ledger(e) {
+        stmts.extend(super::api::webhooks::emit(ctx, org_id, kind, &object)?);
+    }
     Ok((stmts, emails))
 }
 

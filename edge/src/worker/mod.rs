@@ -67,7 +67,11 @@ async fn fetch(req: Request, env: Env, context: Context) -> worker::Result<Respo
         c.background = Some(context);
         c
     }) {
-        Ok(ctx) => dispatch(&ctx, route, req).await,
+        Ok(ctx) => {
+            let r = dispatch(&ctx, route, req).await;
+            api::webhooks::kick_emitted(&ctx).await;
+            r
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -235,6 +239,12 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::GetSubscription(id) => api::subscriptions::get(ctx, &req, &id).await,
         Route::ListBillingRuns => api::subscriptions::runs::list(ctx, &req).await,
         Route::StartBillingRun => api::subscriptions::runs::start(ctx, &req).await,
+        Route::ListWebhookEndpoints => api::webhooks::list(ctx, &req).await,
+        Route::CreateWebhookEndpoint => api::webhooks::create(ctx, req).await,
+        Route::GetWebhookEndpoint(id) => api::webhooks::get(ctx, &req, &id).await,
+        Route::DeleteWebhookEndpoint(id) => api::webhooks::delete(ctx, &req, &id).await,
+        Route::ListWebhookDeliveries => api::webhooks::deliveries::list(ctx, &req).await,
+        Route::ResendWebhookDelivery(id) => api::webhooks::deliveries::resend(ctx, &req, &id).await,
         Route::OpenDispute(id) => api::disputes::open_dispute(ctx, req, &id).await,
         Route::ResolveDispute(id) => api::disputes::resolve_dispute(ctx, req, &id).await,
         Route::EmailWebhook => api::emails::email_webhook(ctx, req).await,

@@ -43,6 +43,24 @@ pub enum Job {
     BillingBatch {
         run_id: String,
     },
+    /// An organization's outgoing webhooks that are due (queue
+    /// [`WEBHOOKS`]).
+    Webhooks {
+        organization_id: String,
+    },
+}
+
+/// The queue of outgoing webhooks, apart from `JOBS` so that a slow
+/// receiver holds up no email or charge.
+pub const WEBHOOKS: &str = "WEBHOOKS";
+
+/// Puts a job on the queue bound as `binding`.
+pub async fn enqueue_to(env: &Env, binding: &str, job: Job) -> Result<(), String> {
+    let sent = match env.queue(binding) {
+        Ok(q) => q.send(job).await,
+        Err(e) => Err(e),
+    };
+    sent.map_err(|e| e.to_string())
 }
 
 /// Puts a job on the queue. A failure is logged, not returned: for emails
@@ -120,7 +138,11 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
             Job::BillingBatch { run_id } => {
                 super::api::subscriptions::runs::batch(&ctx, run_id).await
             }
+            Job::Webhooks { organization_id } => {
+                super::api::webhooks::deliveries::run(&ctx, organization_id).await
+            }
         };
+        super::api::webhooks::kick_emitted(&ctx).await;
         match outcome {
             Ok(Outcome::Done) => m.ack(),
             Ok(Outcome::RetryIn(secs)) => m.retry_with_options(

@@ -14,6 +14,7 @@ mod plan;
 mod promise;
 mod stripe_account;
 mod team;
+mod webhooks;
 pub use autopay::*;
 pub use billing::*;
 pub use dispute::*;
@@ -23,6 +24,7 @@ pub use plan::*;
 pub use promise::*;
 pub use stripe_account::*;
 pub use team::*;
+pub use webhooks::*;
 
 /// A page of a collection. `next_cursor` is opaque; pass it back as `?cursor=`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

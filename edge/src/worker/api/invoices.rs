@@ -170,6 +170,15 @@ pub(super) fn issue(
         detail: json!({ "number": inv.number, "currency": inv.currency.code(), "total": inv.totals.total,
                         "customer_id": i.customer.id, "replaces_invoice_id": i.replaces }),
     })?);
+    stmts.extend(super::webhooks::emit(
+        ctx,
+        i.org_id,
+        "invoice.created",
+        &json!({ "id": id, "number": inv.number, "customer_id": i.customer.id, "currency": inv.currency.code(),
+                 "subtotal": inv.totals.subtotal, "tax": inv.totals.tax, "total": inv.totals.total,
+                 "issue_date": inv.issue_date.to_string(), "due_date": inv.due_date.to_string(),
+                 "status": "open", "replaces_invoice_id": i.replaces }),
+    )?);
     if let Some(eid) = i.email {
         stmts.push(outbox::queue_email_stmt(
             ctx,

@@ -25,3 +25,4 @@ pub mod stripe_account;
 pub mod subscriptions;
 pub mod team;
 pub mod timeline;
+pub mod webhooks;

@@ -410,6 +410,14 @@ fn finish_stmts(
                         "resolution": end.words, "credit_note_id": end.credit_note,
                         "corrected_invoice_id": end.corrected_invoice }),
     })?);
+    stmts.extend(crate::worker::api::webhooks::emit(
+        ctx,
+        org_id,
+        "dispute.resolved",
+        &json!({ "id": d.id, "status": end.status.as_str(), "invoice_id": d.invoice_id, "customer_id": d.customer_id,
+                 "outcome": end.outcome, "resolution": end.words, "credit_note_id": end.credit_note,
+                 "corrected_invoice_id": end.corrected_invoice }),
+    )?);
     Ok(stmts)
 }
 

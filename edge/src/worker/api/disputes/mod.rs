@@ -65,7 +65,16 @@ pub async fn open_dispute(ctx: &Ctx, req: Request, id: &str) -> Result<Response,
                 subject: &inv.id,
                 detail: json!({ "dispute_id": did.as_str(), "customer_id": inv.customer_id, "reason": reason }),
             })?,
-        ],
+        ]
+        .into_iter()
+        .chain(crate::worker::api::webhooks::emit(
+            ctx,
+            &org.id,
+            "dispute.opened",
+            &json!({ "id": did.as_str(), "kind": "company", "status": "open", "invoice_id": inv.id,
+                     "customer_id": inv.customer_id, "reason": reason, "disputed_amount": due }),
+        )?)
+        .collect(),
     )
     .await;
     match write {

@@ -116,6 +116,13 @@ pub async fn open(ctx: &Ctx, req: Request, invoice_id: &str) -> Result<Response,
                             "lines": body.lines, "expected_amount": body.expected_amount, "disputed_amount": disputed }),
         })?,
     ];
+    stmts.extend(crate::worker::api::webhooks::emit(
+        ctx,
+        org,
+        "dispute.opened",
+        &json!({ "id": id.as_str(), "kind": "customer", "status": "open", "invoice_id": invoice_id,
+                 "customer_id": customer.id, "reason": body.reason.as_str(), "disputed_amount": disputed }),
+    )?);
     if let Some(text) = &message {
         let row = thread::new_row(&id, org, invoice_id, &customer.id, &customer.name);
         let (_, more) = thread::write(

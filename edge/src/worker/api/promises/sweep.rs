@@ -209,5 +209,15 @@ async fn end(ctx: &Ctx, p: &PromiseRow, ending: Ending) -> Result<bool, ApiError
             "promised_date": p.promised_date, "amount_due": p.amount_due.max(0), "currency": p.currency,
         }),
     })?);
+    if ending == Ending::Broken {
+        stmts.extend(crate::worker::api::webhooks::emit(
+            ctx,
+            &p.organization_id,
+            "promise.broken",
+            &json!({ "id": p.id, "status": "broken", "invoice_id": p.invoice_id, "invoice_number": p.invoice_number,
+                     "customer_id": p.customer_id, "promised_date": p.promised_date,
+                     "amount_due": p.amount_due.max(0), "currency": p.currency }),
+        )?);
+    }
     db::batch_unless_raced(&ctx.db, stmts).await
 }

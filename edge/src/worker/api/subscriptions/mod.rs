@@ -208,7 +208,10 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let number = format!("SUB-{:02X}{:02X}{:02X}{:02X}", r[0], r[1], r[2], r[3]);
     let add_ons = serde_json::to_string(&sel.add_on_quantities())
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let stmts = vec![
+    let object = json!({ "id": id.as_str(), "number": number, "customer_id": customer.id, "plan": plan.code,
+                         "currency": currency.code(), "quantity": sel.quantity, "add_ons": sel.add_on_quantities(),
+                         "status": "active", "start_date": start.to_string() });
+    let mut stmts = vec![
         db::stmt(
             &ctx.db,
             "INSERT INTO subscriptions (id, organization_id, customer_id, number, plan_id, currency, quantity, add_ons, \
@@ -232,11 +235,15 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             actor: &ctx.actor(),
             action: "subscription.created",
             subject: id.as_str(),
-            detail: json!({ "customer_id": customer.id, "number": number, "plan": plan.code,
-                            "currency": currency.code(), "quantity": sel.quantity,
-                            "add_ons": sel.add_on_quantities(), "start_date": start.to_string() }),
+            detail: object.clone(),
         })?,
     ];
+    stmts.extend(super::webhooks::emit(
+        ctx,
+        &org.id,
+        "subscription.created",
+        &object,
+    )?);
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
         // Two subscriptions drew the same number: 1 in 4 billion.
