@@ -410,6 +410,22 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["billing-runs"] => {
                 return pick(method, Route::ListBillingRuns, Route::StartBillingRun);
             }
+            ["webhook-endpoints"] => {
+                return pick(
+                    method,
+                    Route::ListWebhookEndpoints,
+                    Route::CreateWebhookEndpoint,
+                );
+            }
+            ["webhook-endpoints", id] => {
+                return match method {
+                    Get => Ok(Route::GetWebhookEndpoint(s(id))),
+                    Method::Delete => Ok(Route::DeleteWebhookEndpoint(s(id))),
+                    _ => Err(NoRoute::MethodNotAllowed),
+                };
+            }
+            ["webhook-deliveries"] => (Get, Route::ListWebhookDeliveries),
+            ["webhook-deliveries", id, "resend"] => (Post, Route::ResendWebhookDelivery(s(id))),
             ["invoices", id, "disputes"] => (Post, Route::OpenDispute(s(id))),
             ["disputes", id, "resolve"] => (Post, Route::ResolveDispute(s(id))),
             ["disputes"] => (Get, Route::ListDisputes),

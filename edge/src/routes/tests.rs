@@ -334,3 +334,61 @@ fn branding_routes() {
         Ok(Route::Logo("org_1".into(), "ab.png".into()))
     );
 }
+
+#[test]
+fn plans_subscriptions_and_webhook_routes() {
+    for (m, path, want) in [
+        (
+            Method::Post,
+            "/api/v1/catalog/plans",
+            Route::CreateCatalogPlan,
+        ),
+        (
+            Method::Put,
+            "/api/v1/catalog/plans/pro",
+            Route::ReplaceCatalogPlan("pro".into()),
+        ),
+        (
+            Method::Get,
+            "/api/v1/catalog/add-ons",
+            Route::ListCatalogAddOns,
+        ),
+        (
+            Method::Post,
+            "/api/v1/subscriptions",
+            Route::CreateSubscription,
+        ),
+        (
+            Method::Get,
+            "/api/v1/subscriptions/sub_1",
+            Route::GetSubscription("sub_1".into()),
+        ),
+        (Method::Post, "/api/v1/billing-runs", Route::StartBillingRun),
+        (
+            Method::Post,
+            "/api/v1/webhook-endpoints",
+            Route::CreateWebhookEndpoint,
+        ),
+        (
+            Method::Delete,
+            "/api/v1/webhook-endpoints/whe_1",
+            Route::DeleteWebhookEndpoint("whe_1".into()),
+        ),
+        (
+            Method::Get,
+            "/api/v1/webhook-deliveries",
+            Route::ListWebhookDeliveries,
+        ),
+        (
+            Method::Post,
+            "/api/v1/webhook-deliveries/whd_1/resend",
+            Route::ResendWebhookDelivery("whd_1".into()),
+        ),
+    ] {
+        assert_eq!(match_route(m, path), Ok(want), "{path}");
+    }
+    assert_eq!(
+        match_route(Method::Put, "/api/v1/webhook-endpoints/whe_1"),
+        Err(NoRoute::MethodNotAllowed)
+    );
+}

@@ -129,6 +129,16 @@ impl TestApp {
         )
     }
 
+    pub fn delete(&self, path: &str) -> Reply {
+        Self::reply(
+            self.http
+                .delete(format!("{}{path}", self.base))
+                .bearer_auth(&self.key)
+                .send()
+                .unwrap(),
+        )
+    }
+
     /// A POST with a body sent exactly as given.
     pub fn post_raw(
         &self,

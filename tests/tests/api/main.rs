@@ -28,3 +28,4 @@ mod stripe;
 mod stripe_account;
 mod subscriptions;
 mod team;
+mod webhooks;
