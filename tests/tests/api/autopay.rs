@@ -318,8 +318,9 @@ fn a_saved_card_is_charged_once_on_its_local_day_and_a_declined_one_is_retried_t
 
     // The retries: day 5, then day 9, then it gives up.
     cron_at(&clock, local(5, 9, 5));
-    eventually(30, "the second attempt", || {
-        schedule_of(&app, &bad)["attempts"] == 2
+    eventually(30, "the second attempt's answer", || {
+        let s = schedule_of(&app, &bad);
+        s["attempts"] == 2 && s["status"] != "charging"
     });
     let s = schedule_of(&app, &bad);
     assert_eq!(s["status"], "retrying", "{s}");

@@ -173,3 +173,50 @@ fn a_sent_email_is_kept_without_its_token() {
         "the link id stands in for the token: {text}"
     );
 }
+
+/// A subscription whose `billed_to` went back (a lost write, a restore):
+/// the next run finds the period's row, issues nothing, counts it skipped
+/// and puts `billed_to` right.
+#[test]
+fn a_billing_run_after_a_lost_write_issues_nothing_twice() {
+    use crate::subscriptions::{created, invoices};
+    let app = TestApp::new();
+    created(app.post(
+        "/api/v1/catalog/plans",
+        json!({ "code": "basic", "name": "Basic", "interval": "month", "prices": { "EUR": 900 } }),
+    ));
+    let c = app.create_customer("Lou Lost")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sub = created(app.post(
+        "/api/v1/subscriptions",
+        json!({ "customer_id": c, "plan": "basic", "currency": "EUR" }),
+    ));
+    let (id, start) = (
+        sub["id"].as_str().unwrap(),
+        sub["start_date"].as_str().unwrap(),
+    );
+    let run_done = |issued: i64, skipped: i64| {
+        crate::helpers::eventually(60, "the billing run", || {
+            let r = &app.get("/api/v1/billing-runs").body["data"][0];
+            r["status"] == "done" && r["issued"] == issued && r["skipped"] == skipped
+        })
+    };
+    let r = app.post("/api/v1/billing-runs", json!({}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    run_done(1, 0);
+    assert_eq!(invoices(&app, &c).len(), 1);
+    let billed_to = app.get(&format!("/api/v1/subscriptions/{id}")).body["billed_to"].clone();
+    d1(&format!(
+        "UPDATE subscriptions SET billed_to = '{start}' WHERE id = '{id}'"
+    ));
+    let r = app.post("/api/v1/billing-runs", json!({}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    run_done(1, 1);
+    assert_eq!(invoices(&app, &c).len(), 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/subscriptions/{id}")).body["billed_to"],
+        billed_to
+    );
+}

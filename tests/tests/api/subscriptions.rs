@@ -1,19 +1,20 @@
 //! Plans and subscriptions: the catalog, subscribing a customer, and the
 //! billing run on the organization's cut-off date in its own time zone,
 //! through a month-end cut-off in February of a leap year, issuing each
-//! period's invoice once however often the run is repeated.
+//! period's invoice once however often the run is repeated. A run after a
+//! lost write of `billed_to` is in `database.rs` (it edits D1 from outside).
 
-use crate::helpers::{Clock, TestApp, d1, eventually};
+use crate::helpers::{Clock, TestApp, eventually};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
 
-fn created(r: crate::helpers::Reply) -> Value {
+pub fn created(r: crate::helpers::Reply) -> Value {
     assert_eq!(r.status, 201, "{}", r.body);
     r.body
 }
 
 /// The invoices of a customer, oldest first, as (number, total, issue date).
-fn invoices(app: &TestApp, customer: &str) -> Vec<(String, i64, String)> {
+pub fn invoices(app: &TestApp, customer: &str) -> Vec<(String, i64, String)> {
     let r = app.get(&format!(
         "/api/v1/invoices?customer_id={customer}&limit=100"
     ));
@@ -221,28 +222,6 @@ fn the_billing_run_issues_each_period_once_on_the_cutoff_date_through_a_leap_feb
         .body;
     assert_eq!(sub["billed_to"], "2028-03-31");
     assert_eq!(sub["next_invoice"]["period_end"], "2028-04-29");
-
-    // A lost write of billed_to (as if the worker died after the invoice):
-    // the period's row still stops a second invoice.
-    d1(&format!(
-        "UPDATE subscriptions SET billed_to = '2028-02-29' WHERE id = '{}'",
-        a["id"].as_str().unwrap()
-    ));
-    let r = app.post("/api/v1/billing-runs", json!({}));
-    assert!(r.status == 200 || r.status == 202, "{}", r.body);
-    eventually(60, "the run to end again", || {
-        app.get("/api/v1/billing-runs").body["data"][0]["status"] == "done"
-    });
-    let runs = app.get("/api/v1/billing-runs").body;
-    assert_eq!(runs["data"][0]["run_date"], "2028-02-29");
-    assert_eq!(
-        (
-            runs["data"][0]["issued"].as_i64(),
-            runs["data"][0]["skipped"].as_i64()
-        ),
-        (Some(2), Some(1))
-    );
-    assert_eq!(invoices(&app, &ann).len(), 3);
 
     // Each invoice went out once by email.
     let emails = d1(&format!(

@@ -88,9 +88,13 @@ pub async fn record_payment(ctx: &Ctx, req: Request, id: &str) -> Result<Respons
     let amount = body.amount as i64;
     let reference = text::optional("reference", body.reference.as_deref(), limits::REFERENCE)?;
     let today = ctx.today_utc();
+    // Not in the future anywhere: the date in UTC+14, the earth's first
+    // time zone, so a company in Tokyo or Auckland can write its today.
+    let latest =
+        settle_shared::time::datetime_from_millis(ctx.now_ms() + 14 * 3_600_000).date_naive();
     let received_on = match &body.received_on {
         Some(d) => settle_shared::time::parse_date(d)
-            .filter(|d| *d <= today)
+            .filter(|d| *d <= latest)
             .ok_or_else(|| {
                 FieldError::invalid(
                     "received_on",
