@@ -224,10 +224,10 @@ fn the_billing_run_issues_each_period_once_on_the_cutoff_date_through_a_leap_feb
     assert_eq!(sub["next_invoice"]["period_end"], "2028-04-29");
 
     // Each invoice went out once by email.
-    let emails = d1(&format!(
-        "SELECT invoice_id FROM emails WHERE customer_id = '{ann}' AND kind = 'invoice'"
-    ));
-    assert_eq!(emails.len(), 3);
+    let emails = app
+        .get(&format!("/api/v1/emails?kind=invoice&customer_id={ann}"))
+        .body;
+    assert_eq!(emails["data"].as_array().unwrap().len(), 3, "{emails}");
     let audit = app.audit_events("subscription.invoiced");
     assert_eq!(audit.len(), 4);
 }
