@@ -46,6 +46,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/payment-dates") view=|| view! { <shell::Signed><pages::payment_dates::PaymentDates/></shell::Signed> }/>
                 <Route path=path!("/console/branding") view=|| view! { <shell::Signed><pages::branding::BrandingPage/></shell::Signed> }/>
                 <Route path=path!("/console/stripe") view=|| view! { <shell::Signed><pages::stripe::StripePage/></shell::Signed> }/>
+                <Route path=path!("/console/billing") view=|| view! { <shell::Signed><pages::billing::Billing/></shell::Signed> }/>
+                <Route path=path!("/console/webhooks") view=|| view! { <shell::Signed><pages::webhooks::Webhooks/></shell::Signed> }/>
                 <Route path=path!("/console/api-keys") view=|| view! { <shell::Signed><pages::api_keys::ApiKeys/></shell::Signed> }/>
                 <Route path=path!("/console/team") view=|| view! { <shell::Signed><pages::team::Team/></shell::Signed> }/>
                 <Route path=path!("/console/account") view=|| view! { <shell::Signed><pages::account::Account/></shell::Signed> }/>

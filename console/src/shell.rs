@@ -114,10 +114,12 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
                 <A href="/console/invoices" attr:aria-current=current("/console/invoices")>{t.invoices}</A>
                 <A href="/console/disputes" attr:aria-current=current("/console/disputes")>{t.disputes}</A>
                 <A href="/console/payment-dates" attr:aria-current=current("/console/payment-dates")>{t.payment_dates}</A>
+                <A href="/console/billing" attr:aria-current=current("/console/billing")>{t.billing}</A>
                 {team.then(|| view! { <A href="/console/team" attr:aria-current=current("/console/team")>{t.team}</A> })}
                 {configure.then(|| view! { <A href="/console/branding" attr:aria-current=current("/console/branding")>{t.branding}</A> })}
                 {configure.then(|| view! { <A href="/console/stripe" attr:aria-current=current("/console/stripe")>{t.stripe}</A> })}
                 {configure.then(|| view! { <A href="/console/api-keys" attr:aria-current=current("/console/api-keys")>{t.api_keys}</A> })}
+                {configure.then(|| view! { <A href="/console/webhooks" attr:aria-current=current("/console/webhooks")>{t.webhooks}</A> })}
                 <A href="/console/account" attr:aria-current=current("/console/account")>{t.account}</A>
             </nav>
             <span class="who">{me.member.name.clone()}" · "{t.role(me.member.role)}</span>

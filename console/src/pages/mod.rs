@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod billing;
 pub mod branding;
 pub mod correction;
 pub mod customer;
@@ -16,6 +17,7 @@ pub mod schedules;
 pub mod sign_in;
 pub mod stripe;
 pub mod team;
+pub mod webhooks;
 
 use crate::shell::Session;
 use leptos::prelude::*;
