@@ -324,4 +324,5 @@ pub(super) static AR: Words = Words {
     refresh: "حدّث",
     price_unreadable: "اكتب السعر رقمًا، مثل 29.00.",
     endpoint_on: "نشط",
+    plan_word: "الخطة",
 };

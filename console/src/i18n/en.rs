@@ -309,5 +309,6 @@ pub(super) static EN: Words = Words {
     disabled: "Deleted",
     refresh: "Refresh",
     price_unreadable: "Write the price as a number, such as 29.00.",
-    endpoint_on: "Sending",
+    endpoint_on: "Active",
+    plan_word: "Plan",
 };

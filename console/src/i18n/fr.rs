@@ -310,4 +310,5 @@ pub(super) static FR: Words = Words {
     refresh: "Actualiser",
     price_unreadable: "Écrivez le prix en chiffres, par exemple 29,00.",
     endpoint_on: "Actif",
+    plan_word: "Formule",
 };

@@ -333,6 +333,7 @@ pub struct Words {
     pub wh_gave_up: &'static str,
     pub disabled: &'static str,
     pub refresh: &'static str,
+    pub plan_word: &'static str,
     pub endpoint_on: &'static str,
     pub price_unreadable: &'static str,
     pub past_rules: &'static str,

@@ -145,7 +145,7 @@ pub fn Billing() -> impl IntoView {
                     view! {
                         <table>
                             <thead><tr>
-                                <th scope="col">"#"</th><th scope="col">{t.customer}</th><th scope="col">{t.name}</th>
+                                <th scope="col">"#"</th><th scope="col">{t.customer}</th><th scope="col">{t.plan_word}</th>
                                 <th scope="col" class="num">{t.quantity}</th><th scope="col">{t.billed_to}</th><th scope="col">{t.next_invoice}</th>
                             </tr></thead>
                             <tbody>{page.data.into_iter().map(|s| {
@@ -154,7 +154,7 @@ pub fn Billing() -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td><code>{s.number.clone()}</code></td>
-                                        <td><a href=href>{s.customer_id.clone()}</a></td>
+                                        <td><a href=href>{s.customer_name.clone()}</a></td>
                                         <td>{s.plan_name.clone()}</td>
                                         <td class="num">{s.quantity}</td>
                                         <td>{date(&s.billed_to, &loc)}</td>

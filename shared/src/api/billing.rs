@@ -124,6 +124,7 @@ pub struct SubscriptionResponse {
     /// Printed on its invoices: `SUB-…`.
     pub number: String,
     pub customer_id: String,
+    pub customer_name: String,
     pub plan: String,
     pub plan_name: String,
     pub currency: String,

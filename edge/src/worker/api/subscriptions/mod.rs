@@ -52,10 +52,11 @@ pub struct SubscriptionRow {
     pub created_at: i64,
     pub plan_code: String,
     pub plan_name: String,
+    pub customer_name: String,
 }
 
-const SELECT: &str = "SELECT s.*, p.code AS plan_code, p.name AS plan_name \
-     FROM subscriptions s JOIN catalog_items p ON p.id = s.plan_id";
+const SELECT: &str = "SELECT s.*, p.code AS plan_code, p.name AS plan_name, c.name AS customer_name \
+     FROM subscriptions s JOIN catalog_items p ON p.id = s.plan_id JOIN customers c ON c.id = s.customer_id";
 
 impl SubscriptionRow {
     pub fn add_ons(&self) -> Vec<AddOnQuantity> {
@@ -99,6 +100,7 @@ impl SubscriptionRow {
             id: self.id.clone(),
             number: self.number.clone(),
             customer_id: self.customer_id.clone(),
+            customer_name: self.customer_name.clone(),
             plan: self.plan_code.clone(),
             plan_name: self.plan_name.clone(),
             currency: self.currency.clone(),
