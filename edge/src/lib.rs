@@ -13,6 +13,7 @@ pub mod config;
 pub mod cursor;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod landing;
 pub mod ledger;

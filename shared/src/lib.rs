@@ -4,6 +4,7 @@
 //! Values are parsed at the boundary into the types below; past the boundary
 //! a value of one of these types is valid.
 
+pub mod aging;
 pub mod api;
 pub mod billing;
 pub mod branding;

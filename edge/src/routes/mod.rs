@@ -151,6 +151,7 @@ pub enum Route {
     GetSubscription(String),
     ListBillingRuns,
     StartBillingRun,
+    Export(String),
     ListWebhookEndpoints,
     CreateWebhookEndpoint,
     GetWebhookEndpoint(String),
@@ -304,6 +305,7 @@ impl Route {
             Route::GetSubscription(_) => "subscriptions.get",
             Route::ListBillingRuns => "billing_runs.list",
             Route::StartBillingRun => "billing_runs.start",
+            Route::Export(_) => "exports.get",
             Route::ListWebhookEndpoints => "webhook_endpoints.list",
             Route::CreateWebhookEndpoint => "webhook_endpoints.create",
             Route::GetWebhookEndpoint(_) => "webhook_endpoints.get",
@@ -410,6 +412,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["billing-runs"] => {
                 return pick(method, Route::ListBillingRuns, Route::StartBillingRun);
             }
+            ["exports", file] => (Get, Route::Export(s(file))),
             ["webhook-endpoints"] => {
                 return pick(
                     method,

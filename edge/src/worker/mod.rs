@@ -239,6 +239,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::GetSubscription(id) => api::subscriptions::get(ctx, &req, &id).await,
         Route::ListBillingRuns => api::subscriptions::runs::list(ctx, &req).await,
         Route::StartBillingRun => api::subscriptions::runs::start(ctx, &req).await,
+        Route::Export(file) => api::exports::export(ctx, &req, &file).await,
         Route::ListWebhookEndpoints => api::webhooks::list(ctx, &req).await,
         Route::CreateWebhookEndpoint => api::webhooks::create(ctx, req).await,
         Route::GetWebhookEndpoint(id) => api::webhooks::get(ctx, &req, &id).await,

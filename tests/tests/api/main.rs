@@ -16,6 +16,7 @@ mod customers;
 mod database;
 mod disputes;
 mod email;
+mod exports;
 mod invoices;
 mod isolation;
 mod ledger;

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod customers;
 pub mod disputes;
 pub mod emails;
+pub mod exports;
 pub mod invoices;
 pub mod links;
 pub mod logos;
