@@ -325,4 +325,9 @@ pub(super) static AR: Words = Words {
     price_unreadable: "اكتب السعر رقمًا، مثل 29.00.",
     endpoint_on: "نشط",
     plan_word: "الخطة",
+    download_csv: "نزّل بصيغة CSV:",
+    csv_invoices: "الفواتير",
+    csv_payments: "المدفوعات",
+    csv_aging: "أعمار الديون",
+    csv_customers: "العملاء",
 };

@@ -311,4 +311,9 @@ pub(super) static EN: Words = Words {
     price_unreadable: "Write the price as a number, such as 29.00.",
     endpoint_on: "Active",
     plan_word: "Plan",
+    download_csv: "Download as CSV:",
+    csv_invoices: "invoices",
+    csv_payments: "payments",
+    csv_aging: "aging",
+    csv_customers: "customers",
 };

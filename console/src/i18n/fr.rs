@@ -311,4 +311,9 @@ pub(super) static FR: Words = Words {
     price_unreadable: "Écrivez le prix en chiffres, par exemple 29,00.",
     endpoint_on: "Actif",
     plan_word: "Formule",
+    download_csv: "Télécharger en CSV :",
+    csv_invoices: "factures",
+    csv_payments: "paiements",
+    csv_aging: "balance âgée",
+    csv_customers: "clients",
 };

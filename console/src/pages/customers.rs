@@ -57,6 +57,11 @@ pub fn Customers() -> impl IntoView {
             <h1>{t.customers}</h1>
             <NewCustomer/>
         </div>
+        {all.then(|| view! {
+            <p class="downloads">{t.download_csv}" "
+                <a href="/api/v1/exports/customers.csv" download>{t.csv_customers}</a>
+            </p>
+        })}
         <form class="search" role="search" on:submit=move |ev| {
             ev.prevent_default();
             q.set(draft.get_untracked());

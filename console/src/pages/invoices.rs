@@ -68,6 +68,13 @@ pub fn Invoices() -> impl IntoView {
             <h1>{t.invoices}</h1>
             <A href="/console/invoices/new">{t.new_invoice}</A>
         </div>
+        {session.may(settle_shared::staff::Capability::AllAccounts).then(|| view! {
+            <p class="downloads">{t.download_csv}" "
+                <a href="/api/v1/exports/invoices.csv" download>{t.csv_invoices}</a>" · "
+                <a href="/api/v1/exports/payments.csv" download>{t.csv_payments}</a>" · "
+                <a href="/api/v1/exports/aging.csv" download>{t.csv_aging}</a>
+            </p>
+        })}
         <form class="filters" role="search" on:submit=move |ev| {
             ev.prevent_default();
             applied.set(draft.get_untracked());
