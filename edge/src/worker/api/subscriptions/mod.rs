@@ -8,6 +8,7 @@
 //! invoiced; what a period costs and when it ends are
 //! `settle_shared::billing`'s rules.
 
+mod bill;
 pub mod runs;
 
 use super::catalog::{self, ItemRow};

@@ -13,23 +13,20 @@
 //! - `GET /api/v1/billing-runs` shows their progress; `POST` starts
 //!   today's run now (admins).
 
-use super::{SELECT, SubscriptionRow, billing_today};
+use super::{SELECT, SubscriptionRow, bill, billing_today};
 use crate::error::ApiError;
 use crate::params;
 use crate::rows::{CustomerRow, OrganizationRow};
-use crate::worker::api::catalog::{self, ItemRow};
+use crate::worker::api::catalog;
 use crate::worker::api::customers::{page, page_limit, page_start};
-use crate::worker::api::invoices::{self, Issue};
 use crate::worker::cron::Scope;
-use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::db::{self, WriteError};
+use crate::worker::ctx::Ctx;
+use crate::worker::db;
 use crate::worker::http;
 use crate::worker::queue::{self, Job, Outcome};
-use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::json;
 use settle_shared::api::BillingRunResponse;
-use settle_shared::ids::{BillingRunId, EmailId, InvoiceId};
+use settle_shared::ids::BillingRunId;
 use settle_shared::staff::Capability;
 use settle_shared::time::rfc3339_from_millis;
 use worker::{Request, Response};
@@ -39,8 +36,6 @@ const BATCH: i64 = 20;
 /// A running run not moved on for this long is queued again by the cron
 /// (its message was lost, or the worker died mid-batch).
 const STALLED_MS: i64 = 2 * 60 * 1000;
-/// Periods one subscription may catch up on in one pass.
-const MAX_CATCH_UP: usize = 12;
 
 #[derive(Debug, Deserialize)]
 struct RunRow {
@@ -202,15 +197,6 @@ async fn find(ctx: &Ctx, org_id: &str, date: &str) -> Result<Option<RunRow>, Api
     .await
 }
 
-/// What one batch did.
-#[derive(Default)]
-struct Tally {
-    issued: i64,
-    skipped: i64,
-    failed: i64,
-    emails: Vec<String>,
-}
-
 /// The queued job: bills the next [`BATCH`] subscriptions of a run.
 pub async fn batch(ctx: &Ctx, run_id: &str) -> Result<Outcome, ApiError> {
     let Some(run) = db::one::<RunRow>(db::stmt(
@@ -248,12 +234,15 @@ pub async fn batch(ctx: &Ctx, run_id: &str) -> Result<Outcome, ApiError> {
         params![&org.id, serde_json::to_string(&ids).unwrap_or_default()],
     )?)
     .await?;
-    let mut tally = Tally::default();
+    let mut tally = bill::Tally::default();
     for sub in &subs {
         let Some(customer) = customers.iter().find(|c| c.id == sub.customer_id) else {
             continue;
         };
-        bill(ctx, &org, &run, run_date, sub, customer, &items, &mut tally).await?;
+        bill::bill(
+            ctx, &org, &run.id, run_date, sub, customer, &items, &mut tally,
+        )
+        .await?;
     }
     let last = subs.last().map(|s| s.id.clone()).or(run.cursor.clone());
     let done = (subs.len() as i64) < BATCH;
@@ -299,195 +288,6 @@ pub async fn batch(ctx: &Ctx, run_id: &str) -> Result<Outcome, ApiError> {
         .map_err(|e| ApiError::internal(format!("queue billing batch: {e}")))?;
     }
     Ok(Outcome::Done)
-}
-
-/// Bills one subscription every period that has started by `run_date`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site, each a read of the batch"
-)]
-async fn bill(
-    ctx: &Ctx,
-    org: &OrganizationRow,
-    run: &RunRow,
-    run_date: NaiveDate,
-    sub: &SubscriptionRow,
-    customer: &CustomerRow,
-    items: &[ItemRow],
-    tally: &mut Tally,
-) -> Result<(), ApiError> {
-    let settings = org.billing();
-    let mut from = sub.billed_to.clone();
-    for _ in 0..MAX_CATCH_UP {
-        let sel = match sub.selection(items) {
-            Ok(s) => s,
-            Err(e) => return fail(ctx, org, sub, &from, &e.message, tally).await,
-        };
-        let Some(bill) = settle_shared::time::parse_date(&from).and_then(|f| {
-            sel.plan
-                .interval
-                .map(|iv| settle_shared::billing::next_bill(f, settings.cutoff_day, iv))
-        }) else {
-            return fail(ctx, org, sub, &from, "the plan has no interval", tally).await;
-        };
-        if bill.billed.start > run_date {
-            return Ok(());
-        }
-        let req = sel.invoice(
-            &customer.id,
-            &sub.number,
-            &bill,
-            run_date,
-            settings.due_days,
-        );
-        let mut inv = match req.validate(run_date) {
-            Ok(i) => i,
-            Err(e) => {
-                return fail(
-                    ctx,
-                    org,
-                    sub,
-                    &from,
-                    &format!("{}: {}", e.field, e.message),
-                    tally,
-                )
-                .await;
-            }
-        };
-        inv.early_payment =
-            crate::worker::api::reminder_config::early_terms(ctx, &org.id, customer, &inv).await?;
-        let id = InvoiceId::generate(ctx.now_ms() as u64, ctx.random10());
-        let email = EmailId::generate(ctx.now_ms() as u64, ctx.random10());
-        let end = bill.billed.end.to_string();
-        let mut stmts = vec![db::conflict_unless(
-            &ctx.db,
-            "EXISTS (SELECT 1 FROM subscriptions WHERE id = ?1 AND status = 'active' AND billed_to = ?2)",
-            params![&sub.id, &from],
-        )?];
-        stmts.extend(invoices::issue(
-            ctx,
-            &Issue {
-                org_id: &org.id,
-                customer,
-                id: &id,
-                inv: &inv,
-                replaces: None,
-                email: Some(&email),
-            },
-        )?);
-        stmts.extend(
-            crate::worker::api::autopay::schedules::for_new_invoice(
-                ctx,
-                org,
-                customer,
-                id.as_str(),
-                inv.due_date,
-            )
-            .await?,
-        );
-        stmts.push(db::stmt(
-            &ctx.db,
-            "INSERT INTO subscription_periods (subscription_id, period_start, period_end, invoice_id, billing_run_id, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![&sub.id, &from, &end, id.as_str(), &run.id, ctx.now_ms()],
-        )?);
-        stmts.push(db::stmt(
-            &ctx.db,
-            "UPDATE subscriptions SET billed_to = ?2, failed_period = NULL, updated_at = ?3 WHERE id = ?1",
-            params![&sub.id, &end, ctx.now_ms()],
-        )?);
-        stmts.push(ctx.audit(Audit {
-            org: Some(&org.id),
-            actor: "system:billing_run",
-            action: "subscription.invoiced",
-            subject: &sub.id,
-            detail: json!({ "invoice_id": id.as_str(), "number": inv.number, "period_start": from,
-                            "period_end": bill.billed.last_day().to_string(), "partial": bill.is_partial(),
-                            "total": inv.totals.total, "billing_run_id": run.id }),
-        })?);
-        match db::batch(&ctx.db, stmts).await {
-            Ok(_) => {
-                tally.issued += 1;
-                tally.emails.push(email.to_string());
-                from = end;
-            }
-            Err(WriteError::Conflict) => {
-                tally.skipped += 1;
-                return Ok(());
-            }
-            // Billed already (its number or its period's row exists), or
-            // a number taken by another invoice.
-            Err(WriteError::Unique(_)) => {
-                if catch_up(ctx, sub, &from).await? {
-                    tally.skipped += 1;
-                    return Ok(());
-                }
-                let why = format!("an invoice numbered {} exists already", inv.number);
-                return fail(ctx, org, sub, &from, &why, tally).await;
-            }
-            Err(WriteError::Other(e)) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Whether the period from `from` was billed already; if so, `billed_to`
-/// (which did not follow: restored from a backup, say) is moved to the
-/// end of the period recorded for it.
-async fn catch_up(ctx: &Ctx, sub: &SubscriptionRow, from: &str) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct End {
-        period_end: String,
-    }
-    let Some(end) = db::one::<End>(db::stmt(
-        &ctx.db,
-        "SELECT period_end FROM subscription_periods WHERE subscription_id = ?1 AND period_start = ?2",
-        params![&sub.id, from],
-    )?)
-    .await?
-    else {
-        return Ok(false);
-    };
-    db::stmt(
-        &ctx.db,
-        "UPDATE subscriptions SET billed_to = ?3, updated_at = ?4 WHERE id = ?1 AND billed_to = ?2",
-        params![&sub.id, from, &end.period_end, ctx.now_ms()],
-    )?
-    .run()
-    .await
-    .map_err(|e| ApiError::internal(format!("billed_to catch-up: {e}")))?;
-    Ok(true)
-}
-
-/// Marks a period the run cannot bill, with the reason in the audit trail.
-async fn fail(
-    ctx: &Ctx,
-    org: &OrganizationRow,
-    sub: &SubscriptionRow,
-    from: &str,
-    why: &str,
-    tally: &mut Tally,
-) -> Result<(), ApiError> {
-    tally.failed += 1;
-    db::batch(
-        &ctx.db,
-        vec![
-            db::stmt(
-                &ctx.db,
-                "UPDATE subscriptions SET failed_period = ?2, updated_at = ?3 WHERE id = ?1 AND billed_to = ?2",
-                params![&sub.id, from, ctx.now_ms()],
-            )?,
-            ctx.audit(Audit {
-                org: Some(&org.id),
-                actor: "system:billing_run",
-                action: "subscription.billing_failed",
-                subject: &sub.id,
-                detail: json!({ "period_start": from, "reason": why }),
-            })?,
-        ],
-    )
-    .await?;
-    Ok(())
 }
 
 /// `GET /api/v1/billing-runs`: newest first.
