@@ -219,102 +219,41 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
         let mut methods = vec!["card".to_owned()];
         methods.extend(p.methods.iter().filter(|m| *m != "card").cloned());
         methods.dedup();
-        db::batch(&ctx.db, vec![
-            db::stmt(
-                &ctx.db,
-                "UPDATE organizations SET allow_partial_payments = ?1, min_partial_amount = ?2, payment_methods = ?3 WHERE id = ?4",
-                params![i64::from(p.allow_partial), p.min_partial_amount, methods.join(","), &org.id],
-            )?,
-            ctx.audit(Audit {
-                org: Some(&org.id),
-                actor: &ctx.actor(),
-                action: "organization.payments_updated",
-                subject: &org.id,
-                detail: json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods }),
-            })?,
-        ])
-        .await?;
+        save(ctx, &org.id, "UPDATE organizations SET allow_partial_payments = ?1, min_partial_amount = ?2, payment_methods = ?3 WHERE id = ?4", params![i64::from(p.allow_partial), p.min_partial_amount, methods.join(","), &org.id], "organization.payments_updated", json!({ "allow_partial": p.allow_partial, "min_partial_amount": p.min_partial_amount, "methods": methods })).await?;
     }
     if let Some(p) = &body.promises {
-        db::batch(
-            &ctx.db,
-            vec![
-                db::stmt(
-                    &ctx.db,
-                    "UPDATE organizations SET promise_max_days = ?1, promise_grace_days = ?2 WHERE id = ?3",
-                    params![i64::from(p.max_days), i64::from(p.grace_days), &org.id],
-                )?,
-                ctx.audit(Audit {
-                    org: Some(&org.id),
-                    actor: &ctx.actor(),
-                    action: "organization.promises_updated",
-                    subject: &org.id,
-                    detail: json!({ "before": org.view().promises, "after": p }),
-                })?,
-            ],
+        save(
+            ctx,
+            &org.id,
+            "UPDATE organizations SET promise_max_days = ?1, promise_grace_days = ?2 WHERE id = ?3",
+            params![i64::from(p.max_days), i64::from(p.grace_days), &org.id],
+            "organization.promises_updated",
+            json!({ "before": org.view().promises, "after": p }),
         )
         .await?;
     }
     if let Some(p) = &body.plans {
-        db::batch(
-            &ctx.db,
-            vec![
-                db::stmt(
-                    &ctx.db,
-                    "UPDATE organizations SET plan_max_count = ?1, plan_min_instalment = ?2, plan_max_span_days = ?3 WHERE id = ?4",
-                    params![
+        save(ctx, &org.id, "UPDATE organizations SET plan_max_count = ?1, plan_min_instalment = ?2, plan_max_span_days = ?3 WHERE id = ?4", params![
                         i64::from(p.max_count),
                         p.min_instalment,
                         i64::from(p.max_span_days),
                         &org.id
-                    ],
-                )?,
-                ctx.audit(Audit {
-                    org: Some(&org.id),
-                    actor: &ctx.actor(),
-                    action: "organization.plans_updated",
-                    subject: &org.id,
-                    detail: json!({ "before": org.plan_rules(), "after": p }),
-                })?,
-            ],
-        )
-        .await?;
+                    ], "organization.plans_updated", json!({ "before": org.plan_rules(), "after": p })).await?;
     }
     if let Some(b) = &body.billing {
-        db::batch(
-            &ctx.db,
-            vec![
-                db::stmt(
-                    &ctx.db,
-                    "UPDATE organizations SET billing_cutoff_day = ?1, billing_time_zone = ?2, billing_due_days = ?3, \
-                     billing_immediate_cancel = ?4 WHERE id = ?5",
-                    params![
+        save(ctx, &org.id, "UPDATE organizations SET billing_cutoff_day = ?1, billing_time_zone = ?2, billing_due_days = ?3, \
+                     billing_immediate_cancel = ?4 WHERE id = ?5", params![
                         i64::from(b.cutoff_day),
                         &b.time_zone,
                         i64::from(b.due_days),
                         i64::from(b.immediate_cancel),
                         &org.id
-                    ],
-                )?,
-                ctx.audit(Audit {
-                    org: Some(&org.id),
-                    actor: &ctx.actor(),
-                    action: "organization.billing_updated",
-                    subject: &org.id,
-                    detail: json!({ "before": org.billing(), "after": b }),
-                })?,
-            ],
-        )
-        .await?;
+                    ], "organization.billing_updated", json!({ "before": org.billing(), "after": b })).await?;
     }
     if let Some(b) = &branding {
-        db::batch(&ctx.db, vec![
-            db::stmt(
-                &ctx.db,
-                "UPDATE organizations SET display_name = ?1, logo_url = ?2, primary_color = ?3, support_email = ?4, accent_color = ?5, \
+        save(ctx, &org.id, "UPDATE organizations SET display_name = ?1, logo_url = ?2, primary_color = ?3, support_email = ?4, accent_color = ?5, \
                  sender_name = ?6, reply_to = ?7, footer_text = ?8, default_locale = ?9, default_currency = ?10, \
-                 logo_key = CASE WHEN ?2 IS logo_url THEN logo_key END WHERE id = ?11",
-                params![
+                 logo_key = CASE WHEN ?2 IS logo_url THEN logo_key END WHERE id = ?11", params![
                     &b.display_name,
                     b.logo_url.clone(),
                     b.primary_color.clone(),
@@ -326,37 +265,18 @@ pub async fn update(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                     b.default_locale.clone().unwrap_or_else(|| "en".into()),
                     b.default_currency.clone(),
                     &org.id
-                ],
-            )?,
-            ctx.audit(Audit {
-                org: Some(&org.id),
-                actor: &ctx.actor(),
-                action: "organization.branding_updated",
-                subject: &org.id,
-                detail: json!({ "before": org.branding(), "after": b }),
-            })?,
-        ])
-        .await?;
+                ], "organization.branding_updated", json!({ "before": org.branding(), "after": b })).await?;
     }
     if let Some(r) = &body.reminders {
         let settings = serde_json::to_string(r)
             .map_err(|e| ApiError::internal(format!("encode reminder settings: {e}")))?;
-        db::batch(
-            &ctx.db,
-            vec![
-                db::stmt(
-                    &ctx.db,
-                    "UPDATE organizations SET reminder_settings = ?1 WHERE id = ?2",
-                    params![&settings, &org.id],
-                )?,
-                ctx.audit(Audit {
-                    org: Some(&org.id),
-                    actor: &ctx.actor(),
-                    action: "organization.reminders_updated",
-                    subject: &org.id,
-                    detail: json!({ "reminders": r }),
-                })?,
-            ],
+        save(
+            ctx,
+            &org.id,
+            "UPDATE organizations SET reminder_settings = ?1 WHERE id = ?2",
+            params![&settings, &org.id],
+            "organization.reminders_updated",
+            json!({ "reminders": r }),
         )
         .await?;
         // A new window or calendar moves every open invoice's next look.
@@ -494,5 +414,31 @@ fn checked_billing(b: &settle_shared::api::BillingSettings) -> Result<(), ApiErr
     if b.due_days > 365 {
         return Err(FieldError::invalid("billing.due_days", "must be from 0 to 365 days").into());
     }
+    Ok(())
+}
+
+/// Writes one group of settings with its audit row, in one batch.
+async fn save(
+    ctx: &Ctx,
+    org_id: &str,
+    sql: &str,
+    args: Vec<db::V>,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(&ctx.db, sql, args)?,
+            ctx.audit(Audit {
+                org: Some(org_id),
+                actor: &ctx.actor(),
+                action,
+                subject: org_id,
+                detail,
+            })?,
+        ],
+    )
+    .await?;
     Ok(())
 }
