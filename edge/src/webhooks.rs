@@ -10,7 +10,7 @@ use serde::Serialize;
 use settle_shared::text::FieldError;
 
 /// The event types an endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 8] = [
+pub const EVENT_TYPES: [&str; 9] = [
     "invoice.created",
     "invoice.paid",
     "invoice.voided",
@@ -19,6 +19,7 @@ pub const EVENT_TYPES: [&str; 8] = [
     "dispute.resolved",
     "promise.broken",
     "subscription.created",
+    "subscription.changed",
 ];
 
 /// The envelope's version, sent with every event.

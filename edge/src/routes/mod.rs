@@ -149,6 +149,11 @@ pub enum Route {
     ListSubscriptions,
     CreateSubscription,
     GetSubscription(String),
+    QuoteSubscriptionChange(String),
+    ChangeSubscription(String),
+    PortalSubscriptions,
+    PortalQuoteSubscriptionChange(String),
+    PortalChangeSubscription(String),
     ListBillingRuns,
     StartBillingRun,
     Export(String),
@@ -201,7 +206,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
     let (want, route) = match segs.as_slice() {
         ["c", token] => (Get, Route::OpenLink(s(token))),
         ["console", ..] => (Get, Route::Console),
-        ["disputes", ..] | ["promise", ..] | ["plan", ..] | ["payment-methods"] => {
+        ["disputes", ..] | ["promise", ..] | ["plan", ..] | ["payment-methods"] | ["account"] => {
             (Get, Route::DisputePages)
         }
         ["logos", org, file] => (Get, Route::Logo(s(org), s(file))),
@@ -268,6 +273,8 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 return pick(method, Route::ListSubscriptions, Route::CreateSubscription);
             }
             ["subscriptions", id] => (Get, Route::GetSubscription(s(id))),
+            ["subscriptions", id, "quote"] => (Post, Route::QuoteSubscriptionChange(s(id))),
+            ["subscriptions", id, "change"] => (Post, Route::ChangeSubscription(s(id))),
             ["billing-runs"] => {
                 return pick(method, Route::ListBillingRuns, Route::StartBillingRun);
             }
@@ -399,6 +406,13 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["portal", "payment-methods", "confirm"] => (Post, Route::PortalConfirmMethod),
             ["portal", "payment-methods", id] => (Method::Delete, Route::PortalRemoveMethod(s(id))),
             ["portal", "autopay"] => (Method::Put, Route::PortalAutopay),
+            ["portal", "subscriptions"] => (Get, Route::PortalSubscriptions),
+            ["portal", "subscriptions", id, "quote"] => {
+                (Post, Route::PortalQuoteSubscriptionChange(s(id)))
+            }
+            ["portal", "subscriptions", id, "change"] => {
+                (Post, Route::PortalChangeSubscription(s(id)))
+            }
             ["portal", "invoices", id, "checkout"] => (Post, Route::PortalCheckout(s(id))),
             ["portal", "checkout"] => (Post, Route::PortalCombinedCheckout),
             ["portal", "invoices", id, "disputes"] => (Post, Route::PortalOpenDispute(s(id))),

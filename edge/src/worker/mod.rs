@@ -237,6 +237,15 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListSubscriptions => api::subscriptions::list(ctx, &req).await,
         Route::CreateSubscription => api::subscriptions::create(ctx, req).await,
         Route::GetSubscription(id) => api::subscriptions::get(ctx, &req, &id).await,
+        Route::QuoteSubscriptionChange(id) => api::subscriptions::quote(ctx, req, &id).await,
+        Route::ChangeSubscription(id) => api::subscriptions::change(ctx, req, &id).await,
+        Route::PortalSubscriptions => api::subscriptions::portal_list(ctx, &req).await,
+        Route::PortalQuoteSubscriptionChange(id) => {
+            api::subscriptions::portal_quote(ctx, req, &id).await
+        }
+        Route::PortalChangeSubscription(id) => {
+            api::subscriptions::portal_change(ctx, req, &id).await
+        }
         Route::ListBillingRuns => api::subscriptions::runs::list(ctx, &req).await,
         Route::StartBillingRun => api::subscriptions::runs::start(ctx, &req).await,
         Route::Export(file) => api::exports::export(ctx, &req, &file).await,

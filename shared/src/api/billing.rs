@@ -136,7 +136,112 @@ pub struct SubscriptionResponse {
     /// Billed up to this date (excluded): the next invoice starts here.
     pub billed_to: String,
     pub next_invoice: Option<NextInvoice>,
+    /// Raised by every change; a change names the version it was quoted on.
+    pub version: i64,
+    /// Set when cancelled at the end of the period: the day it ends (no
+    /// invoice is issued from then on).
+    pub cancel_at: Option<String>,
+    /// Credit from changes (tax included, minor units) not yet used: taken
+    /// off the next invoice, or owed back once cancelled.
+    pub credit: i64,
     pub created_at: String,
+}
+
+/// `POST /api/v1/subscriptions/{id}/quote` and `…/change`, and the same
+/// under `/api/v1/portal/subscriptions/{id}/`: what to change. A quote
+/// writes nothing; a change applies the same quote.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSubscriptionRequest {
+    /// The subscription's `version` as it was shown: a change made since
+    /// is refused (409) rather than applied twice.
+    pub version: i64,
+    /// A plan the current one may move to (`moves_to`), by code.
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    /// The add-ons wanted, all of them (absent: as they are).
+    #[serde(default)]
+    pub add_ons: Option<Vec<AddOnQuantity>>,
+    /// `period_end`, or `now` where the company allows it (with a
+    /// prorated credit); no other field with it.
+    #[serde(default)]
+    pub cancel: Option<String>,
+    /// Keeps a subscription cancelled at the period's end.
+    #[serde(default)]
+    pub resume: bool,
+}
+
+/// One line of a change's proration: a charge (positive) or a credit
+/// (negative), in minor units before tax, with its tax.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProrationLine {
+    pub description: String,
+    pub amount: i64,
+    pub tax: i64,
+}
+
+/// What a change costs, before it is made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangeQuote {
+    pub currency: String,
+    /// The day the change takes effect.
+    pub effective_on: String,
+    /// The billed period the change falls in (absent: nothing billed to
+    /// prorate; the next invoice bills the new choice).
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub days_left: u32,
+    pub days: u32,
+    pub lines: Vec<ProrationLine>,
+    /// Tax included: what the proration invoice charges, what is credited
+    /// for the unused part, and the difference (negative: owed to the
+    /// customer).
+    pub charge: i64,
+    pub credit: i64,
+    pub net: i64,
+    /// What a whole period costs after the change, before tax.
+    pub per_period: i64,
+}
+
+/// The answer to a change: its quote, and what it did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangeResponse {
+    pub quote: ChangeQuote,
+    pub subscription: SubscriptionResponse,
+    /// The proration invoice, when the change charged anything.
+    pub invoice_id: Option<String>,
+    pub invoice_number: Option<String>,
+    /// Credit notes issued (tax included) and credit carried to the next
+    /// invoice.
+    pub credited: i64,
+    pub carried: i64,
+}
+
+/// A plan or add-on a subscriber may choose, priced in their currency.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortalOption {
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Per unit and period, before tax.
+    pub price: i64,
+    pub tax_rate: Milli,
+    pub min_quantity: i64,
+    pub max_quantity: Option<i64>,
+}
+
+/// A subscription as its customer sees it, with what they may change it to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortalSubscription {
+    pub subscription: SubscriptionResponse,
+    pub interval: String,
+    /// The current plan first, then the plans it may move to.
+    pub plans: Vec<PortalOption>,
+    pub add_ons: Vec<PortalOption>,
+    /// The company lets customers cancel at once with a prorated credit.
+    pub immediate_cancel: bool,
 }
 
 /// How an organization bills its subscriptions.

@@ -10,10 +10,13 @@
 //!   (a first partial period, a change of quantity or plan, a cancellation
 //!   with credit) is [`proration::part`] of a period's price, to the day.
 //! - [`catalog`]: plans and add-ons, checked.
+//! - [`change`]: a subscriber's change mid-period, credited and charged
+//!   by that rule.
 //! - [`subscription`]: a subscriber's checked choice and the invoice it
 //!   issues for a period.
 
 pub mod catalog;
+pub mod change;
 pub mod period;
 pub mod proration;
 pub mod subscription;

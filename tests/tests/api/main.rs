@@ -27,6 +27,7 @@ mod reminder_config;
 mod reminders;
 mod stripe;
 mod stripe_account;
+mod subscription_changes;
 mod subscriptions;
 mod team;
 mod webhooks;

@@ -45,7 +45,7 @@ fn auckland(day: &str, h: u32, m: u32) -> chrono::DateTime<Utc> {
 }
 
 /// Runs the cron on the demo clock at `at` and waits for the run to end.
-fn run_at(app: &TestApp, clock: &Clock, at: chrono::DateTime<Utc>) {
+pub fn run_at(app: &TestApp, clock: &Clock, at: chrono::DateTime<Utc>) {
     clock.set(at);
     clock.call("cron", Some(json!({})));
     eventually(60, "the billing run to end", || {

@@ -3,6 +3,7 @@
 //! [`super::runs`] for how runs and batches go).
 
 use super::SubscriptionRow;
+use super::credit;
 use crate::error::ApiError;
 use crate::params;
 use crate::rows::{CustomerRow, OrganizationRow};
@@ -44,7 +45,16 @@ pub(super) async fn bill(
 ) -> Result<(), ApiError> {
     let settings = org.billing();
     let mut from = sub.billed_to.clone();
+    // Credit carried from changes, taken off the invoices in turn.
+    let mut credit = sub.credit;
     for _ in 0..MAX_CATCH_UP {
+        if sub
+            .cancel_at
+            .as_deref()
+            .is_some_and(|end| end <= from.as_str())
+        {
+            return end(ctx, org, sub, &from, tally).await;
+        }
         let sel = match sub.selection(items) {
             Ok(s) => s,
             Err(e) => return fail(ctx, org, sub, &from, &e.message, tally).await,
@@ -87,8 +97,9 @@ pub(super) async fn bill(
         let end = bill.billed.end.to_string();
         let mut stmts = vec![db::conflict_unless(
             &ctx.db,
-            "EXISTS (SELECT 1 FROM subscriptions WHERE id = ?1 AND status = 'active' AND billed_to = ?2)",
-            params![&sub.id, &from],
+            "EXISTS (SELECT 1 FROM subscriptions WHERE id = ?1 AND status = 'active' AND billed_to = ?2 \
+             AND version = ?3 AND credit = ?4)",
+            params![&sub.id, &from, sub.version, credit],
         )?];
         stmts.extend(invoices::issue(
             ctx,
@@ -117,10 +128,31 @@ pub(super) async fn bill(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![&sub.id, &from, &end, id.as_str(), run_id, ctx.now_ms()],
         )?);
+        // Carried credit: a credit note on the new invoice, up to its total.
+        let used = credit.min(inv.totals.total);
+        let mut note_emails = Vec::new();
+        if used > 0 {
+            let fresh = credit::fresh(&id, &inv, customer);
+            let reason = format!("Subscription {}: credit from earlier changes", sub.number);
+            let note = credit::Note {
+                org_id: &org.id,
+                subscription_id: &sub.id,
+                inv: &fresh,
+                sessions: &[],
+                amount: used,
+                seq: 1,
+                reason: &reason,
+                actor: "system:billing_run",
+            };
+            if let Some(w) = credit::note(ctx, &note)? {
+                stmts.extend(w.stmts);
+                note_emails = w.emails;
+            }
+        }
         stmts.push(db::stmt(
             &ctx.db,
-            "UPDATE subscriptions SET billed_to = ?2, failed_period = NULL, updated_at = ?3 WHERE id = ?1",
-            params![&sub.id, &end, ctx.now_ms()],
+            "UPDATE subscriptions SET billed_to = ?2, failed_period = NULL, credit = credit - ?4, updated_at = ?3 WHERE id = ?1",
+            params![&sub.id, &end, ctx.now_ms(), used],
         )?);
         stmts.push(ctx.audit(Audit {
             org: Some(&org.id),
@@ -135,6 +167,10 @@ pub(super) async fn bill(
             Ok(_) => {
                 tally.issued += 1;
                 tally.emails.push(email.to_string());
+                tally
+                    .emails
+                    .extend(note_emails.iter().map(ToString::to_string));
+                credit -= used;
                 from = end;
             }
             Err(WriteError::Conflict) => {
@@ -155,6 +191,48 @@ pub(super) async fn bill(
         }
     }
     Ok(())
+}
+
+/// Ends a subscription cancelled at the end of its period, once the run
+/// reaches that day: no invoice from then on.
+async fn end(
+    ctx: &Ctx,
+    org: &OrganizationRow,
+    sub: &SubscriptionRow,
+    from: &str,
+    tally: &mut Tally,
+) -> Result<(), ApiError> {
+    let ended = db::batch(
+        &ctx.db,
+        vec![
+            db::conflict_unless(
+                &ctx.db,
+                "EXISTS (SELECT 1 FROM subscriptions WHERE id = ?1 AND status = 'active' AND version = ?2)",
+                params![&sub.id, sub.version],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "UPDATE subscriptions SET status = 'canceled', updated_at = ?2 WHERE id = ?1",
+                params![&sub.id, ctx.now_ms()],
+            )?,
+            ctx.audit(Audit {
+                org: Some(&org.id),
+                actor: "system:billing_run",
+                action: "subscription.ended",
+                subject: &sub.id,
+                detail: json!({ "ended_on": from, "credit_owed": sub.credit }),
+            })?,
+        ],
+    )
+    .await;
+    match ended {
+        Ok(_) | Err(WriteError::Conflict) => {
+            tally.skipped += 1;
+            Ok(())
+        }
+        Err(WriteError::Unique(e)) => Err(ApiError::internal(e)),
+        Err(WriteError::Other(e)) => Err(e),
+    }
 }
 
 /// Whether the period from `from` was billed already; if so, `billed_to`

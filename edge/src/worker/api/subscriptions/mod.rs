@@ -2,6 +2,8 @@
 //!
 //! - `POST /subscriptions`, `GET /subscriptions?customer_id=`,
 //!   `GET /subscriptions/{id}`
+//! - [`change`]: changes mid-period, quoted and applied (company and
+//!   portal), and cancelling.
 //! - [`runs`]: the billing run that invoices them, and `/billing-runs`.
 //!
 //! A subscription is billed from `billed_to`, the first day not yet
@@ -9,7 +11,11 @@
 //! `settle_shared::billing`'s rules.
 
 mod bill;
+mod change;
+mod credit;
 pub mod runs;
+
+pub use change::{change, portal_change, portal_list, portal_quote, quote};
 
 use super::catalog::{self, ItemRow};
 use super::customers::{self, page, page_limit, page_start};
@@ -51,12 +57,18 @@ pub struct SubscriptionRow {
     pub start_date: String,
     pub billed_to: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub version: i64,
+    #[serde(default)]
+    pub cancel_at: Option<String>,
+    #[serde(default)]
+    pub credit: i64,
     pub plan_code: String,
     pub plan_name: String,
     pub customer_name: String,
 }
 
-const SELECT: &str = "SELECT s.*, p.code AS plan_code, p.name AS plan_name, c.name AS customer_name \
+pub(super) const SELECT: &str = "SELECT s.*, p.code AS plan_code, p.name AS plan_name, c.name AS customer_name \
      FROM subscriptions s JOIN catalog_items p ON p.id = s.plan_id JOIN customers c ON c.id = s.customer_id";
 
 impl SubscriptionRow {
@@ -94,7 +106,7 @@ impl SubscriptionRow {
     }
 
     pub fn view(&self, org: &OrganizationRow, items: &[ItemRow]) -> SubscriptionResponse {
-        let next_invoice = (self.status == "active")
+        let next_invoice = (self.status == "active" && self.cancel_at.is_none())
             .then(|| self.preview(org, items))
             .flatten();
         SubscriptionResponse {
@@ -111,6 +123,9 @@ impl SubscriptionRow {
             start_date: self.start_date.clone(),
             billed_to: self.billed_to.clone(),
             next_invoice,
+            version: self.version,
+            cancel_at: self.cancel_at.clone(),
+            credit: self.credit,
             created_at: rfc3339_from_millis(self.created_at),
         }
     }
