@@ -71,7 +71,7 @@ pub fn Shell(session: PortalSessionResponse, children: Children) -> impl IntoVie
             <main id="main">{children()}</main>
             <footer class="contact">
                 {before}<a href=format!("mailto:{support}")>{support.clone()}</a>{after}
-                <br/><a href="/payment-methods">{t.saved_methods}</a>
+                <br/><a href="/account">{t.saved_methods}</a>
             </footer>
         </div>
     }

@@ -91,11 +91,11 @@ pub fn install() -> RwSignal<String> {
             && !href.starts_with("//")
             && !href.starts_with("/c/")
             && !href.starts_with("/api/")
-            // The dispute, promise and saved-card pages are an app of their own: a full load.
+            // The dispute, promise, plan and account pages are an app of their own: a full load.
             && !href.starts_with("/disputes")
             && !href.starts_with("/promise/")
             && !href.starts_with("/plan/")
-            && !href.starts_with("/payment-methods");
+            && !href.starts_with("/account");
         if !internal || anchor.has_attribute("target") || anchor.has_attribute("download") {
             return;
         }

@@ -89,7 +89,9 @@ test('a customer saves a card, schedules the payment, is charged on the day, and
   assert.equal(schedules.data[0].attempts, 1);
 
   // Autopay for the invoices to come, from the footer's link.
-  await buyer.page.getByRole('contentinfo').getByRole('link', { name: 'Saved cards and autopay' }).click();
+  await buyer.page.getByRole('contentinfo').getByRole('link', { name: 'Your account' }).click();
+  await buyer.page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+  await buyer.page.getByRole('main').getByRole('link', { name: 'Saved cards and autopay' }).click();
   await buyer.page.getByRole('heading', { level: 1, name: 'Saved cards and autopay' }).waitFor();
   await buyer.page.getByText('Autopay is off.').waitFor();
   await buyer.page.getByRole('button', { name: 'Turn on autopay' }).click();

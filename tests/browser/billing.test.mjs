@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { useBrowser, checkPage, newPage, signInFromOutbox, newOrganization, eventually } from './support.mjs';
+import { useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization, eventually } from './support.mjs';
 
 const LAPTOP = { width: 1280, height: 800 };
 const TABLET = { width: 820, height: 1180 };
@@ -123,4 +123,68 @@ test('an admin adds a plan, bills a subscriber, and receives signed webhooks wit
   await page.getByRole('link', { name: 'Billing' }).click();
   await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
   await checkPage(page, '63-console-billing-tablet');
+});
+
+test('a customer raises seats in the portal, sees the proration in money and is invoiced for it', async () => {
+  const stamp = Date.now();
+  const { api } = await newOrganization({
+    name: `Vandelay ${stamp}`,
+    branding: { display_name: 'Vandelay', primary_color: '#7c2d12', support_email: 'billing@vandelay.example' },
+    admin: { name: 'Art Vandelay', email: `art-${stamp}@vandelay.example` },
+  });
+  await api('/catalog/add-ons', { code: 'storage', name: 'Storage 100 GB', prices: { EUR: 300 }, tax_rate: '20', max_quantity: 10 });
+  await api('/catalog/plans', { code: 'team', name: 'Team', interval: 'month', prices: { EUR: 2900 }, tax_rate: '20', max_quantity: 50, add_ons: ['storage'] });
+  const customer = await api('/customers', { name: 'George Costanza', email: `george-${stamp}@example.com` });
+  const sub = await api('/subscriptions', { customer_id: customer.id, plan: 'team', currency: 'EUR', quantity: 2 });
+  await api('/billing-runs', {});
+  await eventually(async () => (await api('/billing-runs')).data[0]?.status === 'done', 'the billing run');
+  assert.equal((await api(`/invoices?customer_id=${customer.id}`)).data.length, 1);
+
+  // On a phone: the footer's "Your account", the plan and its next invoice.
+  const link = await api(`/customers/${customer.id}/portal-links`, {});
+  const buyer = await phone();
+  buyer.page.on('dialog', (d) => assert.fail(`a dialog opened: ${d.message()}`));
+  await openLink(buyer.page, link.url);
+  await buyer.page.getByRole('contentinfo').getByRole('link', { name: 'Your account' }).click();
+  await buyer.page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+  await buyer.page.getByRole('heading', { level: 3, name: 'Team × 2' }).waitFor();
+  await buyer.page.getByText(/Next invoice on/).waitFor();
+  await checkPage(buyer.page, '64-portal-account');
+
+  // Three seats: first a number out of range, refused with its reason.
+  await buyer.page.getByRole('button', { name: 'Change' }).click();
+  await buyer.page.getByLabel('Quantity').fill('80');
+  await buyer.page.getByRole('button', { name: 'See what it costs' }).click();
+  await buyer.page.getByRole('alert').filter({ hasText: 'Team may be taken from 1 to 50' }).waitFor();
+  await buyer.page.getByLabel('Quantity').fill('3');
+  await buyer.page.getByRole('button', { name: 'See what it costs' }).click();
+  await buyer.page.getByRole('heading', { level: 3, name: 'What this change costs' }).waitFor();
+  // The same quote the API gives, in money, before anything is written.
+  const quote = await api(`/subscriptions/${sub.id}/quote`, { version: 0, quantity: 3, add_ons: [{ code: 'storage', quantity: 0 }] });
+  assert.ok(quote.net > 0, JSON.stringify(quote));
+  const euros = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(quote.net / 100);
+  await buyer.page.getByText(`You pay ${euros} now, on a new invoice.`).waitFor();
+  await buyer.page.getByRole('cell', { name: /Team × 2 → 3, \d+ of \d+ days/ }).waitFor();
+  assert.equal((await api(`/invoices?customer_id=${customer.id}`)).data.length, 1, 'a quote writes nothing');
+  await checkPage(buyer.page, '65-portal-change-quote');
+  await buyer.page.getByRole('button', { name: 'Confirm the change' }).click();
+  await buyer.page.getByText(`Your subscription is changed. Invoice ${sub.number}-C1 is issued.`).waitFor();
+  await buyer.page.getByRole('heading', { level: 3, name: 'Team × 3' }).waitFor();
+  const invoices = (await api(`/invoices?customer_id=${customer.id}`)).data;
+  const proration = invoices.find((i) => i.number === `${sub.number}-C1`);
+  assert.equal(proration.total, quote.net);
+
+  // On a laptop: cancelling at the period's end, then keeping it.
+  await buyer.page.setViewportSize(LAPTOP);
+  await buyer.page.getByRole('button', { name: 'Cancel subscription' }).click();
+  await buyer.page.getByRole('radio', { name: /At the end of the period/ }).waitFor();
+  await buyer.page.getByRole('button', { name: 'See what it costs' }).click();
+  await buyer.page.getByRole('button', { name: 'Cancel the subscription' }).click();
+  await buyer.page.getByText(/^Ends after .*; no invoice after that\.$/).first().waitFor();
+  await checkPage(buyer.page, '66-portal-account-ending');
+  await buyer.page.getByRole('button', { name: 'Keep my subscription' }).click();
+  await buyer.page.getByText('Your subscription continues.').waitFor();
+  const after = await api(`/subscriptions/${sub.id}`);
+  assert.equal(after.cancel_at, null);
+  assert.equal(after.quantity, 3);
 });

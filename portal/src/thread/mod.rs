@@ -10,7 +10,11 @@
 //! - `/promise/{invoice}`: choose a date to pay (promises to pay).
 //! - `/plan/{invoice}`: pay in instalments.
 //! - `/payment-methods`: saved cards and autopay.
+//! - `/account`: subscriptions, changed or cancelled with the proration
+//!   shown first.
 
+mod account;
+mod account_words;
 mod autopay;
 mod conversation;
 mod form;
@@ -32,6 +36,7 @@ enum Page {
     Promise(String),
     Plan(String),
     Methods,
+    Account,
     List,
 }
 
@@ -46,6 +51,7 @@ fn page() -> Page {
         ["promise", invoice] if !invoice.is_empty() => Page::Promise((*invoice).to_owned()),
         ["plan", invoice] if !invoice.is_empty() => Page::Plan((*invoice).to_owned()),
         ["payment-methods"] => Page::Methods,
+        ["account"] => Page::Account,
         _ => Page::List,
     }
 }
@@ -84,6 +90,7 @@ pub fn ThreadApp() -> impl IntoView {
                     view! { <plan::Plan session=s.clone() invoice_id=invoice/> }.into_any()
                 }
                 Page::Methods => view! { <autopay::Methods session=s.clone()/> }.into_any(),
+                Page::Account => view! { <account::Account session=s.clone()/> }.into_any(),
                 Page::List => view! { <Disputes lang=lang/> }.into_any(),
             };
             view! { <Shell session=s>{body}</Shell> }.into_any()
