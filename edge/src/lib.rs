@@ -15,6 +15,7 @@ pub mod email;
 pub mod error;
 pub mod export;
 pub mod i18n;
+pub mod import;
 pub mod landing;
 pub mod ledger;
 pub mod outbound;

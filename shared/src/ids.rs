@@ -152,6 +152,9 @@ define_id!(
 define_id!(
     /// One event's delivery to one endpoint.
     WebhookDeliveryId, "whd");
+define_id!(
+    /// A CSV import.
+    ImportId, "imp");
 
 #[cfg(test)]
 mod tests {

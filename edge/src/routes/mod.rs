@@ -152,6 +152,9 @@ pub enum Route {
     QuoteSubscriptionChange(String),
     ChangeSubscription(String),
     PortalSubscriptions,
+    CreateImport(String),
+    ListImports,
+    GetImport(String),
     PortalQuoteSubscriptionChange(String),
     PortalChangeSubscription(String),
     ListBillingRuns,
@@ -273,6 +276,11 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 return pick(method, Route::ListSubscriptions, Route::CreateSubscription);
             }
             ["subscriptions", id] => (Get, Route::GetSubscription(s(id))),
+            ["imports"] => (Get, Route::ListImports),
+            // `POST /imports/{kind}`, `GET /imports/{id}`.
+            ["imports", x] => {
+                return pick(method, Route::GetImport(s(x)), Route::CreateImport(s(x)));
+            }
             ["subscriptions", id, "quote"] => (Post, Route::QuoteSubscriptionChange(s(id))),
             ["subscriptions", id, "change"] => (Post, Route::ChangeSubscription(s(id))),
             ["billing-runs"] => {

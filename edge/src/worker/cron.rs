@@ -107,6 +107,12 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("billing run sweep: {e:?}"),
     }
+    // Imports whose job was lost.
+    match super::api::imports::sweep(ctx).await {
+        Ok(n) if n > 0 => worker::console_log!("imports: {n} queued again"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("import sweep: {e:?}"),
+    }
     // Outgoing webhooks due (and sends lost with their worker).
     match super::api::webhooks::deliveries::sweep(ctx, scope).await {
         Ok(n) if n > 0 => worker::console_log!("webhooks: {n} organizations queued"),

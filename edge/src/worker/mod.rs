@@ -240,6 +240,9 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::QuoteSubscriptionChange(id) => api::subscriptions::quote(ctx, req, &id).await,
         Route::ChangeSubscription(id) => api::subscriptions::change(ctx, req, &id).await,
         Route::PortalSubscriptions => api::subscriptions::portal_list(ctx, &req).await,
+        Route::CreateImport(kind) => api::imports::create(ctx, req, &kind).await,
+        Route::ListImports => api::imports::list(ctx, &req).await,
+        Route::GetImport(id) => api::imports::get(ctx, &req, &id).await,
         Route::PortalQuoteSubscriptionChange(id) => {
             api::subscriptions::portal_quote(ctx, req, &id).await
         }

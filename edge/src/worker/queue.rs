@@ -43,6 +43,10 @@ pub enum Job {
     BillingBatch {
         run_id: String,
     },
+    /// The next parts of a CSV import.
+    ImportBatch {
+        import_id: String,
+    },
     /// An organization's outgoing webhooks that are due (queue
     /// [`WEBHOOKS`]).
     Webhooks {
@@ -138,6 +142,7 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
             Job::BillingBatch { run_id } => {
                 super::api::subscriptions::runs::batch(&ctx, run_id).await
             }
+            Job::ImportBatch { import_id } => super::api::imports::run(&ctx, import_id).await,
             Job::Webhooks { organization_id } => {
                 super::api::webhooks::deliveries::run(&ctx, organization_id).await
             }

@@ -17,6 +17,7 @@ mod database;
 mod disputes;
 mod email;
 mod exports;
+mod imports;
 mod invoices;
 mod isolation;
 mod ledger;

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod disputes;
 pub mod emails;
 pub mod exports;
+pub mod imports;
 pub mod invoices;
 pub mod links;
 pub mod logos;

@@ -210,58 +210,8 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             FieldError::invalid("start_date", "must be a date such as 2027-01-31")
         })?,
     };
-    if start < today {
-        return Err(FieldError::invalid(
-            "start_date",
-            format!("must be today ({today}) or later: a subscription does not bill the past"),
-        )
-        .into());
-    }
-    if start > today + Days::new(MAX_START_DAYS) {
-        return Err(FieldError::invalid("start_date", "must be within a year from today").into());
-    }
-    let now = ctx.now_ms();
-    let id = SubscriptionId::generate(now as u64, ctx.random10());
-    let r = ctx.random10();
-    let number = format!("SUB-{:02X}{:02X}{:02X}{:02X}", r[0], r[1], r[2], r[3]);
-    let add_ons = serde_json::to_string(&sel.add_on_quantities())
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let object = json!({ "id": id.as_str(), "number": number, "customer_id": customer.id, "plan": plan.code,
-                         "currency": currency.code(), "quantity": sel.quantity, "add_ons": sel.add_on_quantities(),
-                         "status": "active", "start_date": start.to_string() });
-    let mut stmts = vec![
-        db::stmt(
-            &ctx.db,
-            "INSERT INTO subscriptions (id, organization_id, customer_id, number, plan_id, currency, quantity, add_ons, \
-             status, start_date, billed_to, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?9, ?10, ?10)",
-            params![
-                id.as_str(),
-                &org.id,
-                &customer.id,
-                &number,
-                &plan.id,
-                currency.code(),
-                sel.quantity,
-                &add_ons,
-                start.to_string(),
-                now
-            ],
-        )?,
-        ctx.audit(Audit {
-            org: Some(&org.id),
-            actor: &ctx.actor(),
-            action: "subscription.created",
-            subject: id.as_str(),
-            detail: object.clone(),
-        })?,
-    ];
-    stmts.extend(super::webhooks::emit(
-        ctx,
-        &org.id,
-        "subscription.created",
-        &object,
-    )?);
+    check_start(start, today)?;
+    let (id, stmts) = insert(ctx, &org.id, &customer.id, plan, &sel, start)?;
     match db::batch(&ctx.db, stmts).await {
         Ok(_) => {}
         // Two subscriptions drew the same number: 1 in 4 billion.
@@ -275,6 +225,80 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     }
     let row = load(ctx, &org.id, id.as_str()).await?;
     http::json(201, &row.view(&org, &items))
+}
+
+/// A start date a subscription may have: from `today` to a year on.
+pub fn check_start(start: NaiveDate, today: NaiveDate) -> Result<(), FieldError> {
+    if start < today {
+        return Err(FieldError::invalid(
+            "start_date",
+            format!("must be today ({today}) or later: a subscription does not bill the past"),
+        ));
+    }
+    if start > today + Days::new(MAX_START_DAYS) {
+        return Err(FieldError::invalid(
+            "start_date",
+            "must be within a year from today",
+        ));
+    }
+    Ok(())
+}
+
+/// The statements that subscribe a customer (checked by
+/// [`billing::choose`]) from `start`: the row, its audit row and the
+/// `subscription.created` event.
+pub(crate) fn insert(
+    ctx: &Ctx,
+    org_id: &str,
+    customer_id: &str,
+    plan: &ItemRow,
+    sel: &Selection,
+    start: NaiveDate,
+) -> Result<(SubscriptionId, Vec<worker::D1PreparedStatement>), ApiError> {
+    let now = ctx.now_ms();
+    let id = SubscriptionId::generate(now as u64, ctx.random10());
+    let r = ctx.random10();
+    let number = format!("SUB-{:02X}{:02X}{:02X}{:02X}", r[0], r[1], r[2], r[3]);
+    let add_ons = serde_json::to_string(&sel.add_on_quantities())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let currency = sel.currency;
+    let object = json!({ "id": id.as_str(), "number": number, "customer_id": customer_id, "plan": plan.code,
+                         "currency": currency.code(), "quantity": sel.quantity, "add_ons": sel.add_on_quantities(),
+                         "status": "active", "start_date": start.to_string() });
+    let mut stmts = vec![
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO subscriptions (id, organization_id, customer_id, number, plan_id, currency, quantity, add_ons, \
+             status, start_date, billed_to, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?9, ?10, ?10)",
+            params![
+                id.as_str(),
+                org_id,
+                customer_id,
+                &number,
+                &plan.id,
+                currency.code(),
+                sel.quantity,
+                &add_ons,
+                start.to_string(),
+                now
+            ],
+        )?,
+        ctx.audit(Audit {
+            org: Some(org_id),
+            actor: &ctx.actor(),
+            action: "subscription.created",
+            subject: id.as_str(),
+            detail: object.clone(),
+        })?,
+    ];
+    stmts.extend(super::webhooks::emit(
+        ctx,
+        org_id,
+        "subscription.created",
+        &object,
+    )?);
+    Ok((id, stmts))
 }
 
 /// One subscription of the organization.
