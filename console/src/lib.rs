@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/branding") view=|| view! { <shell::Signed><pages::branding::BrandingPage/></shell::Signed> }/>
                 <Route path=path!("/console/stripe") view=|| view! { <shell::Signed><pages::stripe::StripePage/></shell::Signed> }/>
                 <Route path=path!("/console/billing") view=|| view! { <shell::Signed><pages::billing::Billing/></shell::Signed> }/>
+                <Route path=path!("/console/imports") view=|| view! { <shell::Signed><pages::imports::Imports/></shell::Signed> }/>
                 <Route path=path!("/console/webhooks") view=|| view! { <shell::Signed><pages::webhooks::Webhooks/></shell::Signed> }/>
                 <Route path=path!("/console/api-keys") view=|| view! { <shell::Signed><pages::api_keys::ApiKeys/></shell::Signed> }/>
                 <Route path=path!("/console/team") view=|| view! { <shell::Signed><pages::team::Team/></shell::Signed> }/>

@@ -115,6 +115,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
                 <A href="/console/disputes" attr:aria-current=current("/console/disputes")>{t.disputes}</A>
                 <A href="/console/payment-dates" attr:aria-current=current("/console/payment-dates")>{t.payment_dates}</A>
                 <A href="/console/billing" attr:aria-current=current("/console/billing")>{t.billing}</A>
+                {team.then(|| view! { <A href="/console/imports" attr:aria-current=current("/console/imports")>{t.import}</A> })}
                 {team.then(|| view! { <A href="/console/team" attr:aria-current=current("/console/team")>{t.team}</A> })}
                 {configure.then(|| view! { <A href="/console/branding" attr:aria-current=current("/console/branding")>{t.branding}</A> })}
                 {configure.then(|| view! { <A href="/console/stripe" attr:aria-current=current("/console/stripe")>{t.stripe}</A> })}

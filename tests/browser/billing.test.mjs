@@ -123,6 +123,34 @@ test('an admin adds a plan, bills a subscriber, and receives signed webhooks wit
   await page.getByRole('link', { name: 'Billing' }).click();
   await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
   await checkPage(page, '63-console-billing-tablet');
+
+  // Customers from a spreadsheet's CSV (a BOM, semicolons, a quoted name
+  // with a line break): the check finds the two bad rows by line, nothing
+  // is written; the fixed file is imported with its progress.
+  await page.setViewportSize(LAPTOP);
+  await page.getByRole('link', { name: 'Import' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Import' }).waitFor();
+  const rows = ['\ufeffname;email;external_id;time_zone'];
+  for (let n = 1; n <= 40; n += 1) rows.push(`"Branch ${n}\nInitech";b${n}-${stamp}@initech.example;IT-${stamp}-${n};America/Chicago`);
+  const good = rows.join('\r\n');
+  const bad = good.replace(`b3-${stamp}@initech.example`, 'b3-at-initech').replace(`IT-${stamp}-7;America/Chicago`, `IT-${stamp}-7;Chicago`);
+  const file = (text) => ({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+  await page.getByLabel('CSV file').setInputFiles(file(bad));
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await page.getByRole('heading', { name: '40 rows read, 2 errors.' }).waitFor();
+  // Each name spans two lines: the third row starts on line 6, the seventh on 14.
+  await page.getByRole('row', { name: /^6 email/ }).waitFor();
+  await page.getByRole('row', { name: /^14 time_zone/ }).waitFor();
+  assert.equal((await api(`/customers?q=IT-${stamp}`)).data.length, 0, 'a check writes nothing');
+  await checkPage(page, '67-console-import-errors');
+  await page.getByLabel('CSV file').setInputFiles(file(good));
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await page.getByText('Every row is right.').waitFor();
+  await page.getByRole('button', { name: 'Import 40 rows' }).click();
+  await page.getByText(/40 of 40 rows written · customers Imported/).first().waitFor();
+  await checkPage(page, '68-console-import-done');
+  const imported = await api(`/customers?limit=100`);
+  assert.ok(imported.data.some((c) => c.name === 'Branch 40\nInitech'), 'the quoted line break is kept');
 });
 
 test('a customer raises seats in the portal, sees the proration in money and is invoiced for it', async () => {

@@ -274,6 +274,7 @@ pub(super) static AR: Words = Words {
     past_rules: "خارج قواعدك",
     plans_blocked: "لا خطط تقسيط لهذا العميل",
     billing: "الفوترة",
+    import: "استيراد",
     billing_lead: "الخطط والإضافات والمشتركون، ودورة الفوترة التي تصدر فواتيرهم في يوم الإقفال.",
     billing_runs: "دورات الفوترة",
     run_now: "أصدر الآن ما استحق",

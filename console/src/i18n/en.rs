@@ -260,6 +260,7 @@ pub(super) static EN: Words = Words {
     past_rules: "Past your rules",
     plans_blocked: "No instalment plans for this customer",
     billing: "Billing",
+    import: "Import",
     billing_lead: "Plans and add-ons, who is subscribed, and the billing run that invoices them on your cut-off day.",
     billing_runs: "Billing runs",
     run_now: "Bill what is due now",

@@ -260,6 +260,7 @@ pub(super) static FR: Words = Words {
     past_rules: "Hors de vos règles",
     plans_blocked: "Pas d'échéancier pour ce client",
     billing: "Facturation",
+    import: "Importer",
     billing_lead: "Formules et options, les abonnés, et la facturation qui les facture à votre date d'arrêté.",
     billing_runs: "Facturations",
     run_now: "Facturer maintenant ce qui est dû",

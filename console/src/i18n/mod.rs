@@ -285,6 +285,8 @@ pub struct Words {
     pub reject: &'static str,
     pub cancel_plan: &'static str,
     pub billing: &'static str,
+    /// The nav link to CSV imports.
+    pub import: &'static str,
     pub billing_lead: &'static str,
     pub billing_runs: &'static str,
     pub run_now: &'static str,
