@@ -34,6 +34,23 @@ pub fn run(args: &[String]) -> Result<()> {
     let only_reminders = args.first().is_some_and(|a| a == "reminders");
     // `cargo xtask bench webhooks`: only the webhook ingestion figure.
     let only_webhooks = args.first().is_some_and(|a| a == "webhooks");
+    // `cargo xtask bench billing [N]`: only the billing run over N
+    // subscriptions (100,000 unless told).
+    if args.first().is_some_and(|a| a == "billing") {
+        let n: u32 = match args.get(1) {
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("`{v}` is not a number of subscriptions"))?,
+            None => 100_000,
+        };
+        let t = tools::ensure(false)?;
+        build::all(&t)?;
+        let (stack, state) = Stack::for_run(&t, "bench", root().join("target/bench-logs"))?;
+        let figures = crate::bench_billing::run(&t, &stack, &state, n);
+        drop(stack);
+        remove_dir(&state)?;
+        return figures;
+    }
     // `cargo xtask bench threads`: only the dispute thread figure.
     if args.first().is_some_and(|a| a == "threads") {
         let t = tools::ensure(false)?;

@@ -9,6 +9,7 @@
 //! - `cargo xtask deploy`: deploy to Cloudflare (docs/DEPLOY.md).
 
 mod bench;
+mod bench_billing;
 mod bench_reminders;
 mod build;
 mod clock;
@@ -56,7 +57,7 @@ fn main() -> ExitCode {
         "plans" => plans::check(&stack::target_dir().join("test-logs")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench [threads]            bundle sizes and load figures (threads: one dispute thread, 50 sockets)\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)"
+                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench [threads|billing N]  bundle sizes and load figures (threads: one dispute thread, 50 sockets;\n                             billing: one billing run over N subscriptions, 100,000 unless told)\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS

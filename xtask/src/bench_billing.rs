@@ -1,0 +1,138 @@
+//! The billing run at scale: N subscriptions (100,000 unless told) of one
+//! organization loaded into local D1, then one run started through the API
+//! and followed to its end, batch by batch through the queue, as the cron
+//! would start it. Reports the wall time, invoices per second and what the
+//! run counted; every invoice's email goes through the same queue.
+
+use crate::Result;
+use crate::proc::step;
+use crate::stack::Stack;
+use crate::tools::Tools;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let v: Value = http
+        .post(format!("{}/api/v1/organizations", stack.base_url))
+        .bearer_auth(&stack.operator_token)
+        .json(&json!({ "name": "Bench Subscriptions", "branding": { "display_name": "Bench Subscriptions", "support_email": "ar@bench.example" } }))
+        .send()
+        .and_then(|r| r.json())
+        .map_err(|e| e.to_string())?;
+    let org = v["organization"]["id"]
+        .as_str()
+        .ok_or("organization not created")?
+        .to_owned();
+    let key = v["api_key"].as_str().ok_or("no api key")?.to_owned();
+    let api = |method: reqwest::Method, path: &str, body: Option<Value>| -> Result<Value> {
+        let mut r = http
+            .request(method, format!("{}/api/v1{path}", stack.base_url))
+            .bearer_auth(&key);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().and_then(|r| r.json()).map_err(|e| e.to_string())
+    };
+    let plan = api(
+        reqwest::Method::POST,
+        "/catalog/plans",
+        Some(json!({ "code": "team", "name": "Team", "interval": "month",
+                     "prices": { "EUR": 2900 }, "tax_rate": "20", "max_quantity": 100 })),
+    )?;
+    let plan_id = plan["id"].as_str().ok_or("plan not created")?.to_owned();
+    // The organization's clock (UTC): the run bills what started today.
+    let now: chrono::DateTime<chrono::Utc> = crate::clock::Operator::new(&stack.base_url, &org)
+        .now()?["now"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or("no clock")?;
+    let today = now.date_naive().to_string();
+    let at = now.timestamp_millis();
+    let last = n - 1;
+    let sql = format!(
+        "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, created_at)
+         WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {last})
+         SELECT printf('cus_%012x%020x', {at}, i), '{org}', 'Subscriber ' || i, 's' || i || '@bench.example',
+           's' || i || '@bench.example', 'en', 'UTC', {at} FROM k;
+         INSERT INTO subscriptions (id, organization_id, customer_id, number, plan_id, currency, quantity, add_ons,
+           status, start_date, billed_to, created_at, updated_at)
+         WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {last})
+         SELECT printf('sub_%012x%020x', {at}, i), '{org}', printf('cus_%012x%020x', {at}, i), printf('SUB-%08X', i),
+           '{plan_id}', 'EUR', 1 + i % 5, '[]', 'active', '{today}', '{today}', {at}, {at} FROM k;"
+    );
+    let file = state.join("bench-billing.sql");
+    std::fs::write(&file, sql).map_err(|e| e.to_string())?;
+    step(&format!("load {n} subscriptions into local D1"), || {
+        let out = Command::new(&t.wrangler)
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(state)
+            .arg("--file")
+            .arg(&file)
+            .current_dir(crate::root())
+            .env("PATH", &t.path)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("CI", "1")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).to_string())
+        }
+    })?;
+    let started = Instant::now();
+    let run = api(reqwest::Method::POST, "/billing-runs", Some(json!({})))?;
+    let run_id = run["id"]
+        .as_str()
+        .ok_or(format!("no run: {run}"))?
+        .to_owned();
+    let mut last_print = Instant::now();
+    let done = loop {
+        std::thread::sleep(Duration::from_secs(2));
+        let runs = api(reqwest::Method::GET, "/billing-runs", None)?;
+        let Some(r) = runs["data"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["id"] == run_id.as_str()))
+            .cloned()
+        else {
+            continue;
+        };
+        if r["status"] == "done" {
+            break r;
+        }
+        if last_print.elapsed() > Duration::from_secs(30) {
+            eprintln!(
+                "  {} s: {} of {} issued",
+                started.elapsed().as_secs(),
+                r["issued"],
+                r["due"]
+            );
+            last_print = Instant::now();
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    let issued = done["issued"].as_f64().unwrap_or(0.0);
+    println!(
+        "\n## One billing run over {n} subscriptions (local wrangler dev, one organization)\n"
+    );
+    println!(
+        "| subscriptions due | issued | skipped | failed | wall time | invoices/s | queue jobs of 100 |\n|---|---|---|---|---|---|---|"
+    );
+    println!(
+        "| {} | {} | {} | {} | {secs:.0} s | {:.0} | {} |",
+        done["due"],
+        done["issued"],
+        done["skipped"],
+        done["failed"],
+        issued / secs,
+        n.div_ceil(100)
+    );
+    Ok(())
+}
