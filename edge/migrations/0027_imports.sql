@@ -20,3 +20,6 @@ CREATE TABLE imports (
 );
 CREATE INDEX imports_by_org ON imports (organization_id, id);
 CREATE INDEX imports_running ON imports (status, updated_at);
+
+-- Imports (and the API) find a customer by the company's reference.
+CREATE INDEX customers_by_reference ON customers (organization_id, external_id) WHERE external_id IS NOT NULL;

@@ -266,7 +266,6 @@ async fn known(ctx: &Ctx, org_id: &str, rows: &Rows) -> Result<Known, ApiError> 
     #[derive(Deserialize)]
     struct C {
         id: String,
-        organization_id: String,
         email_lower: String,
         external_id: Option<String>,
     }
@@ -290,25 +289,19 @@ async fn known(ctx: &Ctx, org_id: &str, rows: &Rows) -> Result<Known, ApiError> 
         .into_iter()
         .collect();
     let refs = serde_json::to_string(&refs).map_err(|e| ApiError::internal(e.to_string()))?;
-    // References are unique across organizations (a unique column);
-    // emails only within one.
     let found: Vec<C> = db::all(db::stmt(
         &ctx.db,
-        "SELECT id, organization_id, email_lower, external_id FROM customers WHERE \
-         (organization_id = ?1 AND email_lower IN (SELECT value FROM json_each(?2))) \
-         OR external_id IN (SELECT value FROM json_each(?2))",
+        "SELECT id, email_lower, external_id FROM customers \
+         WHERE organization_id = ?1 AND email_lower IN (SELECT value FROM json_each(?2)) \
+         UNION SELECT id, email_lower, external_id FROM customers \
+         WHERE organization_id = ?1 AND external_id IN (SELECT value FROM json_each(?2))",
         params![org_id, &refs],
     )?)
     .await?;
     for c in found {
-        if let Some(x) = &c.external_id {
-            k.taken.insert(x.clone());
-        }
-        if c.organization_id != org_id {
-            continue;
-        }
         k.taken.insert(c.email_lower.clone());
         if let Some(x) = &c.external_id {
+            k.taken.insert(x.clone());
             k.customers.insert(x.clone(), c.id.clone());
         }
         k.customers.entry(c.email_lower.clone()).or_insert(c.id);
