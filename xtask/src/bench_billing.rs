@@ -96,7 +96,10 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
     let mut last_print = Instant::now();
     let done = loop {
         std::thread::sleep(Duration::from_secs(2));
-        let runs = api(reqwest::Method::GET, "/billing-runs", None)?;
+        // A busy local worker may drop a poll: ask again.
+        let Ok(runs) = api(reqwest::Method::GET, "/billing-runs", None) else {
+            continue;
+        };
         let Some(r) = runs["data"]
             .as_array()
             .and_then(|a| a.iter().find(|r| r["id"] == run_id.as_str()))

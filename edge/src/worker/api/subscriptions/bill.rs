@@ -8,7 +8,6 @@ use crate::error::ApiError;
 use crate::params;
 use crate::rows::{CustomerRow, OrganizationRow};
 use crate::worker::api::catalog::ItemRow;
-use crate::worker::api::invoices::{self, Issue};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use chrono::NaiveDate;
@@ -101,27 +100,7 @@ pub(super) async fn bill(
              AND version = ?3 AND credit = ?4)",
             params![&sub.id, &from, sub.version, credit],
         )?];
-        stmts.extend(invoices::issue(
-            ctx,
-            &Issue {
-                org_id: &org.id,
-                customer,
-                id: &id,
-                inv: &inv,
-                replaces: None,
-                email: Some(&email),
-            },
-        )?);
-        stmts.extend(
-            crate::worker::api::autopay::schedules::for_new_invoice(
-                ctx,
-                org,
-                customer,
-                id.as_str(),
-                inv.due_date,
-            )
-            .await?,
-        );
+        stmts.extend(super::issue(ctx, org, customer, &id, &inv, &email).await?);
         stmts.push(db::stmt(
             &ctx.db,
             "INSERT INTO subscription_periods (subscription_id, period_start, period_end, invoice_id, billing_run_id, created_at) \

@@ -2,26 +2,29 @@
 //!
 //! - `POST /subscriptions`, `GET /subscriptions?customer_id=`,
 //!   `GET /subscriptions/{id}`
-//! - [`change`]: changes mid-period, quoted and applied (company and
-//!   portal), and cancelling.
+//! - [`change`]: changes mid-period, quoted (company and portal), and
+//!   cancelling; [`apply`] writes them; [`portal`] is the customer's list.
 //! - [`runs`]: the billing run that invoices them, and `/billing-runs`.
 //!
 //! A subscription is billed from `billed_to`, the first day not yet
 //! invoiced; what a period costs and when it ends are
 //! `settle_shared::billing`'s rules.
 
+mod apply;
 mod bill;
 mod change;
 mod credit;
+mod portal;
 pub mod runs;
 
-pub use change::{change, portal_change, portal_list, portal_quote, quote};
+pub use change::{change, portal_change, portal_quote, quote};
+pub use portal::portal_list;
 
 use super::catalog::{self, ItemRow};
 use super::customers::{self, page, page_limit, page_start};
 use crate::error::ApiError;
 use crate::params;
-use crate::rows::OrganizationRow;
+use crate::rows::{CustomerRow, OrganizationRow};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use crate::worker::http;
@@ -34,6 +37,8 @@ use settle_shared::api::{
 };
 use settle_shared::billing::{self, Kind, NextBill, Selection};
 use settle_shared::ids::SubscriptionId;
+use settle_shared::ids::{EmailId, InvoiceId};
+use settle_shared::invoice::NewInvoice;
 use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use settle_shared::time::{parse_date, rfc3339_from_millis};
@@ -225,6 +230,35 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     }
     let row = load(ctx, &org.id, id.as_str()).await?;
     http::json(201, &row.view(&org, &items))
+}
+
+/// The statements that issue a subscription's invoice (a period's, or a
+/// change's proration) and email it, with the autopay charge of a
+/// customer on autopay.
+pub(super) async fn issue(
+    ctx: &Ctx,
+    org: &OrganizationRow,
+    customer: &CustomerRow,
+    id: &InvoiceId,
+    inv: &NewInvoice,
+    email: &EmailId,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    let mut stmts = super::invoices::issue(
+        ctx,
+        &super::invoices::Issue {
+            org_id: &org.id,
+            customer,
+            id,
+            inv,
+            replaces: None,
+            email: Some(email),
+        },
+    )?;
+    stmts.extend(
+        super::autopay::schedules::for_new_invoice(ctx, org, customer, id.as_str(), inv.due_date)
+            .await?,
+    );
+    Ok(stmts)
 }
 
 /// A start date a subscription may have: from `today` to a year on.

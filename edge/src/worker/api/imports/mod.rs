@@ -6,25 +6,29 @@
 //! - `POST /imports/{kind}`: the same check; a file with any error is
 //!   refused whole (422 with the report). Otherwise its rows are kept in R2
 //!   in parts of [`PART`] and written part by part through the queue
-//!   ([`run`]): each part in one D1 batch that also moves the import's
+//!   ([`write::run`]): each part in one D1 batch that also moves the import's
 //!   cursor, so an interrupted import resumes where it stopped and never
 //!   writes a part twice (resumable per batch).
 //! - `GET /imports`, `GET /imports/{id}`: progress.
 //!
 //! The rules (reading odd CSV, typing rows, checking them against what
-//! the organization has) are `crate::import`'s.
+//! the organization has) are `crate::import`'s; writing the parts is
+//! [`write`]'s.
+
+mod write;
+
+pub use write::{run, sweep};
 
 use super::catalog::{self, ItemRow};
-use super::invoices::{self, Issue};
 use super::subscriptions;
 use crate::error::ApiError;
 use crate::import::{self, Kind, Known, RowError, Rows};
 use crate::params;
-use crate::rows::{CustomerRow, OrganizationRow};
+use crate::rows::OrganizationRow;
 use crate::worker::ctx::{Audit, Ctx};
-use crate::worker::db::{self, WriteError};
+use crate::worker::db::{self};
 use crate::worker::http;
-use crate::worker::queue::{self, Job, Outcome};
+use crate::worker::queue::{self, Job};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use settle_shared::ErrorCode;
@@ -32,7 +36,7 @@ use settle_shared::api::{
     AddOnQuantity, CreateInvoiceRequest, ImportReport, ImportResponse, ListResponse,
 };
 use settle_shared::billing::{self, Kind as ItemKind};
-use settle_shared::ids::{CustomerId, ImportId, InvoiceId};
+use settle_shared::ids::ImportId;
 use settle_shared::staff::Capability;
 use settle_shared::time::rfc3339_from_millis;
 use std::collections::HashSet;
@@ -41,14 +45,14 @@ use worker::{Request, Response};
 /// Rows (or invoices) per part: one D1 batch each.
 const PART: usize = 100;
 /// Parts one queue job writes before handing on to the next job.
-const PARTS_PER_JOB: i64 = 10;
+pub(super) const PARTS_PER_JOB: i64 = 10;
 /// The largest file taken.
 const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// What one part writes, resolved when the file was checked.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", content = "items", rename_all = "snake_case")]
-enum Part {
+pub(super) enum Part {
     Customers(Vec<import::Customer>),
     /// Each invoice with its customer's id.
     Invoices(Vec<CreateInvoiceRequest>),
@@ -56,28 +60,28 @@ enum Part {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
-struct NewSubscription {
-    customer_id: String,
-    plan: String,
-    currency: String,
-    quantity: i64,
-    add_ons: Vec<AddOnQuantity>,
-    start_date: String,
+pub(super) struct NewSubscription {
+    pub customer_id: String,
+    pub plan: String,
+    pub currency: String,
+    pub quantity: i64,
+    pub add_ons: Vec<AddOnQuantity>,
+    pub start_date: String,
 }
 
 #[derive(Deserialize)]
-struct ImportRow {
-    id: String,
-    organization_id: String,
-    kind: String,
-    status: String,
-    rows: i64,
-    parts: i64,
-    cursor: i64,
-    written: i64,
-    error: Option<String>,
-    created_at: i64,
-    finished_at: Option<i64>,
+pub(super) struct ImportRow {
+    pub id: String,
+    pub organization_id: String,
+    pub kind: String,
+    pub status: String,
+    pub rows: i64,
+    pub parts: i64,
+    pub cursor: i64,
+    pub written: i64,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
 }
 
 impl ImportRow {
@@ -95,13 +99,13 @@ impl ImportRow {
     }
 }
 
-fn bucket(ctx: &Ctx) -> Result<worker::Bucket, ApiError> {
+pub(super) fn bucket(ctx: &Ctx) -> Result<worker::Bucket, ApiError> {
     ctx.env
         .bucket("FILES")
         .map_err(|e| ApiError::internal(format!("FILES bucket: {e}")))
 }
 
-fn part_key(org_id: &str, id: &str, n: i64) -> String {
+pub(super) fn part_key(org_id: &str, id: &str, n: i64) -> String {
     format!("imports/{org_id}/{id}/{n}.json")
 }
 
@@ -365,7 +369,7 @@ async fn start(
     Ok(load(ctx, &org.id, id.as_str()).await?.view())
 }
 
-async fn kick(ctx: &Ctx, id: &str) {
+pub(super) async fn kick(ctx: &Ctx, id: &str) {
     if let Err(e) = queue::enqueue(
         ctx,
         Job::ImportBatch {
@@ -378,7 +382,7 @@ async fn kick(ctx: &Ctx, id: &str) {
     }
 }
 
-async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<ImportRow, ApiError> {
+pub(super) async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<ImportRow, ApiError> {
     if ImportId::parse(id).is_err() {
         return Err(ApiError::not_found("import"));
     }
@@ -414,257 +418,4 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             total: None,
         },
     )
-}
-
-/// The queue job: writes the next parts of an import, each in one batch
-/// guarded on the cursor it read, then hands on to the next job.
-pub async fn run(ctx: &Ctx, id: &str) -> Result<Outcome, ApiError> {
-    let Some(imp) = db::one::<ImportRow>(db::stmt(
-        &ctx.db,
-        "SELECT * FROM imports WHERE id = ?1",
-        params![id],
-    )?)
-    .await?
-    else {
-        return Ok(Outcome::Done);
-    };
-    ctx.use_clock_of(&imp.organization_id).await?;
-    let mut cursor = imp.cursor;
-    let mut done = 0;
-    while imp.status == "running" && cursor < imp.parts && done < PARTS_PER_JOB {
-        let key = part_key(&imp.organization_id, &imp.id, cursor);
-        let Some(obj) = bucket(ctx)?
-            .get(&key)
-            .execute()
-            .await
-            .map_err(|e| ApiError::internal(format!("import part: {e}")))?
-        else {
-            return fail(
-                ctx,
-                &imp,
-                cursor,
-                "a part of the file is missing from storage",
-            )
-            .await;
-        };
-        let bytes = obj
-            .body()
-            .ok_or_else(|| ApiError::internal("import part without a body"))?
-            .bytes()
-            .await
-            .map_err(|e| ApiError::internal(format!("import part: {e}")))?;
-        let part: Part =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))?;
-        let (mut stmts, n) = match write(ctx, &imp.organization_id, &part).await {
-            Ok(x) => x,
-            Err(why) => return fail(ctx, &imp, cursor, &why).await,
-        };
-        let last = cursor + 1 >= imp.parts;
-        stmts.insert(
-            0,
-            db::conflict_unless(
-                &ctx.db,
-                "EXISTS (SELECT 1 FROM imports WHERE id = ?1 AND cursor = ?2 AND status = 'running')",
-                params![&imp.id, cursor],
-            )?,
-        );
-        stmts.push(db::stmt(
-            &ctx.db,
-            "UPDATE imports SET cursor = cursor + 1, written = written + ?2, updated_at = ?3, \
-             status = CASE WHEN ?4 = 1 THEN 'done' ELSE status END, \
-             finished_at = CASE WHEN ?4 = 1 THEN ?3 ELSE NULL END WHERE id = ?1",
-            params![&imp.id, n as i64, ctx.now_ms(), i64::from(last)],
-        )?);
-        if last {
-            stmts.push(ctx.audit(Audit {
-                org: Some(&imp.organization_id),
-                actor: &imp_actor(&imp),
-                action: "import.completed",
-                subject: &imp.id,
-                detail: json!({ "kind": imp.kind, "rows": imp.rows }),
-            })?);
-        }
-        match db::batch(&ctx.db, stmts).await {
-            Ok(_) => {}
-            // Another copy of this job wrote the part: it goes on alone.
-            Err(WriteError::Conflict) => return Ok(Outcome::Done),
-            Err(WriteError::Unique(e)) => {
-                let why = format!("part {} could not be written: {e}", cursor + 1);
-                return fail(ctx, &imp, cursor, &why).await;
-            }
-            Err(WriteError::Other(e)) => return Err(e),
-        }
-        cursor += 1;
-        done += 1;
-    }
-    if imp.status == "running" && cursor < imp.parts {
-        kick(ctx, &imp.id).await;
-    }
-    Ok(Outcome::Done)
-}
-
-fn imp_actor(imp: &ImportRow) -> String {
-    format!("system:import:{}", imp.id)
-}
-
-/// Stops an import at `cursor` (the parts before stay written).
-async fn fail(ctx: &Ctx, imp: &ImportRow, cursor: i64, why: &str) -> Result<Outcome, ApiError> {
-    db::batch(
-        &ctx.db,
-        vec![
-            db::stmt(
-                &ctx.db,
-                "UPDATE imports SET status = 'failed', error = ?3, updated_at = ?4, finished_at = ?4 \
-                 WHERE id = ?1 AND cursor = ?2 AND status = 'running'",
-                params![&imp.id, cursor, why, ctx.now_ms()],
-            )?,
-            ctx.audit(Audit {
-                org: Some(&imp.organization_id),
-                actor: &imp_actor(imp),
-                action: "import.failed",
-                subject: &imp.id,
-                detail: json!({ "part": cursor + 1, "reason": why }),
-            })?,
-        ],
-    )
-    .await?;
-    Ok(Outcome::Done)
-}
-
-/// The statements that write one part, and how many rows it holds; an
-/// error says why the part cannot be written now.
-async fn write(
-    ctx: &Ctx,
-    org_id: &str,
-    part: &Part,
-) -> Result<(Vec<worker::D1PreparedStatement>, usize), String> {
-    let err = |e: ApiError| format!("{e:?}");
-    let mut stmts = Vec::new();
-    match part {
-        Part::Customers(v) => {
-            for c in v {
-                let id = CustomerId::generate(ctx.now_ms() as u64, ctx.random10());
-                stmts.push(
-                    db::stmt(
-                        &ctx.db,
-                        "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![
-                            id.as_str(),
-                            org_id,
-                            &c.name,
-                            &c.email,
-                            c.email.to_lowercase(),
-                            &c.locale,
-                            &c.time_zone,
-                            c.external_id.clone(),
-                            ctx.now_ms()
-                        ],
-                    )
-                    .map_err(err)?,
-                );
-            }
-            stmts.push(
-                ctx.audit(Audit {
-                    org: Some(org_id),
-                    actor: "system:import",
-                    action: "customers.imported",
-                    subject: org_id,
-                    detail: json!({ "count": v.len(), "emails": v.iter().map(|c| &c.email).collect::<Vec<_>>() }),
-                })
-                .map_err(err)?,
-            );
-            Ok((stmts, v.len()))
-        }
-        Part::Invoices(v) => {
-            let ids: Vec<&str> = v.iter().map(|r| r.customer_id.as_str()).collect();
-            let customers: Vec<CustomerRow> = db::all(
-                db::stmt(
-                    &ctx.db,
-                    "SELECT * FROM customers WHERE organization_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-                    params![org_id, serde_json::to_string(&ids).unwrap_or_default()],
-                )
-                .map_err(err)?,
-            )
-            .await
-            .map_err(err)?;
-            let mut lines = 0;
-            for r in v {
-                let customer = customers
-                    .iter()
-                    .find(|c| c.id == r.customer_id)
-                    .ok_or_else(|| {
-                        format!("the customer of invoice {} no longer exists", r.number)
-                    })?;
-                let inv = r
-                    .validate(ctx.today_utc())
-                    .map_err(|e| format!("invoice {}: {}: {}", r.number, e.field, e.message))?;
-                let id = InvoiceId::generate(ctx.now_ms() as u64, ctx.random10());
-                stmts.extend(
-                    invoices::issue(
-                        ctx,
-                        &Issue {
-                            org_id,
-                            customer,
-                            id: &id,
-                            inv: &inv,
-                            replaces: None,
-                            email: None,
-                        },
-                    )
-                    .map_err(err)?,
-                );
-                lines += r.lines.len();
-            }
-            Ok((stmts, lines))
-        }
-        Part::Subscriptions(v) => {
-            let items = catalog::all(ctx, org_id).await.map_err(err)?;
-            for s in v {
-                let plan = items
-                    .iter()
-                    .find(|i| i.code == s.plan && i.kind == ItemKind::Plan.as_str())
-                    .ok_or_else(|| format!("plan {} is no longer in the catalog", s.plan))?;
-                let catalog: Vec<_> = items.iter().map(ItemRow::item).collect();
-                let currency =
-                    settle_shared::Currency::parse(&s.currency).map_err(|e| e.to_string())?;
-                let sel = billing::choose(&plan.item(), currency, s.quantity, &s.add_ons, &catalog)
-                    .map_err(|e| format!("{}: {}", e.field, e.message))?;
-                let start = settle_shared::time::parse_date(&s.start_date)
-                    .ok_or_else(|| "a start date is not a date".to_owned())?;
-                let (_, more) =
-                    subscriptions::insert(ctx, org_id, &s.customer_id, plan, &sel, start)
-                        .map_err(err)?;
-                stmts.extend(more);
-            }
-            Ok((stmts, v.len()))
-        }
-    }
-}
-
-/// The cron's look at imports whose job was lost: queued again after two
-/// minutes without progress.
-pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let stalled: Vec<Id> = db::all(db::stmt(
-        &ctx.db,
-        "SELECT id FROM imports WHERE status = 'running' AND updated_at < ?1 LIMIT 50",
-        params![ctx.now_ms() - 120_000],
-    )?)
-    .await?;
-    for i in &stalled {
-        db::stmt(
-            &ctx.db,
-            "UPDATE imports SET updated_at = ?2 WHERE id = ?1",
-            params![&i.id, ctx.now_ms()],
-        )?
-        .run()
-        .await
-        .map_err(|e| ApiError::internal(format!("import sweep: {e}")))?;
-        kick(ctx, &i.id).await;
-    }
-    Ok(stalled.len())
 }
