@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization, eventually } from './support.mjs';
+import { BASE, useBrowser, checkPage, newPage, phone, openLink, signInFromOutbox, newOrganization, eventually } from './support.mjs';
 
 const LAPTOP = { width: 1280, height: 800 };
 const TABLET = { width: 820, height: 1180 };
@@ -151,6 +151,22 @@ test('an admin adds a plan, bills a subscriber, and receives signed webhooks wit
   await checkPage(page, '68-console-import-done');
   const imported = await api(`/customers?limit=100`);
   assert.ok(imported.data.some((c) => c.name === 'Branch 40\nInitech'), 'the quoted line break is kept');
+
+  // Subscribing one of them from its account page.
+  const branch = (await api(`/customers?q=b40-${stamp}%40initech.example`)).data[0];
+  await page.goto(`${BASE}/console/customers/${branch.id}`);
+  await page.getByRole('heading', { level: 2, name: 'Subscriptions' }).waitFor();
+  await page.getByText('Subscribe to a plan').click();
+  await page.getByLabel('Plan', { exact: true }).selectOption('team');
+  await page.getByLabel('Quantity').fill('0');
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'Team may be taken from 1' }).waitFor();
+  await page.getByLabel('Quantity').fill('4');
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+  await page.getByText(/Team × 4 · next invoice/).waitFor();
+  const subs = (await api(`/subscriptions?customer_id=${branch.id}`)).data;
+  assert.equal(subs.length, 1);
+  assert.equal(subs[0].quantity, 4);
 });
 
 test('a customer raises seats in the portal, sees the proration in money and is invoiced for it', async () => {

@@ -1,5 +1,6 @@
 //! `/console/customers/{id}`: the account: its details and agent, a portal
-//! link to send by hand, its invoices, and its timeline (every email as
+//! link to send by hand, its subscriptions (and subscribing it to a plan),
+//! its invoices, and its timeline (every email as
 //! sent, link views, payments, reminders, promises, disputes, staff
 //! actions).
 
@@ -57,6 +58,7 @@ fn Account(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView 
         <Edit customer=customer.clone() changed=changed/>
         {session.may(Capability::Approve).then(|| view! { <Assign customer=customer.clone()/> })}
         <PortalLink customer_id=id.clone()/>
+        <super::subscribe::Subscriptions customer_id=id.clone()/>
         <CustomerInvoices customer_id=id.clone() locale=session.me.member.locale.clone()/>
         <Timeline customer_id=id/>
     }

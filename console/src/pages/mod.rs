@@ -17,6 +17,7 @@ pub mod payment_dates;
 pub mod schedules;
 pub mod sign_in;
 pub mod stripe;
+pub mod subscribe;
 pub mod team;
 pub mod webhooks;
 
