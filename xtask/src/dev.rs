@@ -43,7 +43,6 @@ pub fn run(args: &[String]) -> Result<()> {
             stripe_port,
             state_dir: state.clone(),
             log_dir: None,
-            quiet: false,
         },
     )?;
     let demo = seed::demo(&stack, &state.join("demo.json"))?;

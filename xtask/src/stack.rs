@@ -50,11 +50,6 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// Where service output goes (files), or inherited when `None`.
     pub log_dir: Option<PathBuf>,
-    /// Long load runs: no SQL trace and no per-request log lines. Local
-    /// workerd sends each of its own log lines to wrangler over a loopback
-    /// connection it never closes (about three per invoice billed), which
-    /// ends in "Too many open files" after a few thousand requests.
-    pub quiet: bool,
 }
 
 fn stdio_to(log_dir: &Option<PathBuf>, name: &str) -> Result<(Stdio, Stdio)> {
@@ -75,16 +70,6 @@ impl Stack {
     /// fresh state directory `.settle/<name>-<pid>` (returned), the
     /// services' output in `log_dir`.
     pub fn for_run(t: &Tools, name: &str, log_dir: PathBuf) -> Result<(Stack, PathBuf)> {
-        Self::for_run_with(t, name, log_dir, false)
-    }
-
-    /// [`Stack::for_run`], `quiet` as [`Options::quiet`] says.
-    pub fn for_run_with(
-        t: &Tools,
-        name: &str,
-        log_dir: PathBuf,
-        quiet: bool,
-    ) -> Result<(Stack, PathBuf)> {
         let state = root().join(format!(".settle/{name}-{}", std::process::id()));
         remove_dir(&state)?;
         let stack = Stack::start(
@@ -95,7 +80,6 @@ impl Stack {
                 stripe_port: None,
                 state_dir: state.clone(),
                 log_dir: Some(log_dir),
-                quiet,
             },
         )?;
         Ok((stack, state))
@@ -206,7 +190,7 @@ impl Stack {
             // Retries 1, 2, 4, 8 s apart instead of 30 s, 2, 8, 32 min.
             ("EMAIL_RETRY_SCHEDULE", "1,2,4,8"),
         ];
-        if o.log_dir.is_some() && !o.quiet {
+        if o.log_dir.is_some() {
             // Tests: every distinct statement once in the log, for the
             // query-plan check.
             vars.push(("SQL_TRACE", "1"));
@@ -227,9 +211,6 @@ impl Stack {
         .map(Into::into)
         .collect();
         args.push(o.state_dir.clone().into_os_string());
-        if o.quiet {
-            args.push("--log-level=warn".into());
-        }
         for (k, v) in vars {
             args.push("--var".into());
             args.push(format!("{k}:{v}").into());
