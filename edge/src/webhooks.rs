@@ -10,17 +10,7 @@ use serde::Serialize;
 use settle_shared::text::FieldError;
 
 /// The event types an endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 9] = [
-    "invoice.created",
-    "invoice.paid",
-    "invoice.voided",
-    "payment.refunded",
-    "dispute.opened",
-    "dispute.resolved",
-    "promise.broken",
-    "subscription.created",
-    "subscription.changed",
-];
+pub const EVENT_TYPES: [&str; 9] = settle_shared::api::WEBHOOK_EVENT_TYPES;
 
 /// The envelope's version, sent with every event.
 pub const API_VERSION: &str = "2026-12-06";

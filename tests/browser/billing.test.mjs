@@ -145,7 +145,7 @@ test('an admin adds a plan, bills a subscriber, and receives signed webhooks wit
   await checkPage(page, '67-console-import-errors');
   await page.getByLabel('CSV file').setInputFiles(file(good));
   await page.getByRole('button', { name: 'Check the file' }).click();
-  await page.getByText('Every row is right.').waitFor();
+  await page.getByText('Every row is right.', { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Import 40 rows' }).click();
   await page.getByText(/40 of 40 rows written · customers Imported/).first().waitFor();
   await checkPage(page, '68-console-import-done');
@@ -167,6 +167,16 @@ test('an admin adds a plan, bills a subscriber, and receives signed webhooks wit
   const subs = (await api(`/subscriptions?customer_id=${branch.id}`)).data;
   assert.equal(subs.length, 1);
   assert.equal(subs[0].quantity, 4);
+
+  // An endpoint for one event type only.
+  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByLabel('Endpoint address').fill('https://hooks.initech.example/settle');
+  await page.getByRole('checkbox', { name: 'subscription.changed' }).check();
+  await page.getByRole('button', { name: 'Add the endpoint' }).click();
+  await page.getByRole('row', { name: /hooks\.initech\.example/ }).waitFor();
+  const endpoints = (await api('/webhook-endpoints')).data;
+  const only = endpoints.find((e) => e.url === 'https://hooks.initech.example/settle');
+  assert.deepEqual(only.events, ['subscription.changed']);
 });
 
 test('a customer raises seats in the portal, sees the proration in money and is invoiced for it', async () => {

@@ -292,6 +292,7 @@ pub(super) static EN: Words = Words {
     webhooks_lead: "Settle sends signed events (invoice created or paid, disputes, broken promises…) to your systems and tries again for three days.",
     events_word: "Events",
     all_events: "All events",
+    events_hint: "Tick the events this endpoint receives; none ticked sends every event.",
     add_endpoint: "Add the endpoint",
     signing_secret: "Signing secret: keep it in your system to check each event's signature (docs/API.md).",
     show_secret: "Show the secret",

@@ -292,6 +292,7 @@ pub(super) static FR: Words = Words {
     webhooks_lead: "Settle envoie des événements signés (facture créée ou payée, litiges, promesses non tenues…) à vos systèmes et réessaie pendant trois jours.",
     events_word: "Événements",
     all_events: "Tous les événements",
+    events_hint: "Cochez les événements que reçoit ce point de terminaison ; aucun coché : tous les événements.",
     add_endpoint: "Ajouter l'adresse",
     signing_secret: "Secret de signature : gardez-le dans votre système pour vérifier la signature de chaque événement (docs/API.md).",
     show_secret: "Afficher le secret",

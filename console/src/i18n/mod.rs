@@ -318,6 +318,7 @@ pub struct Words {
     pub webhooks_lead: &'static str,
     pub events_word: &'static str,
     pub all_events: &'static str,
+    pub events_hint: &'static str,
     pub add_endpoint: &'static str,
     pub signing_secret: &'static str,
     pub show_secret: &'static str,

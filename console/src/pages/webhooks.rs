@@ -6,7 +6,8 @@ use crate::api::{self, ApiFailure};
 use crate::shell::{Failure, Session, set_title};
 use leptos::prelude::*;
 use settle_shared::api::{
-    CreateWebhookEndpointRequest, ListResponse, WebhookDeliveryResponse, WebhookEndpointResponse,
+    CreateWebhookEndpointRequest, ListResponse, WEBHOOK_EVENT_TYPES, WebhookDeliveryResponse,
+    WebhookEndpointResponse,
 };
 
 fn when(t: &str) -> String {
@@ -27,6 +28,8 @@ pub fn Webhooks() -> impl IntoView {
         api::get::<ListResponse<WebhookDeliveryResponse>>("/webhook-deliveries?limit=50")
     });
     let url = RwSignal::new(String::new());
+    // Ticked event types; none ticked is every event.
+    let chosen = RwSignal::new(Vec::<&'static str>::new());
     let secret = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<ApiFailure>);
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -34,12 +37,17 @@ pub fn Webhooks() -> impl IntoView {
         let body = CreateWebhookEndpointRequest {
             url: url.get_untracked(),
             description: None,
-            events: Vec::new(),
+            events: chosen
+                .get_untracked()
+                .iter()
+                .map(|e| (*e).to_owned())
+                .collect(),
         };
         leptos::task::spawn_local(async move {
             match api::post::<WebhookEndpointResponse, _>("/webhook-endpoints", &body).await {
                 Ok(e) => {
                     url.set(String::new());
+                    chosen.set(Vec::new());
                     secret.set(e.secret);
                     problem.set(None);
                     version.update(|v| *v += 1);
@@ -83,7 +91,21 @@ pub fn Webhooks() -> impl IntoView {
         <form class="card" on:submit=create>
             <label for="w-url">{t.endpoint_url}</label>
             <input id="w-url" type="url" required maxlength="2000" prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev))/>
-            <p class="hint">{t.all_events}</p>
+            <fieldset>
+                <legend>{t.events_word}</legend>
+                <p class="hint">{t.events_hint}</p>
+                {WEBHOOK_EVENT_TYPES.iter().map(|&e| {
+                    let id = format!("w-ev-{}", e.replace('.', "-"));
+                    let for_id = id.clone();
+                    view! {
+                        <label class="check" for=for_id>
+                            <input id=id type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&e))
+                                on:change=move |_| chosen.update(|c| if let Some(n) = c.iter().position(|x| *x == e) { c.remove(n); } else { c.push(e); })/>
+                            " "<code>{e}</code>
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
             <button type="submit">{t.add_endpoint}</button>
         </form>
         {move || secret.get().map(|s| view! {

@@ -2,6 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The event types an endpoint may ask for (docs/API.md describes each).
+pub const WEBHOOK_EVENT_TYPES: [&str; 9] = [
+    "invoice.created",
+    "invoice.paid",
+    "invoice.voided",
+    "payment.refunded",
+    "dispute.opened",
+    "dispute.resolved",
+    "promise.broken",
+    "subscription.created",
+    "subscription.changed",
+];
+
 /// `POST /api/v1/webhook-endpoints`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
