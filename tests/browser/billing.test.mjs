@@ -54,15 +54,27 @@ test('an admin adds a plan, bills a subscriber, and receives signed webhooks wit
   await page.getByRole('link', { name: 'Billing' }).click();
   await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
   await page.getByText('No plans yet.').waitFor();
-  await page.getByLabel('Code').fill('team');
-  await page.getByLabel('Name').fill('Team');
-  await page.getByLabel('Price').fill('29.00');
+  // An add-on, then a plan it may be taken with.
+  const addOnForm = page.locator('form').filter({ has: page.getByRole('heading', { name: 'New add-on' }) });
+  await addOnForm.getByLabel('Code').fill('support');
+  await addOnForm.getByLabel('Name').fill('Priority support');
+  await addOnForm.getByLabel('Price').fill('9,50');
+  await addOnForm.getByRole('button', { name: 'Create the add-on' }).click();
+  await addOnForm.getByRole('status').filter({ hasText: 'support' }).waitFor();
+  const planForm = page.locator('form').filter({ has: page.getByRole('heading', { name: 'New plan' }) });
+  await planForm.getByLabel('Code').fill('team');
+  await planForm.getByLabel('Name').fill('Team');
+  await planForm.getByLabel('Price').fill('29.00');
+  await planForm.getByLabel('Tax %').fill('20');
+  await planForm.getByLabel('Add-ons it may be taken with').fill('support');
   await page.getByRole('button', { name: 'Create the plan' }).click();
   await page.getByRole('row', { name: /team Team month/ }).waitFor();
+  const team = (await api('/catalog/plans')).data.find((p) => p.code === 'team');
+  assert.deepEqual([team.add_ons, team.tax_rate], [['support'], '20']);
   // A bad price is stopped before it is sent.
-  await page.getByLabel('Code').fill('odd');
-  await page.getByLabel('Name').fill('Odd');
-  await page.getByLabel('Price').fill('twelve');
+  await planForm.getByLabel('Code').fill('odd');
+  await planForm.getByLabel('Name').fill('Odd');
+  await planForm.getByLabel('Price').fill('twelve');
   await page.getByRole('button', { name: 'Create the plan' }).click();
   await page.getByRole('alert').filter({ hasText: 'Write the price as a number' }).waitFor();
 

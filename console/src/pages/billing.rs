@@ -7,7 +7,8 @@ use crate::shell::{Failure, Session, set_title};
 use leptos::prelude::*;
 use settle_portal::format::{date, money, parse_amount};
 use settle_shared::api::{
-    BillingRunResponse, CatalogItemResponse, CatalogPlanRequest, ListResponse, SubscriptionResponse,
+    BillingRunResponse, CatalogAddOnRequest, CatalogItemResponse, CatalogPlanRequest, ListResponse,
+    SubscriptionResponse,
 };
 use settle_shared::staff::Capability;
 use std::collections::BTreeMap;
@@ -132,6 +133,7 @@ pub fn Billing() -> impl IntoView {
                     }
                 }
             }
+            {admin.then(|| view! { <NewAddOn version=version/> })}
             {admin.then(|| view! { <NewPlan version=version/> })}
         </section>
         <section aria-labelledby="subs-h">
@@ -179,7 +181,19 @@ fn NewPlan(version: RwSignal<u32>) -> impl IntoView {
     let interval = RwSignal::new("month".to_owned());
     let currency = RwSignal::new("EUR".to_owned());
     let price = RwSignal::new(String::new());
+    let tax = RwSignal::new(String::new());
+    let max = RwSignal::new(String::new());
+    let add_ons = RwSignal::new(String::new());
+    let moves = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<CatalogItemResponse, ApiFailure>>);
+    // `a, b` → ["a", "b"]
+    let codes = |s: String| -> Vec<String> {
+        s.split([',', ' '])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let cur = currency.get_untracked().trim().to_uppercase();
@@ -187,17 +201,27 @@ fn NewPlan(version: RwSignal<u32>) -> impl IntoView {
             result.set(Some(Err(ApiFailure::Refused(t.price_unreadable.into()))));
             return;
         };
+        let tax_rate = match tax.get_untracked().trim().replace(',', ".") {
+            raw if raw.is_empty() => None,
+            raw => match settle_shared::decimal::Milli::parse(&raw) {
+                Ok(m) => Some(m),
+                Err(_) => {
+                    result.set(Some(Err(ApiFailure::Refused(t.tax_unreadable.into()))));
+                    return;
+                }
+            },
+        };
         let body = CatalogPlanRequest {
             code: code.get_untracked(),
             name: name.get_untracked(),
             description: None,
             interval: interval.get_untracked(),
             prices: BTreeMap::from([(cur, i128::from(amount))]),
-            tax_rate: None,
+            tax_rate,
             min_quantity: None,
-            max_quantity: None,
-            add_ons: Vec::new(),
-            moves_to: Vec::new(),
+            max_quantity: max.get_untracked().trim().parse().ok(),
+            add_ons: codes(add_ons.get_untracked()),
+            moves_to: codes(moves.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             let r = api::post::<CatalogItemResponse, _>("/catalog/plans", &body).await;
@@ -205,6 +229,9 @@ fn NewPlan(version: RwSignal<u32>) -> impl IntoView {
                 code.set(String::new());
                 name.set(String::new());
                 price.set(String::new());
+                for f in [tax, max, add_ons, moves] {
+                    f.set(String::new());
+                }
                 version.update(|v| *v += 1);
             }
             result.set(Some(r));
@@ -227,8 +254,76 @@ fn NewPlan(version: RwSignal<u32>) -> impl IntoView {
             <input id="p-currency" required maxlength="3" size="4" prop:value=move || currency.get() on:input=move |ev| currency.set(event_target_value(&ev))/>
             <label for="p-price">{t.price}</label>
             <input id="p-price" required inputmode="decimal" prop:value=move || price.get() on:input=move |ev| price.set(event_target_value(&ev))/>
+            <label for="p-tax">{t.tax_rate}</label>
+            <input id="p-tax" inputmode="decimal" size="6" prop:value=move || tax.get() on:input=move |ev| tax.set(event_target_value(&ev))/>
+            <label for="p-max">{t.max_quantity}</label>
+            <input id="p-max" type="number" min="1" prop:value=move || max.get() on:input=move |ev| max.set(event_target_value(&ev))/>
+            <label for="p-addons">{t.plan_add_ons}</label>
+            <input id="p-addons" placeholder="storage, support" prop:value=move || add_ons.get() on:input=move |ev| add_ons.set(event_target_value(&ev))/>
+            <label for="p-moves">{t.plan_moves_to}</label>
+            <input id="p-moves" placeholder="pro, team" prop:value=move || moves.get() on:input=move |ev| moves.set(event_target_value(&ev))/>
+            <p class="hint">{t.plan_codes_hint}</p>
             <button type="submit">{t.create_plan}</button>
             {move || result.get().and_then(|r| r.err()).map(|e| view! { <Failure failure=e/> })}
+        </form>
+    }
+}
+
+/// An add-on: priced per unit and period of the plan it is taken with.
+#[component]
+fn NewAddOn(version: RwSignal<u32>) -> impl IntoView {
+    let t = expect_context::<Session>().t();
+    let code = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let currency = RwSignal::new("EUR".to_owned());
+    let price = RwSignal::new(String::new());
+    let max = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<CatalogItemResponse, ApiFailure>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let cur = currency.get_untracked().trim().to_uppercase();
+        let Some(amount) = parse_amount(&price.get_untracked(), &cur) else {
+            result.set(Some(Err(ApiFailure::Refused(t.price_unreadable.into()))));
+            return;
+        };
+        let body = CatalogAddOnRequest {
+            code: code.get_untracked(),
+            name: name.get_untracked(),
+            description: None,
+            prices: BTreeMap::from([(cur, i128::from(amount))]),
+            tax_rate: None,
+            min_quantity: None,
+            max_quantity: max.get_untracked().trim().parse().ok(),
+        };
+        leptos::task::spawn_local(async move {
+            let r = api::post::<CatalogItemResponse, _>("/catalog/add-ons", &body).await;
+            if r.is_ok() {
+                for f in [code, name, price, max] {
+                    f.set(String::new());
+                }
+                version.update(|v| *v += 1);
+            }
+            result.set(Some(r));
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h3>{t.new_add_on}</h3>
+            <label for="a-code">{t.code}</label>
+            <input id="a-code" required maxlength="40" pattern="[A-Za-z0-9_-]+" prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
+            <label for="a-name">{t.name}</label>
+            <input id="a-name" required maxlength="200" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            <label for="a-currency">{t.currency}</label>
+            <input id="a-currency" required maxlength="3" size="4" prop:value=move || currency.get() on:input=move |ev| currency.set(event_target_value(&ev))/>
+            <label for="a-price">{t.price}</label>
+            <input id="a-price" required inputmode="decimal" prop:value=move || price.get() on:input=move |ev| price.set(event_target_value(&ev))/>
+            <label for="a-max">{t.max_quantity}</label>
+            <input id="a-max" type="number" min="1" prop:value=move || max.get() on:input=move |ev| max.set(event_target_value(&ev))/>
+            <button type="submit">{t.create_add_on}</button>
+            {move || result.get().map(|r| match r {
+                Ok(a) => view! { <p role="status">{t.done}" · "<code>{a.code}</code></p> }.into_any(),
+                Err(e) => view! { <Failure failure=e/> }.into_any(),
+            })}
         </form>
     }
 }
