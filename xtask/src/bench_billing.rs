@@ -10,7 +10,6 @@ use crate::stack::Stack;
 use crate::tools::Tools;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
@@ -69,23 +68,7 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
     let file = state.join("bench-billing.sql");
     std::fs::write(&file, sql).map_err(|e| e.to_string())?;
     step(&format!("load {n} subscriptions into local D1"), || {
-        let out = Command::new(&t.wrangler)
-            .args(["d1", "execute", "DB", "--local", "--persist-to"])
-            .arg(state)
-            .arg("--file")
-            .arg(&file)
-            .current_dir(crate::root())
-            .env("PATH", &t.path)
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-            .env("CI", "1")
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).to_string())
-        }
+        crate::bench_reminders::load_sql(t, state, &file)
     })?;
     let started = Instant::now();
     let run = api(reqwest::Method::POST, "/billing-runs", Some(json!({})))?;

@@ -64,27 +64,7 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path) -> Result<()> {
     let file = state.join("bench-reminders.sql");
     std::fs::write(&file, sql).map_err(|e| e.to_string())?;
     step("load 100,000 open invoices into local D1", || {
-        let mut last = String::new();
-        for _ in 0..5 {
-            let out = Command::new(&t.wrangler)
-                .args(["d1", "execute", "DB", "--local", "--persist-to"])
-                .arg(state)
-                .arg("--file")
-                .arg(&file)
-                .current_dir(crate::root())
-                .env("PATH", &t.path)
-                .env("WRANGLER_SEND_METRICS", "false")
-                .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-                .env("CI", "1")
-                .output()
-                .map_err(|e| e.to_string())?;
-            if out.status.success() {
-                return Ok(());
-            }
-            last = String::from_utf8_lossy(&out.stderr).to_string();
-            std::thread::sleep(std::time::Duration::from_secs(2));
-        }
-        Err(format!("loading failed: {last}"))
+        load_sql(t, state, &file)
     })?;
     println!(
         "\n## One reminder cron tick over {OPEN} open invoices, {DUE} due (local wrangler dev)\n"
@@ -102,4 +82,30 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs a SQL file against the stack's local D1 (`wrangler d1 execute`),
+/// tried again a few times while the running worker holds the database.
+pub fn load_sql(t: &Tools, state: &Path, file: &Path) -> Result<()> {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let out = Command::new(&t.wrangler)
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(state)
+            .arg("--file")
+            .arg(file)
+            .current_dir(crate::root())
+            .env("PATH", &t.path)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("CI", "1")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            return Ok(());
+        }
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    Err(format!("loading failed: {last}"))
 }

@@ -102,6 +102,30 @@ pub async fn all(ctx: &Ctx, org_id: &str) -> Result<Vec<ItemRow>, ApiError> {
     .await
 }
 
+/// The plan `code` that subscribers may take now (not archived), or the
+/// `404 not_found` on `plan` the API answers.
+pub fn live_plan<'a>(items: &'a [ItemRow], code: &str) -> Result<&'a ItemRow, FieldError> {
+    items
+        .iter()
+        .find(|i| i.code == code && i.kind == Kind::Plan.as_str() && i.archived_at.is_none())
+        .ok_or_else(|| {
+            FieldError::new(
+                ErrorCode::NotFound,
+                "plan",
+                format!("The catalog has no plan with the code `{code}`."),
+            )
+        })
+}
+
+/// The plans and add-ons subscribers may take now, for the pure rules.
+pub fn live(items: &[ItemRow]) -> Vec<Item> {
+    items
+        .iter()
+        .filter(|i| i.archived_at.is_none())
+        .map(ItemRow::item)
+        .collect()
+}
+
 /// `GET /api/v1/catalog/plans` or `/add-ons`: by code.
 pub async fn list(ctx: &Ctx, req: &Request, kind: Kind) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::WorkAccounts).await?;

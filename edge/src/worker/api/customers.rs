@@ -18,6 +18,42 @@ use settle_shared::text::{self, FieldError, limits};
 use worker::{Request, Response};
 
 /// `POST /api/v1/customers`
+/// A customer to add, its fields checked.
+pub(crate) struct NewCustomer<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub locale: &'a str,
+    pub time_zone: &'a str,
+    pub external_id: Option<&'a str>,
+}
+
+/// The statement that adds a customer (the API's and imports').
+pub(crate) fn insert(
+    ctx: &Ctx,
+    org_id: &str,
+    id: &CustomerId,
+    c: &NewCustomer<'_>,
+    assigned_to: Option<String>,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at, assigned_to) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            id.as_str(),
+            org_id,
+            c.name,
+            c.email,
+            c.email.to_lowercase(),
+            c.locale,
+            c.time_zone,
+            c.external_id,
+            ctx.now_ms(),
+            assigned_to
+        ],
+    )
+}
+
 pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, &req, Capability::WorkAccounts).await?;
     let body: CreateCustomerRequest = http::json_body(req).await?;
@@ -48,24 +84,15 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
     let id = CustomerId::generate(ctx.now_ms() as u64, ctx.random10());
     // An agent who adds an account works it.
     let assigned_to = ctx.only_accounts_of();
+    let new = NewCustomer {
+        name: &name,
+        email: &email,
+        locale: &locale,
+        time_zone: &time_zone,
+        external_id: external_id.as_deref(),
+    };
     let stmts = vec![
-        db::stmt(
-            &ctx.db,
-            "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at, assigned_to) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                id.as_str(),
-                &org.id,
-                &name,
-                &email,
-                email.to_lowercase(),
-                &locale,
-                &time_zone,
-                external_id,
-                ctx.now_ms(),
-                assigned_to
-            ],
-        )?,
+        insert(ctx, &org.id, &id, &new, assigned_to)?,
         ctx.audit(Audit {
             org: Some(&org.id),
             actor: &ctx.actor(),

@@ -35,7 +35,7 @@ use settle_shared::ErrorCode;
 use settle_shared::api::{
     AddOnQuantity, CreateInvoiceRequest, ImportReport, ImportResponse, ListResponse,
 };
-use settle_shared::billing::{self, Kind as ItemKind};
+use settle_shared::billing::{self};
 use settle_shared::ids::ImportId;
 use settle_shared::staff::Capability;
 use settle_shared::time::rfc3339_from_millis;
@@ -221,22 +221,10 @@ fn subscription(
     s: &import::Subscription,
     today: chrono::NaiveDate,
 ) -> Result<NewSubscription, (String, String)> {
-    let plan = items
-        .iter()
-        .find(|i| i.code == s.plan && i.kind == ItemKind::Plan.as_str() && i.archived_at.is_none())
-        .ok_or_else(|| {
-            (
-                "plan".to_owned(),
-                format!("the catalog has no plan `{}`", s.plan),
-            )
-        })?;
+    let plan = catalog::live_plan(items, &s.plan).map_err(|e| (e.field, e.message))?;
     let currency = settle_shared::Currency::parse(&s.currency)
         .map_err(|e| ("currency".to_owned(), e.to_string()))?;
-    let catalog: Vec<_> = items
-        .iter()
-        .filter(|i| i.archived_at.is_none())
-        .map(ItemRow::item)
-        .collect();
+    let catalog = catalog::live(items);
     let sel = billing::choose(
         &plan.item(),
         currency,

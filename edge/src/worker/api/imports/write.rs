@@ -5,15 +5,15 @@ use super::{ImportRow, PARTS_PER_JOB, Part, bucket, kick, part_key};
 use crate::error::ApiError;
 use crate::params;
 use crate::rows::CustomerRow;
-use crate::worker::api::catalog::{self, ItemRow};
 use crate::worker::api::invoices::{self, Issue};
 use crate::worker::api::subscriptions;
+use crate::worker::api::{catalog, customers};
 use crate::worker::ctx::{Audit, Ctx};
 use crate::worker::db::{self, WriteError};
 use crate::worker::queue::Outcome;
 use serde::Deserialize;
 use serde_json::json;
-use settle_shared::billing::{self, Kind as ItemKind};
+use settle_shared::billing::{self};
 use settle_shared::ids::{CustomerId, InvoiceId};
 /// The queue job: writes the next parts of an import, each in one batch
 /// guarded on the cursor it read, then hands on to the next job.
@@ -143,25 +143,14 @@ async fn write(
         Part::Customers(v) => {
             for c in v {
                 let id = CustomerId::generate(ctx.now_ms() as u64, ctx.random10());
-                stmts.push(
-                    db::stmt(
-                        &ctx.db,
-                        "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, external_id, created_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![
-                            id.as_str(),
-                            org_id,
-                            &c.name,
-                            &c.email,
-                            c.email.to_lowercase(),
-                            &c.locale,
-                            &c.time_zone,
-                            c.external_id.clone(),
-                            ctx.now_ms()
-                        ],
-                    )
-                    .map_err(err)?,
-                );
+                let new = customers::NewCustomer {
+                    name: &c.name,
+                    email: &c.email,
+                    locale: &c.locale,
+                    time_zone: &c.time_zone,
+                    external_id: c.external_id.as_deref(),
+                };
+                stmts.push(customers::insert(ctx, org_id, &id, &new, None).map_err(err)?);
             }
             stmts.push(
                 ctx.audit(Audit {
@@ -219,12 +208,9 @@ async fn write(
         }
         Part::Subscriptions(v) => {
             let items = catalog::all(ctx, org_id).await.map_err(err)?;
+            let catalog = catalog::live(&items);
             for s in v {
-                let plan = items
-                    .iter()
-                    .find(|i| i.code == s.plan && i.kind == ItemKind::Plan.as_str())
-                    .ok_or_else(|| format!("plan {} is no longer in the catalog", s.plan))?;
-                let catalog: Vec<_> = items.iter().map(ItemRow::item).collect();
+                let plan = catalog::live_plan(&items, &s.plan).map_err(|e| e.message)?;
                 let currency =
                     settle_shared::Currency::parse(&s.currency).map_err(|e| e.to_string())?;
                 let sel = billing::choose(&plan.item(), currency, s.quantity, &s.add_ons, &catalog)

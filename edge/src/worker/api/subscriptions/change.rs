@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use settle_shared::ErrorCode;
 use settle_shared::api::{ChangeQuote, ChangeSubscriptionRequest, ProrationLine};
 use settle_shared::billing::change::{self as rules, Quote};
-use settle_shared::billing::{self, Item, Kind, Selection};
+use settle_shared::billing::{self, Selection};
 use settle_shared::staff::Capability;
 use settle_shared::text::FieldError;
 use settle_shared::time::parse_date;
@@ -164,27 +164,16 @@ fn change_to(
     old: &Selection,
     body: &ChangeSubscriptionRequest,
 ) -> Result<Ask, ApiError> {
-    let live = |i: &&ItemRow| i.archived_at.is_none();
     let plan_row = match &body.plan {
         None => items
             .iter()
             .find(|i| i.id == sub.plan_id)
             .ok_or_else(|| FieldError::invalid("plan", "the plan is no longer in the catalog"))?,
-        Some(code) => items
-            .iter()
-            .filter(live)
-            .find(|i| &i.code == code && i.kind == Kind::Plan.as_str())
-            .ok_or_else(|| {
-                FieldError::new(
-                    ErrorCode::NotFound,
-                    "plan",
-                    format!("The catalog has no plan with the code `{code}`."),
-                )
-            })?,
+        Some(code) => catalog::live_plan(items, code)?,
     };
     let plan = plan_row.item();
     rules::check_move(&old.plan, &plan)?;
-    let catalog: Vec<Item> = items.iter().filter(live).map(ItemRow::item).collect();
+    let catalog = catalog::live(items);
     let add_ons = body
         .add_ons
         .clone()

@@ -35,7 +35,7 @@ use serde_json::json;
 use settle_shared::api::{
     AddOnQuantity, CreateSubscriptionRequest, NextInvoice, SubscriptionResponse,
 };
-use settle_shared::billing::{self, Kind, NextBill, Selection};
+use settle_shared::billing::{self, NextBill, Selection};
 use settle_shared::ids::SubscriptionId;
 use settle_shared::ids::{EmailId, InvoiceId};
 use settle_shared::invoice::NewInvoice;
@@ -184,23 +184,10 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
             other => other,
         })?;
     let items = catalog::all(ctx, &org.id).await?;
-    let plan = items
-        .iter()
-        .find(|i| i.code == body.plan && i.kind == Kind::Plan.as_str() && i.archived_at.is_none())
-        .ok_or_else(|| {
-            FieldError::new(
-                ErrorCode::NotFound,
-                "plan",
-                format!("The catalog has no plan with the code `{}`.", body.plan),
-            )
-        })?;
+    let plan = catalog::live_plan(&items, &body.plan)?;
     let currency = Currency::parse(&body.currency)
         .map_err(|e| FieldError::new(ErrorCode::UnsupportedCurrency, "currency", e.to_string()))?;
-    let catalog: Vec<_> = items
-        .iter()
-        .filter(|i| i.archived_at.is_none())
-        .map(ItemRow::item)
-        .collect();
+    let catalog = catalog::live(&items);
     let sel = billing::choose(
         &plan.item(),
         currency,
