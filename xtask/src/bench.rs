@@ -45,8 +45,8 @@ pub fn run(args: &[String]) -> Result<()> {
         };
         let t = tools::ensure(false)?;
         build::all(&t)?;
-        let (stack, state) = Stack::for_run(&t, "bench", root().join("target/bench-logs"))?;
-        let figures = crate::bench_billing::run(&t, &stack, &state, n);
+        let (mut stack, state) = Stack::for_run(&t, "bench", root().join("target/bench-logs"))?;
+        let figures = crate::bench_billing::run(&t, &mut stack, &state, n);
         drop(stack);
         remove_dir(&state)?;
         return figures;

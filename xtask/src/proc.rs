@@ -74,6 +74,27 @@ impl Service {
         })
     }
 
+    /// Open file descriptors of the whole process group (the service and
+    /// what it started), read from `/proc`.
+    pub fn open_files(&self) -> usize {
+        let group = self.child.id().to_string();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        dir.flatten()
+            .filter(|e| {
+                // Field 5 of `stat` is the process group; the name (field 2)
+                // may hold spaces, so count from its closing parenthesis.
+                std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
+                    s.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(2).map(|g| g == group))
+                        .unwrap_or(false)
+                })
+            })
+            .map(|e| std::fs::read_dir(e.path().join("fd")).map_or(0, |d| d.count()))
+            .sum()
+    }
+
     /// Whether it has exited (and so failed, for a service).
     pub fn exited(&mut self) -> Option<String> {
         self.child.try_wait().ok().flatten().map(|s| s.to_string())

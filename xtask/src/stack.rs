@@ -255,13 +255,27 @@ impl Stack {
     /// Kills the worker at once (SIGKILL to workerd and wrangler, as a
     /// crash would), then starts it again on the same local D1.
     pub fn crash_worker_and_restart(&mut self) -> Result<()> {
-        for s in self.services.iter_mut().filter(|s| s.name == "wrangler") {
+        for s in self
+            .services
+            .iter_mut()
+            .filter(|s| s.name.starts_with("wrangler"))
+        {
             s.kill();
         }
-        self.services.retain(|s| s.name != "wrangler");
+        self.services.retain(|s| !s.name.starts_with("wrangler"));
         let worker = (self.respawn)("wrangler-restarted")?;
         self.services.push(worker);
         self.wait_ready(Duration::from_secs(90))
+    }
+
+    /// Open file descriptors of the worker (wrangler, workerd and their
+    /// children).
+    pub fn worker_open_files(&self) -> usize {
+        self.services
+            .iter()
+            .filter(|s| s.name.starts_with("wrangler"))
+            .map(Service::open_files)
+            .sum()
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<()> {
