@@ -11,6 +11,7 @@ pub mod branding;
 pub mod decimal;
 pub mod dispute;
 pub mod error;
+pub mod evidence;
 pub mod ids;
 pub mod invoice;
 pub mod money;

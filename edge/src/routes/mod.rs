@@ -89,6 +89,8 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 };
             }
             ["customers", id, "timeline"] => (Get, Route::CustomerTimeline(s(id))),
+            ["customers", id, "evidence"] => (Get, Route::CustomerEvidence(s(id))),
+            ["invoices", id, "evidence"] => (Get, Route::InvoiceEvidence(s(id))),
             ["customers", id, "assign"] => (Post, Route::AssignCustomer(s(id))),
             ["emails"] => (Get, Route::ListEmails),
             ["alerts"] => (Get, Route::ListAlerts),
@@ -170,6 +172,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                 );
             }
             ["audit-events"] => (Get, Route::ListAuditEvents),
+            ["audit-events", "verify"] => (Get, Route::VerifyAuditChain),
             ["api-keys"] => return pick(method, Route::ListApiKeys, Route::CreateApiKey),
             ["api-keys", id, "revoke"] => (Post, Route::RevokeApiKey(s(id))),
             ["api-keys", id, "rotate"] => (Post, Route::RotateApiKey(s(id))),

@@ -36,6 +36,7 @@ pub enum Route {
     ListPayments(String),
     RecordPayment(String),
     ListAuditEvents,
+    VerifyAuditChain,
     ListStripeEvents,
     ListApiKeys,
     CreateApiKey,
@@ -87,6 +88,8 @@ pub enum Route {
     // Reminders at work (API key)
     UpdateCustomer(String),
     CustomerTimeline(String),
+    CustomerEvidence(String),
+    InvoiceEvidence(String),
     AssignCustomer(String),
     ListEmails,
     ListAlerts,

@@ -113,6 +113,13 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("import sweep: {e:?}"),
     }
+    // The audit rows written since the last minute get their place in
+    // their organization's hash chain.
+    match super::api::evidence::seal::sweep(ctx, scope).await {
+        Ok(n) if n > 0 => worker::console_log!("audit trail: {n} rows sealed"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("audit seal sweep: {e:?}"),
+    }
     // Outgoing webhooks due (and sends lost with their worker).
     match super::api::webhooks::deliveries::sweep(ctx, scope).await {
         Ok(n) if n > 0 => worker::console_log!("webhooks: {n} organizations queued"),

@@ -220,3 +220,78 @@ fn a_billing_run_after_a_lost_write_issues_nothing_twice() {
         billed_to
     );
 }
+
+/// Someone with the database in hand drops the append-only trigger and
+/// edits one audit row, then (elsewhere) deletes one: the chain check and an
+/// evidence pack exported afterwards both fail and name the row.
+#[test]
+fn tampering_with_one_audit_row_is_found_and_named() {
+    use settle_shared::evidence::{chain::ChainBreak, pack};
+    let app = TestApp::new();
+    let (cid, _) = crate::evidence::customer_with_history(&app, "Tom Tamper");
+    let before = app.get(&format!("/api/v1/customers/{cid}/evidence")).body;
+    assert!(pack::verify(&before.to_string()).is_ok());
+    let rows = before["audit"].as_array().unwrap();
+    let victim = rows
+        .iter()
+        .find(|r| r["action"] == "payment.recorded")
+        .expect("the payment's audit row");
+    let (id, seq) = (
+        victim["id"].as_str().unwrap(),
+        victim["seq"].as_i64().unwrap(),
+    );
+    // A sealed row cannot be changed while the trigger stands.
+    let r = d1_try(&format!(
+        "UPDATE audit_events SET detail = '{{\"amount\":5}}' WHERE id = '{id}'"
+    ));
+    assert!(r.is_err_and(|e| e.contains("append-only")));
+    let trigger =
+        d1("SELECT sql FROM sqlite_master WHERE name = 'audit_append_only_update'")[0]["sql"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    d1(&format!(
+        "DROP TRIGGER audit_append_only_update; \
+         UPDATE audit_events SET detail = json_set(detail, '$.amount', 5) WHERE id = '{id}'; {trigger};"
+    ));
+    let check = app.get("/api/v1/audit-events/verify");
+    assert_eq!(check.body["intact"], false, "{}", check.body);
+    assert_eq!(check.body["break"]["detail"]["kind"], "altered");
+    assert_eq!(check.body["break"]["detail"]["id"], id);
+    assert_eq!(check.body["break"]["detail"]["seq"], seq);
+    assert!(
+        check.body["break"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(id)
+    );
+    let after = app.get(&format!("/api/v1/customers/{cid}/evidence")).body;
+    match pack::verify(&after.to_string()) {
+        Err(pack::PackError::Chain(ChainBreak::Altered { seq: s, id: i })) => {
+            assert_eq!((s, i.as_str()), (seq, id));
+        }
+        other => panic!("expected the edited row named, got {other:?}"),
+    }
+    // The pack made before the edit still verifies: it is the copy to
+    // compare with.
+    assert!(pack::verify(&before.to_string()).is_ok());
+
+    // Removing a row (another organization, its chain intact so far).
+    let other = TestApp::new();
+    let (oc, _) = crate::evidence::customer_with_history(&other, "Rita Removed");
+    let p = other.get(&format!("/api/v1/customers/{oc}/evidence")).body;
+    let gone = &p["audit"].as_array().unwrap()[1];
+    let delete =
+        d1("SELECT sql FROM sqlite_master WHERE name = 'audit_append_only_delete'")[0]["sql"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    d1(&format!(
+        "DROP TRIGGER audit_append_only_delete; DELETE FROM audit_events WHERE id = '{}'; {delete};",
+        gone["id"].as_str().unwrap()
+    ));
+    let check = other.get("/api/v1/audit-events/verify");
+    assert_eq!(check.body["intact"], false, "{}", check.body);
+    assert_eq!(check.body["break"]["detail"]["kind"], "missing");
+    assert_eq!(check.body["break"]["detail"]["from"], gone["seq"]);
+}

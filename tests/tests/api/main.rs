@@ -16,6 +16,7 @@ mod customers;
 mod database;
 mod disputes;
 mod email;
+mod evidence;
 mod exports;
 mod imports;
 mod invoices;

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod customers;
 pub mod disputes;
 pub mod emails;
+pub mod evidence;
 pub mod exports;
 pub mod imports;
 pub mod invoices;
