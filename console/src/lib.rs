@@ -38,6 +38,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console") view=|| view! { <shell::Signed><pages::customers::Customers/></shell::Signed> }/>
                 <Route path=path!("/console/customers") view=|| view! { <shell::Signed><pages::customers::Customers/></shell::Signed> }/>
                 <Route path=path!("/console/customers/:id") view=|| view! { <shell::Signed><pages::customer::CustomerPage/></shell::Signed> }/>
+                <Route path=path!("/console/customers/:id/evidence") view=|| view! { <shell::Signed><pages::evidence::EvidencePage/></shell::Signed> }/>
+                <Route path=path!("/console/invoices/:id/evidence") view=|| view! { <shell::Signed><pages::evidence::EvidencePage/></shell::Signed> }/>
                 <Route path=path!("/console/invoices") view=|| view! { <shell::Signed><pages::invoices::Invoices/></shell::Signed> }/>
                 <Route path=path!("/console/invoices/new") view=|| view! { <shell::Signed><pages::new_invoice::NewInvoice/></shell::Signed> }/>
                 <Route path=path!("/console/invoices/:id") view=|| view! { <shell::Signed><pages::invoice::InvoicePage/></shell::Signed> }/>

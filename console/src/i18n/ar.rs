@@ -339,4 +339,5 @@ pub(super) static AR: Words = Words {
     csv_payments: "المدفوعات",
     csv_aging: "أعمار الديون",
     csv_customers: "العملاء",
+    evidence_pack: "ملف الأدلة",
 };

@@ -325,4 +325,5 @@ pub(super) static EN: Words = Words {
     csv_payments: "payments",
     csv_aging: "aging",
     csv_customers: "customers",
+    evidence_pack: "Evidence pack",
 };

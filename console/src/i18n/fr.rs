@@ -325,4 +325,5 @@ pub(super) static FR: Words = Words {
     csv_payments: "paiements",
     csv_aging: "balance âgée",
     csv_customers: "clients",
+    evidence_pack: "Dossier de preuves",
 };

@@ -348,6 +348,8 @@ pub struct Words {
     pub csv_payments: &'static str,
     pub csv_aging: &'static str,
     pub csv_customers: &'static str,
+    /// The link to a customer's or an invoice's evidence pack.
+    pub evidence_pack: &'static str,
     pub plan_word: &'static str,
     pub endpoint_on: &'static str,
     pub price_unreadable: &'static str,

@@ -45,7 +45,12 @@ fn Account(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView 
     view! {
         <div class="heading">
             <h1>{customer.name.clone()}</h1>
-            <A href=format!("/console/invoices/new?customer={id}")>{t.new_invoice}</A>
+            <span>
+                <A href=format!("/console/invoices/new?customer={id}")>{t.new_invoice}</A>
+                {session.may(Capability::ReadAudit).then(|| view! {
+                    " · "<A href=format!("/console/customers/{id}/evidence")>{t.evidence_pack}</A>
+                })}
+            </span>
         </div>
         {customer.flag_reason.clone().map(|why| view! {
             <p class="notice flagged" role="status"><span class="badge broken">{t.flagged}</span>" "{why}</p>

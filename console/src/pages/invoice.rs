@@ -82,7 +82,12 @@ fn Invoice(invoice: InvoiceResponse, changed: RwSignal<u32>) -> impl IntoView {
     view! {
         <div class="heading">
             <h1>{i.number.clone()}" · "<span class="badge">{status_word(t, &i)}</span></h1>
-            <A href=format!("/console/customers/{}", i.customer_id)>{t.customer}</A>
+            <span>
+                <A href=format!("/console/customers/{}", i.customer_id)>{t.customer}</A>
+                {expect_context::<crate::shell::Session>().may(settle_shared::staff::Capability::ReadAudit).then(|| view! {
+                    " · "<A href=format!("/console/invoices/{}/evidence", i.id)>{t.evidence_pack}</A>
+                })}
+            </span>
         </div>
         {move || note.get().map(|r| match r {
             Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod customers;
 pub mod dispute;
 pub mod disputes;
+pub mod evidence;
 pub mod imports;
 pub mod invoice;
 pub mod invoices;
