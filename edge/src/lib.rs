@@ -28,6 +28,7 @@ pub mod security;
 pub mod staff;
 pub mod stripe;
 pub mod webhooks;
+pub mod worklist;
 pub mod zone;
 
 #[cfg(target_arch = "wasm32")]
