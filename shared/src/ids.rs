@@ -183,3 +183,9 @@ mod tests {
         }
     }
 }
+define_id!(
+    /// A call or note an agent logged on an account.
+    ActivityId, "act");
+define_id!(
+    /// A follow-up task on an account, due at a time.
+    TaskId, "tsk");

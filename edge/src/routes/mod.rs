@@ -90,6 +90,17 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             }
             ["customers", id, "timeline"] => (Get, Route::CustomerTimeline(s(id))),
             ["customers", id, "evidence"] => (Get, Route::CustomerEvidence(s(id))),
+            ["customers", id, "activities"] => {
+                return pick(
+                    method,
+                    Route::ListActivities(s(id)),
+                    Route::CreateActivity(s(id)),
+                );
+            }
+            ["worklist"] => (Get, Route::Worklist),
+            ["worklist", "assign"] => (Post, Route::AssignWorklist),
+            ["tasks"] => return pick(method, Route::ListTasks, Route::CreateTask),
+            ["tasks", id, "done"] => (Post, Route::TaskDone(s(id))),
             ["invoices", id, "evidence"] => (Get, Route::InvoiceEvidence(s(id))),
             ["customers", id, "assign"] => (Post, Route::AssignCustomer(s(id))),
             ["emails"] => (Get, Route::ListEmails),

@@ -20,7 +20,6 @@ pub mod assign;
 mod tests;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 use settle_shared::Money;
 use std::collections::HashMap;
 
@@ -46,42 +45,12 @@ pub struct Account {
     pub tags: Vec<String>,
 }
 
-/// Why an account ranks where it does: one entry per part that counted,
-/// largest first. The console words each code.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum Reason {
-    /// The largest overdue balance, and the share of accounts (in that
-    /// currency) that owe less.
-    OverdueAmount {
-        amount: Money,
-        rank: f64,
-        points: f64,
-    },
-    DaysOverdue {
-        days: i64,
-        points: f64,
-    },
-    BrokenPromises {
-        count: u32,
-        points: f64,
-    },
-    Risk {
-        probability: f64,
-        points: f64,
-    },
-    OpenDisputes {
-        count: u32,
-        points: f64,
-    },
-    /// Scales the rest down.
-    PromisedDate {
-        date: NaiveDate,
-    },
-}
+/// Why an account ranks where it does (the API's type; the console words
+/// each code).
+pub use settle_shared::api::WorklistReason as Reason;
 
 /// An account's place in the worklist.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ranked {
     pub customer_id: String,
     pub priority: f64,
@@ -201,12 +170,5 @@ pub fn rank(accounts: &[Account], today: NaiveDate) -> Vec<Ranked> {
 }
 
 fn points(r: &Reason) -> f64 {
-    match r {
-        Reason::OverdueAmount { points, .. }
-        | Reason::DaysOverdue { points, .. }
-        | Reason::BrokenPromises { points, .. }
-        | Reason::Risk { points, .. }
-        | Reason::OpenDisputes { points, .. } => *points,
-        Reason::PromisedDate { .. } => 0.0,
-    }
+    r.points()
 }

@@ -16,6 +16,7 @@ mod promise;
 mod stripe_account;
 mod team;
 mod webhooks;
+mod worklist;
 pub use autopay::*;
 pub use billing::*;
 pub use dispute::*;
@@ -27,6 +28,7 @@ pub use promise::*;
 pub use stripe_account::*;
 pub use team::*;
 pub use webhooks::*;
+pub use worklist::*;
 
 /// A page of a collection. `next_cursor` is opaque; pass it back as `?cursor=`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

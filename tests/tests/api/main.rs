@@ -33,3 +33,4 @@ mod subscription_changes;
 mod subscriptions;
 mod team;
 mod webhooks;
+mod worklist;

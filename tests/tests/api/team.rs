@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 /// A member signed in to the console: their session cookie, and requests
 /// made as the console makes them (same origin).
-struct Staff {
+pub struct Staff {
     base: String,
-    cookie: String,
-    member: Value,
+    pub cookie: String,
+    pub member: Value,
     http: reqwest::blocking::Client,
 }
 
@@ -26,15 +26,15 @@ impl Staff {
         TestApp::reply(r.send().unwrap())
     }
 
-    fn get(&self, path: &str) -> Reply {
+    pub fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None)
     }
 
-    fn post(&self, path: &str, body: Value) -> Reply {
+    pub fn post(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(body))
     }
 
-    fn id(&self) -> &str {
+    pub fn id(&self) -> &str {
         self.member["id"].as_str().unwrap()
     }
 }
@@ -80,7 +80,7 @@ fn invite(app: &TestApp, role: &str) -> (Value, String) {
 }
 
 /// Invites a member and signs them in with the invitation's link.
-fn member(app: &TestApp, role: &str) -> Staff {
+pub fn member(app: &TestApp, role: &str) -> Staff {
     let (_, email) = invite(app, role);
     let token = token_in_email(app, &email, 1);
     let r = redeem(app, &token);

@@ -29,3 +29,4 @@ pub mod subscriptions;
 pub mod team;
 pub mod timeline;
 pub mod webhooks;
+pub mod worklist;

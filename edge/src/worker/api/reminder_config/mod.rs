@@ -11,7 +11,9 @@ mod templates;
 pub use policies::{create_policy, get_policy, list_policies, replace_policy, set_default_policy};
 use policies::{load_policy, policy_rows};
 use segments::segment_rows;
-pub use segments::{create_segment, delete_segment, early_terms, list_segments, replace_segment};
+pub use segments::{
+    create_segment, delete_segment, early_terms, list_segments, replace_segment, segment_rules,
+};
 use templates::saved_keys;
 pub use templates::{list_templates, preview_template, save_template};
 

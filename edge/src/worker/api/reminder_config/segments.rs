@@ -26,6 +26,17 @@ async fn segment_or_404(ctx: &Ctx, org_id: &str, id: &str) -> Result<SegmentRow,
         .ok_or_else(|| ApiError::not_found("segment"))
 }
 
+/// One segment's rules (404 when it is not this organization's).
+pub async fn segment_rules(
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+) -> Result<settle_shared::reminders::SegmentRules, ApiError> {
+    let row = segment_or_404(ctx, org_id, id).await?;
+    serde_json::from_str(&row.rules)
+        .map_err(|e| ApiError::internal(format!("segment {id} rules: {e}")))
+}
+
 /// A segment body, checked; answers the trimmed name and the rules as JSON.
 /// The policy must be one of this organization's (policies are never
 /// deleted, so it stays one).
