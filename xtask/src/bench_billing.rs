@@ -102,9 +102,16 @@ pub fn run(t: &Tools, stack: &mut Stack, state: &Path, n: u32) -> Result<()> {
             );
             stack.crash_worker_and_restart()?;
             // The batch in flight died with it: as the cron would two
-            // minutes later, find the run stalled and queue it again.
-            clock.advance(180)?;
-            clock.cron()?;
+            // minutes later, find the run stalled and queue it again. A
+            // worker just started may drop the first calls: ask again.
+            let mut tries = 0;
+            while let Err(e) = clock.advance(180).and_then(|_| clock.cron()) {
+                tries += 1;
+                if tries == 20 {
+                    return Err(format!("the restarted worker did not resume the run: {e}"));
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
             restarts += 1;
             restarting += began.elapsed();
         }
