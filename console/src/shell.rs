@@ -110,6 +110,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
         <header class="bar">
             <span class="org">{me.organization.display_name.clone()}</span>
             <nav aria-label=t.console>
+                <A href="/console/worklist" attr:aria-current=current("/console/worklist")>{crate::pages::worklist::words::words(session.lang).nav}</A>
                 <A href="/console/customers" attr:aria-current=current("/console/customers")>{t.customers}</A>
                 <A href="/console/invoices" attr:aria-current=current("/console/invoices")>{t.invoices}</A>
                 <A href="/console/disputes" attr:aria-current=current("/console/disputes")>{t.disputes}</A>
@@ -127,6 +128,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
             <button type="button" class="link" on:click=sign_out>{t.sign_out}</button>
         </header>
         {move || failed.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        <crate::pages::worklist::alert::DueAlert/>
         <main id="main" tabindex="-1">{children()}</main>
     }
 }

@@ -63,6 +63,7 @@ fn Account(customer: CustomerResponse, changed: RwSignal<u32>) -> impl IntoView 
         <Edit customer=customer.clone() changed=changed/>
         {session.may(Capability::Approve).then(|| view! { <Assign customer=customer.clone()/> })}
         <PortalLink customer_id=id.clone()/>
+        <super::worklist::panel::CollectionsPanel customer_id=id.clone()/>
         <super::subscribe::Subscriptions customer_id=id.clone()/>
         <CustomerInvoices customer_id=id.clone() locale=session.me.member.locale.clone()/>
         <Timeline customer_id=id/>

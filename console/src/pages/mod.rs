@@ -21,6 +21,7 @@ pub mod stripe;
 pub mod subscribe;
 pub mod team;
 pub mod webhooks;
+pub mod worklist;
 
 use crate::shell::Session;
 use leptos::prelude::*;
