@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod import;
 pub mod landing;
 pub mod ledger;
+pub mod letters;
 pub mod outbound;
 pub mod promises;
 pub mod ratelimit;

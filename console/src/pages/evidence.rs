@@ -28,6 +28,7 @@ struct Words {
     credit_notes: &'static str,
     agreements: &'static str,
     disputes: &'static str,
+    notes: &'static str,
     audit: &'static str,
     none: &'static str,
     when: &'static str,
@@ -55,6 +56,7 @@ static EN: Words = Words {
     credit_notes: "Credit notes",
     agreements: "Promises and payment agreements",
     disputes: "Disputes",
+    notes: "Calls and notes",
     audit: "Audit trail",
     none: "None.",
     when: "When",
@@ -82,6 +84,7 @@ static FR: Words = Words {
     credit_notes: "Avoirs",
     agreements: "Promesses et accords de paiement",
     disputes: "Litiges",
+    notes: "Appels et notes",
     audit: "Journal d’audit",
     none: "Aucun.",
     when: "Quand",
@@ -109,6 +112,7 @@ static AR: Words = Words {
     credit_notes: "إشعارات دائنة",
     agreements: "الوعود واتفاقات الدفع",
     disputes: "النزاعات",
+    notes: "المكالمات والملاحظات",
     audit: "سجل التدقيق",
     none: "لا شيء.",
     when: "متى",
@@ -342,6 +346,21 @@ fn Pack(
         }
         .into_any()
     }).collect::<Vec<_>>();
+    let notes = pack
+        .notes
+        .iter()
+        .map(|n| {
+            view! {
+                <tr>
+                    <td>{at(n, "created_at")}</td>
+                    <td>{s(n, "kind")}" "{s(n, "outcome")}</td>
+                    <td>{s(n, "body")}</td>
+                    <td>{s(n, "actor")}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect::<Vec<_>>();
     let audit = pack.audit.iter().map(|r| view! {
         <tr>
             <td class="num">{r.seq}</td>
@@ -377,6 +396,7 @@ fn Pack(
         {section(w.credit_notes, "ev-cn", credits, th([w.when, w.what, w.subject, w.amount]))}
         {section(w.agreements, "ev-agr", agreements, th([w.when, w.what, w.subject, w.status]))}
         {section(w.disputes, "ev-dis", disputes, th([w.when, w.what, w.subject, w.status]))}
+        {section(w.notes, "ev-notes", notes, th([w.when, w.what, w.subject, w.who]))}
         {section(w.audit, "ev-audit", audit, view! {
             <tr><th scope="col">{w.seq}</th><th scope="col">{w.when}</th><th scope="col">{w.who}</th><th scope="col">{w.what}</th><th scope="col">{w.subject}</th><th scope="col">{w.hash}</th></tr>
         }.into_any())}

@@ -97,6 +97,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
                     Route::CreateActivity(s(id)),
                 );
             }
+            ["customers", id, "letter"] => (Get, Route::CustomerLetter(s(id))),
             ["worklist"] => (Get, Route::Worklist),
             ["worklist", "assign"] => (Post, Route::AssignWorklist),
             ["tasks"] => return pick(method, Route::ListTasks, Route::CreateTask),

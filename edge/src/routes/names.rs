@@ -94,6 +94,7 @@ impl Route {
             Route::ListActivities(_) => "activities.list",
             Route::CreateActivity(_) => "activities.create",
             Route::Worklist => "worklist.list",
+            Route::CustomerLetter(_) => "customers.letter",
             Route::AssignWorklist => "worklist.assign",
             Route::ListTasks => "tasks.list",
             Route::CreateTask => "tasks.create",

@@ -92,6 +92,7 @@ pub enum Route {
     ListActivities(String),
     CreateActivity(String),
     Worklist,
+    CustomerLetter(String),
     AssignWorklist,
     ListTasks,
     CreateTask,

@@ -206,6 +206,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::ListActivities(id) => api::worklist::activities::list(ctx, &req, &id).await,
         Route::CreateActivity(id) => api::worklist::activities::create(ctx, req, &id).await,
         Route::Worklist => api::worklist::list(ctx, &req).await,
+        Route::CustomerLetter(id) => api::worklist::letters::letter(ctx, &req, &id).await,
         Route::AssignWorklist => api::worklist::assign(ctx, req).await,
         Route::ListTasks => api::worklist::tasks::list(ctx, &req).await,
         Route::CreateTask => api::worklist::tasks::create(ctx, req).await,

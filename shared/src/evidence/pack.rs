@@ -33,6 +33,9 @@ pub struct EvidencePack {
     pub agreements: Vec<Value>,
     /// Disputes with their whole conversation.
     pub disputes: Vec<Value>,
+    /// Calls and notes the team logged, with their outcome.
+    #[serde(default)]
+    pub notes: Vec<Value>,
     /// The audit rows about this customer or invoice (link views, emails,
     /// payments, staff actions…), sealed, oldest first.
     pub audit: Vec<ChainEntry>,

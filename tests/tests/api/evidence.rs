@@ -18,6 +18,11 @@ pub fn customer_with_history(app: &TestApp, name: &str) -> (String, String) {
         json!({ "amount": 500, "currency": "EUR", "method": "bank_transfer", "reference": "TR-1" }),
     );
     assert_eq!(pay.status, 201, "{}", pay.body);
+    let note = app.post(
+        &format!("/api/v1/customers/{cid}/activities"),
+        json!({ "kind": "call", "outcome": "refused", "body": "Says the invoice is wrong." }),
+    );
+    assert_eq!(note.status, 201, "{}", note.body);
     let d = app.post(
         &format!("/api/v1/invoices/{iid}/disputes"),
         json!({ "reason": "The second line was never delivered." }),
@@ -63,8 +68,15 @@ fn a_customers_pack_holds_their_records_and_verifies() {
         "The second line was never delivered."
     );
     assert!(p["disputes"][0]["messages"].is_array());
+    assert_eq!(p["notes"][0]["body"], "Says the invoice is wrong.");
+    assert_eq!(p["notes"][0]["outcome"], "refused");
     let acts = actions(p);
-    for a in ["invoice.created", "payment.recorded", "dispute.opened"] {
+    for a in [
+        "invoice.created",
+        "payment.recorded",
+        "dispute.opened",
+        "call.logged",
+    ] {
         assert!(acts.contains(&a), "{a} in {acts:?}");
     }
     let text = serde_json::to_string(p).unwrap();

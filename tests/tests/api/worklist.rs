@@ -413,3 +413,53 @@ fn a_follow_up_falls_due_at_its_time() {
     );
     assert_eq!(app.audit_events("task.done").len(), 1);
 }
+
+#[test]
+fn a_collection_letter_lists_what_is_overdue() {
+    let app = TestApp::new();
+    let r = app.post(
+        "/api/v1/customers",
+        json!({ "name": "Lena <Letter>", "email": format!("lena-{}@example.com", unique()) }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = r.body["id"].as_str().unwrap().to_owned();
+    let old = overdue(&app, &c, 120_050, "2026-08-01", "2026-09-01");
+    let newer = overdue(&app, &c, 30_000, "2026-10-01", "2026-11-01");
+    app.create_invoice(&c); // not yet due: not on the letter
+    let r = app.get(&format!("/api/v1/customers/{c}/letter"));
+    assert_eq!(r.status, 200);
+    let html = r.body.as_str().unwrap();
+    for n in [&old["number"], &newer["number"]] {
+        assert!(html.contains(n.as_str().unwrap()), "{n} in the letter");
+    }
+    assert!(html.contains("Total due: €1,500.50"), "{html}");
+    assert!(html.contains("Lena &#60;Letter&#62;") || html.contains("Lena &lt;Letter&gt;"));
+    assert!(html.contains("#7c3aed"), "the company's colour");
+    assert!(html.contains("/link"), "where to pay");
+    let pdf = app
+        .http
+        .get(format!(
+            "{}/api/v1/customers/{c}/letter?format=pdf",
+            app.base
+        ))
+        .bearer_auth(&app.key)
+        .send()
+        .unwrap();
+    assert_eq!(pdf.status().as_u16(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
+    assert!(String::from_utf8_lossy(&bytes).contains(old["number"].as_str().unwrap()));
+    assert_eq!(app.audit_events("letter.generated").len(), 2);
+    let r = app.get(&format!("/api/v1/customers/{c}/letter?format=doc"));
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+    let clean = customer(&app, "Nina Nothing");
+    let r = app.get(&format!("/api/v1/customers/{clean}/letter"));
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert_eq!(
+        TestApp::new()
+            .get(&format!("/api/v1/customers/{c}/letter"))
+            .status,
+        404
+    );
+}

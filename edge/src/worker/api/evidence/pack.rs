@@ -57,7 +57,7 @@ impl Scope {
 }
 
 /// The tables whose ids are the subjects of audit rows about a scope.
-const SUBJECTS: [&str; 8] = [
+const SUBJECTS: [&str; 9] = [
     "invoices",
     "payments",
     "emails",
@@ -66,6 +66,7 @@ const SUBJECTS: [&str; 8] = [
     "scheduled_payments",
     "disputes",
     "credit_notes",
+    "activities",
 ];
 
 pub async fn customer(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
@@ -227,6 +228,7 @@ async fn make(
         credit_notes: rows(ctx, &of("credit_notes"), org_id, id).await?,
         agreements,
         disputes,
+        notes: rows(ctx, &of("activities"), org_id, id).await?,
         audit,
         chain: ChainHead {
             seq: head.as_ref().map_or(0, |h| h.seq),

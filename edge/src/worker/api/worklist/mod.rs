@@ -11,6 +11,7 @@
 
 pub mod activities;
 mod assign;
+pub mod letters;
 pub mod tasks;
 
 pub use assign::assign;
