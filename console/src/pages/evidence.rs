@@ -224,7 +224,7 @@ fn Pack(
                 {if rows.is_empty() {
                     view! { <p>{w.none}</p> }.into_any()
                 } else {
-                    view! { <table><thead>{head}</thead><tbody>{rows}</tbody></table> }.into_any()
+                    view! { <div class="table-scroll" tabindex="0"><table><thead>{head}</thead><tbody>{rows}</tbody></table></div> }.into_any()
                 }}
             </section>
         }

@@ -127,7 +127,7 @@ pub fn Worklist() -> impl IntoView {
                         view! { <p>{w.empty}</p> }.into_any()
                     } else {
                         view! {
-                            <table class="worklist">
+                            <div class="table-scroll" tabindex="0"><table class="worklist">
                                 <thead><tr>
                                     <th scope="col" class="num">{w.rank}</th><th scope="col">{w.account}</th>
                                     <th scope="col" class="num">{w.overdue}</th><th scope="col" class="num">{w.days}</th>
@@ -163,7 +163,7 @@ pub fn Worklist() -> impl IntoView {
                                         </tr>
                                     }
                                 }).collect_view()}</tbody>
-                            </table>
+                            </table></div>
                         }.into_any()
                     }}
                     <div class="pager">
@@ -184,7 +184,7 @@ fn Load(load: Vec<AgentLoad>, locale: String) -> impl IntoView {
     view! {
         <section aria-labelledby="load-h">
             <h2 id="load-h">{w.load}</h2>
-            <table class="load">
+            <div class="table-scroll" tabindex="0"><table class="load">
                 <thead><tr>
                     <th scope="col">{w.agent}</th><th scope="col" class="num">{w.accounts}</th>
                     <th scope="col" class="num">{w.overdue}</th><th scope="col" class="num">{w.tasks_open}</th><th scope="col" class="num">{w.tasks_due}</th>
@@ -198,7 +198,7 @@ fn Load(load: Vec<AgentLoad>, locale: String) -> impl IntoView {
                         <td class="num">{l.tasks_due}</td>
                     </tr>
                 }).collect_view()}</tbody>
-            </table>
+            </table></div>
         </section>
     }
 }
