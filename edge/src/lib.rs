@@ -19,6 +19,7 @@ pub mod import;
 pub mod landing;
 pub mod ledger;
 pub mod letters;
+pub mod metrics;
 pub mod outbound;
 pub mod promises;
 pub mod ratelimit;

@@ -1,0 +1,267 @@
+//! Collections metrics, each defined here once, in one currency at a time
+//! (the dashboard shows each currency, and the organization's base currency
+//! by the rate stored on each invoice and payment). Plain Rust over what the
+//! worker reads; the tests check each against an example worked by hand.
+//!
+//! Conventions, used everywhere:
+//! - A **period** is the days `start ..= end` (dates in the organization's
+//!   time zone). "At the start" means before anything dated `start`; "at the
+//!   end" means after everything dated `end`.
+//! - **Sales** of a period are the totals of invoices issued in it (by issue
+//!   date), less those voided in it.
+//! - **Receivables** at a moment are what invoices issued by then still owe:
+//!   total, less payments received and credit notes issued by then, never
+//!   below zero; a voided invoice owes nothing from its void date.
+//!   **Current** receivables are those not yet past their due date;
+//!   overdue ones are past it.
+//! - **DSO** is the standard (not count-back) one: receivables at the end ÷
+//!   the period's sales × the period's days. **Best possible DSO** is current
+//!   receivables at the end ÷ sales × days. **Average days delinquent** is
+//!   DSO − best possible DSO.
+//! - **CEI** is (receivables at the start + sales − receivables at the end) ÷
+//!   (receivables at the start + sales − current receivables at the end) ×
+//!   100.
+
+#[cfg(test)]
+mod tests;
+
+use chrono::NaiveDate;
+use settle_shared::aging::Bucket;
+
+/// One invoice's history, in minor units of its currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceHistory {
+    pub customer_id: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub total: i64,
+    /// Money received (refunds negative), by the date received.
+    pub payments: Vec<(NaiveDate, i64)>,
+    /// Credit notes, by date issued.
+    pub credits: Vec<(NaiveDate, i64)>,
+    pub voided: Option<NaiveDate>,
+}
+
+impl InvoiceHistory {
+    /// What it still owes after everything dated `on` or before.
+    pub fn owed_after(&self, on: NaiveDate) -> i64 {
+        if self.issue_date > on || self.voided.is_some_and(|v| v <= on) {
+            return 0;
+        }
+        let paid: i64 = self
+            .payments
+            .iter()
+            .filter(|(d, _)| *d <= on)
+            .map(|(_, a)| a)
+            .sum();
+        let credited: i64 = self
+            .credits
+            .iter()
+            .filter(|(d, _)| *d <= on)
+            .map(|(_, a)| a)
+            .sum();
+        (self.total - paid - credited).max(0)
+    }
+
+    /// The day its balance reached zero through payments and credits (and
+    /// stayed there), if it did by `on`.
+    pub fn settled_on(&self, on: NaiveDate) -> Option<NaiveDate> {
+        if self.voided.is_some() {
+            return None;
+        }
+        let mut days: Vec<NaiveDate> = self
+            .payments
+            .iter()
+            .chain(&self.credits)
+            .map(|(d, _)| *d)
+            .filter(|d| *d <= on)
+            .collect();
+        days.sort();
+        days.dedup();
+        let mut settled = None;
+        for d in days {
+            if self.owed_after(d) == 0 {
+                settled.get_or_insert(d);
+            } else {
+                settled = None;
+            }
+        }
+        settled
+    }
+}
+
+/// A period: `start ..= end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Period {
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
+
+    fn before_start(&self) -> NaiveDate {
+        self.start.pred_opt().unwrap_or(self.start)
+    }
+
+    fn holds(&self, d: NaiveDate) -> bool {
+        self.start <= d && d <= self.end
+    }
+}
+
+/// Receivables after everything dated `on`, and the part not yet due.
+pub fn receivables(invoices: &[InvoiceHistory], on: NaiveDate) -> (i64, i64) {
+    invoices.iter().fold((0, 0), |(all, current), i| {
+        let owed = i.owed_after(on);
+        (
+            all + owed,
+            current + if i.due_date >= on { owed } else { 0 },
+        )
+    })
+}
+
+/// Sales of the period: invoices issued in it, less those voided in it.
+pub fn sales(invoices: &[InvoiceHistory], p: Period) -> i64 {
+    invoices
+        .iter()
+        .filter(|i| p.holds(i.issue_date) && !i.voided.is_some_and(|v| p.holds(v)))
+        .map(|i| i.total)
+        .sum()
+}
+
+/// The period's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub sales: i64,
+    pub receivables_start: i64,
+    pub receivables_end: i64,
+    pub current_end: i64,
+    /// Payments received in the period, less refunds.
+    pub collected: i64,
+    /// `None` without sales.
+    pub dso: Option<f64>,
+    pub best_possible_dso: Option<f64>,
+    pub average_days_delinquent: Option<f64>,
+    /// Percent; `None` when there was nothing to collect.
+    pub cei: Option<f64>,
+}
+
+pub fn figures(invoices: &[InvoiceHistory], p: Period) -> Figures {
+    let sales = sales(invoices, p);
+    let (receivables_start, _) = receivables(invoices, p.before_start());
+    let (receivables_end, current_end) = receivables(invoices, p.end);
+    let collected = invoices
+        .iter()
+        .flat_map(|i| &i.payments)
+        .filter(|(d, _)| p.holds(*d))
+        .map(|(_, a)| a)
+        .sum();
+    let days = p.days() as f64;
+    let per_sale = |x: i64| (sales > 0).then(|| x as f64 / sales as f64 * days);
+    let dso = per_sale(receivables_end);
+    let best = per_sale(current_end);
+    let collectable = receivables_start + sales - current_end;
+    Figures {
+        sales,
+        receivables_start,
+        receivables_end,
+        current_end,
+        collected,
+        dso,
+        best_possible_dso: best,
+        average_days_delinquent: dso.zip(best).map(|(d, b)| d - b),
+        cei: (collectable > 0).then(|| {
+            (receivables_start + sales - receivables_end) as f64 / collectable as f64 * 100.0
+        }),
+    }
+}
+
+/// Open balances by aging bucket after everything dated `on`: amount and
+/// count per bucket (current, 1–30, 31–60, 61–90, over 90 days past due).
+pub fn aging(invoices: &[InvoiceHistory], on: NaiveDate) -> [(i64, u32); 5] {
+    let mut out = [(0i64, 0u32); 5];
+    for i in invoices {
+        let owed = i.owed_after(on);
+        if owed > 0 {
+            let b = Bucket::of(i.due_date, on).index();
+            out[b].0 += owed;
+            out[b].1 += 1;
+        }
+    }
+    out
+}
+
+/// Average days from issue to settlement, and from due date to settlement
+/// (negative: early), over invoices settled in the period, per customer
+/// (sorted by customer id) and over all: `(customer, invoices, to pay, late)`.
+pub fn days_to_pay(
+    invoices: &[InvoiceHistory],
+    p: Period,
+) -> (Vec<(String, u32, f64, f64)>, Option<(f64, f64)>) {
+    let mut per: std::collections::BTreeMap<&str, (u32, i64, i64)> = Default::default();
+    for i in invoices {
+        if let Some(s) = i.settled_on(p.end).filter(|s| p.holds(*s)) {
+            let e = per.entry(&i.customer_id).or_default();
+            e.0 += 1;
+            e.1 += (s - i.issue_date).num_days();
+            e.2 += (s - i.due_date).num_days();
+        }
+    }
+    let (n, to_pay, late) = per
+        .values()
+        .fold((0u32, 0i64, 0i64), |a, v| (a.0 + v.0, a.1 + v.1, a.2 + v.2));
+    let all = (n > 0).then(|| (to_pay as f64 / f64::from(n), late as f64 / f64::from(n)));
+    (
+        per.into_iter()
+            .map(|(c, (n, t, l))| {
+                (
+                    c.to_owned(),
+                    n,
+                    t as f64 / f64::from(n),
+                    l as f64 / f64::from(n),
+                )
+            })
+            .collect(),
+        all,
+    )
+}
+
+/// How promises and disputes went in a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conduct {
+    /// Broken ÷ (kept + broken), of promises that ended in the period.
+    pub broken_promise_rate: Option<f64>,
+    /// Disputes opened in the period ÷ invoices issued in it.
+    pub dispute_rate: Option<f64>,
+    /// Mean days from opening to resolution of disputes resolved in it.
+    pub average_days_to_resolve: Option<f64>,
+}
+
+/// `promises`: (ended on, broken?) of promises that ended kept or broken;
+/// `disputes`: (opened, resolved); `issued`: invoices issued in the period.
+pub fn conduct(
+    promises: &[(NaiveDate, bool)],
+    disputes: &[(NaiveDate, Option<NaiveDate>)],
+    issued: u32,
+    p: Period,
+) -> Conduct {
+    let ended: Vec<bool> = promises
+        .iter()
+        .filter(|(d, _)| p.holds(*d))
+        .map(|(_, b)| *b)
+        .collect();
+    let broken = ended.iter().filter(|b| **b).count();
+    let opened = disputes.iter().filter(|(o, _)| p.holds(*o)).count();
+    let resolved: Vec<i64> = disputes
+        .iter()
+        .filter_map(|(o, r)| r.filter(|r| p.holds(*r)).map(|r| (r - *o).num_days()))
+        .collect();
+    Conduct {
+        broken_promise_rate: (!ended.is_empty()).then(|| broken as f64 / ended.len() as f64),
+        dispute_rate: (issued > 0).then(|| opened as f64 / f64::from(issued)),
+        average_days_to_resolve: (!resolved.is_empty())
+            .then(|| resolved.iter().sum::<i64>() as f64 / resolved.len() as f64),
+    }
+}

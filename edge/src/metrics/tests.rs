@@ -1,0 +1,174 @@
+use super::*;
+use proptest::prelude::*;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn inv(customer: &str, issued: &str, due: &str, total: i64) -> InvoiceHistory {
+    InvoiceHistory {
+        customer_id: customer.into(),
+        issue_date: d(issued),
+        due_date: d(due),
+        total,
+        payments: vec![],
+        credits: vec![],
+        voided: None,
+    }
+}
+
+const MARCH: Period = Period {
+    start: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+    end: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+};
+
+/// The worked example of docs/ARCHITECTURE.md ("Metrics").
+fn book() -> Vec<InvoiceHistory> {
+    let mut a = inv("c1", "2026-02-10", "2026-03-12", 1000);
+    a.payments = vec![(d("2026-03-05"), 600), (d("2026-03-20"), 400)];
+    let mut b = inv("c2", "2026-02-20", "2026-03-05", 2000);
+    b.payments = vec![(d("2026-03-25"), 500)];
+    let c = inv("c3", "2026-03-10", "2026-04-09", 3000);
+    let mut dd = inv("c2", "2026-03-15", "2026-03-30", 1500);
+    dd.credits = vec![(d("2026-03-31"), 300)];
+    let mut e = inv("c3", "2026-03-20", "2026-04-19", 800);
+    e.voided = Some(d("2026-03-25"));
+    let f = inv("c1", "2026-04-02", "2026-05-02", 999);
+    vec![a, b, c, dd, e, f]
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn the_worked_example() {
+    let f = figures(&book(), MARCH);
+    // Receivables at the start: A 1,000 + B 2,000. Sales: C 3,000 + D 1,500
+    // (E issued and voided in March). At the end: B 1,500 + C 3,000 + D
+    // 1,200 = 5,700, of which C's 3,000 is not yet due. Collected: 600 +
+    // 400 + 500.
+    assert_eq!(
+        (
+            f.receivables_start,
+            f.sales,
+            f.receivables_end,
+            f.current_end,
+            f.collected
+        ),
+        (3000, 4500, 5700, 3000, 1500)
+    );
+    // DSO 5,700 / 4,500 × 31 = 39.27; best 3,000 / 4,500 × 31 = 20.67;
+    // ADD 18.6; CEI (3,000 + 4,500 − 5,700) / (3,000 + 4,500 − 3,000) = 40 %.
+    assert!(close(f.dso, 5700.0 / 4500.0 * 31.0));
+    assert!(close(f.best_possible_dso, 3000.0 / 4500.0 * 31.0));
+    assert!(close(f.average_days_delinquent, 2700.0 / 4500.0 * 31.0));
+    assert!(close(f.cei, 40.0));
+}
+
+#[test]
+fn aging_at_the_end_of_march() {
+    // B 26 days late (1,500), D 1 day late (1,200), C current (3,000).
+    assert_eq!(
+        aging(&book(), MARCH.end),
+        [(3000, 1), (2700, 2), (0, 0), (0, 0), (0, 0)]
+    );
+    // A month later: B 57 days, D 32 days, C 22 days; F current.
+    assert_eq!(
+        aging(&book(), d("2026-05-01")),
+        [(999, 1), (3000, 1), (2700, 2), (0, 0), (0, 0)]
+    );
+}
+
+#[test]
+fn days_to_pay_count_settled_invoices_only() {
+    // Only A settles in March, on the 20th: 38 days after issue, 8 late.
+    let (per, all) = days_to_pay(&book(), MARCH);
+    assert_eq!(per, vec![("c1".to_owned(), 1, 38.0, 8.0)]);
+    assert_eq!(all, Some((38.0, 8.0)));
+    // A refund re-opens an invoice: it is not settled any more.
+    let mut a = book().remove(0);
+    a.payments.push((d("2026-03-28"), -400));
+    assert_eq!(a.settled_on(MARCH.end), None);
+    a.payments.push((d("2026-03-30"), 400));
+    assert_eq!(a.settled_on(MARCH.end), Some(d("2026-03-30")));
+}
+
+#[test]
+fn promises_and_disputes() {
+    let c = conduct(
+        &[
+            (d("2026-03-10"), false),
+            (d("2026-03-15"), true),
+            (d("2026-03-20"), true),
+            (d("2026-02-01"), true),
+        ],
+        &[
+            (d("2026-03-02"), Some(d("2026-03-12"))),
+            (d("2026-03-20"), None),
+            (d("2026-02-25"), Some(d("2026-03-05"))),
+        ],
+        3,
+        MARCH,
+    );
+    assert!(close(c.broken_promise_rate, 2.0 / 3.0));
+    assert!(close(c.dispute_rate, 2.0 / 3.0));
+    assert!(close(c.average_days_to_resolve, 9.0));
+    let none = conduct(&[], &[], 0, MARCH);
+    assert_eq!(
+        (
+            none.broken_promise_rate,
+            none.dispute_rate,
+            none.average_days_to_resolve
+        ),
+        (None, None, None)
+    );
+    assert_eq!(figures(&[], MARCH).dso, None);
+}
+
+fn history() -> impl Strategy<Value = Vec<InvoiceHistory>> {
+    let one = (
+        0i64..120,
+        0i64..60,
+        1i64..100_000,
+        prop::collection::vec((0i64..150, 1i64..50_000), 0..4),
+        prop::option::of(0i64..150),
+    )
+        .prop_map(|(issued, terms, total, pays, void)| {
+            let start = d("2026-01-01");
+            let at = |n: i64| start + chrono::Days::new(n as u64);
+            InvoiceHistory {
+                customer_id: format!("c{}", total % 7),
+                issue_date: at(issued),
+                due_date: at(issued + terms),
+                total,
+                payments: pays
+                    .into_iter()
+                    .map(|(day, a)| (at(issued + day), a))
+                    .collect(),
+                credits: vec![],
+                voided: void.map(|v| at(issued + v)),
+            }
+        });
+    prop::collection::vec(one, 0..40)
+}
+
+proptest! {
+    /// Without refunds: best possible DSO never exceeds DSO, CEI stays
+    /// within 0–100 %, and aging adds up to the receivables.
+    #[test]
+    fn figures_hold_together(book in history(), start in 0u64..150, len in 1u64..90) {
+        let s = d("2026-01-01") + chrono::Days::new(start);
+        let p = Period { start: s, end: s + chrono::Days::new(len - 1) };
+        let f = figures(&book, p);
+        if let (Some(dso), Some(best)) = (f.dso, f.best_possible_dso) {
+            prop_assert!(best <= dso + 1e-9);
+        }
+        if let Some(cei) = f.cei {
+            prop_assert!((-1e-9..=100.0 + 1e-9).contains(&cei), "{}", cei);
+        }
+        let a = aging(&book, p.end);
+        prop_assert_eq!(a.iter().map(|(x, _)| x).sum::<i64>(), f.receivables_end);
+        prop_assert_eq!(a[0].0, f.current_end);
+    }
+}
