@@ -193,13 +193,20 @@ pub fn aging(invoices: &[InvoiceHistory], on: NaiveDate) -> [(i64, u32); 5] {
     out
 }
 
-/// Average days from issue to settlement, and from due date to settlement
-/// (negative: early), over invoices settled in the period, per customer
-/// (sorted by customer id) and over all: `(customer, invoices, to pay, late)`.
-pub fn days_to_pay(
-    invoices: &[InvoiceHistory],
-    p: Period,
-) -> (Vec<(String, u32, f64, f64)>, Option<(f64, f64)>) {
+/// Average days from issue to settlement and from due date to settlement
+/// (negative: early), over invoices settled in the period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayDays {
+    /// `None`: over all customers.
+    pub customer_id: Option<String>,
+    pub invoices: u32,
+    pub days_to_pay: f64,
+    pub days_late: f64,
+}
+
+/// [`PayDays`] per customer (by customer id), then over all (absent when
+/// nothing settled in the period).
+pub fn days_to_pay(invoices: &[InvoiceHistory], p: Period) -> Vec<PayDays> {
     let mut per: std::collections::BTreeMap<&str, (u32, i64, i64)> = Default::default();
     for i in invoices {
         if let Some(s) = i.settled_on(p.end).filter(|s| p.holds(*s)) {
@@ -209,23 +216,23 @@ pub fn days_to_pay(
             e.2 += (s - i.due_date).num_days();
         }
     }
-    let (n, to_pay, late) = per
+    let row = |c: Option<String>, (n, t, l): (u32, i64, i64)| PayDays {
+        customer_id: c,
+        invoices: n,
+        days_to_pay: t as f64 / f64::from(n),
+        days_late: l as f64 / f64::from(n),
+    };
+    let all = per
         .values()
         .fold((0u32, 0i64, 0i64), |a, v| (a.0 + v.0, a.1 + v.1, a.2 + v.2));
-    let all = (n > 0).then(|| (to_pay as f64 / f64::from(n), late as f64 / f64::from(n)));
-    (
-        per.into_iter()
-            .map(|(c, (n, t, l))| {
-                (
-                    c.to_owned(),
-                    n,
-                    t as f64 / f64::from(n),
-                    l as f64 / f64::from(n),
-                )
-            })
-            .collect(),
-        all,
-    )
+    let mut out: Vec<PayDays> = per
+        .into_iter()
+        .map(|(c, v)| row(Some(c.to_owned()), v))
+        .collect();
+    if all.0 > 0 {
+        out.push(row(None, all));
+    }
+    out
 }
 
 /// How promises and disputes went in a period.
