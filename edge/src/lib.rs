@@ -24,6 +24,7 @@ pub mod outbound;
 pub mod promises;
 pub mod ratelimit;
 pub mod reminders;
+pub mod risk;
 pub mod routes;
 pub mod rows;
 pub mod security;
