@@ -107,7 +107,7 @@ impl Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -117,7 +117,7 @@ impl Rng {
 
     /// Uniform in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.draw() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -143,7 +143,7 @@ pub fn history(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Vec<
             let issue = start
                 .checked_add_months(chrono::Months::new(m))
                 .unwrap_or(start)
-                + chrono::Days::new((r.next() % 5) as u64);
+                + chrono::Days::new(r.draw() % 5);
             let due = issue + chrono::Days::new(30);
             let big = r.unit() < 0.12;
             let amount = (usual
@@ -166,9 +166,9 @@ pub fn history(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Vec<
             }
             let late = r.unit() < p.min(0.97);
             let settled = if late {
-                due + chrono::Days::new(3 + r.next() % 55)
+                due + chrono::Days::new(3 + r.draw() % 55)
             } else {
-                issue + chrono::Days::new(r.next() % 31)
+                issue + chrono::Days::new(r.draw() % 31)
             };
             let promise_broken = (late && r.unit() < 0.3).then(|| due + chrono::Days::new(2));
             out.push(Past {
