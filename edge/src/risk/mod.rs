@@ -13,17 +13,8 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-/// Names of the features, in order (also the words the customer page shows).
-pub const FEATURES: [&str; 8] = [
-    "late_share",
-    "average_days_late",
-    "late_last_time",
-    "amount",
-    "amount_vs_usual",
-    "disputes_12m",
-    "broken_promises_12m",
-    "pays_automatically",
-];
+/// Names of the features, in order (the API's, which the console words).
+pub use settle_shared::api::RISK_FEATURES as FEATURES;
 
 /// What is known about an invoice when it is issued.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -94,6 +94,8 @@ impl Route {
             Route::ListActivities(_) => "activities.list",
             Route::CreateActivity(_) => "activities.create",
             Route::Worklist => "worklist.list",
+            Route::CustomerRisk(_) => "customers.risk",
+            Route::TrainRisk => "risk.train",
             Route::CustomerLetter(_) => "customers.letter",
             Route::AssignWorklist => "worklist.assign",
             Route::ListTasks => "tasks.list",

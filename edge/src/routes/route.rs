@@ -92,6 +92,8 @@ pub enum Route {
     ListActivities(String),
     CreateActivity(String),
     Worklist,
+    CustomerRisk(String),
+    TrainRisk,
     CustomerLetter(String),
     AssignWorklist,
     ListTasks,

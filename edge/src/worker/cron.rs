@@ -113,6 +113,12 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("import sweep: {e:?}"),
     }
+    // Late-payment risk models older than a day.
+    match super::api::risk::sweep(ctx, scope).await {
+        Ok(n) if n > 0 => worker::console_log!("risk: {n} models retrained"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("risk sweep: {e:?}"),
+    }
     // The audit rows written since the last minute get their place in
     // their organization's hash chain.
     match super::api::evidence::seal::sweep(ctx, scope).await {

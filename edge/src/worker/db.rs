@@ -13,6 +13,8 @@ use worker::{D1Database, D1PreparedStatement, D1Result};
 pub enum V {
     T(String),
     I(i64),
+    /// A real number (a probability): D1 stores it as REAL.
+    R(f64),
     N,
 }
 
@@ -36,6 +38,11 @@ impl From<i64> for V {
         V::I(i)
     }
 }
+impl From<f64> for V {
+    fn from(x: f64) -> Self {
+        V::R(x)
+    }
+}
 impl<T: Into<V>> From<Option<T>> for V {
     fn from(o: Option<T>) -> Self {
         o.map(Into::into).unwrap_or(V::N)
@@ -47,6 +54,7 @@ impl V {
         match self {
             V::T(s) => JsValue::from_str(s),
             V::I(i) => JsValue::from_f64(*i as f64),
+            V::R(x) => JsValue::from_f64(*x),
             V::N => JsValue::null(),
         }
     }

@@ -53,6 +53,19 @@ impl WorklistReason {
     }
 }
 
+/// The late-payment risk model's features, in its order: the names
+/// `GET /api/v1/customers/{id}/risk` gives its drivers by.
+pub const RISK_FEATURES: [&str; 8] = [
+    "late_share",
+    "average_days_late",
+    "late_last_time",
+    "amount",
+    "amount_vs_usual",
+    "disputes_12m",
+    "broken_promises_12m",
+    "pays_automatically",
+];
+
 /// The last call or note on an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityResponse {

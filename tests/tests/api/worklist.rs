@@ -463,3 +463,67 @@ fn a_collection_letter_lists_what_is_overdue() {
         404
     );
 }
+
+#[test]
+fn risk_is_learned_from_history_and_feeds_the_worklist() {
+    let app = TestApp::new();
+    let late = customer(&app, "Larry Lateford");
+    let prompt = customer(&app, "Penny Prompt");
+    // Fourteen monthly invoices (September 2025 to October 2026): Larry
+    // pays three weeks after the due date, Penny five days after the invoice.
+    for m in 0..14u32 {
+        let issued = chrono::NaiveDate::from_ymd_opt(2025, 9, 1)
+            .unwrap()
+            .checked_add_months(chrono::Months::new(m))
+            .unwrap();
+        let due = issued + chrono::Days::new(30);
+        for (c, paid) in [
+            (&late, due + chrono::Days::new(21)),
+            (&prompt, issued + chrono::Days::new(5)),
+        ] {
+            let i = overdue(&app, c, 50_000, &issued.to_string(), &due.to_string());
+            let r = app.post(
+                &format!("/api/v1/invoices/{}/payments", i["id"].as_str().unwrap()),
+                json!({ "amount": 50_000, "currency": "EUR", "method": "bank_transfer", "received_on": paid.to_string() }),
+            );
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{late}/risk")).body,
+        Value::Null
+    );
+    let t = app.post("/api/v1/risk/train", json!({}));
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.body["trained"], true, "{}", t.body);
+    let rl = app.get(&format!("/api/v1/customers/{late}/risk")).body;
+    let rp = app.get(&format!("/api/v1/customers/{prompt}/risk")).body;
+    let (pl, pp) = (
+        rl["probability"].as_f64().unwrap(),
+        rp["probability"].as_f64().unwrap(),
+    );
+    assert!(pl > 0.8 && pp < 0.2, "Larry {pl}, Penny {pp}");
+    assert!(
+        rl["drivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["feature"] == "late_share" && d["push"].as_f64().unwrap() > 0.0),
+        "{rl}"
+    );
+    // The same overdue amount, the same day: the one likely to be late
+    // ranks first, and says so.
+    overdue(&app, &late, 20_000, "2026-11-01", "2026-11-20");
+    overdue(&app, &prompt, 20_000, "2026-11-01", "2026-11-20");
+    let w = app.get("/api/v1/worklist").body;
+    assert_eq!(order(&w), ["Larry Lateford", "Penny Prompt"]);
+    assert!(
+        w["data"][0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "risk"),
+        "{w}"
+    );
+    assert_eq!(app.audit_events("risk.trained").len(), 1);
+}

@@ -43,6 +43,14 @@ pub fn reason_text(w: &Words, r: &WorklistReason, locale: &str) -> String {
     }
 }
 
+/// A risk feature's name in words.
+pub fn risk_feature(w: &Words, name: &str) -> &'static str {
+    settle_shared::api::RISK_FEATURES
+        .iter()
+        .position(|n| *n == name)
+        .map_or("", |i| w.features[i])
+}
+
 fn amounts(list: &[Money], locale: &str) -> String {
     list.iter()
         .map(|m| money(m.amount, m.currency.code(), locale))

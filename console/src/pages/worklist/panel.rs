@@ -159,6 +159,45 @@ pub fn CollectionsPanel(customer_id: String) -> impl IntoView {
             version.update(|v| *v += 1);
         });
     };
+    let cid = customer_id.clone();
+    let risk = LocalResource::new(move || {
+        let path = format!("/customers/{cid}/risk");
+        async move { api::get::<serde_json::Value>(&path).await }
+    });
+    let locale = session.me.member.locale.clone();
+    let risk_view = move || {
+        risk.get().map(|r| match r {
+            Ok(v) if v.is_null() => view! { <p class="risk">{w.risk_none}</p> }.into_any(),
+            Ok(v) => {
+                let pct = settle_portal::format::percent(
+                    (v["probability"].as_f64().unwrap_or(0.0) * 100_000.0).round() as i64,
+                    &locale,
+                );
+                let drivers = v["drivers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| {
+                        let name = crate::pages::worklist::risk_feature(
+                            w,
+                            d["feature"].as_str().unwrap_or_default(),
+                        );
+                        let up = d["push"].as_f64().unwrap_or(0.0) > 0.0;
+                        view! { <li>{name}" ("{if up { w.raises } else { w.lowers }}")"</li> }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="risk">
+                        <p><strong>{w.risk.replace("{pct}", &pct)}</strong></p>
+                        <p>{w.risk_drivers}</p><ul>{drivers}</ul>
+                    </div>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <Failure failure=e/> }.into_any(),
+        })
+    };
     let letter = format!("/api/v1/customers/{customer_id}/letter");
     let outcome_word = move |o: &str| match o {
         "promised" => w.o_promised,
@@ -170,6 +209,7 @@ pub fn CollectionsPanel(customer_id: String) -> impl IntoView {
     view! {
         <section aria-labelledby="col-h" class="collections">
             <h2 id="col-h">{w.collections}</h2>
+            {risk_view}
             <p>
                 <a href=letter.clone() target="_blank" rel="noopener">{w.letter}</a>
                 " · "<a href=format!("{letter}?format=pdf")>{w.letter_pdf}</a>

@@ -87,6 +87,14 @@ pub struct Words {
     pub alert: &'static str,
     pub letter: &'static str,
     pub letter_pdf: &'static str,
+    /// `{pct}`
+    pub risk: &'static str,
+    pub risk_none: &'static str,
+    pub risk_drivers: &'static str,
+    /// The model's features, in `FEATURES` order.
+    pub features: [&'static str; 8],
+    pub raises: &'static str,
+    pub lowers: &'static str,
 }
 
 static EN: Words = Words {
@@ -160,6 +168,21 @@ static EN: Words = Words {
     alert: "Follow-ups due now: {n}",
     letter: "Collection letter",
     letter_pdf: "PDF",
+    risk: "Chance of paying the next invoice late: {pct}",
+    risk_none: "No risk estimate yet: it needs about 20 paid or overdue invoices in this company's history.",
+    risk_drivers: "Mostly because of",
+    features: [
+        "share of invoices paid late",
+        "days late on average",
+        "last invoice late",
+        "invoice size",
+        "size against their usual",
+        "disputes this year",
+        "broken promises this year",
+        "pays automatically",
+    ],
+    raises: "raises it",
+    lowers: "lowers it",
 };
 
 static FR: Words = Words {
@@ -233,6 +256,21 @@ static FR: Words = Words {
     alert: "Relances à faire maintenant : {n}",
     letter: "Lettre de relance",
     letter_pdf: "PDF",
+    risk: "Probabilité de payer la prochaine facture en retard : {pct}",
+    risk_none: "Pas encore d’estimation : il faut une vingtaine de factures payées ou échues dans l’historique de l’entreprise.",
+    risk_drivers: "Surtout à cause de",
+    features: [
+        "part des factures payées en retard",
+        "jours de retard en moyenne",
+        "dernière facture en retard",
+        "montant de la facture",
+        "montant par rapport à l’habitude",
+        "litiges cette année",
+        "promesses non tenues cette année",
+        "paie automatiquement",
+    ],
+    raises: "l’augmente",
+    lowers: "la diminue",
 };
 
 static AR: Words = Words {
@@ -306,6 +344,21 @@ static AR: Words = Words {
     alert: "متابعات مستحقة الآن: {n}",
     letter: "رسالة مطالبة",
     letter_pdf: "PDF",
+    risk: "احتمال دفع الفاتورة القادمة متأخرًا: {pct}",
+    risk_none: "لا تقدير بعد: يلزم نحو عشرين فاتورة مدفوعة أو متأخرة في سجل الشركة.",
+    risk_drivers: "أساسًا بسبب",
+    features: [
+        "نسبة الفواتير المدفوعة متأخرة",
+        "متوسط أيام التأخير",
+        "الفاتورة الأخيرة متأخرة",
+        "حجم الفاتورة",
+        "الحجم مقارنة بالمعتاد",
+        "نزاعات هذا العام",
+        "وعود لم يُوفَ بها هذا العام",
+        "يدفع تلقائيًا",
+    ],
+    raises: "يرفعه",
+    lowers: "يخفضه",
 };
 
 pub fn words(lang: Lang) -> &'static Words {

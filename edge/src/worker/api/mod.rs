@@ -24,6 +24,7 @@ pub mod preferences;
 pub mod promises;
 pub mod reminder_config;
 pub mod reminders;
+pub mod risk;
 pub mod stripe_account;
 pub mod subscriptions;
 pub mod team;

@@ -133,6 +133,8 @@ pub async fn book(ctx: &Ctx, org_id: &str) -> Result<Book, ApiError> {
     let broken: HashMap<String, u32> = broken.into_iter().map(|c| (c.customer_id, c.n)).collect();
     let disputes: HashMap<String, u32> =
         disputes.into_iter().map(|c| (c.customer_id, c.n)).collect();
+    let id_refs: Vec<&str> = customers.iter().map(|c| c.id.as_str()).collect();
+    let risk = super::risk::of_customers(ctx, org_id, &id_refs).await?;
     let promised: HashMap<String, chrono::NaiveDate> = promised
         .into_iter()
         .filter_map(|p| Some((p.customer_id, p.promised_date.parse().ok()?)))
@@ -151,7 +153,7 @@ pub async fn book(ctx: &Ctx, org_id: &str) -> Result<Book, ApiError> {
                 broken_promises_12m: broken.get(&c.id).copied().unwrap_or(0),
                 open_disputes: disputes.get(&c.id).copied().unwrap_or(0),
                 promised: promised.get(&c.id).copied(),
-                risk: None,
+                risk: risk.get(&c.id).copied(),
                 assigned_to: c.assigned_to,
                 tags: serde_json::from_str(&c.tags).unwrap_or_default(),
                 customer_id: c.id,
