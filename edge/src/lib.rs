@@ -14,6 +14,7 @@ pub mod cursor;
 pub mod email;
 pub mod error;
 pub mod export;
+pub mod forecast;
 pub mod i18n;
 pub mod import;
 pub mod landing;
