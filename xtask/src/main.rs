@@ -19,6 +19,7 @@ mod dev;
 mod plans;
 mod proc;
 mod seed;
+mod seed_history;
 mod stack;
 mod test;
 mod tools;
@@ -55,11 +56,12 @@ fn main() -> ExitCode {
         "setup" => tools::ensure(true).map(|_| ()),
         "deploy" => deploy::run_deploy(rest),
         "verify-evidence" => verify_evidence::run(rest),
+        "seed-history" => seed_history::run(rest),
         // The query-plan check alone, over the last test run's worker logs.
         "plans" => plans::check(&stack::target_dir().join("test-logs")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench [threads|billing N]  bundle sizes and load figures (threads: one dispute thread, 50 sockets;\n                             billing: one billing run over N subscriptions, 100,000 unless told)\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)\n  verify-evidence FILE       check an evidence pack's audit chain offline"
+                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench [threads|billing N]  bundle sizes and load figures (threads: one dispute thread, 50 sockets;\n                             billing: one billing run over N subscriptions, 100,000 unless told)\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)\n  verify-evidence FILE       check an evidence pack's audit chain offline\n  seed-history [N]           add a generated year of history (N customers, 300) to a running `dev`"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS
