@@ -100,6 +100,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["customers", id, "letter"] => (Get, Route::CustomerLetter(s(id))),
             ["customers", id, "risk"] => (Get, Route::CustomerRisk(s(id))),
             ["risk", "train"] => (Post, Route::TrainRisk),
+            ["metrics"] => (Get, Route::Metrics),
             ["worklist"] => (Get, Route::Worklist),
             ["worklist", "assign"] => (Post, Route::AssignWorklist),
             ["tasks"] => return pick(method, Route::ListTasks, Route::CreateTask),

@@ -94,6 +94,7 @@ impl Route {
             Route::ListActivities(_) => "activities.list",
             Route::CreateActivity(_) => "activities.create",
             Route::Worklist => "worklist.list",
+            Route::Metrics => "metrics.get",
             Route::CustomerRisk(_) => "customers.risk",
             Route::TrainRisk => "risk.train",
             Route::CustomerLetter(_) => "customers.letter",

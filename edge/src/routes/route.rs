@@ -92,6 +92,7 @@ pub enum Route {
     ListActivities(String),
     CreateActivity(String),
     Worklist,
+    Metrics,
     CustomerRisk(String),
     TrainRisk,
     CustomerLetter(String),

@@ -23,6 +23,7 @@ mod invoices;
 mod isolation;
 mod ledger;
 mod links;
+mod metrics;
 mod plans;
 mod promises;
 mod reminder_config;

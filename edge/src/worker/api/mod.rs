@@ -15,6 +15,7 @@ pub mod imports;
 pub mod invoices;
 pub mod links;
 pub mod logos;
+pub mod metrics;
 pub mod operator;
 pub mod organizations;
 pub mod payments;

@@ -1,0 +1,214 @@
+//! `GET /api/v1/metrics?from=&to=&currency=` (supervisors and admins): the
+//! period's collections figures in one currency, computed by the rules of
+//! `crate::metrics` over the invoices issued by the period's end (at most
+//! [`MAX_INVOICES`], the most recent) and their ledger rows. Computed per
+//! request for now; the daily pre-aggregation a million invoices need is
+//! still to come (docs/SCALE.md).
+
+use crate::error::ApiError;
+use crate::metrics::{self, InvoiceHistory, Period};
+use crate::params;
+use crate::worker::ctx::Ctx;
+use crate::worker::{db, http};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+use settle_shared::aging::Bucket;
+use settle_shared::staff::Capability;
+use settle_shared::text::FieldError;
+use std::collections::HashMap;
+use worker::{Request, Response};
+
+/// Invoices one request reads at most.
+const MAX_INVOICES: i64 = 50_000;
+
+#[derive(Deserialize)]
+struct Inv {
+    id: String,
+    customer_id: String,
+    issue_date: String,
+    due_date: String,
+    total: i64,
+    voided_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    invoice_id: String,
+    kind: String,
+    amount: i64,
+    received_on: String,
+}
+
+#[derive(Deserialize)]
+struct Ended {
+    ended_at: i64,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct Dispute {
+    created_at: i64,
+    resolved_at: Option<i64>,
+}
+
+fn day(ms: i64) -> Option<NaiveDate> {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive())
+}
+
+fn date_param(req: &Request, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+    match http::query(req, name) {
+        None => Ok(None),
+        Some(v) => settle_shared::time::parse_date(&v)
+            .map(Some)
+            .ok_or_else(|| FieldError::invalid(name, "must be a date such as 2026-11-30").into()),
+    }
+}
+
+pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let org = http::organization(ctx, req, Capability::ReadAudit).await?;
+    ctx.use_clock_of(&org.id).await?;
+    let today = ctx.today_utc();
+    let end = date_param(req, "to")?.unwrap_or(today);
+    let start = date_param(req, "from")?.unwrap_or(end - chrono::Days::new(29));
+    if start > end || (end - start).num_days() > 366 {
+        return Err(FieldError::invalid(
+            "from",
+            "must be on or before `to`, at most a year before",
+        )
+        .into());
+    }
+    let currency = match http::query(req, "currency") {
+        Some(c) => settle_shared::Currency::parse(&c)
+            .map_err(|_| FieldError::invalid("currency", "is not an ISO 4217 currency"))?,
+        None => settle_shared::Currency::parse(
+            org.branding().default_currency.as_deref().unwrap_or("EUR"),
+        )
+        .map_err(|_| ApiError::internal("default currency"))?,
+    };
+    let cur = currency.code();
+    let p = Period { start, end };
+    let invoices: Vec<Inv> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
+         WHERE organization_id = ?1 AND currency = ?2 AND issue_date <= ?3 AND status != 'draft' \
+         ORDER BY issue_date DESC LIMIT ?4",
+        params![&org.id, cur, end.to_string(), MAX_INVOICES],
+    )?)
+    .await?;
+    let entries: Vec<Entry> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT p.invoice_id, p.kind, p.amount, p.received_on FROM payments p JOIN invoices i ON i.id = p.invoice_id \
+         WHERE i.organization_id = ?1 AND i.currency = ?2 AND i.issue_date <= ?3 AND p.received_on <= ?3",
+        params![&org.id, cur, end.to_string()],
+    )?)
+    .await?;
+    let mut hist: HashMap<&str, InvoiceHistory> = HashMap::new();
+    for i in &invoices {
+        let (Some(issue), Some(due)) = (
+            settle_shared::time::parse_date(&i.issue_date),
+            settle_shared::time::parse_date(&i.due_date),
+        ) else {
+            continue;
+        };
+        hist.insert(
+            &i.id,
+            InvoiceHistory {
+                customer_id: i.customer_id.clone(),
+                issue_date: issue,
+                due_date: due,
+                total: i.total,
+                payments: vec![],
+                credits: vec![],
+                voided: i.voided_at.and_then(day),
+            },
+        );
+    }
+    for e in &entries {
+        let (Some(h), Some(d)) = (
+            hist.get_mut(e.invoice_id.as_str()),
+            settle_shared::time::parse_date(&e.received_on),
+        ) else {
+            continue;
+        };
+        // The ledger's kinds: money in and out, and credits given or taken back.
+        match e.kind.as_str() {
+            "payment" => h.payments.push((d, e.amount)),
+            "refund" | "chargeback" | "reversal" => h.payments.push((d, -e.amount)),
+            "credit_note" | "discount" => h.credits.push((d, e.amount)),
+            "discount_reversal" => h.credits.push((d, -e.amount)),
+            _ => {}
+        }
+    }
+    let book: Vec<InvoiceHistory> = hist.into_values().collect();
+    let f = metrics::figures(&book, p);
+    let aging = metrics::aging(&book, end);
+    let pay = metrics::days_to_pay(&book, p);
+    let ms = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    };
+    let (from_ms, to_ms) = (ms(start), ms(end) + 86_400_000);
+    let promises: Vec<Ended> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT ended_at, status FROM promises WHERE organization_id = ?1 AND status IN ('kept', 'broken') \
+         AND ended_at >= ?2 AND ended_at < ?3",
+        params![&org.id, from_ms, to_ms],
+    )?)
+    .await?;
+    let disputes: Vec<Dispute> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT created_at, resolved_at FROM disputes WHERE organization_id = ?1 AND currency IS ?4 \
+         AND ((created_at >= ?2 AND created_at < ?3) OR (resolved_at >= ?2 AND resolved_at < ?3))",
+        params![&org.id, from_ms, to_ms, cur],
+    )?)
+    .await?;
+    let issued = book
+        .iter()
+        .filter(|i| start <= i.issue_date && i.issue_date <= end)
+        .count() as u32;
+    let conduct = metrics::conduct(
+        &promises
+            .iter()
+            .filter_map(|e| Some((day(e.ended_at)?, e.status == "broken")))
+            .collect::<Vec<_>>(),
+        &disputes
+            .iter()
+            .filter_map(|d| Some((day(d.created_at)?, d.resolved_at.and_then(day))))
+            .collect::<Vec<_>>(),
+        issued,
+        p,
+    );
+    let round = |x: Option<f64>| x.map(|v| (v * 100.0).round() / 100.0);
+    let overall = pay.iter().find(|r| r.customer_id.is_none());
+    let mut slowest: Vec<_> = pay.iter().filter(|r| r.customer_id.is_some()).collect();
+    slowest.sort_by(|a, b| b.days_late.total_cmp(&a.days_late));
+    http::json(
+        200,
+        &json!({
+            "currency": cur,
+            "from": start.to_string(),
+            "to": end.to_string(),
+            "days": p.days(),
+            "invoices_read": book.len(),
+            "sales": f.sales,
+            "collected": f.collected,
+            "receivables_start": f.receivables_start,
+            "receivables_end": f.receivables_end,
+            "current_end": f.current_end,
+            "dso": round(f.dso),
+            "best_possible_dso": round(f.best_possible_dso),
+            "average_days_delinquent": round(f.average_days_delinquent),
+            "cei": round(f.cei),
+            "aging": Bucket::ALL.iter().map(|b| json!({ "bucket": b.key(), "amount": aging[b.index()].0, "count": aging[b.index()].1 })).collect::<Vec<_>>(),
+            "days_to_pay": overall.map(|o| json!({ "invoices": o.invoices, "days_to_pay": round(Some(o.days_to_pay)), "days_late": round(Some(o.days_late)) })),
+            "slowest_customers": slowest.iter().take(10).map(|r| json!({
+                "customer_id": r.customer_id, "invoices": r.invoices,
+                "days_to_pay": round(Some(r.days_to_pay)), "days_late": round(Some(r.days_late)),
+            })).collect::<Vec<_>>(),
+            "broken_promise_rate": round(conduct.broken_promise_rate),
+            "dispute_rate": round(conduct.dispute_rate),
+            "average_days_to_resolve": round(conduct.average_days_to_resolve),
+        }),
+    )
+}
