@@ -99,7 +99,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let entries: Vec<Entry> = db::all(db::stmt(
         &ctx.db,
         "SELECT p.invoice_id, p.kind, p.amount, p.received_on FROM payments p JOIN invoices i ON i.id = p.invoice_id \
-         WHERE i.organization_id = ?1 AND i.currency = ?2 AND i.issue_date <= ?3 AND p.received_on <= ?3",
+         WHERE p.organization_id = ?1 AND i.organization_id = ?1 AND i.currency = ?2 AND i.issue_date <= ?3 AND p.received_on <= ?3",
         params![&org.id, cur, end.to_string()],
     )?)
     .await?;
