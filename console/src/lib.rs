@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <shell::Signed><pages::NotFound/></shell::Signed> }>
                 <Route path=path!("/console/sign-in") view=pages::sign_in::SignIn/>
                 <Route path=path!("/console") view=|| view! { <shell::Signed><pages::customers::Customers/></shell::Signed> }/>
+                <Route path=path!("/console/dashboard") view=|| view! { <shell::Signed><pages::dashboard::Dashboard/></shell::Signed> }/>
                 <Route path=path!("/console/worklist") view=|| view! { <shell::Signed><pages::worklist::Worklist/></shell::Signed> }/>
                 <Route path=path!("/console/customers") view=|| view! { <shell::Signed><pages::customers::Customers/></shell::Signed> }/>
                 <Route path=path!("/console/customers/:id") view=|| view! { <shell::Signed><pages::customer::CustomerPage/></shell::Signed> }/>

@@ -111,6 +111,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
             <span class="org">{me.organization.display_name.clone()}</span>
             <nav aria-label=t.console>
                 <A href="/console/worklist" attr:aria-current=current("/console/worklist")>{crate::pages::worklist::words::words(session.lang).nav}</A>
+                {team.then(|| view! { <A href="/console/dashboard" attr:aria-current=current("/console/dashboard")>{t.dashboard}</A> })}
                 <A href="/console/customers" attr:aria-current=current("/console/customers")>{t.customers}</A>
                 <A href="/console/invoices" attr:aria-current=current("/console/invoices")>{t.invoices}</A>
                 <A href="/console/disputes" attr:aria-current=current("/console/disputes")>{t.disputes}</A>

@@ -109,6 +109,14 @@ test('an admin works the worklist: ranks, rules, a call, a follow-up that alerts
   await page.getByText('Total due: €4,800.00').waitFor();
   await page.screenshot({ path: path.join(SHOTS, '73-collection-letter.png'), fullPage: true });
 
+  // The dashboard: the aging as bars and, beside them, as a table.
+  await page.goto(`${BASE}/console/dashboard`);
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await page.getByRole('row', { name: 'Over 90 days €4,800.00 1' }).waitFor();
+  await page.getByRole('row', { name: '61–90 days €900.00 1' }).waitFor();
+  await page.getByRole('img', { name: /Over 90 days: €4,800\.00/ }).waitFor();
+  await checkPage(page, '75-console-dashboard');
+
   // The worklist on a phone.
   const cookies = await page.context().cookies();
   const small = await newPage(PHONE);

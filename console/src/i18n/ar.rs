@@ -340,4 +340,5 @@ pub(super) static AR: Words = Words {
     csv_aging: "أعمار الديون",
     csv_customers: "العملاء",
     evidence_pack: "ملف الأدلة",
+    dashboard: "لوحة المؤشرات",
 };

@@ -326,4 +326,5 @@ pub(super) static EN: Words = Words {
     csv_aging: "aging",
     csv_customers: "customers",
     evidence_pack: "Evidence pack",
+    dashboard: "Dashboard",
 };

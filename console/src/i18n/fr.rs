@@ -326,4 +326,5 @@ pub(super) static FR: Words = Words {
     csv_aging: "balance âgée",
     csv_customers: "clients",
     evidence_pack: "Dossier de preuves",
+    dashboard: "Tableau de bord",
 };

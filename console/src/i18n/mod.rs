@@ -350,6 +350,8 @@ pub struct Words {
     pub csv_customers: &'static str,
     /// The link to a customer's or an invoice's evidence pack.
     pub evidence_pack: &'static str,
+    /// The nav link to the metrics.
+    pub dashboard: &'static str,
     pub plan_word: &'static str,
     pub endpoint_on: &'static str,
     pub price_unreadable: &'static str,

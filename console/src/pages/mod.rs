@@ -7,6 +7,7 @@ pub mod branding;
 pub mod correction;
 pub mod customer;
 pub mod customers;
+pub mod dashboard;
 pub mod dispute;
 pub mod disputes;
 pub mod evidence;
