@@ -51,6 +51,11 @@ pub fn run(args: &[String]) -> Result<()> {
         remove_dir(&state)?;
         return figures;
     }
+    // `cargo xtask bench models`: the risk model's and the forecast's
+    // quality on generated histories (native, no stack).
+    if args.first().is_some_and(|a| a == "models") {
+        return crate::bench_models::run();
+    }
     // `cargo xtask bench threads`: only the dispute thread figure.
     if args.first().is_some_and(|a| a == "threads") {
         let t = tools::ensure(false)?;

@@ -10,6 +10,7 @@
 
 mod bench;
 mod bench_billing;
+mod bench_models;
 mod bench_reminders;
 mod build;
 mod clock;
@@ -61,7 +62,7 @@ fn main() -> ExitCode {
         "plans" => plans::check(&stack::target_dir().join("test-logs")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench [threads|billing N]  bundle sizes and load figures (threads: one dispute thread, 50 sockets;\n                             billing: one billing run over N subscriptions, 100,000 unless told)\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)\n  verify-evidence FILE       check an evidence pack's audit chain offline\n  seed-history [N]           add a generated year of history (N customers, 300) to a running `dev`"
+                "usage: cargo xtask <command>\n\n  dev [--reset] [--port N]   run Settle locally with a demo company\n  test                       run every check CI runs\n  build                      release builds of portal and worker\n  bench [threads|billing N|models]  bundle sizes and load figures (threads: one dispute thread, 50 sockets;\n                             billing: one billing run over N subscriptions, 100,000 unless told;\n                             models: the risk model's AUC and the cash forecast's error on generated histories)\n  clock [+3d|+12h|<time>]    move the demo clock of a running `dev`, sending due reminders\n  setup                      install the pinned tools only\n  deploy [--dry-run]         deploy to your Cloudflare account (docs/DEPLOY.md)\n  verify-evidence FILE       check an evidence pack's audit chain offline\n  seed-history [N]           add a generated year of history (N customers, 300) to a running `dev`"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS

@@ -13,6 +13,7 @@
 //! chance of what is expected in it; its range is that ± 1.645 standard
 //! deviations of those independent payments (about 90 %), never below zero.
 
+pub mod backtest;
 #[cfg(test)]
 mod tests;
 

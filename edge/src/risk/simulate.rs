@@ -185,3 +185,37 @@ pub fn history(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Vec<
     }
     out
 }
+
+/// The model's quality on a generated history: trains on 70 % of the
+/// customers, scores every invoice of the other 30 % that has an earlier
+/// one, beside the baseline "the last invoice was late": (model AUC,
+/// baseline AUC, held-out invoices). `cargo xtask bench models` prints it.
+pub fn held_out(seed: u64, customers: u32) -> (f64, f64, usize) {
+    let start = NaiveDate::from_ymd_opt(2025, 12, 1).expect("a date");
+    let h = history(seed, customers, start, 13);
+    let ex = examples(&h, NaiveDate::from_ymd_opt(2027, 2, 15).expect("a date"));
+    let held = |c: &str| c.bytes().map(u64::from).sum::<u64>() % 10 < 3;
+    let train_set: Vec<([f64; 8], bool)> = ex
+        .iter()
+        .filter(|(c, k, _)| !held(c) && k.earlier > 0)
+        .map(|(_, k, l)| (k.features(), *l))
+        .collect();
+    let model = super::train(&train_set).expect("enough examples");
+    let test: Vec<&(String, Known, bool)> = ex
+        .iter()
+        .filter(|(c, k, _)| held(c) && k.earlier > 0)
+        .collect();
+    let scored: Vec<(f64, bool)> = test
+        .iter()
+        .map(|(_, k, l)| (model.predict(&k.features()), *l))
+        .collect();
+    let baseline: Vec<(f64, bool)> = test
+        .iter()
+        .map(|(_, k, l)| (f64::from(u8::from(k.last_was_late)), *l))
+        .collect();
+    (
+        super::auc(&scored).unwrap_or(0.5),
+        super::auc(&baseline).unwrap_or(0.5),
+        test.len(),
+    )
+}

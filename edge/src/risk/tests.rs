@@ -1,4 +1,4 @@
-use super::simulate::{Past, examples, history, known};
+use super::simulate::{Past, examples, held_out, history, known};
 use super::*;
 use chrono::NaiveDate;
 
@@ -58,34 +58,6 @@ fn the_model_learns_the_pattern_and_beats_late_last_time() {
     );
 }
 
-/// Trains on 70 % of the customers of a generated history, scores the
-/// other 30 %: (model AUC, baseline AUC, held-out examples).
-pub fn held_out(seed: u64, customers: u32) -> (f64, f64, usize) {
-    let start = d("2025-12-01");
-    let h = history(seed, customers, start, 13);
-    let ex = examples(&h, d("2027-02-15"));
-    let held = |c: &str| c.bytes().map(u64::from).sum::<u64>() % 10 < 3;
-    let train_set: Vec<([f64; 8], bool)> = ex
-        .iter()
-        .filter(|(c, k, _)| !held(c) && k.earlier > 0)
-        .map(|(_, k, l)| (k.features(), *l))
-        .collect();
-    let model = train(&train_set).expect("enough examples");
-    let test: Vec<&(String, Known, bool)> = ex
-        .iter()
-        .filter(|(c, k, _)| held(c) && k.earlier > 0)
-        .collect();
-    let scored: Vec<(f64, bool)> = test
-        .iter()
-        .map(|(_, k, l)| (model.predict(&k.features()), *l))
-        .collect();
-    let baseline: Vec<(f64, bool)> = test
-        .iter()
-        .map(|(_, k, l)| (f64::from(u8::from(k.last_was_late)), *l))
-        .collect();
-    (auc(&scored).unwrap(), auc(&baseline).unwrap(), test.len())
-}
-
 #[test]
 fn training_is_deterministic_and_explains_itself() {
     let h = history(3, 300, d("2025-12-01"), 13);
@@ -129,15 +101,4 @@ fn training_is_deterministic_and_explains_itself() {
     assert!(train(&ex[..10]).is_none());
     let all_late: Vec<([f64; 8], bool)> = ex.iter().map(|(x, _)| (*x, true)).collect();
     assert!(train(&all_late).is_none());
-}
-
-/// `cargo test -p settle-edge --release risk::tests::report -- --ignored --nocapture`:
-/// the figures README gives.
-#[test]
-#[ignore = "a report, run by hand for README"]
-fn report() {
-    for seed in [7, 11, 13] {
-        let (m, b, n) = held_out(seed, 3000);
-        println!("seed {seed}: {n} held-out invoices, AUC model {m:.3}, late last time {b:.3}");
-    }
 }
