@@ -101,7 +101,7 @@ impl Zone {
             .map(|offset| as_utc - i64::from(offset) * 1000)
             .filter(|at| self.local(*at) == *local)
             .collect();
-        found.sort_unstable();
+        settle_shared::sort::sort(&mut found);
         found.dedup();
         match found[..] {
             [] => LocalResult::None,

@@ -18,6 +18,7 @@ pub mod money;
 pub mod pay_all;
 pub mod plan;
 pub mod reminders;
+pub mod sort;
 pub mod staff;
 pub mod text;
 pub mod time;

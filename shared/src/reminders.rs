@@ -399,7 +399,7 @@ impl ReminderSettings {
                 )
             })?);
         }
-        holidays.sort();
+        crate::sort::sort(&mut holidays);
         holidays.dedup();
         if let Some(b) = &self.bcc {
             crate::text::email("reminders.bcc", b)?;

@@ -73,7 +73,7 @@ pub fn invoices(lines: &[InvoiceLine]) -> Vec<(CreateInvoiceRequest, Vec<u64>)> 
             .push(l);
     }
     let mut out: Vec<_> = by_number.into_values().collect();
-    out.sort_by_key(|(n, _)| *n);
+    settle_shared::sort::sort_by_key(&mut out, |(n, _)| *n);
     out.into_iter()
         .map(|(_, ls)| {
             let f = ls[0];

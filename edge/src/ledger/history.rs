@@ -251,7 +251,7 @@ impl History {
                 if rng.below(4) == 0 {
                     parts.push((rng.below(n - 1), rng.range(1, 6_000)));
                 }
-                parts.sort_by_key(|p| p.0);
+                settle_shared::sort::sort_by_key(&mut parts, |p| p.0);
                 parts.dedup_by_key(|p| p.0);
                 Attempt {
                     way: match rng.below(4) {

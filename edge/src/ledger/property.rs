@@ -49,7 +49,7 @@ fn attempt(invoices: usize) -> impl Strategy<Value = Attempt> {
         proptest::option::of((1i64..4_000, any::<bool>())),
     )
         .prop_map(|(way, mut parts, refunds, dispute)| {
-            parts.sort_by_key(|p| p.0);
+            settle_shared::sort::sort_by_key(&mut parts, |p| p.0);
             parts.dedup_by_key(|p| p.0);
             Attempt {
                 way: match way {

@@ -305,7 +305,7 @@ pub(super) fn payment_parts<'a>(known: &'a Known, key: &str) -> Vec<(&'a Invoice
                 .map(move |r| (inv, r.amount))
         })
         .collect();
-    parts.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    settle_shared::sort::sort_by(&mut parts, |a, b| a.0.id.cmp(&b.0.id));
     parts
 }
 

@@ -76,7 +76,7 @@ impl InvoiceHistory {
             .map(|(d, _)| *d)
             .filter(|d| *d <= on)
             .collect();
-        days.sort();
+        settle_shared::sort::sort(&mut days);
         days.dedup();
         let mut settled = None;
         for d in days {

@@ -242,7 +242,7 @@ pub fn breaks_on(
         })
         .flatten()
         .collect();
-    days.sort_unstable();
+    settle_shared::sort::sort(&mut days);
     days.dedup();
     Some(date + Duration::days(i64::from(rules.grace_days) + 1 + days.len() as i64))
 }

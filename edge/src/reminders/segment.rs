@@ -64,7 +64,9 @@ pub fn early_terms(
 /// The segment that takes these facts: lowest priority first, then id.
 pub fn pick<'s>(segments: &'s [Segment], f: &Facts<'_>) -> Option<&'s Segment> {
     let mut sorted: Vec<&Segment> = segments.iter().collect();
-    sorted.sort_by(|a, b| a.priority.cmp(&b.priority).then_with(|| a.id.cmp(&b.id)));
+    settle_shared::sort::sort_by(&mut sorted, |a, b| {
+        a.priority.cmp(&b.priority).then_with(|| a.id.cmp(&b.id))
+    });
     sorted.into_iter().find(|s| matches(&s.rules, f))
 }
 

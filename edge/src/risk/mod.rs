@@ -163,7 +163,7 @@ impl Model {
             .zip(self.contributions(x))
             .filter(|(_, c)| c.abs() >= 0.05)
             .collect();
-        d.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        settle_shared::sort::sort_by(&mut d, |a, b| b.1.abs().total_cmp(&a.1.abs()));
         d.truncate(3);
         d
     }
@@ -174,7 +174,7 @@ impl Model {
 /// without both labels.
 pub fn auc(scored: &[(f64, bool)]) -> Option<f64> {
     let mut s: Vec<(f64, bool)> = scored.to_vec();
-    s.sort_by(|a, b| a.0.total_cmp(&b.0));
+    settle_shared::sort::sort_by(&mut s, |a, b| a.0.total_cmp(&b.0));
     let pos = s.iter().filter(|x| x.1).count() as f64;
     let neg = s.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {

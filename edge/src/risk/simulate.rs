@@ -48,7 +48,7 @@ pub fn known(earlier: &[&Past], on: NaiveDate, amount: f64, automatic: bool) -> 
         .filter(|p| p.issue_date < on)
         .filter_map(|p| p.late_as_of(on).map(|l| (*p, l)))
         .collect();
-    done.sort_by_key(|(p, _)| (p.due_date, p.issue_date));
+    settle_shared::sort::sort_by_key(&mut done, |(p, _)| (p.due_date, p.issue_date));
     let late: Vec<&Past> = done.iter().filter(|(_, l)| *l).map(|(p, _)| *p).collect();
     let year_ago = on - chrono::Days::new(365);
     let before: Vec<&&Past> = earlier.iter().filter(|p| p.issue_date < on).collect();

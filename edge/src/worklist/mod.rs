@@ -77,7 +77,7 @@ fn ladders(accounts: &[Account]) -> HashMap<settle_shared::Currency, Vec<i64>> {
         }
     }
     for v in l.values_mut() {
-        v.sort_unstable();
+        settle_shared::sort::sort(v);
     }
     l
 }
@@ -146,7 +146,7 @@ pub fn rank(accounts: &[Account], today: NaiveDate) -> Vec<Ranked> {
                 });
             }
             let mut priority: f64 = reasons.iter().map(points).sum();
-            reasons.sort_by(|x, y| points(y).total_cmp(&points(x)));
+            settle_shared::sort::sort_by(&mut reasons, |x, y| points(y).total_cmp(&points(x)));
             reasons.retain(|r| points(r) > 0.0);
             if let Some(date) = a.promised.filter(|d| *d >= today) {
                 priority *= PROMISED_FACTOR;
@@ -160,7 +160,7 @@ pub fn rank(accounts: &[Account], today: NaiveDate) -> Vec<Ranked> {
             }
         })
         .collect();
-    out.sort_by(|x, y| {
+    settle_shared::sort::sort_by(&mut out, |x, y| {
         y.priority
             .total_cmp(&x.priority)
             .then(y.days_overdue.cmp(&x.days_overdue))

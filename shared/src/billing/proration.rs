@@ -161,7 +161,7 @@ mod tests {
             cuts.retain(|c| *c < days);
             cuts.push(0);
             cuts.push(days);
-            cuts.sort_unstable();
+            crate::sort::sort(&mut cuts);
             cuts.dedup();
             let parts: Vec<i64> = cuts.windows(2).map(|w| part(price, w[0], w[1], days)).collect();
             prop_assert_eq!(parts.iter().sum::<i64>(), price);

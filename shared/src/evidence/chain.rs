@@ -70,7 +70,9 @@ pub struct Head {
 /// Seals `pending` rows after `head` (none: the chain is empty), in order of
 /// time then id. Answers each row with its place and hashes.
 pub fn seal(head: Option<&Head>, mut pending: Vec<AuditEntry>) -> Vec<ChainEntry> {
-    pending.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    crate::sort::sort_by(&mut pending, |a, b| {
+        (a.created_at, &a.id).cmp(&(b.created_at, &b.id))
+    });
     let (mut seq, mut prev) = head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash.clone()));
     pending
         .into_iter()
@@ -127,7 +129,7 @@ pub fn verify(rows: &[ChainEntry], whole_from: Option<i64>) -> Result<Verified, 
     let from_start = whole_from.is_some();
     let first = whole_from.unwrap_or(1);
     let mut sorted: Vec<&ChainEntry> = rows.iter().collect();
-    sorted.sort_by_key(|r| r.seq);
+    crate::sort::sort_by_key(&mut sorted, |r| r.seq);
     let mut prev: Option<&ChainEntry> = None;
     for r in &sorted {
         if digest(r.seq, &r.entry, &r.prev_hash) != r.hash {

@@ -51,10 +51,14 @@ pub fn whole_balance(anchor: &str, candidates: &[Candidate<'_>], today: NaiveDat
                 && may_propose(&c.facts).is_ok()
         })
         .collect();
-    others.sort_by(|a, b| (a.due_date, a.number, a.id).cmp(&(b.due_date, b.number, b.id)));
+    crate::sort::sort_by(&mut others, |a, b| {
+        (a.due_date, a.number, a.id).cmp(&(b.due_date, b.number, b.id))
+    });
     others.truncate(MAX_PAY_TOGETHER - 1);
     others.push(first);
-    others.sort_by(|a, b| (a.due_date, a.number, a.id).cmp(&(b.due_date, b.number, b.id)));
+    crate::sort::sort_by(&mut others, |a, b| {
+        (a.due_date, a.number, a.id).cmp(&(b.due_date, b.number, b.id))
+    });
     others
         .into_iter()
         .map(|c| Member {

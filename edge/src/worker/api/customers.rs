@@ -144,7 +144,7 @@ pub async fn update(ctx: &Ctx, req: Request, id: &str) -> Result<Response, ApiEr
                 settle_shared::reminders::tag("tags", tag)?;
             }
             let mut t = t.clone();
-            t.sort();
+            settle_shared::sort::sort(&mut t);
             t.dedup();
             serde_json::to_string(&t).unwrap_or_else(|_| "[]".into())
         }

@@ -182,7 +182,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let round = |x: Option<f64>| x.map(|v| (v * 100.0).round() / 100.0);
     let overall = pay.iter().find(|r| r.customer_id.is_none());
     let mut slowest: Vec<_> = pay.iter().filter(|r| r.customer_id.is_some()).collect();
-    slowest.sort_by(|a, b| b.days_late.total_cmp(&a.days_late));
+    settle_shared::sort::sort_by(&mut slowest, |a, b| b.days_late.total_cmp(&a.days_late));
     http::json(
         200,
         &json!({

@@ -106,7 +106,7 @@ pub async fn upcoming(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         .iter()
         .map(|s| (s.customer_id.as_str(), s.at.as_str()))
         .collect();
-    emails.sort_unstable();
+    settle_shared::sort::sort(&mut emails);
     emails.dedup();
     http::json(
         200,

@@ -89,7 +89,7 @@ pub async fn timeline(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, Ap
             }),
         ));
     }
-    events.sort_by_key(|(at, _)| *at);
+    settle_shared::sort::sort_by_key(&mut events, |(at, _)| *at);
     http::json(
         200,
         &json!({

@@ -99,7 +99,7 @@ impl OrgPlan {
             .iter()
             .filter_map(|s| s.rules.min_days_overdue)
             .collect();
-        thresholds.sort_unstable();
+        settle_shared::sort::sort(&mut thresholds);
         thresholds.dedup();
         Ok(OrgPlan {
             spec: window_spec(&settings),
@@ -472,7 +472,7 @@ fn group_email(
     items: &[Planned],
 ) -> Result<String, ApiError> {
     let mut keys: Vec<&str> = items.iter().map(|p| p.key.as_str()).collect();
-    keys.sort_unstable();
+    settle_shared::sort::sort(&mut keys);
     let first_due = items.iter().map(|p| p.due_at).min().unwrap_or(ctx.now_ms());
     let id = EmailId::generate(
         first_due as u64,
@@ -525,7 +525,7 @@ async fn late_payments(
     }
     let mut out = HashMap::new();
     for (org_id, mut customers) in by_org {
-        customers.sort_unstable();
+        settle_shared::sort::sort(&mut customers);
         customers.dedup();
         let (found, read) = late_payments_of(ctx, org_id, &customers).await?;
         report.d1_rows_read += read;

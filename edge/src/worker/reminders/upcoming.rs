@@ -53,7 +53,7 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
     let rows: Vec<OpenRow> = db::all(s).await?;
     let history = if segment::needs_history(&plan.segments) {
         let mut customers: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
-        customers.sort_unstable();
+        settle_shared::sort::sort(&mut customers);
         customers.dedup();
         late_payments_of(ctx, org_id, &customers).await?.0
     } else {
@@ -103,7 +103,7 @@ pub async fn upcoming(ctx: &Ctx, org_id: &str, until: i64) -> Result<Vec<Upcomin
             });
         }
     }
-    out.sort_by(|a, b| {
+    settle_shared::sort::sort_by(&mut out, |a, b| {
         a.at.cmp(&b.at)
             .then_with(|| a.customer_id.cmp(&b.customer_id))
     });

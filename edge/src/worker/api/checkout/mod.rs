@@ -141,7 +141,7 @@ pub async fn create_combined(ctx: &Ctx, req: Request) -> Result<Response, ApiErr
     let s = http::session(ctx, &req).await?;
     let body: CombinedCheckoutRequest = http::json_body(req).await?;
     let mut ids = body.invoice_ids.clone();
-    ids.sort();
+    settle_shared::sort::sort(&mut ids);
     ids.dedup();
     if !(2..=MAX_TOGETHER).contains(&ids.len()) {
         return Err(FieldError::invalid(

@@ -198,7 +198,7 @@ async fn make(
         let found: Vec<ChainRow> = db::all(db::stmt(&ctx.db, &sql, args)?).await?;
         audit.extend(found.into_iter().filter(|r| seen.insert(r.id.clone())));
     }
-    audit.sort_by_key(|r| (r.seq.is_none(), r.seq));
+    settle_shared::sort::sort_by_key(&mut audit, |r| (r.seq.is_none(), r.seq));
     let waiting = audit.iter().filter(|r| r.hash.is_none()).count();
     let audit: Vec<ChainEntry> = audit.into_iter().filter_map(ChainRow::sealed).collect();
     let head = seal::head(ctx, org_id).await?;

@@ -128,7 +128,9 @@ pub async fn create(ctx: &Ctx, req: Request, kind: &str) -> Result<Response, Api
     let (rows, mut errors, count) = import::read(kind, &bytes);
     // Every row error, also those only the organization's data shows.
     let parts = resolve(ctx, &org, &rows, &mut errors).await?;
-    errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
+    settle_shared::sort::sort_by(&mut errors, |a, b| {
+        (a.line, &a.column).cmp(&(b.line, &b.column))
+    });
     let mut report = ImportReport {
         kind: kind.as_str().into(),
         dry_run,

@@ -102,7 +102,9 @@ impl PlanRow {
             .as_deref()
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default();
-        m.sort_by(|a, b| (&a.due_date, &a.number, &a.id).cmp(&(&b.due_date, &b.number, &b.id)));
+        settle_shared::sort::sort_by(&mut m, |a, b| {
+            (&a.due_date, &a.number, &a.id).cmp(&(&b.due_date, &b.number, &b.id))
+        });
         m
     }
 

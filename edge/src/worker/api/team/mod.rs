@@ -33,7 +33,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         params![&org.id],
     )?;
     let mut members: Vec<MemberRow> = db::all(s).await?;
-    members.sort_by_key(|m| m.role());
+    settle_shared::sort::sort_by_key(&mut members, |m| m.role());
     http::json(
         200,
         &ListResponse {

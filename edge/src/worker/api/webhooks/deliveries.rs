@@ -71,7 +71,7 @@ impl DeliveryRow {
             duration_ms: i64,
         }
         let mut log: Vec<A> = serde_json::from_str(&self.log).unwrap_or_default();
-        log.sort_by_key(|a| a.attempt);
+        settle_shared::sort::sort_by_key(&mut log, |a| a.attempt);
         WebhookDeliveryResponse {
             id: self.id.clone(),
             event_id: self.event_id.clone(),
