@@ -157,7 +157,6 @@ fn shrink_worker(t: &Tools) -> Result<()> {
     let wasm = root().join("edge").join("build").join("index_bg.wasm");
     let out = wasm.with_extension("opt.wasm");
     let before = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
-    let _ = std::fs::copy(&wasm, "/tmp/index_bg.pre.wasm");
     run(Command::new(&t.wasm_opt)
         .args(["-O1"])
         .args(FEATURES.map(|f| format!("--enable-{f}")))
