@@ -8,6 +8,12 @@ CREATE TABLE risk_models (
     trained_at       INTEGER NOT NULL
 );
 
+-- Every organization has a row, so the cron finds the models due by
+-- their training time (new organizations get theirs when created).
+CREATE INDEX risk_models_due ON risk_models (trained_at);
+INSERT INTO risk_models (organization_id, model, examples, trained_at)
+    SELECT id, NULL, 0, 0 FROM organizations;
+
 CREATE TABLE customer_risk (
     organization_id  TEXT NOT NULL,
     customer_id      TEXT NOT NULL,

@@ -65,6 +65,13 @@ pub async fn create(ctx: &Ctx, req: Request) -> Result<Response, ApiError> {
                 b.default_currency.clone()
             ],
         )?,
+        // Its risk model is due at once (the cron trains it when there is
+        // history to learn from).
+        db::stmt(
+            &ctx.db,
+            "INSERT INTO risk_models (organization_id, model, examples, trained_at) VALUES (?1, NULL, 0, 0)",
+            params![org_id.as_str()],
+        )?,
         db::stmt(
             &ctx.db,
             "INSERT INTO api_keys (id, organization_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -168,10 +168,9 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<usize, ApiError> {
     let orgs: Vec<Org> = db::all(db::stmt(
         &ctx.db,
         &format!(
-            "SELECT o.id FROM organizations o LEFT JOIN risk_models m ON m.organization_id = o.id \
-             WHERE (m.trained_at IS NULL OR m.trained_at < ?1) AND {} \
-             AND EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id) ORDER BY m.trained_at LIMIT 2",
-            Scope::filter("o.id", 2, 3)
+            "SELECT m.organization_id AS id FROM risk_models m WHERE m.trained_at < ?1 AND {} \
+             ORDER BY m.trained_at LIMIT 2",
+            Scope::filter("m.organization_id", 2, 3)
         ),
         args,
     )?)
