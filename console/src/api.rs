@@ -180,3 +180,15 @@ mod tests {
         );
     }
 }
+
+/// The team's members for a member who sees every account (to name each
+/// account's agent); nothing for others, whom `/team` would refuse.
+pub async fn team_if(sees_all: bool) -> Vec<settle_shared::api::MemberResponse> {
+    if !sees_all {
+        return Vec::new();
+    }
+    get::<settle_shared::api::ListResponse<settle_shared::api::MemberResponse>>("/team")
+        .await
+        .map(|l| l.data)
+        .unwrap_or_default()
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use settle_portal::i18n::count;
-use settle_shared::api::{CreateCustomerRequest, CustomerResponse, ListResponse, MemberResponse};
+use settle_shared::api::{CreateCustomerRequest, CustomerResponse, ListResponse};
 use settle_shared::staff::Capability;
 
 #[component]
@@ -33,16 +33,7 @@ pub fn Customers() -> impl IntoView {
     // Who works each account, for those who see them all (an agent's are
     // all their own): names from the team, asked once.
     let all = session.may(Capability::AllAccounts);
-    let team = LocalResource::new(move || async move {
-        if all {
-            api::get::<ListResponse<MemberResponse>>("/team")
-                .await
-                .map(|l| l.data)
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        }
-    });
+    let team = LocalResource::new(move || api::team_if(all));
     let assignee = move |id: &Option<String>| -> String {
         match id {
             None => t.nobody.to_owned(),

@@ -69,16 +69,7 @@ pub fn Worklist() -> impl IntoView {
     let segment = RwSignal::new(String::new());
     let cursor = RwSignal::new(None::<String>);
     let version = RwSignal::new(0u32);
-    let team = LocalResource::new(move || async move {
-        if supervisor {
-            api::get::<ListResponse<MemberResponse>>("/team")
-                .await
-                .map(|l| l.data)
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        }
-    });
+    let team = LocalResource::new(move || api::team_if(supervisor));
     let segments = LocalResource::new(move || async move {
         api::get::<ListResponse<SegmentResponse>>("/segments")
             .await
