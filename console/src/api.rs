@@ -151,6 +151,18 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     if s.is_empty() { s } else { format!("?{s}") }
 }
 
+/// The team's members for a member who sees every account (to name each
+/// account's agent); nothing for others, whom `/team` would refuse.
+pub async fn team_if(sees_all: bool) -> Vec<settle_shared::api::MemberResponse> {
+    if !sees_all {
+        return Vec::new();
+    }
+    get::<settle_shared::api::ListResponse<settle_shared::api::MemberResponse>>("/team")
+        .await
+        .map(|l| l.data)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,16 +191,4 @@ mod tests {
             Err(ApiFailure::Unavailable)
         );
     }
-}
-
-/// The team's members for a member who sees every account (to name each
-/// account's agent); nothing for others, whom `/team` would refuse.
-pub async fn team_if(sees_all: bool) -> Vec<settle_shared::api::MemberResponse> {
-    if !sees_all {
-        return Vec::new();
-    }
-    get::<settle_shared::api::ListResponse<settle_shared::api::MemberResponse>>("/team")
-        .await
-        .map(|l| l.data)
-        .unwrap_or_default()
 }
