@@ -265,7 +265,8 @@ impl Stack {
         self.services.retain(|s| !s.name.starts_with("wrangler"));
         let worker = (self.respawn)("wrangler-restarted")?;
         self.services.push(worker);
-        self.wait_ready(Duration::from_secs(90))
+        // On a machine busy compiling, wrangler can take minutes to start.
+        self.wait_ready(Duration::from_secs(300))
     }
 
     /// Open file descriptors of the worker (wrangler, workerd and their
