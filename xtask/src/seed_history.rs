@@ -10,8 +10,7 @@
 use crate::Result;
 use crate::proc::step;
 use chrono::Datelike;
-use settle_edge::risk::simulate::history;
-use std::fmt::Write;
+use settle_edge::risk::simulate::{generate, seed_sql};
 
 pub fn run(args: &[String]) -> Result<()> {
     let customers: u32 = match args.first() {
@@ -44,52 +43,14 @@ pub fn run(args: &[String]) -> Result<()> {
         .ok_or("no first of the month")?;
     let at = now.timestamp_millis();
     let seed = at as u64;
-    let h = history(seed, customers, start, 13);
-    let mut sql = String::new();
+    let g = generate(seed, customers, start, 13);
+    let h = &g.invoices;
     let tag = format!("{:08x}", seed & 0xffff_ffff);
-    for c in 0..customers {
-        let name = format!(
-            "{} {}",
-            FIRST[c as usize % FIRST.len()],
-            LAST[(c as usize / FIRST.len()) % LAST.len()]
-        );
-        let _ = writeln!(
-            sql,
-            "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, created_at) VALUES \
-             ('cus_{tag}{c:024x}', '{org}', '{name} (history)', 'h{c}-{tag}@history.example', 'h{c}-{tag}@history.example', 'en', 'Europe/London', {at});"
-        );
-    }
-    let mut open = 0;
-    for (n, p) in h.iter().enumerate() {
-        let c: u32 = p
-            .customer_id
-            .trim_start_matches("cus_sim_")
-            .parse()
-            .unwrap_or(0);
-        let cents = (p.amount * 100.0) as i64;
-        let settled = p.settled.filter(|s| *s <= today);
-        let (status, paid) = if settled.is_some() {
-            ("paid", cents)
-        } else {
-            ("open", 0)
-        };
-        open += usize::from(settled.is_none());
-        let id = format!("inv_{tag}{n:024x}");
-        let _ = writeln!(
-            sql,
-            "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, subtotal, tax, total, amount_paid, created_at) VALUES \
-             ('{id}', '{org}', 'cus_{tag}{c:024x}', 'H-{tag}-{n:06}', 'EUR', '{status}', '{}', '{}', {cents}, 0, {cents}, {paid}, {at});\n\
-             INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) VALUES ('{id}', 0, 'Monthly services', 1000, {cents}, 0, {cents}, 0);",
-            p.issue_date, p.due_date
-        );
-        if let Some(s) = settled {
-            let _ = writeln!(
-                sql,
-                "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, created_at) VALUES \
-                 ('pay_{tag}{n:024x}', '{org}', '{id}', 'payment', 'bank_transfer', {cents}, 'EUR', 'history', '{s}', {at});"
-            );
-        }
-    }
+    let sql = seed_sql(org, &tag, &g, today, at);
+    let open = h
+        .iter()
+        .filter(|p| p.settled.is_none_or(|s| s > today))
+        .count();
     let file = crate::root().join(".settle/dev/history.sql");
     std::fs::write(&file, sql).map_err(|e| e.to_string())?;
     let t = crate::tools::ensure(false)?;
@@ -114,12 +75,3 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     Ok(())
 }
-
-const FIRST: [&str; 20] = [
-    "Ada", "Ben", "Cleo", "Dev", "Eva", "Finn", "Gia", "Hugo", "Ines", "Jon", "Kira", "Leo",
-    "Mila", "Nils", "Olga", "Paul", "Rosa", "Sami", "Tara", "Uma",
-];
-const LAST: [&str; 15] = [
-    "Archer", "Baker", "Carter", "Dalton", "Ellis", "Fisher", "Grant", "Hayes", "Irwin", "Jensen",
-    "Keller", "Lowe", "Monroe", "Nash", "Olsen",
-];

@@ -169,6 +169,55 @@ impl Model {
     }
 }
 
+/// Examples trained on at most (evenly picked).
+pub const TRAIN_MAX: usize = 20_000;
+
+/// Trains on an organization's history as known on `today`: every invoice
+/// whose outcome is known and that had an earlier one, at most
+/// [`TRAIN_MAX`] of them evenly picked. Also answers how many it used.
+pub fn train_on(history: &[simulate::Past], today: chrono::NaiveDate) -> (Option<Model>, usize) {
+    let ex = simulate::examples(history, today);
+    let step = (ex.len() / TRAIN_MAX).max(1);
+    let set: Vec<([f64; 8], bool)> = ex
+        .iter()
+        .step_by(step)
+        .filter(|(_, k, _)| k.earlier > 0)
+        .map(|(_, k, l)| (k.features(), *l))
+        .collect();
+    (train(&set), set.len())
+}
+
+/// One customer's risk today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub customer_id: String,
+    /// The chance their next invoice is paid late.
+    pub probability: f64,
+    /// What drove it ([`Model::drivers`]).
+    pub drivers: Vec<(&'static str, f64)>,
+}
+
+/// Every customer of `history` scored for their next invoice, taken to be
+/// as large as their usual one, as known on `today`.
+pub fn score(model: &Model, history: &[simulate::Past], today: chrono::NaiveDate) -> Vec<Scored> {
+    let mut by: std::collections::BTreeMap<&str, Vec<&simulate::Past>> = Default::default();
+    for p in history {
+        by.entry(&p.customer_id).or_default().push(p);
+    }
+    by.into_iter()
+        .map(|(c, list)| {
+            let usual = list.iter().map(|p| p.amount).sum::<f64>() / list.len() as f64;
+            let k = simulate::known(&list, today, usual, list.iter().any(|p| p.automatic));
+            let x = k.features();
+            Scored {
+                customer_id: c.to_owned(),
+                probability: model.predict(&x),
+                drivers: model.drivers(&x),
+            }
+        })
+        .collect()
+}
+
 /// The area under the ROC curve of `scores` for `labels` (the chance that a
 /// late example scores above an on-time one; ties count half). `None`
 /// without both labels.

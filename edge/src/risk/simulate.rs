@@ -128,8 +128,23 @@ impl Rng {
 /// invoice late and the customer later for a while; a late payer sometimes
 /// promises and breaks it. Invoices are due 30 days after issue.
 pub fn history(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Vec<Past> {
+    generate(seed, customers, start, months).invoices
+}
+
+/// A generated history and the pattern behind it.
+pub struct Generated {
+    pub invoices: Vec<Past>,
+    /// Each customer's own chance of paying an ordinary invoice late (by the
+    /// number in `cus_sim_NNNNN`): the truth the worklist and the model are
+    /// measured against.
+    pub lateness: Vec<f64>,
+}
+
+/// [`history`] with each customer's lateness.
+pub fn generate(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Generated {
     let mut r = Rng::new(seed);
     let mut out = Vec::new();
+    let mut truth = Vec::new();
     for c in 0..customers {
         let u = r.unit();
         let mut lateness = 0.04 + 0.7 * u * u * u;
@@ -137,6 +152,7 @@ pub fn history(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Vec<
         if automatic {
             lateness *= 0.15;
         }
+        truth.push(lateness);
         let usual = 200.0 + 4800.0 * r.unit();
         let mut grudge = 0.0f64;
         for m in 0..months {
@@ -183,7 +199,94 @@ pub fn history(seed: u64, customers: u32, start: NaiveDate, months: u32) -> Vec<
             });
         }
     }
-    out
+    Generated {
+        invoices: out,
+        lateness: truth,
+    }
+}
+
+/// The SQL that loads a generated history into one organization's D1 as it
+/// stood on `today` (`cargo xtask seed-history` and the API tests load the
+/// same): a customer per generated customer (`cus_{tag}` and 24 hex digits
+/// of its number), each invoice in euros, paid by bank transfer on its
+/// settlement day if that day has come (else still open), and each promise
+/// broken by then. `at` is the rows' creation time (ms).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn seed_sql(org: &str, tag: &str, g: &Generated, today: NaiveDate, at: i64) -> String {
+    use std::fmt::Write;
+    const FIRST: [&str; 20] = [
+        "Ada", "Ben", "Cleo", "Dev", "Eva", "Finn", "Gia", "Hugo", "Ines", "Jon", "Kira", "Leo",
+        "Mila", "Nils", "Olga", "Paul", "Rosa", "Sami", "Tara", "Uma",
+    ];
+    const LAST: [&str; 15] = [
+        "Archer", "Baker", "Carter", "Dalton", "Ellis", "Fisher", "Grant", "Hayes", "Irwin",
+        "Jensen", "Keller", "Lowe", "Monroe", "Nash", "Olsen",
+    ];
+    let mut sql = String::new();
+    for c in 0..g.lateness.len() {
+        let name = format!(
+            "{} {}",
+            FIRST[c % FIRST.len()],
+            LAST[(c / FIRST.len()) % LAST.len()]
+        );
+        let _ = writeln!(
+            sql,
+            "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, created_at) VALUES \
+             ('{}', '{org}', '{name} (history)', 'h{c}-{tag}@history.example', 'h{c}-{tag}@history.example', 'en', 'Europe/London', {at});",
+            seeded_customer(tag, c)
+        );
+    }
+    let ms = |d: NaiveDate| {
+        d.and_hms_opt(12, 0, 0)
+            .map_or(at, |t| t.and_utc().timestamp_millis())
+    };
+    for (n, p) in g.invoices.iter().enumerate() {
+        let c: usize = p
+            .customer_id
+            .trim_start_matches("cus_sim_")
+            .parse()
+            .unwrap_or(0);
+        let customer = seeded_customer(tag, c);
+        let cents = (p.amount * 100.0) as i64;
+        let settled = p.settled.filter(|s| *s <= today);
+        let (status, paid) = if settled.is_some() {
+            ("paid", cents)
+        } else {
+            ("open", 0)
+        };
+        let id = format!("inv_{tag}{n:024x}");
+        let _ = writeln!(
+            sql,
+            "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, subtotal, tax, total, amount_paid, created_at) VALUES \
+             ('{id}', '{org}', '{customer}', 'H-{tag}-{n:06}', 'EUR', '{status}', '{}', '{}', {cents}, 0, {cents}, {paid}, {at});\n\
+             INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_amount, tax_rate_milli, net, tax) VALUES ('{id}', 0, 'Monthly services', 1000, {cents}, 0, {cents}, 0);",
+            p.issue_date, p.due_date
+        );
+        if let Some(s) = settled {
+            let _ = writeln!(
+                sql,
+                "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, created_at) VALUES \
+                 ('pay_{tag}{n:024x}', '{org}', '{id}', 'payment', 'bank_transfer', {cents}, 'EUR', 'history', '{s}', {at});"
+            );
+        }
+        if let Some(b) = p.promise_broken.filter(|b| *b <= today) {
+            let _ = writeln!(
+                sql,
+                "INSERT INTO promises (id, organization_id, invoice_id, customer_id, promised_date, created_by, created_at, status, made_on, ended_at, ended_by) VALUES \
+                 ('prm_{tag}{n:024x}', '{org}', '{id}', '{customer}', '{}', 'seed', {}, 'broken', '{}', {}, 'seed');",
+                b.pred_opt().unwrap_or(b),
+                ms(p.due_date),
+                p.due_date,
+                ms(b)
+            );
+        }
+    }
+    sql
+}
+
+/// The id [`seed_sql`] gives generated customer `c`.
+pub fn seeded_customer(tag: &str, c: usize) -> String {
+    format!("cus_{tag}{c:024x}")
 }
 
 /// The model's quality on a generated history: trains on 70 % of the

@@ -318,8 +318,23 @@ pub fn d1(sql: &str) -> Vec<Value> {
 /// Like [`d1`], returning the error text. Calls are serialized, and retried
 /// while the worker holds the SQLite lock.
 pub fn d1_try(sql: &str) -> Result<Vec<Value>, String> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    wrangler_d1(&["--command", sql])
+}
+
+/// Runs a file's worth of SQL statements (many rows at once) on the local
+/// D1 of the running worker.
+pub fn d1_load(sql: &str) {
+    let file = std::env::temp_dir().join(format!("settle-load-{}.sql", unique()));
+    std::fs::write(&file, sql).unwrap();
+    let done = wrangler_d1(&["--file", file.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&file);
+    done.unwrap_or_else(|e| panic!("wrangler d1 execute --file failed: {e}"));
+}
+
+static D1_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn wrangler_d1(what: &[&str]) -> Result<Vec<Value>, String> {
+    let _guard = D1_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -335,13 +350,13 @@ pub fn d1_try(sql: &str) -> Result<Vec<Value>, String> {
                 "--json",
                 "--persist-to",
                 &env("SETTLE_STATE_DIR"),
-                "--command",
-                sql,
             ])
+            .args(what)
             .current_dir(&root)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             .env("NO_COLOR", "1")
+            .env("CI", "1")
             .output()
             .unwrap();
         if out.status.success() {

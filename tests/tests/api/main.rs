@@ -18,6 +18,7 @@ mod disputes;
 mod email;
 mod evidence;
 mod exports;
+mod history;
 mod imports;
 mod invoices;
 mod isolation;

@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use crate::params;
 use crate::risk;
-use crate::risk::simulate::{Past, examples, known};
+use crate::risk::simulate::Past;
 use crate::worker::api::customers;
 use crate::worker::cron::Scope;
 use crate::worker::ctx::{Audit, Ctx};
@@ -16,15 +16,12 @@ use serde::Deserialize;
 use serde_json::json;
 use settle_shared::staff::Capability;
 use settle_shared::time::rfc3339_from_millis;
-use std::collections::BTreeMap;
 use worker::{Request, Response};
 
 /// A model is retrained when older than this.
 const RETRAIN_MS: i64 = 86_400_000;
 /// Invoices of history read (the most recent).
 const HISTORY_MAX: i64 = 100_000;
-/// Examples trained on at most (evenly picked).
-const TRAIN_MAX: usize = 20_000;
 
 #[derive(Deserialize)]
 struct Row {
@@ -80,44 +77,29 @@ pub async fn train_org(ctx: &Ctx, org_id: &str) -> Result<usize, ApiError> {
             })
         })
         .collect();
-    let ex = examples(&history, today);
-    let step = (ex.len() / TRAIN_MAX).max(1);
-    let train_set: Vec<([f64; 8], bool)> = ex
-        .iter()
-        .step_by(step)
-        .filter(|(_, k, _)| k.earlier > 0)
-        .map(|(_, k, l)| (k.features(), *l))
-        .collect();
+    let (model, examples) = risk::train_on(&history, today);
     let now = ctx.now_ms();
-    let Some(model) = risk::train(&train_set) else {
+    let Some(model) = model else {
         db::stmt(
             &ctx.db,
             "INSERT INTO risk_models (organization_id, model, examples, trained_at) VALUES (?1, NULL, ?2, ?3) \
              ON CONFLICT (organization_id) DO UPDATE SET examples = ?2, trained_at = ?3",
-            params![org_id, train_set.len() as i64, now],
+            params![org_id, examples as i64, now],
         )?
         .run()
         .await
         .map_err(|e| ApiError::internal(format!("risk model: {e}")))?;
         return Ok(0);
     };
-    // Each customer's next invoice: as large as their usual one.
-    let mut by: BTreeMap<&str, Vec<&Past>> = BTreeMap::new();
-    for p in &history {
-        by.entry(&p.customer_id).or_default().push(p);
-    }
-    let scored: Vec<(String, f64, String)> = by
+    let scored: Vec<(String, f64, String)> = risk::score(&model, &history, today)
         .into_iter()
-        .map(|(c, list)| {
-            let usual = list.iter().map(|p| p.amount).sum::<f64>() / list.len() as f64;
-            let k = known(&list, today, usual, list.iter().any(|p| p.automatic));
-            let x = k.features();
-            let drivers: Vec<_> = model
-                .drivers(&x)
-                .into_iter()
+        .map(|s| {
+            let drivers: Vec<_> = s
+                .drivers
+                .iter()
                 .map(|(name, push)| json!({ "feature": name, "push": (push * 100.0).round() / 100.0 }))
                 .collect();
-            (c.to_owned(), model.predict(&x), serde_json::to_string(&drivers).unwrap_or_default())
+            (s.customer_id, s.probability, serde_json::to_string(&drivers).unwrap_or_default())
         })
         .collect();
     for part in scored.chunks(100) {
