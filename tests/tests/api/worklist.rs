@@ -86,8 +86,8 @@ fn the_worst_payers_come_first_with_their_reasons() {
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    // 158 days is full age (25); €6,500 ranks 2.5 of 4 (Pia owes more):
-    // 21.88; the dispute 10.
+    // 158 days is full age (15); €6,500 ranks 2.5 of 4 (Pia owes more):
+    // 12.5; the dispute 10.
     assert_eq!(
         codes,
         ["days_overdue", "overdue_amount", "open_disputes"],
