@@ -115,6 +115,12 @@ test('an admin works the worklist: ranks, rules, a call, a follow-up that alerts
   await page.getByRole('row', { name: 'Over 90 days €4,800.00 1' }).waitFor();
   await page.getByRole('row', { name: '61–90 days €900.00 1' }).waitFor();
   await page.getByRole('img', { name: /Over 90 days: €4,800\.00/ }).waitFor();
+  // The cash forecast below: eight weeks as bars with their range, and as a table.
+  await page.getByRole('heading', { level: 2, name: 'Cash forecast, next eight weeks' }).waitFor();
+  const weeks = page.locator('.forecast tbody tr');
+  await weeks.nth(7).waitFor();
+  assert.equal(await weeks.count(), 8);
+  await page.getByRole('img', { name: /^\d{4}-\d{2}-\d{2}: €/ }).waitFor();
   await checkPage(page, '75-console-dashboard');
 
   // The worklist on a phone.

@@ -5,6 +5,7 @@
 
 use crate::api;
 use crate::i18n::Lang;
+use crate::pages::cash_forecast::CashForecast;
 use crate::shell::{Failure, Session, set_title};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -320,5 +321,6 @@ pub fn Dashboard() -> impl IntoView {
                 }.into_any()
             }
         }}
+        <CashForecast asked currency/>
     }
 }

@@ -32,19 +32,15 @@ pub fn backtest(seed: u64, customers: u32, at: NaiveDate) -> (f64, f64, f64) {
     for list in by.values() {
         let k = known(list, at, list[0].amount, list[0].automatic);
         let risk = model.predict(&k.features());
-        let paid: Vec<f64> = list
+        let paid: Vec<(String, NaiveDate, NaiveDate)> = list
             .iter()
             .filter_map(|p| {
                 p.settled
                     .filter(|s| *s <= at)
-                    .map(|s| (s - p.due_date).num_days() as f64)
+                    .map(|s| (p.customer_id.clone(), p.due_date, s))
             })
             .collect();
-        let habit = if paid.is_empty() {
-            0.0
-        } else {
-            paid.iter().sum::<f64>() / paid.len() as f64
-        };
+        let habit = super::habits(&paid).into_values().next().unwrap_or(0.0);
         for p in list
             .iter()
             .filter(|p| p.issue_date <= at && p.settled.is_none_or(|s| s > at))
@@ -56,6 +52,7 @@ pub fn backtest(seed: u64, customers: u32, at: NaiveDate) -> (f64, f64, f64) {
                 date: p.due_date,
                 risk,
                 habit_days: habit,
+                due: p.due_date,
             });
             if let Some(s) = p.settled {
                 let w = ((s - first).num_days() / 7) as usize;

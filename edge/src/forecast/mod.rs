@@ -47,6 +47,9 @@ pub struct Expected {
     /// The customer's mean days from due date to payment over their paid
     /// invoices (negative: early; 0 without history).
     pub habit_days: f64,
+    /// The invoice's due date (an instalment's own date), for the naive
+    /// baseline.
+    pub due: NaiveDate,
 }
 
 impl Expected {
@@ -62,6 +65,90 @@ impl Expected {
             }
         }
     }
+}
+
+/// One open invoice as the forecast reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenInvoice {
+    pub customer_id: String,
+    /// What it still owes (minor units).
+    pub owed: i64,
+    pub due_date: NaiveDate,
+    /// A standing promise's date.
+    pub promised: Option<NaiveDate>,
+    /// A scheduled charge: its date and the most it takes (`None`: the
+    /// balance).
+    pub scheduled: Option<(NaiveDate, Option<i64>)>,
+    /// Covered by a live instalment plan: its instalments are counted
+    /// instead (see [`expected`]).
+    pub in_plan: bool,
+}
+
+/// What each open amount is expected from: an instalment plan's
+/// instalments still owed (`instalments`: customer, date, amount) on their
+/// dates; then, for each invoice outside a plan, a scheduled charge (up to
+/// its cap) on its date, and what is left on the standing promise's date or
+/// else from the due date and the customer's habit and risk.
+pub fn expected(
+    open: &[OpenInvoice],
+    instalments: &[(String, NaiveDate, i64)],
+    risk: &std::collections::HashMap<String, f64>,
+    habit: &std::collections::HashMap<String, f64>,
+) -> Vec<Expected> {
+    let item = |c: &str, amount: i64, source: Source, date: NaiveDate, due| Expected {
+        amount,
+        source,
+        date,
+        risk: risk.get(c).copied().unwrap_or(0.0),
+        habit_days: habit.get(c).copied().unwrap_or(0.0),
+        due,
+    };
+    let mut out: Vec<Expected> = instalments
+        .iter()
+        .filter(|(_, _, a)| *a > 0)
+        .map(|(c, d, a)| item(c, *a, Source::Scheduled, *d, *d))
+        .collect();
+    for i in open.iter().filter(|i| !i.in_plan && i.owed > 0) {
+        let mut left = i.owed;
+        if let Some((date, cap)) = i.scheduled {
+            let take = cap.map_or(left, |c| c.clamp(0, left));
+            out.push(item(
+                &i.customer_id,
+                take,
+                Source::Scheduled,
+                date,
+                i.due_date,
+            ));
+            left -= take;
+        }
+        if left > 0 {
+            out.push(match i.promised {
+                Some(date) => item(&i.customer_id, left, Source::Promise, date, i.due_date),
+                None => item(
+                    &i.customer_id,
+                    left,
+                    Source::Balance,
+                    i.due_date,
+                    i.due_date,
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Each customer's habit: their mean days from due date to payment over
+/// `paid` (customer, due date, the day it was paid).
+pub fn habits(paid: &[(String, NaiveDate, NaiveDate)]) -> std::collections::HashMap<String, f64> {
+    let mut sum: std::collections::HashMap<String, (i64, u32)> = Default::default();
+    for (c, due, on) in paid {
+        let e = sum.entry(c.clone()).or_default();
+        e.0 += (*on - *due).num_days();
+        e.1 += 1;
+    }
+    sum.into_iter()
+        .map(|(c, (d, n))| (c, d as f64 / f64::from(n)))
+        .collect()
 }
 
 /// One week of the forecast.
@@ -104,13 +191,14 @@ pub fn forecast(items: &[Expected], today: NaiveDate) -> [Week; WEEKS] {
     })
 }
 
-/// The naive baseline: every open balance paid on its due date (this week
-/// when already past it).
+/// The naive baseline: every open amount paid in full on its due date
+/// (an instalment on its date; today when already past), whatever was
+/// promised or scheduled.
 pub fn naive(items: &[Expected], today: NaiveDate) -> [f64; WEEKS] {
     let first = monday(today);
     let mut out = [0.0; WEEKS];
-    for it in items.iter().filter(|i| i.source == Source::Balance) {
-        let w = ((it.date.max(today) - first).num_days() / 7) as usize;
+    for it in items {
+        let w = ((it.due.max(today) - first).num_days() / 7) as usize;
         if w < WEEKS {
             out[w] += it.amount as f64;
         }

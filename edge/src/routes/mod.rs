@@ -101,6 +101,7 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["customers", id, "risk"] => (Get, Route::CustomerRisk(s(id))),
             ["risk", "train"] => (Post, Route::TrainRisk),
             ["metrics"] => (Get, Route::Metrics),
+            ["forecast"] => (Get, Route::Forecast),
             ["worklist"] => (Get, Route::Worklist),
             ["worklist", "assign"] => (Post, Route::AssignWorklist),
             ["tasks"] => return pick(method, Route::ListTasks, Route::CreateTask),

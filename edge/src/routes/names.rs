@@ -95,6 +95,7 @@ impl Route {
             Route::CreateActivity(_) => "activities.create",
             Route::Worklist => "worklist.list",
             Route::Metrics => "metrics.get",
+            Route::Forecast => "forecast.get",
             Route::CustomerRisk(_) => "customers.risk",
             Route::TrainRisk => "risk.train",
             Route::CustomerLetter(_) => "customers.letter",

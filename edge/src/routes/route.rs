@@ -93,6 +93,7 @@ pub enum Route {
     CreateActivity(String),
     Worklist,
     Metrics,
+    Forecast,
     CustomerRisk(String),
     TrainRisk,
     CustomerLetter(String),

@@ -207,6 +207,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::CreateActivity(id) => api::worklist::activities::create(ctx, req, &id).await,
         Route::Worklist => api::worklist::list(ctx, &req).await,
         Route::Metrics => api::metrics::get(ctx, &req).await,
+        Route::Forecast => api::forecast::get(ctx, &req).await,
         Route::CustomerRisk(id) => api::risk::customer(ctx, &req, &id).await,
         Route::TrainRisk => api::risk::train_now(ctx, &req).await,
         Route::CustomerLetter(id) => api::worklist::letters::letter(ctx, &req, &id).await,

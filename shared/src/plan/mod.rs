@@ -363,6 +363,22 @@ pub fn next_due(instalments: &[Instalment], paid: i64) -> Option<(usize, i64)> {
     instalments.get(k).map(|_| (k, due_through - paid.max(0)))
 }
 
+/// The instalments not covered yet by `paid`, each with what is left of it.
+pub fn still_owed(instalments: &[Instalment], paid: i64) -> Vec<Instalment> {
+    let mut covered = paid.max(0);
+    instalments
+        .iter()
+        .filter_map(|i| {
+            let take = covered.min(i.amount);
+            covered -= take;
+            (i.amount > take).then_some(Instalment {
+                date: i.date,
+                amount: i.amount - take,
+            })
+        })
+        .collect()
+}
+
 /// How a live plan stands on `today` (the customer's date).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {

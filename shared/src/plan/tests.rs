@@ -171,6 +171,14 @@ fn payments_meet_instalments_in_order_and_a_missed_one_breaks_after_grace() {
     assert_eq!(met(&p, 4000), 1);
     assert_eq!(next_due(&p, 5000), Some((1, 3000)));
     assert_eq!(next_due(&p, 12_000), None);
+    // What is still owed: 3,000 of the second and the third whole.
+    let left = still_owed(&p, 5000);
+    assert_eq!(
+        left.iter().map(|i| (i.date, i.amount)).collect::<Vec<_>>(),
+        [(d("2027-01-10"), 3000), (d("2027-02-10"), 4000)]
+    );
+    assert!(still_owed(&p, 12_000).is_empty());
+    assert_eq!(still_owed(&p, -5), p);
     assert_eq!(standing(&p, 4000, 3, d("2027-01-13")), Standing::OnTrack);
     assert_eq!(
         standing(&p, 4000, 3, d("2027-01-14")),

@@ -111,3 +111,67 @@ fn march_by_hand() {
         );
     }
 }
+
+#[test]
+fn forecast_by_hand() {
+    use crate::helpers::Clock;
+    let app = TestApp::new();
+    let today = Clock::new(&app).now().date_naive();
+    let day = |n: u64| (today + chrono::Days::new(n)).to_string();
+    let back = |n: u64| (today - chrono::Days::new(n)).to_string();
+    let id = |name: &str| app.create_customer(name)["id"].as_str().unwrap().to_owned();
+    let (ann, bob, cyd) = (id("Ann Ahead"), id("Bob Promise"), id("Cyd Habit"));
+    // Ann owes 1,000 due in 10 days: no history, no risk: all of it then.
+    invoice(&app, &ann, &back(20), &day(10), 1000);
+    // Bob owes 400 and promised it in 3 days: 75 % of it then.
+    let b = invoice(&app, &bob, &back(40), &back(5), 400);
+    let r = app.post(
+        &format!("/api/v1/invoices/{b}/promises"),
+        json!({ "promised_date": day(3) }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Cyd paid an earlier invoice 7 days after its due date, and owes 600
+    // due in 14 days: expected 21 days from now.
+    let old = invoice(&app, &cyd, &back(60), &back(30), 50);
+    pay(&app, &old, 50, &back(23));
+    invoice(&app, &cyd, &back(16), &day(14), 600);
+
+    let f = app.get("/api/v1/forecast?currency=EUR");
+    assert_eq!(f.status, 200, "{}", f.body);
+    let weeks = f.body["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 8);
+    let monday = settle_edge::forecast::monday(today);
+    let week_of = |d: &str| {
+        let d: chrono::NaiveDate = d.parse().unwrap();
+        ((d - monday).num_days() / 7) as usize
+    };
+    let mut expected = [0i64; 8];
+    let mut naive = [0i64; 8];
+    expected[week_of(&day(10))] += 1000;
+    expected[week_of(&day(3))] += 300;
+    expected[week_of(&day(21))] += 600;
+    // The naive baseline: every balance on its due date (Bob's is past:
+    // this week).
+    naive[week_of(&day(10))] += 1000;
+    naive[0] += 400;
+    naive[week_of(&day(14))] += 600;
+    let got: Vec<i64> = weeks
+        .iter()
+        .map(|w| w["expected"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, expected, "{}", f.body);
+    let got: Vec<i64> = weeks.iter().map(|w| w["naive"].as_i64().unwrap()).collect();
+    assert_eq!(got, naive, "{}", f.body);
+    assert_eq!(weeks[0]["starts"], monday.to_string());
+    // Bob's week: 300 ± 1.645 × √(400² × 0.75 × 0.25) = 300 ± 284.9,
+    // with Ann's or Cyd's certain amounts added if they fall in it.
+    let w = &weeks[week_of(&day(3))];
+    let certain = w["expected"].as_i64().unwrap() - 300;
+    assert_eq!(w["low"].as_i64().unwrap() - certain, 15, "{w}");
+    assert_eq!(w["high"].as_i64().unwrap() - certain, 585, "{w}");
+    assert_eq!(w["promised"], 300, "{w}");
+    // Bad input.
+    let bad = app.get("/api/v1/forecast?currency=EURO");
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.body["error"]["code"], "invalid_field", "{}", bad.body);
+}

@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod emails;
 pub mod evidence;
 pub mod exports;
+pub mod forecast;
 pub mod imports;
 pub mod invoices;
 pub mod links;
