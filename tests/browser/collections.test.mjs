@@ -115,6 +115,14 @@ test('an admin works the worklist: ranks, rules, a call, a follow-up that alerts
   await page.getByRole('row', { name: 'Over 90 days €4,800.00 1' }).waitFor();
   await page.getByRole('row', { name: '61–90 days €900.00 1' }).waitFor();
   await page.getByRole('img', { name: /Over 90 days: €4,800\.00/ }).waitFor();
+  // DSO and CEI month by month, as lines and as a table; the figures as CSV.
+  await page.getByRole('heading', { level: 2, name: 'DSO and CEI month by month' }).waitFor();
+  assert.equal(await page.locator('.months tbody tr').count(), 12);
+  await page.getByRole('img', { name: /^DSO: / }).waitFor();
+  const csvHref = await page.getByRole('link', { name: 'Download as CSV' }).getAttribute('href');
+  assert.match(csvHref, /^\/api\/v1\/metrics\?currency=EUR&format=csv$/);
+  const csvText = await page.evaluate(async (h) => (await fetch(h)).text(), csvHref);
+  assert.match(csvText, /^\uFEFFfrom,to,currency,sales,collected,/);
   // The cash forecast below: eight weeks as bars with their range, and as a table.
   await page.getByRole('heading', { level: 2, name: 'Cash forecast, next eight weeks' }).waitFor();
   const weeks = page.locator('.forecast tbody tr');

@@ -11,6 +11,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use serde_json::Value;
 use settle_portal::format::money;
+use settle_shared::api::ListResponse;
+use settle_shared::reminders::SegmentResponse;
 
 struct Words {
     title: &'static str,
@@ -32,6 +34,16 @@ struct Words {
     days_late: &'static str,
     none: &'static str,
     read: &'static str,
+    agent: &'static str,
+    everyone: &'static str,
+    nobody: &'static str,
+    segment: &'static str,
+    any_segment: &'static str,
+    csv: &'static str,
+    by_month: &'static str,
+    by_month_lead: &'static str,
+    month: &'static str,
+    best: &'static str,
 }
 
 static EN: Words = Words {
@@ -90,6 +102,16 @@ static EN: Words = Words {
     days_late: "Days late",
     none: "—",
     read: "Invoices read",
+    agent: "Agent",
+    everyone: "Everyone",
+    nobody: "No one",
+    segment: "Segment",
+    any_segment: "Any segment",
+    csv: "Download as CSV",
+    by_month: "DSO and CEI month by month",
+    by_month_lead: "The twelve months to the period's end, each counted as a period of its own (the last one to the end date).",
+    month: "Month",
+    best: "Best possible DSO",
 };
 
 static FR: Words = Words {
@@ -148,6 +170,16 @@ static FR: Words = Words {
     days_late: "Jours de retard",
     none: "—",
     read: "Factures lues",
+    agent: "Agent",
+    everyone: "Tout le monde",
+    nobody: "Personne",
+    segment: "Segment",
+    any_segment: "Tous les segments",
+    csv: "Télécharger en CSV",
+    by_month: "DSO et CEI mois par mois",
+    by_month_lead: "Les douze mois jusqu'à la fin de la période, chacun compté comme une période (le dernier jusqu'à la date de fin).",
+    month: "Mois",
+    best: "Meilleur DSO possible",
 };
 
 static AR: Words = Words {
@@ -203,6 +235,16 @@ static AR: Words = Words {
     days_late: "أيام التأخير",
     none: "—",
     read: "الفواتير المقروءة",
+    agent: "الموظف",
+    everyone: "الجميع",
+    nobody: "لا أحد",
+    segment: "الشريحة",
+    any_segment: "كل الشرائح",
+    csv: "تنزيل بصيغة CSV",
+    by_month: "DSO وCEI شهرًا بشهر",
+    by_month_lead: "الأشهر الاثنا عشر حتى نهاية الفترة، كل شهر فترة قائمة بذاتها (الأخير حتى تاريخ النهاية).",
+    month: "الشهر",
+    best: "أفضل DSO ممكن",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -227,19 +269,39 @@ pub fn Dashboard() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let currency = RwSignal::new("EUR".to_owned());
+    let agent = RwSignal::new(String::new());
+    let segment = RwSignal::new(String::new());
     let asked = RwSignal::new(0u32);
+    let team = LocalResource::new(|| api::team_if(true));
+    let segments = LocalResource::new(|| async {
+        api::get::<ListResponse<SegmentResponse>>("/segments")
+            .await
+            .map(|l| l.data)
+            .unwrap_or_default()
+    });
+    let query = move || {
+        api::query(&[
+            ("from", &from.get_untracked()),
+            ("to", &to.get_untracked()),
+            ("currency", &currency.get_untracked()),
+            ("agent", &agent.get_untracked()),
+            ("segment", &segment.get_untracked()),
+        ])
+    };
     let data = LocalResource::new(move || {
         asked.track();
-        let path = format!(
-            "/metrics{}",
-            api::query(&[
-                ("from", &from.get_untracked()),
-                ("to", &to.get_untracked()),
-                ("currency", &currency.get_untracked()),
-            ])
-        );
+        let path = format!("/metrics{}", query());
         async move { api::get::<Value>(&path).await }
     });
+    let csv = move || {
+        asked.track();
+        let q = query();
+        format!(
+            "/api/v1/metrics{}{}format=csv",
+            q,
+            if q.is_empty() { "?" } else { "&" }
+        )
+    };
     let locale = session.me.member.locale.clone();
     view! {
         <h1>{w.title}</h1>
@@ -248,7 +310,21 @@ pub fn Dashboard() -> impl IntoView {
             <label>{w.from}<input type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/></label>
             <label>{w.to}<input type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
             <label>{w.currency}<input size="3" maxlength="3" prop:value=move || currency.get() on:input=move |ev| currency.set(event_target_value(&ev))/></label>
+            <label>{w.agent}
+                <select on:change=move |ev| agent.set(event_target_value(&ev))>
+                    <option value="">{w.everyone}</option>
+                    <option value="none">{w.nobody}</option>
+                    {move || team.get().unwrap_or_default().into_iter().map(|m| view! { <option value=m.id.clone()>{m.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>{w.segment}
+                <select on:change=move |ev| segment.set(event_target_value(&ev))>
+                    <option value="">{w.any_segment}</option>
+                    {move || segments.get().unwrap_or_default().into_iter().map(|s| view! { <option value=s.id.clone()>{s.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
             <button type="submit">{w.show}</button>
+            <a href=csv download>{w.csv}</a>
         </form>
         {move || match data.get() {
             None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
@@ -301,6 +377,7 @@ pub fn Dashboard() -> impl IntoView {
                             </table>
                         </div>
                     </section>
+                    <Months v=v.clone() w=w/>
                     <section aria-labelledby="slow-h">
                         <h2 id="slow-h">{w.slowest}</h2>
                         <div class="table-scroll" tabindex="0"><table>
@@ -322,5 +399,116 @@ pub fn Dashboard() -> impl IntoView {
             }
         }}
         <CashForecast asked currency/>
+    }
+}
+
+/// DSO (with the best possible) and CEI month by month: two small line
+/// charts in SVG and the table beside them.
+#[component]
+fn Months(v: Value, w: &'static Words) -> impl IntoView {
+    let months = v["months"].as_array().cloned().unwrap_or_default();
+    let n = months.len().max(2) as f64;
+    let x = move |i: usize| 30.0 + 520.0 * i as f64 / (n - 1.0);
+    // A line through the months that have the figure; gaps where they have not.
+    let line = |key: &str, top: f64| {
+        let mut d = String::new();
+        let mut pen = false;
+        for (i, m) in months.iter().enumerate() {
+            match m[key].as_f64() {
+                Some(val) => {
+                    let y = 150.0 - 130.0 * val.clamp(0.0, top) / top;
+                    d.push_str(&format!(
+                        "{}{:.1} {:.1} ",
+                        if pen { "L" } else { "M" },
+                        x(i),
+                        y
+                    ));
+                    pen = true;
+                }
+                None => pen = false,
+            }
+        }
+        d
+    };
+    let top_days = months
+        .iter()
+        .flat_map(|m| [m["dso"].as_f64(), m["best_possible_dso"].as_f64()])
+        .flatten()
+        .fold(10.0f64, f64::max)
+        .ceil();
+    let labels = || {
+        months
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let month = m["from"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .get(5..7)
+                    .unwrap_or_default()
+                    .to_owned();
+                view! { <text x=format!("{:.1}", x(i)) y="170" text-anchor="middle">{month}</text> }
+            })
+            .collect_view()
+    };
+    let describe = |key: &str| {
+        months
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m["from"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .get(..7)
+                        .unwrap_or_default(),
+                    num(&m[key], "", w.none)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let rows = months
+        .iter()
+        .map(|m| {
+            view! {
+                <tr>
+                    <th scope="row">{m["from"].as_str().unwrap_or_default().get(..7).unwrap_or_default().to_owned()}</th>
+                    <td class="num">{num(&m["dso"], "", w.none)}</td>
+                    <td class="num">{num(&m["best_possible_dso"], "", w.none)}</td>
+                    <td class="num">{num(&m["cei"], " %", w.none)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="months-h">
+            <h2 id="months-h">{w.by_month}</h2>
+            <p class="muted">{w.by_month_lead}</p>
+            <div class="months">
+                <svg viewBox="0 0 580 180" role="img" aria-label=format!("{}: {}. {}: {}", w.figures[0].0, describe("dso"), w.best, describe("best_possible_dso")) class="line-chart">
+                    <text x="4" y="16">{format!("{top_days:.0}")}</text>
+                    <text x="4" y="150">"0"</text>
+                    <path d=line("dso", top_days) class="dso"></path>
+                    <path d=line("best_possible_dso", top_days) class="best"></path>
+                    {labels()}
+                </svg>
+                <svg viewBox="0 0 580 180" role="img" aria-label=format!("{}: {}", w.figures[3].0, describe("cei")) class="line-chart">
+                    <text x="4" y="16">"100 %"</text>
+                    <text x="4" y="150">"0"</text>
+                    <path d=line("cei", 100.0) class="cei"></path>
+                    {labels()}
+                </svg>
+                <div class="table-scroll" tabindex="0"><table>
+                    <thead><tr>
+                        <th scope="col">{w.month}</th>
+                        <th scope="col" class="num">{w.figures[0].0}</th>
+                        <th scope="col" class="num">{w.best}</th>
+                        <th scope="col" class="num">{w.figures[3].0}</th>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table></div>
+            </div>
+        </section>
     }
 }

@@ -178,6 +178,47 @@ pub fn figures(invoices: &[InvoiceHistory], p: Period) -> Figures {
     }
 }
 
+/// The period's figures month by month: the `months` calendar months
+/// ending with `end`'s (the last one cut at `end`), oldest first.
+pub fn monthly(invoices: &[InvoiceHistory], end: NaiveDate, months: u32) -> Vec<(Period, Figures)> {
+    use chrono::Datelike;
+    let Some(first) = end.with_day(1) else {
+        return Vec::new();
+    };
+    (0..months)
+        .rev()
+        .filter_map(|back| {
+            let start = first.checked_sub_months(chrono::Months::new(back))?;
+            let last = start
+                .checked_add_months(chrono::Months::new(1))?
+                .pred_opt()?;
+            let p = Period {
+                start,
+                end: last.min(end),
+            };
+            Some((p, figures(invoices, p)))
+        })
+        .collect()
+}
+
+/// Invoices each customer settled after their due date in the year up to
+/// `on` (what segment rules call late payments in the last 12 months).
+pub fn late_payments_12m(
+    invoices: &[InvoiceHistory],
+    on: NaiveDate,
+) -> std::collections::HashMap<String, u32> {
+    let year_ago = on - chrono::Days::new(365);
+    let mut out: std::collections::HashMap<String, u32> = Default::default();
+    for i in invoices {
+        if i.settled_on(on)
+            .is_some_and(|s| s > i.due_date && s > year_ago)
+        {
+            *out.entry(i.customer_id.clone()).or_default() += 1;
+        }
+    }
+    out
+}
+
 /// Open balances by aging bucket after everything dated `on`: amount and
 /// count per bucket (current, 1–30, 31–60, 61–90, over 90 days past due).
 pub fn aging(invoices: &[InvoiceHistory], on: NaiveDate) -> [(i64, u32); 5] {

@@ -67,6 +67,42 @@ fn the_worked_example() {
 }
 
 #[test]
+fn month_by_month_the_last_cut_at_the_end() {
+    // February, March, and April to the 10th; March is the worked example.
+    let m = monthly(&book(), d("2026-04-10"), 3);
+    let periods: Vec<(NaiveDate, NaiveDate)> = m.iter().map(|(p, _)| (p.start, p.end)).collect();
+    assert_eq!(
+        periods,
+        [
+            (d("2026-02-01"), d("2026-02-28")),
+            (d("2026-03-01"), d("2026-03-31")),
+            (d("2026-04-01"), d("2026-04-10")),
+        ]
+    );
+    assert_eq!(m[1].1, figures(&book(), MARCH));
+    // February: A and B issued (3,000), nothing paid: DSO = 3,000 ÷ 3,000 × 28.
+    assert_eq!(m[0].1.sales, 3000);
+    assert!(close(m[0].1.dso, 28.0));
+    // April: the 999 invoice only.
+    assert_eq!(m[2].1.sales, 999);
+    // A leap year's February has 29 days.
+    let leap = monthly(&book(), d("2028-02-15"), 1);
+    assert_eq!(leap[0].0.days(), 15);
+    assert_eq!(monthly(&book(), d("2028-03-31"), 2)[0].0.days(), 29);
+}
+
+#[test]
+fn late_payments_in_the_last_year_by_customer() {
+    // A settled on the 20th after its due date the 12th: late. B is not
+    // settled, C not due.
+    let late = late_payments_12m(&book(), d("2026-04-30"));
+    assert_eq!(late.get("c1"), Some(&1));
+    assert_eq!(late.get("c2"), None);
+    // A year and more later it no longer counts.
+    assert!(late_payments_12m(&book(), d("2027-03-21")).is_empty());
+}
+
+#[test]
 fn aging_at_the_end_of_march() {
     // B 26 days late (1,500), D 1 day late (1,200), C current (3,000).
     assert_eq!(

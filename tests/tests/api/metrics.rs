@@ -175,3 +175,122 @@ fn forecast_by_hand() {
     assert_eq!(bad.status, 422, "{}", bad.body);
     assert_eq!(bad.body["error"]["code"], "invalid_field", "{}", bad.body);
 }
+
+#[test]
+fn by_segment_and_agent_month_by_month_and_as_csv() {
+    let app = TestApp::new();
+    let c1 = app.create_customer("Vic Segment")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c2 = app.create_customer("Ola Other")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The worked example: Vic has A (1,000, paid 600 and 400) and C (3,000).
+    let a = invoice(&app, &c1, "2026-02-10", "2026-03-12", 1000);
+    pay(&app, &a, 600, "2026-03-05");
+    pay(&app, &a, 400, "2026-03-20");
+    let b = invoice(&app, &c2, "2026-02-20", "2026-03-05", 2000);
+    pay(&app, &b, 500, "2026-03-25");
+    invoice(&app, &c1, "2026-03-10", "2026-04-09", 3000);
+    invoice(&app, &c2, "2026-03-15", "2026-03-30", 1500);
+    let r = app.patch(
+        &format!("/api/v1/customers/{c1}"),
+        json!({ "tags": ["vip"] }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let policy = app.post(
+        "/api/v1/reminder-policies",
+        json!({ "name": "VIP", "steps": [{ "offset_days": 1, "tone": "firm" }] }),
+    );
+    assert_eq!(policy.status, 201, "{}", policy.body);
+    let seg = app.post(
+        "/api/v1/segments",
+        json!({ "name": "VIP", "priority": 1, "rules": { "tags_any": ["vip"] }, "policy_id": policy.body["id"] }),
+    );
+    assert_eq!(seg.status, 201, "{}", seg.body);
+    let agent = crate::team::member(&app, "agent");
+    let r = app.post(
+        &format!("/api/v1/customers/{c1}/assign"),
+        json!({ "member_id": agent.id() }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Vic alone, by segment or by agent: receivables at the start 1,000,
+    // sales 3,000, at the end 3,000, all current: DSO 31, CEI 100.
+    let q = "/api/v1/metrics?from=2026-03-01&to=2026-03-31&currency=EUR";
+    for filter in [
+        format!("segment={}", seg.body["id"].as_str().unwrap()),
+        format!("agent={}", agent.id()),
+    ] {
+        let v = app.get(&format!("{q}&{filter}")).body;
+        assert_eq!(
+            (
+                &v["sales"],
+                &v["receivables_start"],
+                &v["receivables_end"],
+                &v["dso"],
+                &v["cei"]
+            ),
+            (
+                &json!(3000),
+                &json!(1000),
+                &json!(3000),
+                &json!(31.0),
+                &json!(100.0)
+            ),
+            "{filter}: {v}"
+        );
+    }
+    // The rest: Ola's, no one's account.
+    let v = app.get(&format!("{q}&agent=none")).body;
+    assert_eq!(v["sales"], 1500, "{v}");
+    // Month by month, the twelve months to March; March as the period.
+    let v = app.get(q).body;
+    let months = v["months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[0]["from"], "2025-04-01");
+    assert_eq!(months[10]["from"], "2026-02-01");
+    assert_eq!(months[10]["sales"], 3000);
+    assert_eq!(months[10]["dso"], 28.0);
+    assert_eq!(months[11]["dso"], v["dso"]);
+    assert_eq!(months[11]["cei"], v["cei"]);
+    // As CSV: a header, twelve months and the period.
+    let csv = app
+        .http
+        .get(format!("{}{q}&format=csv", app.base))
+        .bearer_auth(&app.key)
+        .send()
+        .unwrap();
+    assert_eq!(csv.status().as_u16(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().unwrap();
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(rows.len(), 13);
+    assert_eq!(&rows[11][0], "2026-03-01");
+    assert_eq!(&rows[12][0], "2026-03-01");
+    assert_eq!(&rows[12][3], "45.00");
+    assert_eq!(&rows[12][8], "41.33");
+    // Bad filters.
+    for (query, field) in [
+        ("agent=mem_nobody", "agent"),
+        ("segment=seg_nothing", "segment"),
+        ("format=xml", "format"),
+    ] {
+        let r = app.get(&format!("{q}&{query}"));
+        assert_eq!(r.status, 422, "{query}: {}", r.body);
+        assert_eq!(r.body["error"]["field"], field, "{}", r.body);
+    }
+    // An agent may not read the dashboard.
+    assert_eq!(agent.get(q).status, 403);
+}

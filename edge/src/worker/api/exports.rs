@@ -25,7 +25,12 @@ const PART: i64 = 10_000;
 const AGING_MAX: usize = 200_000;
 
 /// The export answer: the file, named for the organization's today.
-fn file(ctx: &Ctx, name: &str, body: String, next: Option<String>) -> Result<Response, ApiError> {
+pub fn file(
+    ctx: &Ctx,
+    name: &str,
+    body: String,
+    next: Option<String>,
+) -> Result<Response, ApiError> {
     let err = |e: worker::Error| ApiError::internal(format!("export headers: {e}"));
     let headers = worker::Headers::new();
     headers

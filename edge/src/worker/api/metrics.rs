@@ -88,6 +88,28 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     };
     let cur = currency.code();
     let p = Period { start, end };
+    // `?agent=mem_…` or `none`: the accounts assigned to them (or to no
+    // one); `?segment=seg_…`: the invoices that segment's rules take.
+    let agent = match http::query(req, "agent").as_deref() {
+        None | Some("") => None,
+        Some("none") => Some(None),
+        Some(m) => {
+            super::team::load(ctx, &org.id, m)
+                .await
+                .map_err(|_| FieldError::invalid("agent", "is not a member of this team"))?;
+            Some(Some(m.to_owned()))
+        }
+    };
+    let segment = match http::query(req, "segment").as_deref() {
+        None | Some("") => None,
+        Some(id) => Some(super::worklist::segment_rules(ctx, &org.id, id, "segment").await?),
+    };
+    if !matches!(
+        http::query(req, "format").as_deref(),
+        None | Some("json" | "csv")
+    ) {
+        return Err(FieldError::invalid("format", "must be `json` or `csv`").into());
+    }
     let invoices: Vec<Inv> = db::all(db::stmt(
         &ctx.db,
         "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
@@ -140,8 +162,24 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             _ => {}
         }
     }
-    let book: Vec<InvoiceHistory> = hist.into_values().collect();
+    let mut book: Vec<InvoiceHistory> = hist.into_values().collect();
+    if agent.is_some() || segment.is_some() {
+        keep(
+            ctx,
+            &org.id,
+            &mut book,
+            agent,
+            segment.as_ref(),
+            currency,
+            end,
+        )
+        .await?;
+    }
     let f = metrics::figures(&book, p);
+    let months = metrics::monthly(&book, end, 12);
+    if http::query(req, "format").as_deref() == Some("csv") {
+        return csv(ctx, p, &f, &months, cur);
+    }
     let aging = metrics::aging(&book, end);
     let pay = metrics::days_to_pay(&book, p);
     let ms = |d: NaiveDate| {
@@ -206,9 +244,122 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
                 "customer_id": r.customer_id, "invoices": r.invoices,
                 "days_to_pay": round(Some(r.days_to_pay)), "days_late": round(Some(r.days_late)),
             })).collect::<Vec<_>>(),
+            "months": months.iter().map(|(mp, mf)| json!({
+                "from": mp.start.to_string(), "to": mp.end.to_string(),
+                "sales": mf.sales, "collected": mf.collected, "receivables_end": mf.receivables_end,
+                "dso": round(mf.dso), "best_possible_dso": round(mf.best_possible_dso), "cei": round(mf.cei),
+            })).collect::<Vec<_>>(),
             "broken_promise_rate": round(conduct.broken_promise_rate),
             "dispute_rate": round(conduct.dispute_rate),
             "average_days_to_resolve": round(conduct.average_days_to_resolve),
         }),
     )
+}
+
+#[derive(Deserialize)]
+struct Whose {
+    id: String,
+    tags: String,
+    assigned_to: Option<String>,
+}
+
+/// Keeps the invoices of the agent's accounts and those the segment's rules
+/// take (with the invoice's total as its amount and its days past due at
+/// the period's end).
+async fn keep(
+    ctx: &Ctx,
+    org_id: &str,
+    book: &mut Vec<InvoiceHistory>,
+    agent: Option<Option<String>>,
+    segment: Option<&settle_shared::reminders::SegmentRules>,
+    currency: settle_shared::Currency,
+    end: NaiveDate,
+) -> Result<(), ApiError> {
+    let mut ids: Vec<&str> = book.iter().map(|i| i.customer_id.as_str()).collect();
+    settle_shared::sort::sort(&mut ids);
+    ids.dedup();
+    let ids = serde_json::to_string(&ids).map_err(|e| ApiError::internal(e.to_string()))?;
+    let whose: Vec<Whose> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT id, tags, assigned_to FROM customers WHERE organization_id = ?1 \
+         AND id IN (SELECT value FROM json_each(?2))",
+        params![org_id, ids.as_str()],
+    )?)
+    .await?;
+    let whose: HashMap<String, (Vec<String>, Option<String>)> = whose
+        .into_iter()
+        .map(|w| {
+            let tags = serde_json::from_str(&w.tags).unwrap_or_default();
+            (w.id, (tags, w.assigned_to))
+        })
+        .collect();
+    let late = metrics::late_payments_12m(book, end);
+    book.retain(|i| {
+        let Some((tags, assigned)) = whose.get(&i.customer_id) else {
+            return false;
+        };
+        agent.as_ref().is_none_or(|a| assigned == a)
+            && segment.is_none_or(|rules| {
+                settle_shared::Money::new(i.total, currency).is_ok_and(|balance| {
+                    crate::reminders::segment::matches(
+                        rules,
+                        &crate::reminders::segment::Facts {
+                            tags,
+                            balance,
+                            days_overdue: (end - i.due_date).num_days(),
+                            late_payments_12m: late.get(&i.customer_id).copied().unwrap_or(0),
+                        },
+                    )
+                })
+            })
+    });
+    Ok(())
+}
+
+/// The figures as CSV: one row per month, then the period's.
+fn csv(
+    ctx: &Ctx,
+    p: Period,
+    f: &metrics::Figures,
+    months: &[(Period, metrics::Figures)],
+    cur: &str,
+) -> Result<Response, ApiError> {
+    let cell = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.2}"));
+    let row = |p: &Period, f: &metrics::Figures| {
+        vec![
+            p.start.to_string(),
+            p.end.to_string(),
+            cur.to_owned(),
+            crate::export::amount(f.sales, cur),
+            crate::export::amount(f.collected, cur),
+            crate::export::amount(f.receivables_start, cur),
+            crate::export::amount(f.receivables_end, cur),
+            crate::export::amount(f.current_end, cur),
+            cell(f.dso),
+            cell(f.best_possible_dso),
+            cell(f.average_days_delinquent),
+            cell(f.cei),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = months.iter().map(|(mp, mf)| row(mp, mf)).collect();
+    rows.push(row(&p, f));
+    let body = crate::export::document(
+        &[
+            "from",
+            "to",
+            "currency",
+            "sales",
+            "collected",
+            "receivables_start",
+            "receivables_end",
+            "current_end",
+            "dso",
+            "best_possible_dso",
+            "average_days_delinquent",
+            "cei",
+        ],
+        &rows,
+    )
+    .map_err(ApiError::internal)?;
+    super::exports::file(ctx, "metrics", body, None)
 }

@@ -14,7 +14,7 @@ mod assign;
 pub mod letters;
 pub mod tasks;
 
-pub use assign::assign;
+pub use assign::{assign, segment_rules};
 
 use crate::error::ApiError;
 use crate::ledger;
