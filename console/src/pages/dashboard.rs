@@ -417,12 +417,14 @@ fn Months(v: Value, w: &'static Words) -> impl IntoView {
             match m[key].as_f64() {
                 Some(val) => {
                     let y = 150.0 - 130.0 * val.clamp(0.0, top) / top;
-                    d.push_str(&format!(
-                        "{}{:.1} {:.1} ",
-                        if pen { "L" } else { "M" },
-                        x(i),
-                        y
-                    ));
+                    // A new run starts with a dot (a zero-length stroke drawn by
+                    // the round caps), so a month alone still shows.
+                    let px = x(i);
+                    if pen {
+                        d.push_str(&format!("L{px:.1} {y:.1} "));
+                    } else {
+                        d.push_str(&format!("M{px:.1} {y:.1} L{px:.1} {y:.1} "));
+                    }
                     pen = true;
                 }
                 None => pen = false,
