@@ -101,6 +101,8 @@ test('an admin works the worklist: ranks, rules, a call, a follow-up that alerts
   await page.getByRole('heading', { level: 1, name: 'Evidence pack · Wade Worst' }).waitFor();
   await page.getByRole('status').filter({ hasText: /^Verified in this page: \d+ audit rows/ }).waitFor();
   await page.getByRole('cell', { name: /Rang at 10:00/ }).waitFor();
+  // Staff by name and role, not by id: the call, and the assignment.
+  await page.getByRole('cell', { name: 'Hank Scorpio (admin)' }).first().waitFor();
   await checkPage(page, '72-console-evidence');
 
   // The letter (its own page, a strict CSP: no axe, a screenshot).

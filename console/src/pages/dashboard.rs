@@ -384,9 +384,10 @@ pub fn Dashboard() -> impl IntoView {
                             <thead><tr><th scope="col">{w.customer}</th><th scope="col" class="num">{w.count}</th><th scope="col" class="num">{w.days_to_pay}</th><th scope="col" class="num">{w.days_late}</th></tr></thead>
                             <tbody>{slow.into_iter().map(|r| {
                                 let id = r["customer_id"].as_str().unwrap_or_default().to_owned();
+                                let name = r["name"].as_str().map_or_else(|| id.clone(), str::to_owned);
                                 view! {
                                     <tr>
-                                        <td><A href=format!("/console/customers/{id}")>{id.clone()}</A></td>
+                                        <td><A href=format!("/console/customers/{id}")>{name}</A></td>
                                         <td class="num">{r["invoices"].to_string()}</td>
                                         <td class="num">{num(&r["days_to_pay"], "", "—")}</td>
                                         <td class="num">{num(&r["days_late"], "", "—")}</td>

@@ -209,6 +209,18 @@ fn Pack(
         Err(e) => view! { <p class="error" role="alert"><strong>{w.broken}</strong>" "{e.to_string()}</p> }.into_any(),
     };
     let name = s(&pack.customer, "name");
+    // A staff actor by name and role (the id kept as its title).
+    let who: std::collections::HashMap<String, String> = pack
+        .staff
+        .iter()
+        .map(|m| {
+            (
+                s(m, "actor"),
+                format!("{} ({})", s(m, "name"), s(m, "role")),
+            )
+        })
+        .collect();
+    let who = move |actor: &str| who.get(actor).cloned().unwrap_or_else(|| actor.to_owned());
     let money_of = {
         let locale = locale.clone();
         move |v: &Value, k: &str| {
@@ -355,7 +367,7 @@ fn Pack(
                     <td>{at(n, "created_at")}</td>
                     <td>{s(n, "kind")}" "{s(n, "outcome")}</td>
                     <td>{s(n, "body")}</td>
-                    <td>{s(n, "actor")}</td>
+                    <td title=s(n, "actor")>{who(&s(n, "actor"))}</td>
                 </tr>
             }
             .into_any()
@@ -365,7 +377,7 @@ fn Pack(
         <tr>
             <td class="num">{r.seq}</td>
             <td>{chrono::DateTime::from_timestamp_millis(r.entry.created_at).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()}</td>
-            <td>{r.entry.actor.clone()}</td>
+            <td title=r.entry.actor.clone()>{who(&r.entry.actor)}</td>
             <td>{r.entry.action.clone()}</td>
             <td class="mono">{r.entry.subject.clone()}</td>
             <td class="mono" title=r.hash.clone()>{r.hash[..12].to_owned()}"…"</td>

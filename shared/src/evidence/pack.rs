@@ -36,6 +36,10 @@ pub struct EvidencePack {
     /// Calls and notes the team logged, with their outcome.
     #[serde(default)]
     pub notes: Vec<Value>,
+    /// Who the staff actors named in it are (`actor`, `name`, `email`,
+    /// `role`), as the team stands when the pack is made.
+    #[serde(default)]
+    pub staff: Vec<Value>,
     /// The audit rows about this customer or invoice (link views, emails,
     /// payments, staff actions…), sealed, oldest first.
     pub audit: Vec<ChainEntry>,

@@ -96,6 +96,7 @@ fn march_by_hand() {
         json!({ "invoices": 1, "days_to_pay": 38.0, "days_late": 8.0 })
     );
     assert_eq!(v["slowest_customers"][0]["customer_id"], c1.as_str());
+    assert_eq!(v["slowest_customers"][0]["name"], "Ann Metric");
     for q in [
         "from=2026-04-01&to=2026-03-01",
         "from=2025-01-01&to=2026-03-01",

@@ -221,6 +221,20 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let overall = pay.iter().find(|r| r.customer_id.is_none());
     let mut slowest: Vec<_> = pay.iter().filter(|r| r.customer_id.is_some()).collect();
     settle_shared::sort::sort_by(&mut slowest, |a, b| b.days_late.total_cmp(&a.days_late));
+    slowest.truncate(10);
+    let ids: Vec<&str> = slowest
+        .iter()
+        .filter_map(|r| r.customer_id.as_deref())
+        .collect();
+    let names: HashMap<String, String> = db::all::<Named>(db::stmt(
+        &ctx.db,
+        "SELECT id, name FROM customers WHERE organization_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        params![&org.id, serde_json::to_string(&ids).unwrap_or_default().as_str()],
+    )?)
+    .await?
+    .into_iter()
+    .map(|n| (n.id, n.name))
+    .collect();
     http::json(
         200,
         &json!({
@@ -240,8 +254,10 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "cei": round(f.cei),
             "aging": Bucket::ALL.iter().map(|b| json!({ "bucket": b.key(), "amount": aging[b.index()].0, "count": aging[b.index()].1 })).collect::<Vec<_>>(),
             "days_to_pay": overall.map(|o| json!({ "invoices": o.invoices, "days_to_pay": round(Some(o.days_to_pay)), "days_late": round(Some(o.days_late)) })),
-            "slowest_customers": slowest.iter().take(10).map(|r| json!({
-                "customer_id": r.customer_id, "invoices": r.invoices,
+            "slowest_customers": slowest.iter().map(|r| json!({
+                "customer_id": r.customer_id,
+                "name": r.customer_id.as_ref().and_then(|c| names.get(c)),
+                "invoices": r.invoices,
                 "days_to_pay": round(Some(r.days_to_pay)), "days_late": round(Some(r.days_late)),
             })).collect::<Vec<_>>(),
             "months": months.iter().map(|(mp, mf)| json!({
@@ -254,6 +270,12 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "average_days_to_resolve": round(conduct.average_days_to_resolve),
         }),
     )
+}
+
+#[derive(Deserialize)]
+struct Named {
+    id: String,
+    name: String,
 }
 
 #[derive(Deserialize)]

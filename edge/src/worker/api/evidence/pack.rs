@@ -216,6 +216,25 @@ async fn make(
     let whole: Vec<ChainEntry> = whole.into_iter().filter_map(ChainRow::sealed).collect();
     let checked_to = whole.last().map_or(0, |r| r.seq);
     let break_found = chain::verify(&whole, Some(1)).err();
+    let notes = rows(ctx, &of("activities"), org_id, id).await?;
+    let mut members: Vec<&str> = audit
+        .iter()
+        .map(|r| r.entry.actor.as_str())
+        .chain(notes.iter().filter_map(|n| n["actor"].as_str()))
+        .filter_map(|a| a.strip_prefix("member:"))
+        .collect();
+    settle_shared::sort::sort(&mut members);
+    members.dedup();
+    let staff: Vec<Value> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT 'member:' || id AS actor, name, email, role FROM members \
+         WHERE organization_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        params![
+            org_id,
+            serde_json::to_string(&members).unwrap_or_default().as_str()
+        ],
+    )?)
+    .await?;
     let pack = EvidencePack {
         format: FORMAT.into(),
         generated_at: rfc3339_from_millis(ctx.now_ms()),
@@ -228,7 +247,8 @@ async fn make(
         credit_notes: rows(ctx, &of("credit_notes"), org_id, id).await?,
         agreements,
         disputes,
-        notes: rows(ctx, &of("activities"), org_id, id).await?,
+        notes,
+        staff,
         audit,
         chain: ChainHead {
             seq: head.as_ref().map_or(0, |h| h.seq),
