@@ -1,11 +1,12 @@
-//! `cargo xtask bench models`: the risk model's and the cash forecast's
-//! quality on generated histories (README, "Late-payment risk" and "Cash
-//! forecast"). Native, no stack needed.
+//! `cargo xtask bench models`: the risk model's, the cash forecast's and
+//! the worklist's quality on generated histories (README, "Late-payment
+//! risk", "Cash forecast" and "Worklist"). Native, no stack needed.
 
 use crate::Result;
 use chrono::NaiveDate;
 use settle_edge::forecast::backtest::backtest;
 use settle_edge::risk::simulate::held_out;
+use settle_edge::worklist::measure::worst_first;
 
 pub fn run() -> Result<()> {
     println!(
@@ -28,6 +29,20 @@ pub fn run() -> Result<()> {
         println!(
             "| {at} | {:.2} | **{ours:.3}** | {naive:.3} |",
             collected / 100.0
+        );
+    }
+    println!(
+        "\n## Worklist: the known worst payers first (200 customers, 13 months, the list on 2026-12-07)\n"
+    );
+    println!(
+        "| seed | accounts overdue | of them worst payers | worst first, worklist | worst first, largest balance first |\n|---|---|---|---|---|"
+    );
+    let day: NaiveDate = "2026-12-07".parse().map_err(|e| format!("{e}"))?;
+    for seed in [1, 2, 3, 20_261_207] {
+        let m = worst_first(seed, 200, day);
+        println!(
+            "| {seed} | {} | {} | **{:.2}** | {:.2} |",
+            m.listed, m.worst_listed, m.ranked, m.largest_first
         );
     }
     Ok(())

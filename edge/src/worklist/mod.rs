@@ -21,6 +21,7 @@
 //! measure it); amount and age still order accounts of equal risk.
 
 pub mod assign;
+pub mod measure;
 #[cfg(test)]
 mod tests;
 

@@ -279,95 +279,23 @@ mod properties {
     }
 }
 
-/// The accounts a generated history leaves overdue on `today`, as the
-/// worker reads them (open invoices past due; promises broken in the last
-/// year; the risk model trained on the same history).
-fn generated_accounts(g: &crate::risk::simulate::Generated, today: NaiveDate) -> Vec<Account> {
-    use crate::risk::simulate::Past;
-    // As loaded: what was settled after today is still open.
-    let known: Vec<Past> = g
-        .invoices
-        .iter()
-        .map(|p| Past {
-            settled: p.settled.filter(|s| *s <= today),
-            promise_broken: p.promise_broken.filter(|b| *b <= today),
-            ..p.clone()
-        })
-        .collect();
-    let (model, _) = crate::risk::train_on(&known, today);
-    let model = model.expect("a model");
-    let risk: HashMap<String, f64> = crate::risk::score(&model, &known, today)
-        .into_iter()
-        .map(|s| (s.customer_id, s.probability))
-        .collect();
-    let mut by: std::collections::BTreeMap<&str, Account> = Default::default();
-    for p in &known {
-        let a = by.entry(&p.customer_id).or_insert_with(|| {
-            let mut a = acct(&p.customer_id, &p.customer_id, vec![], "2099-01-01");
-            a.invoices = 0;
-            a.risk = risk.get(&p.customer_id).copied();
-            a
-        });
-        if p.promise_broken
-            .is_some_and(|b| b > today - chrono::Days::new(365))
-        {
-            a.broken_promises_12m += 1;
-        }
-        if p.settled.is_none() && p.due_date < today {
-            let cents = (p.amount * 100.0) as i64;
-            match a.overdue.first_mut() {
-                Some(m) => *m = eur(m.amount + cents),
-                None => a.overdue.push(eur(cents)),
-            }
-            a.oldest_due = a.oldest_due.min(p.due_date);
-            a.invoices += 1;
-        }
-    }
-    by.into_values().filter(|a| a.invoices > 0).collect()
-}
-
-/// The chance that a worst payer (by `worst`) comes before another account
-/// in `order` (ties impossible: positions differ).
-fn worst_first(order: &[bool]) -> f64 {
-    let scored: Vec<(f64, bool)> = order
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (-(i as f64), *w))
-        .collect();
-    crate::risk::auc(&scored).expect("worst payers and others")
-}
-
 #[test]
 fn a_generated_history_puts_its_worst_payers_first() {
     // The known worst payers: the tenth of 200 customers the generator made
     // latest. Among the accounts overdue on the day, the list must put them
     // before the others far more often than chance, and far more often than
     // "largest balance first".
-    let today = d("2026-12-07");
     for seed in [1, 2, 3, 20_261_207] {
-        let g = crate::risk::simulate::generate(seed, 200, d("2025-12-01"), 13);
-        let mut sorted = g.lateness.clone();
-        sorted.sort_by(|a, b| b.total_cmp(a));
-        let worst_from = sorted[sorted.len() / 10 - 1];
-        let worst = |id: &str| {
-            g.lateness[id.trim_start_matches("cus_sim_").parse::<usize>().unwrap()] >= worst_from
-        };
-        let accounts = generated_accounts(&g, today);
-        let listed: Vec<bool> = rank(&accounts, today)
-            .iter()
-            .map(|r| worst(&r.customer_id))
-            .collect();
-        let mut by_amount = accounts.clone();
-        by_amount.sort_by_key(|a| std::cmp::Reverse(a.overdue[0].amount));
-        let largest_first: Vec<bool> = by_amount.iter().map(|a| worst(&a.customer_id)).collect();
-        let (ours, naive) = (worst_first(&listed), worst_first(&largest_first));
+        let m = super::measure::worst_first(seed, 200, d("2026-12-07"));
         assert!(
-            listed.iter().filter(|w| **w).count() >= 10,
+            m.worst_listed >= 10,
             "seed {seed}: too few worst payers overdue to measure"
         );
         assert!(
-            ours >= 0.72 && ours >= naive + 0.15,
-            "seed {seed}: worst payers first {ours:.2}, largest balance first {naive:.2}"
+            m.ranked >= 0.72 && m.ranked >= m.largest_first + 0.15,
+            "seed {seed}: worst payers first {:.2}, largest balance first {:.2}",
+            m.ranked,
+            m.largest_first
         );
     }
 }
