@@ -263,13 +263,17 @@ pub async fn batch(ctx: &Ctx, run_id: &str) -> Result<Outcome, ApiError> {
     let now = ctx.now_ms();
     let moved = db::stmt(
         &ctx.db,
-        "UPDATE billing_runs SET cursor = ?2, issued = issued + ?3, skipped = skipped + ?4, failed = failed + ?5, \
-         updated_at = ?6, status = CASE WHEN ?7 = 1 THEN 'done' ELSE 'running' END, \
-         finished_at = CASE WHEN ?7 = 1 THEN ?6 END WHERE id = ?1 AND status = 'running' AND cursor IS ?8",
+        // What was issued is counted from the periods billed under this run:
+        // a job killed after its invoices but before this write left them
+        // uncounted, and the job that took its place finds them billed.
+        "UPDATE billing_runs SET cursor = ?2, \
+         issued = (SELECT COUNT(*) FROM subscription_periods WHERE billing_run_id = ?1), \
+         skipped = skipped + ?3, failed = failed + ?4, \
+         updated_at = ?5, status = CASE WHEN ?6 = 1 THEN 'done' ELSE 'running' END, \
+         finished_at = CASE WHEN ?6 = 1 THEN ?5 END WHERE id = ?1 AND status = 'running' AND cursor IS ?7",
         params![
             &run.id,
             last,
-            tally.issued,
             tally.skipped,
             tally.failed,
             now,
