@@ -4,6 +4,11 @@
 //! after the others (an outside writer would make the worker's own writes
 //! wait on the file lock).
 
+/// A generated year loaded straight into D1 (through wrangler, which holds
+/// the database while it loads): run with the other direct-to-D1 tests.
+#[path = "history.rs"]
+mod history;
+
 use crate::helpers::{TestApp, d1, d1_try, link_in};
 use serde_json::json;
 

@@ -18,7 +18,6 @@ mod disputes;
 mod email;
 mod evidence;
 mod exports;
-mod history;
 mod imports;
 mod invoices;
 mod isolation;
