@@ -27,24 +27,26 @@ fn pay(app: &TestApp, invoice: &str, cents: i64, on: &str) {
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
+/// The worked example's invoices and payments for two new customers: the
+/// first has A (1,000, paid 600 and 400) and C (3,000), the second B
+/// (2,000, paid 500) and D (1,500).
+fn worked_example(app: &TestApp, first: &str, second: &str) -> (String, String) {
+    let id = |name: &str| app.create_customer(name)["id"].as_str().unwrap().to_owned();
+    let (c1, c2) = (id(first), id(second));
+    let a = invoice(app, &c1, "2026-02-10", "2026-03-12", 1000);
+    pay(app, &a, 600, "2026-03-05");
+    pay(app, &a, 400, "2026-03-20");
+    let b = invoice(app, &c2, "2026-02-20", "2026-03-05", 2000);
+    pay(app, &b, 500, "2026-03-25");
+    invoice(app, &c1, "2026-03-10", "2026-04-09", 3000);
+    invoice(app, &c2, "2026-03-15", "2026-03-30", 1500);
+    (c1, c2)
+}
+
 #[test]
 fn march_by_hand() {
     let app = TestApp::new();
-    let c1 = app.create_customer("Ann Metric")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let c2 = app.create_customer("Bob Metric")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let a = invoice(&app, &c1, "2026-02-10", "2026-03-12", 1000);
-    pay(&app, &a, 600, "2026-03-05");
-    pay(&app, &a, 400, "2026-03-20");
-    let b = invoice(&app, &c2, "2026-02-20", "2026-03-05", 2000);
-    pay(&app, &b, 500, "2026-03-25");
-    invoice(&app, &c1, "2026-03-10", "2026-04-09", 3000);
-    invoice(&app, &c2, "2026-03-15", "2026-03-30", 1500);
+    let (c1, _) = worked_example(&app, "Ann Metric", "Bob Metric");
     // Another currency stays out of it.
     let r = app.post(
         "/api/v1/invoices",
@@ -180,22 +182,8 @@ fn forecast_by_hand() {
 #[test]
 fn by_segment_and_agent_month_by_month_and_as_csv() {
     let app = TestApp::new();
-    let c1 = app.create_customer("Vic Segment")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let c2 = app.create_customer("Ola Other")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     // The worked example: Vic has A (1,000, paid 600 and 400) and C (3,000).
-    let a = invoice(&app, &c1, "2026-02-10", "2026-03-12", 1000);
-    pay(&app, &a, 600, "2026-03-05");
-    pay(&app, &a, 400, "2026-03-20");
-    let b = invoice(&app, &c2, "2026-02-20", "2026-03-05", 2000);
-    pay(&app, &b, 500, "2026-03-25");
-    invoice(&app, &c1, "2026-03-10", "2026-04-09", 3000);
-    invoice(&app, &c2, "2026-03-15", "2026-03-30", 1500);
+    let (c1, _) = worked_example(&app, "Vic Segment", "Ola Other");
     let r = app.patch(
         &format!("/api/v1/customers/{c1}"),
         json!({ "tags": ["vip"] }),

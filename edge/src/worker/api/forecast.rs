@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde_json::json;
 use settle_shared::invoice::InvoiceStatus;
 use settle_shared::staff::Capability;
-use settle_shared::text::FieldError;
 use std::collections::{HashMap, HashSet};
 use worker::{Request, Response};
 
@@ -58,14 +57,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::ReadAudit).await?;
     ctx.use_clock_of(&org.id).await?;
     let today = ctx.today_utc();
-    let currency = match http::query(req, "currency") {
-        Some(c) => settle_shared::Currency::parse(&c)
-            .map_err(|_| FieldError::invalid("currency", "is not an ISO 4217 currency"))?,
-        None => settle_shared::Currency::parse(
-            org.branding().default_currency.as_deref().unwrap_or("EUR"),
-        )
-        .map_err(|_| ApiError::internal("default currency"))?,
-    };
+    let currency = super::metrics::currency_of(req, &org)?;
     let cur = currency.code();
     let id = &org.id;
     let rows: Vec<Open> = db::all(db::stmt(

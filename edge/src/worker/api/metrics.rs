@@ -65,6 +65,21 @@ fn date_param(req: &Request, name: &str) -> Result<Option<NaiveDate>, ApiError> 
     }
 }
 
+/// `?currency=`, else the organization's default currency.
+pub fn currency_of(
+    req: &Request,
+    org: &crate::rows::OrganizationRow,
+) -> Result<settle_shared::Currency, ApiError> {
+    match http::query(req, "currency") {
+        Some(c) => settle_shared::Currency::parse(&c)
+            .map_err(|_| FieldError::invalid("currency", "is not an ISO 4217 currency").into()),
+        None => settle_shared::Currency::parse(
+            org.branding().default_currency.as_deref().unwrap_or("EUR"),
+        )
+        .map_err(|_| ApiError::internal("default currency")),
+    }
+}
+
 pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let org = http::organization(ctx, req, Capability::ReadAudit).await?;
     ctx.use_clock_of(&org.id).await?;
@@ -78,28 +93,12 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         )
         .into());
     }
-    let currency = match http::query(req, "currency") {
-        Some(c) => settle_shared::Currency::parse(&c)
-            .map_err(|_| FieldError::invalid("currency", "is not an ISO 4217 currency"))?,
-        None => settle_shared::Currency::parse(
-            org.branding().default_currency.as_deref().unwrap_or("EUR"),
-        )
-        .map_err(|_| ApiError::internal("default currency"))?,
-    };
+    let currency = currency_of(req, &org)?;
     let cur = currency.code();
     let p = Period { start, end };
     // `?agent=mem_…` or `none`: the accounts assigned to them (or to no
     // one); `?segment=seg_…`: the invoices that segment's rules take.
-    let agent = match http::query(req, "agent").as_deref() {
-        None | Some("") => None,
-        Some("none") => Some(None),
-        Some(m) => {
-            super::team::load(ctx, &org.id, m)
-                .await
-                .map_err(|_| FieldError::invalid("agent", "is not a member of this team"))?;
-            Some(Some(m.to_owned()))
-        }
-    };
+    let agent = super::team::agent_filter(ctx, &org.id, http::query(req, "agent")).await?;
     let segment = match http::query(req, "segment").as_deref() {
         None | Some("") => None,
         Some(id) => Some(super::worklist::segment_rules(ctx, &org.id, id, "segment").await?),

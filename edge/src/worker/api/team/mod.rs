@@ -46,6 +46,26 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
 
 /// An active member of the organization, or 404 (another organization's
 /// id looks like no id at all).
+/// A filter by assigned agent (`?agent=`): absent or empty, everyone;
+/// `none`, the accounts assigned to no one; a member's id, theirs (any
+/// other value is a field error).
+pub async fn agent_filter(
+    ctx: &Ctx,
+    org_id: &str,
+    value: Option<String>,
+) -> Result<Option<Option<String>>, ApiError> {
+    match value.as_deref() {
+        None | Some("") => Ok(None),
+        Some("none") => Ok(Some(None)),
+        Some(m) => {
+            load(ctx, org_id, m).await.map_err(|_| {
+                settle_shared::text::FieldError::invalid("agent", "is not a member of this team")
+            })?;
+            Ok(Some(Some(m.to_owned())))
+        }
+    }
+}
+
 pub async fn load(ctx: &Ctx, org_id: &str, id: &str) -> Result<MemberRow, ApiError> {
     if MemberId::parse(id).is_err() {
         return Err(ApiError::not_found("member"));

@@ -186,16 +186,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     // Agents: their own accounts. Others: `?agent=mem_…`, `?agent=none`.
     let agent = match ctx.only_accounts_of() {
         Some(me) => Some(Some(me)),
-        None => match http::query(req, "agent").as_deref() {
-            None | Some("") => None,
-            Some("none") => Some(None),
-            Some(m) => {
-                super::team::load(ctx, &org.id, m)
-                    .await
-                    .map_err(|_| FieldError::invalid("agent", "is not a member of this team"))?;
-                Some(Some(m.to_owned()))
-            }
-        },
+        None => super::team::agent_filter(ctx, &org.id, http::query(req, "agent")).await?,
     };
     let segment = match http::query(req, "segment") {
         None => None,
