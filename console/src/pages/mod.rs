@@ -4,7 +4,6 @@ pub mod account;
 pub mod api_keys;
 pub mod billing;
 pub mod branding;
-pub mod cash_forecast;
 pub mod correction;
 pub mod customer;
 pub mod customers;
