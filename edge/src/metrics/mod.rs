@@ -8,7 +8,9 @@
 //!   time zone). "At the start" means before anything dated `start`; "at the
 //!   end" means after everything dated `end`.
 //! - **Sales** of a period are the totals of invoices issued in it (by issue
-//!   date), less those voided in it.
+//!   date), less what invoices voided in it still owed when voided (a void
+//!   writes off the unpaid part of a sale in the period of the void, so
+//!   sales add up day by day and a paid part stays sold).
 //! - **Receivables** at a moment are what invoices issued by then still owe:
 //!   total, less payments received and credit notes issued by then, never
 //!   below zero; a voided invoice owes nothing from its void date.
@@ -21,9 +23,18 @@
 //! - **CEI** is (receivables at the start + sales − receivables at the end) ÷
 //!   (receivables at the start + sales − current receivables at the end) ×
 //!   100.
+//! - An invoice is **cleared** on a day when payments and credit notes
+//!   dated that day bring what it owes to zero (a refund that reopens it
+//!   and a later payment clear it again); days to pay count clearings.
+//!
+//! The same figures come from the days pre-aggregated by [`daily`], which
+//! the dashboard reads for an organization of any size.
 
+pub mod daily;
 #[cfg(test)]
 mod tests;
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use settle_shared::aging::Bucket;
@@ -45,7 +56,21 @@ pub struct InvoiceHistory {
 impl InvoiceHistory {
     /// What it still owes after everything dated `on` or before.
     pub fn owed_after(&self, on: NaiveDate) -> i64 {
-        if self.issue_date > on || self.voided.is_some_and(|v| v <= on) {
+        if self.voided.is_some_and(|v| v <= on) {
+            return 0;
+        }
+        self.owing(on)
+    }
+
+    /// What its void wrote off: what it owed after everything else dated
+    /// the void's day (zero when not voided).
+    pub fn written_off(&self) -> i64 {
+        self.voided.map_or(0, |v| self.owing(v))
+    }
+
+    /// [`Self::owed_after`] as if it were never voided.
+    fn owing(&self, on: NaiveDate) -> i64 {
+        if self.issue_date > on {
             return 0;
         }
         let paid: i64 = self
@@ -61,6 +86,25 @@ impl InvoiceHistory {
             .map(|(_, a)| a)
             .sum();
         (self.total - paid - credited).max(0)
+    }
+
+    /// Whether payments and credits dated `on` bring its balance to zero
+    /// (see the module's conventions).
+    pub fn cleared_on(&self, on: NaiveDate) -> bool {
+        let was = if self.issue_date == on {
+            self.total
+        } else {
+            on.pred_opt().map_or(0, |b| self.owed_after(b))
+        };
+        was > 0
+            && self.issue_date <= on
+            && !self.voided.is_some_and(|v| v <= on)
+            && self.owed_after(on) == 0
+            && self
+                .payments
+                .iter()
+                .chain(&self.credits)
+                .any(|(d, _)| *d == on)
     }
 
     /// The day its balance reached zero through payments and credits (and
@@ -102,11 +146,11 @@ impl Period {
         (self.end - self.start).num_days() + 1
     }
 
-    fn before_start(&self) -> NaiveDate {
+    pub fn before_start(&self) -> NaiveDate {
         self.start.pred_opt().unwrap_or(self.start)
     }
 
-    fn holds(&self, d: NaiveDate) -> bool {
+    pub fn holds(&self, d: NaiveDate) -> bool {
         self.start <= d && d <= self.end
     }
 }
@@ -122,12 +166,16 @@ pub fn receivables(invoices: &[InvoiceHistory], on: NaiveDate) -> (i64, i64) {
     })
 }
 
-/// Sales of the period: invoices issued in it, less those voided in it.
+/// Sales of the period: invoices issued in it, less what invoices voided in
+/// it wrote off.
 pub fn sales(invoices: &[InvoiceHistory], p: Period) -> i64 {
     invoices
         .iter()
-        .filter(|i| p.holds(i.issue_date) && !i.voided.is_some_and(|v| p.holds(v)))
-        .map(|i| i.total)
+        .map(|i| {
+            let issued = if p.holds(i.issue_date) { i.total } else { 0 };
+            let voided = i.voided.is_some_and(|v| p.holds(v));
+            issued - if voided { i.written_off() } else { 0 }
+        })
         .sum()
 }
 
@@ -158,6 +206,26 @@ pub fn figures(invoices: &[InvoiceHistory], p: Period) -> Figures {
         .filter(|(d, _)| p.holds(*d))
         .map(|(_, a)| a)
         .sum();
+    compose(
+        p,
+        sales,
+        receivables_start,
+        receivables_end,
+        current_end,
+        collected,
+    )
+}
+
+/// The ratios from the period's sums: written once for [`figures`] and
+/// [`daily::figures`].
+fn compose(
+    p: Period,
+    sales: i64,
+    receivables_start: i64,
+    receivables_end: i64,
+    current_end: i64,
+    collected: i64,
+) -> Figures {
     let days = p.days() as f64;
     let per_sale = |x: i64| (sales > 0).then(|| x as f64 / sales as f64 * days);
     let dso = per_sale(receivables_end);
@@ -181,6 +249,14 @@ pub fn figures(invoices: &[InvoiceHistory], p: Period) -> Figures {
 /// The period's figures month by month: the `months` calendar months
 /// ending with `end`'s (the last one cut at `end`), oldest first.
 pub fn monthly(invoices: &[InvoiceHistory], end: NaiveDate, months: u32) -> Vec<(Period, Figures)> {
+    month_periods(end, months)
+        .into_iter()
+        .map(|p| (p, figures(invoices, p)))
+        .collect()
+}
+
+/// The `months` calendar months ending with `end`'s, the last cut at `end`.
+pub fn month_periods(end: NaiveDate, months: u32) -> Vec<Period> {
     use chrono::Datelike;
     let Some(first) = end.with_day(1) else {
         return Vec::new();
@@ -192,11 +268,10 @@ pub fn monthly(invoices: &[InvoiceHistory], end: NaiveDate, months: u32) -> Vec<
             let last = start
                 .checked_add_months(chrono::Months::new(1))?
                 .pred_opt()?;
-            let p = Period {
+            Some(Period {
                 start,
                 end: last.min(end),
-            };
-            Some((p, figures(invoices, p)))
+            })
         })
         .collect()
 }
@@ -222,14 +297,29 @@ pub fn late_payments_12m(
 /// Open balances by aging bucket after everything dated `on`: amount and
 /// count per bucket (current, 1–30, 31–60, 61–90, over 90 days past due).
 pub fn aging(invoices: &[InvoiceHistory], on: NaiveDate) -> [(i64, u32); 5] {
-    let mut out = [(0i64, 0u32); 5];
+    let mut open = Open::new();
     for i in invoices {
         let owed = i.owed_after(on);
         if owed > 0 {
-            let b = Bucket::of(i.due_date, on).index();
-            out[b].0 += owed;
-            out[b].1 += 1;
+            let e = open.entry(i.due_date).or_default();
+            e.0 += owed;
+            e.1 += 1;
         }
+    }
+    aging_of(&open, on)
+}
+
+/// Open balances by due date: the amount owed and the number of invoices
+/// owing it.
+pub type Open = BTreeMap<NaiveDate, (i64, u32)>;
+
+/// [`aging`] of balances already summed by due date.
+pub fn aging_of(open: &Open, on: NaiveDate) -> [(i64, u32); 5] {
+    let mut out = [(0i64, 0u32); 5];
+    for (due, (amount, count)) in open {
+        let b = Bucket::of(*due, on).index();
+        out[b].0 += amount;
+        out[b].1 += count;
     }
     out
 }
@@ -245,18 +335,49 @@ pub struct PayDays {
     pub days_late: f64,
 }
 
-/// [`PayDays`] per customer (by customer id), then over all (absent when
-/// nothing settled in the period).
-pub fn days_to_pay(invoices: &[InvoiceHistory], p: Period) -> Vec<PayDays> {
-    let mut per: std::collections::BTreeMap<&str, (u32, i64, i64)> = Default::default();
-    for i in invoices {
-        if let Some(s) = i.settled_on(p.end).filter(|s| p.holds(*s)) {
-            let e = per.entry(&i.customer_id).or_default();
+/// Clearings per customer: how many, and the sums of their days from issue
+/// and from the due date.
+pub type Cleared = BTreeMap<String, (u32, i64, i64)>;
+
+impl InvoiceHistory {
+    /// Adds its clearing on `on`, if it cleared then, to `to`.
+    pub fn count_clearing(&self, on: NaiveDate, to: &mut Cleared) {
+        if self.cleared_on(on) {
+            let e = to.entry(self.customer_id.clone()).or_default();
             e.0 += 1;
-            e.1 += (s - i.issue_date).num_days();
-            e.2 += (s - i.due_date).num_days();
+            e.1 += (on - self.issue_date).num_days();
+            e.2 += (on - self.due_date).num_days();
         }
     }
+
+    /// The days something happened to it: issued, paid, credited, voided.
+    pub fn event_days(&self) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = std::iter::once(self.issue_date)
+            .chain(self.payments.iter().chain(&self.credits).map(|(d, _)| *d))
+            .chain(self.voided)
+            .collect();
+        settle_shared::sort::sort(&mut days);
+        days.dedup();
+        days
+    }
+}
+
+/// [`PayDays`] per customer (by customer id), then over all (absent when
+/// nothing cleared in the period), over the invoices cleared in it.
+pub fn days_to_pay(invoices: &[InvoiceHistory], p: Period) -> Vec<PayDays> {
+    let mut per = Cleared::new();
+    for i in invoices {
+        for d in i.event_days() {
+            if p.holds(d) {
+                i.count_clearing(d, &mut per);
+            }
+        }
+    }
+    pay_days(per)
+}
+
+/// [`PayDays`] from clearings summed per customer.
+pub fn pay_days(per: Cleared) -> Vec<PayDays> {
     let row = |c: Option<String>, (n, t, l): (u32, i64, i64)| PayDays {
         customer_id: c,
         invoices: n,
@@ -266,10 +387,7 @@ pub fn days_to_pay(invoices: &[InvoiceHistory], p: Period) -> Vec<PayDays> {
     let all = per
         .values()
         .fold((0u32, 0i64, 0i64), |a, v| (a.0 + v.0, a.1 + v.1, a.2 + v.2));
-    let mut out: Vec<PayDays> = per
-        .into_iter()
-        .map(|(c, v)| row(Some(c.to_owned()), v))
-        .collect();
+    let mut out: Vec<PayDays> = per.into_iter().map(|(c, v)| row(Some(c), v)).collect();
     if all.0 > 0 {
         out.push(row(None, all));
     }

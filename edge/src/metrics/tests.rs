@@ -1,7 +1,7 @@
 use super::*;
 use proptest::prelude::*;
 
-fn d(s: &str) -> NaiveDate {
+pub(super) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
@@ -168,14 +168,22 @@ fn promises_and_disputes() {
 }
 
 fn history() -> impl Strategy<Value = Vec<InvoiceHistory>> {
+    book_of(false)
+}
+
+/// Random books over the first months of 2026; with `turns`, refunds and
+/// credit notes too.
+pub(super) fn book_of(turns: bool) -> impl Strategy<Value = Vec<InvoiceHistory>> {
+    let low = if turns { -20_000i64 } else { 1 };
     let one = (
         0i64..120,
         0i64..60,
         1i64..100_000,
-        prop::collection::vec((0i64..150, 1i64..50_000), 0..4),
+        prop::collection::vec((0i64..150, low..50_000), 0..4),
+        prop::collection::vec((0i64..150, 1i64..30_000), 0..(if turns { 3 } else { 1 })),
         prop::option::of(0i64..150),
     )
-        .prop_map(|(issued, terms, total, pays, void)| {
+        .prop_map(|(issued, terms, total, pays, credits, void)| {
             let start = d("2026-01-01");
             let at = |n: i64| start + chrono::Days::new(n as u64);
             InvoiceHistory {
@@ -185,9 +193,13 @@ fn history() -> impl Strategy<Value = Vec<InvoiceHistory>> {
                 total,
                 payments: pays
                     .into_iter()
+                    .filter(|(_, a)| *a != 0)
                     .map(|(day, a)| (at(issued + day), a))
                     .collect(),
-                credits: vec![],
+                credits: credits
+                    .into_iter()
+                    .map(|(day, a)| (at(issued + day), a))
+                    .collect(),
                 voided: void.map(|v| at(issued + v)),
             }
         });
