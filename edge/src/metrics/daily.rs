@@ -142,6 +142,20 @@ fn empty(day: NaiveDate) -> Day {
     }
 }
 
+/// The last day stored days hold true: the day they were computed through,
+/// or the day before the earliest date among what was written since (an
+/// invoice issued, a payment received, dated on or before it); `None`
+/// before any day was computed.
+pub fn trusted_through(through: Option<NaiveDate>, written: &[NaiveDate]) -> Option<NaiveDate> {
+    let through = through?;
+    Some(
+        written
+            .iter()
+            .filter_map(|d| d.pred_opt())
+            .fold(through, NaiveDate::min),
+    )
+}
+
 /// The totals of `d` among `days` (sorted by day): zero before the first
 /// (the day before the organization's first invoice), `None` when missing.
 fn totals_on(days: &[Totals], d: NaiveDate) -> Option<Totals> {

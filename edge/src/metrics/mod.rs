@@ -98,7 +98,7 @@ impl InvoiceHistory {
         };
         was > 0
             && self.issue_date <= on
-            && !self.voided.is_some_and(|v| v <= on)
+            && self.voided.is_none_or(|v| v > on)
             && self.owed_after(on) == 0
             && self
                 .payments

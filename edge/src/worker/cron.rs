@@ -119,6 +119,12 @@ pub async fn sweep_with(ctx: &Ctx, scope: Scope<'_>) -> Result<reminders::TickRe
         Ok(_) => {}
         Err(e) => worker::console_error!("risk sweep: {e:?}"),
     }
+    // Metric days up to yesterday, for the dashboards opened.
+    match super::api::metrics::days::sweep(ctx, scope).await {
+        Ok(n) if n > 0 => worker::console_log!("metric days: {n} queued"),
+        Ok(_) => {}
+        Err(e) => worker::console_error!("metric days sweep: {e:?}"),
+    }
     // The audit rows written since the last minute get their place in
     // their organization's hash chain.
     match super::api::evidence::seal::sweep(ctx, scope).await {

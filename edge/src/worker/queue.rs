@@ -52,6 +52,11 @@ pub enum Job {
     Webhooks {
         organization_id: String,
     },
+    /// The next month of an organization's metric days in a currency.
+    MetricDays {
+        organization_id: String,
+        currency: String,
+    },
 }
 
 /// The queue of outgoing webhooks, apart from `JOBS` so that a slow
@@ -146,6 +151,10 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) {
             Job::Webhooks { organization_id } => {
                 super::api::webhooks::deliveries::run(&ctx, organization_id).await
             }
+            Job::MetricDays {
+                organization_id,
+                currency,
+            } => super::api::metrics::days::run(&ctx, organization_id, currency).await,
         };
         super::api::webhooks::kick_emitted(&ctx).await;
         match outcome {

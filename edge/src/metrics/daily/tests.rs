@@ -100,6 +100,18 @@ fn a_missing_day_gives_no_figures() {
     assert_eq!(figures(&[], jan), None);
 }
 
+#[test]
+fn a_past_dated_write_sends_the_days_back() {
+    let through = Some(d("2026-03-31"));
+    assert_eq!(trusted_through(through, &[]), through);
+    // Today's payment and invoice leave yesterday's days alone.
+    assert_eq!(trusted_through(through, &[d("2026-04-01")]), through);
+    // An import of an invoice issued on 10 March: the days hold to the 9th.
+    let back = [d("2026-04-01"), d("2026-03-10")];
+    assert_eq!(trusted_through(through, &back), Some(d("2026-03-09")));
+    assert_eq!(trusted_through(None, &back), None);
+}
+
 proptest! {
     /// The figures from the days, built in one pass or month by month from
     /// each stored day and the invoices touched since, equal the figures

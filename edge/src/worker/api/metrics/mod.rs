@@ -1,12 +1,14 @@
 //! `GET /api/v1/metrics?from=&to=&currency=` (supervisors and admins): the
-//! period's collections figures in one currency, computed by the rules of
-//! `crate::metrics` over the invoices issued by the period's end (at most
-//! [`MAX_INVOICES`], the most recent) and their ledger rows. Computed per
-//! request for now; the daily pre-aggregation a million invoices need is
-//! still to come (docs/SCALE.md).
+//! period's collections figures in one currency, by the rules of
+//! `crate::metrics`. They come from the days pre-aggregated by [`days`]
+//! once the job has written them; before that, and for one agent's or one
+//! segment's figures, from the invoices issued by the period's end (at most
+//! [`MAX_INVOICES`], the most recent) and their ledger rows.
+
+pub mod days;
 
 use crate::error::ApiError;
-use crate::metrics::{self, InvoiceHistory, Period};
+use crate::metrics::{self, Figures, InvoiceHistory, PayDays, Period, daily};
 use crate::params;
 use crate::worker::ctx::Ctx;
 use crate::worker::{db, http};
@@ -38,6 +40,18 @@ struct Entry {
     kind: String,
     amount: i64,
     received_on: String,
+}
+
+/// The figures of a request, from either source.
+struct Computed {
+    f: Figures,
+    issued: u32,
+    months: Vec<(Period, Figures)>,
+    aging: [(i64, u32); 5],
+    pay: Vec<PayDays>,
+    /// The last pre-aggregated day used; `None`: computed from invoices.
+    through: Option<NaiveDate>,
+    invoices_read: usize,
 }
 
 #[derive(Deserialize)]
@@ -109,78 +123,30 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     ) {
         return Err(FieldError::invalid("format", "must be `json` or `csv`").into());
     }
-    let invoices: Vec<Inv> = db::all(db::stmt(
-        &ctx.db,
-        "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
-         WHERE organization_id = ?1 AND currency = ?2 AND issue_date <= ?3 AND status != 'draft' \
-         ORDER BY issue_date DESC LIMIT ?4",
-        params![&org.id, cur, end.to_string(), MAX_INVOICES],
-    )?)
-    .await?;
-    let entries: Vec<Entry> = db::all(db::stmt(
-        &ctx.db,
-        "SELECT p.invoice_id, p.kind, p.amount, p.received_on FROM payments p JOIN invoices i ON i.id = p.invoice_id \
-         WHERE p.organization_id = ?1 AND i.organization_id = ?1 AND i.currency = ?2 AND i.issue_date <= ?3 AND p.received_on <= ?3",
-        params![&org.id, cur, end.to_string()],
-    )?)
-    .await?;
-    let mut hist: HashMap<&str, InvoiceHistory> = HashMap::new();
-    for i in &invoices {
-        let (Some(issue), Some(due)) = (
-            settle_shared::time::parse_date(&i.issue_date),
-            settle_shared::time::parse_date(&i.due_date),
-        ) else {
-            continue;
-        };
-        hist.insert(
-            &i.id,
-            InvoiceHistory {
-                customer_id: i.customer_id.clone(),
-                issue_date: issue,
-                due_date: due,
-                total: i.total,
-                payments: vec![],
-                credits: vec![],
-                voided: i.voided_at.and_then(day),
-            },
-        );
-    }
-    for e in &entries {
-        let (Some(h), Some(d)) = (
-            hist.get_mut(e.invoice_id.as_str()),
-            settle_shared::time::parse_date(&e.received_on),
-        ) else {
-            continue;
-        };
-        // The ledger's kinds: money in and out, and credits given or taken back.
-        match e.kind.as_str() {
-            "payment" => h.payments.push((d, e.amount)),
-            "refund" | "chargeback" | "reversal" => h.payments.push((d, -e.amount)),
-            "credit_note" | "discount" => h.credits.push((d, e.amount)),
-            "discount_reversal" => h.credits.push((d, -e.amount)),
-            _ => {}
-        }
-    }
-    let mut book: Vec<InvoiceHistory> = hist.into_values().collect();
-    if agent.is_some() || segment.is_some() {
-        keep(
-            ctx,
-            &org.id,
-            &mut book,
-            agent,
-            segment.as_ref(),
-            currency,
-            end,
-        )
-        .await?;
-    }
-    let f = metrics::figures(&book, p);
-    let months = metrics::monthly(&book, end, 12);
+    let computed = match (agent.is_none() && segment.is_none())
+        .then(|| metrics::month_periods(end, 12).first().map(|m| m.start.min(start)))
+        .flatten()
+    {
+        Some(first) => days::view(ctx, &org.id, cur, first.pred_opt().unwrap_or(first), start, end)
+            .await?
+            .and_then(|v| from_days(v, p)),
+        None => None,
+    };
+    let Computed {
+        f,
+        issued,
+        months,
+        aging,
+        pay,
+        through,
+        invoices_read,
+    } = match computed {
+        Some(c) => c,
+        None => from_invoices(ctx, &org.id, currency, p, agent, segment.as_ref()).await?,
+    };
     if http::query(req, "format").as_deref() == Some("csv") {
         return csv(ctx, p, &f, &months, cur);
     }
-    let aging = metrics::aging(&book, end);
-    let pay = metrics::days_to_pay(&book, p);
     let ms = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .map_or(0, |t| t.and_utc().timestamp_millis())
@@ -200,10 +166,6 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         params![&org.id, from_ms, to_ms, cur],
     )?)
     .await?;
-    let issued = book
-        .iter()
-        .filter(|i| start <= i.issue_date && i.issue_date <= end)
-        .count() as u32;
     let conduct = metrics::conduct(
         &promises
             .iter()
@@ -241,7 +203,9 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "from": start.to_string(),
             "to": end.to_string(),
             "days": p.days(),
-            "invoices_read": book.len(),
+            "source": if through.is_some() { "days" } else { "invoices" },
+            "days_through": through.map(|t| t.to_string()),
+            "invoices_read": invoices_read,
             "sales": f.sales,
             "collected": f.collected,
             "receivables_start": f.receivables_start,
@@ -269,6 +233,61 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "average_days_to_resolve": round(conduct.average_days_to_resolve),
         }),
     )
+}
+
+/// The figures from the pre-aggregated days; `None` when a day is missing.
+fn from_days(v: days::View, p: Period) -> Option<Computed> {
+    let (f, issued) = daily::figures(&v.totals, p)?;
+    Some(Computed {
+        f,
+        issued,
+        months: daily::monthly(&v.totals, p.end, 12)?,
+        aging: metrics::aging_of(&v.open_end, p.end),
+        pay: metrics::pay_days(v.cleared),
+        through: Some(v.through),
+        invoices_read: 0,
+    })
+}
+
+/// The figures from the invoices (at most [`MAX_INVOICES`]) and their
+/// ledger rows, with the agent's and segment's filters.
+async fn from_invoices(
+    ctx: &Ctx,
+    org_id: &str,
+    currency: settle_shared::Currency,
+    p: Period,
+    agent: Option<Option<String>>,
+    segment: Option<&settle_shared::reminders::SegmentRules>,
+) -> Result<Computed, ApiError> {
+    let (cur, end) = (currency.code(), p.end);
+    let invoices: Vec<Inv> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
+         WHERE organization_id = ?1 AND currency = ?2 AND issue_date <= ?3 AND status != 'draft' \
+         ORDER BY issue_date DESC LIMIT ?4",
+        params![org_id, cur, end.to_string(), MAX_INVOICES],
+    )?)
+    .await?;
+    let entries: Vec<Entry> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT p.invoice_id, p.kind, p.amount, p.received_on FROM payments p JOIN invoices i ON i.id = p.invoice_id \
+         WHERE p.organization_id = ?1 AND i.organization_id = ?1 AND i.currency = ?2 AND i.issue_date <= ?3 AND p.received_on <= ?3",
+        params![org_id, cur, end.to_string()],
+    )?)
+    .await?;
+    let mut book = days::histories(&invoices, &entries);
+    if agent.is_some() || segment.is_some() {
+        keep(ctx, org_id, &mut book, agent, segment, currency, end).await?;
+    }
+    Ok(Computed {
+        f: metrics::figures(&book, p),
+        issued: book.iter().filter(|i| p.holds(i.issue_date)).count() as u32,
+        months: metrics::monthly(&book, end, 12),
+        aging: metrics::aging(&book, end),
+        pay: metrics::days_to_pay(&book, p),
+        through: None,
+        invoices_read: book.len(),
+    })
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,426 @@
+//! The metrics' days in D1 (`crate::metrics::daily`): `metric_days` holds
+//! one row per organization, currency and day up to yesterday, written by a
+//! queued job a month of days at a time; `metric_cursors` says how far each
+//! has got and when the cron should queue it again. The first dashboard
+//! read in a currency creates its cursor; until its days are written the
+//! dashboard computes from the invoices.
+//!
+//! An invoice or ledger row written after the days were computed but dated
+//! on or before the last of them (an import of past invoices) sends the
+//! days back to the day before it: the dashboard trusts the rows only up
+//! to there and the job writes the rest again.
+
+use super::{Entry, Inv};
+use crate::error::ApiError;
+use crate::metrics::daily::{self, Day, Totals};
+use crate::metrics::{Cleared, InvoiceHistory, Open};
+use crate::params;
+use crate::worker::cron::Scope;
+use crate::worker::ctx::Ctx;
+use crate::worker::db;
+use crate::worker::queue::{self, Job, Outcome};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use settle_shared::time::parse_date;
+
+/// Days one job writes at most.
+const CHUNK_DAYS: u64 = 31;
+/// How long a queued job holds its cursor before the cron queues another.
+const LEASE_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Deserialize)]
+struct Cursor {
+    through: String,
+    computed_at: i64,
+}
+
+#[derive(Deserialize)]
+struct Earliest {
+    day: Option<String>,
+}
+
+/// The invoices touched after `from` through `to` (issued, paid, credited
+/// or voided then), as one subquery with parameters ?1 org, ?2 currency,
+/// ?3 from, ?4 to, ?5 and ?6 the same as milliseconds.
+const TOUCHED: &str = "SELECT id FROM invoices WHERE organization_id = ?1 AND currency = ?2 \
+     AND issue_date > ?3 AND issue_date <= ?4 \
+     UNION SELECT invoice_id FROM payments WHERE organization_id = ?1 AND received_on > ?3 AND received_on <= ?4 \
+     UNION SELECT id FROM invoices WHERE organization_id = ?1 AND status = 'void' AND voided_at >= ?5 AND voided_at < ?6";
+
+fn ms(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis())
+}
+
+fn next(d: NaiveDate) -> NaiveDate {
+    d.succ_opt().unwrap_or(d)
+}
+
+/// Invoices with their ledger rows up to `to`, from the rows read.
+pub(super) fn histories(invoices: &[Inv], entries: &[Entry]) -> Vec<InvoiceHistory> {
+    let mut hist: std::collections::HashMap<&str, InvoiceHistory> = Default::default();
+    for i in invoices {
+        let (Some(issue), Some(due)) = (parse_date(&i.issue_date), parse_date(&i.due_date)) else {
+            continue;
+        };
+        hist.insert(
+            &i.id,
+            InvoiceHistory {
+                customer_id: i.customer_id.clone(),
+                issue_date: issue,
+                due_date: due,
+                total: i.total,
+                payments: vec![],
+                credits: vec![],
+                voided: i
+                    .voided_at
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|t| t.date_naive()),
+            },
+        );
+    }
+    for e in entries {
+        let (Some(h), Some(d)) = (hist.get_mut(e.invoice_id.as_str()), parse_date(&e.received_on))
+        else {
+            continue;
+        };
+        // The ledger's kinds: money in and out, and credits given or taken back.
+        match e.kind.as_str() {
+            "payment" => h.payments.push((d, e.amount)),
+            "refund" | "chargeback" | "reversal" => h.payments.push((d, -e.amount)),
+            "credit_note" | "discount" => h.credits.push((d, e.amount)),
+            "discount_reversal" => h.credits.push((d, -e.amount)),
+            _ => {}
+        }
+    }
+    hist.into_values().collect()
+}
+
+/// The invoices touched after `from` through `to`, with their ledger rows.
+async fn touched(
+    ctx: &Ctx,
+    org: &str,
+    cur: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<InvoiceHistory>, ApiError> {
+    let args = || {
+        params![
+            org,
+            cur,
+            from.to_string(),
+            to.to_string(),
+            ms(next(from)),
+            ms(next(to))
+        ]
+    };
+    let invoices: Vec<Inv> = db::all(db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
+             WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft' AND id IN ({TOUCHED})"
+        ),
+        args(),
+    )?)
+    .await?;
+    let entries: Vec<Entry> = db::all(db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT invoice_id, kind, amount, received_on FROM payments \
+             WHERE organization_id = ?1 AND received_on <= ?4 AND invoice_id IN ({TOUCHED})"
+        ),
+        args(),
+    )?)
+    .await?;
+    Ok(histories(&invoices, &entries))
+}
+
+/// The last day the stored days hold true, `None` before any.
+async fn trusted(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<NaiveDate>, ApiError> {
+    let Some(c) = db::one::<Cursor>(db::stmt(
+        &ctx.db,
+        "SELECT through, computed_at FROM metric_cursors WHERE organization_id = ?1 AND currency = ?2",
+        params![org, cur],
+    )?)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let since = |sql: &str| -> Result<_, ApiError> {
+        db::stmt(&ctx.db, sql, params![org, c.computed_at, cur])
+    };
+    let invoiced: Option<Earliest> = db::one(since(
+        "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND created_at > ?2 AND currency = ?3",
+    )?)
+    .await?;
+    let paid: Option<Earliest> = db::one(since(
+        "SELECT MIN(received_on) AS day FROM payments WHERE organization_id = ?1 AND created_at > ?2 AND currency = ?3",
+    )?)
+    .await?;
+    let written: Vec<NaiveDate> = [invoiced, paid]
+        .into_iter()
+        .filter_map(|e| parse_date(&e?.day?))
+        .collect();
+    Ok(daily::trusted_through(parse_date(&c.through), &written))
+}
+
+/// What was owed after `day` as stored; empty before the first row.
+async fn open_after(ctx: &Ctx, org: &str, cur: &str, day: NaiveDate) -> Result<Open, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        open: String,
+    }
+    let row: Option<Row> = db::one(db::stmt(
+        &ctx.db,
+        "SELECT open FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day = ?3",
+        params![org, cur, day.to_string()],
+    )?)
+    .await?;
+    row.map_or(Ok(Open::new()), |r| {
+        serde_json::from_str(&r.open).map_err(|e| ApiError::internal(format!("metric day: {e}")))
+    })
+}
+
+/// The day before the first invoice of the currency.
+async fn origin(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<NaiveDate>, ApiError> {
+    let first: Option<Earliest> = db::one(db::stmt(
+        &ctx.db,
+        "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft'",
+        params![org, cur],
+    )?)
+    .await?;
+    Ok(first
+        .and_then(|f| parse_date(&f.day?))
+        .and_then(|d| d.pred_opt()))
+}
+
+/// The job: writes the next month of days up to yesterday, and queues
+/// itself again while some are left.
+pub async fn run(ctx: &Ctx, org: &str, cur: &str) -> Result<Outcome, ApiError> {
+    ctx.use_clock_of(org).await?;
+    let started = ctx.now_ms();
+    let yesterday = ctx.today_utc().pred_opt().unwrap_or_default();
+    let from = match trusted(ctx, org, cur).await? {
+        Some(t) => Some(t),
+        None => origin(ctx, org, cur).await?,
+    };
+    let Some(from) = from.filter(|f| *f < yesterday) else {
+        // Nothing to write before tomorrow.
+        let through = from.map_or(String::new(), |f| f.to_string());
+        let due = ms(ctx.today_utc()) + 86_400_000;
+        db::batch(&ctx.db, vec![cursor(ctx, org, cur, &through, started, due)?]).await?;
+        return Ok(Outcome::Done);
+    };
+    let to = (from + chrono::Days::new(CHUNK_DAYS)).min(yesterday);
+    let open = open_after(ctx, org, cur, from).await?;
+    let days = daily::days(&open, &touched(ctx, org, cur, from, to).await?, from, to);
+    let more = to < yesterday;
+    let due = if more {
+        ctx.now_ms() + LEASE_MS
+    } else {
+        ms(next(to)) + 86_400_000
+    };
+    let mut writes = Vec::with_capacity(days.len() + 1);
+    for d in &days {
+        writes.push(store(ctx, org, cur, d)?);
+    }
+    writes.push(cursor(ctx, org, cur, &to.to_string(), started, due)?);
+    db::batch(&ctx.db, writes).await?;
+    if more {
+        let job = Job::MetricDays {
+            organization_id: org.to_owned(),
+            currency: cur.to_owned(),
+        };
+        if let Err(e) = queue::enqueue(ctx, job).await {
+            worker::console_error!("metric days {org} {cur}: {e}; the cron will queue them");
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn cursor(
+    ctx: &Ctx,
+    org: &str,
+    cur: &str,
+    through: &str,
+    computed_at: i64,
+    due_at: i64,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "UPDATE metric_cursors SET through = ?3, computed_at = ?4, due_at = ?5 \
+         WHERE organization_id = ?1 AND currency = ?2",
+        params![org, cur, through, computed_at, due_at],
+    )
+}
+
+fn store(ctx: &Ctx, org: &str, cur: &str, d: &Day) -> Result<worker::D1PreparedStatement, ApiError> {
+    let t = d.totals();
+    db::stmt(
+        &ctx.db,
+        "INSERT OR REPLACE INTO metric_days (organization_id, currency, day, sales, issued, collected, \
+         receivables, current_amount, open, cleared) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            org,
+            cur,
+            d.day.to_string(),
+            t.sales,
+            i64::from(t.issued),
+            t.collected,
+            t.receivables,
+            t.current,
+            serde_json::to_string(&d.open).unwrap_or_default(),
+            serde_json::to_string(&d.cleared).unwrap_or_default()
+        ],
+    )
+}
+
+/// The cron: queues the job of each cursor that is due, and leases it so a
+/// job running long is not queued twice.
+pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<usize, ApiError> {
+    #[derive(Deserialize)]
+    struct Due {
+        organization_id: String,
+        currency: String,
+    }
+    let mut args = params![ctx.now_ms()];
+    args.extend(scope.params(ctx));
+    let due: Vec<Due> = db::all(db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT organization_id, currency FROM metric_cursors c WHERE due_at <= ?1 AND {} \
+             ORDER BY due_at LIMIT 20",
+            Scope::filter("c.organization_id", 2, 3)
+        ),
+        args,
+    )?)
+    .await?;
+    for d in &due {
+        db::batch(
+            &ctx.db,
+            vec![db::stmt(
+                &ctx.db,
+                "UPDATE metric_cursors SET due_at = ?3 WHERE organization_id = ?1 AND currency = ?2",
+                params![&d.organization_id, &d.currency, ctx.now_ms() + LEASE_MS],
+            )?],
+        )
+        .await?;
+        let job = Job::MetricDays {
+            organization_id: d.organization_id.clone(),
+            currency: d.currency.clone(),
+        };
+        if let Err(e) = queue::enqueue(ctx, job).await {
+            worker::console_error!("metric days {}: {e}", d.organization_id);
+        }
+    }
+    Ok(due.len())
+}
+
+/// The dashboard's days: the stored ones it can trust, and the days after
+/// them through `end` worked out now from the invoices touched since.
+pub struct View {
+    /// Totals of every day from `from` through `end`.
+    pub totals: Vec<Totals>,
+    /// What was owed after `end`.
+    pub open_end: Open,
+    /// The clearings of the days `start ..= end`.
+    pub cleared: Cleared,
+    /// The last stored day used.
+    pub through: NaiveDate,
+}
+
+/// Days a dashboard read works out itself at most; further behind, it
+/// computes from the invoices until the job catches up.
+const LIVE_DAYS: i64 = 62;
+
+/// The days the dashboard needs (`from ..= end`, the clearings of
+/// `start ..= end`), or `None` when they are not stored yet (the cursor
+/// is then made, and the cron queues the job).
+pub async fn view(
+    ctx: &Ctx,
+    org: &str,
+    cur: &str,
+    from: NaiveDate,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Option<View>, ApiError> {
+    let Some(through) = trusted(ctx, org, cur).await? else {
+        db::batch(
+            &ctx.db,
+            vec![db::stmt(
+                &ctx.db,
+                "INSERT OR IGNORE INTO metric_cursors (organization_id, currency, through, computed_at, due_at) \
+                 VALUES (?1, ?2, '', 0, 0)",
+                params![org, cur],
+            )?],
+        )
+        .await?;
+        return Ok(None);
+    };
+    if (end - through).num_days() > LIVE_DAYS {
+        return Ok(None);
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        day: String,
+        sales: i64,
+        issued: u32,
+        collected: i64,
+        receivables: i64,
+        current_amount: i64,
+    }
+    let last = through.min(end);
+    let rows: Vec<Row> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT day, sales, issued, collected, receivables, current_amount FROM metric_days \
+         WHERE organization_id = ?1 AND currency = ?2 AND day >= ?3 AND day <= ?4 ORDER BY day",
+        params![org, cur, from.to_string(), last.to_string()],
+    )?)
+    .await?;
+    let mut totals: Vec<Totals> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Totals {
+                day: parse_date(&r.day)?,
+                sales: r.sales,
+                issued: r.issued,
+                collected: r.collected,
+                receivables: r.receivables,
+                current: r.current_amount,
+            })
+        })
+        .collect();
+    #[derive(Deserialize)]
+    struct Clearings {
+        cleared: String,
+    }
+    let stored: Vec<Clearings> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT cleared FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day >= ?3 AND day <= ?4",
+        params![org, cur, start.to_string(), last.to_string()],
+    )?)
+    .await?;
+    let mut cleared: Vec<Cleared> = stored
+        .iter()
+        .filter_map(|c| serde_json::from_str(&c.cleared).ok())
+        .collect();
+    let open_end = if end <= through {
+        open_after(ctx, org, cur, end).await?
+    } else {
+        let open = open_after(ctx, org, cur, through).await?;
+        let live = daily::days(&open, &touched(ctx, org, cur, through, end).await?, through, end);
+        totals.extend(live.iter().map(Day::totals));
+        cleared.extend(
+            live.iter()
+                .filter(|d| d.day >= start)
+                .map(|d| d.cleared.clone()),
+        );
+        live.into_iter().last().map(|d| d.open).unwrap_or_default()
+    };
+    Ok(Some(View {
+        totals,
+        open_end,
+        cleared: daily::cleared(&cleared),
+        through,
+    }))
+}
