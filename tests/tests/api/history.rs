@@ -131,18 +131,25 @@ fn the_dashboard_matches_a_computation_from_the_generated_invoices() {
     let (g, _, today) = seeded(&app);
     // The last whole month, and the quarter before it.
     let end = today.with_day(1).unwrap().pred_opt().unwrap();
-    for start in [
-        end.with_day(1).unwrap(),
-        end.with_day(1)
-            .unwrap()
-            .checked_sub_months(chrono::Months::new(2))
-            .unwrap(),
-    ] {
-        let m = app.get(&format!(
-            "/api/v1/metrics?from={start}&to={end}&currency=EUR"
-        ));
-        assert_eq!(m.status, 200, "{}", m.body);
-        let v = &m.body;
+    let yesterday = (today - chrono::Days::new(1)).to_string();
+    // From the invoices, then from the days the job wrote: the same.
+    for (source, start) in ["invoices", "days"].into_iter().flat_map(|source| {
+        [
+            end.with_day(1).unwrap(),
+            end.with_day(1)
+                .unwrap()
+                .checked_sub_months(chrono::Months::new(2))
+                .unwrap(),
+        ]
+        .map(|start| (source, start))
+    }) {
+        let query = format!("/api/v1/metrics?from={start}&to={end}&currency=EUR");
+        let v = &if source == "days" {
+            crate::metrics::from_days(&app, &query, &yesterday)
+        } else {
+            app.get(&query).body
+        };
+        assert_eq!(v["source"], source, "{v}");
         let inv = &g.invoices;
         let cents = |p: &settle_edge::risk::simulate::Past| (p.amount * 100.0) as i64;
         let during = |d: NaiveDate| start <= d && d <= end;

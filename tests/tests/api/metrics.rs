@@ -3,7 +3,7 @@
 //! credit note (an invoice cannot be voided, nor credited, on a past date
 //! through the API).
 
-use crate::helpers::{TestApp, unique};
+use crate::helpers::{Clock, TestApp, eventually, unique};
 use serde_json::json;
 
 fn invoice(app: &TestApp, customer: &str, issued: &str, due: &str, cents: i64) -> String {
@@ -282,4 +282,73 @@ fn by_segment_and_agent_month_by_month_and_as_csv() {
     }
     // An agent may not read the dashboard.
     assert_eq!(agent.get(q).status, 403);
+}
+
+/// The figures without what says where they came from.
+fn figures_only(mut v: serde_json::Value) -> serde_json::Value {
+    for k in ["source", "days_through", "invoices_read"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    v
+}
+
+/// Runs the organization's cron and waits until `query` answers from the
+/// metric days written through `through`.
+pub fn from_days(app: &TestApp, query: &str, through: &str) -> serde_json::Value {
+    Clock::new(app).call("cron", Some(json!({})));
+    let mut got = serde_json::Value::Null;
+    eventually(60, "the metric days", || {
+        got = app.get(query).body;
+        got["source"] == "days" && got["days_through"] == through
+    });
+    got
+}
+
+#[test]
+fn the_days_give_the_same_figures_and_a_past_invoice_sends_them_back() {
+    let app = TestApp::new();
+    let (c1, _) = worked_example(&app, "Cleo Daily", "Dev Daily");
+    let q = "/api/v1/metrics?from=2026-03-01&to=2026-03-31&currency=EUR";
+    let first = app.get(q).body;
+    assert_eq!(first["source"], "invoices", "{first}");
+    let yesterday = (Clock::new(&app).now().date_naive() - chrono::Days::new(1)).to_string();
+    let days = from_days(&app, q, &yesterday);
+    assert_eq!(days["invoices_read"], 0);
+    assert_eq!(figures_only(days), figures_only(first));
+    // The CSV comes from the days too, to the cent.
+    let csv = app
+        .http
+        .get(format!("{}{q}&format=csv", app.base))
+        .bearer_auth(&app.key)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        csv.contains(
+            "2026-03-01,2026-03-31,EUR,45.00,15.00,30.00,60.00,30.00,41.33,20.67,20.67,33.33"
+        ),
+        "{csv}"
+    );
+
+    // An invoice entered today but issued on 3 March, paid on the 10th: the
+    // days hold to the 2nd, and the dashboard works out the rest at once.
+    let e = invoice(&app, &c1, "2026-03-03", "2026-03-20", 700);
+    pay(&app, &e, 700, "2026-03-10");
+    let back = app.get(q).body;
+    assert_eq!(
+        (&back["source"], &back["days_through"]),
+        (&json!("days"), &json!("2026-03-02")),
+        "{back}"
+    );
+    // Sales 4,500 + 700, collected 1,500 + 700; CEI 2,200 / 5,200.
+    assert_eq!(
+        (&back["sales"], &back["collected"]),
+        (&json!(5200), &json!(2200))
+    );
+    assert_eq!(back["cei"], 42.31);
+    assert_eq!(back["days_to_pay"]["invoices"], 2);
+    // The job writes the days again from the 3rd; nothing changes.
+    let again = from_days(&app, q, &yesterday);
+    assert_eq!(figures_only(again), figures_only(back));
 }

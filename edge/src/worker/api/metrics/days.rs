@@ -80,8 +80,10 @@ pub(super) fn histories(invoices: &[Inv], entries: &[Entry]) -> Vec<InvoiceHisto
         );
     }
     for e in entries {
-        let (Some(h), Some(d)) = (hist.get_mut(e.invoice_id.as_str()), parse_date(&e.received_on))
-        else {
+        let (Some(h), Some(d)) = (
+            hist.get_mut(e.invoice_id.as_str()),
+            parse_date(&e.received_on),
+        ) else {
             continue;
         };
         // The ledger's kinds: money in and out, and credits given or taken back.
@@ -135,8 +137,10 @@ async fn touched(
     Ok(histories(&invoices, &entries))
 }
 
-/// The last day the stored days hold true, `None` before any.
-async fn trusted(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<NaiveDate>, ApiError> {
+/// The last day the stored days hold true, `None` before any; and whether
+/// something written since sent it back before the day they were computed
+/// through.
+async fn trusted(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<(NaiveDate, bool)>, ApiError> {
     let Some(c) = db::one::<Cursor>(db::stmt(
         &ctx.db,
         "SELECT through, computed_at FROM metric_cursors WHERE organization_id = ?1 AND currency = ?2",
@@ -161,7 +165,8 @@ async fn trusted(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<NaiveDate>, A
         .into_iter()
         .filter_map(|e| parse_date(&e?.day?))
         .collect();
-    Ok(daily::trusted_through(parse_date(&c.through), &written))
+    let through = parse_date(&c.through);
+    Ok(daily::trusted_through(through, &written).map(|t| (t, Some(t) != through)))
 }
 
 /// What was owed after `day` as stored; empty before the first row.
@@ -201,14 +206,18 @@ pub async fn run(ctx: &Ctx, org: &str, cur: &str) -> Result<Outcome, ApiError> {
     let started = ctx.now_ms();
     let yesterday = ctx.today_utc().pred_opt().unwrap_or_default();
     let from = match trusted(ctx, org, cur).await? {
-        Some(t) => Some(t),
+        Some((t, _)) => Some(t),
         None => origin(ctx, org, cur).await?,
     };
     let Some(from) = from.filter(|f| *f < yesterday) else {
         // Nothing to write before tomorrow.
         let through = from.map_or(String::new(), |f| f.to_string());
         let due = ms(ctx.today_utc()) + 86_400_000;
-        db::batch(&ctx.db, vec![cursor(ctx, org, cur, &through, started, due)?]).await?;
+        db::batch(
+            &ctx.db,
+            vec![cursor(ctx, org, cur, &through, started, due)?],
+        )
+        .await?;
         return Ok(Outcome::Done);
     };
     let to = (from + chrono::Days::new(CHUNK_DAYS)).min(yesterday);
@@ -254,7 +263,12 @@ fn cursor(
     )
 }
 
-fn store(ctx: &Ctx, org: &str, cur: &str, d: &Day) -> Result<worker::D1PreparedStatement, ApiError> {
+fn store(
+    ctx: &Ctx,
+    org: &str,
+    cur: &str,
+    d: &Day,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     let t = d.totals();
     db::stmt(
         &ctx.db,
@@ -344,7 +358,7 @@ pub async fn view(
     start: NaiveDate,
     end: NaiveDate,
 ) -> Result<Option<View>, ApiError> {
-    let Some(through) = trusted(ctx, org, cur).await? else {
+    let Some((through, sent_back)) = trusted(ctx, org, cur).await? else {
         db::batch(
             &ctx.db,
             vec![db::stmt(
@@ -357,6 +371,20 @@ pub async fn view(
         .await?;
         return Ok(None);
     };
+    if sent_back {
+        // The cron queues the job at its next run rather than tomorrow
+        // (unless a job holds the cursor now).
+        db::batch(
+            &ctx.db,
+            vec![db::stmt(
+                &ctx.db,
+                "UPDATE metric_cursors SET due_at = ?3 WHERE organization_id = ?1 AND currency = ?2 \
+                 AND due_at > ?4",
+                params![org, cur, ctx.now_ms(), ctx.now_ms() + LEASE_MS],
+            )?],
+        )
+        .await?;
+    }
     if (end - through).num_days() > LIVE_DAYS {
         return Ok(None);
     }
@@ -408,7 +436,12 @@ pub async fn view(
         open_after(ctx, org, cur, end).await?
     } else {
         let open = open_after(ctx, org, cur, through).await?;
-        let live = daily::days(&open, &touched(ctx, org, cur, through, end).await?, through, end);
+        let live = daily::days(
+            &open,
+            &touched(ctx, org, cur, through, end).await?,
+            through,
+            end,
+        );
         totals.extend(live.iter().map(Day::totals));
         cleared.extend(
             live.iter()

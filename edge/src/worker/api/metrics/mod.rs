@@ -124,12 +124,23 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         return Err(FieldError::invalid("format", "must be `json` or `csv`").into());
     }
     let computed = match (agent.is_none() && segment.is_none())
-        .then(|| metrics::month_periods(end, 12).first().map(|m| m.start.min(start)))
+        .then(|| {
+            metrics::month_periods(end, 12)
+                .first()
+                .map(|m| m.start.min(start))
+        })
         .flatten()
     {
-        Some(first) => days::view(ctx, &org.id, cur, first.pred_opt().unwrap_or(first), start, end)
-            .await?
-            .and_then(|v| from_days(v, p)),
+        Some(first) => days::view(
+            ctx,
+            &org.id,
+            cur,
+            first.pred_opt().unwrap_or(first),
+            start,
+            end,
+        )
+        .await?
+        .and_then(|v| from_days(v, p)),
         None => None,
     };
     let Computed {
