@@ -51,6 +51,23 @@ pub fn run(args: &[String]) -> Result<()> {
         remove_dir(&state)?;
         return figures;
     }
+    // `cargo xtask bench metrics [N]`: only the dashboard of an
+    // organization with N invoices (1,000,000 unless told).
+    if args.first().is_some_and(|a| a == "metrics") {
+        let n: u32 = match args.get(1) {
+            Some(v) => v.parse().ok().filter(|n| *n >= 10_000).ok_or(format!(
+                "`{v}` is not a number of invoices of 10,000 or more"
+            ))?,
+            None => 1_000_000,
+        };
+        let t = tools::ensure(false)?;
+        build::all(&t)?;
+        let (stack, state) = Stack::for_run(&t, "bench", root().join("target/bench-logs"))?;
+        let figures = crate::bench_metrics::run(&t, &stack, &state, n);
+        drop(stack);
+        remove_dir(&state)?;
+        return figures;
+    }
     // `cargo xtask bench models`: the risk model's and the forecast's
     // quality on generated histories (native, no stack).
     if args.first().is_some_and(|a| a == "models") {

@@ -10,6 +10,7 @@
 
 mod bench;
 mod bench_billing;
+mod bench_metrics;
 mod bench_models;
 mod bench_reminders;
 mod build;
