@@ -105,11 +105,21 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
         });
     };
     let me = session.me.clone();
+    // On a phone the navigation folds behind a button; choosing a page
+    // folds it again.
+    let open = RwSignal::new(false);
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
     view! {
         <a class="skip" href="#main">{t.skip}</a>
         <header class="bar">
             <span class="org">{me.organization.display_name.clone()}</span>
-            <nav aria-label=t.console>
+            <button type="button" class="menu" aria-controls="console-nav"
+                attr:aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>{t.menu}</button>
+            <nav id="console-nav" aria-label=t.console class:open=move || open.get()>
                 <A href="/console/worklist" attr:aria-current=current("/console/worklist")>{crate::pages::worklist::words::words(session.lang).nav}</A>
                 {team.then(|| view! { <A href="/console/dashboard" attr:aria-current=current("/console/dashboard")>{t.dashboard}</A> })}
                 <A href="/console/customers" attr:aria-current=current("/console/customers")>{t.customers}</A>

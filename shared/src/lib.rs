@@ -12,6 +12,7 @@ pub mod decimal;
 pub mod dispute;
 pub mod error;
 pub mod evidence;
+pub mod fx;
 pub mod ids;
 pub mod invoice;
 pub mod money;

@@ -10,6 +10,7 @@ pub(super) static AR: Words = Words {
     team: "الفريق",
     account: "حسابك",
     sign_out: "تسجيل الخروج",
+    menu: "القائمة",
     loading: "جارٍ التحميل…",
     signed_out: "انتهت جلستك. سجّل الدخول مجددًا.",
     not_found: "لا يوجد شيء هنا، أو أنه يخص مؤسسة أخرى.",

@@ -10,6 +10,7 @@ pub(super) static EN: Words = Words {
     team: "Team",
     account: "Your account",
     sign_out: "Sign out",
+    menu: "Menu",
     loading: "Loading…",
     signed_out: "Your session has ended. Sign in again.",
     not_found: "There is nothing here, or it belongs to another organization.",

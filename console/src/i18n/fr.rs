@@ -10,6 +10,7 @@ pub(super) static FR: Words = Words {
     team: "Équipe",
     account: "Votre compte",
     sign_out: "Se déconnecter",
+    menu: "Menu",
     loading: "Chargement…",
     signed_out: "Votre session est terminée. Reconnectez-vous.",
     not_found: "Il n'y a rien ici, ou cela appartient à une autre organisation.",

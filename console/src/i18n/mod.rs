@@ -36,6 +36,8 @@ pub struct Words {
     pub team: &'static str,
     pub account: &'static str,
     pub sign_out: &'static str,
+    /// The button that opens the navigation on a phone.
+    pub menu: &'static str,
     pub loading: &'static str,
     pub signed_out: &'static str,
     pub not_found: &'static str,

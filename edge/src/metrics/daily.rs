@@ -81,27 +81,22 @@ pub fn days(open: &Open, touched: &[InvoiceHistory], from: NaiveDate, to: NaiveD
     // Changes to the open balances, by day, due date: (amount, count).
     let mut moves: BTreeMap<NaiveDate, BTreeMap<NaiveDate, (i64, i64)>> = BTreeMap::new();
     for inv in touched {
-        let mut before = inv.owed_after(from);
+        let mut before = inv.counted(inv.owed_after(from));
         for d in inv.event_days() {
             if d <= from || d > to {
                 continue;
             }
             let day = on.entry(d).or_insert_with(|| empty(d));
             if inv.issue_date == d {
-                day.sales += inv.total;
+                day.sales += inv.counted(inv.total);
                 day.issued += 1;
             }
             if inv.voided == Some(d) {
-                day.sales -= inv.written_off();
+                day.sales -= inv.counted(inv.written_off());
             }
-            day.collected += inv
-                .payments
-                .iter()
-                .filter(|(p, _)| *p == d)
-                .map(|(_, a)| a)
-                .sum::<i64>();
+            day.collected += inv.received_on(d);
             inv.count_clearing(d, &mut day.cleared);
-            let after = inv.owed_after(d);
+            let after = inv.counted(inv.owed_after(d));
             if after != before {
                 let m = moves.entry(d).or_default().entry(inv.due_date).or_default();
                 m.0 += after - before;

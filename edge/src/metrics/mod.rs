@@ -37,11 +37,15 @@ mod tests;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use settle_shared::Currency;
 use settle_shared::aging::Bucket;
+use settle_shared::fx::Rate;
 
 /// One invoice's history, in minor units of its currency.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceHistory {
+    /// Set when it counts in another (the base) currency.
+    pub in_base: Option<InBase>,
     pub customer_id: String,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -53,7 +57,37 @@ pub struct InvoiceHistory {
     pub voided: Option<NaiveDate>,
 }
 
+/// How an invoice in another currency counts in the base currency: what
+/// it owes, its sale and its write-off at the rate stored on the invoice
+/// (receivables stay at the rate of the day they arose), the money
+/// received at the rate stored on each payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InBase {
+    pub rate: Rate,
+    pub from: Currency,
+    pub to: Currency,
+    /// Money received (refunds negative) in the base currency, by date.
+    pub received: Vec<(NaiveDate, i64)>,
+}
+
 impl InvoiceHistory {
+    /// `amount` of its own currency in the currency its figures count in.
+    pub fn counted(&self, amount: i64) -> i64 {
+        match &self.in_base {
+            Some(b) => b.rate.convert(amount, b.from, b.to),
+            None => amount,
+        }
+    }
+
+    /// Money received on `on`, in the currency its figures count in.
+    pub fn received_on(&self, on: NaiveDate) -> i64 {
+        let money = self
+            .in_base
+            .as_ref()
+            .map_or(&self.payments, |b| &b.received);
+        money.iter().filter(|(d, _)| *d == on).map(|(_, a)| a).sum()
+    }
+
     /// What it still owes after everything dated `on` or before.
     pub fn owed_after(&self, on: NaiveDate) -> i64 {
         if self.voided.is_some_and(|v| v <= on) {
@@ -158,7 +192,7 @@ impl Period {
 /// Receivables after everything dated `on`, and the part not yet due.
 pub fn receivables(invoices: &[InvoiceHistory], on: NaiveDate) -> (i64, i64) {
     invoices.iter().fold((0, 0), |(all, current), i| {
-        let owed = i.owed_after(on);
+        let owed = i.counted(i.owed_after(on));
         (
             all + owed,
             current + if i.due_date >= on { owed } else { 0 },
@@ -174,7 +208,7 @@ pub fn sales(invoices: &[InvoiceHistory], p: Period) -> i64 {
         .map(|i| {
             let issued = if p.holds(i.issue_date) { i.total } else { 0 };
             let voided = i.voided.is_some_and(|v| p.holds(v));
-            issued - if voided { i.written_off() } else { 0 }
+            i.counted(issued) - i.counted(if voided { i.written_off() } else { 0 })
         })
         .sum()
 }
@@ -202,9 +236,10 @@ pub fn figures(invoices: &[InvoiceHistory], p: Period) -> Figures {
     let (receivables_end, current_end) = receivables(invoices, p.end);
     let collected = invoices
         .iter()
-        .flat_map(|i| &i.payments)
-        .filter(|(d, _)| p.holds(*d))
-        .map(|(_, a)| a)
+        .flat_map(|i| {
+            let money = i.in_base.as_ref().map_or(&i.payments, |b| &b.received);
+            money.iter().filter(|(d, _)| p.holds(*d)).map(|(_, a)| a)
+        })
         .sum();
     compose(
         p,
@@ -299,7 +334,7 @@ pub fn late_payments_12m(
 pub fn aging(invoices: &[InvoiceHistory], on: NaiveDate) -> [(i64, u32); 5] {
     let mut open = Open::new();
     for i in invoices {
-        let owed = i.owed_after(on);
+        let owed = i.counted(i.owed_after(on));
         if owed > 0 {
             let e = open.entry(i.due_date).or_default();
             e.0 += owed;

@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use settle_shared::fx::Rate;
 
 pub(super) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -7,6 +8,7 @@ pub(super) fn d(s: &str) -> NaiveDate {
 
 fn inv(customer: &str, issued: &str, due: &str, total: i64) -> InvoiceHistory {
     InvoiceHistory {
+        in_base: None,
         customer_id: customer.into(),
         issue_date: d(issued),
         due_date: d(due),
@@ -182,11 +184,32 @@ pub(super) fn book_of(turns: bool) -> impl Strategy<Value = Vec<InvoiceHistory>>
         prop::collection::vec((0i64..150, low..50_000), 0..4),
         prop::collection::vec((0i64..150, 1i64..30_000), 0..(if turns { 3 } else { 1 })),
         prop::option::of(0i64..150),
+        prop::option::of((1_000_000i64..30_000_000, 1_000_000i64..30_000_000)),
     )
-        .prop_map(|(issued, terms, total, pays, credits, void)| {
+        .prop_map(move |(issued, terms, total, pays, credits, void, fx)| {
             let start = d("2026-01-01");
             let at = |n: i64| start + chrono::Days::new(n as u64);
+            // With `turns`, some invoices are in yen and count in euros: the
+            // invoice at one rate, each payment at a rate of its own.
+            let in_base = fx.filter(|_| turns).map(|(rate, paid)| {
+                let (yen, eur) = (
+                    settle_shared::Currency::parse("JPY").unwrap(),
+                    settle_shared::Currency::parse("EUR").unwrap(),
+                );
+                let paid = Rate::from_billionths(paid).unwrap();
+                InBase {
+                    rate: Rate::from_billionths(rate).unwrap(),
+                    from: yen,
+                    to: eur,
+                    received: pays
+                        .iter()
+                        .filter(|(_, a)| *a != 0)
+                        .map(|(day, a)| (at(issued + day), paid.convert(*a, yen, eur)))
+                        .collect(),
+                }
+            });
             InvoiceHistory {
+                in_base,
                 customer_id: format!("c{}", total % 7),
                 issue_date: at(issued),
                 due_date: at(issued + terms),
@@ -224,4 +247,34 @@ proptest! {
         prop_assert_eq!(a.iter().map(|(x, _)| x).sum::<i64>(), f.receivables_end);
         prop_assert_eq!(a[0].0, f.current_end);
     }
+}
+
+#[test]
+fn in_the_base_currency_at_the_rates_stored_when_it_happened() {
+    let (usd, eur) = (
+        settle_shared::Currency::parse("USD").unwrap(),
+        settle_shared::Currency::parse("EUR").unwrap(),
+    );
+    // $100.00 issued on 2 March at 0.90 (€90.00); $60.00 paid on the 20th
+    // at 0.95 (€57.00): it still owes $40.00, €36.00 at the invoice's rate.
+    let mut a = inv("c1", "2026-03-02", "2026-03-16", 10_000);
+    a.payments = vec![(d("2026-03-20"), 6_000)];
+    a.in_base = Some(InBase {
+        rate: Rate::parse("0.9").unwrap(),
+        from: usd,
+        to: eur,
+        received: vec![(
+            d("2026-03-20"),
+            Rate::parse("0.95").unwrap().convert(6_000, usd, eur),
+        )],
+    });
+    // And €50.00 of the base currency itself, unpaid.
+    let b = inv("c2", "2026-03-10", "2026-04-09", 5_000);
+    let f = figures(&[a, b], MARCH);
+    assert_eq!(
+        (f.sales, f.collected, f.receivables_end, f.current_end),
+        (14_000, 5_700, 8_600, 5_000)
+    );
+    // CEI: (0 + 140 − 86) ÷ (0 + 140 − 50) = 60 %.
+    assert!(close(f.cei, 60.0));
 }

@@ -3,11 +3,12 @@ use super::super::{aging, days_to_pay, figures as by_invoice, monthly as by_mont
 use super::*;
 use proptest::prelude::*;
 
-/// What was owed after `on`, summed by due date from each invoice.
+/// What was owed after `on`, summed by due date from each invoice (in the
+/// currency it counts in).
 fn open_after(book: &[InvoiceHistory], on: NaiveDate) -> Open {
     let mut open = Open::new();
     for i in book {
-        let owed = i.owed_after(on);
+        let owed = i.counted(i.owed_after(on));
         if owed > 0 {
             let e = open.entry(i.due_date).or_default();
             e.0 += owed;
@@ -32,6 +33,7 @@ const LAST: &str = "2026-10-31";
 #[test]
 fn a_day_of_the_worked_example() {
     let mut a = InvoiceHistory {
+        in_base: None,
         customer_id: "c1".into(),
         issue_date: d("2026-02-10"),
         due_date: d("2026-03-12"),
@@ -74,6 +76,7 @@ fn a_day_of_the_worked_example() {
 #[test]
 fn a_missing_day_gives_no_figures() {
     let book = [InvoiceHistory {
+        in_base: None,
         customer_id: "c1".into(),
         issue_date: d("2026-01-05"),
         due_date: d("2026-01-20"),

@@ -66,6 +66,7 @@ pub(super) fn histories(invoices: &[Inv], entries: &[Entry]) -> Vec<InvoiceHisto
         hist.insert(
             &i.id,
             InvoiceHistory {
+                in_base: None,
                 customer_id: i.customer_id.clone(),
                 issue_date: issue,
                 due_date: due,
