@@ -102,6 +102,8 @@ pub fn match_route(method: Method, path: &str) -> Result<Route, NoRoute> {
             ["risk", "train"] => (Post, Route::TrainRisk),
             ["metrics"] => (Get, Route::Metrics),
             ["forecast"] => (Get, Route::Forecast),
+            ["exchange-rates"] => (Get, Route::ExchangeRates),
+            ["exchange-rates", c] => (Method::Put, Route::SetExchangeRate(s(c))),
             ["worklist"] => (Get, Route::Worklist),
             ["worklist", "assign"] => (Post, Route::AssignWorklist),
             ["tasks"] => return pick(method, Route::ListTasks, Route::CreateTask),

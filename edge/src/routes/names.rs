@@ -96,6 +96,8 @@ impl Route {
             Route::Worklist => "worklist.list",
             Route::Metrics => "metrics.get",
             Route::Forecast => "forecast.get",
+            Route::ExchangeRates => "exchange_rates.list",
+            Route::SetExchangeRate(_) => "exchange_rates.set",
             Route::CustomerRisk(_) => "customers.risk",
             Route::TrainRisk => "risk.train",
             Route::CustomerLetter(_) => "customers.letter",

@@ -94,6 +94,8 @@ pub enum Route {
     Worklist,
     Metrics,
     Forecast,
+    ExchangeRates,
+    SetExchangeRate(String),
     CustomerRisk(String),
     TrainRisk,
     CustomerLetter(String),

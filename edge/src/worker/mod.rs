@@ -208,6 +208,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request) -> Result<Response, Api
         Route::Worklist => api::worklist::list(ctx, &req).await,
         Route::Metrics => api::metrics::get(ctx, &req).await,
         Route::Forecast => api::forecast::get(ctx, &req).await,
+        Route::ExchangeRates => api::exchange_rates::list(ctx, &req).await,
+        Route::SetExchangeRate(c) => api::exchange_rates::set(ctx, req, &c).await,
         Route::CustomerRisk(id) => api::risk::customer(ctx, &req, &id).await,
         Route::TrainRisk => api::risk::train_now(ctx, &req).await,
         Route::CustomerLetter(id) => api::worklist::letters::letter(ctx, &req, &id).await,

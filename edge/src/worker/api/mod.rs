@@ -10,6 +10,7 @@ pub mod customers;
 pub mod disputes;
 pub mod emails;
 pub mod evidence;
+pub mod exchange_rates;
 pub mod exports;
 pub mod forecast;
 pub mod imports;

@@ -21,7 +21,74 @@ use crate::worker::db;
 use crate::worker::queue::{self, Job, Outcome};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use settle_shared::Currency;
+use settle_shared::fx::Rate;
 use settle_shared::time::parse_date;
+
+/// Whose books a read or a job takes: one currency as it is, or every
+/// currency counted in the base currency at the rates stored on each
+/// invoice and payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Books {
+    One(Currency),
+    Base(Currency),
+}
+
+impl Books {
+    /// How its days and cursor are keyed: `EUR`, or `*EUR` for every
+    /// currency in euros.
+    pub fn key(self) -> String {
+        match self {
+            Books::One(c) => c.code().to_owned(),
+            Books::Base(c) => format!("*{}", c.code()),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Books> {
+        match key.strip_prefix('*') {
+            Some(c) => Currency::parse(c).ok().map(Books::Base),
+            None => Currency::parse(key).ok().map(Books::One),
+        }
+    }
+
+    /// The currency its figures are in.
+    pub fn currency(self) -> Currency {
+        match self {
+            Books::One(c) | Books::Base(c) => c,
+        }
+    }
+}
+
+/// The currencies the organization has invoices in, one index seek each.
+pub async fn currencies_of(ctx: &Ctx, org: &str) -> Result<Vec<Currency>, ApiError> {
+    #[derive(Deserialize)]
+    struct Next {
+        currency: String,
+    }
+    let mut out: Vec<Currency> = Vec::new();
+    let mut after = String::new();
+    // ISO 4217 has fewer than 200 codes; the bound only guards the loop.
+    for _ in 0..200 {
+        let next: Option<Next> = db::one(db::stmt(
+            &ctx.db,
+            "SELECT currency FROM invoices WHERE organization_id = ?1 AND currency > ?2 ORDER BY currency LIMIT 1",
+            params![org, after.as_str()],
+        )?)
+        .await?;
+        let Some(n) = next else { break };
+        out.extend(Currency::parse(&n.currency).ok());
+        after = n.currency;
+    }
+    Ok(out)
+}
+
+/// The currencies whose invoices `books` takes.
+pub async fn currencies(ctx: &Ctx, org: &str, books: Books) -> Result<Vec<Currency>, ApiError> {
+    match books {
+        Books::One(c) => Ok(vec![c]),
+        Books::Base(_) => currencies_of(ctx, org).await,
+    }
+}
 
 /// Days one job writes at most.
 const CHUNK_DAYS: u64 = 31;
@@ -56,17 +123,53 @@ fn next(d: NaiveDate) -> NaiveDate {
     d.succ_opt().unwrap_or(d)
 }
 
-/// Invoices with their ledger rows up to `to`, from the rows read.
-pub(super) fn histories(invoices: &[Inv], entries: &[Entry]) -> Vec<InvoiceHistory> {
+/// A rate stored on a row, if it is to `base`.
+fn rate_to(base: Currency, currency: Option<&str>, rate: Option<i64>) -> Option<Rate> {
+    (currency == Some(base.code()))
+        .then_some(rate)
+        .flatten()
+        .and_then(Rate::from_billionths)
+}
+
+/// Invoices with their ledger rows, from the rows read, as `books` counts
+/// them; and how many were left out for want of a rate to the base
+/// currency (a payment without one counts at its invoice's).
+pub(super) fn histories(
+    invoices: &[Inv],
+    entries: &[Entry],
+    books: Books,
+) -> (Vec<InvoiceHistory>, usize) {
     let mut hist: std::collections::HashMap<&str, InvoiceHistory> = Default::default();
+    let mut without_rate = 0;
     for i in invoices {
-        let (Some(issue), Some(due)) = (parse_date(&i.issue_date), parse_date(&i.due_date)) else {
+        let (Some(issue), Some(due), Ok(own)) = (
+            parse_date(&i.issue_date),
+            parse_date(&i.due_date),
+            Currency::parse(&i.currency),
+        ) else {
             continue;
+        };
+        let in_base = match books {
+            Books::Base(base) if base != own => {
+                match rate_to(base, i.base_currency.as_deref(), i.base_rate) {
+                    Some(rate) => Some(crate::metrics::InBase {
+                        rate,
+                        from: own,
+                        to: base,
+                        received: vec![],
+                    }),
+                    None => {
+                        without_rate += 1;
+                        continue;
+                    }
+                }
+            }
+            _ => None,
         };
         hist.insert(
             &i.id,
             InvoiceHistory {
-                in_base: None,
+                in_base,
                 customer_id: i.customer_id.clone(),
                 issue_date: issue,
                 due_date: due,
@@ -88,78 +191,107 @@ pub(super) fn histories(invoices: &[Inv], entries: &[Entry]) -> Vec<InvoiceHisto
             continue;
         };
         // The ledger's kinds: money in and out, and credits given or taken back.
-        match e.kind.as_str() {
-            "payment" => h.payments.push((d, e.amount)),
-            "refund" | "chargeback" | "reversal" => h.payments.push((d, -e.amount)),
-            "credit_note" | "discount" => h.credits.push((d, e.amount)),
-            "discount_reversal" => h.credits.push((d, -e.amount)),
-            _ => {}
+        let (amount, money) = match e.kind.as_str() {
+            "payment" => (e.amount, true),
+            "refund" | "chargeback" | "reversal" => (-e.amount, true),
+            "credit_note" | "discount" => (e.amount, false),
+            "discount_reversal" => (-e.amount, false),
+            _ => continue,
+        };
+        if !money {
+            h.credits.push((d, amount));
+            continue;
+        }
+        h.payments.push((d, amount));
+        if let Some(b) = h.in_base.as_mut() {
+            let rate = rate_to(b.to, e.base_currency.as_deref(), e.base_rate).unwrap_or(b.rate);
+            b.received.push((d, rate.convert(amount, b.from, b.to)));
         }
     }
-    hist.into_values().collect()
+    (hist.into_values().collect(), without_rate)
 }
 
 /// The invoices touched after `from` through `to`, with their ledger rows.
 async fn touched(
     ctx: &Ctx,
     org: &str,
-    cur: &str,
+    books: Books,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<InvoiceHistory>, ApiError> {
-    let args = || {
-        params![
-            org,
-            cur,
-            from.to_string(),
-            to.to_string(),
-            ms(next(from)),
-            ms(next(to))
-        ]
-    };
-    let invoices: Vec<Inv> = db::all(db::stmt(
-        &ctx.db,
-        &format!(
-            "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
-             WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft' AND id IN ({TOUCHED})"
-        ),
-        args(),
-    )?)
-    .await?;
-    let entries: Vec<Entry> = db::all(db::stmt(
-        &ctx.db,
-        &format!(
-            "SELECT invoice_id, kind, amount, received_on FROM payments \
-             WHERE organization_id = ?1 AND received_on <= ?4 AND invoice_id IN ({TOUCHED})"
-        ),
-        args(),
-    )?)
-    .await?;
-    Ok(histories(&invoices, &entries))
+    let (mut invoices, mut entries) = (Vec::<Inv>::new(), Vec::<Entry>::new());
+    for c in currencies(ctx, org, books).await? {
+        let args = || {
+            params![
+                org,
+                c.code(),
+                from.to_string(),
+                to.to_string(),
+                ms(next(from)),
+                ms(next(to))
+            ]
+        };
+        invoices.extend(
+            db::all::<Inv>(db::stmt(
+                &ctx.db,
+                &format!(
+                    "SELECT {} FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft' \
+                     AND id IN ({TOUCHED})",
+                    super::INVOICE_COLUMNS
+                ),
+                args(),
+            )?)
+            .await?,
+        );
+        entries.extend(
+            db::all::<Entry>(db::stmt(
+                &ctx.db,
+                &format!(
+                    "SELECT {} FROM payments WHERE organization_id = ?1 AND received_on <= ?4 \
+                     AND invoice_id IN ({TOUCHED})",
+                    super::ENTRY_COLUMNS
+                ),
+                args(),
+            )?)
+            .await?,
+        );
+    }
+    Ok(histories(&invoices, &entries, books).0)
 }
 
 /// The last day the stored days hold true, `None` before any; and whether
 /// something written since sent it back before the day they were computed
 /// through.
-async fn trusted(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<(NaiveDate, bool)>, ApiError> {
+async fn trusted(
+    ctx: &Ctx,
+    org: &str,
+    books: Books,
+) -> Result<Option<(NaiveDate, bool)>, ApiError> {
     let Some(c) = db::one::<Cursor>(db::stmt(
         &ctx.db,
         "SELECT through, computed_at FROM metric_cursors WHERE organization_id = ?1 AND currency = ?2",
-        params![org, cur],
+                params![org, books.key()],
     )?)
     .await?
     else {
         return Ok(None);
     };
+    // Every currency counts for the base currency's days.
+    let only = match books {
+        Books::One(c) => c.code(),
+        Books::Base(_) => "",
+    };
     let since = |sql: &str| -> Result<_, ApiError> {
-        db::stmt(&ctx.db, sql, params![org, c.computed_at, cur])
+        db::stmt(&ctx.db, sql, params![org, c.computed_at, only])
     };
     let invoiced: Option<Earliest> = db::one(since(
-        "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND created_at > ?2 AND currency = ?3",
+        "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND created_at > ?2 \
+         AND (?3 = '' OR currency = ?3)",
     )?)
     .await?;
     let paid: Option<Earliest> = db::one(since(
-        "SELECT MIN(received_on) AS day FROM payments WHERE organization_id = ?1 AND created_at > ?2 AND currency = ?3",
+        "SELECT MIN(received_on) AS day FROM payments WHERE organization_id = ?1 AND created_at > ?2 \
+         AND (?3 = '' OR currency = ?3)",
     )?)
     .await?;
     let written: Vec<NaiveDate> = [invoiced, paid]
@@ -187,28 +319,37 @@ async fn open_after(ctx: &Ctx, org: &str, cur: &str, day: NaiveDate) -> Result<O
     })
 }
 
-/// The day before the first invoice of the currency.
-async fn origin(ctx: &Ctx, org: &str, cur: &str) -> Result<Option<NaiveDate>, ApiError> {
-    let first: Option<Earliest> = db::one(db::stmt(
-        &ctx.db,
-        "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft'",
-        params![org, cur],
-    )?)
-    .await?;
-    Ok(first
-        .and_then(|f| parse_date(&f.day?))
-        .and_then(|d| d.pred_opt()))
+/// The day before the first invoice the books take.
+async fn origin(ctx: &Ctx, org: &str, books: Books) -> Result<Option<NaiveDate>, ApiError> {
+    let mut first: Option<NaiveDate> = None;
+    for c in currencies(ctx, org, books).await? {
+        let day: Option<Earliest> = db::one(db::stmt(
+            &ctx.db,
+            "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft'",
+            params![org, c.code()],
+        )?)
+        .await?;
+        if let Some(d) = day.and_then(|f| parse_date(&f.day?)) {
+            first = Some(first.map_or(d, |f| f.min(d)));
+        }
+    }
+    Ok(first.and_then(|d| d.pred_opt()))
 }
 
 /// The job: writes the next month of days up to yesterday, and queues
 /// itself again while some are left.
-pub async fn run(ctx: &Ctx, org: &str, cur: &str) -> Result<Outcome, ApiError> {
+pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
+    let Some(books) = Books::from_key(key) else {
+        worker::console_error!("metric days {org}: no books `{key}`");
+        return Ok(Outcome::Done);
+    };
+    let cur = key;
     ctx.use_clock_of(org).await?;
     let started = ctx.now_ms();
     let yesterday = ctx.today_utc().pred_opt().unwrap_or_default();
-    let from = match trusted(ctx, org, cur).await? {
+    let from = match trusted(ctx, org, books).await? {
         Some((t, _)) => Some(t),
-        None => origin(ctx, org, cur).await?,
+        None => origin(ctx, org, books).await?,
     };
     let Some(from) = from.filter(|f| *f < yesterday) else {
         // Nothing to write before tomorrow.
@@ -223,7 +364,7 @@ pub async fn run(ctx: &Ctx, org: &str, cur: &str) -> Result<Outcome, ApiError> {
     };
     let to = (from + chrono::Days::new(CHUNK_DAYS)).min(yesterday);
     let open = open_after(ctx, org, cur, from).await?;
-    let days = daily::days(&open, &touched(ctx, org, cur, from, to).await?, from, to);
+    let days = daily::days(&open, &touched(ctx, org, books, from, to).await?, from, to);
     let more = to < yesterday;
     let due = if more {
         ctx.now_ms() + LEASE_MS
@@ -354,12 +495,14 @@ const LIVE_DAYS: i64 = 62;
 pub async fn view(
     ctx: &Ctx,
     org: &str,
-    cur: &str,
+    books: Books,
     from: NaiveDate,
     start: NaiveDate,
     end: NaiveDate,
 ) -> Result<Option<View>, ApiError> {
-    let Some((through, sent_back)) = trusted(ctx, org, cur).await? else {
+    let key = books.key();
+    let cur = key.as_str();
+    let Some((through, sent_back)) = trusted(ctx, org, books).await? else {
         db::batch(
             &ctx.db,
             vec![db::stmt(
@@ -439,7 +582,7 @@ pub async fn view(
         let open = open_after(ctx, org, cur, through).await?;
         let live = daily::days(
             &open,
-            &touched(ctx, org, cur, through, end).await?,
+            &touched(ctx, org, books, through, end).await?,
             through,
             end,
         );

@@ -28,11 +28,16 @@ const MAX_INVOICES: i64 = 50_000;
 struct Inv {
     id: String,
     customer_id: String,
+    currency: String,
     issue_date: String,
     due_date: String,
     total: i64,
     voided_at: Option<i64>,
+    base_currency: Option<String>,
+    base_rate: Option<i64>,
 }
+const INVOICE_COLUMNS: &str =
+    "id, customer_id, currency, issue_date, due_date, total, voided_at, base_currency, base_rate";
 
 #[derive(Deserialize)]
 struct Entry {
@@ -40,7 +45,10 @@ struct Entry {
     kind: String,
     amount: i64,
     received_on: String,
+    base_currency: Option<String>,
+    base_rate: Option<i64>,
 }
+const ENTRY_COLUMNS: &str = "invoice_id, kind, amount, received_on, base_currency, base_rate";
 
 /// The figures of a request, from either source.
 struct Computed {
@@ -52,6 +60,8 @@ struct Computed {
     /// The last pre-aggregated day used; `None`: computed from invoices.
     through: Option<NaiveDate>,
     invoices_read: usize,
+    /// Invoices left out for want of a rate to the base currency.
+    without_rate: usize,
 }
 
 #[derive(Deserialize)]
@@ -107,8 +117,13 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         )
         .into());
     }
-    let currency = currency_of(req, &org)?;
-    let cur = currency.code();
+    // `?currency=base`: every currency, in the base currency.
+    let books = if http::query(req, "currency").as_deref() == Some("base") {
+        days::Books::Base(super::exchange_rates::base_of(&org)?)
+    } else {
+        days::Books::One(currency_of(req, &org)?)
+    };
+    let cur = books.currency().code();
     let p = Period { start, end };
     // `?agent=mem_…` or `none`: the accounts assigned to them (or to no
     // one); `?segment=seg_…`: the invoices that segment's rules take.
@@ -134,7 +149,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         Some(first) => days::view(
             ctx,
             &org.id,
-            cur,
+            books,
             first.pred_opt().unwrap_or(first),
             start,
             end,
@@ -151,10 +166,21 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         pay,
         through,
         invoices_read,
+        without_rate,
     } = match computed {
         Some(c) => c,
-        None => from_invoices(ctx, &org.id, currency, p, agent, segment.as_ref()).await?,
+        None => from_invoices(ctx, &org.id, books, p, agent, segment.as_ref()).await?,
     };
+    // Currencies with invoices and no rate to the base currency yet.
+    let mut unrated: Vec<&'static str> = Vec::new();
+    if let days::Books::Base(base) = books {
+        let rated = super::exchange_rates::rated(ctx, &org.id, base).await?;
+        for c in days::currencies_of(ctx, &org.id).await? {
+            if c != base && !rated.iter().any(|r| r == c.code()) {
+                unrated.push(c.code());
+            }
+        }
+    }
     if http::query(req, "format").as_deref() == Some("csv") {
         return csv(ctx, p, &f, &months, cur);
     }
@@ -216,7 +242,10 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "days": p.days(),
             "source": if through.is_some() { "days" } else { "invoices" },
             "days_through": through.map(|t| t.to_string()),
-            "invoices_read": invoices_read,
+                        "invoices_read": invoices_read,
+            "in_base_currency": matches!(books, days::Books::Base(_)),
+            "invoices_without_rate": without_rate,
+            "currencies_without_rate": unrated,
             "sales": f.sales,
             "collected": f.collected,
             "receivables_start": f.receivables_start,
@@ -257,6 +286,7 @@ fn from_days(v: days::View, p: Period) -> Option<Computed> {
         pay: metrics::pay_days(v.cleared),
         through: Some(v.through),
         invoices_read: 0,
+        without_rate: 0,
     })
 }
 
@@ -265,30 +295,54 @@ fn from_days(v: days::View, p: Period) -> Option<Computed> {
 async fn from_invoices(
     ctx: &Ctx,
     org_id: &str,
-    currency: settle_shared::Currency,
+    books: days::Books,
     p: Period,
     agent: Option<Option<String>>,
     segment: Option<&settle_shared::reminders::SegmentRules>,
 ) -> Result<Computed, ApiError> {
-    let (cur, end) = (currency.code(), p.end);
-    let invoices: Vec<Inv> = db::all(db::stmt(
-        &ctx.db,
-        "SELECT id, customer_id, issue_date, due_date, total, voided_at FROM invoices \
-         WHERE organization_id = ?1 AND currency = ?2 AND issue_date <= ?3 AND status != 'draft' \
-         ORDER BY issue_date DESC LIMIT ?4",
-        params![org_id, cur, end.to_string(), MAX_INVOICES],
-    )?)
-    .await?;
-    let entries: Vec<Entry> = db::all(db::stmt(
-        &ctx.db,
-        "SELECT p.invoice_id, p.kind, p.amount, p.received_on FROM payments p JOIN invoices i ON i.id = p.invoice_id \
-         WHERE p.organization_id = ?1 AND i.organization_id = ?1 AND i.currency = ?2 AND i.issue_date <= ?3 AND p.received_on <= ?3",
-        params![org_id, cur, end.to_string()],
-    )?)
-    .await?;
-    let mut book = days::histories(&invoices, &entries);
+    let end = p.end;
+    let (mut invoices, mut entries) = (Vec::<Inv>::new(), Vec::<Entry>::new());
+    for c in days::currencies(ctx, org_id, books).await? {
+        let left = MAX_INVOICES - invoices.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let cur = c.code();
+        invoices.extend(
+            db::all::<Inv>(db::stmt(
+                &ctx.db,
+                &format!(
+                    "SELECT {INVOICE_COLUMNS} FROM invoices WHERE organization_id = ?1 AND currency = ?2 \
+                     AND issue_date <= ?3 AND status != 'draft' ORDER BY issue_date DESC LIMIT ?4"
+                ),
+                params![org_id, cur, end.to_string(), left],
+            )?)
+            .await?,
+        );
+        entries.extend(
+            db::all::<Entry>(db::stmt(
+                &ctx.db,
+                "SELECT p.invoice_id, p.kind, p.amount, p.received_on, p.base_currency, p.base_rate \
+                 FROM payments p JOIN invoices i ON i.id = p.invoice_id \
+                 WHERE p.organization_id = ?1 AND i.organization_id = ?1 AND i.currency = ?2 \
+                 AND i.issue_date <= ?3 AND p.received_on <= ?3",
+                params![org_id, cur, end.to_string()],
+            )?)
+            .await?,
+        );
+    }
+    let (mut book, without_rate) = days::histories(&invoices, &entries, books);
     if agent.is_some() || segment.is_some() {
-        keep(ctx, org_id, &mut book, agent, segment, currency, end).await?;
+        keep(
+            ctx,
+            org_id,
+            &mut book,
+            agent,
+            segment,
+            books.currency(),
+            end,
+        )
+        .await?;
     }
     Ok(Computed {
         f: metrics::figures(&book, p),
@@ -298,6 +352,7 @@ async fn from_invoices(
         pay: metrics::days_to_pay(&book, p),
         through: None,
         invoices_read: book.len(),
+        without_rate,
     })
 }
 
@@ -351,7 +406,7 @@ async fn keep(
         };
         agent.as_ref().is_none_or(|a| assigned == a)
             && segment.is_none_or(|rules| {
-                settle_shared::Money::new(i.total, currency).is_ok_and(|balance| {
+                settle_shared::Money::new(i.counted(i.total), currency).is_ok_and(|balance| {
                     crate::reminders::segment::matches(
                         rules,
                         &crate::reminders::segment::Facts {
