@@ -129,6 +129,17 @@ impl TestApp {
         )
     }
 
+    pub fn put(&self, path: &str, body: Value) -> Reply {
+        Self::reply(
+            self.http
+                .put(format!("{}{path}", self.base))
+                .bearer_auth(&self.key)
+                .json(&body)
+                .send()
+                .unwrap(),
+        )
+    }
+
     pub fn delete(&self, path: &str) -> Reply {
         Self::reply(
             self.http

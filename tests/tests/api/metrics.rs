@@ -352,3 +352,110 @@ fn the_days_give_the_same_figures_and_a_past_invoice_sends_them_back() {
     let again = from_days(&app, q, &yesterday);
     assert_eq!(figures_only(again), figures_only(back));
 }
+
+fn invoice_in(app: &TestApp, customer: &str, currency: &str, issued: &str, cents: i64) -> String {
+    let r = app.post(
+        "/api/v1/invoices",
+        json!({
+            "customer_id": customer, "number": format!("X-{}", unique()), "currency": currency,
+            "issue_date": issued, "due_date": "2026-03-16",
+            "lines": [{ "description": "Work", "quantity": 1, "unit_amount": cents }]
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+fn set_rate(app: &TestApp, currency: &str, rate: &str) {
+    let r = app.put(
+        &format!("/api/v1/exchange-rates/{currency}"),
+        json!({ "rate": rate }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn in_the_base_currency_at_the_rates_stored_when_it_happened() {
+    let app = TestApp::new();
+    let c = app.create_customer("Fay Rates")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // $100.00 invoiced at 0.90 (€90.00), $60.00 paid at 0.95 (€57.00);
+    // today's rate, 2.00, counts for nothing written before it.
+    set_rate(&app, "USD", "0.90");
+    let usd = invoice_in(&app, &c, "USD", "2026-03-02", 10_000);
+    set_rate(&app, "USD", "0.95");
+    let r = app.post(
+        &format!("/api/v1/invoices/{usd}/payments"),
+        json!({ "amount": 6_000, "currency": "USD", "method": "bank_transfer", "received_on": "2026-03-20" }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    set_rate(&app, "USD", "2");
+    // €50.00 in the base currency; ¥10,000 without any rate to euros.
+    invoice_in(&app, &c, "EUR", "2026-03-10", 5_000);
+    invoice_in(&app, &c, "JPY", "2026-03-11", 10_000);
+
+    let q = "/api/v1/metrics?from=2026-03-01&to=2026-03-31&currency=base";
+    let v = app.get(q).body;
+    assert_eq!(
+        (&v["currency"], &v["in_base_currency"], &v["source"]),
+        (&json!("EUR"), &json!(true), &json!("invoices")),
+        "{v}"
+    );
+    // Sales €140.00; collected €57.00; owed $40.00 at 0.90 plus €50.00.
+    assert_eq!(
+        (&v["sales"], &v["collected"], &v["receivables_end"]),
+        (&json!(14_000), &json!(5_700), &json!(8_600)),
+        "{v}"
+    );
+    assert_eq!(v["invoices_without_rate"], 1);
+    assert_eq!(v["currencies_without_rate"], json!(["JPY"]));
+    // From the metric days: the same figures.
+    let yesterday = (Clock::new(&app).now().date_naive() - chrono::Days::new(1)).to_string();
+    let days = from_days(&app, q, &yesterday);
+    for k in [
+        "sales",
+        "collected",
+        "receivables_end",
+        "cei",
+        "aging",
+        "months",
+    ] {
+        assert_eq!(days[k], v[k], "{k}: {days}");
+    }
+    // One currency alone is still in its own units.
+    let dollars = app
+        .get("/api/v1/metrics?from=2026-03-01&to=2026-03-31&currency=USD")
+        .body;
+    assert_eq!(
+        (&dollars["sales"], &dollars["receivables_end"]),
+        (&json!(10_000), &json!(4_000))
+    );
+
+    let rates = app.get("/api/v1/exchange-rates").body;
+    assert_eq!(rates["base_currency"], "EUR");
+    assert_eq!(rates["data"][0]["currency"], "USD");
+    assert_eq!(rates["data"][0]["rate"], "2");
+    for (path, rate, field) in [
+        ("EUR", "1.1", "currency"),
+        ("EURO", "1.1", "currency"),
+        ("USD", "-1", "rate"),
+        ("USD", "0", "rate"),
+        ("USD", "1e3", "rate"),
+        ("USD", "0.1234567891", "rate"),
+    ] {
+        let r = app.put(
+            &format!("/api/v1/exchange-rates/{path}"),
+            json!({ "rate": rate }),
+        );
+        assert_eq!(
+            (r.status, r.code(), r.body["error"]["field"].as_str()),
+            (422, "invalid_field", Some(field)),
+            "{path} {rate}: {}",
+            r.body
+        );
+    }
+    let r = app.put("/api/v1/exchange-rates/USD", json!({ "rate": 0.9 }));
+    assert_eq!(r.status, 422, "a rate as a JSON number: {}", r.body);
+}

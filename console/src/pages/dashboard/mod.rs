@@ -5,6 +5,7 @@
 
 mod forecast;
 mod months;
+mod rates;
 
 use crate::api;
 use crate::i18n::Lang;
@@ -16,6 +17,7 @@ use settle_portal::format::money;
 
 use forecast::CashForecast;
 use months::Months;
+use rates::ExchangeRates;
 use settle_shared::api::ListResponse;
 use settle_shared::reminders::SegmentResponse;
 
@@ -49,6 +51,9 @@ struct Words {
     by_month_lead: &'static str,
     month: &'static str,
     best: &'static str,
+    in_base: &'static str,
+    through: &'static str,
+    no_rate: &'static str,
 }
 
 static EN: Words = Words {
@@ -74,7 +79,7 @@ static EN: Words = Words {
         ),
         (
             "Sales",
-            "Invoices issued in the period, less those voided in it.",
+            "Invoices issued in the period, less what invoices voided in it still owed.",
         ),
         (
             "Collected",
@@ -117,6 +122,9 @@ static EN: Words = Words {
     by_month_lead: "The twelve months to the period's end, each counted as a period of its own (the last one to the end date).",
     month: "Month",
     best: "Best possible DSO",
+    in_base: "All currencies, in the base currency",
+    through: "From the daily figures, complete to",
+    no_rate: "Left out for want of an exchange rate to the base currency (an admin sets it below):",
 };
 
 static FR: Words = Words {
@@ -142,7 +150,7 @@ static FR: Words = Words {
         ),
         (
             "Ventes",
-            "Factures émises dans la période, moins celles annulées dans la période.",
+            "Factures émises dans la période, moins ce que devaient encore celles annulées dans la période.",
         ),
         (
             "Encaissé",
@@ -185,6 +193,9 @@ static FR: Words = Words {
     by_month_lead: "Les douze mois jusqu'à la fin de la période, chacun compté comme une période (le dernier jusqu'à la date de fin).",
     month: "Mois",
     best: "Meilleur DSO possible",
+    in_base: "Toutes les devises, dans la devise de base",
+    through: "D’après les chiffres quotidiens, complets jusqu’au",
+    no_rate: "Laissées de côté faute de taux de change vers la devise de base (un administrateur le fixe plus bas) :",
 };
 
 static AR: Words = Words {
@@ -208,7 +219,10 @@ static AR: Words = Words {
             "CEI",
             "(الذمم في البداية + المبيعات − الذمم في النهاية) ÷ (الذمم في البداية + المبيعات − الذمم غير المستحقة في النهاية).",
         ),
-        ("المبيعات", "الفواتير الصادرة في الفترة ناقص الملغاة فيها."),
+        (
+            "المبيعات",
+            "الفواتير الصادرة في الفترة ناقص ما بقي مستحقًا على الملغاة فيها.",
+        ),
         (
             "المحصّل",
             "المدفوعات المستلمة في الفترة ناقص المبالغ المستردة.",
@@ -250,6 +264,9 @@ static AR: Words = Words {
     by_month_lead: "الأشهر الاثنا عشر حتى نهاية الفترة، كل شهر فترة قائمة بذاتها (الأخير حتى تاريخ النهاية).",
     month: "الشهر",
     best: "أفضل DSO ممكن",
+    in_base: "كل العملات، بالعملة الأساسية",
+    through: "من الأرقام اليومية، مكتملة حتى",
+    no_rate: "مستبعدة لعدم وجود سعر صرف إلى العملة الأساسية (يحدده المسؤول أدناه):",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -274,6 +291,7 @@ pub fn Dashboard() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let currency = RwSignal::new("EUR".to_owned());
+    let in_base = RwSignal::new(false);
     let agent = RwSignal::new(String::new());
     let segment = RwSignal::new(String::new());
     let asked = RwSignal::new(0u32);
@@ -288,7 +306,14 @@ pub fn Dashboard() -> impl IntoView {
         api::query(&[
             ("from", &from.get_untracked()),
             ("to", &to.get_untracked()),
-            ("currency", &currency.get_untracked()),
+            (
+                "currency",
+                &if in_base.get_untracked() {
+                    "base".to_owned()
+                } else {
+                    currency.get_untracked()
+                },
+            ),
             ("agent", &agent.get_untracked()),
             ("segment", &segment.get_untracked()),
         ])
@@ -314,7 +339,8 @@ pub fn Dashboard() -> impl IntoView {
         <form class="filters no-print" on:submit=move |ev| { ev.prevent_default(); asked.update(|n| *n += 1); }>
             <label>{w.from}<input type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/></label>
             <label>{w.to}<input type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
-            <label>{w.currency}<input size="3" maxlength="3" prop:value=move || currency.get() on:input=move |ev| currency.set(event_target_value(&ev))/></label>
+            <label>{w.currency}<input size="3" maxlength="3" prop:value=move || currency.get() prop:disabled=move || in_base.get() on:input=move |ev| currency.set(event_target_value(&ev))/></label>
+            <label class="check"><input type="checkbox" prop:checked=move || in_base.get() on:change=move |ev| in_base.set(event_target_checked(&ev))/>{w.in_base}</label>
             <label>{w.agent}
                 <select on:change=move |ev| agent.set(event_target_value(&ev))>
                     <option value="">{w.everyone}</option>
@@ -366,7 +392,13 @@ pub fn Dashboard() -> impl IntoView {
                 }).collect_view();
                 let slow = v["slowest_customers"].as_array().cloned().unwrap_or_default();
                 view! {
-                    <p class="muted">{v["from"].as_str().unwrap_or_default().to_owned()}" → "{v["to"].as_str().unwrap_or_default().to_owned()}" · "{w.read}": "{v["invoices_read"].to_string()}</p>
+                    <p class="muted">{v["from"].as_str().unwrap_or_default().to_owned()}" → "{v["to"].as_str().unwrap_or_default().to_owned()}" · "{match v["days_through"].as_str() {
+                        Some(d) => format!("{} {d}", w.through),
+                        None => format!("{}: {}", w.read, v["invoices_read"]),
+                    }}</p>
+                    {v["currencies_without_rate"].as_array().filter(|a| !a.is_empty()).map(|a| view! {
+                        <p class="warning" role="status">{w.no_rate}" "{a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", ")}</p>
+                    })}
                     <dl class="metrics">
                         {w.figures.iter().zip(values).map(|((name, def), value)| view! {
                             <div class="metric"><dt>{*name}</dt><dd class="value">{value}</dd><dd class="def">{*def}</dd></div>
@@ -405,5 +437,6 @@ pub fn Dashboard() -> impl IntoView {
             }
         }}
         <CashForecast asked currency/>
+        <ExchangeRates/>
     }
 }
