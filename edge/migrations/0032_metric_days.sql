@@ -2,7 +2,8 @@
 -- per organization, currency and day, so the dashboard of an organization
 -- with a million invoices reads a few hundred rows. `open` (what was owed
 -- after the day by due date) and `cleared` (invoices cleared per customer)
--- are JSON and come last, so reading the sums before them reads no more.
+-- are text (`metrics::daily::open_text`, `cleared_text`) and come last, so
+-- reading the sums before them reads no more.
 CREATE TABLE metric_days (
     organization_id  TEXT NOT NULL,
     currency         TEXT NOT NULL,

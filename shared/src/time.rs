@@ -15,12 +15,21 @@ pub fn datetime_from_millis(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
-/// Parses `YYYY-MM-DD` strictly.
+/// Parses `YYYY-MM-DD` strictly (by hand: chrono's format strings would
+/// bring their whole parser into the worker for this one shape).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    if s.len() != 10 {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
 }
 
 /// Whole days from `from` to `to` (negative when `to` is earlier).
@@ -47,5 +56,12 @@ mod tests {
         assert!(parse_date("2026-02-30").is_none());
         assert!(parse_date("2026-2-3").is_none());
         assert!(parse_date("26-02-03T").is_none());
+        assert!(parse_date("+026-02-03").is_none());
+        assert!(parse_date("2026-0a-03").is_none());
+        assert!(parse_date("2026/02/03").is_none());
+        assert_eq!(
+            parse_date("0001-01-01"),
+            chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+        );
     }
 }

@@ -15,7 +15,6 @@
 
 use super::{Cleared, Figures, InvoiceHistory, Open, Period};
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
 
 /// One day of an organization's books in one currency.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,16 +76,22 @@ impl Day {
 /// (`open`) and every invoice with something dated after `from` through
 /// `to` (`touched`; others may be among them).
 pub fn days(open: &Open, touched: &[InvoiceHistory], from: NaiveDate, to: NaiveDate) -> Vec<Day> {
-    let mut on: BTreeMap<NaiveDate, Day> = BTreeMap::new();
-    // Changes to the open balances, by day, due date: (amount, count).
-    let mut moves: BTreeMap<NaiveDate, BTreeMap<NaiveDate, (i64, i64)>> = BTreeMap::new();
+    let n = usize::try_from((to - from).num_days()).unwrap_or(0);
+    let mut out: Vec<Day> = (1..=n)
+        .map(|k| empty(from + chrono::Days::new(k as u64)))
+        .collect();
+    // Changes to the open balances on each day: (due date, amount, count).
+    let mut moves: Vec<Vec<(NaiveDate, i64, i64)>> = vec![Vec::new(); n];
     for inv in touched {
         let mut before = inv.counted(inv.owed_after(from));
         for d in inv.event_days() {
-            if d <= from || d > to {
+            let Some(k) = usize::try_from((d - from).num_days() - 1)
+                .ok()
+                .filter(|k| *k < n)
+            else {
                 continue;
-            }
-            let day = on.entry(d).or_insert_with(|| empty(d));
+            };
+            let day = &mut out[k];
             if inv.issue_date == d {
                 day.sales += inv.counted(inv.total);
                 day.issued += 1;
@@ -98,20 +103,15 @@ pub fn days(open: &Open, touched: &[InvoiceHistory], from: NaiveDate, to: NaiveD
             inv.count_clearing(d, &mut day.cleared);
             let after = inv.counted(inv.owed_after(d));
             if after != before {
-                let m = moves.entry(d).or_default().entry(inv.due_date).or_default();
-                m.0 += after - before;
-                m.1 += i64::from(after > 0) - i64::from(before > 0);
+                let count = i64::from(after > 0) - i64::from(before > 0);
+                moves[k].push((inv.due_date, after - before, count));
             }
             before = after;
         }
     }
     let mut running = open.clone();
-    let mut out = Vec::new();
-    let mut d = from;
-    while d < to {
-        let Some(next) = d.succ_opt() else { break };
-        d = next;
-        for (due, (amount, count)) in moves.remove(&d).unwrap_or_default() {
+    for (day, moved) in out.iter_mut().zip(moves) {
+        for (due, amount, count) in moved {
             let e = running.entry(due).or_default();
             e.0 += amount;
             e.1 = u32::try_from(i64::from(e.1) + count).unwrap_or(0);
@@ -119,11 +119,55 @@ pub fn days(open: &Open, touched: &[InvoiceHistory], from: NaiveDate, to: NaiveD
                 running.remove(&due);
             }
         }
-        let mut day = on.remove(&d).unwrap_or_else(|| empty(d));
         day.open = running.clone();
-        out.push(day);
     }
     out
+}
+
+/// [`Open`] as stored: `due amount count` for each due date, `;` between.
+pub fn open_text(open: &Open) -> String {
+    let rows: Vec<String> = open
+        .iter()
+        .map(|(due, (amount, count))| format!("{due} {amount} {count}"))
+        .collect();
+    rows.join(";")
+}
+
+/// [`open_text`] read back; `None` when it is not such a text.
+pub fn open_from_text(text: &str) -> Option<Open> {
+    let mut out = Open::new();
+    for row in text.split(';').filter(|r| !r.is_empty()) {
+        let mut f = row.split(' ');
+        let due = f.next()?.parse().ok()?;
+        out.insert(due, (f.next()?.parse().ok()?, f.next()?.parse().ok()?));
+    }
+    Some(out)
+}
+
+/// [`Cleared`] as stored: `customer count days late` per customer, `;`
+/// between (customer ids hold neither).
+pub fn cleared_text(cleared: &Cleared) -> String {
+    let rows: Vec<String> = cleared
+        .iter()
+        .map(|(c, (n, days, late))| format!("{c} {n} {days} {late}"))
+        .collect();
+    rows.join(";")
+}
+
+/// [`cleared_text`] read back; `None` when it is not such a text.
+pub fn cleared_from_text(text: &str) -> Option<Cleared> {
+    let mut out = Cleared::new();
+    for row in text.split(';').filter(|r| !r.is_empty()) {
+        let mut f = row.split(' ');
+        let c = f.next()?.to_owned();
+        let v = (
+            f.next()?.parse().ok()?,
+            f.next()?.parse().ok()?,
+            f.next()?.parse().ok()?,
+        );
+        out.insert(c, v);
+    }
+    Some(out)
 }
 
 fn empty(day: NaiveDate) -> Day {

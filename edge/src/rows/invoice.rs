@@ -2,7 +2,6 @@
 //! zone and what the invoice list needs), and its API view.
 
 use super::local_date;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use settle_shared::api::{InvoiceRef, InvoiceResponse, LineResponse};
 use settle_shared::decimal::Milli;
@@ -85,7 +84,7 @@ impl InvoiceRow {
     /// The API view. `now_ms` decides "overdue" in the customer's time zone.
     pub fn view(&self, lines: &[LineRow], now_ms: i64) -> InvoiceResponse {
         let status = self.status();
-        let due = NaiveDate::parse_from_str(&self.due_date, "%Y-%m-%d").unwrap_or_default();
+        let due = settle_shared::time::parse_date(&self.due_date).unwrap_or_default();
         let amount_due = crate::ledger::due(status, self.total, self.amount_paid);
         InvoiceResponse {
             id: self.id.clone(),
@@ -152,7 +151,7 @@ impl InvoiceRow {
         if self.status() != InvoiceStatus::Open || self.dispute_id.is_some() {
             return None;
         }
-        let issued = NaiveDate::parse_from_str(&self.issue_date, "%Y-%m-%d").ok()?;
+        let issued = settle_shared::time::parse_date(&self.issue_date)?;
         let today = local_date(now_ms, &self.time_zone);
         discount::offer(&terms, issued, today, self.total, self.amount_paid).map(|o| (terms, o))
     }

@@ -197,7 +197,13 @@ impl Selection {
 
 /// The number of a subscription's invoice for the period starting `start`.
 pub fn invoice_number(subscription_number: &str, start: NaiveDate) -> String {
-    format!("{subscription_number}-{}", start.format("%Y%m%d"))
+    use chrono::Datelike;
+    format!(
+        "{subscription_number}-{:04}{:02}{:02}",
+        start.year(),
+        start.month(),
+        start.day()
+    )
 }
 
 /// A period as printed: its first and last day.

@@ -135,6 +135,10 @@ proptest! {
         prop_assert_eq!(&after, &open_after(&book, mid));
         two.extend(days(&after, &touched(&book, mid, last), mid, last));
         prop_assert_eq!(&one, &two);
+        for day in &one {
+            prop_assert_eq!(open_from_text(&open_text(&day.open)), Some(day.open.clone()));
+            prop_assert_eq!(cleared_from_text(&cleared_text(&day.cleared)), Some(day.cleared.clone()));
+        }
 
         let totals: Vec<Totals> = one.iter().map(Day::totals).collect();
         let s = origin + chrono::Days::new(1 + start);

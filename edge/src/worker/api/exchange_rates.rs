@@ -107,15 +107,11 @@ pub async fn set(ctx: &Ctx, req: Request, currency: &str) -> Result<Response, Ap
 
 /// The currencies with a rate to `base` set.
 pub async fn rated(ctx: &Ctx, org_id: &str, base: Currency) -> Result<Vec<String>, ApiError> {
-    #[derive(Deserialize)]
-    struct C {
-        currency: String,
-    }
-    let rows: Vec<C> = db::all(db::stmt(
+    let rows: Vec<super::metrics::days::Text> = db::all(db::stmt(
         &ctx.db,
-        "SELECT currency FROM exchange_rates WHERE organization_id = ?1 AND base_currency = ?2",
+        "SELECT currency AS v FROM exchange_rates WHERE organization_id = ?1 AND base_currency = ?2",
         params![org_id, base.code()],
     )?)
     .await?;
-    Ok(rows.into_iter().map(|c| c.currency).collect())
+    Ok(rows.into_iter().filter_map(|c| c.v).collect())
 }

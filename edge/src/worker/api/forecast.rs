@@ -109,7 +109,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     )?)
     .await?;
 
-    let date = |s: &str| s.parse::<NaiveDate>().ok();
+    let date = settle_shared::time::parse_date;
     let mut in_plan: HashSet<String> = HashSet::new();
     let mut instalments = Vec::new();
     for p in &plans {

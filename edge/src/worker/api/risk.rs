@@ -65,8 +65,8 @@ pub async fn train_org(ctx: &Ctx, org_id: &str) -> Result<usize, ApiError> {
             let exp = settle_shared::Currency::parse(&r.currency).ok()?.exponent();
             Some(Past {
                 customer_id: r.customer_id.clone(),
-                issue_date: r.issue_date.parse().ok()?,
-                due_date: r.due_date.parse().ok()?,
+                issue_date: settle_shared::time::parse_date(&r.issue_date)?,
+                due_date: settle_shared::time::parse_date(&r.due_date)?,
                 amount: r.total as f64 / 10f64.powi(i32::from(exp)),
                 settled: (r.status == "paid")
                     .then(|| r.paid_on.as_deref().and_then(|d| d.parse().ok()))

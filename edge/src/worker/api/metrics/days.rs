@@ -61,23 +61,21 @@ impl Books {
 
 /// The currencies the organization has invoices in, one index seek each.
 pub async fn currencies_of(ctx: &Ctx, org: &str) -> Result<Vec<Currency>, ApiError> {
-    #[derive(Deserialize)]
-    struct Next {
-        currency: String,
-    }
     let mut out: Vec<Currency> = Vec::new();
     let mut after = String::new();
     // ISO 4217 has fewer than 200 codes; the bound only guards the loop.
     for _ in 0..200 {
-        let next: Option<Next> = db::one(db::stmt(
+        let next: Option<Text> = db::one(db::stmt(
             &ctx.db,
-            "SELECT currency FROM invoices WHERE organization_id = ?1 AND currency > ?2 ORDER BY currency LIMIT 1",
+            "SELECT currency AS v FROM invoices WHERE organization_id = ?1 AND currency > ?2 ORDER BY currency LIMIT 1",
             params![org, after.as_str()],
         )?)
         .await?;
-        let Some(n) = next else { break };
-        out.extend(Currency::parse(&n.currency).ok());
-        after = n.currency;
+        let Some(n) = next.and_then(|n| n.v) else {
+            break;
+        };
+        out.extend(Currency::parse(&n).ok());
+        after = n;
     }
     Ok(out)
 }
@@ -101,9 +99,11 @@ struct Cursor {
     computed_at: i64,
 }
 
+/// One text column, read `AS v` (one row type for every such read keeps
+/// the worker small).
 #[derive(Deserialize)]
-struct Earliest {
-    day: Option<String>,
+pub struct Text {
+    pub v: Option<String>,
 }
 
 /// The invoices touched after `from` through `to` (issued, paid, credited
@@ -284,19 +284,19 @@ async fn trusted(
     let since = |sql: &str| -> Result<_, ApiError> {
         db::stmt(&ctx.db, sql, params![org, c.computed_at, only])
     };
-    let invoiced: Option<Earliest> = db::one(since(
-        "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND created_at > ?2 \
+    let invoiced: Option<Text> = db::one(since(
+        "SELECT MIN(issue_date) AS v FROM invoices WHERE organization_id = ?1 AND created_at > ?2 \
          AND (?3 = '' OR currency = ?3)",
     )?)
     .await?;
-    let paid: Option<Earliest> = db::one(since(
-        "SELECT MIN(received_on) AS day FROM payments WHERE organization_id = ?1 AND created_at > ?2 \
+    let paid: Option<Text> = db::one(since(
+        "SELECT MIN(received_on) AS v FROM payments WHERE organization_id = ?1 AND created_at > ?2 \
          AND (?3 = '' OR currency = ?3)",
     )?)
     .await?;
     let written: Vec<NaiveDate> = [invoiced, paid]
         .into_iter()
-        .filter_map(|e| parse_date(&e?.day?))
+        .filter_map(|e| parse_date(&e?.v?))
         .collect();
     let through = parse_date(&c.through);
     Ok(daily::trusted_through(through, &written).map(|t| (t, Some(t) != through)))
@@ -304,32 +304,31 @@ async fn trusted(
 
 /// What was owed after `day` as stored; empty before the first row.
 async fn open_after(ctx: &Ctx, org: &str, cur: &str, day: NaiveDate) -> Result<Open, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        open: String,
-    }
-    let row: Option<Row> = db::one(db::stmt(
+    let row: Option<Text> = db::one(db::stmt(
         &ctx.db,
-        "SELECT open FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day = ?3",
+        "SELECT open AS v FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day = ?3",
         params![org, cur, day.to_string()],
     )?)
     .await?;
-    row.map_or(Ok(Open::new()), |r| {
-        serde_json::from_str(&r.open).map_err(|e| ApiError::internal(format!("metric day: {e}")))
-    })
+    match row.and_then(|r| r.v) {
+        None => Ok(Open::new()),
+        Some(t) => {
+            daily::open_from_text(&t).ok_or_else(|| ApiError::internal("metric day unreadable"))
+        }
+    }
 }
 
 /// The day before the first invoice the books take.
 async fn origin(ctx: &Ctx, org: &str, books: Books) -> Result<Option<NaiveDate>, ApiError> {
     let mut first: Option<NaiveDate> = None;
     for c in currencies(ctx, org, books).await? {
-        let day: Option<Earliest> = db::one(db::stmt(
+        let day: Option<Text> = db::one(db::stmt(
             &ctx.db,
-            "SELECT MIN(issue_date) AS day FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft'",
+            "SELECT MIN(issue_date) AS v FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft'",
             params![org, c.code()],
         )?)
         .await?;
-        if let Some(d) = day.and_then(|f| parse_date(&f.day?)) {
+        if let Some(d) = day.and_then(|f| parse_date(&f.v?)) {
             first = Some(first.map_or(d, |f| f.min(d)));
         }
     }
@@ -425,8 +424,8 @@ fn store(
             t.collected,
             t.receivables,
             t.current,
-            serde_json::to_string(&d.open).unwrap_or_default(),
-            serde_json::to_string(&d.cleared).unwrap_or_default()
+            daily::open_text(&d.open),
+            daily::cleared_text(&d.cleared)
         ],
     )
 }
@@ -562,19 +561,15 @@ pub async fn view(
             })
         })
         .collect();
-    #[derive(Deserialize)]
-    struct Clearings {
-        cleared: String,
-    }
-    let stored: Vec<Clearings> = db::all(db::stmt(
+    let stored: Vec<Text> = db::all(db::stmt(
         &ctx.db,
-        "SELECT cleared FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day >= ?3 AND day <= ?4",
+        "SELECT cleared AS v FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day >= ?3 AND day <= ?4",
         params![org, cur, start.to_string(), last.to_string()],
     )?)
     .await?;
     let mut cleared: Vec<Cleared> = stored
         .iter()
-        .filter_map(|c| serde_json::from_str(&c.cleared).ok())
+        .filter_map(|c| daily::cleared_from_text(c.v.as_deref()?))
         .collect();
     let open_end = if end <= through {
         open_after(ctx, org, cur, end).await?

@@ -54,11 +54,8 @@ pub async fn letter(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
         .into_iter()
         .filter_map(|r| {
             let due = ledger::due(InvoiceStatus::Open, r.total, r.amount_paid);
-            let days_late = r
-                .due_date
-                .parse::<chrono::NaiveDate>()
-                .ok()
-                .map(|d| (today - d).num_days())?;
+            let days_late =
+                settle_shared::time::parse_date(&r.due_date).map(|d| (today - d).num_days())?;
             (due > 0).then_some(Item {
                 number: r.number,
                 issue_date: r.issue_date,

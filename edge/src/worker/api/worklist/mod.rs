@@ -137,7 +137,12 @@ pub async fn book(ctx: &Ctx, org_id: &str) -> Result<Book, ApiError> {
     let risk = super::risk::of_customers(ctx, org_id, &id_refs).await?;
     let promised: HashMap<String, chrono::NaiveDate> = promised
         .into_iter()
-        .filter_map(|p| Some((p.customer_id, p.promised_date.parse().ok()?)))
+        .filter_map(|p| {
+            Some((
+                p.customer_id,
+                settle_shared::time::parse_date(&p.promised_date)?,
+            ))
+        })
         .collect();
     let accounts: Vec<Account> = customers
         .into_iter()
