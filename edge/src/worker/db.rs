@@ -90,23 +90,47 @@ pub fn stmt(db: &D1Database, sql: &str, args: Vec<V>) -> Result<D1PreparedStatem
         .map_err(|e| ApiError::internal(format!("bind `{sql}`: {e}")))
 }
 
+/// A query's answer before its rows are typed. The query runs in a boxed
+/// future of its own, so each row type adds only its decoding to the
+/// worker, not another copy of the query's await.
+type Raw<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>>>>;
+
+fn first_raw(s: D1PreparedStatement) -> Raw<JsValue> {
+    Box::pin(async move {
+        let promise = s
+            .inner()
+            .first(None)
+            .map_err(|e| ApiError::internal(format!("query one: {:?}", worker::Error::from(e))))?;
+        worker::wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| ApiError::internal(format!("query one: {}", worker::Error::from(e))))
+    })
+}
+
+fn all_raw(s: D1PreparedStatement) -> Raw<D1Result> {
+    Box::pin(async move {
+        let r = s
+            .all()
+            .await
+            .map_err(|e| ApiError::internal(format!("query all: {e}")))?;
+        match r.error() {
+            Some(err) => Err(ApiError::internal(format!("query all: {err}"))),
+            None => Ok(r),
+        }
+    })
+}
+
 /// The first row, if any.
 pub async fn one<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Option<T>, ApiError> {
-    s.first::<T>(None)
-        .await
+    serde_wasm_bindgen::from_value(first_raw(s).await?)
         .map_err(|e| ApiError::internal(format!("query one: {e}")))
 }
 
 /// All rows.
 pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
-    let r = s
-        .all()
-        .await
-        .map_err(|e| ApiError::internal(format!("query all: {e}")))?;
-    if let Some(err) = r.error() {
-        return Err(ApiError::internal(format!("query all: {err}")));
-    }
-    r.results::<T>()
+    all_raw(s)
+        .await?
+        .results::<T>()
         .map_err(|e| ApiError::internal(format!("decode rows: {e}")))
 }
 

@@ -36,9 +36,11 @@ pub async fn json_body_or_default<T: DeserializeOwned + Default>(
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, then shape: a truncated body is invalid JSON even when
     // its first values already have the wrong type.
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::from_json(&e))?;
-    serde_json::from_value(value).map_err(|e| ApiError::from_json(&e))
+    serde_json::from_value(json_value(bytes)?).map_err(|e| ApiError::from_json(&e))
+}
+
+fn json_value(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::from_json(&e))
 }
 
 /// The body, refused past [`MAX_BODY_BYTES`] without reading the rest
@@ -102,11 +104,20 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// A JSON response.
+/// A JSON response. Only the encoding is generic: the response is built
+/// once for every body type (the worker has some eighty).
 pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
-    let resp = Response::from_json(body)
+    json_text(status, serde_json::to_string(body))
+}
+
+fn json_text(status: u16, text: serde_json::Result<String>) -> Result<Response, ApiError> {
+    let text = text.map_err(|e| ApiError::internal(format!("encode: {e}")))?;
+    let mut resp = Response::from_bytes(text.into_bytes())
         .map_err(|e| ApiError::internal(format!("encode: {e}")))?
         .with_status(status);
+    resp.headers_mut()
+        .set("Content-Type", "application/json")
+        .map_err(|e| ApiError::internal(format!("header: {e}")))?;
     no_store(resp)
 }
 
