@@ -247,8 +247,8 @@ async fn touched(
             db::all::<Entry>(db::stmt(
                 &ctx.db,
                 &format!(
-                    "SELECT {} FROM payments WHERE organization_id = ?1 AND received_on <= ?4 \
-                     AND invoice_id IN ({TOUCHED})",
+                    "SELECT {} FROM payments WHERE organization_id = ?1 AND currency = ?2 \
+                     AND received_on <= ?4 AND invoice_id IN ({TOUCHED})",
                     super::ENTRY_COLUMNS
                 ),
                 args(),
