@@ -29,6 +29,16 @@ fn sizes(path: &Path) -> Result<(u64, u64, u64)> {
     Ok((raw, count("gzip -9 -c")?, count("brotli -q 11 -c")?))
 }
 
+/// Installs `oha`, the load generator, unless it is there.
+fn ensure_oha() -> Result<()> {
+    if output(Command::new("oha").arg("--version")).is_some() {
+        return Ok(());
+    }
+    step("install oha (load generator)", || {
+        proc::run(Command::new("cargo").args(["install", "oha", "--version", "1.10.0", "--locked"]))
+    })
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     // `cargo xtask bench reminders`: only the reminder cron figure.
     let only_reminders = args.first().is_some_and(|a| a == "reminders");
@@ -61,6 +71,7 @@ pub fn run(args: &[String]) -> Result<()> {
             None => 1_000_000,
         };
         let t = tools::ensure(false)?;
+        ensure_oha()?;
         build::all(&t)?;
         let (stack, state) = Stack::for_run(&t, "bench", root().join("target/bench-logs"))?;
         let figures = crate::bench_metrics::run(&t, &stack, &state, n);
@@ -90,16 +101,8 @@ pub fn run(args: &[String]) -> Result<()> {
             proc::run(Command::new("apt-get").args(["install", "-y", "brotli"]))
         })?;
     }
-    if everything && output(Command::new("oha").arg("--version")).is_none() {
-        step("install oha (load generator)", || {
-            proc::run(Command::new("cargo").args([
-                "install",
-                "oha",
-                "--version",
-                "1.10.0",
-                "--locked",
-            ]))
-        })?;
+    if everything {
+        ensure_oha()?;
     }
     build::all(&t)?;
     let root = root();

@@ -54,21 +54,23 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
         "INSERT INTO customers (id, organization_id, name, email, email_lower, locale, time_zone, created_at)
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last_customer})
          SELECT printf('cus_%012x%020x', {at}, i), '{org}', 'Customer ' || i, 'c' || i || '@bench.example', 'c' || i || '@bench.example', 'en', 'UTC', {at} FROM n;
-         CREATE TEMP TABLE bench AS
-         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
-         SELECT i, date('{first}', '+' || (i * {DAYS} / {n}) || ' days') AS issued,
-           date('{first}', '+' || (i * {DAYS} / {n} + 20 + i % 40) || ' days') AS paid,
-           1000 + (i * 7919) % 90000 AS total FROM n;
          INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, subtotal, tax, total, amount_paid, created_at)
+         WITH RECURSIVE {bench}
          SELECT printf('inv_%012x%020x', {at}, i), '{org}', printf('cus_%012x%020x', {at}, i % {CUSTOMERS}), 'M-' || i, 'EUR',
            CASE WHEN i % 50 != 0 AND paid < '{today}' THEN 'paid' ELSE 'open' END, issued, date(issued, '+30 days'),
-           total, 0, total, CASE WHEN i % 50 != 0 AND paid < '{today}' THEN total ELSE 0 END, {at} FROM bench;
+           total, 0, total, CASE WHEN i % 50 != 0 AND paid < '{today}' THEN total ELSE 0 END, {at} FROM b;
          INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, received_on, created_at)
+         WITH RECURSIVE {bench}
          SELECT printf('pay_%012x%020x', {at}, i), '{org}', printf('inv_%012x%020x', {at}, i), 'payment', 'bank_transfer', total, 'EUR', paid, {at}
-         FROM bench WHERE i % 50 != 0 AND paid < '{today}';
-         DROP TABLE bench;",
+         FROM b WHERE i % 50 != 0 AND paid < '{today}';",
         last_customer = CUSTOMERS - 1,
-        last = n - 1,
+        bench = format!(
+            "n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}), \
+             b AS (SELECT i, date('{first}', '+' || (i * {DAYS} / {n}) || ' days') AS issued, \
+             date('{first}', '+' || (i * {DAYS} / {n} + 20 + i % 40) || ' days') AS paid, \
+             1000 + (i * 7919) % 90000 AS total FROM n)",
+            last = n - 1
+        ),
     );
     let file = state.join("bench-metrics.sql");
     std::fs::write(&file, sql).map_err(|e| e.to_string())?;
