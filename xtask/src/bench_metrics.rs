@@ -107,24 +107,32 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
         std::thread::sleep(Duration::from_secs(2));
     };
     let job_s = started.elapsed().as_secs();
-    let oha = output(
-        Command::new("oha")
-            .args([
-                "-n",
-                "200",
-                "-c",
-                "2",
-                "--no-tui",
-                "--output-format",
-                "json",
-                "-H",
-            ])
-            .arg(format!("Authorization: Bearer {key}"))
-            .arg(&url),
-    )
-    .ok_or("oha failed (install it with `cargo xtask bench`)")?;
-    let o: Value = serde_json::from_str(&oha).map_err(|e| e.to_string())?;
-    let ms = |p: &str| o["latencyPercentiles"][p].as_f64().unwrap_or(f64::NAN) * 1000.0;
+    let load = |url: &str, n: &str| -> Result<Value> {
+        let out = output(
+            Command::new("oha")
+                .args([
+                    "-n",
+                    n,
+                    "-c",
+                    "2",
+                    "--no-tui",
+                    "--output-format",
+                    "json",
+                    "-H",
+                ])
+                .arg(format!("Authorization: Bearer {key}"))
+                .arg(url),
+        )
+        .ok_or("oha failed")?;
+        serde_json::from_str(&out).map_err(|e| e.to_string())
+    };
+    let o = load(&url, "200")?;
+    // A year-long period reads a year of days and their clearings.
+    let year = load(
+        &format!("{url}&from={}", today - chrono::Days::new(365)),
+        "50",
+    )?;
+    let ms = |o: &Value, p: &str| o["latencyPercentiles"][p].as_f64().unwrap_or(f64::NAN) * 1000.0;
     // A day later: a day of invoices and payments, and the nightly job.
     op.advance(86_400)?;
     let day = format!(
@@ -158,10 +166,19 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
     );
     println!("| the job writing {DAYS} days, a month per queued job | {job_s} s |");
     println!(
-        "| a read from the days: p50 / p95 / p99 over 200 (oha, 2 connections) | {:.0} / {:.0} / {:.0} ms |",
-        ms("p50"),
-        ms("p95"),
-        ms("p99")
+        "| a read from the days, 30 days: p50 / p95 / p99 over 200 (oha, 2 connections) | {:.0} / {:.0} / {:.0} ms |",
+        ms(&o, "p50"),
+        ms(&o, "p95"),
+        ms(&o, "p99")
+    );
+    println!(
+        "| a read from the days, a year: p50 / p95 over 50 | {:.0} / {:.0} ms |",
+        ms(&year, "p50"),
+        ms(&year, "p95")
+    );
+    println!(
+        "| status codes | {} · {} |",
+        o["statusCodeDistribution"], year["statusCodeDistribution"]
     );
     println!(
         "| the nightly job for one day ({} new invoices), cron to done | {nightly_ms} ms |",
