@@ -49,7 +49,7 @@ pub async fn train_org(ctx: &Ctx, org_id: &str) -> Result<usize, ApiError> {
     let rows: Vec<Row> = db::all(db::stmt(
         &ctx.db,
         "SELECT i.customer_id, i.issue_date, i.due_date, i.total, i.currency, i.status, \
-           (SELECT MAX(p.received_on) FROM payments p WHERE p.invoice_id = i.id) AS paid_on, \
+           (SELECT MAX(p.received_on) FROM payments p INDEXED BY payments_by_invoice WHERE p.organization_id = i.organization_id AND p.invoice_id = i.id) AS paid_on, \
            (SELECT MIN(d.created_at) FROM disputes d WHERE d.invoice_id = i.id) AS disputed_at, \
            (SELECT MIN(pr.ended_at) FROM promises pr WHERE pr.invoice_id = i.id AND pr.status = 'broken') AS broken_at, \
            (c.autopay_method_id IS NOT NULL) AS automatic \

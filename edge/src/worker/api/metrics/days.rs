@@ -235,8 +235,9 @@ async fn touched(
             db::all::<Inv>(db::stmt(
                 &ctx.db,
                 &format!(
-                    "SELECT {} FROM invoices WHERE organization_id = ?1 AND currency = ?2 AND status != 'draft' \
-                     AND id IN ({TOUCHED})",
+                    // `+`: look each touched id up, never walk the currency.
+                    "SELECT {} FROM invoices WHERE +organization_id = ?1 AND +currency = ?2 \
+                     AND status != 'draft' AND id IN ({TOUCHED})",
                     super::INVOICE_COLUMNS
                 ),
                 args(),
@@ -247,8 +248,8 @@ async fn touched(
             db::all::<Entry>(db::stmt(
                 &ctx.db,
                 &format!(
-                    "SELECT {} FROM payments WHERE organization_id = ?1 AND currency = ?2 \
-                     AND received_on <= ?4 AND invoice_id IN ({TOUCHED})",
+                    "SELECT {} FROM payments WHERE organization_id = ?1 AND +currency = ?2 \
+                     AND +received_on <= ?4 AND invoice_id IN ({TOUCHED})",
                     super::ENTRY_COLUMNS
                 ),
                 args(),

@@ -322,11 +322,14 @@ async fn from_invoices(
         entries.extend(
             db::all::<Entry>(db::stmt(
                 &ctx.db,
-                "SELECT p.invoice_id, p.kind, p.amount, p.received_on, p.base_currency, p.base_rate \
-                 FROM payments p JOIN invoices i ON i.id = p.invoice_id \
-                 WHERE p.organization_id = ?1 AND i.organization_id = ?1 AND i.currency = ?2 \
-                 AND i.issue_date <= ?3 AND p.received_on <= ?3",
-                params![org_id, cur, end.to_string()],
+                // The ledger rows of the invoices just read, each looked up
+                // by its invoice (not every payment of the organization).
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM payments WHERE organization_id = ?1 AND +received_on <= ?3 \
+                     AND invoice_id IN (SELECT id FROM invoices WHERE organization_id = ?1 AND currency = ?2 \
+                     AND issue_date <= ?3 AND status != 'draft' ORDER BY issue_date DESC LIMIT ?4)"
+                ),
+                params![org_id, cur, end.to_string(), left],
             )?)
             .await?,
         );
