@@ -15,6 +15,9 @@ CREATE TABLE metric_days (
     current_amount   INTEGER NOT NULL,
     open             TEXT NOT NULL,
     cleared          TEXT NOT NULL,
+    -- On a month's last day: the whole month's clearings, so a read of a
+    -- year takes twelve of these instead of 365 days of them.
+    cleared_month    TEXT,
     PRIMARY KEY (organization_id, currency, day)
 ) WITHOUT ROWID;
 

@@ -249,6 +249,35 @@ pub fn monthly(days: &[Totals], end: NaiveDate, months: u32) -> Option<Vec<(Peri
         .collect()
 }
 
+/// The last day of `d`'s month.
+pub fn month_end(d: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    d.with_day(1)
+        .and_then(|f| f.checked_add_months(chrono::Months::new(1)))
+        .and_then(|n| n.pred_opt())
+        .unwrap_or(d)
+}
+
+/// How a read takes the clearings of `start ..= last`: whole calendar
+/// months inside it from their last day's clearings of the month (the
+/// month ends returned), the other days one by one (the ranges returned).
+pub fn cover(start: NaiveDate, last: NaiveDate) -> (Vec<(NaiveDate, NaiveDate)>, Vec<NaiveDate>) {
+    use chrono::Datelike;
+    let (mut ranges, mut ends) = (Vec::new(), Vec::new());
+    let mut first = start;
+    while first <= last {
+        let end = month_end(first);
+        if first.day() == 1 && end <= last {
+            ends.push(end);
+        } else {
+            ranges.push((first, end.min(last)));
+        }
+        let Some(next) = end.succ_opt() else { break };
+        first = next;
+    }
+    (ranges, ends)
+}
+
 /// The clearings of several days summed per customer, for
 /// [`super::pay_days`].
 pub fn cleared<'a>(days: impl IntoIterator<Item = &'a Cleared>) -> Cleared {

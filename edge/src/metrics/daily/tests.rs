@@ -1,6 +1,7 @@
 use super::super::tests::{book_of, d};
 use super::super::{aging, days_to_pay, figures as by_invoice, monthly as by_month, pay_days};
 use super::*;
+use chrono::Datelike;
 use proptest::prelude::*;
 
 /// What was owed after `on`, summed by due date from each invoice (in the
@@ -104,6 +105,30 @@ fn a_missing_day_gives_no_figures() {
 }
 
 #[test]
+fn whole_months_are_read_from_their_last_day() {
+    // 10 March to 20 May: 10–31 March day by day, April whole, 1–20 May.
+    let (ranges, ends) = cover(d("2026-03-10"), d("2026-05-20"));
+    assert_eq!(
+        ranges,
+        [
+            (d("2026-03-10"), d("2026-03-31")),
+            (d("2026-05-01"), d("2026-05-20"))
+        ]
+    );
+    assert_eq!(ends, [d("2026-04-30")]);
+    // A leap February, whole; a single day.
+    assert_eq!(
+        cover(d("2028-02-01"), d("2028-02-29")),
+        (vec![], vec![d("2028-02-29")])
+    );
+    assert_eq!(
+        cover(d("2026-03-31"), d("2026-03-31")),
+        (vec![(d("2026-03-31"), d("2026-03-31"))], vec![])
+    );
+    assert_eq!(month_end(d("2026-12-15")), d("2026-12-31"));
+}
+
+#[test]
 fn a_past_dated_write_sends_the_days_back() {
     let through = Some(d("2026-03-31"));
     assert_eq!(trusted_through(through, &[]), through);
@@ -150,6 +175,14 @@ proptest! {
         prop_assert_eq!(end.aging(), aging(&book, p.end));
         let in_p = one.iter().filter(|x| p.holds(x.day)).map(|x| &x.cleared);
         prop_assert_eq!(pay_days(cleared(in_p)), days_to_pay(&book, p));
+        // The same through whole months summed first, as the worker reads.
+        let (ranges, ends) = cover(p.start, p.end);
+        let by_day = |a: NaiveDate, b: NaiveDate| {
+            cleared(one.iter().filter(|x| a <= x.day && x.day <= b).map(|x| &x.cleared))
+        };
+        let mut parts: Vec<Cleared> = ranges.iter().map(|(a, b)| by_day(*a, *b)).collect();
+        parts.extend(ends.iter().map(|e| by_day(e.with_day(1).unwrap(), *e)));
+        prop_assert_eq!(pay_days(cleared(&parts)), days_to_pay(&book, p));
         prop_assert_eq!(monthly(&totals, p.end, 12).unwrap(), by_month(&book, p.end, 12));
     }
 }

@@ -19,7 +19,7 @@ use crate::worker::cron::Scope;
 use crate::worker::ctx::Ctx;
 use crate::worker::db;
 use crate::worker::queue::{self, Job, Outcome};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use settle_shared::Currency;
 use settle_shared::fx::Rate;
@@ -88,8 +88,6 @@ pub async fn currencies(ctx: &Ctx, org: &str, books: Books) -> Result<Vec<Curren
     }
 }
 
-/// Days one job writes at most.
-const CHUNK_DAYS: u64 = 31;
 /// How long a queued job holds its cursor before the cron queues another.
 const LEASE_MS: i64 = 10 * 60 * 1000;
 
@@ -319,6 +317,26 @@ async fn open_after(ctx: &Ctx, org: &str, cur: &str, day: NaiveDate) -> Result<O
     }
 }
 
+/// The clearings stored for each day of `from ..= to`.
+async fn cleared_of(
+    ctx: &Ctx,
+    org: &str,
+    cur: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Cleared>, ApiError> {
+    let rows: Vec<Text> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT cleared AS v FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day >= ?3 AND day <= ?4",
+        params![org, cur, from.to_string(), to.to_string()],
+    )?)
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|c| daily::cleared_from_text(c.v.as_deref()?))
+        .collect())
+}
+
 /// The day before the first invoice the books take.
 async fn origin(ctx: &Ctx, org: &str, books: Books) -> Result<Option<NaiveDate>, ApiError> {
     let mut first: Option<NaiveDate> = None;
@@ -362,9 +380,18 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
         .await?;
         return Ok(Outcome::Done);
     };
-    let to = (from + chrono::Days::new(CHUNK_DAYS)).min(yesterday);
+    // A month at a time, so each month's last day can hold its clearings.
+    let to = daily::month_end(next(from)).min(yesterday);
     let open = open_after(ctx, org, cur, from).await?;
     let days = daily::days(&open, &touched(ctx, org, books, from, to).await?, from, to);
+    // The month's days stored before this run, when it starts mid-month.
+    let month_start = next(from).with_day(1).unwrap_or(from);
+    let mut month: Vec<Cleared> = if month_start <= from {
+        cleared_of(ctx, org, cur, month_start, from).await?
+    } else {
+        Vec::new()
+    };
+    month.extend(days.iter().map(|d| d.cleared.clone()));
     let more = to < yesterday;
     let due = if more {
         ctx.now_ms() + LEASE_MS
@@ -373,7 +400,8 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
     };
     let mut writes = Vec::with_capacity(days.len() + 1);
     for d in &days {
-        writes.push(store(ctx, org, cur, d)?);
+        let whole = (daily::month_end(d.day) == d.day).then(|| daily::cleared(&month));
+        writes.push(store(ctx, org, cur, d, whole.as_ref())?);
     }
     writes.push(cursor(ctx, org, cur, &to.to_string(), started, due)?);
     db::batch(&ctx.db, writes).await?;
@@ -410,12 +438,14 @@ fn store(
     org: &str,
     cur: &str,
     d: &Day,
+    month: Option<&Cleared>,
 ) -> Result<worker::D1PreparedStatement, ApiError> {
     let t = d.totals();
     db::stmt(
         &ctx.db,
         "INSERT OR REPLACE INTO metric_days (organization_id, currency, day, sales, issued, collected, \
-         receivables, current_amount, open, cleared) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         receivables, current_amount, open, cleared, cleared_month) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             org,
             cur,
@@ -426,7 +456,8 @@ fn store(
             t.receivables,
             t.current,
             daily::open_text(&d.open),
-            daily::cleared_text(&d.cleared)
+            daily::cleared_text(&d.cleared),
+            month.map(daily::cleared_text)
         ],
     )
 }
@@ -562,16 +593,39 @@ pub async fn view(
             })
         })
         .collect();
-    let stored: Vec<Text> = db::all(db::stmt(
+    // Whole months from their last day, the rest day by day.
+    let (mut ranges, ends) = daily::cover(start, last);
+    let months: Vec<Text> = db::all(db::stmt(
         &ctx.db,
-        "SELECT cleared AS v FROM metric_days WHERE organization_id = ?1 AND currency = ?2 AND day >= ?3 AND day <= ?4",
-        params![org, cur, start.to_string(), last.to_string()],
+        "SELECT day || ' ' || COALESCE(cleared_month, '-') AS v FROM metric_days \
+         WHERE organization_id = ?1 AND currency = ?2 AND day IN (SELECT value FROM json_each(?3))",
+        params![
+            org,
+            cur,
+            serde_json::to_string(&ends.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        ],
     )?)
     .await?;
-    let mut cleared: Vec<Cleared> = stored
-        .iter()
-        .filter_map(|c| daily::cleared_from_text(c.v.as_deref()?))
-        .collect();
+    let mut cleared: Vec<Cleared> = Vec::new();
+    for end in ends {
+        let key = end.to_string();
+        let whole = months
+            .iter()
+            .filter_map(|m| {
+                m.v.as_deref()?
+                    .strip_prefix(key.as_str())?
+                    .strip_prefix(' ')
+            })
+            .find_map(daily::cleared_from_text);
+        match whole {
+            Some(c) => cleared.push(c),
+            None => ranges.push((end.with_day(1).unwrap_or(end), end)),
+        }
+    }
+    for (a, b) in ranges {
+        cleared.extend(cleared_of(ctx, org, cur, a, b).await?);
+    }
     let open_end = if end <= through {
         open_after(ctx, org, cur, end).await?
     } else {
