@@ -117,7 +117,7 @@ fn Frame(session: Session, children: Children) -> impl IntoView {
         <header class="bar">
             <span class="org">{me.organization.display_name.clone()}</span>
             <button type="button" class="menu" aria-controls="console-nav"
-                attr:aria-expanded=move || open.get().to_string()
+                aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)>{t.menu}</button>
             <nav id="console-nav" aria-label=t.console class:open=move || open.get()>
                 <A href="/console/worklist" attr:aria-current=current("/console/worklist")>{crate::pages::worklist::words::words(session.lang).nav}</A>

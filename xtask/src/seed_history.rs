@@ -4,8 +4,9 @@
 //! time or late by the pattern of `settle_edge::risk::simulate` (a lateness
 //! of each customer's own, automatic payers seldom late, large invoices and
 //! disputes more often late), the last ones still open and some overdue.
-//! Then it trains the risk model, so the worklist, the risk on each
-//! customer page and the metrics have a year to show.
+//! Then it trains the risk model and has the cron write the metric days,
+//! so the worklist, the risk on each customer page and the dashboard have
+//! a year to show.
 
 use crate::Result;
 use crate::proc::step;
@@ -68,6 +69,14 @@ pub fn run(args: &[String]) -> Result<()> {
         .send()
         .and_then(|r| r.json())
         .map_err(|e| e.to_string())?;
+    // The dashboard's first read makes the cursor of its metric days; one
+    // cron run then writes the thirteen months (a queued job per month).
+    reqwest::blocking::Client::new()
+        .get(format!("{base}/api/v1/metrics"))
+        .bearer_auth(&demo.api_key)
+        .send()
+        .map_err(|e| e.to_string())?;
+    crate::clock::Operator::new(base, org).cron()?;
     println!(
         "\n{} invoices over 13 months, {open} still open; the risk model learned from {} of them.\nOpen the worklist: {base}/console/worklist",
         h.len(),

@@ -58,7 +58,7 @@ struct Words {
 
 static EN: Words = Words {
     title: "Dashboard",
-    lead: "Collections in one currency over a period. Each figure says how it is counted.",
+    lead: "Collections over a period, in one currency or all of them in the base currency. Each figure says how it is counted.",
     from: "From",
     to: "To",
     currency: "Currency",
@@ -129,7 +129,7 @@ static EN: Words = Words {
 
 static FR: Words = Words {
     title: "Tableau de bord",
-    lead: "Le recouvrement dans une devise sur une période. Chaque chiffre dit comment il est compté.",
+    lead: "Le recouvrement sur une période, dans une devise ou toutes dans la devise de base. Chaque chiffre dit comment il est compté.",
     from: "Du",
     to: "Au",
     currency: "Devise",
@@ -200,7 +200,7 @@ static FR: Words = Words {
 
 static AR: Words = Words {
     title: "لوحة المؤشرات",
-    lead: "التحصيل بعملة واحدة خلال فترة. كل رقم يوضح طريقة حسابه.",
+    lead: "التحصيل خلال فترة، بعملة واحدة أو بكل العملات بالعملة الأساسية. كل رقم يوضح طريقة حسابه.",
     from: "من",
     to: "إلى",
     currency: "العملة",

@@ -150,8 +150,8 @@ pub fn Worklist() -> impl IntoView {
                                             <td class="num">{start + i + 1}</td>
                                             <td><A href=format!("/console/customers/{}", item.customer_id)>{item.name.clone()}</A></td>
                                             <td class="num">{amounts(&item.overdue, &locale)}</td>
-                                            <td class="num">{item.days_overdue}</td>
-                                            <td class="num">
+                                            <td class="num" data-label=w.days>{item.days_overdue}</td>
+                                            <td class="num" data-label=w.priority>
                                                 <meter min="0" max="100" value=item.priority aria-hidden="true"></meter>
                                                 " "{format!("{:.0}", item.priority)}
                                             </td>
