@@ -43,4 +43,5 @@ CREATE INDEX invoices_by_issue ON invoices (organization_id, currency, issue_dat
 CREATE INDEX invoices_by_org_issue ON invoices (organization_id, issue_date);
 CREATE INDEX invoices_by_created ON invoices (organization_id, created_at);
 CREATE INDEX payments_by_day ON payments (organization_id, received_on);
+CREATE INDEX invoices_voided ON invoices (organization_id, voided_at) WHERE status = 'void';
 CREATE INDEX payments_by_created ON payments (organization_id, created_at);

@@ -40,7 +40,7 @@ impl Rate {
         {
             return Err(RateError::Syntax);
         }
-        if int.len() > 7 {
+        if int.trim_start_matches('0').len() > 7 {
             return Err(RateError::TooLarge);
         }
         let whole: i64 = int.parse().map_err(|_| RateError::Syntax)?;
@@ -126,6 +126,7 @@ mod tests {
         assert_eq!(Rate::parse("1000000.1"), Err(RateError::TooLarge));
         assert_eq!(Rate::parse("12345678"), Err(RateError::TooLarge));
         assert_eq!(Rate::from_billionths(0), None);
+        assert_eq!(Rate::parse("00000001"), Ok(Rate::ONE));
     }
 
     #[test]

@@ -399,8 +399,9 @@ fn insert_row(
         &ctx.db,
         "INSERT INTO payments (id, organization_id, invoice_id, kind, method, amount, currency, reference, received_on, external_id, created_at, \
          base_currency, base_rate) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, x.base_currency, x.rate \
-         FROM (SELECT 1) LEFT JOIN exchange_rates x ON x.organization_id = ?2 AND x.currency = ?7",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+         (SELECT base_currency FROM exchange_rates WHERE organization_id = ?2 AND currency = ?7), \
+         (SELECT rate FROM exchange_rates WHERE organization_id = ?2 AND currency = ?7))",
         params![
             id,
             org_id,

@@ -636,11 +636,28 @@ fn step_actions_apply_once_after_the_step_is_sent() {
     assert_eq!(r.status, 200, "{}", r.body);
     let (c, email) = customer(&app, "Lars", "UTC", "en");
     let inv = invoice(&app, &c, start.date_naive() + Duration::days(1));
+    // The dashboard's first read: the cron writes the metric days as the
+    // clock moves, the invoice's issue date among them.
+    let before = app.get(&format!("/api/v1/invoices/{inv}")).body;
+    let metrics = format!(
+        "/api/v1/metrics?currency={}&from={}",
+        before["currency"].as_str().unwrap(),
+        before["issue_date"].as_str().unwrap()
+    );
+    assert_eq!(app.get(&metrics).status, 200);
     clock.travel_to(start + Duration::days(2) + Duration::hours(12));
     let after = app.get(&format!("/api/v1/invoices/{inv}")).body;
     assert_eq!(
         after["total"], 10_150,
         "1.5 % of 100.00 added once: {after}"
+    );
+    // The fee raised a total already counted in the stored days: they were
+    // sent back and written again, and the sale counts the fee.
+    let m = app.get(&metrics).body;
+    assert_eq!(
+        (&m["source"], &m["sales"]),
+        (&json!("days"), &json!(10_150)),
+        "{m}"
     );
     let lines = after["lines"].as_array().unwrap();
     assert!(

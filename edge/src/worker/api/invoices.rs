@@ -126,8 +126,9 @@ pub(super) fn issue(
         "INSERT INTO invoices (id, organization_id, customer_id, number, currency, status, issue_date, due_date, memo, \
          subtotal, tax, total, created_at, next_reminder_at, replaces_invoice_id, early_payment_bp, early_payment_days, \
          base_currency, base_rate) \
-         SELECT ?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, x.base_currency, x.rate \
-         FROM (SELECT 1) LEFT JOIN exchange_rates x ON x.organization_id = ?2 AND x.currency = ?5",
+         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, \
+         (SELECT base_currency FROM exchange_rates WHERE organization_id = ?2 AND currency = ?5), \
+         (SELECT rate FROM exchange_rates WHERE organization_id = ?2 AND currency = ?5))",
         params![
             id,
             i.org_id,

@@ -117,6 +117,14 @@ async fn apply_actions(
                     ),
                     params![amount, &inv.id],
                 )?);
+                // Its sale was counted on its issue date: the metric days
+                // from then on are written again (see metrics::days).
+                stmts.push(crate::worker::api::metrics::days::send_back(
+                    ctx,
+                    &org.id,
+                    &inv.currency,
+                    &inv.issue_date,
+                )?);
                 done.push(
                     json!({ "action": "late_fee", "amount": amount, "currency": inv.currency }),
                 );

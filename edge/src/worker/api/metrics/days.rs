@@ -258,6 +258,26 @@ async fn touched(
     Ok(histories(&invoices, &entries, books).0)
 }
 
+/// Sends the days of `currency` (and of the base currency) back to before
+/// `issued`: an invoice issued then changed its total (a late fee), which
+/// the job cannot see by dates. The cron queues the job at its next run.
+pub fn send_back(
+    ctx: &Ctx,
+    org: &str,
+    currency: &str,
+    issued: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    let before = parse_date(issued)
+        .and_then(|d| d.pred_opt())
+        .map_or(String::new(), |d| d.to_string());
+    db::stmt(
+        &ctx.db,
+        "UPDATE metric_cursors SET through = ?3, due_at = 0 WHERE organization_id = ?1 \
+         AND (currency = ?2 OR currency LIKE '*%') AND through > ?3",
+        params![org, currency, before],
+    )
+}
+
 /// The last day the stored days hold true, `None` before any; and whether
 /// something written since sent it back before the day they were computed
 /// through.
@@ -273,6 +293,9 @@ async fn trusted(
     )?)
     .await?
     else {
+        return Ok(None);
+    };
+    let Some(through) = parse_date(&c.through) else {
         return Ok(None);
     };
     // Every currency counts for the base currency's days.
@@ -297,8 +320,7 @@ async fn trusted(
         .into_iter()
         .filter_map(|e| parse_date(&e?.v?))
         .collect();
-    let through = parse_date(&c.through);
-    Ok(daily::trusted_through(through, &written).map(|t| (t, Some(t) != through)))
+    Ok(daily::trusted_through(Some(through), &written).map(|t| (t, t != through)))
 }
 
 /// What was owed after `day` as stored; empty before the first row.
@@ -363,8 +385,18 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
     };
     let cur = key;
     ctx.use_clock_of(org).await?;
-    let started = ctx.now_ms();
+    // A minute early: a row stamped just before this run but committed
+    // after its reads is still looked at by the next one.
+    let started = ctx.now_ms() - 60_000;
     let yesterday = ctx.today_utc().pred_opt().unwrap_or_default();
+    let seen = db::one::<Cursor>(db::stmt(
+        &ctx.db,
+        "SELECT through, computed_at FROM metric_cursors WHERE organization_id = ?1 AND currency = ?2",
+        params![org, cur],
+    )?)
+    .await?
+    .map(|c| c.through)
+    .unwrap_or_default();
     let from = match trusted(ctx, org, books).await? {
         Some((t, _)) => Some(t),
         None => origin(ctx, org, books).await?,
@@ -375,7 +407,7 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
         let due = ms(ctx.today_utc()) + 86_400_000;
         db::batch(
             &ctx.db,
-            vec![cursor(ctx, org, cur, &through, started, due)?],
+            vec![cursor(ctx, org, cur, &seen, &through, started, due)?],
         )
         .await?;
         return Ok(Outcome::Done);
@@ -403,7 +435,7 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
         let whole = (daily::month_end(d.day) == d.day).then(|| daily::cleared(&month));
         writes.push(store(ctx, org, cur, d, whole.as_ref())?);
     }
-    writes.push(cursor(ctx, org, cur, &to.to_string(), started, due)?);
+    writes.push(cursor(ctx, org, cur, &seen, &to.to_string(), started, due)?);
     db::batch(&ctx.db, writes).await?;
     if more {
         let job = Job::MetricDays {
@@ -417,10 +449,13 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
     Ok(Outcome::Done)
 }
 
+/// Moves the cursor on, unless another run moved it since this one read
+/// it (`seen`): then that run's days stand and this one's change nothing.
 fn cursor(
     ctx: &Ctx,
     org: &str,
     cur: &str,
+    seen: &str,
     through: &str,
     computed_at: i64,
     due_at: i64,
@@ -428,8 +463,8 @@ fn cursor(
     db::stmt(
         &ctx.db,
         "UPDATE metric_cursors SET through = ?3, computed_at = ?4, due_at = ?5 \
-         WHERE organization_id = ?1 AND currency = ?2",
-        params![org, cur, through, computed_at, due_at],
+         WHERE organization_id = ?1 AND currency = ?2 AND through = ?6",
+        params![org, cur, through, computed_at, due_at, seen],
     )
 }
 
@@ -483,15 +518,19 @@ pub async fn sweep(ctx: &Ctx, scope: Scope<'_>) -> Result<usize, ApiError> {
     )?)
     .await?;
     for d in &due {
-        db::batch(
+        // Two overlapping cron runs lease it once.
+        let leased = db::batch(
             &ctx.db,
             vec![db::stmt(
                 &ctx.db,
-                "UPDATE metric_cursors SET due_at = ?3 WHERE organization_id = ?1 AND currency = ?2",
-                params![&d.organization_id, &d.currency, ctx.now_ms() + LEASE_MS],
+                "UPDATE metric_cursors SET due_at = ?3 WHERE organization_id = ?1 AND currency = ?2 AND due_at <= ?4",
+                params![&d.organization_id, &d.currency, ctx.now_ms() + LEASE_MS, ctx.now_ms()],
             )?],
         )
         .await?;
+        if leased.first().is_none_or(|r| db::changes(r) == 0) {
+            continue;
+        }
         let job = Job::MetricDays {
             organization_id: d.organization_id.clone(),
             currency: d.currency.clone(),
@@ -534,6 +573,13 @@ pub async fn view(
     let key = books.key();
     let cur = key.as_str();
     let Some((through, sent_back)) = trusted(ctx, org, books).await? else {
+        let has = currencies_of(ctx, org).await?;
+        if !match books {
+            Books::One(c) => has.contains(&c),
+            Books::Base(_) => !has.is_empty(),
+        } {
+            return Ok(None);
+        }
         db::batch(
             &ctx.db,
             vec![db::stmt(

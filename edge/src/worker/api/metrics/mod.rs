@@ -198,9 +198,15 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     .await?;
     let disputes: Vec<Dispute> = db::all(db::stmt(
         &ctx.db,
-        "SELECT created_at, resolved_at FROM disputes WHERE organization_id = ?1 AND currency IS ?4 \
+        "SELECT created_at, resolved_at FROM disputes WHERE organization_id = ?1 AND (?4 = '*' OR currency IS ?4) \
          AND ((created_at >= ?2 AND created_at < ?3) OR (resolved_at >= ?2 AND resolved_at < ?3))",
-        params![&org.id, from_ms, to_ms, cur],
+        // In the base currency, disputes in every currency.
+        params![
+            &org.id,
+            from_ms,
+            to_ms,
+            if matches!(books, days::Books::Base(_)) { "*" } else { cur }
+        ],
     )?)
     .await?;
     let conduct = metrics::conduct(
@@ -302,11 +308,10 @@ async fn from_invoices(
 ) -> Result<Computed, ApiError> {
     let end = p.end;
     let (mut invoices, mut entries) = (Vec::<Inv>::new(), Vec::<Entry>::new());
-    for c in days::currencies(ctx, org_id, books).await? {
-        let left = MAX_INVOICES - invoices.len() as i64;
-        if left <= 0 {
-            break;
-        }
+    // Each currency its share of the cap, so none is left out.
+    let currencies = days::currencies(ctx, org_id, books).await?;
+    let left = MAX_INVOICES / currencies.len().max(1) as i64;
+    for c in currencies {
         let cur = c.code();
         invoices.extend(
             db::all::<Inv>(db::stmt(
