@@ -385,9 +385,7 @@ pub async fn run(ctx: &Ctx, org: &str, key: &str) -> Result<Outcome, ApiError> {
     };
     let cur = key;
     ctx.use_clock_of(org).await?;
-    // A minute early: a row stamped just before this run but committed
-    // after its reads is still looked at by the next one.
-    let started = ctx.now_ms() - 60_000;
+    let started = ctx.now_ms();
     let yesterday = ctx.today_utc().pred_opt().unwrap_or_default();
     let seen = db::one::<Cursor>(db::stmt(
         &ctx.db,
