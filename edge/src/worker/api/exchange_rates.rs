@@ -107,7 +107,7 @@ pub async fn set(ctx: &Ctx, req: Request, currency: &str) -> Result<Response, Ap
 
 /// The currencies with a rate to `base` set.
 pub async fn rated(ctx: &Ctx, org_id: &str, base: Currency) -> Result<Vec<String>, ApiError> {
-    let rows: Vec<super::metrics::days::Text> = db::all(db::stmt(
+    let rows: Vec<super::metrics::books::Text> = db::all(db::stmt(
         &ctx.db,
         "SELECT currency AS v FROM exchange_rates WHERE organization_id = ?1 AND base_currency = ?2",
         params![org_id, base.code()],

@@ -5,6 +5,7 @@
 //! segment's figures, from the invoices issued by the period's end (at most
 //! [`MAX_INVOICES`], the most recent) and their ledger rows.
 
+pub mod books;
 pub mod days;
 
 use crate::error::ApiError;
@@ -119,9 +120,9 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     }
     // `?currency=base`: every currency, in the base currency.
     let books = if http::query(req, "currency").as_deref() == Some("base") {
-        days::Books::Base(super::exchange_rates::base_of(&org)?)
+        books::Books::Base(super::exchange_rates::base_of(&org)?)
     } else {
-        days::Books::One(currency_of(req, &org)?)
+        books::Books::One(currency_of(req, &org)?)
     };
     let cur = books.currency().code();
     let p = Period { start, end };
@@ -173,9 +174,9 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     };
     // Currencies with invoices and no rate to the base currency yet.
     let mut unrated: Vec<&'static str> = Vec::new();
-    if let days::Books::Base(base) = books {
+    if let books::Books::Base(base) = books {
         let rated = super::exchange_rates::rated(ctx, &org.id, base).await?;
-        for c in days::currencies_of(ctx, &org.id).await? {
+        for c in books::currencies_of(ctx, &org.id).await? {
             if c != base && !rated.iter().any(|r| r == c.code()) {
                 unrated.push(c.code());
             }
@@ -205,7 +206,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             &org.id,
             from_ms,
             to_ms,
-            if matches!(books, days::Books::Base(_)) { "*" } else { cur }
+            if matches!(books, books::Books::Base(_)) { "*" } else { cur }
         ],
     )?)
     .await?;
@@ -249,7 +250,7 @@ pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             "source": if through.is_some() { "days" } else { "invoices" },
             "days_through": through.map(|t| t.to_string()),
                         "invoices_read": invoices_read,
-            "in_base_currency": matches!(books, days::Books::Base(_)),
+            "in_base_currency": matches!(books, books::Books::Base(_)),
             "invoices_without_rate": without_rate,
             "currencies_without_rate": unrated,
             "sales": f.sales,
@@ -301,7 +302,7 @@ fn from_days(v: days::View, p: Period) -> Option<Computed> {
 async fn from_invoices(
     ctx: &Ctx,
     org_id: &str,
-    books: days::Books,
+    books: books::Books,
     p: Period,
     agent: Option<Option<String>>,
     segment: Option<&settle_shared::reminders::SegmentRules>,
@@ -309,7 +310,7 @@ async fn from_invoices(
     let end = p.end;
     let (mut invoices, mut entries) = (Vec::<Inv>::new(), Vec::<Entry>::new());
     // Each currency its share of the cap, so none is left out.
-    let currencies = days::currencies(ctx, org_id, books).await?;
+    let currencies = books::currencies(ctx, org_id, books).await?;
     let left = MAX_INVOICES / currencies.len().max(1) as i64;
     for c in currencies {
         let cur = c.code();
@@ -339,7 +340,7 @@ async fn from_invoices(
             .await?,
         );
     }
-    let (mut book, without_rate) = days::histories(&invoices, &entries, books);
+    let (mut book, without_rate) = books::histories(&invoices, &entries, books);
     if agent.is_some() || segment.is_some() {
         keep(
             ctx,
