@@ -23,18 +23,7 @@ pub fn run(t: &Tools, stack: &mut Stack, state: &Path, n: u32) -> Result<()> {
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| e.to_string())?;
-    let v: Value = http
-        .post(format!("{}/api/v1/organizations", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "name": "Bench Subscriptions", "branding": { "display_name": "Bench Subscriptions", "support_email": "ar@bench.example" } }))
-        .send()
-        .and_then(|r| r.json())
-        .map_err(|e| e.to_string())?;
-    let org = v["organization"]["id"]
-        .as_str()
-        .ok_or("organization not created")?
-        .to_owned();
-    let key = v["api_key"].as_str().ok_or("no api key")?.to_owned();
+    let (org, key) = stack.bench_organization(&http, "Bench Subscriptions", json!({}))?;
     let base_url = stack.base_url.clone();
     let api = |method: reqwest::Method, path: &str, body: Option<Value>| -> Result<Value> {
         let mut r = http

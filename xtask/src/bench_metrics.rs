@@ -28,18 +28,8 @@ pub fn run(t: &Tools, stack: &Stack, state: &Path, n: u32) -> Result<()> {
         .timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| e.to_string())?;
-    let v: Value = http
-        .post(format!("{}/api/v1/organizations", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "name": "Bench Metrics", "branding": { "display_name": "Bench Metrics", "support_email": "ar@bench.example", "default_currency": "EUR" } }))
-        .send()
-        .and_then(|r| r.json())
-        .map_err(|e| e.to_string())?;
-    let org = v["organization"]["id"]
-        .as_str()
-        .ok_or("organization not created")?
-        .to_owned();
-    let key = v["api_key"].as_str().ok_or("no api key")?.to_owned();
+    let (org, key) =
+        stack.bench_organization(&http, "Bench Metrics", json!({ "default_currency": "EUR" }))?;
     let op = Operator::new(&stack.base_url, &org);
     let now: chrono::DateTime<chrono::Utc> = op.now()?["now"]
         .as_str()

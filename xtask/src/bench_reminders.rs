@@ -21,17 +21,7 @@ const DUE: u32 = 2_000;
 
 pub fn run(t: &Tools, stack: &Stack, state: &Path) -> Result<()> {
     let http = reqwest::blocking::Client::new();
-    let v: serde_json::Value = http
-        .post(format!("{}/api/v1/organizations", stack.base_url))
-        .bearer_auth(&stack.operator_token)
-        .json(&json!({ "name": "Bench Co", "branding": { "display_name": "Bench Co", "support_email": "ar@bench.example" } }))
-        .send()
-        .and_then(|r| r.json())
-        .map_err(|e| e.to_string())?;
-    let org = v["organization"]["id"]
-        .as_str()
-        .ok_or("organization not created")?
-        .to_owned();
+    let (org, _) = stack.bench_organization(&http, "Bench Co", json!({}))?;
     // A weekday at 12:00 UTC, when UTC customers are inside 09:00–17:00.
     let op = Operator::new(&stack.base_url, &org);
     let now: DateTime<Utc> = op.now()?["now"]

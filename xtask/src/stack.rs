@@ -254,6 +254,34 @@ impl Stack {
 
     /// Kills the worker at once (SIGKILL to workerd and wrangler, as a
     /// crash would), then starts it again on the same local D1.
+    /// A new organization of its own for a bench, named `name`, with
+    /// `branding` added to its display name and support address: its id
+    /// and its API key.
+    pub fn bench_organization(
+        &self,
+        http: &reqwest::blocking::Client,
+        name: &str,
+        branding: serde_json::Value,
+    ) -> Result<(String, String)> {
+        let mut b =
+            serde_json::json!({ "display_name": name, "support_email": "ar@bench.example" });
+        if let (Some(b), Some(extra)) = (b.as_object_mut(), branding.as_object()) {
+            b.extend(extra.clone());
+        }
+        let v: serde_json::Value = http
+            .post(format!("{}/api/v1/organizations", self.base_url))
+            .bearer_auth(&self.operator_token)
+            .json(&serde_json::json!({ "name": name, "branding": b }))
+            .send()
+            .and_then(|r| r.json())
+            .map_err(|e| e.to_string())?;
+        let org = v["organization"]["id"]
+            .as_str()
+            .ok_or("organization not created")?;
+        let key = v["api_key"].as_str().ok_or("no api key")?;
+        Ok((org.to_owned(), key.to_owned()))
+    }
+
     pub fn crash_worker_and_restart(&mut self) -> Result<()> {
         for s in self
             .services
